@@ -1,0 +1,87 @@
+"""Batching runs that share an optimizer or a schedule into one array program.
+
+Runs whose optimizer has the same name and the same flags form one group; its
+numeric hyperparameters become per-run arrays. Runs whose schedule has the
+same spec (and start step) form one group; the schedule is evaluated once for
+the group, on the group's base learning rates.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrtui.core.optimizers import build_optimizer
+from lrtui.core.schedules import build_schedule
+
+
+def _numeric(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def take_rows(state: dict, index) -> dict:
+    return {key: value[index] for key, value in state.items()}
+
+
+def stack_rows(states: list[dict]) -> dict:
+    return {key: np.concatenate([s[key] for s in states]) for key in states[0]}
+
+
+def rows_selector(indices: np.ndarray, n_runs: int):
+    """A plain slice when the group is every run in order, so NumPy need not copy."""
+    if indices.size == n_runs and np.array_equal(indices, np.arange(n_runs)):
+        return slice(None)
+    return indices
+
+
+@dataclass
+class OptimizerGroup:
+    indices: np.ndarray
+    select: object
+    optimizer: object
+    state: dict
+    cycles_momentum: bool = False
+
+
+@dataclass
+class ScheduleGroup:
+    indices: np.ndarray
+    select: object
+    schedule: object
+    offset: int
+    base_lr: np.ndarray
+    plateau_state: dict | None = None
+
+
+def optimizer_key(name: str, params: dict) -> str:
+    fixed = {k: v for k, v in params.items() if not _numeric(v) and k != "betas"}
+    return json.dumps([name, sorted(fixed.items())], default=str)
+
+
+def build_optimizer_group(name: str, params_per_run: list[dict], indices: np.ndarray, n_runs: int):
+    """One optimizer whose numeric hyperparameters are arrays over the group's runs."""
+    first = params_per_run[0]
+    hyper: dict = {}
+    for key, value in first.items():
+        if key == "betas":
+            hyper[key] = tuple(np.array([float(p[key][i]) for p in params_per_run]) for i in range(2))
+        elif _numeric(value):
+            hyper[key] = np.array([float(p[key]) for p in params_per_run])
+        else:
+            hyper[key] = value
+    optimizer = build_optimizer(name, **hyper)
+    return optimizer, rows_selector(indices, n_runs)
+
+
+def schedule_key(name: str, params: dict, offset: int) -> str:
+    return json.dumps([name, params, offset], sort_keys=True, default=str)
+
+
+def build_schedule_group(name: str, params: dict, offset: int, indices, base_lr, n_runs) -> ScheduleGroup:
+    schedule = build_schedule(name, **params)
+    group = ScheduleGroup(indices, rows_selector(indices, n_runs), schedule, offset, base_lr)
+    if schedule.needs_loss:
+        group.plateau_state = schedule.init(base_lr)
+    return group

@@ -1,0 +1,177 @@
+"""Bounded per-step history for a batch of runs.
+
+Recent steps are kept at full resolution. When the recent buffer fills, its
+older half is folded into buckets that keep the min, max and last value of
+every field (and the last parameters), and when there are too many buckets,
+neighbours merge. Memory therefore stays flat however long a run goes, while
+plots keep every spike (min/max) and exports keep real values (last).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BASE_FIELDS = ("lr", "loss", "grad_norm")
+MAX_RECORDED_PARAMS = 16
+
+
+@dataclass
+class Envelope:
+    """One field of one run as spans of steps with their min, max and last value."""
+
+    step_start: np.ndarray
+    step_end: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    last: np.ndarray
+
+
+class History:
+    def __init__(
+        self,
+        n_runs: int,
+        n_params: int,
+        extra_fields: tuple[str, ...] = (),
+        recent_rows: int | None = None,
+        max_buckets: int = 2048,
+        memory_budget: int = 64 * 2**20,
+    ):
+        self.fields = BASE_FIELDS + tuple(extra_fields)
+        self._index = {name: i for i, name in enumerate(self.fields)}
+        self.n_runs = n_runs
+        self.n_params = n_params
+        self.records_params = n_params <= MAX_RECORDED_PARAMS
+        width = len(self.fields) + (n_params if self.records_params else 0)
+        if recent_rows is None:
+            recent_rows = int(np.clip(memory_budget // (8 * width * max(n_runs, 1)), 2048, 131072))
+        self.capacity = max(4, int(recent_rows)) // 2 * 2
+        self.max_buckets = max(2, int(max_buckets))
+        self._rows = np.full((self.capacity, len(self.fields), n_runs), np.nan)
+        self._params = np.full((self.capacity, n_runs, n_params), np.nan) if self.records_params else None
+        self._count = 0  # rows held in the recent buffer
+        self._first_step = 0  # step of recent row 0
+        self._bucket_start = np.empty(0, dtype=np.int64)
+        self._bucket_end = np.empty(0, dtype=np.int64)
+        self._low = np.empty((0, len(self.fields), n_runs))
+        self._high = np.empty((0, len(self.fields), n_runs))
+        self._last = np.empty((0, len(self.fields), n_runs))
+        self._bucket_params = np.empty((0, n_runs, n_params)) if self.records_params else None
+        self.end_step = np.full(n_runs, np.iinfo(np.int64).max, dtype=np.int64)
+
+    # -- writing -----------------------------------------------------------
+    @property
+    def steps_recorded(self) -> int:
+        """Number of steps ever appended (the next step to be written)."""
+        return self._first_step + self._count
+
+    def append(self, row: np.ndarray, params: np.ndarray | None = None) -> None:
+        """Record one step: `row` has shape (len(fields), R), in `fields` order."""
+        if self._count == self.capacity:
+            self._fold_oldest_half()
+        i = self._count
+        self._rows[i] = row
+        if self._params is not None and params is not None:
+            self._params[i] = params
+        self._count = i + 1
+
+    def stop_run(self, run: int, step: int) -> None:
+        """Later steps of `run` are not part of its history (it diverged at `step`)."""
+        self.end_step[run] = min(self.end_step[run], step)
+
+    def add_runs(self, parents: list[int]) -> None:
+        """Append runs whose history so far is a copy of each parent's."""
+        idx = np.asarray(parents, dtype=np.int64)
+        self._rows = np.concatenate([self._rows, self._rows[:, :, idx]], axis=2)
+        self._low = np.concatenate([self._low, self._low[:, :, idx]], axis=2)
+        self._high = np.concatenate([self._high, self._high[:, :, idx]], axis=2)
+        self._last = np.concatenate([self._last, self._last[:, :, idx]], axis=2)
+        if self._params is not None:
+            self._params = np.concatenate([self._params, self._params[:, idx]], axis=1)
+            self._bucket_params = np.concatenate([self._bucket_params, self._bucket_params[:, idx]], axis=1)
+        self.end_step = np.concatenate([self.end_step, self.end_step[idx]])
+        self.n_runs += idx.size
+
+    def _fold_oldest_half(self) -> None:
+        half = self.capacity // 2
+        n_new = max(1, min(half, self.max_buckets // 4))
+        size = half // n_new
+        n_new = half // size
+        used = n_new * size
+        block = self._rows[:used].reshape(n_new, size, len(self.fields), self.n_runs)
+        starts = self._first_step + np.arange(n_new, dtype=np.int64) * size
+        with np.errstate(all="ignore"):
+            low, high = np.fmin.reduce(block, axis=1), np.fmax.reduce(block, axis=1)
+        self._bucket_start = np.concatenate([self._bucket_start, starts])
+        self._bucket_end = np.concatenate([self._bucket_end, starts + size - 1])
+        self._low = np.concatenate([self._low, low])
+        self._high = np.concatenate([self._high, high])
+        self._last = np.concatenate([self._last, block[:, -1]])
+        if self._params is not None:
+            last_params = self._params[size - 1 : used : size]
+            self._bucket_params = np.concatenate([self._bucket_params, last_params])
+            self._params[: self.capacity - used] = self._params[used:].copy()
+        self._rows[: self.capacity - used] = self._rows[used:].copy()
+        self._count -= used
+        self._first_step += used
+        if self._bucket_start.size > self.max_buckets:
+            self._merge_bucket_pairs()
+
+    def _merge_bucket_pairs(self) -> None:
+        n = self._bucket_start.size // 2 * 2
+        keep = slice(n, None)  # an odd bucket out stays as it is
+        with np.errstate(all="ignore"):
+            low = np.fmin(self._low[0:n:2], self._low[1:n:2])
+            high = np.fmax(self._high[0:n:2], self._high[1:n:2])
+        self._low = np.concatenate([low, self._low[keep]])
+        self._high = np.concatenate([high, self._high[keep]])
+        self._last = np.concatenate([self._last[1:n:2], self._last[keep]])
+        self._bucket_start = np.concatenate([self._bucket_start[0:n:2], self._bucket_start[keep]])
+        self._bucket_end = np.concatenate([self._bucket_end[1:n:2], self._bucket_end[keep]])
+        if self._bucket_params is not None:
+            self._bucket_params = np.concatenate([self._bucket_params[1:n:2], self._bucket_params[keep]])
+
+    # -- reading -------------------------------------------------------------
+    def _trim(self, run: int, steps: np.ndarray) -> int:
+        return int(np.searchsorted(steps, self.end_step[run], side="right"))
+
+    def series(self, field: str, run: int) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and values of one field for one run: a bucket's last value, then every recent step."""
+        f = self._index[field]
+        steps = np.concatenate([self._bucket_end, self._first_step + np.arange(self._count)])
+        values = np.concatenate([self._last[:, f, run], self._rows[: self._count, f, run]])
+        n = self._trim(run, steps)
+        return steps[:n], values[:n]
+
+    def envelope(self, field: str, run: int) -> Envelope:
+        """Spans with min/max/last, for drawing: buckets first, then one span per recent step."""
+        f = self._index[field]
+        recent_steps = self._first_step + np.arange(self._count)
+        recent = self._rows[: self._count, f, run]
+        env = Envelope(
+            step_start=np.concatenate([self._bucket_start, recent_steps]),
+            step_end=np.concatenate([self._bucket_end, recent_steps]),
+            low=np.concatenate([self._low[:, f, run], recent]),
+            high=np.concatenate([self._high[:, f, run], recent]),
+            last=np.concatenate([self._last[:, f, run], recent]),
+        )
+        n = self._trim(run, env.step_end)
+        return Envelope(env.step_start[:n], env.step_end[:n], env.low[:n], env.high[:n], env.last[:n])
+
+    def params_series(self, run: int) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and parameters (k, n) of one run, when parameters are recorded."""
+        if self._params is None:
+            raise ValueError(f"parameters are recorded only for losses with at most {MAX_RECORDED_PARAMS}")
+        steps = np.concatenate([self._bucket_end, self._first_step + np.arange(self._count)])
+        values = np.concatenate([self._bucket_params[:, run], self._params[: self._count, run]])
+        n = self._trim(run, steps)
+        return steps[:n], values[:n]
+
+    def latest(self, field: str) -> np.ndarray:
+        """The most recent value of a field for every run, shape (R,)."""
+        return self._rows[self._count - 1, self._index[field]].copy()
+
+    def nbytes(self) -> int:
+        arrays = [self._rows, self._low, self._high, self._last, self._params, self._bucket_params]
+        return sum(a.nbytes for a in arrays if a is not None)

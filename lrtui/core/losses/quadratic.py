@@ -1,0 +1,109 @@
+"""Quadratics f(w) = 1/2 (w - c)^T A (w - c): the one place where LR theory is exact."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lrtui.core.losses.base import Loss, Window
+
+
+def _rotation(dims: int, angle_degrees: float, seed: int | None) -> np.ndarray:
+    """An orthogonal matrix: a seeded random rotation, then `angle` in the (x0, x1) plane."""
+    q = np.eye(dims)
+    if seed is not None and dims > 1:
+        gaussian = np.random.default_rng(seed).standard_normal((dims, dims))
+        q, r = np.linalg.qr(gaussian)
+        q = q * np.sign(np.diag(r))  # makes the factorisation unique
+    if angle_degrees and dims >= 2:
+        t = math.radians(angle_degrees)
+        plane = np.eye(dims)
+        plane[:2, :2] = [[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]]
+        q = plane @ q
+    return q
+
+
+class Quadratic(Loss):
+    """A quadratic with a chosen eigenvalue spectrum (the Hessian's), optionally rotated.
+
+    Give `eigenvalues` directly, or `condition_number` (and `dims`) for a
+    spectrum spaced evenly in log from 1 to the condition number.
+    """
+
+    name = "quadratic"
+    defaults = {
+        "eigenvalues": None,
+        "condition_number": None,
+        "dims": 2,
+        "angle": 0.0,
+        "rotation_seed": None,
+        "center": None,
+    }
+    exact_hessian = True
+
+    def __init__(
+        self,
+        eigenvalues=None,
+        condition_number=None,
+        dims=2,
+        angle=0.0,
+        rotation_seed=None,
+        center=None,
+        start=None,
+    ):
+        if eigenvalues is not None and condition_number is not None:
+            raise ValueError("give either eigenvalues or condition_number, not both")
+        if eigenvalues is None:
+            kappa = 10.0 if condition_number is None else float(condition_number)
+            if not math.isfinite(kappa) or kappa < 1.0:
+                raise ValueError(f"condition_number must be a finite number >= 1, got {condition_number}")
+            if int(dims) < 1:
+                raise ValueError(f"dims must be >= 1, got {dims}")
+            eigenvalues = np.geomspace(1.0, kappa, int(dims))
+        lam = np.asarray(eigenvalues, dtype=np.float64).ravel()
+        if lam.size == 0 or not np.all(np.isfinite(lam)):
+            raise ValueError("eigenvalues must be a non-empty list of finite numbers")
+        self.eigenvalues = lam
+        self.n_params = lam.size
+        self.eigenvectors = _rotation(self.n_params, float(angle), rotation_seed)
+        # Symmetrise so that rounding in Q diag(lam) Q^T cannot break symmetry.
+        a = (self.eigenvectors * lam) @ self.eigenvectors.T
+        self.matrix = 0.5 * (a + a.T)
+        self.center = np.zeros(self.n_params) if center is None else np.asarray(center, dtype=np.float64)
+        if self.center.shape != (self.n_params,):
+            raise ValueError(f"center must have {self.n_params} values, got {self.center.size}")
+        self.start = np.ones(self.n_params) if start is None else np.asarray(start, dtype=np.float64)
+        if np.all(lam > 0):
+            self.minima = self.center[None, :].copy()
+            self.min_value = 0.0
+        else:
+            self.minima, self.min_value = None, None
+        self.window = self._default_window() if self.n_params == 2 else None
+
+    @property
+    def sharpness(self) -> float:
+        return float(self.eigenvalues.max())
+
+    def _default_window(self) -> Window:
+        reach = 1.5 * max(1e-12, float(np.max(np.abs(self.start - self.center))))
+        cx, cy = self.center
+        return Window(cx - reach, cx + reach, cy - reach, cy + reach)
+
+    def value_and_grad(self, params, batch=None):
+        with np.errstate(all="ignore"):
+            d = params - self.center
+            g = d @ self.matrix
+            f = 0.5 * np.sum(d * g, axis=1)
+        return f, g
+
+    def hvp(self, params, vectors, batch=None):
+        with np.errstate(all="ignore"):
+            return vectors @ self.matrix
+
+    def hessian(self, params):
+        return np.broadcast_to(self.matrix, (params.shape[0],) + self.matrix.shape).copy()
+
+    def coordinates(self, params: np.ndarray) -> np.ndarray:
+        """Offsets from the centre along each eigenvector, shape (R, n)."""
+        return (np.asarray(params, dtype=np.float64) - self.center) @ self.eigenvectors

@@ -1,0 +1,220 @@
+"""A batch of R training runs over one loss, stepped together.
+
+Row t of the history holds the parameters after t updates, the loss and the
+gradient norm at those parameters, and the learning rate that update t + 1
+will use: torch's `param_groups[0]["lr"]` just before the (t+1)-th
+`optimizer.step()`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrtui.core.batching import BatchSampler
+from lrtui.core.controls import RunControls
+from lrtui.core.groups import (
+    OptimizerGroup,
+    build_optimizer_group,
+    build_schedule_group,
+    optimizer_key,
+    schedule_key,
+    stack_rows,
+    take_rows,
+)
+from lrtui.core.history import History
+from lrtui.core.losses.base import Loss
+from lrtui.core.optimizers import OPTIMIZERS
+from lrtui.core.run_spec import Event, RunSpec
+
+MODEL_FIELDS = ("test_loss", "test_accuracy")
+
+
+class Simulation(RunControls):
+    def __init__(self, loss: Loss, runs: list[RunSpec], seed: int = 0, eval_every: int | None = None, history_rows=None):
+        if not runs:
+            raise ValueError("a simulation needs at least one run")
+        self.loss = loss
+        self.seed = int(seed)
+        self._initial_specs = [spec.copy() for spec in runs]
+        self._history_rows = history_rows
+        self.sampler = None
+        if loss.batch_size is not None:
+            self.sampler = BatchSampler(loss.n_train, loss.batch_size, self.seed)
+        if eval_every is None:
+            eval_every = self.sampler.batches_per_epoch if self.sampler else 1
+        self.eval_every = max(1, int(eval_every))
+        self.reset()
+
+    # -- set-up --------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to step 0 with the runs as first given."""
+        self.specs = [spec.copy() for spec in self._initial_specs]
+        for spec in self.specs:
+            spec.optimizer_params = self._full_optimizer_params(spec.optimizer, spec.optimizer_params)
+            if not spec.label:
+                spec.label = spec.default_label(spec.optimizer_params["lr"])
+        n_runs = len(self.specs)
+        starts = [self.loss.start if s.start is None else s.start for s in self.specs]
+        self.params = np.array(np.stack([np.asarray(s, dtype=np.float64) for s in starts]), dtype=np.float64)
+        if self.params.shape[1] != self.loss.n_params:
+            raise ValueError(f"start must have {self.loss.n_params} values, got {self.params.shape[1]}")
+        self.step_count = 0
+        self.lr_scale = np.ones(n_runs)
+        self.schedule_offset = np.zeros(n_runs, dtype=np.int64)
+        self.active = np.ones(n_runs, dtype=bool)
+        self.diverged_at = np.full(n_runs, -1, dtype=np.int64)
+        self.events: list[Event] = []
+        extra = MODEL_FIELDS if self.loss.is_model else ()
+        self.history = History(n_runs, self.loss.n_params, extra, recent_rows=self._history_rows)
+        self._metrics = np.full((len(extra), n_runs), np.nan)
+        self._opt_groups: list[OptimizerGroup] = []
+        self._sched_groups = []
+        self._regroup({run: None for run in range(n_runs)}, {run: None for run in range(n_runs)})
+        self._evaluate_state()
+        self._record()
+
+    @staticmethod
+    def _full_optimizer_params(name: str, given: dict) -> dict:
+        if name not in OPTIMIZERS:
+            from lrtui.core.optimizers import build_optimizer
+
+            build_optimizer(name)  # raises the registry's helpful error
+        params = dict(OPTIMIZERS[name].defaults)
+        params.update(given)
+        return params
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.specs)
+
+    def _regroup(self, opt_states: dict, plateau_states: dict) -> None:
+        """Rebuild the groups; `opt_states[run]` is its state rows, or None for a fresh start."""
+        by_key: dict[str, list[int]] = {}
+        for run in np.flatnonzero(self.active):
+            spec = self.specs[run]
+            by_key.setdefault(optimizer_key(spec.optimizer, spec.optimizer_params), []).append(int(run))
+        groups = []
+        for runs in by_key.values():
+            name = self.specs[runs[0]].optimizer
+            indices = np.array(runs)
+            optimizer, select = build_optimizer_group(
+                name, [self.specs[r].optimizer_params for r in runs], indices, self.n_runs
+            )
+            states = [opt_states.get(r) for r in runs]
+            fresh = optimizer.init(self.params[indices])
+            rows = [take_rows(fresh, slice(i, i + 1)) if s is None else s for i, s in enumerate(states)]
+            cycles = self._schedule_cycles_momentum(runs)
+            if cycles and optimizer.momentum_key is None:
+                raise ValueError(
+                    f"{name} has no momentum or beta1 for the schedule to cycle; "
+                    "set schedule.cycle_momentum = false"
+                )
+            groups.append(OptimizerGroup(indices, select, optimizer, stack_rows(rows), cycles))
+        self._opt_groups = groups
+        self._build_schedule_groups(plateau_states)
+
+    def _schedule_cycles_momentum(self, runs) -> bool:
+        flags = {bool(self.specs[r].schedule_params.get("cycle_momentum", True)) and
+                 self.specs[r].schedule in ("onecycle", "cyclic") for r in runs}
+        if len(flags) > 1:
+            raise ValueError("runs sharing an optimizer must agree on schedule.cycle_momentum")
+        return flags.pop()
+
+    def _build_schedule_groups(self, plateau_states: dict) -> None:
+        by_key: dict[str, list[int]] = {}
+        for run in range(self.n_runs):
+            spec = self.specs[run]
+            key = schedule_key(spec.schedule, spec.schedule_params, int(self.schedule_offset[run]))
+            by_key.setdefault(key, []).append(run)
+        groups = []
+        for runs in by_key.values():
+            spec = self.specs[runs[0]]
+            indices = np.array(runs)
+            base = np.array([self.specs[r].optimizer_params["lr"] for r in runs], dtype=np.float64)
+            group = build_schedule_group(
+                spec.schedule, spec.schedule_params, int(self.schedule_offset[runs[0]]), indices, base, self.n_runs
+            )
+            if group.plateau_state is not None:
+                saved = [plateau_states.get(r) for r in runs]
+                fresh = group.plateau_state
+                group.plateau_state = stack_rows(
+                    [take_rows(fresh, slice(i, i + 1)) if s is None else s for i, s in enumerate(saved)]
+                )
+            groups.append(group)
+        self._sched_groups = groups
+
+    # -- stepping ------------------------------------------------------------
+    def _evaluate_state(self) -> None:
+        """Loss, gradient, learning rate and momentum at the current step."""
+        batch = self.sampler.indices(self.step_count) if self.sampler else None
+        with np.errstate(all="ignore"):
+            self.loss_now, self.grad_now = self.loss.value_and_grad(self.params, batch)
+            self.grad_norm = np.sqrt(np.einsum("ij,ij->i", self.grad_now, self.grad_now))
+        self.lr_now, self.momentum_now = self._schedule_values()
+        if self.loss.is_model and self.step_count % self.eval_every == 0:
+            metrics = self.loss.evaluate(self.params)
+            for i, name in enumerate(MODEL_FIELDS):
+                self._metrics[i] = metrics[name]
+
+    def _schedule_values(self):
+        lr = np.empty(self.n_runs)
+        momentum = np.full(self.n_runs, np.nan)
+        t = self.step_count
+        for group in self._sched_groups:
+            if group.plateau_state is not None:
+                values = group.schedule.lr_from(group.plateau_state)
+            else:
+                values = group.schedule.lr_at(t - group.offset, group.base_lr)
+            lr[group.select] = values
+            cycled = group.schedule.momentum_at(t - group.offset, group.base_lr)
+            if cycled is not None:
+                momentum[group.select] = cycled
+        return lr * self.lr_scale, momentum
+
+    def _record(self) -> None:
+        row = [self.lr_now, self.loss_now, self.grad_norm]
+        row.extend(self._metrics)
+        self.history.append(np.array(row), self.params if self.history.records_params else None)
+
+    def step(self, n: int = 1) -> None:
+        """Advance every active run by n optimizer steps."""
+        for _ in range(int(n)):
+            if not self._opt_groups:
+                return
+            taken_loss = self.loss_now
+            new_params = self.params.copy() if len(self._opt_groups) > 1 or not self.active.all() else None
+            with np.errstate(all="ignore"):
+                for group in self._opt_groups:
+                    sel = group.select
+                    mom = self.momentum_now[sel] if group.cycles_momentum else None
+                    updated, group.state = group.optimizer.update(
+                        self.grad_now[sel], group.state, self.params[sel], self.lr_now[sel], mom
+                    )
+                    if new_params is None:
+                        new_params = updated
+                    else:
+                        new_params[sel] = updated
+            self.params = new_params
+            self.step_count += 1
+            for group in self._sched_groups:
+                if group.plateau_state is not None:
+                    group.plateau_state = group.schedule.observe(group.plateau_state, taken_loss[group.select])
+            self._evaluate_state()
+            self._check_divergence()
+            self._record()
+
+    def _check_divergence(self) -> None:
+        bad = self.active & ~(np.isfinite(self.loss_now) & np.isfinite(self.params).all(axis=1))
+        if not bad.any():
+            return
+        for run in np.flatnonzero(bad):
+            self.diverged_at[run] = self.step_count
+            self.history.stop_run(int(run), self.step_count)
+            self.events.append(Event(self.step_count, int(run), "diverged", "loss or parameters became non-finite"))
+        states = self._saved_optimizer_states()
+        self.active &= ~bad
+        self._regroup(states, self._saved_plateau_states())
+
+    def run(self, until: int) -> None:
+        """Step until `until` steps have been taken (or every run has diverged)."""
+        self.step(max(0, until - self.step_count))
