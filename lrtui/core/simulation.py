@@ -180,6 +180,9 @@ class Simulation(RunControls):
         """Advance every active run by n optimizer steps."""
         for _ in range(int(n)):
             if not self._opt_groups:
+                # Every run has diverged: the clock still moves so that runs in
+                # other simulations of the same experiment stay in step with it.
+                self.step_count += int(n) - _
                 return
             taken_loss = self.loss_now
             new_params = self.params.copy() if len(self._opt_groups) > 1 or not self.active.all() else None
@@ -214,6 +217,21 @@ class Simulation(RunControls):
         states = self._saved_optimizer_states()
         self.active &= ~bad
         self._regroup(states, self._saved_plateau_states())
+
+    def planned_lr(self, run: int, until: int) -> tuple[np.ndarray, np.ndarray]:
+        """Steps now..until and the LR the run's schedule plans for them.
+
+        Reduce-on-plateau cannot be planned (it depends on future losses), so
+        its current value is held.
+        """
+        now = self.step_count
+        steps = np.arange(now, max(now, until) + 1)
+        group = next(g for g in self._sched_groups if np.any(g.indices == run))
+        if group.plateau_state is not None or self.diverged_at[run] >= 0 or len(steps) == 1:
+            return steps, np.full(len(steps), self.lr_now[run])
+        pos = int(np.flatnonzero(group.indices == run)[0])
+        curve = group.schedule.planned(int(steps[-1]) - group.offset, group.base_lr[pos : pos + 1])
+        return steps, np.asarray(curve)[now - group.offset :, 0] * self.lr_scale[run]
 
     def run(self, until: int) -> None:
         """Step until `until` steps have been taken (or every run has diverged)."""

@@ -111,7 +111,12 @@ def test_unknown_loss_gets_a_did_you_mean():
         build_loss("rosenbrok")
 
 
-def test_every_registered_loss_is_documented_with_defaults():
+def test_every_registered_loss_takes_keyword_parameters_with_a_start():
+    import inspect
+
     for name, cls in LOSSES.items():
         assert cls.name == name
-        assert isinstance(getattr(cls, "defaults", None), dict), name
+        params = inspect.signature(cls.__init__).parameters
+        assert not any(p.kind is p.VAR_KEYWORD for p in params.values()), name
+        if not getattr(cls, "is_model", False):
+            assert "start" in params, name

@@ -5,11 +5,17 @@ from __future__ import annotations
 import difflib
 
 from lrtui.core.losses.base import Loss, Window, as_batch
+from lrtui.core.losses.expression import ExpressionLoss
 from lrtui.core.losses.functions2d import Ackley, Beale, Himmelblau, Rastrigin, Rosenbrock, Saddle, SixHumpCamel
+from lrtui.core.losses.models import MLP, LogisticRegression
 from lrtui.core.losses.quadratic import Quadratic
 
 LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (Quadratic, Rosenbrock, Beale, Himmelblau, Rastrigin, SixHumpCamel, Saddle, Ackley)
+    cls.name: cls
+    for cls in (
+        Quadratic, Rosenbrock, Beale, Himmelblau, Rastrigin, SixHumpCamel, Saddle, Ackley,
+        ExpressionLoss, LogisticRegression, MLP,
+    )
 }
 
 

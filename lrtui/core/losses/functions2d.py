@@ -51,7 +51,6 @@ class Rosenbrock(Function2D):
     """(a - x)^2 + b (y - x^2)^2: a long curved valley with its minimum at (a, a^2)."""
 
     name = "rosenbrock"
-    defaults = {"a": 1.0, "b": 100.0}
     default_start = (-1.5, 2.0)
     default_window = Window(-2.0, 2.0, -1.0, 3.0)
 
@@ -78,7 +77,6 @@ class Beale(Function2D):
     """Sum of three squared residuals c_i - x + x y^i; flat plateaus and sharp ridges."""
 
     name = "beale"
-    defaults: dict = {}
     default_start = (1.0, 1.5)
     default_window = Window(-4.5, 4.5, -4.5, 4.5)
     constants = (1.5, 2.25, 2.625)
@@ -105,7 +103,6 @@ class Himmelblau(Function2D):
     """(x^2 + y - 11)^2 + (x + y^2 - 7)^2: four global minima of equal depth."""
 
     name = "himmelblau"
-    defaults: dict = {}
     default_start = (0.0, 0.0)
     default_window = Window(-5.0, 5.0, -5.0, 5.0)
     # The three irrational minima, polished by Newton's method to float64 precision.
@@ -135,7 +132,6 @@ class SixHumpCamel(Function2D):
     """Six local minima, two of them global, near (±0.0898, ∓0.7126)."""
 
     name = "six_hump_camel"
-    defaults: dict = {}
     default_start = (-1.5, 1.0)
     default_window = Window(-2.2, 2.2, -1.2, 1.2)
     minima = np.array([[0.08984201310031807, -0.7126564030207396], [-0.08984201310031807, 0.7126564030207396]])
@@ -160,7 +156,6 @@ class Saddle(Function2D):
     """
 
     name = "saddle"
-    defaults = {"a": 1.0, "b": 1.0}
     default_start = (1.5, 1e-4)
     default_window = Window(-2.0, 2.0, -1.6, 1.6)
 
@@ -184,7 +179,6 @@ class Ackley(Function2D):
     """A nearly flat outer region riddled with local minima around a sharp central well."""
 
     name = "ackley"
-    defaults = {"a": 20.0, "b": 0.2}
     default_start = (2.6, -3.2)
     default_window = Window(-4.0, 4.0, -4.0, 4.0)
 
@@ -223,7 +217,6 @@ class Rastrigin(Loss):
     """A n + sum(x_i^2 - A cos(2 pi x_i)): a bowl covered in a grid of local minima."""
 
     name = "rastrigin"
-    defaults = {"A": 10.0, "dims": 2}
     exact_hessian = True
 
     def __init__(self, A=10.0, dims=2, start=None):

@@ -32,14 +32,6 @@ class Quadratic(Loss):
     """
 
     name = "quadratic"
-    defaults = {
-        "eigenvalues": None,
-        "condition_number": None,
-        "dims": 2,
-        "angle": 0.0,
-        "rotation_seed": None,
-        "center": None,
-    }
     exact_hessian = True
 
     def __init__(

@@ -1,0 +1,144 @@
+"""Runs that need different losses, stepped side by side.
+
+A Simulation batches runs over one loss. When runs differ in their loss (say
+one uses mini-batches and one the full batch), each loss gets a Simulation,
+and the Experiment numbers all runs 0..R-1 in the order they were given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrtui.core.losses.base import Loss
+from lrtui.core.run_spec import Event, RunSpec
+from lrtui.core.simulation import Simulation
+
+
+@dataclass(frozen=True)
+class RunRef:
+    part: int  # which simulation
+    local: int  # the run's index inside it
+
+
+class Experiment:
+    def __init__(self, parts: list[tuple[Loss, list[RunSpec]]], order: list[RunRef] | None = None, seed: int = 0,
+                 eval_every: int | None = None):
+        if not parts:
+            raise ValueError("an experiment needs at least one run")
+        self.simulations = [Simulation(loss, specs, seed=seed, eval_every=eval_every) for loss, specs in parts]
+        if order is None:
+            order = [RunRef(p, i) for p, (_, specs) in enumerate(parts) for i in range(len(specs))]
+        self._initial_order = list(order)
+        self.order = list(order)
+
+    @classmethod
+    def single(cls, loss: Loss, specs: list[RunSpec], seed: int = 0) -> "Experiment":
+        return cls([(loss, specs)], seed=seed)
+
+    # -- structure -------------------------------------------------------------
+    @property
+    def n_runs(self) -> int:
+        return len(self.order)
+
+    def locate(self, run: int) -> tuple[Simulation, int]:
+        if not 0 <= run < self.n_runs:
+            raise IndexError(f"no run {run}; runs are numbered 0..{self.n_runs - 1}")
+        ref = self.order[run]
+        return self.simulations[ref.part], ref.local
+
+    def spec(self, run: int) -> RunSpec:
+        sim, local = self.locate(run)
+        return sim.specs[local]
+
+    def loss_of(self, run: int) -> Loss:
+        return self.locate(run)[0].loss
+
+    @property
+    def labels(self) -> list[str]:
+        return [self.spec(i).label for i in range(self.n_runs)]
+
+    @property
+    def step_count(self) -> int:
+        return max(sim.step_count for sim in self.simulations)
+
+    # -- stepping --------------------------------------------------------------
+    def step(self, n: int = 1) -> None:
+        for sim in self.simulations:
+            sim.step(n)
+
+    def reset(self) -> None:
+        for sim in self.simulations:
+            sim.reset()
+        self.order = list(self._initial_order)
+
+    # -- per-run views -----------------------------------------------------------
+    def series(self, run: int, field: str):
+        sim, local = self.locate(run)
+        return sim.history.series(field, local)
+
+    def envelope(self, run: int, field: str):
+        sim, local = self.locate(run)
+        return sim.history.envelope(field, local)
+
+    def current(self, run: int) -> dict:
+        """The live numbers of one run: what a status line shows."""
+        sim, local = self.locate(run)
+        return {
+            "step": sim.step_count,
+            "lr": float(sim.lr_now[local]),
+            "loss": float(sim.loss_now[local]),
+            "grad_norm": float(sim.grad_norm[local]),
+            "diverged_at": int(sim.diverged_at[local]),
+            "params": sim.params[local],
+        }
+
+    def planned_lr(self, run: int, until: int):
+        sim, local = self.locate(run)
+        return sim.planned_lr(local, until)
+
+    def diverged_at(self, run: int) -> int:
+        sim, local = self.locate(run)
+        return int(sim.diverged_at[local])
+
+    @property
+    def events(self) -> list[Event]:
+        index = {(ref.part, ref.local): run for run, ref in enumerate(self.order)}
+        merged = [
+            Event(e.step, index[(p, e.run)], e.kind, e.detail)
+            for p, sim in enumerate(self.simulations)
+            for e in sim.events
+            if (p, e.run) in index
+        ]
+        return sorted(merged, key=lambda e: (e.step, e.run))
+
+    # -- controls, addressed by experiment run number ------------------------------
+    def scale_lr(self, run: int, factor: float) -> float:
+        sim, local = self.locate(run)
+        return sim.scale_lr(local, factor)
+
+    def set_lr(self, run: int, lr: float) -> float:
+        sim, local = self.locate(run)
+        return sim.set_lr(local, lr)
+
+    def set_optimizer(self, run: int, name: str, params: dict | None = None) -> None:
+        sim, local = self.locate(run)
+        sim.set_optimizer(local, name, params)
+
+    def set_schedule(self, run: int, name: str, params: dict | None = None, restart: bool = True) -> None:
+        sim, local = self.locate(run)
+        sim.set_schedule(local, name, params, restart)
+
+    def fork(self, run: int, factors=(0.3, 1.0, 3.0)) -> list[int]:
+        """Fork a run; the new runs are numbered after the existing ones."""
+        sim, local = self.locate(run)
+        part = self.order[run].part
+        new_local = sim.fork(local, factors)
+        first = self.n_runs
+        self.order.extend(RunRef(part, i) for i in new_local)
+        return list(range(first, first + len(new_local)))
+
+    def effective_lr(self, run: int) -> np.ndarray | None:
+        sim, local = self.locate(run)
+        return sim.effective_lr(local)

@@ -1,0 +1,137 @@
+"""Turning an experiment's history into CSV, JSON or a summary table, and writing files safely."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from lrtui.core.experiment import Experiment
+from lrtui.core.history import MAX_RECORDED_PARAMS
+
+
+def _number(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def run_status(exp: Experiment, run: int) -> str:
+    at = exp.diverged_at(run)
+    return f"diverged at step {at}" if at >= 0 else "ok"
+
+
+def run_rows(exp: Experiment, run: int) -> dict[str, np.ndarray]:
+    """Aligned columns for one run: step, lr, loss, grad_norm, x0.., test metrics."""
+    steps, loss = exp.series(run, "loss")
+    columns = {"step": steps, "lr": exp.series(run, "lr")[1], "loss": loss, "grad_norm": exp.series(run, "grad_norm")[1]}
+    sim, local = exp.locate(run)
+    if sim.history.records_params:
+        _, params = sim.history.params_series(local)
+        for j in range(params.shape[1]):
+            columns[f"x{j}"] = params[:, j]
+    if sim.loss.is_model:
+        for name in ("test_loss", "test_accuracy"):
+            columns[name] = exp.series(run, name)[1]
+    return columns
+
+
+def to_csv(exp: Experiment) -> str:
+    n_x = max(
+        (exp.loss_of(r).n_params for r in range(exp.n_runs) if exp.loss_of(r).n_params <= MAX_RECORDED_PARAMS),
+        default=0,
+    )
+    any_model = any(exp.loss_of(r).is_model for r in range(exp.n_runs))
+    header = ["run", "label", "step", "lr", "loss", "grad_norm"] + [f"x{j}" for j in range(n_x)]
+    if any_model:
+        header += ["test_loss", "test_accuracy"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for run in range(exp.n_runs):
+        columns = run_rows(exp, run)
+        label = exp.spec(run).label
+        names = header[2:]
+        data = [columns.get(name) for name in names]
+        for i in range(len(columns["step"])):
+            cells = [run, label]
+            for name, col in zip(names, data):
+                if col is None:
+                    cells.append("")
+                elif name == "step":
+                    cells.append(int(col[i]))
+                else:
+                    cells.append(repr(float(col[i])))
+            writer.writerow(cells)
+    return out.getvalue()
+
+
+def run_summary(exp: Experiment, run: int) -> dict:
+    _, loss = exp.series(run, "loss")
+    finite = loss[np.isfinite(loss)]
+    summary = {
+        "label": exp.spec(run).label,
+        "status": run_status(exp, run),
+        "final_loss": _number(loss[-1]) if loss.size else None,
+        "best_loss": _number(finite.min()) if finite.size else None,
+        "steps": int(exp.series(run, "loss")[0][-1]),
+    }
+    if exp.loss_of(run).is_model:
+        summary["test_accuracy"] = _number(exp.series(run, "test_accuracy")[1][-1])
+    return summary
+
+
+def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
+    runs = []
+    for run in range(exp.n_runs):
+        entry = run_summary(exp, run)
+        entry["config"] = configs[run] if run < len(configs) else {}
+        entry["history"] = {
+            name: [int(v) for v in col] if name == "step" else [_number(v) for v in col]
+            for name, col in run_rows(exp, run).items()
+        }
+        runs.append(entry)
+    return json.dumps({"scenario": scenario_name, "runs": runs}, indent=1) + "\n"
+
+
+def to_table(exp: Experiment, scenario_name: str) -> str:
+    rows = [run_summary(exp, r) for r in range(exp.n_runs)]
+    has_acc = any("test_accuracy" in r for r in rows)
+    head = ["run", "label", "status", "final loss", "best loss"] + (["test acc"] if has_acc else [])
+    body = []
+    for i, r in enumerate(rows):
+        cells = [str(i), r["label"], r["status"], _fmt(r["final_loss"]), _fmt(r["best_loss"])]
+        if has_acc:
+            acc = r.get("test_accuracy")
+            cells.append("" if acc is None else f"{100 * acc:.1f}%")
+        body.append(cells)
+    widths = [max(len(h), *(len(row[c]) for row in body)) for c, h in enumerate(head)]
+    lines = [f"{scenario_name}  ({exp.step_count} steps)", "  ".join(h.ljust(w) for h, w in zip(head, widths))]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in body]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value) -> str:
+    return "nan/inf" if value is None else f"{value:.6g}"
+
+
+def write_atomically(path: Path, text: str, force: bool = False) -> None:
+    """Write via a temporary file in the same directory and a rename: never a half-written file."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; use --force to overwrite it")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

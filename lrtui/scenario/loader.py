@@ -1,0 +1,221 @@
+"""TOML scenario files -> validated Scenario objects.
+
+Every problem is collected with its key path and line, so a user sees all
+that is wrong with a file at once, each with what is allowed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+
+from lrtui.core.expression import ExpressionError
+from lrtui.core.losses import LOSSES, build_loss
+from lrtui.core.optimizers import OPTIMIZERS, build_optimizer
+from lrtui.core.schedules import SCHEDULES, build_schedule
+from lrtui.scenario.errors import Problem, ScenarioError, did_you_mean
+from lrtui.scenario.model import MAX_RUNS, MAX_STEPS, RunConfig, Scenario
+from lrtui.scenario.overrides import apply_overrides
+from lrtui.scenario.params import blame_key, check_section, type_problem
+from lrtui.scenario.source import key_lines, parse_toml, read_text
+
+TOP_LEVEL = {
+    "name": None,
+    "description": "",
+    "steps": 200,
+    "seed": 0,
+    "eval_every": 0,
+    "loss": None,
+    "optimizer": None,
+    "schedule": None,
+    "runs": None,
+    "sweep": None,
+}
+SECTIONS = {"loss": (LOSSES, "loss", ("start",)), "optimizer": (OPTIMIZERS, "optimizer", ()),
+            "schedule": (SCHEDULES, "schedule", ())}
+
+
+class _Collector:
+    def __init__(self, name: str, text: str):
+        self.name = name
+        self.lines = key_lines(text)
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str) -> None:
+        line = self.lines.get(key)
+        probe = key
+        while line is None and "." in probe:
+            probe = probe.rsplit(".", 1)[0]
+            line = self.lines.get(probe)
+        self.problems.append(Problem(self.name, key, message, line))
+
+
+def load_scenario(path: str | Path, overrides=()) -> Scenario:
+    path = Path(path)
+    text = read_text(path)
+    return parse_scenario(text, str(path), overrides)
+
+
+def parse_scenario(text: str, name: str, overrides=()) -> Scenario:
+    """Validate a scenario's text; `overrides` are (dotted key, value) pairs applied first."""
+    data = parse_toml(text, name)
+    if overrides:
+        data = apply_overrides(data, list(overrides))
+    out = _Collector(name, text)
+    for key in data:
+        if key not in TOP_LEVEL:
+            out.add(key, f"unknown key{did_you_mean(key, TOP_LEVEL)} (allowed: {', '.join(TOP_LEVEL)})")
+    header = _check_header(data, out)
+    base = {section: data.get(section) for section in SECTIONS}
+    if base["loss"] is None:
+        out.add("loss", 'missing; add a [loss] table with a type, for example type = "rosenbrock"')
+    if base["optimizer"] is None:
+        out.add("optimizer", 'missing; add an [optimizer] table, for example type = "sgd" and lr = 0.01')
+    if base["schedule"] is None:
+        base["schedule"] = {"type": "constant"}
+    variants = _variants(data, out)
+    runs = []
+    if base["loss"] is not None and base["optimizer"] is not None and variants is not None:
+        for key_prefix, label, overrides in variants:
+            run = _build_run(base, overrides, key_prefix, label, out)
+            if run is not None:
+                runs.append(run)
+    if out.problems:
+        raise ScenarioError(out.problems)
+    scenario = Scenario(runs=runs, source=name, text=text, **header)
+    try:
+        scenario.check_buildable()
+    except ValueError as exc:
+        raise ScenarioError([Problem(name, "", str(exc))]) from None
+    return scenario
+
+
+def _check_header(data: dict, out: _Collector) -> dict:
+    header = {}
+    name = data.get("name")
+    if name is None:
+        out.add("name", 'missing; add a line such as name = "Too high: bouncing across a valley"')
+    for key in ("name", "description", "steps", "seed", "eval_every"):
+        value = data.get(key, TOP_LEVEL[key])
+        if value is None:
+            continue
+        why = type_problem(value, TOP_LEVEL[key] if key != "name" else "")
+        if why:
+            out.add(key, why)
+            continue
+        header[key] = value
+    steps = header.get("steps", 200)
+    if isinstance(steps, int) and not 1 <= steps <= MAX_STEPS:
+        out.add("steps", f"must be between 1 and {MAX_STEPS:,}, got {steps}")
+    if header.get("seed", 0) < 0:
+        out.add("seed", f"must be >= 0, got {header['seed']}")
+    if header.get("eval_every", 0) < 0:
+        out.add("eval_every", "must be >= 0 (0 means once per epoch)")
+    return header
+
+
+def _variants(data: dict, out: _Collector):
+    """(key prefix for errors, label, overrides) per run: each [[runs]] entry times each sweep point."""
+    runs = data.get("runs") or [{}]
+    if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
+        out.add("runs", "must be [[runs]] tables, each with a label and the keys it overrides")
+        return None
+    sweep = data.get("sweep") or {}
+    if not isinstance(sweep, dict):
+        out.add("sweep", 'must be a table such as [sweep] "optimizer.lr" = [0.001, 0.01]')
+        return None
+    grid = []
+    for key, values in sweep.items():
+        section = key.split(".", 1)[0]
+        if section not in SECTIONS or "." not in key:
+            out.add(f"sweep.{key}", 'sweep keys name a section and a key, such as "optimizer.lr" or "schedule.gamma"')
+            return None
+        if not isinstance(values, list) or not values:
+            out.add(f"sweep.{key}", "must be a non-empty list of values")
+            return None
+        grid.append([(key, v) for v in values])
+    total = len(runs) * math.prod(len(g) for g in grid)
+    if total > MAX_RUNS:
+        out.add("sweep" if grid else "runs", f"makes {total:,} runs; at most {MAX_RUNS:,} are allowed")
+        return None
+    variants = []
+    for i, run in enumerate(runs):
+        prefix = f"runs[{i}]" if data.get("runs") else ""
+        for point in itertools.product(*grid) if grid else [()]:
+            overrides = {k: v for k, v in run.items() if k != "label"}
+            for key, value in point:
+                section, sub = key.split(".", 1)
+                overrides.setdefault(section, {})
+                if isinstance(overrides[section], dict):
+                    overrides[section] = {**overrides[section], sub: value}
+            label = run.get("label")
+            if label is not None and not isinstance(label, str):
+                out.add(f"{prefix}.label", "must be a string")
+                label = None
+            if point:
+                swept = ", ".join(f"{k.split('.', 1)[1]}={v:g}" if isinstance(v, float) else f"{k.split('.', 1)[1]}={v}"
+                                  for k, v in point)
+                label = f"{label} {swept}" if label else None
+            variants.append((prefix, label, overrides))
+    return variants
+
+
+def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector) -> RunConfig | None:
+    for key in overrides:
+        if key not in SECTIONS:
+            where = f"{prefix}.{key}" if prefix else key
+            out.add(where, f"a run can override only loss.*, optimizer.* and schedule.*{did_you_mean(key, SECTIONS)}")
+            return None
+    merged = {}
+    for section, (registry, kind, extra) in SECTIONS.items():
+        table = dict(base[section]) if isinstance(base[section], dict) else base[section]
+        change = overrides.get(section)
+        if change is not None:
+            if not isinstance(change, dict):
+                out.add(f"{prefix}.{section}", f"must be keys such as {section}.type = ...")
+                return None
+            if "type" in change and isinstance(table, dict) and change["type"] != table.get("type"):
+                table = {}  # another type: the base section's parameters belong to the old one
+            table = {**(table or {}), **change}
+        problems, params = check_section(section, table, registry, kind, extra)
+        for key, message in problems:
+            sub = key.split(".", 1)[1] if "." in key else ""
+            in_run = change is not None and sub.split(".")[0] in change and prefix
+            out.add(f"{prefix}.{key}" if in_run else key, message)
+        if problems:
+            return None
+        merged[section] = {"type": table["type"], **params}
+        complaint = _construct(section, table["type"], params)
+        if complaint:
+            key, message = complaint
+            sub = f"{section}.{key}" if key else blame_key(message, section, params.keys())
+            in_run = change is not None and sub.split(".", 1)[-1] in change and prefix
+            out.add(f"{prefix}.{sub}" if in_run else sub, message)
+            return None
+    start = merged["loss"].pop("start", None)
+    return RunConfig(label=label, loss=merged["loss"], start=start, optimizer=merged["optimizer"],
+                     schedule=merged["schedule"])
+
+
+def _construct(section: str, name: str, params: dict) -> tuple[str | None, str] | None:
+    """Build the core object once to let it check values; its complaint (key, message), if any."""
+    return _construct_cached(section, name, json.dumps(params, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _construct_cached(section: str, name: str, params_json: str) -> tuple[str | None, str] | None:
+    params = json.loads(params_json)
+    params.pop("start", None)
+    builder = {"loss": build_loss, "optimizer": build_optimizer, "schedule": build_schedule}[section]
+    if section == "optimizer" and "betas" in params:
+        params["betas"] = tuple(params["betas"])
+    try:
+        builder(name, **params)
+    except ExpressionError as exc:
+        return exc.key, exc.message
+    except (ValueError, TypeError) as exc:
+        return None, str(exc)
+    return None

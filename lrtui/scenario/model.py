@@ -1,0 +1,79 @@
+"""A validated scenario: what the app and the command line run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lrtui.core.experiment import Experiment, RunRef
+from lrtui.core.losses import build_loss
+from lrtui.core.run_spec import RunSpec
+
+MAX_STEPS = 10_000_000
+MAX_RUNS = 4096
+MAX_PARAMS = 1_000_000
+
+
+@dataclass
+class RunConfig:
+    label: str | None
+    loss: dict  # {"type": ..., params}, without the start
+    start: list | None
+    optimizer: dict
+    schedule: dict
+
+    def as_dict(self) -> dict:
+        return {"loss": dict(self.loss, **({"start": self.start} if self.start is not None else {})),
+                "optimizer": dict(self.optimizer), "schedule": dict(self.schedule)}
+
+    def run_spec(self) -> RunSpec:
+        opt = dict(self.optimizer)
+        sched = dict(self.schedule)
+        params = {k: tuple(v) if k == "betas" else v for k, v in opt.items() if k != "type"}
+        return RunSpec(
+            label=self.label or "",
+            optimizer=opt["type"],
+            optimizer_params=params,
+            schedule=sched["type"],
+            schedule_params={k: v for k, v in sched.items() if k != "type"},
+            start=None if self.start is None else np.asarray(self.start, dtype=np.float64),
+        )
+
+
+@dataclass
+class Scenario:
+    name: str
+    runs: list[RunConfig]
+    description: str = ""
+    steps: int = 200
+    seed: int = 0
+    eval_every: int = 0
+    source: str = ""
+    text: str = field(default="", repr=False)
+
+    def loss_groups(self) -> list[tuple[dict, list[int]]]:
+        """Runs that share a loss configuration, in order of first appearance."""
+        groups: dict[str, tuple[dict, list[int]]] = {}
+        for i, run in enumerate(self.runs):
+            key = json.dumps(run.loss, sort_keys=True)
+            groups.setdefault(key, (run.loss, []))[1].append(i)
+        return list(groups.values())
+
+    def build(self) -> Experiment:
+        """A fresh experiment at step 0."""
+        parts, order = [], [None] * len(self.runs)
+        for part, (loss_config, members) in enumerate(self.loss_groups()):
+            params = {k: v for k, v in loss_config.items() if k != "type"}
+            loss = build_loss(loss_config["type"], **params)
+            if loss.n_params > MAX_PARAMS:
+                raise ValueError(f"the model has {loss.n_params:,} parameters; at most {MAX_PARAMS:,} are allowed")
+            specs = [self.runs[i].run_spec() for i in members]
+            parts.append((loss, specs))
+            for local, i in enumerate(members):
+                order[i] = RunRef(part, local)
+        return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or None)
+
+    def check_buildable(self) -> None:
+        self.build()

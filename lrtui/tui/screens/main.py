@@ -1,0 +1,34 @@
+"""The main screen: loss and LR on the left, landscape and description on the right, status below."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from lrtui.tui.widgets.description_panel import DescriptionPanel
+from lrtui.tui.widgets.landscape_panel import LandscapePanel
+from lrtui.tui.widgets.loss_panel import LossPanel
+from lrtui.tui.widgets.lr_panel import LRPanel
+from lrtui.tui.widgets.status_line import StatusLine
+
+
+class MainScreen(Screen):
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panels"):
+            with Vertical(id="curves"):
+                yield LossPanel(id="loss")
+                yield LRPanel(id="lr")
+            with Vertical(id="side"):
+                yield DescriptionPanel(id="description")
+                yield LandscapePanel(id="landscape")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def redraw(self, session, ascii_only: bool = False) -> None:
+        self.query_one("#description").display = session.show_description
+        for widget in self.query("LossPanel, LRPanel, LandscapePanel"):
+            widget.ascii_only = ascii_only
+        for selector in ("#loss", "#lr", "#landscape", "#status", "#description"):
+            self.query_one(selector).redraw(session)

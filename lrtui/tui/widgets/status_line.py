@@ -1,0 +1,41 @@
+"""Scenario, step, and per run: lr, loss, gradient norm and state."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.widgets import Static
+
+from lrtui.tui.palette import rich_run_color
+
+
+def _num(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else "nan"
+
+
+def status_text(session) -> Text:
+    exp = session.experiment
+    state = "playing" if session.playing else "paused"
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {session.scenario.name} ", style="bold")
+    text.append(f" step {exp.step_count}/{session.scenario.steps}  {state}  x{session.speed}\n")
+    for run in range(exp.n_runs):
+        now = exp.current(run)
+        diverged = now["diverged_at"] >= 0
+        marker = ">" if run == session.focused else " "
+        text.append(f"{marker}", style="bold")
+        text.append(f"■ {exp.labels[run]}", style=rich_run_color(run, diverged))
+        if diverged:
+            text.append(f"  DIVERGED at step {now['diverged_at']}: lr too high", style="bold red")
+        else:
+            text.append(f"  lr {_num(now['lr'])}  loss {_num(now['loss'])}  |g| {_num(now['grad_norm'])}")
+        text.append("\n")
+    if session.message:
+        text.append(f" {session.message}", style="italic")
+    return text
+
+
+class StatusLine(Static):
+    def redraw(self, session) -> None:
+        self.update(status_text(session))
