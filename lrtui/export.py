@@ -82,7 +82,9 @@ def run_summary(exp: Experiment, run: int) -> dict:
         "steps": int(exp.series(run, "loss")[0][-1]),
     }
     if exp.loss_of(run).is_model:
-        summary["test_accuracy"] = _number(exp.series(run, "test_accuracy")[1][-1])
+        # The loss column of a mini-batch run is its last batch's loss; these are on whole splits.
+        for name in ("train_loss", "test_loss", "test_accuracy"):
+            summary[name] = _number(exp.series(run, name)[1][-1])
     return summary
 
 
@@ -102,12 +104,13 @@ def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
 def to_table(exp: Experiment, scenario_name: str) -> str:
     rows = [run_summary(exp, r) for r in range(exp.n_runs)]
     has_acc = any("test_accuracy" in r for r in rows)
-    head = ["run", "label", "status", "final loss", "best loss"] + (["test acc"] if has_acc else [])
+    head = ["run", "label", "status", "final loss", "best loss"] + (["train loss", "test acc"] if has_acc else [])
     body = []
     for i, r in enumerate(rows):
         cells = [str(i), r["label"], r["status"], _fmt(r["final_loss"]), _fmt(r["best_loss"])]
         if has_acc:
             acc = r.get("test_accuracy")
+            cells.append(_fmt(r["train_loss"]) if "train_loss" in r else "")
             cells.append("" if acc is None else f"{100 * acc:.1f}%")
         body.append(cells)
     widths = [max(len(h), *(len(row[c]) for row in body)) for c, h in enumerate(head)]

@@ -25,8 +25,9 @@ from lrtui.core.history import History
 from lrtui.core.losses.base import Loss
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.core.run_spec import Event, RunSpec
+from lrtui.core.schedules import build_schedule
 
-MODEL_FIELDS = ("test_loss", "test_accuracy")
+MODEL_FIELDS = ("train_loss", "test_loss", "test_accuracy")
 
 
 class Simulation(RunControls):
@@ -92,7 +93,9 @@ class Simulation(RunControls):
         by_key: dict[str, list[int]] = {}
         for run in np.flatnonzero(self.active):
             spec = self.specs[run]
-            by_key.setdefault(optimizer_key(spec.optimizer, spec.optimizer_params), []).append(int(run))
+            # Runs whose schedule cycles momentum get it overridden each step, so they form their own group.
+            key = optimizer_key(spec.optimizer, spec.optimizer_params) + str(self._cycles_momentum(run))
+            by_key.setdefault(key, []).append(int(run))
         groups = []
         for runs in by_key.values():
             name = self.specs[runs[0]].optimizer
@@ -103,7 +106,7 @@ class Simulation(RunControls):
             states = [opt_states.get(r) for r in runs]
             fresh = optimizer.init(self.params[indices])
             rows = [take_rows(fresh, slice(i, i + 1)) if s is None else s for i, s in enumerate(states)]
-            cycles = self._schedule_cycles_momentum(runs)
+            cycles = self._cycles_momentum(runs[0])
             if cycles and optimizer.momentum_key is None:
                 raise ValueError(
                     f"{name} has no momentum or beta1 for the schedule to cycle; "
@@ -113,12 +116,9 @@ class Simulation(RunControls):
         self._opt_groups = groups
         self._build_schedule_groups(plateau_states)
 
-    def _schedule_cycles_momentum(self, runs) -> bool:
-        flags = {bool(self.specs[r].schedule_params.get("cycle_momentum", True)) and
-                 self.specs[r].schedule in ("onecycle", "cyclic") for r in runs}
-        if len(flags) > 1:
-            raise ValueError("runs sharing an optimizer must agree on schedule.cycle_momentum")
-        return flags.pop()
+    def _cycles_momentum(self, run: int) -> bool:
+        spec = self.specs[run]
+        return build_schedule(spec.schedule, **spec.schedule_params).cycles_momentum
 
     def _build_schedule_groups(self, plateau_states: dict) -> None:
         by_key: dict[str, list[int]] = {}
@@ -161,12 +161,17 @@ class Simulation(RunControls):
         momentum = np.full(self.n_runs, np.nan)
         t = self.step_count
         for group in self._sched_groups:
+            # Past a schedule's last step (onecycle's total_steps) torch raises;
+            # the scenario loader refuses such budgets, and mid-run the last value holds.
+            local_t = t - group.offset
+            if group.schedule.step_limit is not None:
+                local_t = min(local_t, group.schedule.step_limit)
             if group.plateau_state is not None:
                 values = group.schedule.lr_from(group.plateau_state)
             else:
-                values = group.schedule.lr_at(t - group.offset, group.base_lr)
+                values = group.schedule.lr_at(local_t, group.base_lr)
             lr[group.select] = values
-            cycled = group.schedule.momentum_at(t - group.offset, group.base_lr)
+            cycled = group.schedule.momentum_at(local_t, group.base_lr)
             if cycled is not None:
                 momentum[group.select] = cycled
         return lr * self.lr_scale, momentum
@@ -202,9 +207,18 @@ class Simulation(RunControls):
             for group in self._sched_groups:
                 if group.plateau_state is not None:
                     group.plateau_state = group.schedule.observe(group.plateau_state, taken_loss[group.select])
+                    self._mark_plateau_cuts(group)
             self._evaluate_state()
             self._check_divergence()
             self._record()
+
+    def _mark_plateau_cuts(self, group) -> None:
+        cut = group.plateau_state["reduced"]
+        if cut.any():
+            for i in np.flatnonzero(cut):
+                run = int(group.indices[i])
+                lr = group.plateau_state["lr"][i] * self.lr_scale[run]
+                self.events.append(Event(self.step_count, run, "plateau_cut", f"plateau: lr cut to {lr:.4g}"))
 
     def _check_divergence(self) -> None:
         bad = self.active & ~(np.isfinite(self.loss_now) & np.isfinite(self.params).all(axis=1))

@@ -83,6 +83,7 @@ def parse_scenario(text: str, name: str, overrides=()) -> Scenario:
             run = _build_run(base, overrides, key_prefix, label, out)
             if run is not None:
                 runs.append(run)
+    _check_schedule_lengths(runs, header.get("steps", 200), out)
     if out.problems:
         raise ScenarioError(out.problems)
     scenario = Scenario(runs=runs, source=name, text=text, **header)
@@ -198,6 +199,17 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
     start = merged["loss"].pop("start", None)
     return RunConfig(label=label, loss=merged["loss"], start=start, optimizer=merged["optimizer"],
                      schedule=merged["schedule"])
+
+
+def _check_schedule_lengths(runs: list[RunConfig], steps, out: _Collector) -> None:
+    """torch's OneCycleLR raises past total_steps; say so before training starts."""
+    for run in runs:
+        params = {k: v for k, v in run.schedule.items() if k != "type"}
+        limit = build_schedule(run.schedule["type"], **params).step_limit
+        if limit is not None and isinstance(steps, int) and steps > limit:
+            out.add("schedule.total_steps", f"is {limit} but the scenario trains for {steps} steps; "
+                    f"set total_steps to at least {steps} (torch raises past it)")
+            return
 
 
 def _construct(section: str, name: str, params: dict) -> tuple[str | None, str] | None:

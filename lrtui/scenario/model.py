@@ -73,7 +73,12 @@ class Scenario:
             parts.append((loss, specs))
             for local, i in enumerate(members):
                 order[i] = RunRef(part, local)
-        return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or None)
+        return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or self._default_eval_every())
+
+    def _default_eval_every(self) -> int:
+        """About 100 test evaluations per mini-batch run, one per step for short full-batch runs."""
+        minibatch = any(run.loss.get("batch_size") for run in self.runs)
+        return max(1, self.steps // (100 if minibatch else 1000))
 
     def check_buildable(self) -> None:
         self.build()

@@ -113,7 +113,7 @@ def test_unknown_loss_and_schedule():
 
 def test_unknown_keys_are_errors_with_suggestions():
     [msg] = problems(GOOD.replace("momentum = 0.0", "momentun = 0.0"))
-    assert msg.startswith("mine.toml:16: optimizer.momentun: unknown key") and 'did you mean "momentum"' in msg
+    assert msg.startswith("mine.toml:15: optimizer.momentun: unknown key") and 'did you mean "momentum"' in msg
     [msg] = problems("stpes = 3\n" + GOOD)
     assert msg.startswith("mine.toml:1: stpes: unknown key; did you mean \"steps\"?")
 

@@ -196,6 +196,7 @@ class Schedule(ABC):
 
         t is the step whose lr (lr_at(t)) first shows the change. Kinds:
         "decay", "boost", "warmup_end", "decay_end", "peak", "trough", "restart", "switch".
+        base_lr is accepted for symmetry with `planned`; no schedule's markers depend on it.
         """
         n_steps = check_int("n_steps", n_steps, 0)
         if self.step_limit is not None:

@@ -93,9 +93,12 @@ class OneCycle(Schedule):
         candidates = np.unique(np.clip([np.floor(warm_end), np.floor(warm_end) + 1], 0, self.total_steps))
         values = self._phase_values(candidates.astype(np.int64), 1)
         out = [(int(candidates[int(np.argmax(values))]), "peak")]
-        if self.three_phase:
-            out.append((int(np.clip(np.floor(self.phases[1][0]) + 1, 0, self.total_steps)), "decay"))
-        out.append((self.total_steps - 1, "decay_end"))
+        # A long three-phase warm-up can push the later phases past the last step.
+        last_start = self.phases[-2][0]
+        if last_start < self.total_steps - 1:
+            if self.three_phase:
+                out.append((int(np.floor(last_start)) + 1, "decay"))
+            out.append((self.total_steps - 1, "decay_end"))
         return out
 
 
@@ -153,8 +156,9 @@ class Cyclic(Schedule):
 
     def _events(self, n_steps):
         size = self.step_size_up + self.step_size_down
+        low, high = ("trough", "peak") if self.max_lr >= self.base_lr else ("peak", "trough")
         out = []
         for start in range(0, n_steps + 1, size):
-            out.append((start, "trough"))
-            out.append((start + self.step_size_up - (self.step_size_down == 0), "peak"))
+            out.append((start, low))
+            out.append((start + self.step_size_up - (self.step_size_down == 0), high))
         return out
