@@ -13,4 +13,5 @@ def run_color(run: int, diverged: bool = False) -> str:
 
 
 def rich_run_color(run: int, diverged: bool = False) -> str:
-    return "bold red" if diverged else RICH_RUN_COLORS[run % len(RICH_RUN_COLORS)]
+    """A Rich colour name (no attributes), usable both as a style and as Style(color=...)."""
+    return "red" if diverged else RICH_RUN_COLORS[run % len(RICH_RUN_COLORS)]

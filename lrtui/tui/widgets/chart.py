@@ -80,4 +80,6 @@ class Chart(PlotextPlot):
         if picture.log_y and math.isfinite(low):
             ticks, labels = log_ticks(low, high)
             plt.yticks(ticks, labels)
+            # Pin the axis to whole decades so the tick labels sit where they say.
+            plt.ylim(ticks[0], max(ticks[-1], ticks[0] + 1))
         self.refresh()

@@ -92,7 +92,7 @@ class LandscapePanel(Widget):
         if loss.minima is not None:
             for point in loss.minima:
                 if (c := cell_of(point)) is not None:
-                    cells[c] = (star, "bold white")
+                    cells[c] = (star, "white")
         text = Text(no_wrap=True, overflow="crop")
         for row in range(height):
             for col in range(width):
@@ -101,7 +101,7 @@ class LandscapePanel(Widget):
                 if self.plain:
                     text.append(glyph or BAND_GLYPHS[band])
                 else:
-                    text.append(glyph or " ", Style(color=color, bgcolor=BAND_COLORS[band]))
+                    text.append(glyph or " ", Style(color=color, bgcolor=BAND_COLORS[band], bold=glyph is not None))
             if row < height - 1:
                 text.append("\n")
         return text
