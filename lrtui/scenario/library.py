@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +15,10 @@ DEFAULT_SCENARIO = "too-high-oscillation"
 
 def library_dir() -> Path:
     try:
-        return Path(str(importlib.resources.files("lrtui.scenarios")))
-    except ModuleNotFoundError:
+        # An installed wheel maps the repository's scenarios/ to this data-only package.
+        package = importlib.import_module("lrtui.scenarios")
+        return Path(next(iter(package.__path__)))
+    except (ModuleNotFoundError, StopIteration):
         # A source checkout or editable install: the files sit at the repository root.
         return Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -42,7 +44,8 @@ def find_builtin(name: str) -> LibraryEntry:
     if name in entries:
         return entries[name]
     hint = did_you_mean(name, entries)
-    raise ScenarioError([Problem(name, "", f"no built-in scenario by that name{hint}; `lrtui list` shows them all")])
+    raise ScenarioError([Problem(name, "", f"no built-in scenario by that name{hint}; `lrtui list` shows them all, "
+                                      "or give the path of a .toml file")])
 
 
 def resolve(name_or_path: str, overrides=()) -> Scenario:

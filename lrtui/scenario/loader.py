@@ -192,11 +192,21 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
         complaint = _construct(section, table["type"], params)
         if complaint:
             key, message = complaint
-            sub = f"{section}.{key}" if key else blame_key(message, section, params.keys())
+            if key:
+                sub = f"{section}.{key}"
+            else:
+                sub, message = blame_key(message, section, params.keys())
             in_run = change is not None and sub.split(".", 1)[-1] in change and prefix
             out.add(f"{prefix}.{sub}" if in_run else sub, message)
             return None
     start = merged["loss"].pop("start", None)
+    problem = _start_problem(merged["loss"], start) or _cycling_problem(merged["optimizer"], merged["schedule"])
+    if problem:
+        key, message = problem
+        section = key.split(".")[0]
+        in_run = prefix and isinstance(overrides.get(section), dict) and key.split(".", 1)[1] in overrides[section]
+        out.add(f"{prefix}.{key}" if in_run else key, message)
+        return None
     return RunConfig(label=label, loss=merged["loss"], start=start, optimizer=merged["optimizer"],
                      schedule=merged["schedule"])
 
@@ -210,6 +220,33 @@ def _check_schedule_lengths(runs: list[RunConfig], steps, out: _Collector) -> No
             out.add("schedule.total_steps", f"is {limit} but the scenario trains for {steps} steps; "
                     f"set total_steps to at least {steps} (torch raises past it)")
             return
+
+
+def _start_problem(loss: dict, start) -> tuple[str, str] | None:
+    if start is None:
+        return None
+    size = _loss_size(loss["type"], json.dumps({k: v for k, v in loss.items() if k != "type"}, sort_keys=True))
+    if not isinstance(start, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in start):
+        return "loss.start", f"must be a list of {size} numbers, got {start!r}"
+    if len(start) != size:
+        return "loss.start", f'must have {size} values, one per parameter of "{loss["type"]}", got {len(start)}'
+    if not all(math.isfinite(v) for v in start):
+        return "loss.start", "must be finite numbers"
+    return None
+
+
+@lru_cache(maxsize=256)
+def _loss_size(name: str, params_json: str) -> int:
+    return build_loss(name, **json.loads(params_json)).n_params
+
+
+def _cycling_problem(optimizer: dict, schedule: dict) -> tuple[str, str] | None:
+    params = {k: v for k, v in schedule.items() if k != "type"}
+    if build_schedule(schedule["type"], **params).cycles_momentum and OPTIMIZERS[optimizer["type"]].momentum_key is None:
+        return ("schedule.cycle_momentum",
+                f'{optimizer["type"]} has no momentum or beta1 to cycle (torch refuses it too); '
+                "set schedule.cycle_momentum = false")
+    return None
 
 
 def _construct(section: str, name: str, params: dict) -> tuple[str | None, str] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 
 from lrtui.scenario.errors import did_you_mean, one_of
 
@@ -111,7 +112,19 @@ def check_section(section: str, table: dict, registry: dict, kind: str, extra_ke
     return problems, params
 
 
-def blame_key(message: str, section: str, names) -> str:
-    """The key a core ValueError is about, from the parameter name its message starts with."""
-    first = message.split(" ", 1)[0].strip("'\"`:,")
-    return f"{section}.{first}" if first in set(names) else section
+def blame_key(message: str, section: str, names) -> tuple[str, str]:
+    """(key, message) for a core ValueError: the parameter its message is about.
+
+    Core messages start with the parameter's name ("lr must be >= 0"); the name
+    then moves into the key so it is not said twice. Otherwise the first
+    parameter named anywhere in the message is blamed, else the section.
+    """
+    names = set(names)
+    first, _, rest = message.partition(" ")
+    first = first.strip("'\"`:,")
+    if first in names:
+        return f"{section}.{first}", rest
+    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message):
+        if word in names:
+            return f"{section}.{word}", message
+    return section, message

@@ -154,3 +154,42 @@ def test_oversized_file(tmp_path):
     big.write_text("# " + "x" * 1_100_000)
     with pytest.raises(ScenarioError, match="limited to 1,000,000 bytes"):
         load_scenario(big)
+
+
+def test_core_complaints_are_moved_to_the_key_they_are_about():
+    [msg] = problems(GOOD.replace("eigenvalues = [1.0, 50.0]", 'eigenvalues = "big"'))
+    assert msg == "mine.toml:9: loss.eigenvalues: must be a list of numbers such as [1.0, 50.0], got 'big'"
+    data_model = 'name = "x"\n[loss]\ntype = "mlp"\ndataset = "digitz"\n[optimizer]\ntype = "sgd"\n'
+    [msg] = problems(data_model)
+    assert msg.startswith('mine.toml:4: loss.dataset: unknown dataset "digitz"; did you mean "digits"?')
+
+
+def test_cycling_momentum_on_adagrad_is_refused_with_the_fix():
+    text = ('name = "x"\nsteps = 50\n[loss]\ntype = "rosenbrock"\n[optimizer]\ntype = "adagrad"\n'
+            '[schedule]\ntype = "onecycle"\nmax_lr = 0.1\ntotal_steps = 50\n')
+    [msg] = problems(text)
+    assert "schedule.cycle_momentum" in msg and "set schedule.cycle_momentum = false" in msg
+    parse_scenario(text.replace("total_steps = 50", "total_steps = 50\ncycle_momentum = false"), "ok.toml")
+
+
+def test_onecycle_shorter_than_the_budget_is_refused():
+    text = ('name = "x"\nsteps = 80\n[loss]\ntype = "rosenbrock"\n[optimizer]\ntype = "sgd"\n'
+            '[schedule]\ntype = "onecycle"\nmax_lr = 0.1\ntotal_steps = 50\n')
+    [msg] = problems(text)
+    assert "schedule.total_steps" in msg and "at least 80" in msg
+
+
+def test_a_problem_in_a_run_override_points_at_the_run():
+    text = GOOD + '\n[[runs]]\nlabel = "a"\n\n[[runs]]\nlabel = "b"\noptimizer.momentum = -1.0\n'
+    [msg] = problems(text)
+    assert msg.startswith("mine.toml:27: runs[1].optimizer.momentum: must be >= 0")
+
+
+def test_injection_through_a_scenario_file_runs_nothing(tmp_path):
+    marker = tmp_path / "MARKER"
+    for expr in (f"__import__('os').system('touch {marker}')", f"open('{marker}', 'w')", "x.__class__",
+                 "[x for x in (1,)]", "lambda: 1", "9**9**9"):
+        text = f'name = "x"\n[loss]\ntype = "expression"\nexpr = "{expr}"\nvars = ["x"]\n[optimizer]\ntype = "sgd"\n'
+        [msg] = problems(text.replace("\\'", "'"))
+        assert msg.startswith("mine.toml:4: loss.expr: "), msg
+    assert not marker.exists()

@@ -9,6 +9,21 @@ import numpy as np
 from lrtui.core.losses.base import Loss, Window
 
 
+def _numbers(name: str, value, example: str) -> np.ndarray:
+    """A non-empty list of finite numbers, or a ValueError that shows the expected form."""
+    ok = isinstance(value, (list, tuple, np.ndarray)) and len(value) > 0
+    if ok:
+        try:
+            arr = np.asarray(value, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            ok = False
+    if not ok or isinstance(value, (str, bytes)) or arr.size != len(value):
+        raise ValueError(f"{name} must be a list of numbers such as {example}, got {value!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite numbers, got {value!r}")
+    return arr
+
+
 def _rotation(dims: int, angle_degrees: float, seed: int | None) -> np.ndarray:
     """An orthogonal matrix: a seeded random rotation, then `angle` in the (x0, x1) plane."""
     q = np.eye(dims)
@@ -53,19 +68,18 @@ class Quadratic(Loss):
             if int(dims) < 1:
                 raise ValueError(f"dims must be >= 1, got {dims}")
             eigenvalues = np.geomspace(1.0, kappa, int(dims))
-        lam = np.asarray(eigenvalues, dtype=np.float64).ravel()
-        if lam.size == 0 or not np.all(np.isfinite(lam)):
-            raise ValueError("eigenvalues must be a non-empty list of finite numbers")
+        lam = _numbers("eigenvalues", list(eigenvalues) if isinstance(eigenvalues, np.ndarray) else eigenvalues,
+                       "[1.0, 50.0]")
         self.eigenvalues = lam
         self.n_params = lam.size
         self.eigenvectors = _rotation(self.n_params, float(angle), rotation_seed)
         # Symmetrise so that rounding in Q diag(lam) Q^T cannot break symmetry.
         a = (self.eigenvectors * lam) @ self.eigenvectors.T
         self.matrix = 0.5 * (a + a.T)
-        self.center = np.zeros(self.n_params) if center is None else np.asarray(center, dtype=np.float64)
+        self.center = np.zeros(self.n_params) if center is None else _numbers("center", center, "[0.0, 0.0]")
         if self.center.shape != (self.n_params,):
             raise ValueError(f"center must have {self.n_params} values, got {self.center.size}")
-        self.start = np.ones(self.n_params) if start is None else np.asarray(start, dtype=np.float64)
+        self.start = np.ones(self.n_params) if start is None else _numbers("start", start, "[1.0, 1.0]")
         if np.all(lam > 0):
             self.minima = self.center[None, :].copy()
             self.min_value = 0.0
