@@ -37,3 +37,15 @@ def test_readme_quick_start_has_exactly_the_two_commands():
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = [line.split("#")[0].strip() for line in quick.splitlines() if line.startswith("make ")]
     assert commands == ["make run", "make test"]
+
+
+def test_readme_python_example_runs():
+    import re
+    import subprocess
+    import sys
+
+    readme = (DOCS.parent / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) == 3

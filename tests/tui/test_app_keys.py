@@ -1,0 +1,87 @@
+"""Drive the app with a Pilot, as a person would, and check the state each key changes."""
+
+import pytest
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+
+
+def make_app(*names):
+    return LrtuiApp([find_builtin(n).load() for n in names or ("too-high-oscillation",)])
+
+
+async def test_stepping_keys_advance_the_experiment():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        assert app.session.experiment.step_count == 1
+        await pilot.press("right")
+        await pilot.press("N")
+        assert app.session.experiment.step_count == 12
+        await pilot.press("shift+right")
+        assert app.session.experiment.step_count == 22
+
+
+async def test_lr_keys_scale_the_focused_run():
+    app = make_app("rosenbrock-sgd-vs-adam")
+    async with app.run_test(size=(100, 30)) as pilot:
+        exp = app.session.experiment
+        await pilot.press("plus")
+        assert exp.current(0)["lr"] == pytest.approx(0.001)
+        await pilot.press("minus", "minus")
+        assert exp.current(0)["lr"] == pytest.approx(0.00025)
+        await pilot.press("tab", "asterisk")
+        assert app.session.focused == 1 and exp.current(1)["lr"] == pytest.approx(0.2)
+        await pilot.press("slash")
+        assert exp.current(1)["lr"] == pytest.approx(0.02)
+        assert [e.kind for e in exp.events] == ["lr"] * 5
+
+
+async def test_space_plays_and_pauses():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("space")
+        assert app.session.playing
+        await pilot.press("space")
+        assert not app.session.playing
+
+
+async def test_optimizer_schedule_fork_reset_and_toggles():
+    app = make_app("too-high-oscillation", "too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await pilot.press("o")
+        assert s.experiment.spec(0).optimizer == "adagrad"
+        await pilot.press("s")
+        assert s.experiment.spec(0).schedule == "step"
+        await pilot.press("n", "c")
+        assert s.experiment.n_runs == 3
+        await pilot.press("r")
+        assert s.experiment.step_count == 0 and s.experiment.n_runs == 1
+        await pilot.press("l", "m", "d")
+        assert s.log_scale and s.smoothing and not s.show_description
+        await pilot.press("right_square_bracket")
+        assert s.scenario.name.startswith("Too low")
+        await pilot.press("left_square_bracket")
+        assert s.scenario.name.startswith("Too high")
+        speed = s.speed
+        await pilot.press("greater_than_sign")
+        assert s.speed > speed
+
+
+async def test_help_panel_opens_and_closes():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        assert app.screen.query("HelpPanel")
+        await pilot.press("f1")
+        assert not app.screen.query("HelpPanel")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 12), (12, 5)])
+async def test_small_terminals_do_not_crash(size):
+    app = make_app("rosenbrock-sgd-vs-adam")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("N", "N")
+        await pilot.pause()
+        assert app.session.experiment.step_count == 20
