@@ -38,12 +38,18 @@ async def test_lr_keys_scale_the_focused_run():
 
 
 async def test_space_plays_and_pauses():
-    app = make_app()
+    app = make_app("rosenbrock-sgd-vs-adam")
     async with app.run_test(size=(100, 30)) as pilot:
+        app.session.speed_index = 0  # one step per frame: the budget cannot run out mid-test
         await pilot.press("space")
         assert app.session.playing
+        await pilot.pause(0.3)
         await pilot.press("space")
         assert not app.session.playing
+        played = app.session.experiment.step_count
+        assert played > 0
+        await pilot.pause(0.2)
+        assert app.session.experiment.step_count == played
 
 
 async def test_optimizer_schedule_fork_reset_and_toggles():
