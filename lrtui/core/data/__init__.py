@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 
@@ -11,6 +10,7 @@ import numpy as np
 from lrtui.core.data.dataset import Dataset, check_test_fraction, stratified_split
 from lrtui.core.data.digits import digits_dataset, load_digits
 from lrtui.core.data.synthetic import DEFAULT_NOISE, GENERATORS, WINDOW
+from lrtui.core.registry import lookup
 
 DATASETS = ("digits", *GENERATORS)
 DEFAULT_SAMPLES = 400
@@ -32,10 +32,7 @@ def make_dataset(
     "digits": the fixed 1,797 images; `seed` picks the split only, and
     `n_samples` and `noise` must be left unset.
     """
-    if name not in DATASETS:
-        close = difflib.get_close_matches(str(name), DATASETS, n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else ""
-        raise ValueError(f'unknown dataset "{name}"{hint} (choose one of: {", ".join(DATASETS)})')
+    lookup(dict.fromkeys(DATASETS), name, "dataset")
     seed = _check_seed(seed)
     test_fraction = check_test_fraction(test_fraction)
     if name == "digits":

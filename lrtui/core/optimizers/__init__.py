@@ -7,8 +7,7 @@
 
 from __future__ import annotations
 
-import difflib
-
+from lrtui.core.registry import lookup
 from lrtui.core.optimizers.adagrad import Adagrad
 from lrtui.core.optimizers.adam import Adam, AdamW
 from lrtui.core.optimizers.base import Optimizer
@@ -21,13 +20,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adagrad
 
 def build_optimizer(name: str, **hyper) -> Optimizer:
     """Construct an optimizer by registry name; unknown names get a did-you-mean."""
-    try:
-        cls = OPTIMIZERS[name]
-    except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name).lower(), OPTIMIZERS, n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else ""
-        raise ValueError(f'unknown optimizer "{name}"{hint} (choose one of: {", ".join(OPTIMIZERS)})') from None
-    return cls(**hyper)
+    return lookup(OPTIMIZERS, name, "optimizer")(**hyper)
 
 
 __all__ = ["OPTIMIZERS", "Adagrad", "Adam", "AdamW", "NAdam", "Optimizer", "RMSprop", "SGD", "build_optimizer"]

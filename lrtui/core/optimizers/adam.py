@@ -53,12 +53,7 @@ class Adam(Optimizer):
 
     def update(self, grads, state, params, lr, momentum=None):
         lr = as_column(lr)
-        grad = -grads if self.maximize else grads
-        if self._decays:
-            if self.decoupled:
-                params = params * (1.0 - lr * self.weight_decay)
-            else:
-                grad = grad + self.weight_decay * params
+        grad, params = self._apply_weight_decay(grads, params, lr)
         if momentum is None:
             beta1, new_weight1 = self.beta1, self.new_weight1
         else:

@@ -205,6 +205,17 @@ class Optimizer(ABC):
         self._last_step = (new_step, common)
         return new_step if common is None else common
 
+    def _apply_weight_decay(self, grads, params, lr):
+        """Adam-family prologue: torch negates for maximize, then decays the weights
+        directly (AdamW style, `decoupled`) or adds weight_decay * w to the gradient (L2)."""
+        grad = -grads if self.maximize else grads
+        if self._decays:
+            if self.decoupled:
+                params = params * (1.0 - lr * self.weight_decay)
+            else:
+                grad = grad + self.weight_decay * params
+        return grad, params
+
     @staticmethod
     def _is_zero(value) -> bool:
         """True when a hyperparameter is zero for every run, so its term can be skipped as torch does."""

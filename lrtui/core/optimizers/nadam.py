@@ -58,12 +58,7 @@ class NAdam(Optimizer):
 
     def update(self, grads, state, params, lr, momentum=None):
         lr = as_column(lr)
-        grad = -grads if self.maximize else grads
-        if self._decays:
-            if self.decoupled:
-                params = params * (1.0 - lr * self.weight_decay)
-            else:
-                grad = grad + self.weight_decay * params
+        grad, params = self._apply_weight_decay(grads, params, lr)
         beta1 = self._momentum_column(self.beta1, momentum)
         step = state["step"] + 1.0
         t = self._step_count(state["step"], step)

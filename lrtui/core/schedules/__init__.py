@@ -12,8 +12,7 @@ Each class lists its parameters in `defaults` and `required`.
 
 from __future__ import annotations
 
-import difflib
-
+from lrtui.core.registry import lookup
 from lrtui.core.schedules.base import Schedule
 from lrtui.core.schedules.cosine import Cosine, CosineWarmRestarts
 from lrtui.core.schedules.cyclic import Cyclic, OneCycle
@@ -30,13 +29,7 @@ SCHEDULES: dict[str, type[Schedule]] = {
 
 def build_schedule(name: str, **params) -> Schedule:
     """Construct a schedule by registry name; unknown names get a did-you-mean."""
-    try:
-        cls = SCHEDULES[name]
-    except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name).lower(), SCHEDULES, n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else ""
-        raise ValueError(f'unknown schedule "{name}"{hint} (choose one of: {", ".join(SCHEDULES)})') from None
-    return cls(**params)
+    return lookup(SCHEDULES, name, "schedule")(**params)
 
 
 __all__ = ["SCHEDULES", "Constant", "ConstantFactor", "Cosine", "CosineWarmRestarts", "Cyclic", "Exponential",
