@@ -80,6 +80,8 @@ def run_summary(exp: Experiment, run: int) -> dict:
         "final_loss": _number(loss[-1]) if loss.size else None,
         "best_loss": _number(finite.min()) if finite.size else None,
         "steps": int(exp.series(run, "loss")[0][-1]),
+        "verdict": exp.verdict(run),
+        "diagnoses": [d.as_dict() for d in exp.diagnoses(run)],
     }
     if exp.loss_of(run).is_model:
         # The loss column of a mini-batch run is its last batch's loss; these are on whole splits.
@@ -104,10 +106,11 @@ def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
 def to_table(exp: Experiment, scenario_name: str) -> str:
     rows = [run_summary(exp, r) for r in range(exp.n_runs)]
     has_acc = any("test_accuracy" in r for r in rows)
-    head = ["run", "label", "status", "final loss", "best loss"] + (["train loss", "test acc"] if has_acc else [])
+    head = ["run", "label", "status", "verdict", "final loss", "best loss"] + (
+        ["train loss", "test acc"] if has_acc else [])
     body = []
     for i, r in enumerate(rows):
-        cells = [str(i), r["label"], r["status"], _fmt(r["final_loss"]), _fmt(r["best_loss"])]
+        cells = [str(i), r["label"], r["status"], r["verdict"], _fmt(r["final_loss"]), _fmt(r["best_loss"])]
         if has_acc:
             acc = r.get("test_accuracy")
             cells.append(_fmt(r["train_loss"]) if "train_loss" in r else "")
@@ -116,6 +119,12 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
     widths = [max(len(h), *(len(row[c]) for row in body)) for c, h in enumerate(head)]
     lines = [f"{scenario_name}  ({exp.step_count} steps)", "  ".join(h.ljust(w) for h, w in zip(head, widths))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in body]
+    findings = [d for r in range(exp.n_runs) for d in [exp.summary(r)] if d.code != "improving"]
+    if findings:
+        lines.append("")
+        for d in findings:
+            fix = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in d.suggestion.items())
+            lines.append(f"run {d.run}: {d.message}" + (f"  [suggested: {fix}]" if fix else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -128,6 +128,8 @@ class RunControls:
             if run in plateau_states:
                 plateau_states[new] = {k: v.copy() for k, v in plateau_states[run].items()}
             self.history.add_runs([run])
+            if self.monitor is not None:
+                self.monitor.add_runs([run])
             new_runs.append(new)
             self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}"))
         self._refresh(opt_states, plateau_states)

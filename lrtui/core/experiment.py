@@ -7,6 +7,7 @@ and the Experiment numbers all runs 0..R-1 in the order they were given.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,10 @@ import numpy as np
 from lrtui.core.losses.base import Loss
 from lrtui.core.run_spec import Event, RunSpec
 from lrtui.core.simulation import Simulation
+
+
+def _renumbered(diagnosis, run: int):
+    return dataclasses.replace(diagnosis, run=run)
 
 
 @dataclass(frozen=True)
@@ -24,10 +29,11 @@ class RunRef:
 
 class Experiment:
     def __init__(self, parts: list[tuple[Loss, list[RunSpec]]], order: list[RunRef] | None = None, seed: int = 0,
-                 eval_every: int | None = None):
+                 eval_every: int | None = None, budget: int | None = None):
         if not parts:
             raise ValueError("an experiment needs at least one run")
-        self.simulations = [Simulation(loss, specs, seed=seed, eval_every=eval_every) for loss, specs in parts]
+        self.simulations = [Simulation(loss, specs, seed=seed, eval_every=eval_every, budget=budget)
+                            for loss, specs in parts]
         if order is None:
             order = [RunRef(p, i) for p, (_, specs) in enumerate(parts) for i in range(len(specs))]
         self._initial_order = list(order)
@@ -97,6 +103,26 @@ class Experiment:
     def planned_lr(self, run: int, until: int):
         sim, local = self.locate(run)
         return sim.planned_lr(local, until)
+
+    def verdict(self, run: int) -> str:
+        sim, local = self.locate(run)
+        return sim.monitor.verdict(local)
+
+    def summary(self, run: int):
+        """The run's current verdict as a Diagnosis, with its evidence."""
+        sim, local = self.locate(run)
+        return _renumbered(sim.monitor.summary(local), run)
+
+    def diagnoses(self, run: int | None = None) -> list:
+        """Findings in the order they were first detected, numbered by experiment run."""
+        index = {(ref.part, ref.local): r for r, ref in enumerate(self.order)}
+        found = [
+            _renumbered(d, index[(p, d.run)])
+            for p, sim in enumerate(self.simulations)
+            for d in sim.monitor.diagnoses()
+            if (p, d.run) in index
+        ]
+        return sorted((d for d in found if run is None or d.run == run), key=lambda d: (d.step, d.run))
 
     def diverged_at(self, run: int) -> int:
         sim, local = self.locate(run)

@@ -12,6 +12,7 @@ import numpy as np
 
 from lrtui.core.batching import BatchSampler
 from lrtui.core.controls import RunControls
+from lrtui.core.diagnostics.monitor import Monitor
 from lrtui.core.groups import (
     OptimizerGroup,
     build_optimizer_group,
@@ -31,7 +32,8 @@ MODEL_FIELDS = ("train_loss", "test_loss", "test_accuracy")
 
 
 class Simulation(RunControls):
-    def __init__(self, loss: Loss, runs: list[RunSpec], seed: int = 0, eval_every: int | None = None, history_rows=None):
+    def __init__(self, loss: Loss, runs: list[RunSpec], seed: int = 0, eval_every: int | None = None, history_rows=None,
+                 budget: int | None = None, diagnostics: bool = True):
         if not runs:
             raise ValueError("a simulation needs at least one run")
         self.loss = loss
@@ -44,6 +46,8 @@ class Simulation(RunControls):
         if eval_every is None:
             eval_every = self.sampler.batches_per_epoch if self.sampler else 1
         self.eval_every = max(1, int(eval_every))
+        self.budget = budget
+        self.diagnostics = diagnostics
         self.reset()
 
     # -- set-up --------------------------------------------------------------
@@ -71,6 +75,7 @@ class Simulation(RunControls):
         self._opt_groups: list[OptimizerGroup] = []
         self._sched_groups = []
         self._regroup({run: None for run in range(n_runs)}, {run: None for run in range(n_runs)})
+        self.monitor = Monitor(self, self.budget) if self.diagnostics else None
         self._evaluate_state()
         self._record()
 
@@ -180,6 +185,8 @@ class Simulation(RunControls):
         row = [self.lr_now, self.loss_now, self.grad_norm]
         row.extend(self._metrics)
         self.history.append(np.array(row), self.params if self.history.records_params else None)
+        if self.monitor is not None:
+            self.monitor.observe()
 
     def step(self, n: int = 1) -> None:
         """Advance every active run by n optimizer steps."""

@@ -64,6 +64,11 @@ def parse_scenario(text: str, name: str, overrides=()) -> Scenario:
     data = parse_toml(text, name)
     if overrides:
         data = apply_overrides(data, list(overrides))
+    return scenario_from_data(data, name, text)
+
+
+def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
+    """Validate already-parsed scenario data (lines are known only when `text` is given)."""
     out = _Collector(name, text)
     for key in data:
         if key not in TOP_LEVEL:

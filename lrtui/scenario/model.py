@@ -73,7 +73,8 @@ class Scenario:
             parts.append((loss, specs))
             for local, i in enumerate(members):
                 order[i] = RunRef(part, local)
-        return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or self._default_eval_every())
+        return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or self._default_eval_every(),
+                          budget=self.steps)
 
     def _default_eval_every(self) -> int:
         """About 100 test evaluations per mini-batch run, one per step for short full-batch runs."""

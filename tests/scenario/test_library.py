@@ -38,12 +38,14 @@ def test_each_scenario_loads_and_says_what_to_watch_and_try(name):
 
 def test_too_high_oscillation_bounces_without_diverging_and_halving_fixes_it():
     exp = trained("too-high-oscillation")
+    loss = exp.series(0, "loss")[1]
     assert exp.diverged_at(0) == -1
-    assert final(exp, 0) > 0.1 * exp.series(0, "loss")[1][0]  # still far from the floor after 200 steps
-    _, path = exp.locate(0)[0].history.params_series(0)
-    assert np.mean(np.sign(path[1:, 1]) != np.sign(path[:-1, 1])) > 0.9  # wall to wall across the valley
-    halved = trained("too-high-oscillation", [("optimizer.lr", 0.0399 / 2)])
-    assert final(halved, 0) < final(exp, 0) / 100
+    changes = np.diff(loss[-100:])
+    assert np.all(changes[1:] * changes[:-1] < 0)  # up, down, up, down: a two-step bounce
+    assert loss[-100:].min() > 1.0  # and it never settles (the minimum is 0)
+    assert exp.verdict(0) == "oscillating"
+    halved = trained("too-high-oscillation", [("optimizer.lr", 0.0125)])
+    assert final(halved, 0) < 1e-12
 
 
 def test_too_high_divergence_diverges_and_the_safe_run_does_not():
@@ -55,7 +57,7 @@ def test_too_low_crawls_and_ten_times_the_lr_gets_much_further():
     exp = trained("too-low-slow")
     loss = exp.series(0, "loss")[1]
     assert exp.diverged_at(0) == -1 and np.all(np.diff(loss) <= 0)
-    assert final(exp, 0) > 0.3
+    assert final(exp, 0) > 0.5 * exp.series(0, "loss")[1][0]
     faster = trained("too-low-slow", [("optimizer.lr", 0.005)])
     assert final(faster, 0) < final(exp, 0) / 5
 

@@ -1,0 +1,5 @@
+"""Diagnostics: what the learning rate is doing wrong, why, and the fix, with numbers."""
+
+from lrtui.core.diagnostics.types import HEALTHY, VERDICTS, Diagnosis
+
+__all__ = ["HEALTHY", "VERDICTS", "Diagnosis"]
