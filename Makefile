@@ -26,5 +26,8 @@ run: $(RUN_STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
+bench: $(TEST_STAMP)
+	$(BIN)/python benchmarks/diagnostics.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -88,6 +88,23 @@ class RunControls:
             raise
         self.events.append(Event(self.step_count, run, "optimizer", f"optimizer -> {name}"))
 
+    def set_optimizer_params(self, run: int, changes: dict) -> None:
+        """Change hyperparameters of a run's optimizer and keep its state, as writing into torch's
+        `param_groups` does (momentum buffers and moment estimates carry on)."""
+        run = self._check_run(run)
+        old = self.specs[run]
+        params = {**old.optimizer_params, **changes}
+        params = {k: tuple(v) if k == "betas" else v for k, v in params.items()}
+        self.specs[run] = old.copy(optimizer_params=params)
+        try:
+            self._refresh(self._saved_optimizer_states(), self._saved_plateau_states())
+        except ValueError:
+            self.specs[run] = old
+            self._refresh(self._saved_optimizer_states(), self._saved_plateau_states())
+            raise
+        shown = ", ".join(f"{k}={v}" for k, v in changes.items())
+        self.events.append(Event(self.step_count, run, "optimizer", f"{shown}"))
+
     def set_schedule(self, run: int, name: str, params: dict | None = None, restart: bool = True) -> None:
         """Give a run another schedule, starting from this step when `restart`."""
         run = self._check_run(run)
@@ -134,6 +151,31 @@ class RunControls:
             self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}"))
         self._refresh(opt_states, plateau_states)
         return new_runs
+
+    def apply_suggestion(self, run: int, suggestion: dict) -> str:
+        """Carry out a diagnosis's suggestion, such as {"optimizer.lr": 0.012}; returns what was done."""
+        done = []
+        optimizer_changes = {}
+        schedule_changes = {}
+        for key, value in suggestion.items():
+            section, _, name = key.partition(".")
+            if key == "optimizer.lr":
+                self.set_lr(run, float(value))
+                done.append(f"lr = {value:g}")
+            elif section == "optimizer":
+                optimizer_changes[name] = value
+            elif section == "schedule":
+                schedule_changes[name] = value
+        if optimizer_changes:
+            self.set_optimizer_params(run, optimizer_changes)
+            done += [f"{k} = {v}" for k, v in optimizer_changes.items()]
+        if schedule_changes:
+            spec = self.specs[run]
+            name = schedule_changes.pop("type", spec.schedule)
+            params = {**(spec.schedule_params if name == spec.schedule else {}), **schedule_changes}
+            self.set_schedule(run, name, params, restart=name != spec.schedule)
+            done += [f"schedule {name} " + ", ".join(f"{k} = {v}" for k, v in schedule_changes.items())]
+        return "; ".join(done) or "nothing to apply"
 
     def effective_lr(self, run: int):
         """Per-parameter step size of an adaptive optimizer (lr / sqrt(v) and so on), or None."""

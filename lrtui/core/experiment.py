@@ -104,6 +104,11 @@ class Experiment:
         sim, local = self.locate(run)
         return sim.planned_lr(local, until)
 
+    def gauge(self, run: int) -> float:
+        """lr as a fraction of the optimizer's stable limit (NaN until the sharpness is known)."""
+        sim, local = self.locate(run)
+        return float(sim.monitor.gauge[local])
+
     def verdict(self, run: int) -> str:
         sim, local = self.locate(run)
         return sim.monitor.verdict(local)
@@ -155,6 +160,10 @@ class Experiment:
     def set_schedule(self, run: int, name: str, params: dict | None = None, restart: bool = True) -> None:
         sim, local = self.locate(run)
         sim.set_schedule(local, name, params, restart)
+
+    def apply_suggestion(self, run: int, suggestion: dict) -> str:
+        sim, local = self.locate(run)
+        return sim.apply_suggestion(local, suggestion)
 
     def fork(self, run: int, factors=(0.3, 1.0, 3.0)) -> list[int]:
         """Fork a run; the new runs are numbered after the existing ones."""

@@ -33,6 +33,7 @@ class LrtuiApp(App):
         Binding("l", "toggle_log", "log scale", show=False),
         Binding("m", "toggle_smoothing", "smoothing", show=False),
         Binding("d", "toggle_description", "description", show=False),
+        Binding("a", "apply_suggestion", "apply fix"),
         Binding("question_mark,f1", "help", "keys"),
         Binding("q", "quit", "quit"),
     ]
@@ -128,6 +129,14 @@ class LrtuiApp(App):
     def action_toggle_description(self) -> None:
         self.session.show_description = not self.session.show_description
         self._changed()
+
+    def action_apply_suggestion(self) -> None:
+        self._guarded(self.session.apply_suggestion)
+
+    def show_explanation(self, diagnosis) -> None:
+        from lrtui.tui.screens.explanation import ExplanationScreen
+
+        self.push_screen(ExplanationScreen(diagnosis, self.session.experiment.labels[diagnosis.run]))
 
     def action_help(self) -> None:
         if self.screen.query("HelpPanel"):

@@ -111,6 +111,17 @@ class Session:
             self.message = f"{self.experiment.labels[self.focused]}: schedule -> {name} from step {self.experiment.step_count}"
             return
 
+    def apply_suggestion(self) -> None:
+        """Apply the focused run's fix: its current verdict's, else its latest finding with one."""
+        exp, run = self.experiment, self.focused
+        candidates = [exp.summary(run)] + exp.diagnoses(run)[::-1]
+        chosen = next((d for d in candidates if d.suggestion), None)
+        if chosen is None:
+            self.message = f"{exp.labels[run]}: no suggestion to apply ({exp.verdict(run)})"
+            return
+        done = exp.apply_suggestion(run, chosen.suggestion)
+        self.message = f"{exp.labels[run]}: applied {done} (from: {chosen.code})"
+
     def fork(self) -> None:
         new = self.experiment.fork(self.focused)
         self.message = f"forked run {self.focused} into runs {', '.join(map(str, new))} at lr x0.3 and x3"

@@ -91,3 +91,23 @@ async def test_small_terminals_do_not_crash(size):
         await pilot.press("N", "N")
         await pilot.pause()
         assert app.session.experiment.step_count == 20
+
+
+async def test_a_applies_the_focused_runs_suggestion_and_enter_explains():
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(10):
+            await pilot.press("N")
+        exp = app.session.experiment
+        assert exp.verdict(0) == "oscillating"
+        await pilot.press("a")
+        assert exp.current(0)["lr"] == pytest.approx(0.016)
+        assert "applied lr = 0.016" in app.session.message
+        panel = app.screen.query_one("DiagnosticsPanel")
+        assert panel.findings and panel.findings[0].code == "oscillating"
+        panel.focus()
+        panel.highlighted = 0
+        await pilot.press("enter")
+        assert type(app.screen).__name__ == "ExplanationScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "MainScreen"

@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from lrtui.tui.widgets.description_panel import DescriptionPanel
+from lrtui.tui.widgets.diagnostics_panel import DiagnosticsPanel
 from lrtui.tui.widgets.landscape_panel import LandscapePanel
 from lrtui.tui.widgets.loss_panel import LossPanel
 from lrtui.tui.widgets.lr_panel import LRPanel
@@ -23,12 +24,18 @@ class MainScreen(Screen):
             with Vertical(id="side"):
                 yield DescriptionPanel(id="description")
                 yield LandscapePanel(id="landscape")
+                yield DiagnosticsPanel(id="diagnostics")
         yield StatusLine(id="status")
         yield Footer()
+
+    def on_option_list_option_selected(self, event) -> None:
+        panel = self.query_one(DiagnosticsPanel)
+        if 0 <= event.option_index < len(panel.findings):
+            self.app.show_explanation(panel.findings[event.option_index])
 
     def redraw(self, session, ascii_only: bool = False) -> None:
         self.query_one("#description").display = session.show_description
         for widget in self.query("LossPanel, LRPanel, LandscapePanel"):
             widget.ascii_only = ascii_only
-        for selector in ("#loss", "#lr", "#landscape", "#status", "#description"):
+        for selector in ("#loss", "#lr", "#landscape", "#status", "#description", "#diagnostics"):
             self.query_one(selector).redraw(session)

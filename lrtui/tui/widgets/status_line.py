@@ -30,6 +30,13 @@ def status_text(session) -> Text:
             text.append(f"  DIVERGED at step {now['diverged_at']}: lr too high", style="bold red")
         else:
             text.append(f"  lr {_num(now['lr'])}  loss {_num(now['loss'])}  |g| {_num(now['grad_norm'])}")
+            gauge = exp.gauge(run)
+            if math.isfinite(gauge):
+                style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
+                text.append(f"  lr {100 * gauge:.0f}% of limit", style=style)
+            verdict = exp.verdict(run)
+            if verdict != "improving":
+                text.append(f"  {verdict}", style="yellow" if verdict != "converged" else "green")
         text.append("\n")
     if session.message:
         text.append(f" {session.message}", style="italic")

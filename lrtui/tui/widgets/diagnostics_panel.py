@@ -1,0 +1,51 @@
+"""Diagnoses as they appear: step, severity colour, message and the suggested fix."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from lrtui.tui.palette import rich_run_color
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def suggestion_text(suggestion: dict) -> str:
+    return ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in suggestion.items())
+
+
+def diagnosis_line(d, label: str) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{d.step:>6} ", style="dim")
+    text.append("■ ", style=rich_run_color(d.run))
+    text.append(f"{d.severity:<7} ", style=SEVERITY_STYLE.get(d.severity, ""))
+    text.append(d.message)
+    if d.suggestion:
+        text.append(f"  → a: {suggestion_text(d.suggestion)}", style="bold")
+    return text
+
+
+class DiagnosticsPanel(OptionList):
+    """The list of findings, newest last; enter shows one in full."""
+
+    DEFAULT_CSS = "DiagnosticsPanel { height: 1fr; }"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.border_title = "diagnostics (enter: explain, a: apply fix)"
+        self.findings: list = []
+
+    def redraw(self, session) -> None:
+        exp = session.experiment
+        findings = exp.diagnoses()
+        if [(d.run, d.code, d.step) for d in findings] == [(d.run, d.code, d.step) for d in self.findings]:
+            return
+        self.findings = findings
+        highlighted = self.highlighted
+        self.clear_options()
+        if not findings:
+            self.add_option(Option(Text("no findings yet: step or press space", style="dim"), disabled=True))
+            return
+        self.add_options(Option(diagnosis_line(d, exp.labels[d.run])) for d in findings)
+        self.highlighted = len(findings) - 1 if highlighted is None else min(highlighted, len(findings) - 1)
