@@ -69,6 +69,7 @@ class Simulation(RunControls):
         self.active = np.ones(n_runs, dtype=bool)
         self.diverged_at = np.full(n_runs, -1, dtype=np.int64)
         self.events: list[Event] = []
+        self._event_cache: dict = {}
         extra = MODEL_FIELDS if self.loss.is_model else ()
         self.history = History(n_runs, self.loss.n_params, extra, recent_rows=self._history_rows)
         self._metrics = np.full((len(extra), n_runs), np.nan)
@@ -253,6 +254,24 @@ class Simulation(RunControls):
         pos = int(np.flatnonzero(group.indices == run)[0])
         curve = group.schedule.planned(int(steps[-1]) - group.offset, group.base_lr[pos : pos + 1])
         return steps, np.asarray(curve)[now - group.offset :, 0] * self.lr_scale[run]
+
+    def schedule_events(self, run: int, until: int) -> list[tuple[int, str]]:
+        """Where the run's schedule warms up, decays, restarts... up to step `until`, for markers.
+
+        Plateau cuts are not planned; they appear in `events` as they happen.
+        """
+        group = next(g for g in self._sched_groups if np.any(g.indices == run))
+        if group.plateau_state is not None:
+            return []
+        pos = int(np.flatnonzero(group.indices == run)[0])
+        horizon = max(0, until - group.offset)
+        key = (id(group.schedule), group.offset, horizon, float(group.base_lr[pos]))
+        if key not in self._event_cache:  # the plot asks every frame; the answer only changes with the schedule
+            events = group.schedule.events(horizon, group.base_lr[pos])
+            if len(self._event_cache) > 64:
+                self._event_cache.clear()
+            self._event_cache[key] = [(t + group.offset, kind) for t, kind in events]
+        return self._event_cache[key]
 
     def run(self, until: int) -> None:
         """Step until `until` steps have been taken (or every run has diverged)."""

@@ -6,6 +6,7 @@ RUN_COLORS = ("cyan", "orange", "magenta", "green", "blue", "yellow", "white", "
 RICH_RUN_COLORS = ("cyan", "dark_orange", "magenta", "green", "dodger_blue1", "yellow", "white", "grey62")
 DIVERGED = "red"
 MARKER = "gray"
+SCHEDULE_MARKER = "yellow"
 
 
 def run_color(run: int, diverged: bool = False) -> str:

@@ -1,4 +1,7 @@
-"""The loss curve of every run, with markers where the user or the schedule changed the LR."""
+"""The loss curve of every run, with markers where the user or the schedule changed the LR.
+
+Grey lines mark the user's changes (LR, optimizer, schedule, fork); yellow ones the
+schedule's own moves (warmup end, decays, restarts, plateau cuts)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import numpy as np
 
 from lrtui.core.decimate import as_line, min_max_columns
 from lrtui.core.smoothing import debiased_ema
-from lrtui.tui.palette import MARKER, run_color
+from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 
 MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
@@ -41,6 +44,12 @@ def loss_picture(session, width: int) -> Picture:
     for event in exp.events:
         if event.kind in MARKED_EVENTS:
             picture.vlines.append((event.step, MARKER))
+        elif event.kind == "plateau_cut":
+            picture.vlines.append((event.step, SCHEDULE_MARKER))
+    for run in range(exp.n_runs):
+        sim, local = exp.locate(run)
+        for step, _kind in sim.schedule_events(local, int(x_range[1])):
+            picture.vlines.append((step, SCHEDULE_MARKER))
     scale = "log10" if session.log_scale else "linear"
     picture.title = f"loss ({scale})"
     if not session.log_scale and np.isfinite(span_low) and span_high / span_low > 100:
