@@ -9,7 +9,8 @@ from pathlib import Path
 
 from lrtui import __version__
 
-SUBCOMMANDS = ("run", "check", "list", "show")
+SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose")
+WEB_EXTRA_HINT = "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
 
 MAIN_EPILOG = """\
 commands:
@@ -19,6 +20,8 @@ commands:
   lrtui show NAME            print a built-in scenario's file
   lrtui check FILE ...       validate scenario files
   lrtui run NAME_OR_FILE     train without the app and print the results
+  lrtui diagnose LOG         judge your own training log (CSV or JSON Lines)
+  lrtui serve [NAME ...]     serve the app to a web browser (pip install 'lrtui[web]')
 
 examples:
   lrtui rosenbrock-sgd-vs-adam
@@ -62,8 +65,34 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
         p = _Parser(prog="lrtui check", formatter_class=fmt, description="Validate scenario files.",
                     epilog="example:\n  lrtui check mine.toml scenarios/*.toml\n")
         p.add_argument("files", nargs="+", metavar="FILE")
+    elif name == "diagnose":
+        p = _Parser(prog="lrtui diagnose", formatter_class=fmt,
+                    description="Judge a training log from its loss curve alone (curve-only rules): the verdict, "
+                    "the findings with their steps, and a plot. Reads Keras CSVLogger files, Lightning "
+                    "metrics.csv, TensorBoard scalar CSV downloads, lrtui's CSV export (one run) and JSON "
+                    "Lines, with a loss column and optional step, lr and val_loss.",
+                    epilog="examples:\n  lrtui diagnose lightning_logs/version_0/metrics.csv\n"
+                    "  lrtui diagnose training.log.csv --format json\n  lrtui diagnose run.jsonl --plot > report.txt\n"
+                    "\nexit status: 0 when the log was judged (whatever the verdict), 2 when it cannot be read\n")
+        p.add_argument("log", metavar="LOG", help="a CSV or JSON Lines training log")
+        p.add_argument("--format", choices=("text", "json"), default="text")
+        p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=None,
+                       help="draw the curve (default: only when stdout is a terminal)")
     elif name == "list":
         p = _Parser(prog="lrtui list", description="List the built-in scenarios with a short summary.")
+    elif name == "serve":
+        p = _Parser(prog="lrtui serve", formatter_class=fmt,
+                    description="Serve the app to a web browser through textual-serve; each browser tab runs\n"
+                    "its own copy of the app. Needs the optional web extra: pip install 'lrtui[web]'",
+                    epilog="examples:\n  lrtui serve                      then open http://127.0.0.1:8000\n"
+                    "  lrtui serve lr-sweep mine.toml --port 8080\n"
+                    "  lrtui serve --host 0.0.0.0       reachable from other machines: only on a network you trust\n")
+        p.add_argument("scenarios", nargs="*", metavar="NAME_OR_FILE", help="built-in scenario names or .toml files")
+        p.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+        p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+        p.add_argument("--fps", type=float, default=15.0, help="redraws per second while playing (default 15)")
+        p.add_argument("--ascii", action="store_true", help="draw without braille or box glyphs")
     else:
         p = _Parser(prog="lrtui show", formatter_class=fmt, description="Print a built-in scenario's TOML file.",
                     epilog="example:\n  lrtui show too-high-divergence > mine.toml\n")
@@ -83,6 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 65535, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 65535, got {port}")
+    return port
 
 
 def _fail(message: str) -> int:
@@ -158,6 +197,12 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_diagnose(args) -> int:
+    from lrtui.diagnose_command import run
+
+    return run(args.log, args.format, args.plot)
+
+
 def _train(exp, steps: int) -> None:
     """Step in chunks; after a second, show progress on stderr if it is a terminal."""
     started = time.monotonic()
@@ -192,4 +237,33 @@ def _open_app(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "show": _cmd_show}
+def serve_command(args) -> str:
+    """The shell command textual-serve starts for each browser session: this Python running the app."""
+    import shlex
+
+    parts = [sys.executable, "-m", "lrtui", *args.scenarios, "--fps", f"{args.fps:g}"]
+    if args.ascii:
+        parts.append("--ascii")
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+def _cmd_serve(args) -> int:
+    from lrtui.scenario.errors import ScenarioError
+    from lrtui.scenario.library import resolve
+
+    try:
+        # Check the scenarios here: an error inside a browser session would only show as a closed page.
+        for name in args.scenarios:
+            resolve(name)
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        return _fail(WEB_EXTRA_HINT)
+    Server(serve_command(args), host=args.host, port=args.port, title="lrtui").serve()
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "show": _cmd_show, "serve": _cmd_serve,
+            "diagnose": _cmd_diagnose}

@@ -131,3 +131,57 @@ def test_headless_commands_never_import_textual(tiny):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stderr.strip().endswith("CLEAN"), out.stderr
+
+
+def test_serve_parser_binds_loopback_by_default_and_checks_the_port(capsys):
+    from lrtui.cli import _command_parser
+
+    args = _command_parser("serve").parse_args([])
+    assert (args.host, args.port, args.scenarios) == ("127.0.0.1", 8000, [])
+    args = _command_parser("serve").parse_args(["lr-sweep", "--host", "0.0.0.0", "--port", "8080", "--ascii"])
+    assert (args.host, args.port, args.scenarios, args.ascii) == ("0.0.0.0", 8080, ["lr-sweep"], True)
+    with pytest.raises(SystemExit) as exit_info:
+        _command_parser("serve").parse_args(["--port", "70000"])
+    assert exit_info.value.code == 2 and "--port: must be from 1 to 65535" in capsys.readouterr().err
+
+
+def test_serve_without_the_web_extra_says_how_to_install_it(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "textual_serve", None)  # makes the import fail as if not installed
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
+
+
+def test_serve_hands_textual_serve_a_quoted_command_for_this_python(capsys, monkeypatch, tiny):
+    import types
+
+    started = {}
+
+    class FakeServer:
+        def __init__(self, command, host, port, title):
+            started.update(command=command, host=host, port=port)
+
+        def serve(self):
+            started["served"] = True
+
+    fake = types.ModuleType("textual_serve.server")
+    fake.Server = FakeServer
+    monkeypatch.setitem(sys.modules, "textual_serve", types.ModuleType("textual_serve"))
+    monkeypatch.setitem(sys.modules, "textual_serve.server", fake)
+    spaced = tiny.parent / "my scenario.toml"
+    spaced.write_text(SCENARIO)
+    assert main(["serve", "lr-sweep", str(spaced), "--port", "8123", "--fps", "5"]) == 0
+    assert started["host"] == "127.0.0.1" and started["port"] == 8123 and started["served"]
+    import shlex
+
+    assert shlex.split(started["command"]) == [sys.executable, "-m", "lrtui", "lr-sweep", str(spaced), "--fps", "5"]
+    # A bad scenario is reported here, before any server starts.
+    started.clear()
+    assert main(["serve", "no-such-scenario"]) == 2 and not started
+    assert "no built-in scenario" in capsys.readouterr().err
+
+
+def test_serve_help_has_examples():
+    out = subprocess.run([sys.executable, "-m", "lrtui", "serve", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "example" in out.stdout and "127.0.0.1" in out.stdout

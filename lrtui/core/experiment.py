@@ -177,3 +177,40 @@ class Experiment:
     def effective_lr(self, run: int) -> np.ndarray | None:
         sim, local = self.locate(run)
         return sim.effective_lr(local)
+
+    def theory_loss(self, run: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(steps, loss theory predicts) for SGD on a quadratic, else None (see lrtui.core.theory).
+
+        Kept up to date incrementally, so calling it every frame costs only the new steps.
+        """
+        from lrtui.core.theory import TheoryTracker, theory_applies
+
+        sim, local = self.locate(run)
+        if not theory_applies(sim, local):
+            return None
+        trackers = self.__dict__.setdefault("_theory_trackers", {})
+        key = (self.order[run].part, local)
+        tracker = trackers.get(key)
+        if tracker is None or not tracker.is_for(sim, local):
+            tracker = trackers[key] = TheoryTracker(sim, local)
+        return tracker.update()
+
+    def curvature_history(self, run: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, top Hessian eigenvalue, gauge) at each sharpness update; the gauge is lr * top / limit."""
+        sim, local = self.locate(run)
+        if sim.monitor is None:
+            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+        steps, top = sim.monitor.record.field("top", local)
+        return steps, top, sim.monitor.record.field("gauge", local)[1]
+
+    def effective_lr_history(self, run: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, min, median, max) over parameters of an adaptive optimizer's per-parameter LR.
+
+        NaN where the run's optimizer is not adaptive (or before its first update).
+        """
+        sim, local = self.locate(run)
+        if sim.monitor is None:
+            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0)
+        record = sim.monitor.record
+        steps, low = record.field("lr_min", local)
+        return steps, low, record.field("lr_median", local)[1], record.field("lr_max", local)[1]

@@ -5,7 +5,11 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
+from lrtui.scenario.errors import ScenarioError
 from lrtui.scenario.model import Scenario
+from lrtui.tui.catalog import CatalogEntry, catalog_entries, one_line_error, try_load
+from lrtui.tui.commands import LrtuiCommands
+from lrtui.tui.saving import export_runs, save_settings
 from lrtui.tui.screens.main import MainScreen
 from lrtui.tui.session import Session
 
@@ -13,6 +17,7 @@ from lrtui.tui.session import Session
 class LrtuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "lrtui"
+    COMMANDS = App.COMMANDS | {LrtuiCommands}
     BINDINGS = [
         Binding("space", "play", "play/pause"),
         Binding("n,right", "step(1)", "step"),
@@ -34,6 +39,9 @@ class LrtuiApp(App):
         Binding("m", "toggle_smoothing", "smoothing", show=False),
         Binding("d", "toggle_description", "description", show=False),
         Binding("a", "apply_suggestion", "apply fix"),
+        Binding("b", "browse", "scenarios", show=False),
+        Binding("e", "export", "export CSV+JSON", show=False),
+        Binding("w", "save_scenario", "save as TOML", show=False),
         Binding("question_mark,f1", "help", "keys"),
         Binding("q", "quit", "quit"),
     ]
@@ -132,6 +140,39 @@ class LrtuiApp(App):
 
     def action_apply_suggestion(self) -> None:
         self._guarded(self.session.apply_suggestion)
+
+    def action_browse(self) -> None:
+        from lrtui.tui.screens.browser import BrowserScreen
+
+        self.push_screen(BrowserScreen(catalog_entries(self.session.scenarios), self.session.index))
+
+    def open_entry(self, entry: CatalogEntry) -> str:
+        """Open a browser or palette entry; returns "" or the one-line reason it could not be opened."""
+        scenario, error = try_load(entry)
+        if scenario is None:
+            self.session.message = f"cannot open {entry.key}: {error}"
+        else:
+            self.session.open_scenario(scenario, entry.session_index)
+        self._changed()
+        return error
+
+    def action_export(self) -> None:
+        try:
+            paths = export_runs(self.session)
+        except (OSError, ValueError) as exc:
+            self.session.message = f"export failed: {one_line_error(exc)}"
+        else:
+            self.session.message = f"exported {paths[0]} and {paths[1].suffix} ({self.session.experiment.n_runs} runs)"
+        self._changed()
+
+    def action_save_scenario(self) -> None:
+        try:
+            path = save_settings(self.session)
+        except (OSError, ValueError, ScenarioError) as exc:
+            self.session.message = f"saving failed: {one_line_error(exc)}"
+        else:
+            self.session.message = f"saved the current settings to {path}"
+        self._changed()
 
     def show_explanation(self, diagnosis) -> None:
         from lrtui.tui.screens.explanation import ExplanationScreen

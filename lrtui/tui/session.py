@@ -55,6 +55,15 @@ class Session:
         self.show_description = True
         self.message = f"opened {self.scenario.name}"
 
+    def open_scenario(self, scenario: Scenario, index: int | None = None) -> None:
+        """Open a scenario loaded on demand: it replaces entry `index` (a file read afresh), or joins the list."""
+        if index is None:
+            self.scenarios.append(scenario)
+            index = len(self.scenarios) - 1
+        else:
+            self.scenarios[index] = scenario
+        self.open(index)
+
     def reset(self) -> None:
         self.experiment = self.scenario.build()
         self.focused = min(self.focused, self.experiment.n_runs - 1)

@@ -17,16 +17,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrtui.core.diagnostics.curve_evidence import Evidence, measure, smoothing_weight
-from lrtui.core.diagnostics.curve_features import log_gap
 from lrtui.core.diagnostics.types import VERDICT_SEVERITY, Diagnosis
 from lrtui.core.smoothing import debiased_ema
 
 BLOWUP = 4.0  # smoothed loss above this multiple of its best (above the floor), and staying there: diverged
-RISE = 2.0  # last window's median this multiple of the best window's, and not falling: unstable
+RISE = 2.0  # the last third's median this multiple of the best level before it, and not falling: unstable
 DROP_GAP = 0.5  # at most this fraction of the starting level left: a real drop (converged if flat)
+PLATEAU_SPAN = 0.5  # plateau: flat over at least this fraction of the run
 TOLERANCE = 0.1  # the target "too slow" is judged against: 10% of the starting level
 SLOW_FACTOR = 5.0  # too slow: at the current pace the target lies this many run-lengths beyond the end
 FLAT_RATE = 0.03  # a trend below 3% per run-length (in log units) is flat
+STEADY = 3.0  # too slow only if the first third fell at most 3x faster than the last (no slowing down)
 SIGNIFICANCE = 2.0  # a trend counts only beyond this many standard errors
 NOISE_MARGIN = 3.0  # a level difference counts only beyond this many standard deviations of window medians
 OSC_LAG1 = -0.5  # bounce: residual lag-1 autocorrelation at most this (independent noise: about -0.1)
@@ -42,11 +43,9 @@ OVERFIT_MIN_POINTS = 5  # ...judged on at least this many validation points
 MIN_POINTS = 12  # fewer finite points than this: only divergence is judged
 
 RULES = "curve-only"
-_CHECKS = dict(blowup=BLOWUP, rise=RISE, tolerance=TOLERANCE, slow_factor=SLOW_FACTOR, flat_rate=FLAT_RATE,
-               significance=SIGNIFICANCE, noise_margin=NOISE_MARGIN, osc_lag1=OSC_LAG1, osc_lag2=OSC_LAG2,
-               osc_flips=OSC_FLIPS, osc_swing=OSC_SWING, osc_min_points=OSC_MIN_POINTS, big_cut=BIG_CUT,
-               early_cut=EARLY_CUT, stall_ratio=STALL_RATIO, overfit_rise=OVERFIT_RISE,
-               overfit_min_points=OVERFIT_MIN_POINTS, min_points=MIN_POINTS)
+# The evidence module receives every threshold above by its lower-case name.
+_CHECKS = {name.lower(): value for name, value in dict(globals()).items()
+           if name.isupper() and isinstance(value, (int, float))}
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def diagnose_curve(loss, steps=None, lr=None, val_loss=None, val_steps=None) -> 
         e = measure(loss, steps, smoothed, lr, val_steps, val_loss, _CHECKS)
         verdict, main = _verdict(e)
         diagnoses = [main] + _side_findings(e, verdict)
-    evidence = {k: v for k, v in vars(e).items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    evidence = {k: v for k, v in vars(e).items() if isinstance(v, (bool, int, float, str))}
     return CurveReport(verdict, diagnoses, smoothed, steps, weight, evidence)
 
 
@@ -115,9 +114,9 @@ def _verdict(e: Evidence) -> tuple[str, Diagnosis]:
         return "schedule_too_aggressive", _schedule(e)
     if e.gap_now <= DROP_GAP and not e.falling:
         return "converged", _converged(e)
-    if e.gap_now > DROP_GAP and not e.falling:
+    if e.gap_now > DROP_GAP and not e.falling and e.flat_shown:
         return "plateau", _plateau(e)
-    if e.gap_now > DROP_GAP and e.needed > SLOW_FACTOR:
+    if e.gap_now > DROP_GAP and e.falling and e.steady and e.needed_fastest > SLOW_FACTOR:
         return "too_slow", _too_slow(e)
     return "improving", _improving(e)
 
@@ -135,8 +134,8 @@ def _side_findings(e: Evidence, verdict: str) -> list[Diagnosis]:
         out.append(Diagnosis(
             "overfitting", e.overfit_at, "warning",
             f"overfitting: val_loss is rising since step {e.overfit_at} while the training loss falls",
-            f"The validation loss was lowest ({fmt(e.val_best)}) at step {e.overfit_at} and is now {fmt(e.val_now)} "
-            f"({100 * (e.val_now / e.val_best - 1):.0f}% higher), while the training loss went from "
+            f"The validation loss was lowest ({fmt(e.val_best)}) at step {e.overfit_at} and is now "
+            f"{fmt(e.val_now)} ({100 * (e.val_now / e.val_best - 1):.0f}% higher), while the training loss went from "
             f"{fmt(e.train_at_val_best)} to {fmt(e.level_now_value)}. The model is fitting the training data's "
             "noise. Stop at the best step (early stopping), or add regularisation (weight decay, dropout, "
             "augmentation) or data.",
@@ -158,8 +157,11 @@ def _lr_fix(e: Evidence, factor: float, lr_at: float) -> dict:
 def _diverged(e: Evidence) -> Diagnosis:
     if e.nonfinite_at >= 0:
         message = f"diverged: the loss became {e.nonfinite_value} at step {e.nonfinite_at}; the LR is too high"
-        why = (f"The loss was {fmt(e.best_value)} at its best and became {e.nonfinite_value} at step "
-               f"{e.nonfinite_at}. A loss that turns non-finite means each step overshot more than the last")
+        climb = (f", after climbing since step {e.blowup_at} (smoothed {fmt(e.blowup_value)}, "
+                 f"{e.blowup_value_ratio:.0f}x its best)" if e.blowup_at >= 0 else "")
+        before = (f"The loss was {fmt(e.best_value)} at its best (step {e.best_step}) and became {e.nonfinite_value} at step "
+                  f"{e.nonfinite_at}" if e.points else f"The first logged loss is already {e.nonfinite_value}")
+        why = f"{before}{climb}. A loss that turns non-finite means each step overshot more than the last"
         step = e.nonfinite_at
     else:
         message = (f"diverged: the loss rose to {fmt(e.blowup_value)}, {e.blowup_value_ratio:.0f}x its best, "
@@ -186,25 +188,25 @@ def _bouncing(e: Evidence) -> Diagnosis:
     b = e.bounce
     message = "oscillating: the loss bounces up and down on alternate steps and no longer falls; the LR is too high"
     explanation = (
-        f"Over the last {b.points + 8} points the loss reversed direction on {100 * b.flips:.0f}% of steps (noise "
-        f"alone: about 67%), each step moved it by {100 * b.swing:.0f}% of its level, and its deviations from a "
-        f"moving average alternate in sign (lag-1 autocorrelation {b.lag1:.2f}, lag-2 {b.lag2:.2f}). Meanwhile the "
-        f"smoothed loss changed {pct_change(e.recent_rate, e.recent_span)} over that stretch. A two-step bounce is "
+        f"Over the last {e.bounce_points} points the loss reversed direction on {100 * b.flips:.0f}% of steps "
+        f"(noise alone: about 67%), each step moved it by {100 * b.swing:.0f}% of its level, and its deviations "
+        f"from a moving average alternate in sign (lag-1 autocorrelation {b.lag1:.2f}, lag-2 {b.lag2:.2f}). "
+        f"Meanwhile the smoothed loss changed {pct_change(e.recent_rate, e.recent_span)}. A two-step bounce is "
         "what an LR just past the stable limit does: each step overshoots the valley floor. Without a Hessian "
         "lrtui cannot say how far past; halving the LR usually settles it.")
     return _main("oscillating", e.bounce_from, message, explanation, _lr_fix(e, 0.5, e.lr_now))
 
 
 def _risen(e: Evidence) -> Diagnosis:
-    message = (f"unstable: the loss has risen to {e.rise_ratio:.1f}x its best ({fmt(e.best_value)} at step "
-               f"{e.best_step}) and is not coming back down; the LR is likely too high")
+    message = (f"unstable: the loss has risen to {e.rise_ratio:.1f}x its best ({fmt(e.rise_best_value)} at step "
+               f"{e.rise_best_step}) and is not coming back down; the LR is likely too high")
     explanation = (
-        f"The median of the last window is {fmt(e.level_now_value)}, {e.rise_ratio:.1f}x the lowest window median "
-        f"{fmt(e.best_value)} (step {e.best_step}), well beyond the noise (window medians scatter by about "
-        f"{100 * e.median_noise:.0f}%), and the last third of the run is not falling. A training loss that gets "
-        "worse and stays worse usually means steps too large for the sharper region training has reached; "
-        "a lower LR, or a decaying schedule, keeps what was gained.")
-    return _main("oscillating", e.best_end_step, message, explanation, _lr_fix(e, 0.5, e.lr_now))
+        f"Over the last third of the run the loss's median is {e.rise_ratio:.1f}x its lowest level before that, "
+        f"{fmt(e.rise_best_value)} (step {e.rise_best_step}), well beyond the noise (window medians scatter by about "
+        f"{100 * e.median_noise:.0f}%), and it is not falling. A training loss that gets worse and stays worse "
+        "usually means steps too large for the sharper region training has reached; a lower LR, or a "
+        "decaying schedule, keeps what was gained.")
+    return _main("oscillating", e.rise_from, message, explanation, _lr_fix(e, 0.5, e.lr_now))
 
 
 def _schedule(e: Evidence) -> Diagnosis:
@@ -214,8 +216,9 @@ def _schedule(e: Evidence) -> Diagnosis:
         f"By step {e.cut_at} ({100 * e.cut_fraction:.0f}% into the run) the LR was below 1/{BIG_CUT:.0f} of its "
         f"peak {fmt(e.lr_max)}. Before the cut the loss was falling by a factor of {math.exp(e.pre_cut_rate):.3g} "
         f"per run-length and stood at {100 * e.gap_at_cut:.0f}% of its starting level; since then it has fallen "
-        f"by a factor of {math.exp(max(e.post_cut_rate, 0.0)):.3g} per run-length, less than a tenth as fast. A gentler "
-        "decay, such as a cosine over the whole run, keeps enough LR until the loss has converged.")
+        f"by a factor of {math.exp(max(e.post_cut_rate, 0.0)):.3g} per run-length, less than a tenth as fast "
+        "(in log units). A gentler decay, such as a cosine over the whole run, keeps enough LR until the loss "
+        "has converged.")
     suggestion = {"schedule.type": "cosine", "schedule.T_max": int(e.last_step)}
     return _main("schedule_too_aggressive", e.cut_at, message, explanation, suggestion)
 
@@ -224,24 +227,32 @@ def _converged(e: Evidence) -> Diagnosis:
     message = (f"converged: the loss is flat at {fmt(e.level_now_value)}, {100 * e.gap_now:.1f}% of where "
                "it started")
     explanation = (
-        f"The loss started at {fmt(e.start_value)} and the last window's median is {fmt(e.level_now_value)}; "
-        f"over the last third of the run it changed {pct_change(e.recent_rate, e.recent_span)}, which is "
-        f"flat (trend {fmt(e.recent_rate)} ± {fmt(e.recent_se)} per run-length in log units). Without a known "
-        "minimum, converged means it stopped improving at a low level, not that no lower loss exists.")
+        f"The loss started at {fmt(e.start_value)} and the last window's median is {fmt(e.level_now_value)}. "
+        f"Over the last third of the run it shows no clear fall: its trend, {fmt(e.recent_rate)} ± "
+        f"{fmt(e.recent_se)} per run-length in log units, is below {100 * FLAT_RATE:.0f}% or within "
+        f"{SIGNIFICANCE:g} standard errors of zero. Without a known minimum, converged means it stopped "
+        "improving at a low level, not that no lower loss exists.")
     return _main("converged", e.flat_from, message, explanation)
 
 
 def _plateau(e: Evidence) -> Diagnosis:
     message = (f"plateau: the loss has been flat at {fmt(e.level_now_value)} since step {e.flat_from}, still "
                f"{100 * e.gap_now:.0f}% of where it started")
-    explanation = (
-        f"The loss started at {fmt(e.start_value)}; over the last third of the run it changed "
-        f"{pct_change(e.recent_rate, e.recent_span)} (trend {fmt(e.recent_rate)} ± {fmt(e.recent_se)} per "
-        "run-length in log units), and it never fell to half its start. The LR may be too low to leave a flat "
-        "region (try 3x, or momentum), or training may be stuck for another reason: check the labels, the "
-        "data pipeline and the initialisation. For fine-tuning, where the loss starts near its floor, a small "
-        "relative drop can be normal.")
-    return _main("plateau", e.flat_from, message, explanation, _lr_fix(e, 3.0, e.lr_max))
+    common = (f"The loss started at {fmt(e.start_value)} and never fell to half of that. Since step "
+              f"{e.flat_from} it has stayed within 5% (or the noise) of its last level, and even the fastest fall "
+              f"the noise allows would need more than {SLOW_FACTOR:g} run-lengths to reach "
+              f"{100 * TOLERANCE:.0f}% of the start. ")
+    if e.rose_first:
+        cause = ("It first rose well above its start and then went flat: a step too large knocked the model "
+                 "into a flat region (dead units, or predicting the class frequencies). Lower the LR tenfold, "
+                 "or add a warmup.")
+        return _main("plateau", e.flat_from, message, common + cause, _lr_fix(e, 0.1, e.lr_max))
+    cause = ("Most often the LR is too low to leave a flat region (try 3x, or momentum); an LR so high that "
+             "steps bounce across a valley without going down looks the same, so an LR range test settles it. "
+             "Training may also be stuck for another reason: check the labels, the data pipeline and the "
+             "initialisation. For fine-tuning, where the loss starts near its floor, a small relative drop can "
+             "be normal.")
+    return _main("plateau", e.flat_from, message, common + cause, _lr_fix(e, 3.0, e.lr_max))
 
 
 def _too_slow(e: Evidence) -> Diagnosis:
@@ -250,19 +261,26 @@ def _too_slow(e: Evidence) -> Diagnosis:
                f"over the last third of the run; at that pace it needs about {more:,.0f} more steps")
     explanation = (
         f"The loss went from {fmt(e.start_value)} to {fmt(e.level_now_value)} ({100 * e.gap_now:.0f}% of its "
-        f"start) and falls {fmt(e.recent_rate)} ± {fmt(e.recent_se)} per run-length in log units. Reaching "
-        f"{100 * TOLERANCE:.0f}% of the start at that pace takes {e.needed:.1f} more run-lengths, more than "
-        f"{SLOW_FACTOR:g}. Each step is safe but small: a 10x larger LR is the usual fix (back off to 3x if it "
-        "then bounces); an LR range test finds the edge.")
+        f"start) at a steady pace: {fmt(e.recent_rate)} ± {fmt(e.recent_se)} per run-length in log units now, "
+        f"{fmt(e.early_rate)} in the first third. Reaching {100 * TOLERANCE:.0f}% of the start at that pace takes "
+        f"{e.needed:.1f} more run-lengths, and even the fastest pace the noise allows needs "
+        f"{e.needed_fastest:.1f}, more than {SLOW_FACTOR:g}. Each step is safe but small: a 10x larger LR is the "
+        "usual fix (back off to 3x if it then bounces); an LR range test finds the edge.")
     return _main("too_slow", e.recent_from, message, explanation, _lr_fix(e, 10.0, e.lr_max))
 
 
 def _improving(e: Evidence) -> Diagnosis:
-    message = (f"improving: the loss is falling ({pct_change(e.recent_rate, e.recent_span, False)} over the "
-               f"last third of the run), now {fmt(e.level_now_value)}")
-    explanation = (f"The loss started at {fmt(e.start_value)} and is now {100 * e.gap_now:.1f}% of that; its "
-                   f"trend over the last third is {fmt(e.recent_rate)} ± {fmt(e.recent_se)} per run-length in "
-                   "log units, steady beyond the mini-batch noise. More steps should still help.")
+    trend = f"{fmt(e.recent_rate)} ± {fmt(e.recent_se)} per run-length in log units"
+    if e.falling:
+        message = (f"improving: the loss is falling ({pct_change(e.recent_rate, e.recent_span, False)} over the "
+                   f"last third of the run), now {fmt(e.level_now_value)}")
+        detail = f"its trend over the last third is {trend}, beyond the mini-batch noise. More steps should help."
+    else:
+        message = (f"improving, no clear trend yet: the loss is at {fmt(e.level_now_value)} and the noise hides "
+                   "whether it still falls")
+        detail = (f"its trend over the last third is {trend}: mini-batch noise leaves it undecided, so lrtui does "
+                  "not call it flat. Log more points, or train longer, to see.")
+    explanation = f"The loss started at {fmt(e.start_value)} and is now {100 * e.gap_now:.1f}% of that; {detail}"
     return _main("improving", e.last_step, message, explanation)
 
 
@@ -285,5 +303,3 @@ def nice(value: float) -> float:
 def fmt(value: float) -> str:
     return f"{value:.3g}" if math.isfinite(value) else str(value)
 
-
-__all__ = ["CurveReport", "diagnose_curve", "RULES", "log_gap"]

@@ -14,7 +14,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from lrtui.core.diagnostics.curve_features import (
-    Bounce, block_medians, bounce_stats, floor_of, log_gap, median_sigma, noise_sigma, trend, window_bounds)
+    Bounce, block_medians, bounce_stats, floor_of, log_gap, lowest_of, median_sigma, noise_sigma, trend,
+    window_bounds)
 
 SMOOTH_SPAN = 0.02  # the EMA averages over about 2% of the run...
 SMOOTH_MIN, SMOOTH_MAX = 0.6, 0.99  # ...with a weight between TensorBoard's default and 0.99
@@ -47,7 +48,6 @@ class Evidence:
     start_value: float = math.nan
     best_value: float = math.nan  # lowest window median
     best_step: int = 0
-    best_end_step: int = 0
     level_now_value: float = math.nan  # median of the last window
     gap_now: float = math.nan  # level now as a fraction of the starting level (both above the floor)
     median_noise: float = 0.0  # scatter of a window median, in log units
@@ -66,10 +66,19 @@ class Evidence:
     falling: bool = False
     needed: float = math.inf  # run-lengths until the level reaches the tolerance at the recent pace
     flat_from: int = 0
+    rose_first: bool = False  # the loss rose well above its start early in the run
+    flat_shown: bool = False  # flat over a stretch of at least a third of the run, beyond the noise
+    needed_fastest: float = math.inf  # `needed` at the fastest pace the noise allows
+    early_rate: float = math.nan  # the trend over the first third
+    steady: bool = False  # the recent pace is not much slower than the early one (no deceleration)
     rising: bool = False
     rise_ratio: float = 1.0
+    rise_best_value: float = math.nan  # the lowest level before the last third
+    rise_best_step: int = 0
+    rise_from: int = 0
     bounce: Bounce = field(default_factory=lambda: Bounce(0.0, 0.0, 0.0, 0.0, 0))
     bouncing: bool = False
+    bounce_points: int = 0
     bounce_from: int = 0
     lr_now: float = math.nan
     lr_max: float = math.nan
@@ -104,54 +113,116 @@ def measure(loss, steps, smoothed, lr, val_steps, val_loss, checks: dict) -> Evi
     e.points = end
     if end == 0:
         return e
-    x, s = loss[:end], smoothed[:end]
-    span = float(steps[end - 1] - steps[0])
-    e.span_steps = span if span > 0 else float(max(end - 1, 1))
-    t = (steps[:end] - steps[0]) / span if span > 0 else np.linspace(0.0, 1.0, end)
-    floor = floor_of(x)
-    logs = log_gap(x, floor)
-    sigma = noise_sigma(logs)
-    e.start_value = float(np.median(x[:START_POINTS]))
-    start_log = float(log_gap(np.array([e.start_value]), floor)[0])
-    bounds = window_bounds(end, WINDOWS, MIN_WINDOW_POINTS)
-    med = np.array([np.median(logs[a:b]) for a, b in bounds])
-    e.median_noise = median_sigma(sigma, min(b - a for a, b in bounds))
-    margin = c.noise_margin * math.sqrt(2.0) * e.median_noise
-    k_best = int(np.argmin(med))
-    e.best_value = float(np.exp(med[k_best]) + floor)
-    e.best_step = int(steps[(bounds[k_best][0] + bounds[k_best][1] - 1) // 2])
-    e.best_end_step = int(steps[bounds[k_best][1] - 1])
-    e.level_now_value = float(np.exp(med[-1]) + floor)
-    e.gap_now = float(np.exp(med[-1] - start_log))
-    e.smoothed_end = float(s[-1])
-    _blowup(e, x, s, steps, floor, sigma, c)
+    curve = _Curve(loss[:end], steps[:end], smoothed[:end])
+    _levels(e, curve)
+    _blowup(e, curve, c)
     if end < c.min_points:
         return e
-    recent = min(end, max(math.ceil(end * RECENT), 2 * MIN_WINDOW_POINTS))
+    _trends(e, curve, c)
+    if e._lr is not None:
+        _schedule_cut(e, e._lr[:end], curve, c)
+    if val_loss is not None:
+        _overfitting(e, val_steps, val_loss, curve, c)
+    return e
+
+
+class _Curve:
+    """The finite part of a loss curve, in the forms the measurements share."""
+
+    def __init__(self, x, steps, smoothed):
+        n = x.size
+        self.x, self.steps, self.smoothed, self.n = x, steps, smoothed, n
+        span = float(steps[-1] - steps[0])
+        self.span_steps = span if span > 0 else float(max(n - 1, 1))
+        self.t = (steps - steps[0]) / span if span > 0 else np.linspace(0.0, 1.0, n)
+        self.floor = floor_of(x)
+        self.logs = log_gap(x, self.floor)
+        self.sigma = noise_sigma(self.logs)
+        self.bounds = window_bounds(n, WINDOWS, MIN_WINDOW_POINTS)
+        self.med = np.array([np.median(self.logs[a:b]) for a, b in self.bounds])
+        self.window_points = min(b - a for a, b in self.bounds)
+        # Reference levels pool three neighbouring windows: the lowest of twenty single-window medians
+        # sits well below the true level by chance, which would make any later level look risen.
+        span3 = min(3, len(self.bounds))
+        self.pooled_bounds = [(self.bounds[k][0], self.bounds[k + span3 - 1][1])
+                              for k in range(len(self.bounds) - span3 + 1)]
+        self.pooled = np.array([np.median(self.logs[a:b]) for a, b in self.pooled_bounds])
+        self.pooled_noise = median_sigma(self.sigma, min(b - a for a, b in self.pooled_bounds))
+        self.recent = min(n, max(math.ceil(n * RECENT), 2 * MIN_WINDOW_POINTS))
+
+    def log_of(self, value: float) -> float:
+        return float(log_gap(np.array([value]), self.floor)[0])
+
+
+def _levels(e: Evidence, cv: _Curve) -> None:
+    e.span_steps = cv.span_steps
+    first = float(np.median(cv.x[:START_POINTS]))
+    # A first point far above its neighbours (beyond the noise) is the real start of a steep first drop.
+    # (Not one far below: that is as likely an outlier, and a low start would make a healthy run look stuck.)
+    if cv.logs[0] - cv.log_of(first) > 3.0 * max(cv.sigma, 1e-12):
+        first = float(cv.x[0])
+    e.start_value = first
+    e.median_noise = median_sigma(cv.sigma, cv.window_points)
+    k = int(np.argmin(cv.pooled))
+    a, b = cv.pooled_bounds[k]
+    e.best_value = float(np.median(cv.x[a:b]))
+    e.best_step = int(cv.steps[(a + b - 1) // 2])
+    e.level_now_value = float(np.median(cv.x[cv.bounds[-1][0]:]))
+    # A loss that first shot up and then settled was knocked there by too large a step.
+    block = min(MIN_WINDOW_POINTS, cv.n)
+    early = log_gap(block_medians(cv.x[: max(block, cv.n // 3)], block), cv.floor)
+    noise = math.sqrt(2.0) * median_sigma(cv.sigma, block)
+    highest = lowest_of(median_sigma(cv.sigma, block), early.size)  # the top of many blocks, by chance
+    reference = min(cv.log_of(first), float(cv.med[-1]))  # the start, or the level it settled at
+    e.rose_first = bool(np.max(early) - reference > math.log(2.0) + 3.0 * noise + highest)
+    e.gap_now = float(np.exp(cv.med[-1] - cv.log_of(first)))
+    e.smoothed_end = float(cv.smoothed[-1])
+
+
+def _trends(e: Evidence, cv: _Curve, c) -> None:
+    t, logs, end, recent, sigma = cv.t, cv.logs, cv.n, cv.recent, cv.sigma
     tr = trend(t[-recent:], logs[-recent:], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
     e.recent_rate, e.recent_se = tr.rate, tr.se
-    e.recent_span, e.recent_from = float(t[-1] - t[end - recent]), int(steps[end - recent])
+    e.recent_span, e.recent_from = float(t[-1] - t[end - recent]), int(cv.steps[end - recent])
     e.falling = tr.falling(c.flat_rate, c.significance)
     e.needed = _needed(e.gap_now, tr.rate, c.tolerance)
-    band = max(math.log1p(FLAT_BAND), margin)
+    e.needed_fastest = _needed(e.gap_now, tr.rate + c.significance * tr.se, c.tolerance)
+    third = max(2 * MIN_WINDOW_POINTS, end // 3)
+    early = trend(t[:third], logs[:third], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
+    e.early_rate = early.rate
+    e.steady = tr.rate > 0 and early.rate <= c.steady * tr.rate
+    # The flat stretch: the windows, back from the last, within 5% (or the noise) of it.
+    med = cv.med
+    band = max(math.log1p(FLAT_BAND), c.noise_margin * math.sqrt(2.0) * e.median_noise)
     k = len(med) - 1
     while k > 0 and abs(med[k - 1] - med[-1]) <= band:
         k -= 1
-    e.flat_from = int(steps[bounds[k][0]])
-    risen = float(med[-1] - med[k_best])
-    e.rise_ratio = math.exp(risen)
-    e.rising = risen > math.log(c.rise) and risen > margin and not e.falling
-    tail = x[-min(recent, MAX_BOUNCE_POINTS):]
-    b = e.bounce = bounce_stats(tail, floor, OSC_DETREND)
+    a = cv.bounds[k][0]
+    e.flat_from = int(cv.steps[a])
+    if (end - a) / end >= c.plateau_span:
+        flat = trend(t[a:], logs[a:], max(2, round(WINDOWS * (end - a) / end)), MIN_WINDOW_POINTS, sigma)
+        e.flat_shown = (not flat.falling(c.flat_rate, c.significance)
+                        and _needed(e.gap_now, flat.rate + c.significance * flat.se, c.tolerance) > c.slow_factor)
+    # Risen: the whole last third, not one window, sits well above the best stretch before it.
+    before = [k for k, (_, b) in enumerate(cv.pooled_bounds) if b <= end - recent]
+    if before:
+        kb = before[int(np.argmin(cv.pooled[before]))]
+        a, b = cv.pooled_bounds[kb]
+        best = float(cv.pooled[kb])
+        e.rise_best_value = float(np.median(cv.x[a:b]))
+        e.rise_best_step, e.rise_from = int(cv.steps[(a + b - 1) // 2]), int(cv.steps[b - 1])
+        risen = float(np.median(logs[-recent:])) - best
+        noise = math.hypot(median_sigma(sigma, recent), cv.pooled_noise)
+        allowance = lowest_of(cv.pooled_noise, len(before))
+        e.rise_ratio = math.exp(risen)
+        e.rising = risen > math.log(c.rise) and risen > c.noise_margin * noise + allowance and not e.falling
+    tail = cv.x[-min(recent, MAX_BOUNCE_POINTS):]
+    e.bounce_points = int(tail.size)
+    b = e.bounce = bounce_stats(tail, cv.floor, OSC_DETREND)
     e.bouncing = (b.points >= c.osc_min_points and b.lag1 <= c.osc_lag1 and b.lag2 >= c.osc_lag2
                   and b.flips >= c.osc_flips and b.swing >= c.osc_swing and not e.falling)
     if e.bouncing:
-        e.bounce_from = _alternating_since(x, steps, c.osc_flips)
-    if e._lr is not None:
-        _schedule_cut(e, e._lr[:end], t, logs, steps, start_log, sigma, c)
-    if val_loss is not None:
-        _overfitting(e, val_steps, val_loss, steps[:end], s, margin, c)
-    return e
+        e.bounce_from = _alternating_since(cv.x, cv.steps, c.osc_flips)
 
 
 def _filled(lr) -> np.ndarray | None:
@@ -172,41 +243,60 @@ def _needed(gap: float, rate: float, tolerance: float) -> float:
     return math.log(gap / tolerance) / rate if rate > 0 else math.inf
 
 
-def _blowup(e: Evidence, x, s, steps, floor, sigma, c) -> None:
-    """A climb to BLOWUP x the best level, seen both in the smoothed loss and in block medians."""
-    n = x.size
+def _blowup(e: Evidence, cv: _Curve, c) -> None:
+    """A climb to BLOWUP x the best level, in block medians and in the smoothed loss alike."""
+    x, s, floor, n = cv.x, cv.smoothed, cv.floor, cv.n
     block = max(MIN_WINDOW_POINTS, math.ceil(n / BLOCKS)) if n >= MIN_WINDOW_POINTS else 1
-    q = block_medians(x, block) - floor
-    qbest = np.minimum.accumulate(q)
-    margin = c.noise_margin * math.sqrt(2.0) * median_sigma(sigma, block)
-    with np.errstate(all="ignore"):
-        hit_q = (q > c.blowup * qbest) & (np.log(q) - np.log(qbest) > margin)
+    logs_q = log_gap(block_medians(x, block), floor)
+    starts = np.arange(logs_q.size) * block
+    # The best pooled level among stretches finished before each block began (the first stretch's
+    # own level for blocks inside it, so that an immediate blow-up still has a reference).
+    ends = np.array([b for _, b in cv.pooled_bounds])
+    running = np.minimum.accumulate(cv.pooled)
+    best_before = running[np.maximum(np.searchsorted(ends, starts, side="right") - 1, 0)]
+    # The reference is the lowest of many pooled medians, which noise drags down: allow for that too.
+    allowance = lowest_of(cv.pooled_noise, len(cv.pooled))
+    noise = math.hypot(median_sigma(cv.sigma, block), cv.pooled_noise)
+    high = logs_q - best_before > max(math.log(c.blowup), c.noise_margin * noise + allowance)
     sg = s - floor
-    sbest = np.minimum.accumulate(sg)
+    # The first few smoothed values average only a point or two: they do not set the best.
+    warm = min(math.ceil(1.0 / (1.0 - e.weight)), max(1, n // 4), n - 1)
+    sbest = np.concatenate([np.full(warm, np.inf), np.minimum.accumulate(sg[warm:])])
     hit_s = sg > c.blowup * sbest
-    padded = np.zeros(q.size * block, dtype=bool)
+    padded = np.zeros(logs_q.size * block, dtype=bool)
     padded[:n] = hit_s
-    s_from_here = np.logical_or.accumulate(padded.reshape(q.size, block).any(axis=1)[::-1])[::-1]
-    hits = hit_q & s_from_here
-    end_q = float(np.median(x[-block:]) - floor)
-    stayed = bool(hits.any() and hit_q[-1] and end_q > c.blowup * qbest[-1] and sg[-1] > c.blowup * sbest[-1])
-    final = q.size
+    s_from_here = np.logical_or.accumulate(padded.reshape(logs_q.size, block).any(axis=1)[::-1])[::-1]
+    hits = high & s_from_here
+    # Still up at the end: the latest few points, not one, and the smoothed loss with them.
+    last = min(max(block, 5, math.ceil(n / 50)), max(1, n // 4))
+    end_log = cv.log_of(float(np.median(x[-last:])))
+    end_noise = math.hypot(median_sigma(cv.sigma, last), cv.pooled_noise)
+    stayed = bool(hits.any()
+                  and end_log - float(running[-1]) > max(math.log(c.blowup), c.noise_margin * end_noise + allowance)
+                  and np.median(sg[-last:]) > c.blowup * sbest[-1])
+    final = logs_q.size
     if stayed:
-        while final > 0 and hit_q[final - 1]:
+        while final > 0 and high[final - 1]:
             final -= 1
-        j = _first_above(x, floor, c.blowup * qbest[final], final, block)
-        e.blowup_at = int(steps[j])
-        e.blowup_best = float(sbest[j] + floor)
+        final = min(final, logs_q.size - 1)
+        j = _first_above(x, floor, c.blowup * math.exp(best_before[final]), final, block)
+        best = sbest[j] if math.isfinite(sbest[j]) else sg[j]
+        e.blowup_at = int(cv.steps[j])
+        e.blowup_best = float(best + floor)
         e.blowup_value = float(s[-1])
-        e.blowup_value_ratio = float(sg[-1] / sbest[j]) if sbest[j] > 0 else math.inf
+        e.blowup_value_ratio = float(sg[-1] / best) if best > 0 else math.inf
     earlier = np.flatnonzero(hits[:final])
     if earlier.size:
         k = int(earlier[0])
-        j = _first_above(x, floor, c.blowup * qbest[k], k, block)
-        recovered = j + np.argmax(sg[j:] <= c.blowup * sbest[j]) if (sg[j:] <= c.blowup * sbest[j]).any() else n
-        e.spike_at = int(steps[j])
-        e.spike_best = float(sbest[j] + floor)
-        e.spike_peak = float(np.max(s[j: max(recovered, j + 1)]))
+        j = _first_above(x, floor, c.blowup * math.exp(best_before[k]), k, block)
+        base = sbest[j] if math.isfinite(sbest[j]) else sg[j]
+        above = sg[j:] > c.blowup * base
+        up = int(np.argmax(above)) if above.any() else 0
+        back = np.flatnonzero(~above[up:])
+        stop = j + up + (int(back[0]) if back.size else n)
+        e.spike_at = int(cv.steps[j])
+        e.spike_best = float(base + floor)
+        e.spike_peak = float(np.max(s[j: max(stop, j + 1)]))
 
 
 def _first_above(x, floor, level, k, block) -> int:
@@ -217,22 +307,20 @@ def _first_above(x, floor, level, k, block) -> int:
 
 
 def _alternating_since(x, steps, share: float) -> int:
-    """Where the final stretch of step-by-step reversals began."""
+    """Where the final stretch of step-by-step reversals began: the start of the suffix with the
+    largest excess of reversals over the midway rate between noise (2/3) and `share`."""
     d = np.diff(x)
     flips = (d[:-1] * d[1:] < 0).astype(float)
-    width = 10
-    if flips.size < width:
+    if flips.size == 0:
         return int(steps[0])
-    rolling = np.convolve(flips, np.full(width, 1.0 / width), mode="valid")
-    i = rolling.size - 1
-    while i > 0 and rolling[i - 1] >= share:
-        i -= 1
-    return int(steps[i])
+    excess = np.cumsum((flips - (share + 2.0 / 3.0) / 2.0)[::-1])[::-1]
+    return int(steps[int(np.argmax(excess))])
 
 
-def _schedule_cut(e: Evidence, lr, t, logs, steps, start_log, sigma, c) -> None:
+def _schedule_cut(e: Evidence, lr, cv: _Curve, c) -> None:
     """An LR cut 100x from its peak early, while the loss was still falling, and the loss then stalled."""
-    end = logs.size
+    t, logs, steps, sigma, end = cv.t, cv.logs, cv.steps, cv.sigma, cv.n
+    start_log = cv.log_of(e.start_value)
     peak = np.fmax.accumulate(lr)
     e.lr_now, e.lr_max = float(lr[-1]), float(peak[-1])
     cut = (peak > 0) & (lr <= peak / c.big_cut * (1 + 1e-9))
@@ -257,22 +345,34 @@ def _schedule_cut(e: Evidence, lr, t, logs, steps, start_log, sigma, c) -> None:
                          and post.rate < c.stall_ratio * pre.rate)
 
 
-def _overfitting(e: Evidence, val_steps, val_loss, steps, smoothed, margin, c) -> None:
+def _overfitting(e: Evidence, val_steps, val_loss, cv: _Curve, c) -> None:
     """The validation loss climbing above its best while the training loss keeps falling."""
-    keep = np.isfinite(val_loss) & (val_steps <= steps[-1])
+    keep = np.isfinite(val_loss) & (val_steps <= cv.steps[-1])
     vs, vl = val_steps[keep], val_loss[keep]
     if vl.size < c.overfit_min_points:
         return
-    padded = np.concatenate([vl[:1], vl, vl[-1:]])
-    vm = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
-    b = int(np.argmin(vm))
-    if vl.size - 1 - b < 2:
-        return
+    # Medians of a tenth of the points (3 to 50): robust to a noisy evaluation, and the lowest of
+    # them is not far below the true best by chance.
+    width = min(50, max(3, math.ceil(vl.size / 10)))
     floor = floor_of(vl)
-    v_margin = c.noise_margin * math.sqrt(2.0) * median_sigma(noise_sigma(log_gap(vl, floor)), 3)
-    val_now = float(np.median(vl[-3:]))
-    rise = float(log_gap(np.array([val_now]), floor)[0] - log_gap(np.array([vm[b]]), floor)[0])
-    train_then = float(np.interp(vs[b], steps, smoothed))
-    if rise > max(math.log1p(c.overfit_rise), v_margin) and e.level_now_value < train_then:
-        e.overfit_at, e.val_best, e.val_now = int(vs[b]), float(vm[b]), val_now
+    logs = log_gap(vl, floor)
+    half = width // 2
+    padded = np.concatenate([np.full(half, logs[0]), logs, np.full(width - 1 - half, logs[-1])])
+    rolling = np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+    b = int(np.argmin(rolling))
+    if vl.size - 1 - b < width:
+        return
+    sigma = noise_sigma(logs)
+    noise = median_sigma(sigma, width)
+    now = float(np.median(logs[-width:]))
+    rise = now - float(rolling[b])
+    allowance = lowest_of(noise, max(2, vl.size // width))
+    # Not a wander of a noisy evaluation: the stretch since the best climbs, beyond its noise.
+    span = vs[-1] - vs[0]
+    after = trend((vs[b:] - vs[0]) / (span if span > 0 else 1.0), logs[b:], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
+    train_then = float(np.interp(vs[b], cv.steps, cv.smoothed))
+    if (rise > max(math.log1p(c.overfit_rise), c.noise_margin * math.sqrt(2.0) * noise + allowance)
+            and after.rising(c.flat_rate, c.significance) and e.level_now_value < train_then):
+        e.overfit_at = int(vs[b])
+        e.val_best, e.val_now = float(np.exp(rolling[b]) + floor), float(np.exp(now) + floor)
         e.train_at_val_best = train_then

@@ -47,6 +47,11 @@ def median_sigma(sigma: float, points: int) -> float:
     return _MEDIAN_EFFICIENCY * sigma / math.sqrt(max(points, 1))
 
 
+def lowest_of(noise: float, count: int) -> float:
+    """How far below the true level the lowest of `count` noisy estimates falls, typically."""
+    return noise * math.sqrt(2.0 * math.log(count)) if count > 1 else 0.0
+
+
 def window_bounds(n: int, target: int, min_points: int) -> list[tuple[int, int]]:
     """Split n points into at most `target` consecutive windows of at least `min_points` (if n allows)."""
     count = max(1, min(target, n // max(min_points, 1)))

@@ -12,6 +12,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.features import WINDOW, Features
 from lrtui.core.diagnostics.messages import build
+from lrtui.core.diagnostics.record import SharpnessRecord, effective_lr_stats
 from lrtui.core.diagnostics.rules import choose, verdict_masks
 from lrtui.core.diagnostics.stability import preconditioner, stability_rule
 from lrtui.core.diagnostics.types import Diagnosis
@@ -34,6 +35,7 @@ class Monitor:
         self.limit = np.full(n, np.nan)
         self.formula = ["2/λ"] * n
         self._vectors = None
+        self.record = SharpnessRecord(n)
         self.verdicts = ["improving"] * n
         self._held = [0] * n
         self._masks: dict = {}
@@ -56,6 +58,7 @@ class Monitor:
             values = getattr(self, name)
             setattr(self, name, np.concatenate([values, values[parents]]))
         self.formula += [self.formula[p] for p in parents]
+        self.record.add_runs(parents)
         self.verdicts += [self.verdicts[p] for p in parents]
         self._held += [self._held[p] for p in parents]
         for i, p in enumerate(parents):
@@ -65,6 +68,7 @@ class Monitor:
 
     def _update_sharpness(self) -> None:
         sim = self.sim
+        lr_stats = np.full((3, sim.n_runs), np.nan)
         for group in sim._opt_groups:
             idx = group.indices
             name = sim.specs[int(idx[0])].optimizer
@@ -72,17 +76,26 @@ class Monitor:
             lr = sim.lr_now[idx]
             with np.errstate(all="ignore"):
                 precond = None
+                effective = group.optimizer.effective_lr(group.state, lr)
+                lr_stats[:, idx] = effective_lr_stats(effective, group.state["step"], idx.size)
                 if rule.preconditioned:
-                    precond = preconditioner(group.optimizer.effective_lr(group.state, lr), lr)
+                    precond = preconditioner(effective, lr)
                 spectrum = extreme_eigenvalues(sim.loss, sim.params[idx], preconditioner=precond)
                 self.top[idx], self.bottom[idx] = spectrum.top, spectrum.bottom
                 self.limit[idx] = rule.limit
                 self.gauge[idx] = lr * spectrum.top / rule.limit
+                if rule.preconditioned:
+                    # Before its first update an adaptive optimizer has no denominator yet (lr/eps):
+                    # there is no meaningful preconditioned sharpness to report.
+                    fresh = np.asarray(group.state["step"]).reshape(idx.size) == 0
+                    self.gauge[idx[fresh]] = np.nan
                 # The gauge where the run started: a diverged run's own sharpness has exploded with it.
                 first = np.isnan(self.start_gauge[idx])
                 self.start_gauge[idx[first]] = self.gauge[idx[first]]
             for r in idx:
                 self.formula[int(r)] = rule.formula
+        live = np.where(sim.active, 1.0, np.nan)
+        self.record.add(sim.step_count, self.top * live, self.gauge * live, lr_stats)
 
     # -- judging -----------------------------------------------------------------
     def _judge(self) -> None:

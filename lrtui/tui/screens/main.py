@@ -7,6 +7,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from lrtui.tui.widgets.adaptive_panel import AdaptivePanel, adaptive_applies
+from lrtui.tui.widgets.curvature_panel import CurvaturePanel, curvature_applies
+from lrtui.tui.widgets.decision_panel import DecisionPanel, decision_applies
 from lrtui.tui.widgets.description_panel import DescriptionPanel
 from lrtui.tui.widgets.diagnostics_panel import DiagnosticsPanel
 from lrtui.tui.widgets.landscape_panel import LandscapePanel
@@ -24,6 +27,9 @@ class MainScreen(Screen):
             with Vertical(id="side"):
                 yield DescriptionPanel(id="description")
                 yield LandscapePanel(id="landscape")
+                yield CurvaturePanel(id="curvature")
+                yield DecisionPanel(id="decision")
+                yield AdaptivePanel(id="adaptive")
                 yield DiagnosticsPanel(id="diagnostics")
         yield StatusLine(id="status")
         yield Footer()
@@ -35,7 +41,18 @@ class MainScreen(Screen):
 
     def redraw(self, session, ascii_only: bool = False) -> None:
         self.query_one("#description").display = session.show_description
-        for widget in self.query("LossPanel, LRPanel, LandscapePanel"):
+        for widget in self.query("LossPanel, LRPanel"):
             widget.ascii_only = ascii_only
-        for selector in ("#loss", "#lr", "#landscape", "#status", "#description", "#diagnostics"):
+        for selector in ("#loss", "#lr", "#status", "#description", "#diagnostics"):
             self.query_one(selector).redraw(session)
+        # The side panels that fit the focused run: a landscape for 2-D losses, curvature for models
+        # and n-D losses, decision regions for 2-D data, effective LRs for adaptive optimizers.
+        curvature = curvature_applies(session)
+        shown = {"landscape": not curvature, "curvature": curvature,
+                 "decision": decision_applies(session), "adaptive": adaptive_applies(session)}
+        for name, on in shown.items():
+            panel = self.query_one(f"#{name}")
+            panel.display = on
+            panel.ascii_only = ascii_only
+            if on:
+                panel.redraw(session)

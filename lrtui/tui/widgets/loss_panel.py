@@ -11,6 +11,7 @@ from lrtui.core.decimate import as_line, min_max_columns
 from lrtui.core.smoothing import debiased_ema
 from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
+from lrtui.tui.widgets.theory_overlay import theory_lines
 
 MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
 
@@ -20,6 +21,7 @@ def loss_picture(session, width: int) -> Picture:
     columns = max(10, 2 * width)  # braille packs two points per cell
     x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
     picture = Picture(log_y=session.log_scale, x_range=x_range)
+    picture.lines.extend(theory_lines(session, x_range, columns))  # first, so the real curves draw over it
     span_low, span_high = np.inf, -np.inf
     for run in range(exp.n_runs):
         env = exp.envelope(run, "loss")

@@ -1,0 +1,138 @@
+"""`lrtui diagnose LOG`: judge a training log with the curve-only rules, and plot it.
+
+Plain text to stdout (plotext's `build()` for the chart); never imports Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+import textwrap
+
+import numpy as np
+
+from lrtui.core.diagnostics.curve import CurveReport, diagnose_curve
+from lrtui.logs import LogError, TrainingLog, read_log
+
+RULES_LINE = "rules: curve-only (no known minimum or Hessian for a log)"
+FORMAT_NAMES = {"keras": "Keras CSVLogger", "lightning": "Lightning metrics.csv", "tensorboard": "TensorBoard CSV",
+                "lrtui": "lrtui CSV export", "csv": "CSV", "jsonl": "JSON Lines"}
+LOG_Y_SPAN = 100.0  # a loss spanning more than two decades is drawn on a log10 axis
+MARKED = ("warning", "error")  # severities whose step gets a vertical line (plus info spikes)
+
+
+def run(path: str, output_format: str = "text", plot: bool | None = None, out=None, err=None) -> int:
+    """The whole command: 0 on success whatever the verdict, 2 on a log that cannot be read."""
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    try:
+        log = read_log(path)
+    except LogError as exc:
+        print(str(exc), file=err)
+        return 2
+    report = diagnose_curve(log.loss, log.steps, log.lr, log.val_loss, log.val_steps)
+    if output_format == "json":
+        out.write(json.dumps(json_report(report, log), indent=1) + "\n")
+        return 0
+    out.write(text_report(report, log))
+    tty = bool(getattr(out, "isatty", lambda: False)())
+    if plot if plot is not None else tty:
+        width, height = _plot_size()
+        chart = render_plot(report, log, width, height, color=tty)
+        if chart:
+            out.write("\n" + chart + "\n")
+    return 0
+
+
+def json_report(report: CurveReport, log: TrainingLog) -> dict:
+    data = report.as_dict()
+    data["log"] = {"path": log.path, "format": log.source_format, "columns": log.columns,
+                   "points": int(log.loss.size)}
+    return data
+
+
+def text_report(report: CurveReport, log: TrainingLog) -> str:
+    main = report.diagnoses[0]
+    reason = main.message.split(": ", 1)[1] if ": " in main.message else main.message
+    lines = [f"{report.verdict}: {reason}", RULES_LINE, _log_line(log), ""]
+    for d in report.diagnoses:
+        lines.append(f"step {d.step}  {d.severity:<7}  {d.message}")
+        lines += textwrap.wrap(d.explanation, width=100, initial_indent="    ", subsequent_indent="    ")
+        if d.suggestion:
+            fix = ", ".join(f"{k} = {_value(v)}" for k, v in d.suggestion.items())
+            lines.append(f"    suggestion: {fix}")
+    return "\n".join(lines) + "\n"
+
+
+def _log_line(log: TrainingLog) -> str:
+    name = log.path.rsplit("/", 1)[-1]
+    steps = log.steps
+    cols = ", ".join(f"{role} = {col}" for role, col in log.columns.items() if role != "step")
+    step_col = log.columns.get("step", "row number")
+    extra = f"; val_loss at {log.val_loss.size} steps" if log.val_loss is not None else ""
+    return (f"log: {name} ({FORMAT_NAMES.get(log.source_format, log.source_format)}), {steps.size} losses, "
+            f"{step_col} {_value(steps[0])} to {_value(steps[-1])}; {cols}{extra}")
+
+
+def _value(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{int(v)}" if float(v).is_integer() and abs(v) < 1e15 else f"{float(v):g}"
+    return str(v)
+
+
+def _plot_size() -> tuple[int, int]:
+    size = shutil.get_terminal_size((100, 30))
+    return max(40, min(size.columns, 140)), max(12, min(size.lines - 4, 24))
+
+
+def decade_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Tick positions in log10 units, one per decade (every few when there are many), labelled 1e-3 etc."""
+    lo, hi = math.floor(low), math.ceil(high)
+    step = max(1, (hi - lo) // 6)
+    ticks = list(range(lo, hi + 1, step))
+    names = {0: "1", 1: "10", -1: "0.1"}
+    return [float(t) for t in ticks], [names.get(t, f"1e{t}") for t in ticks]
+
+
+def render_plot(report: CurveReport, log: TrainingLog, width: int, height: int, color: bool = True) -> str:
+    """The loss, its smoothed curve and the validation loss, with the flagged steps marked."""
+    import plotext as plt  # only when a chart is asked for
+
+    # Without colour the series differ by their marker: dots for the raw loss, braille for the rest.
+    series = [(log.steps, log.loss, "gray", "loss", "braille" if color else "dot"),
+              (report.steps, report.smoothed, "cyan", f"smoothed (EMA {report.smoothing_weight:.2f})", "braille")]
+    if log.val_loss is not None:
+        series.append((log.val_steps, log.val_loss, "orange", "val_loss", "braille" if color else "x"))
+    finite = np.concatenate([y[np.isfinite(y)] for _, y, *_ in series])
+    if finite.size < 2:
+        return ""
+    positive = finite[finite > 0]
+    log_y = finite.min() > 0 and positive.max() / positive.min() > LOG_Y_SPAN
+    plt.clear_figure()
+    plt.theme("clear")  # the terminal's own background, not plotext's white canvas
+    plt.plotsize(width, height)
+    low, high = math.inf, -math.inf
+    for x, y, line_color, label, marker in series:
+        with np.errstate(all="ignore"):
+            shown = np.log10(np.where(y > 0, y, np.nan)) if log_y else y
+        keep = np.isfinite(shown)
+        if keep.sum() == 0:
+            continue
+        low, high = min(low, float(shown[keep].min())), max(high, float(shown[keep].max()))
+        plt.plot(x[keep].tolist(), shown[keep].tolist(), color=line_color, label=label, marker=marker)
+    marked = [d for d in report.diagnoses if d.severity in MARKED or d.code == "loss_spike"]
+    for d in marked:
+        plt.vline(float(d.step), "red" if d.severity == "error" else "orange")
+    if log_y:
+        ticks, labels = decade_ticks(low, high)
+        plt.yticks(ticks, labels)
+        plt.ylim(ticks[0], max(ticks[-1], ticks[0] + 1))
+    marks = "; vertical lines mark the flagged steps" if marked else ""
+    plt.title(f"{report.verdict}: loss{' (log scale)' if log_y else ''}{marks}")
+    plt.xlabel(log.columns.get("step", "row"))
+    text = plt.build()
+    if color:
+        return text.rstrip("\n")
+    return "\n".join(line.rstrip() for line in plt.uncolorize(text).splitlines()).rstrip("\n")

@@ -1,0 +1,71 @@
+"""What "adaptive" means, made visible: the step size each parameter really gets, over time.
+
+Adagrad, RMSprop and the Adam family divide the learning rate by a running
+root-mean-square of each parameter's gradients, so every parameter moves with
+its own effective LR. The chart shows the smallest, the median and the
+largest of them for the focused run, with the nominal LR dotted for scale:
+a wide spread means the optimizer is equalizing very different curvatures;
+a falling band is Adagrad's ever-growing sum at work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrtui.core.decimate import min_max_columns
+from lrtui.core.optimizers import OPTIMIZERS
+from lrtui.tui.palette import run_color
+from lrtui.tui.widgets.chart import Chart, Line, Picture
+
+TITLE = "effective LR per parameter (lr/√v̂): min, median, max"
+ASCII_TITLE = "effective LR per parameter (lr/sqrt(v)): min, median, max"
+SPREAD_COLORS = {"max": "yellow", "min": "blue"}
+
+
+def adaptive_names() -> list[str]:
+    return [name for name, cls in OPTIMIZERS.items() if cls.adaptive]
+
+
+def adaptive_applies(session) -> bool:
+    """True when the focused run uses an optimizer with per-parameter step sizes."""
+    name = session.experiment.spec(session.focused).optimizer
+    return name in OPTIMIZERS and OPTIMIZERS[name].adaptive
+
+
+def adaptive_picture(session, width: int, ascii_only: bool = False) -> Picture:
+    exp, run = session.experiment, session.focused
+    x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
+    picture = Picture(log_y=True, x_range=x_range, title=ASCII_TITLE if ascii_only else TITLE)
+    if not adaptive_applies(session):
+        name = exp.spec(run).optimizer
+        picture.message = f"per-parameter LR: only for {', '.join(adaptive_names())}; run {run} uses {name}"
+        return picture
+    columns = max(10, 2 * width)
+    steps, low, median, high = exp.effective_lr_history(run)
+    x, lo, _ = min_max_columns(steps, low, low, columns, x_range)
+    xh, _, hi = min_max_columns(steps, high, high, columns, x_range)
+    xm, mlo, mhi = min_max_columns(steps, median, median, columns, x_range)
+    if not (len(x) and len(xh) and len(xm)):
+        picture.message = "per-parameter LR: known after the first update (press n)"
+        return picture
+    picture.lines.append(Line(xh, hi, color=SPREAD_COLORS["max"], label="max"))
+    picture.lines.append(Line(xm, 0.5 * (mlo + mhi), color=run_color(run), label="median"))
+    picture.lines.append(Line(x, lo, color=SPREAD_COLORS["min"], label="min"))
+    env = exp.envelope(run, "lr")
+    lx, llo, lhi = min_max_columns(env.step_end, env.low, env.high, columns, x_range)
+    if len(lx):
+        picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="gray", label="lr", marker="dot"))
+    spread = hi[-1] / lo[-1] if lo[-1] > 0 else np.nan
+    if np.isfinite(spread):
+        picture.title += f"  max/min now {spread:.3g}"
+    return picture
+
+
+class AdaptivePanel(Chart):
+    """The spread of the focused run's per-parameter learning rates, on a log axis."""
+
+    picture: Picture | None = None
+
+    def redraw(self, session) -> None:
+        self.picture = adaptive_picture(session, self.size.width or 60, self.ascii_only)
+        self.show(self.picture)

@@ -1,0 +1,92 @@
+"""For losses with no 2-D landscape: the gradient norm, and the LR against the stability limit, over time.
+
+The lower chart is the stability gauge: lr x sharpness as a percentage of the
+largest value the optimizer survives (2 for plain gradient descent). Above the
+100% line the run oscillates outwards and diverges; far below it, the LR is
+timid. This is what a landscape would show for a model, where there is none.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from lrtui.core.decimate import as_line, min_max_columns
+from lrtui.tui.palette import DIVERGED, run_color
+from lrtui.tui.widgets.chart import Chart, Line, Picture
+
+LOG_ABOVE_PERCENT = 1000.0  # past 10x the limit a linear axis would flatten the 100% line to the floor
+
+
+def curvature_applies(session) -> bool:
+    """True when the focused run's loss has no 2-D landscape to draw (a model or an n-D loss)."""
+    loss = session.experiment.loss_of(session.focused)
+    return loss.window is None or loss.n_params != 2
+
+
+def _x_range(session) -> tuple[float, float]:
+    return 0.0, float(max(session.scenario.steps, session.experiment.step_count, 1))
+
+
+def grad_norm_picture(session, width: int) -> Picture:
+    exp = session.experiment
+    columns = max(10, 2 * width)
+    picture = Picture(log_y=True, x_range=_x_range(session), title="gradient norm (log10)")
+    for run in range(exp.n_runs):
+        env = exp.envelope(run, "grad_norm")
+        x, low, high = min_max_columns(env.step_end, env.low, env.high, columns, picture.x_range)
+        if len(x):
+            picture.lines.append(Line(*as_line(x, low, high), color=run_color(run, exp.diverged_at(run) >= 0)))
+    return picture
+
+
+def gauge_picture(session, width: int) -> Picture:
+    exp = session.experiment
+    columns = max(10, 2 * width)
+    x_range = _x_range(session)
+    picture = Picture(x_range=x_range)
+    peak = 0.0
+    for run in range(exp.n_runs):
+        steps, _top, gauge = exp.curvature_history(run)
+        percent = 100.0 * gauge
+        x, low, high = min_max_columns(steps, percent, percent, columns, x_range)
+        if len(x):
+            picture.lines.append(Line(*as_line(x, low, high), color=run_color(run, exp.diverged_at(run) >= 0)))
+            peak = max(peak, float(high.max()))
+    if not picture.lines:
+        picture.message = "stability gauge: sharpness not measured yet (step once)"
+        return picture
+    picture.lines.append(Line(np.array(x_range), np.array([100.0, 100.0]), color=DIVERGED, label="limit",
+                              marker="dot"))
+    picture.log_y = peak > LOG_ABOVE_PERCENT
+    now = exp.gauge(session.focused)
+    shown = f"{100 * now:.0f}%" if math.isfinite(now) else "not measured"
+    scale = ", log10" if picture.log_y else ""
+    picture.title = f"lr x sharpness, % of stable limit{scale} (>100% diverges)  now {shown}"
+    return picture
+
+
+class CurvaturePanel(Vertical):
+    """Two charts: gradient norm on top, the stability gauge with its 100% line below."""
+
+    DEFAULT_CSS = "CurvaturePanel { height: 1fr; } CurvaturePanel > Chart { height: 1fr; }"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.ascii_only = False
+        self.pictures: tuple[Picture, Picture] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Chart(classes="grad-norm")
+        yield Chart(classes="gauge")
+
+    def redraw(self, session) -> None:
+        grad_chart, gauge_chart = self.query_one(".grad-norm", Chart), self.query_one(".gauge", Chart)
+        width = self.size.width or 60
+        self.pictures = (grad_norm_picture(session, width), gauge_picture(session, width))
+        for chart, picture in zip((grad_chart, gauge_chart), self.pictures):
+            chart.ascii_only = self.ascii_only
+            chart.show(picture)

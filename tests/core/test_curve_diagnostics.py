@@ -1,0 +1,234 @@
+"""The curve-only rules on synthetic curves: each failure is found at its step, and mini-batch
+noise on a healthy run never raises a warning."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrtui.core.diagnostics import curve
+from lrtui.core.diagnostics.curve import diagnose_curve
+from lrtui.core.diagnostics.types import HEALTHY, VERDICTS
+from lrtui.core.smoothing import debiased_ema
+
+N = 1000
+T = np.linspace(0.0, 1.0, N)
+
+
+def noisy(clean, sigma, seed=0, heavy=False):
+    """Multiplicative mini-batch noise: log-normal, or Student-t(3) tails when heavy."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_t(3, clean.size) / 1.7 if heavy else rng.standard_normal(clean.size)
+    return clean * np.exp(sigma * z)
+
+
+def alarms(report):
+    return [d for d in report.diagnoses if d.severity != "info"]
+
+
+@pytest.mark.parametrize("sigma", [0.05, 0.2, 0.5, 1.0])
+def test_noisy_exponential_decay_is_healthy_at_every_noise_level(sigma):
+    for seed in range(6):
+        for clean in (2.3 * np.exp(-5 * T), 0.05 + 2.25 * np.exp(-10 * T), 2.3 * (1 + 100 * T) ** -0.5):
+            report = diagnose_curve(noisy(clean, sigma, seed, heavy=seed % 2 == 1))
+            assert report.verdict in HEALTHY, (sigma, seed, report.diagnoses[0].message)
+            assert not alarms(report), [d.message for d in alarms(report)]
+
+
+def test_noise_alone_never_looks_like_oscillation():
+    for seed in range(40):
+        n = (60, 200, 1000, 3000)[seed % 4]
+        t = np.linspace(0.0, 1.0, n)
+        report = diagnose_curve(noisy(0.02 + 2.3 * np.exp(-30 * t), 1.0, seed, heavy=seed % 3 == 0))
+        assert report.verdict != "oscillating"
+        assert not alarms(report), report.diagnoses[0].message
+
+
+def test_a_bounce_on_a_falling_curve_is_not_oscillating():
+    # Edge of stability: the loss bounces step to step but keeps falling over the long run.
+    bounce = 0.2 * (-1.0) ** np.arange(N)
+    report = diagnose_curve(2.3 * np.exp(-3 * T) * np.exp(bounce + 0.05 * np.random.default_rng(1).standard_normal(N)))
+    assert report.verdict == "improving"
+
+
+def test_blow_up_is_diverged_from_the_step_it_left_its_best():
+    clean = 2.3 * np.exp(-5 * T)
+    clean[600:] = clean[600] * 1.05 ** np.arange(400)  # 4x its best by step 628
+    report = diagnose_curve(noisy(clean, 0.1))
+    assert report.verdict == "diverged"
+    main = report.diagnoses[0]
+    assert main.severity == "error" and 610 <= main.step <= 660
+    assert main.suggestion == {"optimizer.lr_factor": 0.1}
+
+
+def test_nan_is_diverged_at_the_nan_step_in_the_logs_own_units():
+    loss = noisy(2.3 * np.exp(-3 * T), 0.1)
+    loss[437:] = np.nan
+    report = diagnose_curve(loss, steps=10 * np.arange(N) + 5, lr=np.full(N, 0.3))
+    assert report.verdict == "diverged"
+    assert report.diagnoses[0].step == 4375
+    assert "nan" in report.diagnoses[0].message
+    assert report.diagnoses[0].suggestion == {"optimizer.lr": 0.03}
+
+
+def test_an_infinite_first_value_is_diverged_at_once():
+    report = diagnose_curve([np.inf, np.inf])
+    assert report.verdict == "diverged" and report.diagnoses[0].step == 0
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.02, 0.05])
+def test_slow_linear_creep_is_too_slow(sigma):
+    report = diagnose_curve(noisy(2.3 - 0.3 * T, sigma, seed=2), lr=np.full(N, 1e-4))
+    assert report.verdict == "too_slow"
+    assert report.diagnoses[0].suggestion == {"optimizer.lr": 0.001}
+    assert "more steps" in report.diagnoses[0].message
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.1, 0.5])
+def test_flat_high_is_a_plateau(sigma):
+    report = diagnose_curve(noisy(np.full(N, 2.3), sigma, seed=3))
+    assert report.verdict == "plateau"
+    assert report.diagnoses[0].step == 0
+    assert report.diagnoses[0].suggestion == {"optimizer.lr_factor": 3.0}
+
+
+def test_a_plateau_after_an_early_rise_points_to_a_too_high_lr():
+    clean = np.concatenate([np.linspace(2.3, 9.0, 10), np.linspace(9.0, 2.31, 20), np.full(N - 30, 2.31)])
+    report = diagnose_curve(noisy(clean, 0.03, seed=4), lr=np.full(N, 0.1))
+    assert report.verdict == "plateau"
+    assert report.diagnoses[0].suggestion == {"optimizer.lr": 0.01}
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.1, 0.4])
+def test_decay_then_flat_is_converged(sigma):
+    report = diagnose_curve(noisy(0.08 + 2.2 * np.exp(-25 * T), sigma, seed=5))
+    assert report.verdict == "converged"
+    assert report.diagnoses[0].step < 600  # flat since well before the end
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.05, 0.1])
+def test_period_two_bounce_at_a_high_level_is_oscillating(sigma):
+    clean = np.where(T < 0.05, 20.0 - 330 * T, 3.6 + 0.6 * (-1.0) ** np.arange(N))
+    report = diagnose_curve(noisy(clean, sigma, seed=6), lr=np.full(N, 0.025))
+    assert report.verdict == "oscillating"
+    main = report.diagnoses[0]
+    assert main.severity == "warning" and 30 <= main.step <= 80
+    assert main.suggestion == {"optimizer.lr": 0.012}
+    assert "alternate" in main.explanation
+
+
+def test_a_loss_that_rises_and_stays_up_is_unstable():
+    clean = (0.05 + 2.25 * np.exp(-20 * T)) * np.where(T < 0.5, 1.0, 3.0)
+    report = diagnose_curve(noisy(clean, 0.1, seed=7))
+    assert report.verdict == "oscillating"
+    assert report.diagnoses[0].message.startswith("unstable")
+
+
+def test_a_spike_that_recovers_is_information_not_divergence():
+    clean = 2.3 * np.exp(-4 * T)
+    clean[500:520] *= 30.0
+    report = diagnose_curve(noisy(clean, 0.05, seed=8))
+    assert report.verdict in HEALTHY
+    spikes = [d for d in report.diagnoses if d.code == "loss_spike"]
+    assert len(spikes) == 1 and spikes[0].severity == "info" and 495 <= spikes[0].step <= 505
+
+
+def test_lr_cut_1000x_early_with_the_loss_freezing_is_a_too_aggressive_schedule():
+    lr = np.where(T < 0.1, 0.1, 1e-4)
+    clean = np.where(T < 0.1, 2.3 * np.exp(-10 * T), 2.3 * np.exp(-1.0) * np.exp(-0.01 * (T - 0.1)))
+    report = diagnose_curve(noisy(clean, 0.05, seed=9), lr=lr)
+    assert report.verdict == "schedule_too_aggressive"
+    assert 95 <= report.diagnoses[0].step <= 105
+    assert report.diagnoses[0].suggestion["schedule.type"] == "cosine"
+
+
+def test_planned_decays_are_not_called_too_aggressive():
+    step_decay = np.where(T < 0.5, 0.1, np.where(T < 0.75, 0.01, 0.001))
+    cosine = 1e-3 * 0.5 * (1 + np.cos(np.pi * T))
+    for lr in (step_decay, cosine):
+        clean = 0.3 + 2.0 * np.exp(-6 * T) - 0.15 * (T >= 0.5)
+        report = diagnose_curve(noisy(clean, 0.1, seed=10), lr=lr)
+        assert report.verdict in HEALTHY, report.diagnoses[0].message
+    # Without the LR column the same frozen curve is only a plateau-or-converged question.
+    report = diagnose_curve(np.where(T < 0.1, 2.3 * np.exp(-10 * T), 2.3 * np.exp(-1.0)))
+    assert report.verdict == "converged"
+
+
+def test_val_loss_turning_up_is_overfitting_but_not_a_verdict():
+    train = noisy(2.3 * np.exp(-5 * T), 0.2, seed=11)
+    val = 0.6 + np.exp(-4 * T) + 1.5 * np.maximum(T - 0.5, 0) ** 2
+    val_steps = np.arange(49, N, 50)
+    report = diagnose_curve(train, val_loss=val[val_steps], val_steps=val_steps)
+    assert report.verdict == "improving"
+    found = [d for d in report.diagnoses if d.code == "overfitting"]
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert 500 <= found[0].step <= 750 and found[0].suggestion == {"steps": found[0].step}
+
+
+@pytest.mark.parametrize("every", [1, 10, 50])
+def test_a_noisy_val_loss_that_levels_off_is_not_overfitting(every):
+    # A noisy evaluation wanders around its level; only a sustained climb is overfitting.
+    for seed in range(12):
+        val = noisy(0.3 + 2 * np.exp(-8 * T), (0.03, 0.2, 0.4)[seed % 3], seed=100 + seed)
+        val_aligned = np.where(np.arange(N) % every == every - 1, val, np.nan)
+        report = diagnose_curve(noisy(2.3 * np.exp(-5 * T), 0.3, seed=seed), val_loss=val_aligned)
+        assert all(d.code != "overfitting" for d in report.diagnoses), (every, seed)
+
+
+def test_the_same_curve_gets_the_same_verdict_whatever_the_step_units():
+    loss = noisy(2.3 - 0.3 * T, 0.02, seed=2)
+    verdicts = {diagnose_curve(loss, steps=scale * np.arange(N)).verdict for scale in (1, 7, 1000)}
+    assert verdicts == {"too_slow"}
+
+
+def test_a_loss_that_goes_negative_is_judged_too():
+    report = diagnose_curve(noisy(2.3 * np.exp(-5 * T), 0.1, seed=13) - 0.25)
+    assert report.verdict in HEALTHY
+
+
+def test_a_short_log_is_not_judged_beyond_divergence():
+    report = diagnose_curve([2.3, 2.0, 1.8, 1.7])
+    assert report.verdict == "improving" and "too few points" in report.diagnoses[0].message
+    assert diagnose_curve([2.3, 50.0, 3e3, 1e6]).verdict == "diverged"
+
+
+def test_local_minimum_is_never_a_curve_only_verdict():
+    shapes = [np.full(N, 2.3), 0.08 + 2.2 * np.exp(-25 * T), 2.3 - 0.3 * T, np.where(T < 0.3, 2.3 * np.exp(-10 * T), 0.3)]
+    for clean in shapes:
+        report = diagnose_curve(noisy(clean, 0.1, seed=14))
+        assert report.verdict in VERDICTS and report.verdict != "local_minimum"
+
+
+def test_the_report_carries_the_smoothing_it_used_and_says_curve_only():
+    loss = noisy(2.3 * np.exp(-5 * T), 0.3, seed=15)
+    report = diagnose_curve(loss)
+    assert report.rules == "curve-only"
+    assert 0.6 <= report.smoothing_weight <= 0.99
+    np.testing.assert_allclose(report.smoothed, debiased_ema(loss, report.smoothing_weight))
+    data = report.as_dict()
+    assert set(data) == {"verdict", "diagnoses", "rules"} and data["rules"] == "curve-only"
+    assert set(data["diagnoses"][0]) >= {"code", "step", "severity", "message", "explanation", "suggestion"}
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(loss=[]), "loss is empty"),
+    (dict(loss=[1.0, 2.0], steps=[0]), "steps must have one entry"),
+    (dict(loss=[1.0, 2.0], steps=[3, 1]), "non-decreasing"),
+    (dict(loss=[1.0, 2.0], lr=[0.1]), "lr must have one entry"),
+    (dict(loss=[1.0, 2.0], val_loss=[1.0]), "val_loss must have one entry"),
+])
+def test_bad_arguments_are_explained(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        diagnose_curve(**kwargs)
+
+
+def test_every_threshold_and_setting_is_documented():
+    from lrtui.core.diagnostics import curve_evidence
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md").read_text()
+    names = [name for module in (curve, curve_evidence) for name, value in vars(module).items()
+             if re.fullmatch(r"[A-Z][A-Z0-9_]+", name) and isinstance(value, (int, float))]
+    assert len(names) >= 30
+    missing = [name for name in names if f"`{name}`" not in doc]
+    assert not missing, missing
