@@ -194,7 +194,8 @@ def test_a_short_log_is_not_judged_beyond_divergence():
 
 
 def test_local_minimum_is_never_a_curve_only_verdict():
-    shapes = [np.full(N, 2.3), 0.08 + 2.2 * np.exp(-25 * T), 2.3 - 0.3 * T, np.where(T < 0.3, 2.3 * np.exp(-10 * T), 0.3)]
+    shapes = [np.full(N, 2.3), 0.08 + 2.2 * np.exp(-25 * T), 2.3 - 0.3 * T,
+              np.where(T < 0.3, 2.3 * np.exp(-10 * T), 0.3)]
     for clean in shapes:
         report = diagnose_curve(noisy(clean, 0.1, seed=14))
         assert report.verdict in VERDICTS and report.verdict != "local_minimum"

@@ -158,13 +158,14 @@ def _diverged(e: Evidence) -> Diagnosis:
     if e.nonfinite_at >= 0:
         message = f"diverged: the loss became {e.nonfinite_value} at step {e.nonfinite_at}; the LR is too high"
         climb = (f", after climbing since step {e.blowup_at} (smoothed {fmt(e.blowup_value)}, "
-                 f"{e.blowup_value_ratio:.0f}x its best)" if e.blowup_at >= 0 else "")
-        before = (f"The loss was {fmt(e.best_value)} at its best (step {e.best_step}) and became {e.nonfinite_value} at step "
-                  f"{e.nonfinite_at}" if e.points else f"The first logged loss is already {e.nonfinite_value}")
+                 f"{fmt(e.blowup_value_ratio)}x its best)" if e.blowup_at >= 0 else "")
+        before = (f"The loss was {fmt(e.best_value)} at its best (step {e.best_step}) and became "
+                  f"{e.nonfinite_value} at step {e.nonfinite_at}" if e.points
+                  else f"The first logged loss is already {e.nonfinite_value}")
         why = f"{before}{climb}. A loss that turns non-finite means each step overshot more than the last"
         step = e.nonfinite_at
     else:
-        message = (f"diverged: the loss rose to {fmt(e.blowup_value)}, {e.blowup_value_ratio:.0f}x its best, "
+        message = (f"diverged: the loss rose to {fmt(e.blowup_value)}, {fmt(e.blowup_value_ratio)}x its best, "
                    f"from step {e.blowup_at}; the LR is too high")
         why = (f"The smoothed loss (TensorBoard EMA, weight {e.weight:.2f}) rose above {BLOWUP:g}x its best "
                f"smoothed value {fmt(e.blowup_best)} at step {e.blowup_at} and ends at {fmt(e.smoothed_end)}; "

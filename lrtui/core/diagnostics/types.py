@@ -27,6 +27,8 @@ VERDICT_SEVERITY = {
     "schedule_too_aggressive": "warning",
     "improving": "info",
     "converged": "info",
+    "overfitting": "warning",  # curve-only, from a validation loss
+    "loss_spike": "info",  # curve-only: a climb that recovered
 }
 
 
