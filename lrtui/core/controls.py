@@ -148,7 +148,7 @@ class RunControls:
             if self.monitor is not None:
                 self.monitor.add_runs([run])
             new_runs.append(new)
-            self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}"))
+            self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}", run))
         self._refresh(opt_states, plateau_states)
         return new_runs
 

@@ -38,6 +38,7 @@ class Experiment:
             order = [RunRef(p, i) for p, (_, specs) in enumerate(parts) for i in range(len(specs))]
         self._initial_order = list(order)
         self.order = list(order)
+        self._theory_trackers: dict = {}  # per run: the theory curve, extended as the run steps
 
     @classmethod
     def single(cls, loss: Loss, specs: list[RunSpec], seed: int = 0) -> "Experiment":
@@ -78,6 +79,7 @@ class Experiment:
         for sim in self.simulations:
             sim.reset()
         self.order = list(self._initial_order)
+        self._theory_trackers.clear()
 
     # -- per-run views -----------------------------------------------------------
     def series(self, run: int, field: str):
@@ -137,7 +139,7 @@ class Experiment:
     def events(self) -> list[Event]:
         index = {(ref.part, ref.local): run for run, ref in enumerate(self.order)}
         merged = [
-            Event(e.step, index[(p, e.run)], e.kind, e.detail)
+            Event(e.step, index[(p, e.run)], e.kind, e.detail, index.get((p, e.parent), -1))
             for p, sim in enumerate(self.simulations)
             for e in sim.events
             if (p, e.run) in index
@@ -188,7 +190,7 @@ class Experiment:
         sim, local = self.locate(run)
         if not theory_applies(sim, local):
             return None
-        trackers = self.__dict__.setdefault("_theory_trackers", {})
+        trackers = self._theory_trackers
         key = (self.order[run].part, local)
         tracker = trackers.get(key)
         if tracker is None or not tracker.is_for(sim, local):

@@ -40,3 +40,4 @@ class Event:
     run: int
     kind: str  # lr | optimizer | schedule | plateau_cut | diverged | fork
     detail: str
+    parent: int = -1  # for a fork: the run it was copied from

@@ -14,7 +14,6 @@ the recursion non-linear; for them there is no exact prediction and we say so
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
@@ -23,7 +22,6 @@ from lrtui.core.losses.quadratic import Quadratic
 from lrtui.core.optimizers.sgd import SGD
 
 EXACT_OPTIMIZERS = ("sgd",)
-FORK_PARENT = re.compile(r"forked from run (\d+)")  # the detail RunControls.fork writes
 CHUNK_STEPS = 4096  # steps whose coordinates are held at once, bounding scratch memory
 PREDICTION_ROWS = 8192  # full-resolution steps kept per tracked run; older ones fold into min/max buckets
 
@@ -176,8 +174,6 @@ def theory_applies(sim, local: int) -> bool:
 
 def _parent(sim, run: int, until: int) -> tuple[int | None, int]:
     for e in sim.events:
-        if e.run == run and e.kind == "fork":
-            found = FORK_PARENT.search(e.detail)
-            if found:
-                return int(found.group(1)), min(until, e.step)
+        if e.run == run and e.kind == "fork" and e.parent >= 0:
+            return e.parent, min(until, e.step)
     return None, until
