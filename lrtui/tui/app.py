@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -15,7 +17,7 @@ from lrtui.tui.session import Session
 
 
 class LrtuiApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     TITLE = "lrtui"
     COMMANDS = App.COMMANDS | {LrtuiCommands}
     BINDINGS = [

@@ -25,7 +25,7 @@ def status_text(session) -> Text:
         diverged = now["diverged_at"] >= 0
         marker = ">" if run == session.focused else " "
         text.append(f"{marker}", style="bold")
-        text.append(f"■ {exp.labels[run]}", style=rich_run_color(run, diverged))
+        text.append(f"■ {exp.labels[run]} ", style=rich_run_color(run, diverged))
         if diverged:
             text.append(f"  DIVERGED at step {now['diverged_at']}: lr too high", style="bold red")
         else:
