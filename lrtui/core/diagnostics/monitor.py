@@ -13,12 +13,13 @@ import numpy as np
 from lrtui.core.diagnostics.features import WINDOW, Features
 from lrtui.core.diagnostics.messages import build
 from lrtui.core.diagnostics.record import SharpnessRecord, effective_lr_stats
-from lrtui.core.diagnostics.rules import choose, verdict_masks
+from lrtui.core.diagnostics.rules import CODES, choose, verdict_masks
 from lrtui.core.diagnostics.stability import preconditioner, stability_rule
 from lrtui.core.diagnostics.types import Diagnosis
 from lrtui.core.sharpness import EXACT_LIMIT, extreme_eigenvalues
 
 DEBOUNCE = 10  # steps a finding must hold before it is reported
+IMPROVING, DIVERGED, OSCILLATING = CODES.index("improving"), CODES.index("diverged"), CODES.index("oscillating")
 
 
 class Monitor:
@@ -34,14 +35,14 @@ class Monitor:
         self.start_gauge = np.full(n, np.nan)
         self.limit = np.full(n, np.nan)
         self.formula = ["2/λ"] * n
-        self._vectors = None
         self.record = SharpnessRecord(n)
-        self.verdicts = ["improving"] * n
-        self._held = [0] * n
+        # Verdicts are indices into CODES: the latest, how many steps it has held, and the settled one.
+        self._codes = np.full(n, IMPROVING)
+        self._held = np.zeros(n, dtype=np.int64)
+        self._settled = np.full(n, IMPROVING)
         self._masks: dict = {}
         self.found: list[Diagnosis] = []
         self._reported: set[tuple[int, str]] = set()
-        self._settled: dict[int, str] = {}
 
     # -- feeding -----------------------------------------------------------------
     def observe(self) -> None:
@@ -59,12 +60,9 @@ class Monitor:
             setattr(self, name, np.concatenate([values, values[parents]]))
         self.formula += [self.formula[p] for p in parents]
         self.record.add_runs(parents)
-        self.verdicts += [self.verdicts[p] for p in parents]
-        self._held += [self._held[p] for p in parents]
-        for i, p in enumerate(parents):
-            if p in self._settled:
-                self._settled[len(self.verdicts) - len(parents) + i] = self._settled[p]
-        self._vectors = None
+        for name in ("_codes", "_held", "_settled"):
+            values = getattr(self, name)
+            setattr(self, name, np.concatenate([values, values[parents]]))
 
     def _update_sharpness(self) -> None:
         sim = self.sim
@@ -106,20 +104,23 @@ class Monitor:
         masks = verdict_masks(f, sim.diverged_at, self.gauge, secant_gauge, self.bottom, self.top, budget,
                               full_batch_model)
         self._masks = masks
-        verdicts = choose(masks, sim.n_runs)
-        for run, code in enumerate(verdicts):
-            held = self._held[run] + 1 if code == self.verdicts[run] else 1
-            self._held[run] = held
-            # A finding is reported once it has held for a while, so a transient is not an alarm;
-            # a non-finite loss needs no such patience.
-            settled = held >= DEBOUNCE or code == "improving" or (code == "diverged" and sim.diverged_at[run] >= 0)
-            if settled:
-                if code != "improving" and self._settled.get(run) != code:
-                    self._report(run, code)
-                self._settled[run] = code
-            if masks["edge_of_stability"][run] and code != "oscillating":
+        codes = choose(masks)
+        self._held = np.where(codes == self._codes, self._held + 1, 1)
+        self._codes = codes
+        # A finding is reported once it has held for a while, so a transient is not an alarm;
+        # a non-finite loss needs no such patience.
+        settled = ((self._held >= DEBOUNCE) | (codes == IMPROVING)
+                   | ((codes == DIVERGED) & (np.asarray(sim.diverged_at) >= 0)))
+        new_finding = settled & (codes != IMPROVING) & (codes != self._settled)
+        self._settled = np.where(settled, codes, self._settled)
+        edge = masks["edge_of_stability"] & (codes != OSCILLATING)
+        # Python touches only the runs with something to report, so a sweep of 1,024 runs stays cheap.
+        for run in np.flatnonzero(new_finding | edge):
+            run = int(run)
+            if new_finding[run]:
+                self._report(run, CODES[codes[run]])
+            if edge[run]:
                 self._report(run, "edge_of_stability")
-        self.verdicts = verdicts
 
     def _report(self, run: int, code: str) -> None:
         if (run, code) in self._reported:
@@ -128,9 +129,14 @@ class Monitor:
         self.found.append(build(code, run, self.sim.step_count, self.evidence(run)))
 
     # -- reading -----------------------------------------------------------------
+    @property
+    def verdicts(self) -> list[str]:
+        """The latest verdict of every run, before the patience that `verdict` applies."""
+        return [CODES[c] for c in self._codes]
+
     def verdict(self, run: int) -> str:
         """The run's verdict now; a finding that has not yet held for a few steps does not count."""
-        return self._settled.get(run, "improving")
+        return CODES[self._settled[run]]
 
     def diagnoses(self, run: int | None = None) -> list[Diagnosis]:
         return [d for d in self.found if run is None or d.run == run]
@@ -161,7 +167,7 @@ class Monitor:
             "gap_at_cut": float(f.gap_at_cut[run]),
         }
         e["schedule_fix"] = _gentler_schedule(sim.specs[run], self.budget)
-        if self.verdicts[run] == "diverged" and np.isfinite(self.start_gauge[run]) and self.start_gauge[run] > 0:
+        if CODES[self._codes[run]] == "diverged" and np.isfinite(self.start_gauge[run]) and self.start_gauge[run] > 0:
             # Judge a diverged run by where it started, not by the wreckage.
             e["gauge"] = float(self.start_gauge[run])
             e["lr_limit"] = lr / e["gauge"]

@@ -92,10 +92,9 @@ def _masks(f, diverged_at, gauge, secant_gauge, bottom, top, budget, full_batch_
 
 PRECEDENCE = ("diverged", "oscillating", "schedule_too_aggressive", "converged", "local_minimum", "plateau",
               "too_slow")
+CODES = PRECEDENCE + ("improving",)  # a verdict is stored as its index here
 
 
-def choose(masks: dict, n_runs: int) -> list[str]:
-    out = []
-    for run in range(n_runs):
-        out.append(next((code for code in PRECEDENCE if masks[code][run]), "improving"))
-    return out
+def choose(masks: dict) -> np.ndarray:
+    """Each run's verdict as an index into CODES: the first mask in PRECEDENCE that holds."""
+    return np.select([masks[code] for code in PRECEDENCE], np.arange(len(PRECEDENCE)), len(PRECEDENCE))
