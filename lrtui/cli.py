@@ -207,12 +207,8 @@ def _train(exp, steps: int) -> None:
     """Step in chunks; after a second, show progress on stderr if it is a terminal."""
     started = time.monotonic()
     show = sys.stderr.isatty()
-    chunk = 1
     while exp.step_count < steps:
-        t0 = time.monotonic()
-        exp.step(min(chunk, steps - exp.step_count))
-        elapsed = time.monotonic() - t0
-        chunk = max(1, min(chunk * 2, int(chunk * 0.1 / max(elapsed, 1e-6)) or 1))
+        exp.step_within(steps - exp.step_count, 0.1)
         if show and time.monotonic() - started > 1.0:
             done = exp.step_count / steps
             bar = "#" * int(30 * done)

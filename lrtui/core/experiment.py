@@ -8,6 +8,7 @@ and the Experiment numbers all runs 0..R-1 in the order they were given.
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,23 @@ class Experiment:
     def step(self, n: int = 1) -> None:
         for sim in self.simulations:
             sim.step(n)
+
+    def step_within(self, steps: int, seconds: float) -> int:
+        """Take up to `steps` steps in doubling chunks, stopping once `seconds` have passed.
+
+        Callers that must stay responsive (the app's frame, a progress bar) get
+        control back in about `seconds`; returns the steps taken.
+        """
+        done, chunk = 0, 1
+        started = time.perf_counter()
+        while done < steps:
+            n = min(chunk, steps - done)
+            self.step(n)
+            done += n
+            if time.perf_counter() - started > seconds:
+                break
+            chunk *= 2
+        return done
 
     def reset(self) -> None:
         for sim in self.simulations:

@@ -230,7 +230,7 @@ def _check_schedule_lengths(runs: list[RunConfig], steps, out: _Collector) -> No
 def _start_problem(loss: dict, start) -> tuple[str, str] | None:
     if start is None:
         return None
-    size = _loss_size(loss["type"], json.dumps({k: v for k, v in loss.items() if k != "type"}, sort_keys=True))
+    _, size = _built("loss", loss["type"], json.dumps({k: v for k, v in loss.items() if k != "type"}, sort_keys=True))
     if not isinstance(start, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in start):
         return "loss.start", f"must be a list of {size} numbers, got {start!r}"
     if len(start) != size:
@@ -238,11 +238,6 @@ def _start_problem(loss: dict, start) -> tuple[str, str] | None:
     if not all(math.isfinite(v) for v in start):
         return "loss.start", "must be finite numbers"
     return None
-
-
-@lru_cache(maxsize=256)
-def _loss_size(name: str, params_json: str) -> int:
-    return build_loss(name, **json.loads(params_json)).n_params
 
 
 def _cycling_problem(optimizer: dict, schedule: dict) -> tuple[str, str] | None:
@@ -256,20 +251,21 @@ def _cycling_problem(optimizer: dict, schedule: dict) -> tuple[str, str] | None:
 
 def _construct(section: str, name: str, params: dict) -> tuple[str | None, str] | None:
     """Build the core object once to let it check values; its complaint (key, message), if any."""
-    return _construct_cached(section, name, json.dumps(params, sort_keys=True))
+    params = {k: v for k, v in params.items() if k != "start"}
+    return _built(section, name, json.dumps(params, sort_keys=True))[0]
 
 
 @lru_cache(maxsize=256)
-def _construct_cached(section: str, name: str, params_json: str) -> tuple[str | None, str] | None:
+def _built(section: str, name: str, params_json: str) -> tuple[tuple[str | None, str] | None, int | None]:
+    """(complaint, parameter count) of building one section; cached, so each distinct loss is built once."""
     params = json.loads(params_json)
-    params.pop("start", None)
     builder = {"loss": build_loss, "optimizer": build_optimizer, "schedule": build_schedule}[section]
     if section == "optimizer" and "betas" in params:
         params["betas"] = tuple(params["betas"])
     try:
-        builder(name, **params)
+        built = builder(name, **params)
     except ExpressionError as exc:
-        return exc.key, exc.message
+        return (exc.key, exc.message), None
     except (ValueError, TypeError) as exc:
-        return None, str(exc)
-    return None
+        return (None, str(exc)), None
+    return None, getattr(built, "n_params", None)

@@ -6,7 +6,6 @@ reads the experiment's history.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from lrtui.core.experiment import Experiment
@@ -75,18 +74,8 @@ class Session:
 
     def advance(self, steps: int, budget_seconds: float = 0.03) -> int:
         """Step up to `steps` (never past the scenario's budget), in chunks, within a time budget."""
-        exp = self.experiment
-        remaining = min(steps, self.scenario.steps - exp.step_count)
-        done = 0
-        started = time.perf_counter()
-        chunk = 1
-        while done < remaining:
-            n = min(chunk, remaining - done)
-            exp.step(n)
-            done += n
-            if time.perf_counter() - started > budget_seconds:
-                break
-            chunk *= 2
+        remaining = min(steps, self.scenario.steps - self.experiment.step_count)
+        done = self.experiment.step_within(remaining, budget_seconds)
         if self.finished:
             self.playing = False
         return done
