@@ -26,8 +26,20 @@ run: $(RUN_STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
+# Performance targets (issue 7) and the diagnostics' confusion matrix. The torch baselines need an
+# interpreter with torch: make bench TORCH_PYTHON=/path/to/torch-venv/bin/python (else they are skipped).
 bench: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks.run $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON))
 	$(BIN)/python benchmarks/diagnostics.py
+
+# 8 runs x 1,000,000 steps: memory must stay flat after warm-up (about a minute).
+soak: $(RUN_STAMP)
+	$(BIN)/python -m benchmarks.soak
+
+# The fuzz tests with FUZZ_EXAMPLES random cases each instead of a few fixed ones; prints how many ran.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(TEST_STAMP)
+	LRTUI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz
 
 clean:
 	rm -rf $(VENV) build *.egg-info

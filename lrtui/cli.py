@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lrtui import __version__
 
-SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose")
+SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose", "find")
 WEB_EXTRA_HINT = "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
 
 MAIN_EPILOG = """\
@@ -21,6 +21,7 @@ commands:
   lrtui check FILE ...       validate scenario files
   lrtui run NAME_OR_FILE     train without the app and print the results
   lrtui diagnose LOG         judge your own training log (CSV or JSON Lines)
+  lrtui find NAME_OR_FILE    LR range test: every rule's pick (--verify trains at each)
   lrtui serve [NAME ...]     serve the app to a web browser (pip install 'lrtui[web]')
 
 examples:
@@ -76,6 +77,30 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
                     "\nexit status: 0 when the log was judged (whatever the verdict), 2 when it cannot be read\n")
         p.add_argument("log", metavar="LOG", help="a CSV or JSON Lines training log")
         p.add_argument("--format", choices=("text", "json"), default="text")
+        p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=None,
+                       help="draw the curve (default: only when stdout is a terminal)")
+    elif name == "find":
+        p = _Parser(prog="lrtui find", formatter_class=fmt,
+                    description="LR range test (Smith, 2015) on one run of a scenario: ramp the LR from --start-lr "
+                    "to --end-lr over --num-it steps with the run's optimizer, smooth the loss (EMA, beta 0.98), "
+                    "stop once it exceeds 4x its best, and show what the valley, slide, steep, minimum and "
+                    "gradient rules pick. --verify trains the scenario's budget at each pick and on a log grid "
+                    "to show which LR really trains best. Details: docs/finder.md",
+                    epilog="examples:\n  lrtui find digits-lr-classic\n  lrtui find digits-lr-classic --verify\n"
+                    "  lrtui find mine.toml --run 1 --end-lr 1 --num-it 300 --format json\n"
+                    "\nexit status: 0 when the test ran (whatever it found), 2 on bad input\n")
+        p.add_argument("scenario", metavar="NAME_OR_FILE")
+        p.add_argument("--run", type=int, default=0, metavar="K", help="which run of the scenario (default 0)")
+        p.add_argument("--start-lr", type=float, default=1e-7, help="first LR of the ramp (default 1e-7)")
+        p.add_argument("--end-lr", type=float, default=10.0, help="last LR of the ramp (default 10)")
+        p.add_argument("--num-it", type=int, default=100, help="steps of the ramp (default 100)")
+        p.add_argument("--mode", choices=("exp", "linear"), default="exp", help="how the LR ramps (default exp)")
+        p.add_argument("--verify", action="store_true",
+                       help="train the scenario's budget at each pick and on a log grid of LRs")
+        p.add_argument("--grid-points", type=int, default=13, help="LRs on the --verify grid (default 13)")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override any key of the scenario, e.g. optimizer.momentum=0.9 (repeatable)")
+        p.add_argument("--format", choices=("table", "json"), default="table")
         p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=None,
                        help="draw the curve (default: only when stdout is a terminal)")
     elif name == "list":
@@ -203,6 +228,12 @@ def _cmd_diagnose(args) -> int:
     return run(args.log, args.format, args.plot)
 
 
+def _cmd_find(args) -> int:
+    from lrtui.find_command import run
+
+    return run(args)
+
+
 def _train(exp, steps: int) -> None:
     """Step in chunks; after a second, show progress on stderr if it is a terminal."""
     started = time.monotonic()
@@ -262,4 +293,4 @@ def _cmd_serve(args) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "show": _cmd_show, "serve": _cmd_serve,
-            "diagnose": _cmd_diagnose}
+            "diagnose": _cmd_diagnose, "find": _cmd_find}

@@ -14,12 +14,19 @@ import textwrap
 import numpy as np
 
 from lrtui.core.diagnostics.curve import CurveReport, diagnose_curve
+from lrtui.export import json_safe, printable
 from lrtui.logs import LogError, TrainingLog, read_log
 
 RULES_LINE = "rules: curve-only (no known minimum or Hessian for a log)"
 FORMAT_NAMES = {"keras": "Keras CSVLogger", "lightning": "Lightning metrics.csv", "tensorboard": "TensorBoard CSV",
                 "lrtui": "lrtui CSV export", "csv": "CSV", "jsonl": "JSON Lines"}
 LOG_Y_SPAN = 100.0  # a loss spanning more than two decades is drawn on a log10 axis
+# plotext's tick arithmetic overflows near float64's extremes: points beyond these are left out of the chart.
+DRAWABLE_Y = 1e100
+DRAWABLE_STEP = 1e15
+NOT_DRAWN = "(no plot: the values are beyond what a terminal plot can draw)"
+STATE_WORDS = {"diverged", "oscillating", "unstable", "schedule too aggressive", "converged", "plateau", "too slow",
+               "improving", "overfitting"}
 MARKED = ("warning", "error")  # severities whose step gets a vertical line (plus info spikes)
 
 
@@ -34,7 +41,7 @@ def run(path: str, output_format: str = "text", plot: bool | None = None, out=No
         return 2
     report = diagnose_curve(log.loss, log.steps, log.lr, log.val_loss, log.val_steps)
     if output_format == "json":
-        out.write(json.dumps(json_report(report, log), indent=1) + "\n")
+        out.write(json.dumps(json_safe(json_report(report, log)), indent=1, allow_nan=False) + "\n")
         return 0
     out.write(text_report(report, log))
     tty = bool(getattr(out, "isatty", lambda: False)())
@@ -55,15 +62,18 @@ def json_report(report: CurveReport, log: TrainingLog) -> dict:
 
 def text_report(report: CurveReport, log: TrainingLog) -> str:
     main = report.diagnoses[0]
-    reason = main.message.split(": ", 1)[1] if ": " in main.message else main.message
+    head, _, rest = main.message.partition(": ")
+    # "diverged: the loss became nan" heads the report as the verdict and its reason; a message such as
+    # "too few points to judge: 2" is the reason whole.
+    reason = rest if head in STATE_WORDS else main.message
     lines = [f"{report.verdict}: {reason}", RULES_LINE, _log_line(log), ""]
     for d in report.diagnoses:
-        lines.append(f"step {d.step}  {d.severity:<7}  {d.message}")
+        lines.append(f"step {_value(d.step)}  {d.severity:<7}  {d.message}")
         lines += textwrap.wrap(d.explanation, width=100, initial_indent="    ", subsequent_indent="    ")
         if d.suggestion:
             fix = ", ".join(f"{k} = {_value(v)}" for k, v in d.suggestion.items())
             lines.append(f"    suggestion: {fix}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # column names come from the file
 
 
 def _log_line(log: TrainingLog) -> str:
@@ -79,6 +89,8 @@ def _log_line(log: TrainingLog) -> str:
 def _value(v) -> str:
     if isinstance(v, (float, np.floating)):
         return f"{int(v)}" if float(v).is_integer() and abs(v) < 1e15 else f"{float(v):g}"
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and abs(v) >= 1e15:
+        return f"{float(v):g}"  # a step read as 1e308 from the log, not its 309 digits
     return str(v)
 
 
@@ -91,7 +103,8 @@ def decade_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
     """Tick positions in log10 units, one per decade (every few when there are many), labelled 1e-3 etc."""
     lo, hi = math.floor(low), math.ceil(high)
     step = max(1, (hi - lo) // 6)
-    ticks = list(range(lo, hi + 1, step))
+    top = lo + step * math.ceil((hi - lo) / step)  # the last tick at or above the data, so nothing is clipped
+    ticks = list(range(lo, top + 1, step))
     names = {0: "1", 1: "10", -1: "0.1"}
     return [float(t) for t in ticks], [names.get(t, f"1e{t}") for t in ticks]
 
@@ -109,20 +122,26 @@ def render_plot(report: CurveReport, log: TrainingLog, width: int, height: int, 
     if finite.size < 2:
         return ""
     positive = finite[finite > 0]
-    log_y = finite.min() > 0 and positive.max() / positive.min() > LOG_Y_SPAN
+    log_y = finite.min() > 0 and math.log10(positive.max()) - math.log10(positive.min()) > math.log10(LOG_Y_SPAN)
     plt.clear_figure()
     plt.theme("clear")  # the terminal's own background, not plotext's white canvas
     plt.plotsize(width, height)
     low, high = math.inf, -math.inf
     for x, y, line_color, label, marker in series:
         with np.errstate(all="ignore"):
-            shown = np.log10(np.where(y > 0, y, np.nan)) if log_y else y
-        keep = np.isfinite(shown)
+            if log_y:
+                shown = np.log10(np.where((y >= 1 / DRAWABLE_Y) & (y <= DRAWABLE_Y), y, np.nan))
+            else:
+                shown = np.where(np.abs(y) <= DRAWABLE_Y, y, np.nan)
+        keep = np.isfinite(shown) & (np.abs(x) <= DRAWABLE_STEP)
         if keep.sum() == 0:
             continue
         low, high = min(low, float(shown[keep].min())), max(high, float(shown[keep].max()))
         plt.plot(x[keep].tolist(), shown[keep].tolist(), color=line_color, label=label, marker=marker)
-    marked = [d for d in report.diagnoses if d.severity in MARKED or d.code == "loss_spike"]
+    if low > high:
+        return NOT_DRAWN
+    marked = [d for d in report.diagnoses if (d.severity in MARKED or d.code == "loss_spike")
+              and abs(d.step) <= DRAWABLE_STEP]
     for d in marked:
         plt.vline(float(d.step), "red" if d.severity == "error" else "orange")
     if log_y:
@@ -132,7 +151,10 @@ def render_plot(report: CurveReport, log: TrainingLog, width: int, height: int, 
     marks = "; vertical lines mark the flagged steps" if marked else ""
     plt.title(f"{report.verdict}: loss{' (log scale)' if log_y else ''}{marks}")
     plt.xlabel(log.columns.get("step", "row"))
-    text = plt.build()
+    try:
+        text = plt.build()
+    except (ArithmeticError, ValueError):  # plotext on a range it cannot divide into ticks
+        return NOT_DRAWN
     if color:
         return text.rstrip("\n")
     return "\n".join(line.rstrip() for line in plt.uncolorize(text).splitlines()).rstrip("\n")

@@ -9,16 +9,47 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lrtui.core.experiment import Experiment
 from lrtui.core.history import MAX_RECORDED_PARAMS
+
+if TYPE_CHECKING:  # only for annotations: `lrtui diagnose` imports json_safe without the engine
+    from lrtui.core.experiment import Experiment
 
 
 def _number(value) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (an escape sequence from a hostile file, a stray \\r) shown as escapes,
+    so that a message quoting a file cannot move the cursor, recolour or clear the user's terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def shortened(text: str, limit: int = 400) -> str:
+    """`text`, or its start and end around " ... " when a quoted value (a list of thousands) makes it long."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 150]} ... {text[-120:]}"
+
+
+def json_safe(value):
+    """`value` with every nan and inf turned into None: JSON has no such numbers, and jq or a browser refuse them."""
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return _number(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def run_status(exp: Experiment, run: int) -> str:
@@ -100,7 +131,7 @@ def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
             for name, col in run_rows(exp, run).items()
         }
         runs.append(entry)
-    return json.dumps({"scenario": scenario_name, "runs": runs}, indent=1) + "\n"
+    return json.dumps(json_safe({"scenario": scenario_name, "runs": runs}), indent=1, allow_nan=False) + "\n"
 
 
 def to_table(exp: Experiment, scenario_name: str) -> str:
@@ -110,7 +141,7 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
         ["train loss", "test acc"] if has_acc else [])
     body = []
     for i, r in enumerate(rows):
-        cells = [str(i), r["label"], r["status"], r["verdict"], _fmt(r["final_loss"]), _fmt(r["best_loss"])]
+        cells = [str(i), printable(r["label"]), r["status"], r["verdict"], _fmt(r["final_loss"]), _fmt(r["best_loss"])]
         if has_acc:
             acc = r.get("test_accuracy")
             cells.append(_fmt(r["train_loss"]) if "train_loss" in r else "")
@@ -125,7 +156,8 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
         for d in findings:
             fix = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in d.suggestion.items())
             lines.append(f"run {d.run}: {d.message}" + (f"  [suggested: {fix}]" if fix else ""))
-    return "\n".join(lines) + "\n"
+    # Labels and the name come from the scenario file: keep its control characters off the terminal.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _fmt(value) -> str:
@@ -133,17 +165,44 @@ def _fmt(value) -> str:
 
 
 def write_atomically(path: Path, text: str, force: bool = False) -> None:
-    """Write via a temporary file in the same directory and a rename: never a half-written file."""
+    """Write via a temporary file in the same directory and a rename: never a half-written file.
+
+    Without `force` an existing file is never replaced, even one that appears while the text is written.
+    """
     path = Path(path)
     if path.exists() and not force:
         raise FileExistsError(f"{path} exists; use --force to overwrite it")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes the file private; give it a new file's usual mode
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        if force:
+            os.replace(tmp, path)
+        else:
+            _place_new(Path(tmp), path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _place_new(tmp: Path, path: Path) -> None:
+    """Give the finished file its name unless that name is taken: a hard link fails on an existing name."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(f"{path} exists; use --force to overwrite it") from None
+    except OSError:  # a file system without hard links (FAT, some network shares): check, then rename
+        if path.exists():
+            raise FileExistsError(f"{path} exists; use --force to overwrite it") from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

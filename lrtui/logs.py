@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lrtui.export import printable, shortened
+
 MAX_BYTES = 200 * 1024 * 1024  # larger logs are refused: thin them out first (every k-th row)
 
 # Column names each role accepts, case-insensitive, best first. Lightning logs `self.log("train_loss",
@@ -31,6 +33,9 @@ STEP_NAMES = ("step", "global_step", "iteration", "iter", "epoch")
 
 class LogError(ValueError):
     """A training log that cannot be read; the message is one line, for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(printable(shortened(message)))  # it may quote the file: escape sequences, huge cells
 
 
 @dataclass(frozen=True)
@@ -96,14 +101,17 @@ def _read_text(path: Path, name: str) -> str:
 # -- text to rows: (line number, cell getter), streamed so a big log costs little memory --------------
 
 def _csv_rows(text: str, name: str):
-    lines = iter(io.StringIO(text))
+    lines = iter(io.StringIO(text, newline=None))  # universal newlines: \r\n, and \r alone as old Mac tools write
     skipped = 0
     for header_line in lines:
         skipped += 1
         if header_line.strip():
             break
     delimiter = max((",", "\t", ";"), key=header_line.count)
-    header = [cell.strip() for cell in next(csv.reader([header_line], delimiter=delimiter))]
+    try:
+        header = [cell.strip() for cell in next(csv.reader([header_line], delimiter=delimiter))]
+    except csv.Error as exc:
+        raise LogError(f"{name} line {skipped}: not a valid CSV header ({exc})") from None
     index = {col: i for i, col in reversed(list(enumerate(header)))}
 
     def rows():
@@ -132,6 +140,9 @@ def _jsonl_records(text: str, name: str):
         except json.JSONDecodeError as exc:
             raise LogError(f"{name} line {number}: not valid JSON ({exc.msg}); JSON Lines needs one object "
                            "per line") from None
+        except (ValueError, RecursionError):  # an integer of thousands of digits; brackets nested thousands deep
+            raise LogError(f"{name} line {number}: a number too long or brackets nested too deeply; JSON Lines "
+                           'needs one flat object per line, like {"step": 1, "loss": 0.5}') from None
         if not isinstance(record, dict):
             raise LogError(f"{name} line {number}: a JSON Lines log needs one object per line, like "
                            '{"step": 1, "loss": 0.5}')
@@ -196,6 +207,8 @@ def _number(cell, column: str, line: int, name: str) -> float | None:
         raise LogError(f"{name} line {line}: {column} is {json.dumps(cell)}, not a number")
     try:
         return float(cell)
+    except OverflowError:  # a JSON integer past float64's range, as a CSV's 1e400 reads as inf
+        return math.inf if cell > 0 else -math.inf
     except ValueError:
         text = str(cell)
         hint = ("; log loss.item(), not the tensor" if text.startswith("tensor(") else
@@ -248,7 +261,7 @@ def _assemble(rows, roles: dict, fmt: str, name: str, path: str) -> TrainingLog:
 def _ordered(steps, values) -> tuple[np.ndarray, np.ndarray]:
     """By step; when steps go back (a resumed run), the later row for a step wins."""
     s, v = np.asarray(steps, dtype=np.float64), np.asarray(values, dtype=np.float64)
-    if s.size > 1 and np.any(np.diff(s) < 0):
+    if s.size > 1 and np.any(s[1:] < s[:-1]):  # compared, not subtracted: steps may be near float64's limits
         order = np.argsort(s, kind="stable")
         s, v = s[order], v[order]
         last = np.append(s[1:] != s[:-1], True)

@@ -48,8 +48,10 @@ class History:
             recent_rows = int(np.clip(memory_budget // (8 * width * max(n_runs, 1)), 2048, 131072))
         self.capacity = max(4, int(recent_rows)) // 2 * 2
         self.max_buckets = max(2, int(max_buckets))
-        self._rows = np.full((self.capacity, len(self.fields), n_runs), np.nan)
-        self._params = np.full((self.capacity, n_runs, n_params), np.nan) if self.records_params else None
+        # Rows past _count are never read, so the buffer is left unfilled: the memory is only touched
+        # (and counted in the process's RSS) as steps arrive, and a short sweep pays nothing for the rest.
+        self._rows = np.empty((self.capacity, len(self.fields), n_runs))
+        self._params = np.empty((self.capacity, n_runs, n_params)) if self.records_params else None
         self._count = 0  # rows held in the recent buffer
         self._first_step = 0  # step of recent row 0
         self._bucket_start = np.empty(0, dtype=np.int64)
@@ -72,6 +74,18 @@ class History:
             self._fold_oldest_half()
         i = self._count
         self._rows[i] = row
+        if self._params is not None and params is not None:
+            self._params[i] = params
+        self._count = i + 1
+
+    def append_columns(self, columns, params: np.ndarray | None = None) -> None:
+        """Record one step given as one (R,) array per field, in `fields` order (no (fields, R) array to build)."""
+        if self._count == self.capacity:
+            self._fold_oldest_half()
+        i = self._count
+        row = self._rows[i]
+        for j, column in enumerate(columns):
+            row[j] = column
         if self._params is not None and params is not None:
             self._params[i] = params
         self._count = i + 1

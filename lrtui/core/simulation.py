@@ -8,6 +8,8 @@ will use: torch's `param_groups[0]["lr"]` just before the (t+1)-th
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lrtui.core.batching import BatchSampler
@@ -29,6 +31,9 @@ from lrtui.core.run_spec import Event, RunSpec
 from lrtui.core.schedules import build_schedule
 
 MODEL_FIELDS = ("train_loss", "test_loss", "test_accuracy")
+# Schedules are evaluated this many steps at a time, on blocks aligned to step 0, so that an LR
+# never depends on how the steps were chunked (NumPy's vector math may round a lone value differently).
+SCHEDULE_BLOCK = 64
 
 
 class Simulation(RunControls):
@@ -77,8 +82,11 @@ class Simulation(RunControls):
         self._sched_groups = []
         self._regroup({run: None for run in range(n_runs)}, {run: None for run in range(n_runs)})
         self.monitor = Monitor(self, self.budget) if self.diagnostics else None
-        self._evaluate_state()
-        self._record()
+        with np.errstate(all="ignore"):
+            self._evaluate_state()
+            self._record()
+            if self.monitor is not None:
+                self.monitor.catch_up()
 
     @staticmethod
     def _full_optimizer_params(name: str, given: dict) -> dict:
@@ -96,11 +104,15 @@ class Simulation(RunControls):
 
     def _regroup(self, opt_states: dict, plateau_states: dict) -> None:
         """Rebuild the groups; `opt_states[run]` is its state rows, or None for a fresh start."""
+        self._build_schedule_groups(plateau_states)
+        cycles = np.zeros(self.n_runs, dtype=bool)
+        for group in self._sched_groups:
+            cycles[group.indices] = group.schedule.cycles_momentum
         by_key: dict[str, list[int]] = {}
         for run in np.flatnonzero(self.active):
             spec = self.specs[run]
             # Runs whose schedule cycles momentum get it overridden each step, so they form their own group.
-            key = optimizer_key(spec.optimizer, spec.optimizer_params) + str(self._cycles_momentum(run))
+            key = optimizer_key(spec.optimizer, spec.optimizer_params) + str(bool(cycles[run]))
             by_key.setdefault(key, []).append(int(run))
         groups = []
         for runs in by_key.values():
@@ -110,17 +122,18 @@ class Simulation(RunControls):
                 name, [self.specs[r].optimizer_params for r in runs], indices, self.n_runs
             )
             states = [opt_states.get(r) for r in runs]
-            fresh = optimizer.init(self.params[indices])
-            rows = [take_rows(fresh, slice(i, i + 1)) if s is None else s for i, s in enumerate(states)]
-            cycles = self._cycles_momentum(runs[0])
-            if cycles and optimizer.momentum_key is None:
+            state = optimizer.init(self.params[indices])
+            if any(s is not None for s in states):
+                rows = [take_rows(state, slice(i, i + 1)) if s is None else s for i, s in enumerate(states)]
+                state = stack_rows(rows)
+            if cycles[runs[0]] and optimizer.momentum_key is None:
                 raise ValueError(
                     f"{name} has no momentum or beta1 for the schedule to cycle; "
                     "set schedule.cycle_momentum = false"
                 )
-            groups.append(OptimizerGroup(indices, select, optimizer, stack_rows(rows), cycles))
+            groups.append(OptimizerGroup(indices, select, optimizer, state, bool(cycles[runs[0]])))
         self._opt_groups = groups
-        self._build_schedule_groups(plateau_states)
+        self._all_active = bool(self.active.all())
 
     def _cycles_momentum(self, run: int) -> bool:
         spec = self.specs[run]
@@ -148,14 +161,16 @@ class Simulation(RunControls):
                 )
             groups.append(group)
         self._sched_groups = groups
+        self._schedule_blocks: list = [None] * len(groups)
+        self._no_momentum = np.full(self.n_runs, np.nan)
+        self._no_momentum.flags.writeable = False
 
     # -- stepping ------------------------------------------------------------
     def _evaluate_state(self) -> None:
         """Loss, gradient, learning rate and momentum at the current step."""
         batch = self.sampler.indices(self.step_count) if self.sampler else None
-        with np.errstate(all="ignore"):
-            self.loss_now, self.grad_now = self.loss.value_and_grad(self.params, batch)
-            self.grad_norm = np.sqrt(np.einsum("ij,ij->i", self.grad_now, self.grad_now))
+        self.loss_now, self.grad_now = self.loss.value_and_grad(self.params, batch)
+        self.grad_norm = np.sqrt(np.einsum("ij,ij->i", self.grad_now, self.grad_now))
         self.lr_now, self.momentum_now = self._schedule_values()
         if self.loss.is_model and self.step_count % self.eval_every == 0:
             metrics = self.loss.evaluate(self.params)
@@ -163,10 +178,12 @@ class Simulation(RunControls):
                 self._metrics[i] = metrics[name]
 
     def _schedule_values(self):
-        lr = np.empty(self.n_runs)
-        momentum = np.full(self.n_runs, np.nan)
+        groups = self._sched_groups
+        whole = len(groups) == 1 and isinstance(groups[0].select, slice)
+        lr = None if whole else np.empty(self.n_runs)
+        momentum = self._no_momentum
         t = self.step_count
-        for group in self._sched_groups:
+        for i, group in enumerate(groups):
             # Past a schedule's last step (onecycle's total_steps) torch raises;
             # the scenario loader refuses such budgets, and mid-run the last value holds.
             local_t = t - group.offset
@@ -174,51 +191,80 @@ class Simulation(RunControls):
                 local_t = min(local_t, group.schedule.step_limit)
             if group.plateau_state is not None:
                 values = group.schedule.lr_from(group.plateau_state)
+                cycled = group.schedule.momentum_at(local_t, group.base_lr)
             else:
-                values = group.schedule.lr_at(local_t, group.base_lr)
-            lr[group.select] = values
-            cycled = group.schedule.momentum_at(local_t, group.base_lr)
+                values, cycled = self._scheduled(i, local_t)
+            if whole:
+                lr = values
+            else:
+                lr[group.select] = values
             if cycled is not None:
+                if momentum is self._no_momentum:
+                    momentum = momentum.copy()
                 momentum[group.select] = cycled
         return lr * self.lr_scale, momentum
 
+    def _scheduled(self, i: int, local_t: int):
+        """The LR (and cycled momentum) of schedule group i at its step local_t, from its current block."""
+        block = self._schedule_blocks[i]
+        start = local_t - local_t % SCHEDULE_BLOCK
+        if block is None or block[0] != start:
+            group = self._sched_groups[i]
+            steps = np.arange(start, start + SCHEDULE_BLOCK, dtype=np.int64)
+            if group.schedule.step_limit is not None:
+                steps = np.minimum(steps, group.schedule.step_limit)
+            with np.errstate(all="ignore"):
+                # Schedules are closed forms over arrays of steps; lr_at(t) is this for one step.
+                lr = group.schedule._curve(steps, np.asarray(group.base_lr, dtype=np.float64).reshape(-1))
+            block = self._schedule_blocks[i] = (start, lr, group.schedule._momentum_curve(steps))
+        row = local_t - start
+        return block[1][row], None if block[2] is None else block[2][row]
+
     def _record(self) -> None:
-        row = [self.lr_now, self.loss_now, self.grad_norm]
-        row.extend(self._metrics)
-        self.history.append(np.array(row), self.params if self.history.records_params else None)
+        self.history.append_columns((self.lr_now, self.loss_now, self.grad_norm, *self._metrics),
+                                    self.params if self.history.records_params else None)
         if self.monitor is not None:
-            self.monitor.observe()
+            self.monitor.stage()
 
     def step(self, n: int = 1) -> None:
         """Advance every active run by n optimizer steps."""
-        for _ in range(int(n)):
-            if not self._opt_groups:
-                # Every run has diverged: the clock still moves so that runs in
-                # other simulations of the same experiment stay in step with it.
-                self.step_count += int(n) - _
-                return
-            taken_loss = self.loss_now
-            new_params = self.params.copy() if len(self._opt_groups) > 1 or not self.active.all() else None
-            with np.errstate(all="ignore"):
-                for group in self._opt_groups:
-                    sel = group.select
-                    mom = self.momentum_now[sel] if group.cycles_momentum else None
-                    updated, group.state = group.optimizer.update(
-                        self.grad_now[sel], group.state, self.params[sel], self.lr_now[sel], mom
-                    )
-                    if new_params is None:
-                        new_params = updated
-                    else:
-                        new_params[sel] = updated
-            self.params = new_params
-            self.step_count += 1
-            for group in self._sched_groups:
-                if group.plateau_state is not None:
-                    group.plateau_state = group.schedule.observe(group.plateau_state, taken_loss[group.select])
-                    self._mark_plateau_cuts(group)
-            self._evaluate_state()
-            self._check_divergence()
-            self._record()
+        n = int(n)
+        with np.errstate(all="ignore"):
+            for taken in range(n):
+                if not self._opt_groups:
+                    # Every run has diverged: the clock still moves so that runs in
+                    # other simulations of the same experiment stay in step with it.
+                    self.step_count += n - taken
+                    break
+                self._step_once()
+            if self.monitor is not None:
+                self.monitor.catch_up()
+
+    def _step_once(self) -> None:
+        taken_loss = self.loss_now
+        groups = self._opt_groups
+        if len(groups) == 1 and self._all_active:
+            group = groups[0]
+            mom = self.momentum_now if group.cycles_momentum else None
+            new_params, group.state = group.optimizer.update(self.grad_now, group.state, self.params,
+                                                             self.lr_now, mom)
+        else:
+            new_params = self.params.copy()
+            for group in groups:
+                sel = group.select
+                mom = self.momentum_now[sel] if group.cycles_momentum else None
+                new_params[sel], group.state = group.optimizer.update(
+                    self.grad_now[sel], group.state, self.params[sel], self.lr_now[sel], mom
+                )
+        self.params = new_params
+        self.step_count += 1
+        for group in self._sched_groups:
+            if group.plateau_state is not None:
+                group.plateau_state = group.schedule.observe(group.plateau_state, taken_loss[group.select])
+                self._mark_plateau_cuts(group)
+        self._evaluate_state()
+        self._check_divergence()
+        self._record()
 
     def _mark_plateau_cuts(self, group) -> None:
         cut = group.plateau_state["reduced"]
@@ -229,6 +275,9 @@ class Simulation(RunControls):
                 self.events.append(Event(self.step_count, run, "plateau_cut", f"plateau: lr cut to {lr:.4g}"))
 
     def _check_divergence(self) -> None:
+        # One sum is non-finite when any value is (or, rarely, when finite values overflow it).
+        if self._all_active and math.isfinite(np.add.reduce(self.loss_now) + np.add.reduce(self.params, axis=None)):
+            return
         bad = self.active & ~(np.isfinite(self.loss_now) & np.isfinite(self.params).all(axis=1))
         if not bad.any():
             return
@@ -265,7 +314,7 @@ class Simulation(RunControls):
             return []
         pos = int(np.flatnonzero(group.indices == run)[0])
         horizon = max(0, until - group.offset)
-        key = (id(group.schedule), group.offset, horizon, float(group.base_lr[pos]))
+        key = (group.schedule.describe(), group.offset, horizon, float(group.base_lr[pos]))
         if key not in self._event_cache:  # the plot asks every frame; the answer only changes with the schedule
             events = group.schedule.events(horizon, group.base_lr[pos])
             if len(self._event_cache) > 64:

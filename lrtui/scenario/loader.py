@@ -34,6 +34,8 @@ TOP_LEVEL = {
     "runs": None,
     "sweep": None,
 }
+OUT_OF_MEMORY = ("these settings need more memory than this machine has; use fewer runs, fewer or narrower "
+                 "layers, or fewer samples")
 SECTIONS = {"loss": (LOSSES, "loss", ("start",)), "optimizer": (OPTIMIZERS, "optimizer", ()),
             "schedule": (SCHEDULES, "schedule", ())}
 
@@ -96,6 +98,8 @@ def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
         scenario.check_buildable()
     except ValueError as exc:
         raise ScenarioError([Problem(name, "", str(exc))]) from None
+    except MemoryError:
+        raise ScenarioError([Problem(name, "", OUT_OF_MEMORY)]) from None
     return scenario
 
 
@@ -185,7 +189,8 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
                 return None
             if "type" in change and isinstance(table, dict) and change["type"] != table.get("type"):
                 table = {}  # another type: the base section's parameters belong to the old one
-            table = {**(table or {}), **change}
+            if isinstance(table, dict):  # otherwise check_section reports the base section itself
+                table = {**table, **change}
         problems, params = check_section(section, table, registry, kind, extra)
         for key, message in problems:
             sub = key.split(".", 1)[1] if "." in key else ""
@@ -266,6 +271,8 @@ def _built(section: str, name: str, params_json: str) -> tuple[tuple[str | None,
         built = builder(name, **params)
     except ExpressionError as exc:
         return (exc.key, exc.message), None
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:
         return (None, str(exc)), None
+    except MemoryError:
+        return (None, OUT_OF_MEMORY), None
     return None, getattr(built, "n_params", None)

@@ -9,11 +9,15 @@ import numpy as np
 
 from lrtui.core.experiment import Experiment, RunRef
 from lrtui.core.losses import build_loss
+from lrtui.core.losses.base import MAX_PARAMS
 from lrtui.core.run_spec import RunSpec
+from lrtui.core.simulation import Simulation
 
 MAX_STEPS = 10_000_000
 MAX_RUNS = 4096
-MAX_PARAMS = 1_000_000
+# Optimizers keep a few (runs, parameters) arrays and the sharpness estimate about twenty more (its Lanczos
+# basis); this keeps each at 32 MB, so a 1,024-run sweep of the digits MLP fits and nothing runs to gigabytes.
+MAX_RUN_PARAMS = 2**22
 
 
 @dataclass
@@ -63,18 +67,28 @@ class Scenario:
 
     def build(self) -> Experiment:
         """A fresh experiment at step 0."""
+        parts, order = self._parts()
+        return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or self._default_eval_every(),
+                          budget=self.steps)
+
+    def _parts(self) -> tuple[list, list[RunRef]]:
+        """(loss, run specs) per loss group, and where each run went; refuses runs too large to hold."""
         parts, order = [], [None] * len(self.runs)
+        total = 0
         for part, (loss_config, members) in enumerate(self.loss_groups()):
             params = {k: v for k, v in loss_config.items() if k != "type"}
             loss = build_loss(loss_config["type"], **params)
             if loss.n_params > MAX_PARAMS:
                 raise ValueError(f"the model has {loss.n_params:,} parameters; at most {MAX_PARAMS:,} are allowed")
+            total += loss.n_params * len(members)
+            if total > MAX_RUN_PARAMS:
+                raise ValueError(f"the runs hold {total:,} parameters in all (runs x parameters per run); at most "
+                                 f"{MAX_RUN_PARAMS:,} are allowed: use fewer runs or a smaller model")
             specs = [self.runs[i].run_spec() for i in members]
             parts.append((loss, specs))
             for local, i in enumerate(members):
                 order[i] = RunRef(part, local)
-        return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or self._default_eval_every(),
-                          budget=self.steps)
+        return parts, order
 
     def _default_eval_every(self) -> int:
         """About 100 test evaluations per mini-batch run, one per step for short full-batch runs."""
@@ -82,4 +96,7 @@ class Scenario:
         return max(1, self.steps // (100 if minibatch else 1000))
 
     def check_buildable(self) -> None:
-        self.build()
+        """Set every run up once, so that the optimizers check their values together, without the diagnostics:
+        those measure the Hessian of every run, which costs far more than the check (and `build` repeats it)."""
+        for loss, specs in self._parts()[0]:
+            Simulation(loss, specs, seed=self.seed, eval_every=1, budget=self.steps, diagnostics=False)

@@ -7,6 +7,7 @@ or a `defaults` table) so the file format can never drift from the engine.
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import math
 import re
@@ -57,8 +58,21 @@ def _shown(value) -> str:
     return repr(value)
 
 
+def holds_a_date(value) -> bool:
+    """True when TOML gave a date or time somewhere in `value`: no parameter takes one."""
+    if isinstance(value, (datetime.date, datetime.time)):
+        return True
+    if isinstance(value, list):
+        return any(holds_a_date(v) for v in value)
+    if isinstance(value, dict):
+        return any(holds_a_date(v) for v in value.values())
+    return False
+
+
 def type_problem(value, default) -> str | None:
     """Why `value` cannot stand where `default` does, or None when it can."""
+    if holds_a_date(value):
+        return "is a date or time (TOML reads 2024-01-01 as one); write a number, a string in quotes or a list"
     if default is None:
         return None
     if isinstance(default, bool):

@@ -205,8 +205,37 @@ def test_bad_numbers_give_nan_or_inf_without_warnings():
 # --- safety ------------------------------------------------------------------
 
 
+# The kinds of attempt issue 8 names; the corpus has a section for each.
+REQUIRED_CATEGORIES = ("attribute access", "dunder names", "calls to unknown functions", "lambdas", "comprehensions",
+                       "imports", "f-strings and string tricks", "huge exponents and numbers", "deep nesting",
+                       "over-long formulas")
+
+
+def corpus_sections() -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current = None
+    # split("\n"), not splitlines(): some formulas hold Unicode line separators on purpose.
+    for line in CORPUS.read_text(encoding="utf-8").split("\n"):
+        if line.startswith("# category: "):
+            current = sections.setdefault(line.removeprefix("# category: ").strip(), [])
+        elif line.strip() and not line.startswith("#"):
+            current.append(line.replace("<NEWLINE>", "\n"))
+    return sections
+
+
 def corpus_lines():
-    return [line for line in CORPUS.read_text().splitlines() if line.strip()]
+    return [line for lines in corpus_sections().values() for line in lines]
+
+
+def test_the_corpus_covers_every_kind_of_attempt_the_issue_names():
+    sections = corpus_sections()
+    assert {name: len(sections.get(name, [])) >= 5 for name in REQUIRED_CATEGORIES} == dict.fromkeys(
+        REQUIRED_CATEGORIES, True)
+    lines = corpus_lines()
+    assert len(lines) == len(set(lines)) >= 300
+    assert any(len(line) > 2000 for line in sections["over-long formulas"])
+    assert any(line.count("(") > 64 for line in sections["deep nesting"])
+    assert sum("MARKER" in line for line in lines) >= 40  # attempts that would leave the marker file behind
 
 
 def test_every_line_of_the_injection_corpus_is_rejected_and_nothing_runs(tmp_path, monkeypatch):
@@ -226,7 +255,6 @@ def test_every_line_of_the_injection_corpus_is_rejected_and_nothing_runs(tmp_pat
         raise AssertionError("eval/exec was called")
 
     lines = corpus_lines()
-    assert len(lines) >= 150 and any("MARKER" in line for line in lines)
     accepted = []
     with monkeypatch.context() as patched:
         patched.setattr(builtins, "compile", ast_only_compile)

@@ -15,6 +15,7 @@ from lrtui.core.registry import lookup
 DATASETS = ("digits", *GENERATORS)
 DEFAULT_SAMPLES = 400
 MIN_SAMPLES = 10  # enough for both classes to appear in train and test
+MAX_SAMPLES = 100_000  # far more than a 2-D picture needs; keeps every full-batch pass small
 
 
 def make_dataset(
@@ -53,12 +54,16 @@ def _check_seed(seed) -> int:
 
 
 def _check_samples(n_samples) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < MIN_SAMPLES:
-        raise ValueError(f"n_samples must be a whole number >= {MIN_SAMPLES}, got {n_samples!r}")
+    if (isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral)
+            or not MIN_SAMPLES <= n_samples <= MAX_SAMPLES):
+        raise ValueError(f"n_samples must be a whole number >= {MIN_SAMPLES} and at most {MAX_SAMPLES:,}, "
+                         f"got {n_samples!r}")
     return int(n_samples)
 
 
 def _check_noise(noise) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     value = float(noise)
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")

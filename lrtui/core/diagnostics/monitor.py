@@ -1,22 +1,28 @@
 """Watches a simulation as it steps and says, per run, what the learning rate is doing.
 
-The simulation calls `observe()` after each step; the cost is a few array
-operations for all runs together, plus a sharpness estimate every few steps.
+The simulation hands over each step (`stage`, a few array copies) and the
+monitor judges them a chunk at a time (`catch_up`, when its buffer is full
+and whenever `Simulation.step` returns). Judging a chunk gives every step
+its own verdict, so findings are reported at the step where they settled,
+exactly as if each step had been judged on its own, at a fraction of the
+cost: a handful of array operations per chunk instead of per step.
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
 from lrtui.core.diagnostics.features import WINDOW, Features
+from lrtui.core.diagnostics.gauge import GaugeTracker
 from lrtui.core.diagnostics.messages import build
-from lrtui.core.diagnostics.record import SharpnessRecord, effective_lr_stats
+from lrtui.core.diagnostics.record import SharpnessRecord
 from lrtui.core.diagnostics.rules import CODES, choose, verdict_masks
-from lrtui.core.diagnostics.stability import preconditioner, stability_rule
+from lrtui.core.diagnostics.staging import StepBuffer
 from lrtui.core.diagnostics.types import Diagnosis
-from lrtui.core.sharpness import EXACT_LIMIT, extreme_eigenvalues
+from lrtui.core.sharpness import EXACT_LIMIT
 
 DEBOUNCE = 10  # steps a finding must hold before it is reported
 IMPROVING, DIVERGED, OSCILLATING = CODES.index("improving"), CODES.index("diverged"), CODES.index("oscillating")
@@ -29,104 +35,125 @@ class Monitor:
         n = sim.n_runs
         self.features = Features(n, sim.loss.n_params, sim.loss.min_value)
         self.sharpness_every = 5 if sim.loss.n_params <= EXACT_LIMIT else 25
-        self.top = np.full(n, np.nan)
-        self.bottom = np.full(n, np.nan)
-        self.gauge = np.full(n, np.nan)
-        self.start_gauge = np.full(n, np.nan)
-        self.limit = np.full(n, np.nan)
-        self.formula = ["2/λ"] * n
+        self.gauges = GaugeTracker(n)
         self.record = SharpnessRecord(n)
+        self.buffer = StepBuffer(n, sim.loss.n_params)
         # Verdicts are indices into CODES: the latest, how many steps it has held, and the settled one.
         self._codes = np.full(n, IMPROVING)
         self._held = np.zeros(n, dtype=np.int64)
         self._settled = np.full(n, IMPROVING)
-        self._masks: dict = {}
+        self._now: SimpleNamespace | None = None  # everything the evidence needs, at the last judged step
         self.found: list[Diagnosis] = []
         self._reported: set[tuple[int, str]] = set()
 
+    # The latest sharpness, gauge and stable limit of each run.
+    top = property(lambda self: self.gauges.top)
+    bottom = property(lambda self: self.gauges.bottom)
+    gauge = property(lambda self: self.gauges.gauge)
+    start_gauge = property(lambda self: self.gauges.start_gauge)
+    limit = property(lambda self: self.gauges.limit)
+    formula = property(lambda self: self.gauges.formula)
+
     # -- feeding -----------------------------------------------------------------
     def observe(self) -> None:
+        """Take in the simulation's current step and judge it now."""
+        self.stage()
+        self.catch_up()
+
+    def stage(self) -> None:
+        """Take in the simulation's current step; it is judged at the next `catch_up`."""
         sim = self.sim
-        schedule_lr = sim.lr_now / np.where(sim.lr_scale > 0, sim.lr_scale, 1.0)
-        self.features.observe(sim.loss_now, sim.grad_now, sim.params, sim.lr_now, schedule_lr, sim.step_count)
+        row = self.buffer.add(sim.step_count, sim.loss_now, sim.grad_norm, sim.lr_now, sim.grad_now, sim.params)
         if sim.step_count % self.sharpness_every == 0:
-            self._update_sharpness()
-        self._judge()
+            self.buffer.request_sharpness(row, sim)
+        if self.buffer.full:
+            self.catch_up()
 
     def add_runs(self, parents: list[int]) -> None:
+        self.catch_up()
         self.features.add_runs(parents)
-        for name in ("top", "bottom", "gauge", "start_gauge", "limit"):
-            values = getattr(self, name)
-            setattr(self, name, np.concatenate([values, values[parents]]))
-        self.formula += [self.formula[p] for p in parents]
+        self.gauges.add_runs(parents)
         self.record.add_runs(parents)
         for name in ("_codes", "_held", "_settled"):
             values = getattr(self, name)
             setattr(self, name, np.concatenate([values, values[parents]]))
-
-    def _update_sharpness(self) -> None:
-        sim = self.sim
-        lr_stats = np.full((3, sim.n_runs), np.nan)
-        for group in sim._opt_groups:
-            idx = group.indices
-            name = sim.specs[int(idx[0])].optimizer
-            rule = stability_rule(name, [sim.specs[int(r)].optimizer_params for r in idx])
-            lr = sim.lr_now[idx]
-            with np.errstate(all="ignore"):
-                precond = None
-                effective = group.optimizer.effective_lr(group.state, lr)
-                lr_stats[:, idx] = effective_lr_stats(effective, group.state["step"], idx.size)
-                if rule.preconditioned:
-                    precond = preconditioner(effective, lr)
-                spectrum = extreme_eigenvalues(sim.loss, sim.params[idx], preconditioner=precond)
-                self.top[idx], self.bottom[idx] = spectrum.top, spectrum.bottom
-                self.limit[idx] = rule.limit
-                self.gauge[idx] = lr * spectrum.top / rule.limit
-                if rule.preconditioned:
-                    # Before its first update an adaptive optimizer has no denominator yet (lr/eps):
-                    # there is no meaningful preconditioned sharpness to report.
-                    fresh = np.asarray(group.state["step"]).reshape(idx.size) == 0
-                    self.gauge[idx[fresh]] = np.nan
-                # The gauge where the run started: a diverged run's own sharpness has exploded with it.
-                first = np.isnan(self.start_gauge[idx])
-                self.start_gauge[idx[first]] = self.gauge[idx[first]]
-            for r in idx:
-                self.formula[int(r)] = rule.formula
-        live = np.where(sim.active, 1.0, np.nan)
-        self.record.add(sim.step_count, self.top * live, self.gauge * live, lr_stats)
+        self.buffer = self.buffer.resized(self.sim.n_runs)
+        if self._now is not None:
+            self._now = _with_runs(self._now, parents, self._codes.size - len(parents))
 
     # -- judging -----------------------------------------------------------------
-    def _judge(self) -> None:
-        sim, f = self.sim, self.features
-        budget = self.budget or max(sim.step_count, 100)
-        secant_gauge = sim.lr_now * f.secant / np.where(np.isfinite(self.limit), self.limit, 2.0)
+    def catch_up(self) -> None:
+        """Judge every step taken in since the last call."""
+        buffer = self.buffer
+        k = buffer.count
+        if k == 0:
+            return
+        sim = self.sim
+        steps = buffer.steps()
+        lr = buffer.lr[:k]
+        with np.errstate(all="ignore"):
+            schedule_lr = lr / np.where(sim.lr_scale > 0, sim.lr_scale, 1.0)
+        frame = self.features.advance(steps, buffer.loss[:k], buffer.grad_norm[:k], lr, schedule_lr,
+                                      buffer.grad[:k], buffer.params[:k])
+        diverged_at = np.asarray(sim.diverged_at)
+        diverged = np.where((diverged_at >= 0) & (diverged_at <= steps[:, None]), diverged_at, -1)
+        curv = self.gauges.absorb(sim, buffer, steps, diverged, self.record)
+        budget = self.budget or np.maximum(steps, 100)[:, None]
+        with np.errstate(all="ignore"):
+            secant_gauge = lr * frame.secant / np.where(np.isfinite(curv.limit), curv.limit, 2.0)
         full_batch_model = sim.loss.is_model and sim.loss.batch_size is None
-        masks = verdict_masks(f, sim.diverged_at, self.gauge, secant_gauge, self.bottom, self.top, budget,
+        masks = verdict_masks(frame, diverged, curv.gauge, secant_gauge, curv.bottom, curv.top, budget,
                               full_batch_model)
-        self._masks = masks
         codes = choose(masks)
-        self._held = np.where(codes == self._codes, self._held + 1, 1)
-        self._codes = codes
-        # A finding is reported once it has held for a while, so a transient is not an alarm;
-        # a non-finite loss needs no such patience.
-        settled = ((self._held >= DEBOUNCE) | (codes == IMPROVING)
-                   | ((codes == DIVERGED) & (np.asarray(sim.diverged_at) >= 0)))
-        new_finding = settled & (codes != IMPROVING) & (codes != self._settled)
-        self._settled = np.where(settled, codes, self._settled)
+        new_finding, settled, held = self._debounce(codes, diverged)
         edge = masks["edge_of_stability"] & (codes != OSCILLATING)
-        # Python touches only the runs with something to report, so a sweep of 1,024 runs stays cheap.
-        for run in np.flatnonzero(new_finding | edge):
-            run = int(run)
-            if new_finding[run]:
-                self._report(run, CODES[codes[run]])
-            if edge[run]:
-                self._report(run, "edge_of_stability")
 
-    def _report(self, run: int, code: str) -> None:
+        moments: dict = {}  # a sweep reports many runs at the same step
+
+        def moment(i: int) -> SimpleNamespace:
+            if i not in moments:
+                moments[i] = make_moment(i)
+            return moments[i]
+
+        def make_moment(i: int) -> SimpleNamespace:
+            return SimpleNamespace(f=frame.at(i), lr=lr[i].copy(), step=int(steps[i]), codes=codes[i].copy(),
+                                   needed=masks["needed"][i].copy(), diverged_at=diverged[i].copy(),
+                                   top=curv.top[i].copy(), bottom=curv.bottom[i].copy(),
+                                   gauge=curv.gauge[i].copy(), start_gauge=curv.start_gauge[i].copy(),
+                                   formula=curv.formula_at(i))
+
+        # Python touches only the steps and runs with something to report, so a sweep stays cheap.
+        for i, run in np.argwhere(new_finding | edge):
+            now = moment(int(i))
+            if new_finding[i, run]:
+                self._report(int(run), CODES[codes[i, run]], now)
+            if edge[i, run]:
+                self._report(int(run), "edge_of_stability", now)
+        self._codes, self._held, self._settled = codes[-1].copy(), held[-1].copy(), settled[-1].copy()
+        self._now = moment(k - 1)
+        buffer.clear()
+
+    def _debounce(self, codes: np.ndarray, diverged: np.ndarray):
+        """Per step: a finding is reported once it has held for DEBOUNCE steps, so a transient is not an
+        alarm; a non-finite loss needs no such patience. Returns (new finding, settled code, steps held)."""
+        k = codes.shape[0]
+        t = np.arange(k)[:, None]
+        changed = codes != np.concatenate([self._codes[None], codes[:-1]])
+        last_change = np.maximum.accumulate(np.where(changed, t, -1), axis=0)
+        held = np.where(last_change >= 0, t - last_change + 1, self._held + t + 1)
+        settles = (held >= DEBOUNCE) | (codes == IMPROVING) | ((codes == DIVERGED) & (diverged >= 0))
+        last_settle = np.maximum.accumulate(np.where(settles, t, -1), axis=0)
+        runs = np.arange(codes.shape[1])
+        settled = np.where(last_settle >= 0, codes[np.maximum(last_settle, 0), runs], self._settled)
+        before = np.concatenate([self._settled[None], settled[:-1]])
+        new_finding = settles & (codes != IMPROVING) & (codes != before)
+        return new_finding, settled, held
+
+    def _report(self, run: int, code: str, now: SimpleNamespace) -> None:
         if (run, code) in self._reported:
             return
         self._reported.add((run, code))
-        self.found.append(build(code, run, self.sim.step_count, self.evidence(run)))
+        self.found.append(build(code, run, now.step, self._evidence(run, now)))
 
     # -- reading -----------------------------------------------------------------
     @property
@@ -146,38 +173,61 @@ class Monitor:
         return build(self.verdict(run), run, self.sim.step_count, self.evidence(run))
 
     def evidence(self, run: int) -> dict:
-        with np.errstate(all="ignore"):
-            return self._evidence(run)
+        """The numbers behind the run's verdict, with the LR in force now (the user may just have changed it)."""
+        self.catch_up()
+        sim = self.sim
+        now = SimpleNamespace(**{**vars(self._now), "lr": sim.lr_now, "step": sim.step_count,
+                                 "diverged_at": np.asarray(sim.diverged_at)})
+        return self._evidence(run, now)
 
-    def _evidence(self, run: int) -> dict:
-        sim, f = self.sim, self.features
-        lr = float(sim.lr_now[run])
-        gauge = float(self.gauge[run])
-        e = {
-            "lr": lr, "gauge": gauge, "formula": self.formula[run], "sharpness": float(self.top[run]),
-            "lr_limit": lr / gauge if gauge > 0 else math.nan, "bottom": float(self.bottom[run]),
-            "cos_grad": float(f.cos_grad[run]), "cos_update": float(f.cos_update[run]),
-            "flip_rate": float(f.flip_rate[run]), "window": WINDOW, "rate": float(np.nan_to_num(f.rate[run])),
-            "needed": float(self._masks.get("needed", np.full(sim.n_runs, np.nan))[run]),
-            "budget": int(self.budget or max(sim.step_count, 100)), "loss": float(f.loss[run]),
-            "grad_norm": float(f.grad_norm[run]),
-            "grad_ratio": float(np.float64(f.grad_norm[run]) / f.max_grad[run]) if f.max_grad[run] > 0 else math.nan,
-            "min_value": sim.loss.min_value if sim.loss.min_value is not None else math.nan,
-            "lr_max": float(f.schedule_lr_max[run]), "cut_step": int(f.cut_step[run]),
-            "gap_at_cut": float(f.gap_at_cut[run]),
-        }
-        e["schedule_fix"] = _gentler_schedule(sim.specs[run], self.budget)
-        if CODES[self._codes[run]] == "diverged" and np.isfinite(self.start_gauge[run]) and self.start_gauge[run] > 0:
-            # Judge a diverged run by where it started, not by the wreckage.
-            e["gauge"] = float(self.start_gauge[run])
-            e["lr_limit"] = lr / e["gauge"]
-            e["sharpness"] = float("nan")
-        if sim.diverged_at[run] >= 0:
-            e["why_diverged"] = f"The loss or the parameters became non-finite at step {sim.diverged_at[run]}"
-        else:
-            e["why_diverged"] = (f"The smoothed loss {f.smooth[run]:.3g} is more than 4x its best "
-                                 f"{f.best_smooth[run]:.3g}")
-        return e
+    def _evidence(self, run: int, now: SimpleNamespace) -> dict:
+        with np.errstate(all="ignore"):
+            return _evidence(run, now, self.sim, self.budget)
+
+
+def _evidence(run: int, now: SimpleNamespace, sim, budget) -> dict:
+    f = now.f
+    lr = float(now.lr[run])
+    gauge = float(now.gauge[run])
+    e = {
+        "lr": lr, "gauge": gauge, "formula": now.formula[run], "sharpness": float(now.top[run]),
+        "lr_limit": lr / gauge if gauge > 0 else math.nan, "bottom": float(now.bottom[run]),
+        "cos_grad": float(f.cos_grad[run]), "cos_update": float(f.cos_update[run]),
+        "flip_rate": float(f.flip_rate[run]), "window": WINDOW, "rate": float(np.nan_to_num(f.rate[run])),
+        "needed": float(now.needed[run]), "budget": int(budget or max(now.step, 100)), "loss": float(f.loss[run]),
+        "grad_norm": float(f.grad_norm[run]),
+        "grad_ratio": float(np.float64(f.grad_norm[run]) / f.max_grad[run]) if f.max_grad[run] > 0 else math.nan,
+        "min_value": sim.loss.min_value if sim.loss.min_value is not None else math.nan,
+        "lr_max": float(f.schedule_lr_max[run]), "cut_step": int(f.cut_step[run]),
+        "gap_at_cut": float(f.gap_at_cut[run]),
+    }
+    e["schedule_fix"] = _gentler_schedule(sim.specs[run], budget)
+    start_gauge = now.start_gauge[run]
+    if CODES[now.codes[run]] == "diverged" and np.isfinite(start_gauge) and start_gauge > 0:
+        # Judge a diverged run by where it started, not by the wreckage.
+        e["gauge"] = float(start_gauge)
+        e["lr_limit"] = lr / e["gauge"]
+        e["sharpness"] = float("nan")
+    if now.diverged_at[run] >= 0:
+        e["why_diverged"] = f"The loss or the parameters became non-finite at step {now.diverged_at[run]}"
+    else:
+        e["why_diverged"] = (f"The smoothed loss {f.smooth[run]:.3g} is more than 4x its best "
+                             f"{f.best_smooth[run]:.3g}")
+    return e
+
+
+def _with_runs(now: SimpleNamespace, parents: list[int], n_runs: int) -> SimpleNamespace:
+    """A copy of a moment (of n_runs runs) with the parents' values repeated for their forks."""
+    def grow(value):
+        if isinstance(value, np.ndarray) and value.shape == (n_runs,):
+            return np.concatenate([value, value[parents]])
+        if isinstance(value, list):
+            return value + [value[p] for p in parents]
+        if isinstance(value, SimpleNamespace):
+            return SimpleNamespace(**{k: grow(v) for k, v in vars(value).items()})
+        return value
+
+    return grow(now)
 
 
 def _gentler_schedule(spec, budget) -> dict:

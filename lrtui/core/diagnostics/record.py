@@ -3,38 +3,49 @@
 Samples are taken only when the monitor estimates sharpness (every few steps),
 so recording costs nothing on the other steps. When the record is full, every
 other sample is dropped: the record keeps spanning the whole run, at half the
-resolution, as the plots' x axis does.
+resolution, as the plots' x axis does. A sweep of many runs keeps fewer
+samples per run (MEMORY in all), and memory is only touched as samples arrive.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-CAPACITY = 4096
+CAPACITY = 4096  # samples per run, at most
+MEMORY = 32 * 2**20  # bytes for all runs' samples, at most
 FIELDS = ("top", "gauge", "lr_min", "lr_median", "lr_max")
 
 
 class SharpnessRecord:
     def __init__(self, n_runs: int, capacity: int = CAPACITY):
-        self.capacity = max(2, int(capacity)) // 2 * 2
+        fits = MEMORY // (8 * len(FIELDS) * max(n_runs, 1))
+        self.capacity = max(2, min(int(capacity), fits)) // 2 * 2
         self.count = 0
         self.steps = np.zeros(self.capacity, dtype=np.int64)
-        self.values = np.full((len(FIELDS), self.capacity, n_runs), np.nan)
+        self.values = np.empty((len(FIELDS), self.capacity, n_runs))  # only samples before `count` are read
 
     def add(self, step: int, top: np.ndarray, gauge: np.ndarray, effective_lr_stats: np.ndarray) -> None:
         """One sample: top eigenvalue and gauge (R,), and min/median/max effective LR (3, R)."""
-        if self.count == self.capacity:
-            keep = self.capacity // 2
-            self.steps[:keep] = self.steps[0 : self.capacity : 2]
-            self.values[:, :keep] = self.values[:, 0 : self.capacity : 2]
-            self.values[:, keep:] = np.nan
-            self.count = keep
-        i = self.count
-        self.steps[i] = step
-        self.values[0, i] = top
-        self.values[1, i] = gauge
-        self.values[2:, i] = effective_lr_stats
-        self.count = i + 1
+        self.add_many(np.array([step]), top[None], gauge[None], effective_lr_stats[None])
+
+    def add_many(self, steps: np.ndarray, top: np.ndarray, gauge: np.ndarray, lr_stats: np.ndarray) -> None:
+        """Samples in step order: steps (S,), top and gauge (S, R), lr_stats (S, 3, R)."""
+        done = 0
+        while done < len(steps):
+            if self.count == self.capacity:
+                keep = self.capacity // 2
+                self.steps[:keep] = self.steps[0 : self.capacity : 2]
+                self.values[:, :keep] = self.values[:, 0 : self.capacity : 2]
+                self.count = keep
+            i = self.count
+            n = min(len(steps) - done, self.capacity - i)
+            part = slice(done, done + n)
+            self.steps[i : i + n] = steps[part]
+            self.values[0, i : i + n] = top[part]
+            self.values[1, i : i + n] = gauge[part]
+            self.values[2:, i : i + n] = np.moveaxis(lr_stats[part], 1, 0)
+            self.count = i + n
+            done += n
 
     def add_runs(self, parents: list[int]) -> None:
         """New runs whose record so far is a copy of each parent's (a fork)."""

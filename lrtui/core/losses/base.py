@@ -6,10 +6,14 @@ values shape (R,), gradients shape (R, n). Everything is float64.
 
 from __future__ import annotations
 
+import math
+import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+
+MAX_PARAMS = 1_000_000  # parameters of one run's model, checked before anything that size is allocated
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,22 @@ def as_batch(params: np.ndarray) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[None, :]
     return arr
+
+
+def check_count(name: str, value, minimum: int, maximum: int) -> int:
+    """A whole number from minimum to maximum (a count of dimensions, units, samples...)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number from {minimum:,} to {maximum:,}, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be from {minimum:,} to {maximum:,}, got {value!r}")
+    return int(value)
+
+
+def check_finite(name: str, value) -> float:
+    """A finite real number (True and "1" are refused, as a scenario file would mean something else)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number

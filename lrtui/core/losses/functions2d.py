@@ -11,7 +11,14 @@ from abc import abstractmethod
 
 import numpy as np
 
-from lrtui.core.losses.base import Loss, Window
+from lrtui.core.losses.base import MAX_PARAMS, Loss, Window, check_count, check_finite
+
+
+def _start(value, n: int) -> np.ndarray:
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else None
+    if values is None or len(values) != n:
+        raise ValueError(f"start must be a list of {n} numbers, got {value!r}")
+    return np.array([check_finite("start", v) for v in values], dtype=np.float64)
 
 
 class Function2D(Loss):
@@ -23,7 +30,7 @@ class Function2D(Loss):
     default_window = Window(-3.0, 3.0, -3.0, 3.0)
 
     def __init__(self, start=None):
-        self.start = np.array(self.default_start if start is None else start, dtype=np.float64)
+        self.start = np.array(self.default_start, dtype=np.float64) if start is None else _start(start, 2)
         self.window = self.default_window
 
     @abstractmethod
@@ -34,7 +41,9 @@ class Function2D(Loss):
         with np.errstate(all="ignore"):
             x, y = params[:, 0], params[:, 1]
             f, fx, fy = self._first_order(x, y)
-            return f, np.stack([fx, fy], axis=1)
+            grad = np.empty(params.shape)  # filled by column: cheaper than np.stack on a single run
+            grad[:, 0], grad[:, 1] = fx, fy
+            return f, grad
 
     def _first_order(self, x, y):
         f, fx, fy, *_ = self._derivatives(x, y)
@@ -56,8 +65,10 @@ class Rosenbrock(Function2D):
 
     def __init__(self, a=1.0, b=100.0, start=None):
         super().__init__(start)
-        self.a, self.b = float(a), float(b)
-        self.minima = np.array([[self.a, self.a**2]])
+        self.a, self.b = check_finite("a", a), check_finite("b", b)
+        if not math.isfinite(self.a * self.a):
+            raise ValueError(f"a must be below 1e154 in size, so that the minimum (a, a²) is finite, got {a!r}")
+        self.minima = np.array([[self.a, self.a * self.a]])
         self.min_value = 0.0
 
     def _first_order(self, x, y):
@@ -161,7 +172,7 @@ class Saddle(Function2D):
 
     def __init__(self, a=1.0, b=1.0, start=None):
         super().__init__(start)
-        self.a, self.b = float(a), float(b)
+        self.a, self.b = check_finite("a", a), check_finite("b", b)
         self.minima = np.array([[0.0, 1.0], [0.0, -1.0]])
         self.min_value = -self.b / 4.0
         self.saddle_points = np.array([[0.0, 0.0]])
@@ -184,7 +195,7 @@ class Ackley(Function2D):
 
     def __init__(self, a=20.0, b=0.2, start=None):
         super().__init__(start)
-        self.a, self.b = float(a), float(b)
+        self.a, self.b = check_finite("a", a), check_finite("b", b)
         self.minima = np.array([[0.0, 0.0]])
         self.min_value = 0.0
 
@@ -220,10 +231,10 @@ class Rastrigin(Loss):
     exact_hessian = True
 
     def __init__(self, A=10.0, dims=2, start=None):
-        self.A = float(A)
-        self.n_params = int(dims)
+        self.A = check_finite("A", A)
+        self.n_params = check_count("dims", dims, 1, MAX_PARAMS)
         default = np.resize(np.array([3.2, -2.7]), self.n_params)
-        self.start = np.array(default if start is None else start, dtype=np.float64)
+        self.start = default if start is None else _start(start, self.n_params)
         self.minima = np.zeros((1, self.n_params))
         self.min_value = 0.0
         self.window = Window(-5.12, 5.12, -5.12, 5.12) if self.n_params == 2 else None

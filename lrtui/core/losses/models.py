@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lrtui.core.losses.base import Loss, as_batch
+from lrtui.core.losses.base import MAX_PARAMS, Loss, as_batch
 from lrtui.core.losses.mlp import ACTIVATIONS, DenseNetwork, torch_linear_init
 
 if TYPE_CHECKING:
     from lrtui.core.data import Dataset
 
 CHUNK_BYTES = 16 * 2**20  # scratch memory per chunk of runs
+MAX_RUN_SCRATCH = 256 * 2**20  # scratch memory one run may need (a chunk never holds less than one run)
+MAX_HIDDEN_LAYERS = 64
 
 
 def _check_whole(value, name: str, minimum: int) -> int:
@@ -36,10 +38,22 @@ def _resolve_dataset(dataset, n_samples=None, noise=None, data_seed=0) -> Datase
     from lrtui.core.data import Dataset, make_dataset
 
     if isinstance(dataset, str):
-        return make_dataset(dataset, n_samples=n_samples, noise=noise, seed=data_seed)
+        return make_dataset(dataset, n_samples=n_samples, noise=noise, seed=_check_whole(data_seed, "data_seed", 0))
     if not isinstance(dataset, Dataset):
         raise ValueError(f"dataset must be a data set name or a Dataset, got {type(dataset).__name__}")
     return dataset
+
+
+def _check_size(network: DenseNetwork, hidden: tuple, samples: int) -> None:
+    """Refuse a network too large to train here, before any of it is allocated."""
+    if network.n_params > MAX_PARAMS:
+        raise ValueError(f"hidden makes a model with {network.n_params:,} parameters; at most {MAX_PARAMS:,} are "
+                         "allowed: use narrower or fewer hidden layers")
+    scratch = network.bytes_per_run(samples)
+    if scratch > MAX_RUN_SCRATCH:
+        raise ValueError(f"hidden: layers of {sum(hidden):,} units in all over {samples:,} samples need "
+                         f"{scratch / 2**20:,.0f} MB of working memory per run; at most {MAX_RUN_SCRATCH // 2**20} MB "
+                         "is allowed: use narrower or fewer hidden layers, or fewer samples (n_samples)")
 
 
 class DenseClassifier(Loss):
@@ -67,6 +81,7 @@ class DenseClassifier(Loss):
         self.hidden = tuple(hidden)
         data = self.dataset
         self.network = DenseNetwork((data.n_features, *self.hidden, data.n_classes), activation, l2)
+        _check_size(self.network, self.hidden, max(data.n_train, data.n_test))
         self.sizes = self.network.sizes
         self.layers = self.network.layers
         self.n_params = self.network.n_params
@@ -195,6 +210,8 @@ class MLP(DenseClassifier):
             hidden = (hidden,)
         if not isinstance(hidden, (list, tuple)) or not hidden:
             raise ValueError(f"hidden must be a non-empty list of layer widths such as [32], got {hidden!r}")
+        if len(hidden) > MAX_HIDDEN_LAYERS:
+            raise ValueError(f"hidden must list at most {MAX_HIDDEN_LAYERS} layers, got {len(hidden)}")
         widths = tuple(_check_whole(w, "each hidden layer width", 1) for w in hidden)
         options = {"n_samples": n_samples, "noise": noise, "data_seed": data_seed}
         super().__init__(dataset, widths, activation, l2, batch_size, seed, options)

@@ -6,16 +6,20 @@ import math
 
 import numpy as np
 
-from lrtui.core.losses.base import Loss, Window
+from lrtui.core.losses.base import Loss, Window, check_count, check_finite
+
+MAX_DIMS = 1_000  # the matrix is dense: dims² numbers, and every step multiplies by it
 
 
 def _numbers(name: str, value, example: str) -> np.ndarray:
     """A non-empty list of finite numbers, or a ValueError that shows the expected form."""
     ok = isinstance(value, (list, tuple, np.ndarray)) and len(value) > 0
     if ok:
+        ok = not any(isinstance(v, (bool, np.bool_)) for v in value)
+    if ok:
         try:
             arr = np.asarray(value, dtype=np.float64).ravel()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             ok = False
     if not ok or isinstance(value, (str, bytes)) or arr.size != len(value):
         raise ValueError(f"{name} must be a list of numbers such as {example}, got {value!r}")
@@ -62,24 +66,34 @@ class Quadratic(Loss):
         if eigenvalues is not None and condition_number is not None:
             raise ValueError("give either eigenvalues or condition_number, not both")
         if eigenvalues is None:
-            kappa = 10.0 if condition_number is None else float(condition_number)
-            if not math.isfinite(kappa) or kappa < 1.0:
-                raise ValueError(f"condition_number must be a finite number >= 1, got {condition_number}")
-            if int(dims) < 1:
-                raise ValueError(f"dims must be >= 1, got {dims}")
-            eigenvalues = np.geomspace(1.0, kappa, int(dims))
+            kappa = 10.0 if condition_number is None else condition_number
+            if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not 1.0 <= kappa < math.inf:
+                raise ValueError(f"condition_number must be a finite number >= 1, got {condition_number!r}")
+            eigenvalues = np.geomspace(1.0, float(kappa), check_count("dims", dims, 1, MAX_DIMS))
         lam = _numbers("eigenvalues", list(eigenvalues) if isinstance(eigenvalues, np.ndarray) else eigenvalues,
                        "[1.0, 50.0]")
+        if lam.size > MAX_DIMS:
+            raise ValueError(f"eigenvalues must have at most {MAX_DIMS:,} values (the matrix is dense), "
+                             f"got {lam.size:,}")
         self.eigenvalues = lam
         self.n_params = lam.size
-        self.eigenvectors = _rotation(self.n_params, float(angle), rotation_seed)
-        # Symmetrise so that rounding in Q diag(lam) Q^T cannot break symmetry.
-        a = (self.eigenvectors * lam) @ self.eigenvectors.T
-        self.matrix = 0.5 * (a + a.T)
+        if rotation_seed is not None and (isinstance(rotation_seed, bool) or not isinstance(rotation_seed, int)
+                                          or rotation_seed < 0):
+            raise ValueError(f"rotation_seed must be a whole number >= 0, got {rotation_seed!r}")
+        self.eigenvectors = _rotation(self.n_params, check_finite("angle", angle), rotation_seed)
+        # Symmetrise so that rounding in Q diag(lam) Q^T cannot break symmetry; halve first so that
+        # eigenvalues near float64's largest do not overflow in the sum.
+        with np.errstate(all="ignore"):
+            a = (self.eigenvectors * lam) @ self.eigenvectors.T
+            self.matrix = 0.5 * a + 0.5 * a.T
+        if not np.all(np.isfinite(self.matrix)):
+            raise ValueError("eigenvalues are too large to build the matrix in float64; keep them below 1e300")
         self.center = np.zeros(self.n_params) if center is None else _numbers("center", center, "[0.0, 0.0]")
         if self.center.shape != (self.n_params,):
             raise ValueError(f"center must have {self.n_params} values, got {self.center.size}")
         self.start = np.ones(self.n_params) if start is None else _numbers("start", start, "[1.0, 1.0]")
+        if self.start.shape != (self.n_params,):
+            raise ValueError(f"start must have {self.n_params} values, got {self.start.size}")
         if np.all(lam > 0):
             self.minima = self.center[None, :].copy()
             self.min_value = 0.0

@@ -27,13 +27,20 @@ def _is_bool(value) -> bool:
     return isinstance(value, (bool, np.bool_))
 
 
+# Step counts beyond any run (10,000,000 steps at most) change nothing; the cap keeps products of
+# them (cycle lengths, T_0 * T_mult**k) inside int64.
+MAX_COUNT = 10**9
+
+
 def check_int(name: str, value, minimum: int = 1) -> int:
-    """An integer >= minimum (floats such as 3.0 are refused, as torch refuses them for step counts)."""
+    """An integer from minimum to MAX_COUNT (floats such as 3.0 are refused, as torch refuses them for step counts)."""
     if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {what}, got {value!r}")
+    if value > MAX_COUNT:
+        raise ValueError(f"{name} must be at most {MAX_COUNT:,} (runs are far shorter), got {value!r}")
     return int(value)
 
 

@@ -54,6 +54,9 @@ class Sequential(Schedule):
             if not isinstance(spec, dict) or "type" not in spec:
                 raise ValueError(f'schedulers[{i}] must be a table with a "type" key, got {spec!r}')
             kind = spec["type"]
+            if not isinstance(kind, str):
+                raise ValueError(f'schedulers[{i}] type must be a schedule name in quotes such as "linear", '
+                                 f"got {kind!r}")
             if kind in REFUSED:
                 raise ValueError(f'schedulers[{i}] cannot be "{kind}": {REFUSED[kind]}')
             params = {key: value for key, value in spec.items() if key != "type"}

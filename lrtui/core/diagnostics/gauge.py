@@ -1,0 +1,160 @@
+"""Sharpness and the stability gauge at the steps where they were sampled, spread over a chunk's steps.
+
+Between samples each run keeps its last values, as the plots and the rules
+see them. All samples of a chunk are worked out together: for losses with a
+closed-form Hessian they go to the eigensolver in one call (each run's
+Hessian is its own, so this changes no value); models and large losses are
+estimated one sample at a time, as Lanczos iteration couples the runs it is
+given.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from lrtui.core.diagnostics.record import SharpnessRecord, effective_lr_stats
+from lrtui.core.diagnostics.stability import preconditioner, stability_rule
+from lrtui.core.diagnostics.staging import StepBuffer
+from lrtui.core.sharpness import EXACT_LIMIT, extreme_eigenvalues
+
+FIELDS = ("top", "bottom", "gauge", "limit", "start_gauge")
+SAMPLED = FIELDS[:4]  # what each sample sets; start_gauge follows from the gauge
+
+
+class GaugeTracker:
+    """Per run: top and bottom eigenvalues, the stable limit, lr x top / limit, and where the gauge started."""
+
+    def __init__(self, n_runs: int):
+        for name in FIELDS:
+            setattr(self, name, np.full(n_runs, np.nan))
+        self.formula = ["2/λ"] * n_runs
+
+    def add_runs(self, parents: list[int]) -> None:
+        for name in FIELDS:
+            values = getattr(self, name)
+            setattr(self, name, np.concatenate([values, values[parents]]))
+        self.formula = self.formula + [self.formula[p] for p in parents]  # a new list: moments share the old
+
+    def absorb(self, sim, buffer: StepBuffer, steps: np.ndarray, diverged_rows: np.ndarray,
+               record: SharpnessRecord) -> SimpleNamespace:
+        """Take in the chunk's samples; returns each field per step (k, R) and a step's formulas."""
+        start = np.stack([getattr(self, name) for name in FIELDS])
+        rows = np.array(buffer.sample_rows, dtype=np.int64)
+        formulas = _FormulaLog(self.formula)
+        if rows.size:
+            table = self._samples(sim, buffer, rows, start, formulas)
+            live = np.where(diverged_rows[rows] < 0, 1.0, np.nan)
+            record.add_many(steps[rows], table[0] * live, table[2] * live, self._lr_stats)
+            for i, name in enumerate(FIELDS):
+                setattr(self, name, table[i, -1].copy())
+            self.formula = list(formulas.at(rows.size - 1))
+        else:
+            table = np.empty((len(FIELDS), 0, sim.n_runs))
+        # Each step sees the latest sample at or before it (sample -1: the values the chunk started with).
+        latest = np.searchsorted(rows, np.arange(buffer.count), side="right") - 1
+        per_step = np.concatenate([start[:, None], table], axis=1)[:, latest + 1]
+        out = SimpleNamespace(**{name: per_step[i] for i, name in enumerate(FIELDS)})
+        out.formula_at = lambda row: formulas.at(int(latest[row]))
+        return out
+
+    def _samples(self, sim, buffer, rows, start, formulas) -> np.ndarray:
+        """(fields, samples, R): every field after each sample."""
+        n_samples, n_runs = rows.size, sim.n_runs
+        sample_of = {int(row): s for s, row in enumerate(rows)}
+        set_now = np.full((len(SAMPLED), n_samples, n_runs), np.nan)
+        written = np.zeros((n_samples, n_runs), dtype=bool)
+        self._lr_stats = np.full((n_samples, 3, n_runs), np.nan)
+        # Requests of the same optimizer group (usually all of a chunk's) are worked out together.
+        by_group: dict = {}
+        for request in buffer.requests:
+            by_group.setdefault((request.optimizer, request.runs.tobytes()), []).append(request)
+        for (optimizer, _), requests in by_group.items():
+            runs = requests[0].runs
+            rule = stability_rule(optimizer, [sim.specs[int(r)].optimizer_params for r in runs])
+            which = np.array([sample_of[r.row] for r in requests])
+            values, lr_stats = _group_samples(sim.loss, buffer, rows[which], requests, rule)
+            cells = (which[:, None], runs[None, :])
+            for i in range(len(SAMPLED)):
+                set_now[(i,) + cells] = values[i]
+            written[cells] = True
+            self._lr_stats[which[:, None], :, runs[None, :]] = np.moveaxis(lr_stats, 0, -1)
+            formulas.change(int(which[0]), runs, rule.formula)
+        samples = np.arange(n_samples)[:, None]
+        last = np.maximum.accumulate(np.where(written, samples, -1), axis=0)
+        picked = np.take_along_axis(set_now, np.maximum(last, 0)[None], axis=1)
+        table = np.empty((len(FIELDS), n_samples, n_runs))
+        table[:4] = np.where(last >= 0, picked, start[:4, None])
+        # The gauge where the run started (its first known one): a diverged run's sharpness explodes with it.
+        known = written & ~np.isnan(set_now[2])
+        first = np.minimum.accumulate(np.where(known, samples, n_samples), axis=0)
+        first_gauge = np.take_along_axis(set_now[2], np.minimum(first, n_samples - 1), axis=0)
+        table[4] = np.where(np.isnan(start[4]) & (first < n_samples), first_gauge, start[4])
+        return table
+
+
+def _group_samples(loss, buffer, rows, requests, rule):
+    """One optimizer group at m sample steps: (top, bottom, gauge, limit) each (m, runs), and lr stats (3, m, runs)."""
+    runs = requests[0].runs
+    m, size = len(requests), runs.size
+    lr = buffer.lr[rows][:, runs]
+    params = buffer.params[rows][:, runs]
+    steps = np.stack([np.asarray(r.optimizer_steps, dtype=np.float64).reshape(size) for r in requests])
+    adaptive = requests[0].effective_lr is not None
+    flat = None
+    if adaptive:
+        effective = np.stack([r.effective_lr for r in requests])
+        flat = effective.reshape(m * size, -1)
+        lr_stats = effective_lr_stats(flat, steps.reshape(-1), m * size).reshape(3, m, size)
+    else:
+        lr_stats = np.full((3, m, size), np.nan)
+    precond = preconditioner(flat, lr.reshape(-1)) if rule.preconditioned else None
+    flat_params = params.reshape(m * size, -1)
+    with np.errstate(all="ignore"):
+        if loss.n_params > EXACT_LIMIT or loss.is_model:
+            # Lanczos couples the runs it is given: estimate each sample as the simulation stood then.
+            parts = [extreme_eigenvalues(loss, flat_params[i * size:(i + 1) * size],
+                                         preconditioner=None if precond is None else precond[i * size:(i + 1) * size])
+                     for i in range(m)]
+            top = np.concatenate([p.top for p in parts])
+            bottom = np.concatenate([p.bottom for p in parts])
+        else:
+            # Scaling by one is exact, so the samples share one call with or without a preconditioner.
+            spectrum = extreme_eigenvalues(loss, flat_params,
+                                           preconditioner=np.ones_like(flat_params) if precond is None else precond)
+            top, bottom = spectrum.top, spectrum.bottom
+        top, bottom = top.reshape(m, size), bottom.reshape(m, size)
+        limit = np.broadcast_to(rule.limit, (m, size))
+        gauge = lr * top / rule.limit
+    if rule.preconditioned:
+        # Before its first update an adaptive optimizer has no denominator yet (lr/eps):
+        # there is no meaningful preconditioned sharpness to report.
+        gauge[steps == 0] = np.nan
+    return (top, bottom, gauge, limit), lr_stats
+
+
+class _FormulaLog:
+    """Each run's formula (e.g. "2/λ") as of each sample, kept as the few changes made."""
+
+    def __init__(self, formula: list[str]):
+        self.start = list(formula)
+        self.changes: dict = {}  # (runs, formula) -> first sample
+        self._seen: dict = {}  # which changes apply -> the formulas then
+
+    def change(self, sample: int, runs: np.ndarray, formula: str) -> None:
+        self.changes.setdefault((runs.tobytes(), formula), (sample, runs))
+
+    def at(self, sample: int) -> list[str]:
+        applied = tuple(first <= sample for first, _ in self.changes.values())
+        if applied not in self._seen:
+            self._seen[applied] = self._formulas(sample)
+        return self._seen[applied]
+
+    def _formulas(self, sample: int) -> list[str]:
+        out = list(self.start)
+        for (_, formula), (first, runs) in sorted(self.changes.items(), key=lambda item: item[1][0]):
+            if first <= sample:
+                for r in runs.tolist():
+                    out[r] = formula
+        return out

@@ -1,0 +1,185 @@
+"""Nothing lost, nothing clobbered (issue 8, item 6): atomic writes, --force, and Ctrl+C during `lrtui run -o`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lrtui import export
+from lrtui.cli import main
+
+SCENARIO = """\
+name = "tiny"
+steps = {steps}
+
+[loss]
+type = "quadratic"
+eigenvalues = [1.0, 10.0]
+
+[optimizer]
+type = "sgd"
+lr = 0.05
+
+[sweep]
+"optimizer.lr" = [0.01, 0.02, 0.05, 0.1]
+"""
+# Runs main() as `python -m lrtui` does, after saying on stderr that the imports are done, so that a
+# test sends SIGINT to the command itself rather than to an interpreter still starting up.
+READY_THEN_MAIN = ("import sys; from lrtui.cli import main; print('ready', file=sys.stderr, flush=True); "
+                   "raise SystemExit(main(sys.argv[1:]))")
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(SCENARIO.format(steps=20))
+    return path
+
+
+def complete_csv(path: Path, runs: int, steps: int) -> bool:
+    text = path.read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return text.endswith("\n") and len(rows) == runs * (steps + 1) and rows[-1]["step"] == str(steps)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_run_output_is_complete_and_leaves_no_temporary_file(tiny, tmp_path):
+    out = tmp_path / "out.csv"
+    assert main(["run", str(tiny), "--format", "csv", "-o", str(out)]) == 0
+    assert complete_csv(out, runs=4, steps=20) and leftovers(tmp_path) == []
+
+
+def test_an_existing_file_is_left_byte_for_byte_without_force(tiny, tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    out.write_bytes(b"precious\x00data")
+    assert main(["run", str(tiny), "--format", "csv", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{out} exists; use --force to overwrite it, or choose another name\n"
+    assert out.read_bytes() == b"precious\x00data" and leftovers(tmp_path) == []
+    assert main(["run", str(tiny), "--format", "csv", "-o", str(out), "--force"]) == 0
+    assert complete_csv(out, runs=4, steps=20)
+
+
+def test_the_written_file_has_the_usual_mode_not_a_private_temporary_one(tiny, tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "out.csv"
+        assert main(["run", str(tiny), "--format", "csv", "-o", str(out)]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_interrupted_write_leaves_no_file_or_the_old_one(tiny, tmp_path, monkeypatch, capsys, force):
+    out = tmp_path / "out.csv"
+    if force:
+        out.write_text("the old export\n")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt  # Ctrl+C while the text is on its way to the disk
+
+    monkeypatch.setattr(export.os, "fsync", interrupted)
+    args = ["run", str(tiny), "--format", "csv", "-o", str(out)] + (["--force"] if force else [])
+    assert main(args) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert leftovers(tmp_path) == []
+    if force:
+        assert out.read_text() == "the old export\n"
+    else:
+        assert not out.exists()
+
+
+def test_a_file_that_appears_while_writing_is_not_replaced(tmp_path, monkeypatch):
+    out = tmp_path / "export.csv"
+    real_fsync = os.fsync
+
+    def someone_else_writes(fd):
+        real_fsync(fd)
+        out.write_text("written by another program meanwhile\n")
+
+    monkeypatch.setattr(export.os, "fsync", someone_else_writes)
+    with pytest.raises(FileExistsError, match="use --force"):
+        export.write_atomically(out, "ours\n")
+    assert out.read_text() == "written by another program meanwhile\n" and leftovers(tmp_path) == []
+
+
+def test_without_hard_links_the_file_is_still_placed_and_still_not_clobbered(tmp_path, monkeypatch):
+    def no_links(src, dst):
+        raise PermissionError(1, "Operation not permitted")  # FAT and some network file systems
+
+    monkeypatch.setattr(export.os, "link", no_links)
+    out = tmp_path / "saved.toml"
+    export.write_atomically(out, "name = 'x'\n")
+    assert out.read_text() == "name = 'x'\n" and leftovers(tmp_path) == []
+    with pytest.raises(FileExistsError):
+        export.write_atomically(out, "other\n")
+    assert out.read_text() == "name = 'x'\n"
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", READY_THEN_MAIN, *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _wait_ready(process: subprocess.Popen) -> None:
+    assert process.stderr.readline() == "ready\n"
+
+
+def test_ctrl_c_during_training_exits_130_and_writes_nothing(tmp_path):
+    scenario = tmp_path / "long.toml"
+    scenario.write_text(SCENARIO.format(steps=10_000_000))
+    process = _start(["run", str(scenario), "--format", "csv", "-o", "out.csv"], tmp_path)
+    _wait_ready(process)
+    time.sleep(0.8)  # well into training: ten million steps take far longer
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert err == "interrupted\n" and out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.toml"]
+
+
+def test_ctrl_c_at_any_moment_leaves_a_complete_file_or_none(tmp_path):
+    steps = 3000  # about a megabyte of CSV: the interrupts land in training, in writing, or after
+    scenario = tmp_path / "mid.toml"
+    scenario.write_text(SCENARIO.format(steps=steps))
+    outcomes = set()
+    for delay in (0.0, 0.25, 0.5, 1.0):
+        out = tmp_path / f"out-{delay}.csv"
+        process = _start(["run", str(scenario), "--format", "csv", "-o", out.name], tmp_path)
+        _wait_ready(process)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode in (0, 130) and "Traceback" not in err, err
+        if process.returncode == 0:
+            assert complete_csv(out, runs=4, steps=steps)
+        else:
+            assert err == "interrupted\n"
+            assert not out.exists() or complete_csv(out, runs=4, steps=steps)
+        outcomes.add(process.returncode)
+        assert leftovers(tmp_path) == []
+    assert 130 in outcomes  # at least one interrupt landed before the end
+
+
+@pytest.mark.xfail(strict=True, reason="cli._cmd_run does not catch OSError from export.write_atomically: "
+                   "-o into a missing folder (or onto a folder, with --force) ends in a traceback, not exit 2")
+@pytest.mark.parametrize("target", ["missing/out.csv", "folder"])
+def test_an_output_path_that_cannot_be_written_is_a_one_line_error(tiny, tmp_path, capsys, target):
+    (tmp_path / "folder").mkdir()
+    out = tmp_path / target
+    assert main(["run", str(tiny), "--format", "csv", "-o", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(out) in err
