@@ -15,6 +15,7 @@ import numpy as np
 
 from lrtui.core.finder import RULES, RangeTest, range_test, verify_suggestions
 from lrtui.diagnose_command import decade_ticks
+from lrtui.export import json_safe
 
 RULE_COLORS = {"valley": "green", "slide": "magenta", "steep": "orange", "minimum": "blue", "gradient": "red"}
 LOG_Y_SPAN = 100.0  # as in `lrtui diagnose`: more than two decades gets a log10 axis
@@ -85,23 +86,16 @@ def _cli_message(message: str) -> str:
     return message
 
 
-def _number(value) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
-
-
 def json_report(result: RangeTest, verify: dict | None) -> dict:
     """The curve (non-finite values as null), the picks, the recommendation, why rules abstained, the check."""
-    def values(array):
-        return [_number(v) for v in array.tolist()]
-
-    return {
-        "curve": {"lr": values(result.lr), "loss": values(result.loss), "smoothed": values(result.smoothed),
+    return json_safe({
+        "curve": {"lr": result.lr.tolist(), "loss": result.loss.tolist(), "smoothed": result.smoothed.tolist(),
                   "stop_reason": result.stop_reason},
         "suggestions": result.suggestions,
         "recommended": {"rule": result.recommended, "lr": result.recommended_lr},
         "notes": result.notes,
         "verify": verify,
-    }
+    })
 
 
 def _header(scenario, run: int, spec, loss, result: RangeTest) -> list[str]:

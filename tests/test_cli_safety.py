@@ -163,8 +163,12 @@ def test_ctrl_c_at_any_moment_leaves_a_complete_file_or_none(tmp_path):
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
-        assert process.returncode in (0, 130) and "Traceback" not in err, err
-        if process.returncode == 0:
+        # A SIGINT landing after main() returned, while the interpreter shuts down, kills it by the signal
+        # (-2): the shell reports that as 130 too, and by then the file is complete.
+        assert process.returncode in (0, 130, -signal.SIGINT) and "Traceback" not in err, err
+        if process.returncode == -signal.SIGINT:
+            assert complete_csv(out, runs=4, steps=steps)
+        elif process.returncode == 0:
             assert complete_csv(out, runs=4, steps=steps)
         else:
             assert err == "interrupted\n"
