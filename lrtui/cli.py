@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from lrtui import __version__
+from lrtui.process import OutputError, detach_stdout, end_on_hangup, exit_on_hangup_or_term, write_out
 
 SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose", "find")
 WEB_EXTRA_HINT = "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
@@ -130,13 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             args = _command_parser(argv[0]).parse_args(argv[1:])
-            return COMMANDS[argv[0]](args)
+            with exit_on_hangup_or_term():
+                code = COMMANDS[argv[0]](args)
+                write_out("")
+            return code
         return _open_app(_app_parser().parse_args(argv))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        detach_stdout()
         return 0
+    except OutputError as exc:
+        detach_stdout()
+        return _fail(str(exc))
 
 
 def _port(text: str) -> int:
@@ -156,13 +164,11 @@ def _fail(message: str) -> int:
 
 def _cmd_list(args) -> int:
     from lrtui.scenario.library import builtin_scenarios
+    from lrtui.scenario.summary import summary_line
 
     entries = builtin_scenarios()
     width = max(len(e.name) for e in entries)
-    for entry in entries:
-        from lrtui.scenario.summary import summary_line
-
-        print(f"{entry.name.ljust(width)}  {summary_line(entry.text())}")
+    write_out("".join(f"{entry.name.ljust(width)}  {summary_line(entry.text())}\n" for entry in entries))
     return 0
 
 
@@ -171,9 +177,10 @@ def _cmd_show(args) -> int:
     from lrtui.scenario.library import find_builtin
 
     try:
-        sys.stdout.write(find_builtin(args.name).text())
+        text = find_builtin(args.name).text()
     except ScenarioError as exc:
         return _fail(str(exc))
+    write_out(text)
     return 0
 
 
@@ -185,7 +192,7 @@ def _cmd_check(args) -> int:
     for name in args.files:
         try:
             load_scenario(name)
-            print(f"{name}: ok")
+            write_out(f"{name}: ok\n")
         except ScenarioError as exc:
             print(str(exc), file=sys.stderr)
             status = 2
@@ -205,8 +212,13 @@ def _cmd_run(args) -> int:
         scenario = resolve(args.scenario, overrides)
     except (ScenarioError, OverrideError) as exc:
         return _fail(str(exc))
-    if args.output is not None and args.output.exists() and not args.force:
-        return _fail(f"{args.output} exists; use --force to overwrite it, or choose another name")
+    if args.output is not None:
+        # Before training, which can take minutes: a missing folder is known now.
+        problem = export.unwritable(args.output)
+        if problem is None and args.output.exists() and not args.force:
+            problem = FileExistsError(args.output)
+        if problem is not None:
+            return _fail(export.cannot_write(args.output, problem))
     exp = scenario.build()
     _train(exp, scenario.steps)
     if args.format == "csv":
@@ -216,9 +228,12 @@ def _cmd_run(args) -> int:
     else:
         text = export.to_table(exp, scenario.name)
     if args.output is None:
-        sys.stdout.write(text)
-    else:
+        write_out(text)
+        return 0
+    try:
         export.write_atomically(args.output, text, force=args.force)
+    except OSError as exc:  # the folder went away while training, a full disk, no permission...
+        return _fail(export.cannot_write(args.output, exc))
     return 0
 
 
@@ -260,8 +275,10 @@ def _open_app(args) -> int:
         return _fail(str(exc))
     from lrtui.tui.app import LrtuiApp
 
-    LrtuiApp(scenarios, fps=args.fps, ascii_only=args.ascii).run()
-    return 0
+    end_on_hangup(sys.stdin)
+    app = LrtuiApp(scenarios, fps=args.fps, ascii_only=args.ascii)
+    app.run()
+    return app.return_code or 0  # 1 when the app stopped on an error
 
 
 def serve_command(args) -> str:

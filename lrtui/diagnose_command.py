@@ -32,6 +32,8 @@ MARKED = ("warning", "error")  # severities whose step gets a vertical line (plu
 
 def run(path: str, output_format: str = "text", plot: bool | None = None, out=None, err=None) -> int:
     """The whole command: 0 on success whatever the verdict, 2 on a log that cannot be read."""
+    from lrtui.process import write_out
+
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     try:
@@ -41,15 +43,15 @@ def run(path: str, output_format: str = "text", plot: bool | None = None, out=No
         return 2
     report = diagnose_curve(log.loss, log.steps, log.lr, log.val_loss, log.val_steps)
     if output_format == "json":
-        out.write(json.dumps(json_safe(json_report(report, log)), indent=1, allow_nan=False) + "\n")
+        write_out(json.dumps(json_safe(json_report(report, log)), indent=1, allow_nan=False) + "\n", out)
         return 0
-    out.write(text_report(report, log))
+    write_out(text_report(report, log), out)
     tty = bool(getattr(out, "isatty", lambda: False)())
     if plot if plot is not None else tty:
         width, height = _plot_size()
         chart = render_plot(report, log, width, height, color=tty)
         if chart:
-            out.write("\n" + chart + "\n")
+            write_out("\n" + chart + "\n", out)
     return 0
 
 

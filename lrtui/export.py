@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -186,6 +187,37 @@ def write_atomically(path: Path, text: str, force: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# What to do about each way a file cannot be written, after "PATH: cannot write it (reason)".
+WRITE_FIXES = {errno.ENOENT: "check that the folder exists", errno.ENOTDIR: "part of the path is a file, not a folder",
+               errno.EISDIR: "it is a folder: give a file name", errno.EACCES: "check that you may write there",
+               errno.EPERM: "check that you may write there", errno.EROFS: "the disk is read-only: write elsewhere",
+               errno.ENOSPC: "the disk is full: free some space or write elsewhere",
+               errno.EDQUOT: "the disk quota is full: free some space or write elsewhere",
+               errno.ENAMETOOLONG: "choose a shorter name"}
+
+
+def cannot_write(path: Path, exc: OSError) -> str:
+    """One line for a file that could not be written: the path, why, and what to do."""
+    if isinstance(exc, FileExistsError):
+        return f"{printable(str(path))} exists; use --force to overwrite it, or choose another name"
+    reason = exc.strerror or str(exc)
+    fix = WRITE_FIXES.get(exc.errno, "check the path")
+    return f"{printable(str(path))}: cannot write it ({reason}); {fix}"
+
+
+def unwritable(path: Path) -> OSError | None:
+    """Why `path` cannot be written, as far as can be told before the work that makes its text."""
+    path = Path(path)
+    if path.is_dir():
+        return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+    parent = path.parent
+    if not parent.exists():
+        return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+    if not parent.is_dir():
+        return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+    return None
 
 
 def _place_new(tmp: Path, path: Path) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from lrtui.core.finder import RULES, RangeTest, range_test, verify_suggestions
 from lrtui.diagnose_command import decade_ticks
-from lrtui.export import json_safe
+from lrtui.export import json_safe, printable
 
 RULE_COLORS = {"valley": "green", "slide": "magenta", "steep": "orange", "minimum": "blue", "gradient": "red"}
 LOG_Y_SPAN = 100.0  # as in `lrtui diagnose`: more than two decades gets a log10 axis
@@ -24,6 +24,7 @@ CLI_NAMES = ("start_lr", "end_lr", "num_it", "grid_points")
 
 def run(args, out=None, err=None) -> int:
     """The whole command: 0 when the test ran (whatever it found), 2 on bad input."""
+    from lrtui.process import write_out
     from lrtui.scenario.errors import ScenarioError
     from lrtui.scenario.library import resolve
     from lrtui.scenario.overrides import OverrideError, parse_overrides
@@ -35,8 +36,8 @@ def run(args, out=None, err=None) -> int:
     except (ScenarioError, OverrideError) as exc:
         return _fail(str(exc), err)
     if not 0 <= args.run < len(scenario.runs):
-        return _fail(f"--run must be from 0 to {len(scenario.runs) - 1} (the runs of {scenario.name}), "
-                     f"got {args.run}", err)
+        return _fail(printable(f"--run must be from 0 to {len(scenario.runs) - 1} (the runs of {scenario.name}), "
+                               f"got {args.run}"), err)
     loss, spec = _loss_and_spec(scenario, args.run)
     try:
         result = range_test(loss, spec, seed=scenario.seed, start_lr=args.start_lr, end_lr=args.end_lr,
@@ -48,15 +49,16 @@ def run(args, out=None, err=None) -> int:
     except ValueError as exc:
         return _fail(_cli_message(str(exc)), err)
     if args.format == "json":
-        out.write(json.dumps(json_report(result, verify), indent=1) + "\n")
+        write_out(json.dumps(json_report(result, verify), indent=1) + "\n", out)
         return 0
-    header = _header(scenario, args.run, spec, loss, result)
+    # The scenario's name and labels come from its file: keep their control characters off the terminal.
+    header = [printable(line) for line in _header(scenario, args.run, spec, loss, result)]
     tty = bool(getattr(out, "isatty", lambda: False)())
     chart = ""
     if args.plot if args.plot is not None else tty:
         size = shutil.get_terminal_size((100, 30))
         chart = render_plot(result, max(40, min(size.columns, 140)), max(12, min(size.lines - 4, 24)), color=tty)
-    out.write(text_report(result, verify, header, chart, _try_line(args, result)))
+    write_out(text_report(result, verify, header, chart, printable(_try_line(args, result))), out)
     return 0
 
 

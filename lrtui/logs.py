@@ -79,13 +79,17 @@ def _read_text(path: Path, name: str) -> str:
         raise LogError(f"{name} is a TensorBoard event file; in TensorBoard, tick 'Show data download links' "
                        "and download the loss scalar as CSV")
     size = path.stat().st_size
+    too_big = f"is more than lrtui reads ({MAX_BYTES // 2**20} MB); keep every k-th row first"
     if size > MAX_BYTES:
-        raise LogError(f"{name}: {size / 2**20:.0f} MB is more than lrtui reads ({MAX_BYTES // 2**20} MB); "
-                       "keep every k-th row first")
+        raise LogError(f"{name}: {size / 2**20:.0f} MB {too_big}")
     try:
-        raw = path.read_bytes()
+        # At most one byte past the limit: a device (/dev/zero) or a pipe (<(...)) reports no size.
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise LogError(f"{name}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > MAX_BYTES:
+        raise LogError(f"{name}: the stream {too_big}")
     if b"\x00" in raw[:65536]:
         raise LogError(f"{name} is a binary file, not a text log; give a CSV or JSON Lines file")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import os
 import signal
@@ -178,12 +179,103 @@ def test_ctrl_c_at_any_moment_leaves_a_complete_file_or_none(tmp_path):
     assert 130 in outcomes  # at least one interrupt landed before the end
 
 
-@pytest.mark.xfail(strict=True, reason="cli._cmd_run does not catch OSError from export.write_atomically: "
-                   "-o into a missing folder (or onto a folder, with --force) ends in a traceback, not exit 2")
-@pytest.mark.parametrize("target", ["missing/out.csv", "folder"])
-def test_an_output_path_that_cannot_be_written_is_a_one_line_error(tiny, tmp_path, capsys, target):
+@pytest.mark.parametrize("target, force, reason, fix", [
+    ("missing/out.csv", False, "No such file or directory", "check that the folder exists"),
+    ("missing/out.csv", True, "No such file or directory", "check that the folder exists"),
+    ("folder", True, "Is a directory", "it is a folder: give a file name"),
+    ("folder", False, "Is a directory", "it is a folder: give a file name"),
+    ("plain.txt/out.csv", True, "Not a directory", "part of the path is a file, not a folder"),
+])
+def test_an_output_path_that_cannot_be_written_is_a_one_line_error_before_training(
+        tiny, tmp_path, capsys, monkeypatch, target, force, reason, fix):
     (tmp_path / "folder").mkdir()
+    (tmp_path / "plain.txt").write_text("a file\n")
     out = tmp_path / target
-    assert main(["run", str(tiny), "--format", "csv", "-o", str(out), "--force"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and str(out) in err
+
+    def trained(*args):
+        raise AssertionError("trained before finding that the output cannot be written")
+
+    monkeypatch.setattr("lrtui.cli._train", trained)
+    assert main(["run", str(tiny), "--format", "csv", "-o", str(out)] + (["--force"] if force else [])) == 2
+    assert capsys.readouterr().err == f"{out}: cannot write it ({reason}); {fix}\n"
+    assert (tmp_path / "folder").is_dir() and list((tmp_path / "folder").iterdir()) == []
+    assert (tmp_path / "plain.txt").read_text() == "a file\n" and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("failure, expected", [
+    (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), "the disk is full: free some space or write elsewhere"),
+    (PermissionError(errno.EACCES, os.strerror(errno.EACCES)), "check that you may write there"),
+    (FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT)), "check that the folder exists"),
+])
+def test_a_write_that_fails_after_training_is_a_one_line_error(tiny, tmp_path, capsys, monkeypatch, failure,
+                                                                expected):
+    out = tmp_path / "out.csv"
+    real_fsync = os.fsync
+
+    def fails(fd):
+        real_fsync(fd)
+        raise failure  # the disk filled up, or the folder's permissions changed, while training
+
+    monkeypatch.setattr(export.os, "fsync", fails)
+    assert main(["run", str(tiny), "--format", "csv", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == f"{out}: cannot write it ({failure.strerror}); {expected}\n"
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_a_file_that_appears_during_the_run_is_named_in_a_one_line_error(tiny, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out.csv"
+    real_fsync = os.fsync
+
+    def someone_else_writes(fd):
+        real_fsync(fd)
+        out.write_text("theirs\n")
+
+    monkeypatch.setattr(export.os, "fsync", someone_else_writes)
+    assert main(["run", str(tiny), "--format", "csv", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == f"{out} exists; use --force to overwrite it, or choose another name\n"
+    assert out.read_text() == "theirs\n" and leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always full")
+@pytest.mark.parametrize("args", [["run", "{tiny}"], ["run", "{tiny}", "--format", "json"], ["list"],
+                                  ["show", "too-low-slow"], ["check", "{tiny}"], ["find", "{tiny}", "--num-it", "20"],
+                                  ["diagnose", "{log}"]])
+def test_a_full_stdout_is_a_one_line_error_not_a_traceback(tiny, tmp_path, args):
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss\n" + "".join(f"{i},{1 / (i + 1)}\n" for i in range(50)))
+    argv = [a.format(tiny=tiny, log=log) for a in args]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "lrtui", *argv], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr == (
+        "cannot write the output (No space left on device); check where it goes (a full disk, a closed terminal)\n")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_a_hangup_while_writing_removes_the_half_written_file(tiny, tmp_path, monkeypatch, signum):
+    out = tmp_path / "out.csv"
+    real_fsync = os.fsync
+
+    def link_drops(fd):
+        real_fsync(fd)
+        os.kill(os.getpid(), signum)  # the SSH link drops (or the system shuts down) mid-write
+
+    monkeypatch.setattr(export.os, "fsync", link_drops)
+    before = signal.getsignal(signum)
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", str(tiny), "--format", "csv", "-o", str(out)])
+    assert stopped.value.code == 128 + signum
+    assert not out.exists() and leftovers(tmp_path) == []
+    assert signal.getsignal(signum) == before  # the command's handler does not outlive it
+
+
+def test_sighup_during_training_exits_129_quietly_and_writes_nothing(tmp_path):
+    scenario = tmp_path / "long.toml"
+    scenario.write_text(SCENARIO.format(steps=10_000_000))
+    process = _start(["run", str(scenario), "--format", "csv", "-o", "out.csv"], tmp_path)
+    _wait_ready(process)
+    time.sleep(0.8)
+    process.send_signal(signal.SIGHUP)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGHUP  # as a shell reports a hangup
+    assert out == "" and err == "" and sorted(p.name for p in tmp_path.iterdir()) == ["long.toml"]

@@ -158,27 +158,39 @@ class History:
         n = self._trim(run, steps)
         return steps[:n], values[:n]
 
-    def envelope(self, field: str, run: int) -> Envelope:
-        """Spans with min/max/last, for drawing: buckets first, then one span per recent step."""
+    def _tail(self, since: int) -> tuple[int, int]:
+        """(first bucket, first recent row) of the spans that end at or after step `since`."""
+        if since <= 0:
+            return 0, 0
+        return int(np.searchsorted(self._bucket_end, since)), int(np.clip(since - self._first_step, 0, self._count))
+
+    def envelope(self, field: str, run: int, since: int = 0) -> Envelope:
+        """Spans with min/max/last, for drawing: buckets first, then one span per recent step.
+
+        `since` keeps only the spans ending at or after that step, so a plot that has already
+        reduced the older steps reads just the new ones instead of copying the whole history.
+        """
         f = self._index[field]
-        recent_steps = self._first_step + np.arange(self._count)
-        recent = self._rows[: self._count, f, run]
+        b, r = self._tail(since)
+        recent_steps = self._first_step + np.arange(r, self._count)
+        recent = self._rows[r : self._count, f, run]
         env = Envelope(
-            step_start=np.concatenate([self._bucket_start, recent_steps]),
-            step_end=np.concatenate([self._bucket_end, recent_steps]),
-            low=np.concatenate([self._low[:, f, run], recent]),
-            high=np.concatenate([self._high[:, f, run], recent]),
-            last=np.concatenate([self._last[:, f, run], recent]),
+            step_start=np.concatenate([self._bucket_start[b:], recent_steps]),
+            step_end=np.concatenate([self._bucket_end[b:], recent_steps]),
+            low=np.concatenate([self._low[b:, f, run], recent]),
+            high=np.concatenate([self._high[b:, f, run], recent]),
+            last=np.concatenate([self._last[b:, f, run], recent]),
         )
         n = self._trim(run, env.step_end)
         return Envelope(env.step_start[:n], env.step_end[:n], env.low[:n], env.high[:n], env.last[:n])
 
-    def params_series(self, run: int) -> tuple[np.ndarray, np.ndarray]:
-        """Steps and parameters (k, n) of one run, when parameters are recorded."""
+    def params_series(self, run: int, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and parameters (k, n) of one run, when parameters are recorded (from step `since` on)."""
         if self._params is None:
             raise ValueError(f"parameters are recorded only for losses with at most {MAX_RECORDED_PARAMS}")
-        steps = np.concatenate([self._bucket_end, self._first_step + np.arange(self._count)])
-        values = np.concatenate([self._bucket_params[:, run], self._params[: self._count, run]])
+        b, r = self._tail(since)
+        steps = np.concatenate([self._bucket_end[b:], self._first_step + np.arange(r, self._count)])
+        values = np.concatenate([self._bucket_params[b:, run], self._params[r : self._count, run]])
         n = self._trim(run, steps)
         return steps[:n], values[:n]
 

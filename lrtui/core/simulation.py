@@ -84,6 +84,7 @@ class Simulation(RunControls):
         self.monitor = Monitor(self, self.budget) if self.diagnostics else None
         with np.errstate(all="ignore"):
             self._evaluate_state()
+            self._check_divergence()  # a start where the loss or a parameter is already non-finite: step 0
             self._record()
             if self.monitor is not None:
                 self.monitor.catch_up()

@@ -72,7 +72,12 @@ def read_text(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             fail(f"file is {size:,} bytes; scenario files are limited to {MAX_FILE_BYTES:,} bytes")
-        data = path.read_bytes()
+        # A device or a pipe reports no size: read one byte past the limit to know it is over.
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            fail(f"the stream is more than {MAX_FILE_BYTES:,} bytes; scenario files are limited to "
+                 f"{MAX_FILE_BYTES:,} bytes")
     except OSError as exc:
         fail(f"cannot read the file: {exc.strerror or exc}")
     if b"\x00" in data:

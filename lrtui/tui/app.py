@@ -6,6 +6,8 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.worker import Worker
 
 from lrtui.scenario.errors import ScenarioError
 from lrtui.scenario.model import Scenario
@@ -15,15 +17,25 @@ from lrtui.tui.saving import export_runs, save_settings
 from lrtui.tui.screens.main import MainScreen
 from lrtui.tui.session import Session
 
+PLAY_WORKER = "play"
+EXPLICIT_STEP_SECONDS = 10.0
+MAX_STEP_SECONDS = 0.02
+STEP_SHARE = 0.3  # of each frame (20 ms at 15 fps); keys that change the session wait for the chunk
+
+
+class AsciiScrollBarRender(ScrollBarRender):
+    VERTICAL_BARS = HORIZONTAL_BARS = [" "] * 8
+
 
 class LrtuiApp(App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     TITLE = "lrtui"
     COMMANDS = App.COMMANDS | {LrtuiCommands}
+    # The footer shows what fits in 100 columns; the help panel (?) and the palette list every key.
     BINDINGS = [
         Binding("space", "play", "play/pause"),
         Binding("n,right", "step(1)", "step"),
-        Binding("N,shift+right", "step(10)", "10 steps"),
+        Binding("N,shift+right", "step(10)", "10 steps", show=False),
         Binding("plus", "scale_lr(2)", "lr x2"),
         Binding("minus", "scale_lr(0.5)", "lr /2"),
         Binding("asterisk", "scale_lr(10)", "lr x10", show=False),
@@ -32,7 +44,7 @@ class LrtuiApp(App):
         Binding("s", "cycle_schedule", "schedule", show=False),
         Binding("c", "fork", "fork x0.3/x1/x3", show=False),
         Binding("tab", "focus_run", "next run", show=False, priority=True),
-        Binding("r", "reset", "reset"),
+        Binding("r", "reset", "reset", show=False),
         Binding("left_square_bracket", "scenario(-1)", "prev scenario", show=False),
         Binding("right_square_bracket", "scenario(1)", "next scenario", show=False),
         Binding("less_than_sign", "speed(-1)", "slower", show=False),
@@ -44,6 +56,7 @@ class LrtuiApp(App):
         Binding("b", "browse", "scenarios", show=False),
         Binding("e", "export", "export CSV+JSON", show=False),
         Binding("w", "save_scenario", "save as TOML", show=False),
+        Binding("f", "finder", "LR finder"),
         Binding("question_mark,f1", "help", "keys"),
         Binding("q", "quit", "quit"),
     ]
@@ -52,21 +65,56 @@ class LrtuiApp(App):
         super().__init__()
         self.session = Session(scenarios)
         self.fps = max(1.0, min(60.0, float(fps)))
+        # Stepping shares the CPU with drawing: a fraction of each frame, so keys and frames keep coming.
+        self.step_budget = min(MAX_STEP_SECONDS, STEP_SHARE / self.fps)
         self.ascii_only = ascii_only
+        # Scrollbars draw their ends with block glyphs; in --ascii mode the thumb is its colour alone.
+        ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         self._dirty = True
+        self._stepping = False  # a chunk of play is stepping in a worker thread: only it touches the session
+        self._pending: list = []  # what keys asked for meanwhile, done in order once the chunk is over
 
     def on_mount(self) -> None:
+        self.set_class(self.ascii_only, "-ascii")
         self.push_screen(MainScreen())
         self.set_interval(1.0 / self.fps, self._tick)
 
     def _tick(self) -> None:
-        if self.session.playing:
-            self.session.advance(self.session.speed)
-            self._dirty = True
+        if self.session.playing and not self._stepping:
+            self._stepping = True
+            self.run_worker(self._play_chunk, thread=True, name=PLAY_WORKER, group=PLAY_WORKER)
         if self._dirty:
             self.redraw()
 
+    def _play_chunk(self) -> None:
+        # In a thread, so that a step that is slow on its own (a model's sharpness estimate takes
+        # 50-700 ms) never holds up the keys; timed chunks alone cannot split a step. Frames wait
+        # for the chunk, as drawing reads the history the chunk is writing.
+        s = self.session
+        if s.playing:
+            s.play(self.step_budget)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != PLAY_WORKER or not event.worker.is_finished:
+            return
+        self._stepping = False
+        pending, self._pending = self._pending, []
+        for action in pending:
+            action()
+        self._changed()
+
+    def _with_session(self, action) -> None:
+        """Do `action` now, or as soon as the chunk of play that is stepping ends."""
+        if self._stepping:
+            self._pending.append(action)
+        else:
+            action()
+
     def redraw(self) -> None:
+        # Not while the session is mid-step (the frame after the chunk draws it), nor while the app
+        # shuts down and takes its widgets apart (a chunk can end then).
+        if self._stepping or not self.is_running:
+            return
         screen = self.screen
         if isinstance(screen, MainScreen):
             screen.redraw(self.session, self.ascii_only)
@@ -76,28 +124,37 @@ class LrtuiApp(App):
         self._dirty = True
         self.redraw()
 
+    def _guarded(self, action) -> None:
+        """Do a session action (once no chunk is stepping); a refused change shows as the message."""
+        def run() -> None:
+            try:
+                action()
+            except ValueError as exc:
+                self.session.message = str(exc)
+            self._changed()
+
+        self._with_session(run)
+
     # -- actions ------------------------------------------------------------------
     def action_play(self) -> None:
         s = self.session
         if s.finished and not s.playing:
             s.message = "the step budget is used up: press r to reset"
         else:
-            s.playing = not s.playing
+            s.playing = not s.playing  # a chunk already stepping finishes; no new one starts
             s.message = "playing" if s.playing else "paused"
         self._changed()
 
     def action_step(self, n: int) -> None:
         self.session.playing = False
-        done = self.session.advance(n, budget_seconds=1.0)
-        self.session.message = f"+{done} steps" if done else "the step budget is used up: press r to reset"
-        self._changed()
 
-    def _guarded(self, action) -> None:
-        try:
-            action()
-        except ValueError as exc:
-            self.session.message = str(exc)
-        self._changed()
+        def step() -> None:
+            # All n steps, as asked (tests and snapshots count on it); the budget only guards a huge model.
+            done = self.session.advance(n, budget_seconds=EXPLICIT_STEP_SECONDS)
+            self.session.message = (f"+{done} step{'s' * (done != 1)}" if done
+                                    else "the step budget is used up: press r to reset")
+
+        self._guarded(step)
 
     def action_scale_lr(self, factor: float) -> None:
         self._guarded(lambda: self.session.scale_lr(float(factor)))
@@ -112,17 +169,18 @@ class LrtuiApp(App):
         self._guarded(self.session.fork)
 
     def action_focus_run(self) -> None:
-        self.session.focus_next()
-        self.session.message = f"focused run {self.session.focused}: {self.session.experiment.labels[self.session.focused]}"
-        self._changed()
+        def focus() -> None:
+            s = self.session
+            s.focus_next()
+            s.message = f"focused run {s.focused}: {s.experiment.labels[s.focused]}"
+
+        self._guarded(focus)
 
     def action_reset(self) -> None:
-        self.session.reset()
-        self._changed()
+        self._guarded(self.session.reset)
 
     def action_scenario(self, delta: int) -> None:
-        self.session.open(self.session.index + int(delta))
-        self._changed()
+        self._guarded(lambda: self.session.open(self.session.index + int(delta)))
 
     def action_speed(self, delta: int) -> None:
         self.session.change_speed(int(delta))
@@ -153,33 +211,66 @@ class LrtuiApp(App):
         scenario, error = try_load(entry)
         if scenario is None:
             self.session.message = f"cannot open {entry.key}: {error}"
+            self._changed()
         else:
-            self.session.open_scenario(scenario, entry.session_index)
-        self._changed()
+            self.session.playing = False
+            self._guarded(lambda: self.session.open_scenario(scenario, entry.session_index))
         return error
 
     def action_export(self) -> None:
-        try:
-            paths = export_runs(self.session)
-        except (OSError, ValueError) as exc:
-            self.session.message = f"export failed: {one_line_error(exc)}"
-        else:
-            self.session.message = f"exported {paths[0]} and {paths[1].suffix} ({self.session.experiment.n_runs} runs)"
-        self._changed()
+        def export() -> None:
+            try:
+                paths = export_runs(self.session)
+            except (OSError, ValueError) as exc:
+                self.session.message = f"export failed: {one_line_error(exc)}"
+            else:
+                self.session.message = (f"exported {paths[0]} and {paths[1].suffix} "
+                                        f"({self.session.experiment.n_runs} runs)")
+
+        self._guarded(export)
 
     def action_save_scenario(self) -> None:
-        try:
-            path = save_settings(self.session)
-        except (OSError, ValueError, ScenarioError) as exc:
-            self.session.message = f"saving failed: {one_line_error(exc)}"
+        def save() -> None:
+            try:
+                path = save_settings(self.session)
+            except (OSError, ValueError, ScenarioError) as exc:
+                self.session.message = f"saving failed: {one_line_error(exc)}"
+            else:
+                self.session.message = f"saved the current settings to {path}"
+
+        self._guarded(save)
+
+    def action_finder(self) -> None:
+        from lrtui.tui.screens.finder import FinderScreen
+
+        s = self.session
+        if s.playing:
+            s.playing = False
+            s.message = "paused for the LR finder"
+
+        def open_finder() -> None:
+            if not isinstance(self.screen, FinderScreen):
+                self.push_screen(FinderScreen(s.experiment, s.focused, seed=s.scenario.seed,
+                                              ascii_only=self.ascii_only), self._finder_closed)
+
+        self._with_session(open_finder)
+
+    def _finder_closed(self, choice) -> None:
+        s = self.session
+        if choice is None:
+            s.message = "LR finder closed: nothing changed"
+        elif choice.experiment is not s.experiment:
+            s.message = "the scenario changed while the LR finder was open: nothing changed"
         else:
-            self.session.message = f"saved the current settings to {path}"
+            self._guarded(lambda: s.set_lr(choice.lr, f"LR finder: {choice.rule}", run=choice.run))
+            return
         self._changed()
 
     def show_explanation(self, diagnosis) -> None:
         from lrtui.tui.screens.explanation import ExplanationScreen
 
-        self.push_screen(ExplanationScreen(diagnosis, self.session.experiment.labels[diagnosis.run]))
+        self._with_session(lambda: self.push_screen(
+            ExplanationScreen(diagnosis, self.session.experiment.labels[diagnosis.run])))
 
     def action_help(self) -> None:
         if self.screen.query("HelpPanel"):

@@ -6,12 +6,16 @@ reads the experiment's history.
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from lrtui.core.experiment import Experiment
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.scenario.model import Scenario
 
+PACE_FRAMES = 5
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 SCHEDULE_CYCLE = (
     ("constant", {}),
@@ -34,6 +38,9 @@ class Session:
     show_description: bool = True
     message: str = ""
     experiment: Experiment = field(init=False)
+    # The pace of play's recent frames (seconds per step): their median ignores the odd frame whose
+    # step also estimated the sharpness, which alone can take 100 times as long as a step.
+    recent_paces: deque = field(default_factory=lambda: deque(maxlen=PACE_FRAMES), init=False, repr=False)
 
     def __post_init__(self):
         self.open(self.index)
@@ -80,9 +87,30 @@ class Session:
             self.playing = False
         return done
 
+    def play(self, budget_seconds: float) -> int:
+        """One frame of play: up to `speed` steps, no more than the recent pace says fit in the budget.
+
+        step_within's doubling chunks alone can overshoot the budget by up to the last chunk.
+        """
+        steps = self.speed
+        if self.recent_paces:
+            steps = min(steps, max(1, int(budget_seconds / statistics.median(self.recent_paces))))
+        started = time.perf_counter()
+        done = self.advance(steps, budget_seconds)
+        if done:
+            self.recent_paces.append((time.perf_counter() - started) / done)
+        return done
+
     # -- run controls -----------------------------------------------------------
     def focus_next(self) -> None:
         self.focused = (self.focused + 1) % self.experiment.n_runs
+
+    def set_lr(self, lr: float, source: str = "", run: int | None = None) -> None:
+        """Set a run's LR (the focused one's by default) from the next step on; it is marked on the curves."""
+        run = self.focused if run is None else run
+        new = self.experiment.set_lr(run, lr)
+        why = f" ({source})" if source else ""
+        self.message = f"{self.experiment.labels[run]}: lr -> {new:.4g} from step {self.experiment.step_count}{why}"
 
     def scale_lr(self, factor: float) -> None:
         new = self.experiment.scale_lr(self.focused, factor)

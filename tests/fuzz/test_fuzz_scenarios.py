@@ -122,11 +122,10 @@ def test_step_budgets_outside_the_limit_are_refused(steps):
     assert outcome.code == 2 and "steps: must be between 1 and 10,000,000" in outcome.err
 
 
-@pytest.mark.xfail(strict=True, reason="diagnostics: the stability gauge estimates every model run's sharpness by "
-                   "Lanczos before the first step (about 45 ms per digits-MLP run, 20 Hessian-vector products each), "
-                   "so a 1,024-run sweep (within the limits) spends about 40 s before step 1; 256 runs take about 11 s")
 def test_a_large_sweep_on_the_digits_model_starts_within_seconds(folder):
     lrs = [round(1e-4 * (1 + i), 6) for i in range(256)]
     data = {"name": "wide sweep", "loss": {"type": "mlp", "dataset": "digits", "hidden": [32]},
             "optimizer": {"type": "sgd", "lr": 0.1}, "sweep": {"optimizer.lr": lrs}}
-    _run_file(folder, document(data), "large sweep", 1, "table", "sweep.toml", seconds=3.0)
+    # About 1 s alone (it was 11 s when every run's sharpness was estimated before step 1); the bound leaves
+    # room for a machine busy with other work.
+    _run_file(folder, document(data), "large sweep", 1, "table", "sweep.toml", seconds=6.0)

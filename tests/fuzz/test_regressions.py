@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
-from tests.fuzz.harness import assert_clean, run_cli
+from tests.fuzz.harness import assert_clean, bounded_memory, run_cli
 from tests.fuzz.toml_writer import document
 
 SGD = {"type": "sgd", "lr": 0.01}
@@ -116,3 +117,22 @@ def test_a_log_too_short_to_judge_says_so_in_its_first_line(tmp_path):
     path.write_text("iteration,train_loss,lr\n0,1.5,0.1\n1,1.4,\n")
     outcome = run_cli(["diagnose", str(path)], "regression")
     assert outcome.out.splitlines()[0] == "improving: too few points to judge: 2 (lrtui needs 12)"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero, a file that never ends")
+def test_a_log_that_never_ends_is_refused_in_bounded_memory():
+    # stat() gives a device (or a pipe from <(...)) no size, so the size check alone let it read forever.
+    outcome = run_cli(["diagnose", "/dev/zero"], "regression")
+    assert_clean(outcome, ("zero",))
+    assert outcome.code == 2 and "the stream is more than lrtui reads (200 MB)" in outcome.err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero, a file that never ends")
+def test_a_scenario_that_never_ends_is_refused_in_bounded_memory():
+    from pathlib import Path
+
+    from lrtui.scenario.errors import ScenarioError
+    from lrtui.scenario.source import read_text
+
+    with bounded_memory(512 * 2**20), pytest.raises(ScenarioError, match="limited to 1,000,000 bytes"):
+        read_text(Path("/dev/zero"))

@@ -46,6 +46,7 @@ async def test_space_plays_and_pauses():
         await pilot.pause(0.3)
         await pilot.press("space")
         assert not app.session.playing
+        await app.workers.wait_for_complete()  # a chunk that was stepping when space came finishes
         played = app.session.experiment.step_count
         assert played > 0
         await pilot.pause(0.2)

@@ -297,8 +297,10 @@ def nice(value: float) -> float:
     """Two significant figures, rounded down: a value a person can type."""
     if not math.isfinite(value) or value <= 0:
         return value
-    exponent = math.floor(math.log10(value)) - 1
-    return float(f"{math.floor(value / 10**exponent + 1e-9) * 10**exponent:.3g}")
+    scale = 10.0 ** (math.floor(math.log10(value)) - 1)
+    if scale == 0.0:  # a subnormal value: its scale underflows to zero
+        return value
+    return float(f"{math.floor(value / scale + 1e-9) * scale:.3g}")
 
 
 def fmt(value: float) -> str:

@@ -6,10 +6,16 @@ closed-form Hessian they go to the eigensolver in one call (each run's
 Hessian is its own, so this changes no value); models and large losses are
 estimated one sample at a time, as Lanczos iteration couples the runs it is
 given.
+
+Lanczos costs about fifty training steps per run (20 Hessian-vector products),
+so a sample estimates each distinct point once (a sweep's runs all start at the
+same weights) and at most SHARPNESS_RUNS of them: a larger sweep takes its runs
+in turn, and a run keeps its last estimate until its turn comes again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,6 +26,7 @@ from lrtui.core.diagnostics.staging import StepBuffer
 from lrtui.core.sharpness import EXACT_LIMIT, extreme_eigenvalues
 
 FIELDS = ("top", "bottom", "gauge", "limit", "start_gauge")
+SHARPNESS_RUNS = 16  # Lanczos estimates in one sample step (a 1,024-run digits sweep would stall ~50 s)
 SAMPLED = FIELDS[:4]  # what each sample sets; start_gauge follows from the gauge
 
 
@@ -30,6 +37,7 @@ class GaugeTracker:
         for name in FIELDS:
             setattr(self, name, np.full(n_runs, np.nan))
         self.formula = ["2/λ"] * n_runs
+        self._next_run = 0  # where the next sample's turn starts, when a sweep has more runs than SHARPNESS_RUNS
 
     def add_runs(self, parents: list[int]) -> None:
         for name in FIELDS:
@@ -70,15 +78,21 @@ class GaugeTracker:
         by_group: dict = {}
         for request in buffer.requests:
             by_group.setdefault((request.optimizer, request.runs.tobytes()), []).append(request)
+        groups = []
+        lanczos = sim.loss.n_params > EXACT_LIMIT or sim.loss.is_model
         for (optimizer, _), requests in by_group.items():
-            runs = requests[0].runs
-            rule = stability_rule(optimizer, [sim.specs[int(r)].optimizer_params for r in runs])
+            rule = stability_rule(optimizer, [sim.specs[int(r)].optimizer_params for r in requests[0].runs])
             which = np.array([sample_of[r.row] for r in requests])
-            values, lr_stats = _group_samples(sim.loss, buffer, rows[which], requests, rule)
+            groups.append(_GroupSamples(requests, rule, which, *_inputs(buffer, rows[which], requests, rule, lanczos)))
+        if lanczos:
+            self._take_turns(groups, n_samples, n_runs)
+        for group in groups:
+            runs, which, rule, lr_stats = group.runs, group.which, group.rule, group.lr_stats
+            values, computed = _estimate(sim.loss, group)
             cells = (which[:, None], runs[None, :])
             for i in range(len(SAMPLED)):
                 set_now[(i,) + cells] = values[i]
-            written[cells] = True
+            written[cells] = computed
             self._lr_stats[which[:, None], :, runs[None, :]] = np.moveaxis(lr_stats, 0, -1)
             formulas.change(int(which[0]), runs, rule.formula)
         samples = np.arange(n_samples)[:, None]
@@ -93,45 +107,105 @@ class GaugeTracker:
         table[4] = np.where(np.isnan(start[4]) & (first < n_samples), first_gauge, start[4])
         return table
 
+    def _take_turns(self, groups: list, n_samples: int, n_runs: int) -> None:
+        """Mark which distinct points each sample estimates: all of them, or SHARPNESS_RUNS taken in turn."""
+        for sample in range(n_samples):
+            candidates = []  # (turn order, group, position in the sample, position in the group)
+            for g, group in enumerate(groups):
+                for i in np.flatnonzero(group.which == sample):
+                    for j in np.flatnonzero(group.rep[i] == np.arange(group.runs.size)):
+                        candidates.append(((int(group.runs[j]) - self._next_run) % n_runs, g, i, j))
+            if len(candidates) <= SHARPNESS_RUNS:
+                continue
+            candidates.sort()
+            for group in groups:
+                group.wanted[group.which == sample] = False
+            for _, g, i, j in candidates[:SHARPNESS_RUNS]:
+                groups[g].wanted[i, j] = True
+            self._next_run = (self._next_run + candidates[SHARPNESS_RUNS - 1][0] + 1) % n_runs
 
-def _group_samples(loss, buffer, rows, requests, rule):
-    """One optimizer group at m sample steps: (top, bottom, gauge, limit) each (m, runs), and lr stats (3, m, runs)."""
+
+@dataclass
+class _GroupSamples:
+    """One optimizer group at m sample steps: what its sharpness estimates need, and which to make."""
+
+    requests: list
+    rule: object
+    which: np.ndarray  # the sample index of each of the m requests
+    lr: np.ndarray  # (m, runs)
+    params: np.ndarray  # (m, runs, n)
+    steps: np.ndarray  # (m, runs): updates taken by each run's optimizer
+    lr_stats: np.ndarray  # (3, m, runs)
+    precond: np.ndarray | None  # (m, runs, n)
+    rep: np.ndarray  # (m, runs): the first run at the same point (and preconditioner) in that sample
+    wanted: np.ndarray = None  # (m, runs): the representatives to estimate
+
+    def __post_init__(self):
+        if self.wanted is None:
+            self.wanted = self.rep == np.arange(self.rep.shape[1])[None, :]
+
+    @property
+    def runs(self) -> np.ndarray:
+        return self.requests[0].runs
+
+
+def _inputs(buffer, rows, requests, rule, distinct: bool):
+    """lr, params, optimizer steps, lr stats, preconditioner and representatives of a group's samples."""
     runs = requests[0].runs
     m, size = len(requests), runs.size
     lr = buffer.lr[rows][:, runs]
     params = buffer.params[rows][:, runs]
     steps = np.stack([np.asarray(r.optimizer_steps, dtype=np.float64).reshape(size) for r in requests])
-    adaptive = requests[0].effective_lr is not None
     flat = None
-    if adaptive:
+    if requests[0].effective_lr is not None:
         effective = np.stack([r.effective_lr for r in requests])
         flat = effective.reshape(m * size, -1)
         lr_stats = effective_lr_stats(flat, steps.reshape(-1), m * size).reshape(3, m, size)
     else:
         lr_stats = np.full((3, m, size), np.nan)
     precond = preconditioner(flat, lr.reshape(-1)) if rule.preconditioned else None
-    flat_params = params.reshape(m * size, -1)
+    if precond is not None:
+        precond = precond.reshape(m, size, -1)
+    rep = np.tile(np.arange(size), (m, 1))
+    for i in range(m if distinct else 0):  # finding equal points pays only where an estimate is dear
+        seen: dict = {}
+        for j in range(size):
+            key = params[i, j].tobytes() + (b"" if precond is None else precond[i, j].tobytes())
+            rep[i, j] = seen.setdefault(key, j)
+    return lr, params, steps, lr_stats, precond, rep
+
+
+def _estimate(loss, group: _GroupSamples):
+    """(top, bottom, gauge, limit) each (m, runs), and which runs got a new estimate."""
+    m, size = group.rep.shape
+    lr, params, precond, rule = group.lr, group.params, group.precond, group.rule
+    computed = np.ones((m, size), dtype=bool)
     with np.errstate(all="ignore"):
         if loss.n_params > EXACT_LIMIT or loss.is_model:
             # Lanczos couples the runs it is given: estimate each sample as the simulation stood then.
-            parts = [extreme_eigenvalues(loss, flat_params[i * size:(i + 1) * size],
-                                         preconditioner=None if precond is None else precond[i * size:(i + 1) * size])
-                     for i in range(m)]
-            top = np.concatenate([p.top for p in parts])
-            bottom = np.concatenate([p.bottom for p in parts])
+            top = np.full((m, size), np.nan)
+            bottom = np.full((m, size), np.nan)
+            for i in range(m):
+                chosen = np.flatnonzero(group.wanted[i])
+                if chosen.size:
+                    part = extreme_eigenvalues(loss, params[i, chosen],
+                                               preconditioner=None if precond is None else precond[i, chosen])
+                    top[i, chosen], bottom[i, chosen] = part.top, part.bottom
+                top[i], bottom[i] = top[i, group.rep[i]], bottom[i, group.rep[i]]
+                computed[i] = group.wanted[i, group.rep[i]]
         else:
             # Scaling by one is exact, so the samples share one call with or without a preconditioner.
-            spectrum = extreme_eigenvalues(loss, flat_params,
-                                           preconditioner=np.ones_like(flat_params) if precond is None else precond)
-            top, bottom = spectrum.top, spectrum.bottom
-        top, bottom = top.reshape(m, size), bottom.reshape(m, size)
+            flat_params = params.reshape(m * size, -1)
+            spectrum = extreme_eigenvalues(loss, flat_params, preconditioner=np.ones_like(flat_params)
+                                           if precond is None else precond.reshape(m * size, -1))
+            top, bottom = spectrum.top.reshape(m, size), spectrum.bottom.reshape(m, size)
         limit = np.broadcast_to(rule.limit, (m, size))
         gauge = lr * top / rule.limit
     if rule.preconditioned:
         # Before its first update an adaptive optimizer has no denominator yet (lr/eps):
         # there is no meaningful preconditioned sharpness to report.
-        gauge[steps == 0] = np.nan
-    return (top, bottom, gauge, limit), lr_stats
+        gauge[group.steps == 0] = np.nan
+    return (top, bottom, gauge, limit), computed
 
 
 class _FormulaLog:

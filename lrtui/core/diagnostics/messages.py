@@ -11,8 +11,10 @@ def nice(value: float) -> float:
     """Two significant figures, rounded down: a suggestion a person can type."""
     if not math.isfinite(value) or value <= 0:
         return value
-    exponent = math.floor(math.log10(value)) - 1
-    return math.floor(value / 10**exponent) * 10**exponent
+    scale = 10.0 ** (math.floor(math.log10(value)) - 1)
+    if scale == 0.0:  # below about 1e-322 the scale underflows to zero: the value is as round as it gets
+        return value
+    return math.floor(value / scale) * scale
 
 
 def fmt(value: float) -> str:
@@ -31,6 +33,13 @@ def build(code: str, run: int, step: int, e: dict) -> Diagnosis:
     lr = e["lr"]
     safe = nice(0.8 * e["lr_limit"]) if math.isfinite(e.get("lr_limit", math.nan)) else math.nan
     severity = VERDICT_SEVERITY.get(code, "info")
+    if code == "diverged" and e.get("diverged_at") == 0:
+        message = "diverged at the start: the loss or a parameter is non-finite at step 0; change the start"
+        explanation = (f"{e['why_diverged']}, before any update: no learning rate can help a run that starts there. "
+                       "Pick a start (loss.start or the run's start) where the loss is finite.")
+        return Diagnosis(code, step, severity, message, explanation, {}, run)
+    if code == "diverged" and not math.isfinite(lr):
+        return _lr_blew_up(run, step, e, safe)
     if code == "diverged":
         target = safe if math.isfinite(safe) and safe < lr else nice(lr / 10)
         message = f"diverged: the LR {fmt(lr)} is too high; try lr ≤ {fmt(target)}"
@@ -90,3 +99,19 @@ def build(code: str, run: int, step: int, e: dict) -> Diagnosis:
     message = "improving: the loss is falling at a good rate"
     explanation = f"The loss falls {100 * max(e['rate'], 0):.3g}% per step. {gauge_sentence(e)}."
     return Diagnosis("improving", step, "info", message, explanation, {}, run)
+
+
+def _lr_blew_up(run: int, step: int, e: dict, safe: float) -> Diagnosis:
+    """A diverged run whose LR itself is inf or nan: the schedule (or repeated x10) did it, not the set LR."""
+    set_lr = e.get("set_lr", math.nan)
+    candidates = [v for v in (safe, nice(set_lr)) if math.isfinite(v) and v > 0]
+    target = min(candidates) if candidates else 1e-3  # nothing finite to go on: Adam's default
+    if e.get("scheduled"):
+        message = f"diverged: the schedule drove the LR to {e['lr']}; use one that keeps lr ≤ {fmt(target)}"
+    else:
+        message = f"diverged: the LR became {e['lr']}; try lr ≤ {fmt(target)}"
+    explanation = (f"{e['why_diverged']}. The LR in force is {e['lr']}: every update is infinite or undefined, "
+                   f"whatever the loss. A constant schedule at lr {fmt(target)} keeps every step finite.")
+    suggestion = {"optimizer.lr": target, "schedule.type": "constant"}
+    return Diagnosis("diverged", step, VERDICT_SEVERITY.get("diverged", "info"), message, explanation, suggestion,
+                     run)

@@ -202,6 +202,11 @@ def _evidence(run: int, now: SimpleNamespace, sim, budget) -> dict:
         "gap_at_cut": float(f.gap_at_cut[run]),
     }
     e["schedule_fix"] = _gentler_schedule(sim.specs[run], budget)
+    spec = sim.specs[run]
+    # The LR the run was set to, before its schedule: the fix when a schedule drove the LR to inf.
+    e["set_lr"] = float(spec.optimizer_params["lr"]) * float(sim.lr_scale[run])
+    e["scheduled"] = spec.schedule != "constant"
+    e["diverged_at"] = int(now.diverged_at[run])
     start_gauge = now.start_gauge[run]
     if CODES[now.codes[run]] == "diverged" and np.isfinite(start_gauge) and start_gauge > 0:
         # Judge a diverged run by where it started, not by the wreckage.

@@ -174,6 +174,22 @@ class Schedule(ABC):
             out[: last + 1] = self._curve(np.arange(last + 1, dtype=np.int64), base)
         return out.reshape((n_steps + 1,) + shape)
 
+    def lr_block(self, first: int, count: int, base_lr) -> np.ndarray:
+        """The learning rates for t = first..first + count - 1, shape (count, *base_lr.shape).
+
+        Like `planned` but for any block of steps, so a long plan can be built a block at a time
+        (a plot reduces each block to its columns) instead of as one array over the whole budget.
+        Steps past `step_limit` are NaN.
+        """
+        first, count = check_int("first", first, 0), check_int("count", count, 0)
+        base, shape = as_base(base_lr)
+        out = np.full((count, base.size), np.nan)
+        last = first + count if self.step_limit is None else min(first + count, self.step_limit + 1)
+        if last > first:
+            with np.errstate(all="ignore"):
+                out[: last - first] = self._curve(np.arange(first, last, dtype=np.int64), base)
+        return out.reshape((count,) + shape)
+
     def momentum_at(self, t: int, base_lr) -> np.ndarray | None:
         """The momentum (or Adam beta1) of update t + 1 shaped like base_lr, or None when not cycled.
 
@@ -204,11 +220,13 @@ class Schedule(ABC):
         t is the step whose lr (lr_at(t)) first shows the change. Kinds:
         "decay", "boost", "warmup_end", "decay_end", "peak", "trough", "restart", "switch".
         base_lr is accepted for symmetry with `planned`; no schedule's markers depend on it.
+        At most MAX_EVENTS: a denser series (a decay every step) keeps every k-th, spread over the range.
         """
         n_steps = check_int("n_steps", n_steps, 0)
         if self.step_limit is not None:
             n_steps = min(n_steps, self.step_limit)
-        return sorted({(int(t), kind) for t, kind in self._events(n_steps) if 0 < t <= n_steps})
+        found = sorted({(int(t), kind) for t, kind in self._events(n_steps) if 0 < t <= n_steps})
+        return found[:: -(-len(found) // MAX_EVENTS)] if len(found) > MAX_EVENTS else found
 
     def describe(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -220,6 +238,17 @@ class Schedule(ABC):
             raise ValueError(f'schedule "{self.name}" was asked for step {t}, but total_steps is '
                              f"{self.step_limit}; set total_steps to at least the number of training steps")
         return t
+
+
+# Markers on a plot at most a few hundred columns wide: past this many, more only cost time and memory
+# (step_size = 1 over 10,000,000 steps made ten million of them).
+MAX_EVENTS = 500
+
+
+def periodic_steps(first: int, every: int, last: int, most: int = MAX_EVENTS) -> range:
+    """first, first + every, ... up to last; when those are more than `most`, every k-th of them."""
+    count = max(0, (last - first) // every + 1)
+    return range(first, last + 1, every * max(1, -(-count // most)))
 
 
 def scale(factors: np.ndarray, base: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from lrtui.core.schedules.base import Schedule, check_int, check_number
+from lrtui.core.schedules.base import MAX_EVENTS, Schedule, check_int, check_number, periodic_steps
 
 # Steps after each trough computed exactly as torch does; the rounding left after them is below 1e-13.
 HEAD = 64
@@ -109,8 +109,10 @@ class Cosine(Schedule):
         return self.eta_min + (self._memo[-1] - self.eta_min) * (n_t / n_anchor)
 
     def _events(self, n_steps):
-        return [(t, "trough" if (t // self.T_max) % 2 else "peak")
-                for t in range(self.T_max, n_steps + 1, self.T_max)]
+        # Troughs at odd multiples of T_max, peaks at even ones: a long run keeps markers of both kinds.
+        troughs = periodic_steps(self.T_max, 2 * self.T_max, n_steps, MAX_EVENTS // 2)
+        peaks = periodic_steps(2 * self.T_max, 2 * self.T_max, n_steps, MAX_EVENTS // 2)
+        return [(t, "trough") for t in troughs] + [(t, "peak") for t in peaks]
 
 
 class CosineWarmRestarts(Schedule):
@@ -153,4 +155,6 @@ class CosineWarmRestarts(Schedule):
         # A cycle of one step never leaves base, so the restart after it changes nothing.
         if self.T_0 == 1 and self.T_mult == 1:
             return []
+        if self.T_mult == 1:
+            return [(t, "restart") for t in periodic_steps(self.T_0, self.T_0, n_steps) if t > 1]
         return [(int(t), "restart") for t in self.restarts(n_steps) if t > 1]

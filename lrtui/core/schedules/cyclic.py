@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.schedules.base import Schedule, check_bool, check_choice, check_int, check_number
+from lrtui.core.schedules.base import (
+    MAX_EVENTS,
+    Schedule,
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    periodic_steps,
+)
 
 
 def _anneal(strategy: str, start: float, end: float, pct: np.ndarray) -> np.ndarray:
@@ -158,7 +166,7 @@ class Cyclic(Schedule):
         size = self.step_size_up + self.step_size_down
         low, high = ("trough", "peak") if self.max_lr >= self.base_lr else ("peak", "trough")
         out = []
-        for start in range(0, n_steps + 1, size):
+        for start in periodic_steps(0, size, n_steps, MAX_EVENTS // 2):  # two markers a cycle
             out.append((start, low))
             out.append((start + self.step_size_up - (self.step_size_down == 0), high))
         return out

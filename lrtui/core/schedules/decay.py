@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.schedules.base import Schedule, check_increasing_ints, check_int, check_number, scale
+from lrtui.core.schedules.base import (
+    Schedule,
+    check_increasing_ints,
+    check_int,
+    check_number,
+    periodic_steps,
+    scale,
+)
 
 
 def _change_kind(gamma: float) -> str | None:
@@ -69,7 +76,7 @@ class Step(Schedule):
         kind = _change_kind(self.gamma)
         if kind is None:
             return []
-        return [(int(t), kind) for t in range(self.step_size, n_steps + 1, self.step_size)]
+        return [(int(t), kind) for t in periodic_steps(self.step_size, self.step_size, n_steps)]
 
 
 class MultiStep(Schedule):

@@ -34,6 +34,13 @@ class MainScreen(Screen):
         yield StatusLine(id="status")
         yield Footer()
 
+    def on_resize(self) -> None:
+        # Below 100 columns the footer drops the padding around each key and the ^p hint (the help
+        # panel lists the palette), so that its keys, up to ? and q, still fit in 80 columns.
+        footer = self.query_one(Footer)
+        footer.compact = self.size.width < 100
+        footer.show_command_palette = self.size.width >= 100 and not getattr(self.app, "ascii_only", False)
+
     def on_option_list_option_selected(self, event) -> None:
         panel = self.query_one(DiagnosticsPanel)
         if 0 <= event.option_index < len(panel.findings):

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.decimate import min_max_columns
+from lrtui.core.decimate import RunningColumns, min_max_columns
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.tui.palette import run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
+from lrtui.tui.widgets.loss_panel import input_key
 
 TITLE = "effective LR per parameter (lr/√v̂): min, median, max"
 ASCII_TITLE = "effective LR per parameter (lr/sqrt(v)): min, median, max"
-SPREAD_COLORS = {"max": "yellow", "min": "blue"}
+SPREAD_COLORS = {"max": "warning", "min": "accent"}  # theme roles, see palette.py
+# Under NO_COLOR the four lines differ by marker instead, and the legend shows which is which.
+PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": "."}
 
 
 def adaptive_names() -> list[str]:
@@ -32,7 +35,8 @@ def adaptive_applies(session) -> bool:
     return name in OPTIMIZERS and OPTIMIZERS[name].adaptive
 
 
-def adaptive_picture(session, width: int, ascii_only: bool = False) -> Picture:
+def adaptive_picture(session, width: int, ascii_only: bool = False, no_color: bool = False,
+                     lr_columns: RunningColumns | None = None) -> Picture:
     exp, run = session.experiment, session.focused
     x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
     picture = Picture(log_y=True, x_range=x_range, title=ASCII_TITLE if ascii_only else TITLE)
@@ -48,13 +52,14 @@ def adaptive_picture(session, width: int, ascii_only: bool = False) -> Picture:
     if not (len(x) and len(xh) and len(xm)):
         picture.message = "per-parameter LR: known after the first update (press n)"
         return picture
-    picture.lines.append(Line(xh, hi, color=SPREAD_COLORS["max"], label="max"))
-    picture.lines.append(Line(xm, 0.5 * (mlo + mhi), color=run_color(run), label="median"))
-    picture.lines.append(Line(x, lo, color=SPREAD_COLORS["min"], label="min"))
-    env = exp.envelope(run, "lr")
-    lx, llo, lhi = min_max_columns(env.step_end, env.low, env.high, columns, x_range)
+    plain = PLAIN_MARKERS if no_color else {}
+    picture.lines.append(Line(xh, hi, color=SPREAD_COLORS["max"], label="max", marker=plain.get("max")))
+    picture.lines.append(Line(xm, 0.5 * (mlo + mhi), color=run_color(run), label="median", marker=plain.get("median")))
+    picture.lines.append(Line(x, lo, color=SPREAD_COLORS["min"], label="min", marker=plain.get("min")))
+    sim, local = exp.locate(run)
+    lx, llo, lhi = (lr_columns or RunningColumns()).update(sim.history, "lr", local, columns, x_range)
     if len(lx):
-        picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="gray", label="lr", marker="dot"))
+        picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
     spread = hi[-1] / lo[-1] if lo[-1] > 0 else np.nan
     if np.isfinite(spread):
         picture.title += f"  max/min now {spread:.3g}"
@@ -67,5 +72,10 @@ class AdaptivePanel(Chart):
     picture: Picture | None = None
 
     def redraw(self, session) -> None:
-        self.picture = adaptive_picture(session, self.size.width or 60, self.ascii_only)
+        width = self.size.width or 60
+        if self.unchanged(input_key(session, width, session.focused, self.ascii_only)):
+            return
+        if not hasattr(self, "_lr_columns"):
+            self._lr_columns = RunningColumns()  # the nominal LR, reduced as it grows
+        self.picture = adaptive_picture(session, width, self.ascii_only, self.palette.no_color, self._lr_columns)
         self.show(self.picture)

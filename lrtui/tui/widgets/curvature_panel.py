@@ -19,6 +19,9 @@ from lrtui.tui.palette import DIVERGED, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 
 LOG_ABOVE_PERCENT = 1000.0  # past 10x the limit a linear axis would flatten the 100% line to the floor
+# Each chart spends 4 rows on its title, frame and ticks: below this height two charts leave no room to
+# plot, so the panel keeps only the gauge, which says more about the LR than the gradient norm does.
+BOTH_CHARTS_FROM_HEIGHT = 14
 
 
 def curvature_applies(session) -> bool:
@@ -65,7 +68,10 @@ def gauge_picture(session, width: int) -> Picture:
     now = exp.gauge(session.focused)
     shown = f"{100 * now:.0f}%" if math.isfinite(now) else "not measured"
     scale = ", log10" if picture.log_y else ""
-    picture.title = f"lr x sharpness, % of stable limit{scale} (>100% diverges)  now {shown}"
+    if width >= 60:
+        picture.title = f"lr x sharpness, % of stable limit{scale} (>100% diverges)  now {shown}"
+    else:  # plotext drops a title wider than the chart
+        picture.title = f"lr, % of stable limit{scale}: {shown}"
     return picture
 
 
@@ -83,10 +89,17 @@ class CurvaturePanel(Vertical):
         yield Chart(classes="grad-norm")
         yield Chart(classes="gauge")
 
+    def on_resize(self) -> None:
+        grad_chart = self.query_one(".grad-norm", Chart)
+        grad_chart.display = self.size.height >= BOTH_CHARTS_FROM_HEIGHT
+        if grad_chart.display and self.pictures is not None:
+            grad_chart.show(self.pictures[0])  # it was skipped while hidden
+
     def redraw(self, session) -> None:
         grad_chart, gauge_chart = self.query_one(".grad-norm", Chart), self.query_one(".gauge", Chart)
         width = self.size.width or 60
         self.pictures = (grad_norm_picture(session, width), gauge_picture(session, width))
         for chart, picture in zip((grad_chart, gauge_chart), self.pictures):
             chart.ascii_only = self.ascii_only
-            chart.show(picture)
+            if chart.display:
+                chart.show(picture)

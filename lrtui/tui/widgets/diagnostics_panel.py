@@ -6,7 +6,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from lrtui.tui.palette import rich_run_color
+from lrtui.tui.palette import app_palette, rich_run_color
+from lrtui.tui.widgets.chart import to_ascii
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -15,14 +16,16 @@ def suggestion_text(suggestion: dict) -> str:
     return ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in suggestion.items())
 
 
-def diagnosis_line(d, label: str) -> Text:
+def diagnosis_line(d, label: str, ascii_only: bool = False, palette=None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{d.step:>6} ", style="dim")
-    text.append("■ ", style=rich_run_color(d.run))
+    swatch = (palette and palette.run_marker(d.run)) or ("#" if ascii_only else "■")  # NO_COLOR: the plot marker
+    text.append(f"{swatch} ", style=rich_run_color(d.run))
     text.append(f"{d.severity:<7} ", style=SEVERITY_STYLE.get(d.severity, ""))
-    text.append(d.message)
+    text.append(to_ascii(d.message) if ascii_only else d.message)
     if d.suggestion:
-        text.append(f"  → a: {suggestion_text(d.suggestion)}", style="bold")
+        arrow = "->" if ascii_only else "→"
+        text.append(f"  {arrow} a: {suggestion_text(d.suggestion)}", style="bold")
     return text
 
 
@@ -35,17 +38,22 @@ class DiagnosticsPanel(OptionList):
         super().__init__(**kwargs)
         self.border_title = "diagnostics (enter: explain, a: apply fix)"
         self.findings: list = []
+        self._shown: list | None = None  # None until the first redraw, so the empty state is drawn too
 
     def redraw(self, session) -> None:
         exp = session.experiment
         findings = exp.diagnoses()
-        if [(d.run, d.code, d.step) for d in findings] == [(d.run, d.code, d.step) for d in self.findings]:
+        shown = [(d.run, d.code, d.step) for d in findings]
+        if shown == self._shown:
             return
+        self._shown = shown
         self.findings = findings
         highlighted = self.highlighted
         self.clear_options()
         if not findings:
             self.add_option(Option(Text("no findings yet: step or press space", style="dim"), disabled=True))
             return
-        self.add_options(Option(diagnosis_line(d, exp.labels[d.run])) for d in findings)
+        ascii_only = bool(getattr(self.app, "ascii_only", False))
+        palette = app_palette(self.app, ascii_only)
+        self.add_options(Option(diagnosis_line(d, exp.labels[d.run], ascii_only, palette)) for d in findings)
         self.highlighted = len(findings) - 1 if highlighted is None else min(highlighted, len(findings) - 1)

@@ -1,19 +1,26 @@
-"""The loss landscape of a 2-D loss as coloured contour bands, with every run's path on top."""
+"""The loss landscape of a 2-D loss as coloured contour bands, with every run's path on top.
+
+Each run's path is kept as the set of cells it has visited, updated from the
+steps taken since the last frame (History.params_series(since=...)), so a frame
+costs the same at step 100 and at step 1,000,000. Rows are drawn as segments, one per
+stretch of equal style, straight to Textual's strips (the Line API).
+"""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
-from lrtui.tui.palette import rich_run_color
+from lrtui.tui.palette import DIVERGED, app_palette
+from lrtui.tui.widgets.chart import cell_count
 
 BAND_COLORS = ("#0b1d3a", "#12325c", "#1b4d7a", "#236a8c", "#2f8891", "#4aa38a", "#7bbd76", "#b8d35c", "#f0e34a")
 BAND_GLYPHS = " .:-=+*#%"
-TRAIL_POINTS = 400
+MINIMUM_COLOR = "white"  # on the dark-to-yellow bands, whatever the theme
 
 
 def band_levels(values: np.ndarray, bands: int) -> np.ndarray:
@@ -26,6 +33,38 @@ def band_levels(values: np.ndarray, bands: int) -> np.ndarray:
     return np.digitize(np.where(np.isfinite(shifted), shifted, np.inf), edges)
 
 
+def cells_of(points: np.ndarray, window, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the points inside the window (truncated toward zero, as int() does)."""
+    with np.errstate(all="ignore"):
+        cols = np.trunc((points[:, 0] - window.x_min) / (window.x_max - window.x_min) * width)
+        rows = np.trunc((window.y_max - points[:, 1]) / (window.y_max - window.y_min) * height)
+    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+    return rows[inside].astype(np.intp), cols[inside].astype(np.intp)
+
+
+class Trail:
+    """The cells one run's path has visited, and the cell of its latest point, for one grid."""
+
+    def __init__(self, key, height: int, width: int):
+        self.key, self.since = key, 0
+        self.visited = np.zeros((height, width), dtype=bool)
+        self.head: tuple[int, int] | None = None
+        self.has_point = False
+
+    def update(self, history, local: int, window) -> None:
+        _, path = history.params_series(local, since=self.since)
+        self.since = history.steps_recorded
+        path = path[np.all(np.isfinite(path), axis=1)]
+        if not len(path):
+            return
+        height, width = self.visited.shape
+        rows, cols = cells_of(path, window, width, height)
+        self.visited[rows, cols] = True
+        last_rows, last_cols = cells_of(path[-1:], window, width, height)
+        self.head = (int(last_rows[0]), int(last_cols[0])) if len(last_rows) else None
+        self.has_point = True
+
+
 class LandscapePanel(Widget):
     """Contour map of the loss over its window; trajectories, current points (●) and minima (★)."""
 
@@ -36,8 +75,13 @@ class LandscapePanel(Widget):
         self._session = None
         self._cache_key = None
         self._bands = None
+        self._trails: dict[int, Trail] = {}
+        self._styles: dict[tuple, Style] = {}
         self.ascii_only = False
-        self.plain = bool(os.environ.get("NO_COLOR"))
+        self.plain: bool | None = None  # None: follow the app's NO_COLOR
+        self._rows_key = None
+        self._rows_cache: list = []
+        self._bold, self._null = Style(bold=True), Style()
 
     def redraw(self, session) -> None:
         self._session = session
@@ -56,52 +100,86 @@ class LandscapePanel(Widget):
             self._cache_key = key
         return self._bands
 
-    def render(self) -> Text:
+    def _trail(self, exp, run: int, loss, width: int, height: int) -> Trail:
+        sim, local = exp.locate(run)
+        key = (id(loss), sim.history, local, width, height)
+        trail = self._trails.get(run)
+        if trail is None or trail.key != key or trail.key[1] is not sim.history:
+            trail = self._trails[run] = Trail(key, height, width)
+        trail.update(sim.history, local, loss.window)
+        return trail
+
+    def _style(self, color, band: int, bold: bool) -> Style:
+        key = (color, band, bold)
+        if key not in self._styles:
+            self._styles[key] = Style(color=color, bgcolor=BAND_COLORS[band], bold=bold)
+        return self._styles[key]
+
+    def _rows(self) -> list[list[Segment]]:
+        """The panel as rows of segments, rebuilt when the runs moved, or the size, theme or mode changed."""
         session = self._session
         width, height = self.size.width, self.size.height
         if session is None or width < 4 or height < 2:
-            return Text("")
+            return []
         exp = session.experiment
         loss = exp.loss_of(session.focused)
         if loss.window is None or loss.n_params != 2:
-            return Text("no 2-D landscape for this loss", style="dim")
+            return [[Segment("no 2-D landscape for this loss"[:width], Style(dim=True))]]
+        palette = app_palette(self.app, self.ascii_only)
+        plain = palette.no_color if self.plain is None else self.plain
+        moved = tuple((sim.history, sim.step_count, sim.diverged_at.tobytes()) for sim in exp.simulations)
+        key = (id(exp), moved, exp.n_runs, id(loss), width, height, self.app.theme, plain, self.ascii_only)
+        if key == self._rows_key:
+            return self._rows_cache
         bands = self._grid_bands(loss, width, height)
-        cells: dict[tuple[int, int], tuple[str, str]] = {}
-        w = loss.window
-
-        def cell_of(point):
-            col = int((point[0] - w.x_min) / (w.x_max - w.x_min) * width)
-            row = int((w.y_max - point[1]) / (w.y_max - w.y_min) * height)
-            return (row, col) if 0 <= col < width and 0 <= row < height else None
-
+        # Per cell: 0 = nothing drawn, else an index into `marks` of (glyph, colour, bold).
+        marks: list[tuple[str, str | None, bool]] = [(" ", None, False)]
+        cell_mark = np.zeros((height, width), dtype=np.intp)
         dot, head, star = (".", "@", "X") if self.ascii_only else ("·", "●", "★")
         for run in range(exp.n_runs):
             if exp.loss_of(run) is not loss:
                 continue
-            sim, local = exp.locate(run)
-            _, path = sim.history.params_series(local)
-            path = path[np.all(np.isfinite(path), axis=1)]
-            color = rich_run_color(run, exp.diverged_at(run) >= 0)
-            if len(path) > TRAIL_POINTS:
-                path = path[np.linspace(0, len(path) - 1, TRAIL_POINTS).astype(int)]
-            for point in path:
-                if (c := cell_of(point)) is not None:
-                    cells[c] = (dot, color)
-            if len(path) and (c := cell_of(path[-1])) is not None:
-                cells[c] = (head, color)
+            trail = self._trail(exp, run, loss, width, height)
+            color = palette.rich(DIVERGED if exp.diverged_at(run) >= 0 else run)
+            # Without colour the trail is the run's number, so paths stay apart (the status line lists runs in order).
+            marks.append((str(run % 10) if plain else dot, color, False))
+            cell_mark[trail.visited] = len(marks) - 1
+            if trail.head is not None:
+                marks.append((head, color, True))
+                cell_mark[trail.head] = len(marks) - 1
         if loss.minima is not None:
-            for point in loss.minima:
-                if (c := cell_of(point)) is not None:
-                    cells[c] = (star, "white")
-        text = Text(no_wrap=True, overflow="crop")
+            marks.append((star, MINIMUM_COLOR, True))
+            rows, cols = cells_of(np.asarray(loss.minima, dtype=np.float64).reshape(-1, 2), loss.window, width, height)
+            cell_mark[rows, cols] = len(marks) - 1
+        glyphs = np.array([m[0] for m in marks])
+        band_glyphs = np.array(list(BAND_GLYPHS))
+        out = []
         for row in range(height):
-            for col in range(width):
-                band = int(bands[row, col])
-                glyph, color = cells.get((row, col), (None, None))
-                if self.plain:
-                    text.append(glyph or BAND_GLYPHS[band])
-                else:
-                    text.append(glyph or " ", Style(color=color, bgcolor=BAND_COLORS[band], bold=glyph is not None))
-            if row < height - 1:
+            drawn = cell_mark[row]
+            chars = np.where(drawn > 0, glyphs[drawn], band_glyphs[bands[row]] if plain else " ").tolist()
+            # One segment per stretch of cells with the same band and mark.
+            code = drawn if plain else bands[row] * len(marks) + drawn
+            starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]).tolist()
+            segments = []
+            for start, end in zip(starts, starts[1:] + [width]):
+                _, color, bold = marks[drawn[start]]
+                style = (self._bold if bold else self._null) if plain else self._style(color, int(bands[row, start]), bold)
+                segments.append(Segment("".join(chars[start:end]), style))
+            out.append(segments)
+        self._rows_key, self._rows_cache = key, out
+        return out
+
+    def render_line(self, y: int) -> Strip:
+        rows = self._rows()
+        strip = Strip(rows[y], cell_count(rows[y])) if y < len(rows) else Strip.blank(self.size.width, self._null)
+        return strip.crop_extend(0, self.size.width, self._null)
+
+    def render(self) -> Text:
+        """The panel as Rich Text (what render_line draws), for tests."""
+        text = Text(no_wrap=True, overflow="crop")
+        for i, segments in enumerate(self._rows()):
+            if i:
                 text.append("\n")
+            for segment in segments:
+                text.append(segment.text, segment.style)
         return text

@@ -1,66 +1,118 @@
 """The loss curve of every run, with markers where the user or the schedule changed the LR.
 
-Grey lines mark the user's changes (LR, optimizer, schedule, fork); yellow ones the
-schedule's own moves (warmup end, decays, restarts, plateau cuts)."""
+Muted lines mark the user's changes (LR, optimizer, schedule, fork); lines in the
+theme's warning colour the schedule's own moves (warmup end, decays, restarts,
+plateau cuts). Each run's curve is reduced to the plot's columns as it grows
+(RunningColumns), so a frame reads only the steps taken since the last one.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.decimate import as_line, min_max_columns
+from lrtui.core.decimate import RunningColumns, as_line
 from lrtui.core.smoothing import debiased_ema
 from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.theory_overlay import theory_lines
 
 MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
+MAX_LEGEND_LINES = 4
 
 
-def loss_picture(session, width: int) -> Picture:
+def input_key(session, width: int, *extra):
+    """What a curve panel's picture depends on: when it is unchanged the panel keeps its canvas."""
     exp = session.experiment
-    columns = max(10, 2 * width)  # braille packs two points per cell
-    x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
-    picture = Picture(log_y=session.log_scale, x_range=x_range)
-    picture.lines.extend(theory_lines(session, x_range, columns))  # first, so the real curves draw over it
-    span_low, span_high = np.inf, -np.inf
-    for run in range(exp.n_runs):
-        env = exp.envelope(run, "loss")
-        x, low, high = min_max_columns(env.step_end, env.low, env.high, columns, x_range)
-        diverged = exp.diverged_at(run) >= 0
-        color = run_color(run, diverged)
-        label = exp.labels[run] + (" (diverged)" if diverged else "")
-        if session.smoothing and len(x):
-            picture.lines.append(Line(*as_line(x, low, high), color="gray"))
-            middle = debiased_ema(0.5 * (low + high), 0.6)
-            picture.lines.append(Line(x, middle, color=color, label=label))
-        else:
-            picture.lines.append(Line(*as_line(x, low, high), color=color, label=label))
-        if session.experiment.loss_of(run).is_model:
-            test = exp.envelope(run, "test_loss")
-            tx, tlo, thi = min_max_columns(test.step_end, test.low, test.high, columns, x_range)
-            picture.lines.append(Line(tx, 0.5 * (tlo + thi), color=color, label=f"{exp.labels[run]} test",
-                                      marker="dot"))
-        finite = low[np.isfinite(low) & (low > 0)]
-        if finite.size:
-            span_low, span_high = min(span_low, finite.min()), max(span_high, high[np.isfinite(high)].max())
-    for event in exp.events:
-        if event.kind in MARKED_EVENTS:
-            picture.vlines.append((event.step, MARKER))
-        elif event.kind == "plateau_cut":
-            picture.vlines.append((event.step, SCHEDULE_MARKER))
-    for run in range(exp.n_runs):
-        sim, local = exp.locate(run)
-        for step, _kind in sim.schedule_events(local, int(x_range[1])):
-            picture.vlines.append((step, SCHEDULE_MARKER))
-    scale = "log10" if session.log_scale else "linear"
-    picture.title = f"loss ({scale})"
-    if not session.log_scale and np.isfinite(span_low) and span_high / span_low > 100:
-        picture.title += "  - spans over two decades: press l for log scale"
-    return picture
+    sims = tuple((id(sim.history), sim.step_count, len(sim.events), sim.lr_now.tobytes()) for sim in exp.simulations)
+    return (id(exp), exp.n_runs, sims, session.scenario.steps, width, *extra)
+
+
+def clip_diverged(lines: list[Line], healthy_top: float) -> None:
+    """On a linear axis, let diverged curves leave through the top of the healthy runs' range.
+
+    A loss at 1e278 would otherwise squash every other curve flat, and beyond about 1e300
+    plotext cannot lay out the axis at all and draws nothing."""
+    if not lines:
+        return
+    if not np.isfinite(healthy_top):  # every run diverged: keep the range they started in
+        starts = [float(line.y[0]) for line in lines if len(line.y) and np.isfinite(line.y[0])]
+        healthy_top = max(starts, default=np.nan)
+    if not np.isfinite(healthy_top):
+        return
+    top = healthy_top + 0.05 * abs(healthy_top) if healthy_top else 1.0
+    for line in lines:
+        with np.errstate(invalid="ignore"):
+            line.y = np.where(np.isnan(line.y), np.nan, np.minimum(line.y, top))
 
 
 class LossPanel(Chart):
     """Loss against step for every run."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._columns: dict[tuple[int, str], RunningColumns] = {}
+
+    def reduced(self, session, run: int, field: str, columns: int, x_range):
+        sim, local = session.experiment.locate(run)
+        return self._columns.setdefault((run, field), RunningColumns()).update(
+            sim.history, field, local, columns, x_range)
+
+    def loss_picture(self, session, width: int) -> Picture:
+        exp = session.experiment
+        palette = self.palette
+        columns = max(10, 2 * width)  # braille packs two points per cell
+        x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
+        picture = Picture(log_y=session.log_scale, x_range=x_range)
+        picture.lines.extend(theory_lines(session, x_range, columns))  # first, so the real curves draw over it
+        span_low, span_high = np.inf, -np.inf
+        healthy_top, diverged_lines = -np.inf, []
+        for run in range(exp.n_runs):
+            first_line = len(picture.lines)
+            x, low, high = self.reduced(session, run, "loss", columns, x_range)
+            diverged = exp.diverged_at(run) >= 0
+            color, marker = run_color(run, diverged), palette.run_marker(run)
+            label = exp.labels[run] + (" (diverged)" if diverged else "")
+            if session.smoothing and len(x):
+                picture.lines.append(Line(*as_line(x, low, high), color="muted"))
+                middle = debiased_ema(0.5 * (low + high), 0.6)
+                picture.lines.append(Line(x, middle, color=color, label=label, marker=marker))
+            else:
+                picture.lines.append(Line(*as_line(x, low, high), color=color, label=label, marker=marker))
+            if exp.loss_of(run).is_model:
+                tx, tlo, thi = self.reduced(session, run, "test_loss", columns, x_range)
+                picture.lines.append(Line(tx, 0.5 * (tlo + thi), color=color, label=f"{exp.labels[run]} test",
+                                          marker="dot"))
+            if diverged:
+                diverged_lines.extend(picture.lines[first_line:])
+            elif np.isfinite(high).any():
+                healthy_top = max(healthy_top, float(high[np.isfinite(high)].max()))
+            finite = low[np.isfinite(low) & (low > 0)]
+            if finite.size:
+                span_low, span_high = min(span_low, finite.min()), max(span_high, high[np.isfinite(high)].max())
+        if not session.log_scale:
+            clip_diverged(diverged_lines, healthy_top)
+        labelled = [line for line in picture.lines if line.label]
+        if len(labelled) > MAX_LEGEND_LINES:
+            # plotext pins its legend to the top left, where every curve starts: with many runs it
+            # would hide them. The status line below names each run in its colour instead.
+            for line in labelled:
+                line.label = None
+        for event in exp.events:
+            if event.kind in MARKED_EVENTS:
+                picture.vlines.append((event.step, MARKER))
+            elif event.kind == "plateau_cut":
+                picture.vlines.append((event.step, SCHEDULE_MARKER))
+        for run in range(exp.n_runs):
+            sim, local = exp.locate(run)
+            for step, _kind in sim.schedule_events(local, int(x_range[1])):
+                picture.vlines.append((step, SCHEDULE_MARKER))
+        scale = "log10" if session.log_scale else "linear"
+        picture.title = f"loss ({scale})"
+        if not session.log_scale and np.isfinite(span_low) and span_high / span_low > 100:
+            picture.title += " - over 2 decades: press l for log"
+        return picture
+
     def redraw(self, session) -> None:
-        self.show(loss_picture(session, self.size.width or 80))
+        width = self.size.width or 80
+        if not self.unchanged(input_key(session, width, session.log_scale, session.smoothing)):
+            self.show(self.loss_picture(session, width))

@@ -7,14 +7,15 @@ import math
 from rich.text import Text
 from textual.widgets import Static
 
-from lrtui.tui.palette import rich_run_color
+from lrtui.tui.palette import app_palette, rich_run_color
 
 
 def _num(value: float) -> str:
     return f"{value:.3g}" if math.isfinite(value) else "nan"
 
 
-def status_text(session) -> Text:
+def status_text(session, ascii_only: bool = False, palette=None) -> Text:
+    """With a NO_COLOR palette each run is shown with its plot marker, which colour cannot tell apart."""
     exp = session.experiment
     state = "playing" if session.playing else "paused"
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -25,13 +26,20 @@ def status_text(session) -> Text:
         diverged = now["diverged_at"] >= 0
         marker = ">" if run == session.focused else " "
         text.append(f"{marker}", style="bold")
-        text.append(f"■ {exp.labels[run]} ", style=rich_run_color(run, diverged))
+        swatch = (palette and palette.run_marker(run)) or ("#" if ascii_only else "■")
+        text.append(f"{swatch} {exp.labels[run]} ", style=rich_run_color(run, diverged))
         if diverged:
-            text.append(f"  DIVERGED at step {now['diverged_at']}: lr too high", style="bold red")
+            if now["diverged_at"] == 0:  # no update has run yet: the start itself is not finite
+                text.append("  NOT FINITE at the start: change loss.start", style="bold red")
+            else:
+                text.append(f"  DIVERGED at step {now['diverged_at']}: lr too high", style="bold red")
         else:
             text.append(f"  lr {_num(now['lr'])}  loss {_num(now['loss'])}  |g| {_num(now['grad_norm'])}")
             gauge = exp.gauge(run)
-            if math.isfinite(gauge):
+            if math.isfinite(gauge) and gauge < 0:
+                # Where the loss curves downwards no step size is unstable: there is no limit to show.
+                text.append("  concave here: no lr limit", style="dim")
+            elif math.isfinite(gauge):
                 style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
                 text.append(f"  lr {100 * gauge:.0f}% of limit", style=style)
             verdict = exp.verdict(run)
@@ -44,5 +52,11 @@ def status_text(session) -> Text:
 
 
 class StatusLine(Static):
+    _shown: Text | None = None
+
     def redraw(self, session) -> None:
-        self.update(status_text(session))
+        ascii_only = bool(getattr(self.app, "ascii_only", False))
+        text = status_text(session, ascii_only, app_palette(self.app, ascii_only))
+        if text != self._shown:  # an update re-lays out the screen: only when something changed
+            self._shown = text
+            self.update(text)

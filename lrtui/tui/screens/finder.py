@@ -1,0 +1,128 @@
+"""The LR finder (f): a range test on the focused run, every rule's pick, and one key to use a pick.
+
+The test runs in a worker thread on copies of the run's loss and spec, so the
+app stays responsive and nothing the experiment holds is touched; the core's
+range test itself starts from the run's initial state and keeps nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.worker import Worker, WorkerState
+
+from lrtui.core.finder import RULES, RangeTest, range_test
+from lrtui.tui.widgets.finder_panel import FinderPanel
+
+RANGE_TEST_WORKER = "range test"
+
+
+@dataclass(frozen=True)
+class FinderChoice:
+    """What the screen hands back when a pick is chosen."""
+
+    experiment: object  # the experiment the test was run for, to notice a scenario switched meanwhile
+    run: int
+    rule: str
+    lr: float
+
+
+class FinderScreen(ModalScreen[FinderChoice | None]):
+    """Runs the range test once on mount; `1`-`5` or `enter` choose a pick, `escape` closes.
+
+    A rule that abstained is listed on one line; pressing its number shows its whole note.
+    """
+
+    BINDINGS = [Binding("escape", "dismiss", "close")] + [
+        Binding(str(i + 1), f"choose({i})", rule, show=False) for i, rule in enumerate(RULES)
+    ]
+    DEFAULT_CSS = """
+    FinderScreen { align: center middle; }
+    FinderScreen > Vertical { width: 96%; max-width: 130; height: 96%; border: round $primary;
+                              background: $surface; padding: 0 1; }
+    FinderScreen #finder-title { height: auto; max-height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
+    FinderScreen #finder-hint { height: auto; max-height: 3; }
+    """
+
+    def __init__(self, experiment, run: int, seed: int = 0, num_it: int = 100, ascii_only: bool = False):
+        super().__init__()
+        self.experiment = experiment
+        self.run = run
+        self.seed = seed
+        self.num_it = num_it
+        self.ascii_only = ascii_only
+        self.result: RangeTest | None = None
+        spec = experiment.spec(run)
+        self.heading = (f"LR range test, run {run} ({spec.label}): {spec.optimizer} on "
+                        f"{experiment.loss_of(run).describe()}")
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self._title("running the range test..."), id="finder-title")
+            yield FinderPanel(id="finder")
+            yield Static("", id="finder-hint")
+
+    def _title(self, detail: str) -> Text:
+        text = Text()
+        text.append(self.heading + "\n", style="bold")
+        text.append(detail, style="dim")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one(FinderPanel).ascii_only = self.ascii_only
+        loss, spec = copy.deepcopy(self.experiment.loss_of(self.run)), copy.deepcopy(self.experiment.spec(self.run))
+        # A test that fails (a loss that rejects its start, say) is reported here, not by quitting the app.
+        self.run_worker(lambda: range_test(loss, spec, seed=self.seed, num_it=self.num_it), thread=True,
+                        name=RANGE_TEST_WORKER, exclusive=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != RANGE_TEST_WORKER:
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.show_result(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            self.query_one("#finder-title", Static).update(
+                self._title(f"the range test failed: {event.worker.error}"))
+
+    def show_result(self, result: RangeTest) -> None:
+        self.result = result
+        s = result.settings
+        self.query_one("#finder-title", Static).update(self._title(
+            f"stopped at lr {result.lr[-1]:.3g}, step {result.lr.size}: {result.stop_reason}; "
+            f"{s['mode']} ramp from {s['start_lr']:g} to {s['end_lr']:g} over {s['num_it']} steps"))
+        panel = self.query_one(FinderPanel)
+        panel.show(result)
+        panel.query_one(OptionList).focus()
+        self._show_hint()
+
+    def _show_hint(self, note: str = "") -> None:
+        if note:
+            hint = Text(note, style="yellow")
+        elif self.result is not None and self.result.recommended_lr is None:
+            hint = Text("no rule could pick an LR here; escape closes", style="dim")
+        else:
+            step = self.experiment.step_count
+            hint = Text(f"1-5 or enter: run {self.run} takes that lr from step {step} on   escape: no change",
+                        style="dim")
+        self.query_one("#finder-hint", Static).update(hint)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_choose(RULES.index(event.option.id))
+
+    def action_choose(self, index: int) -> None:
+        if self.result is None:
+            return
+        rule = RULES[int(index)]
+        pick = self.result.picks[rule]
+        if pick.lr is None:
+            self._show_hint(f"{rule} did not pick: {pick.reason}")
+            return
+        self.dismiss(FinderChoice(self.experiment, self.run, rule, pick.lr))

@@ -1,0 +1,119 @@
+"""While playing at top speed, a key press is handled within 50 ms, and frames come at about --fps.
+
+Timings on a shared machine are noisy, so the checks use the median and a
+generous tail, over many presses sent at random moments of the frame.
+"""
+
+import asyncio
+import dataclasses
+import random
+import statistics
+import time
+
+import pytest
+from textual import events
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.session import SPEEDS, Session
+
+KEY_BUDGET = 0.050
+
+
+class TimedApp(LrtuiApp):
+    """Notes when each key has been handled and counts frames.
+
+    `l` only changes what is drawn; `+` and `-` change the session, which they do
+    once the chunk of play that is stepping (in its thread) ends.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.handled: list[float] = []
+        self.frames = 0
+        scale_lr = self.session.scale_lr
+
+        def timed_scale_lr(factor: float) -> None:
+            scale_lr(factor)
+            self.handled.append(time.perf_counter())
+
+        self.session.scale_lr = timed_scale_lr
+
+    def action_toggle_log(self) -> None:
+        super().action_toggle_log()
+        self.handled.append(time.perf_counter())
+
+    def redraw(self) -> None:
+        super().redraw()
+        self.frames += 1
+
+
+def long_scenario(name: str, steps: int = 1_000_000):
+    return dataclasses.replace(find_builtin(name).load(), steps=steps)
+
+
+async def key_latencies(app, pilot, keys: list[tuple[str, str]]) -> list[float]:
+    latencies = []
+    for key, character in keys:
+        await asyncio.sleep(random.uniform(0, 1 / app.fps))  # land anywhere within a frame
+        count, sent = len(app.handled), time.perf_counter()
+        app._driver.send_message(events.Key(key, character))
+        while len(app.handled) == count:
+            await asyncio.sleep(0.0005)
+        latencies.append(app.handled[-1] - sent)
+    await pilot.pause()
+    return latencies
+
+
+VIEW_KEYS, LR_KEYS = [("l", "l")], [("plus", "+"), ("minus", "-")]
+
+
+# lr-sweep: eight 2-D runs. On the digits MLP a single step can take 50-700 ms when the core estimates
+# the sharpness; `+` waits for the step in progress there, so only the view key is held to 50 ms.
+@pytest.mark.parametrize("name, keys", [("lr-sweep", VIEW_KEYS), ("lr-sweep", LR_KEYS),
+                                        ("digits-lr-classic", VIEW_KEYS)], ids=["view", "lr", "digits-view"])
+async def test_a_key_is_handled_within_50_ms_while_playing_at_top_speed(name, keys):
+    random.seed(5)
+    # Other work on a shared machine can stall any process for a while, so a slow round is measured
+    # again; stepping on the UI thread (a 50-700 ms MLP step, a 30 ms chunk) fails every round.
+    for _ in range(3):
+        app = TimedApp([long_scenario(name)])
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.session.speed_index = len(SPEEDS) - 1
+            await pilot.press("space")
+            await pilot.pause(0.3)
+            latencies = sorted(await key_latencies(app, pilot, keys * (30 // len(keys))))
+            # Still playing: on a loaded machine one slow MLP step may have been in flight all along.
+            assert app.session.playing and app.session.experiment.step_count > 0
+        if statistics.median(latencies) < KEY_BUDGET and latencies[int(0.8 * len(latencies))] < KEY_BUDGET:
+            break
+    assert statistics.median(latencies) < KEY_BUDGET, latencies
+    assert latencies[int(0.8 * len(latencies))] < KEY_BUDGET, latencies
+
+
+async def test_frames_come_at_about_the_requested_rate_while_playing():
+    app = TimedApp([long_scenario("too-high-oscillation")], fps=15)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.speed_index = len(SPEEDS) - 1
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        frames, started = app.frames, time.perf_counter()
+        await asyncio.sleep(1.5)
+        rate = (app.frames - frames) / (time.perf_counter() - started)
+        assert app.session.playing
+    assert 5 <= rate <= 16, rate  # capped at --fps; a loaded machine may drop some frames
+
+
+def test_one_frame_of_stepping_keeps_to_its_time_budget():
+    """Session.play asks for no more steps than the last frame's pace says fit in the budget."""
+    session = Session([long_scenario("lr-sweep")])
+    session.speed_index = len(SPEEDS) - 1
+    top = session.speed
+    session.play(0.02)  # learn the pace
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        done = session.play(0.02)
+        times.append(time.perf_counter() - started)
+        assert 0 < done < top  # bounded by time, not by the speed
+    assert statistics.median(times) < 0.035, times

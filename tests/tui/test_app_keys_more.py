@@ -1,0 +1,163 @@
+"""The rest of issue 5's key table, one key at a time, each checked on the state it changes."""
+
+import pytest
+
+from lrtui.scenario import load_scenario
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.session import SPEEDS
+
+
+def make_app(*names):
+    return LrtuiApp([find_builtin(n).load() for n in names or ("too-high-oscillation",)])
+
+
+async def test_less_and_greater_change_the_play_speed_within_its_range():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        start = s.speed
+        await pilot.press("less_than_sign")
+        assert s.speed == SPEEDS[SPEEDS.index(start) - 1] and s.message == f"speed: {s.speed} steps per frame"
+        for _ in range(len(SPEEDS)):
+            await pilot.press("less_than_sign")
+        assert s.speed == SPEEDS[0]
+        for _ in range(len(SPEEDS) + 1):
+            await pilot.press("greater_than_sign")
+        assert s.speed == SPEEDS[-1]
+
+
+async def test_brackets_switch_scenario_and_wrap_around():
+    app = make_app("too-high-oscillation", "too-low-slow", "just-right")
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await pilot.press("n", "left_square_bracket")
+        assert s.index == 2 and s.scenario.name.startswith("Just right") and s.experiment.step_count == 0
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert s.index == 1 and s.scenario.name.startswith("Too low")
+
+
+async def test_c_forks_the_focused_run_at_this_step_into_three_lrs():
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        exp = app.session.experiment
+        await pilot.press("n", "n", "n")
+        lr, params = exp.current(0)["lr"], exp.current(0)["params"].copy()
+        await pilot.press("c")
+        assert exp.n_runs == 3
+        assert [exp.current(r)["lr"] for r in range(3)] == pytest.approx([lr, 0.3 * lr, 3 * lr])
+        for run in (1, 2):
+            assert (exp.current(run)["params"] == params).all()  # from the same state
+        assert [e.kind for e in exp.events] == ["fork", "fork"]
+        await pilot.press("n")
+        assert exp.current(1)["loss"] > exp.current(0)["loss"] > exp.current(2)["loss"]
+
+
+async def test_tab_cycles_the_focus_through_every_run_and_back():
+    app = make_app("rosenbrock-sgd-vs-adam")
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        seen = []
+        for _ in range(s.experiment.n_runs):
+            await pilot.press("tab")
+            seen.append(s.focused)
+        assert seen == [1, 0] and s.message.startswith("focused run 0")
+
+
+async def test_o_and_s_cycle_the_optimizer_and_schedule_and_mark_the_change():
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        exp = app.session.experiment
+        lr = exp.current(0)["lr"]
+        await pilot.press("n", "o", "o")
+        assert exp.spec(0).optimizer == "rmsprop" and exp.current(0)["lr"] == pytest.approx(lr)
+        await pilot.press("s", "s")
+        assert exp.spec(0).schedule == "exponential"
+        assert [(e.step, e.kind) for e in exp.events] == [(1, "optimizer")] * 2 + [(1, "schedule")] * 2
+
+
+async def test_r_resets_runs_forks_and_changes_to_step_zero():
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        exp = app.session.experiment
+        lr = exp.current(0)["lr"]
+        await pilot.press("N", "plus", "c", "r")
+        exp = app.session.experiment
+        assert exp.step_count == 0 and exp.n_runs == 1 and not exp.events
+        assert exp.current(0)["lr"] == lr and app.session.message == "reset to step 0"
+
+
+async def test_l_m_d_each_toggle_one_thing_and_back():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        for key, attribute in (("l", "log_scale"), ("m", "smoothing"), ("d", "show_description")):
+            before = getattr(s, attribute)
+            await pilot.press(key)
+            assert getattr(s, attribute) is (not before)
+            await pilot.press(key)
+            assert getattr(s, attribute) is before
+        await pilot.press("d")
+        assert not app.screen.query_one("#description").display
+        await pilot.press("l")
+        assert app.screen.query_one("#loss").plt is not None and s.log_scale
+
+
+async def test_e_writes_csv_and_json_in_the_working_directory_and_names_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "n", "e")
+        written = sorted(p.name for p in tmp_path.iterdir())
+        stem = "lrtui-too-high-bouncing-around-a-minimum-step2"
+        assert written == [f"{stem}.csv", f"{stem}.json"]
+        assert f"{stem}.csv" in app.session.message and ".json" in app.session.message
+        assert len((tmp_path / f"{stem}.csv").read_text().splitlines()) == 1 + 3  # header, steps 0..2
+
+
+async def test_w_writes_a_scenario_file_that_loads_back_with_the_changes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("minus", "w")
+        path = tmp_path / "lrtui-too-high-bouncing-around-a-minimum.toml"
+        assert path.exists() and path.name in app.session.message
+        assert load_scenario(path).build().current(0)["lr"] == pytest.approx(app.session.experiment.current(0)["lr"])
+
+
+async def test_b_opens_the_browser_escape_closes_and_enter_opens_the_highlighted_scenario():
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("b")
+        assert type(app.screen).__name__ == "BrowserScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "MainScreen" and app.session.scenario.name.startswith("Too high")
+        await pilot.press("b", "down")
+        screen = app.screen
+        listing = screen.query_one("OptionList")
+        entry = screen.entries[int(listing.get_option_at_index(listing.highlighted).id.removeprefix("entry-"))]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "MainScreen"
+        assert app.session.scenario.name == find_builtin(entry.key).load().name != "too-high-oscillation"
+
+
+async def test_f_and_every_other_binding_is_in_the_help_panel():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f1")
+        panel = app.screen.query_one("HelpPanel")
+        table = panel.query_one("BindingsTable").render_bindings_table()
+        rendered = " ".join(str(cell) for column in table.columns for cell in column._cells)
+        for binding in app.BINDINGS:  # q shares a line with Textual's ctrl+q, as "Quit the app"
+            assert binding.description.lower() in rendered.lower(), binding
+        await pilot.press("question_mark")
+        assert not app.screen.query("HelpPanel")
+
+
+async def test_q_quits():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0 and not app.is_running

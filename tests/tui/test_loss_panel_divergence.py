@@ -1,0 +1,39 @@
+"""A run that blows up must not blank or flatten the other runs' loss curves."""
+
+import numpy as np
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.widgets.chart import Line
+from lrtui.tui.widgets.loss_panel import LossPanel, clip_diverged
+
+
+def test_diverged_curves_are_clipped_to_just_above_the_healthy_range():
+    exploded = Line(np.arange(4.0), np.array([5.0, 1e30, 1e278, np.nan]))
+    clip_diverged([exploded], healthy_top=40.0)
+    assert exploded.y[:3].tolist() == [5.0, 42.0, 42.0] and np.isnan(exploded.y[3])
+
+
+def test_when_every_run_diverged_the_range_is_where_they_started():
+    lines = [Line(np.arange(3.0), np.array([3.0, 1e200, np.inf])), Line(np.arange(2.0), np.array([8.0, 1e300]))]
+    clip_diverged(lines, healthy_top=-np.inf)
+    assert max(float(np.nanmax(line.y)) for line in lines) == 8.4
+
+
+async def test_a_sweep_with_exploded_runs_still_draws_every_healthy_curve():
+    app = LrtuiApp([find_builtin("lr-sweep").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("d", *["N"] * 5)  # lr 0.1 reaches about 1e278 within 50 steps
+        exp = app.session.experiment
+        assert exp.step_count == 50 and sum(exp.diverged_at(r) >= 0 for r in range(exp.n_runs)) >= 2
+        panel = app.screen.query_one(LossPanel)
+        picture = panel.loss_picture(app.session, panel.size.width)
+        healthy = [exp.current(r)["loss"] for r in range(exp.n_runs) if exp.diverged_at(r) < 0]
+        top = max(float(np.nanmax(line.y)) for line in picture.lines)
+        assert max(healthy) < top < 1e3  # the diverged curves leave through the top, not at 1e278
+        assert "press l for log" in picture.title
+        # Eight labels would cover the curves' start; the status line names the runs instead.
+        assert not any(line.label for line in picture.lines)
+        await pilot.press("l")
+        logged = panel.loss_picture(app.session, panel.size.width)
+        assert max(float(np.nanmax(line.y)) for line in logged.lines) > 1e100  # log scale shows it all
