@@ -77,6 +77,7 @@ class Picture:
     title: str = ""
     log_y: bool = False
     x_range: tuple[float, float] | None = None
+    log_x: bool = False  # x holds log10 values already: label the ticks as decades (1e-3, ...)
     message: str = ""  # shown instead of a plot when there is nothing to draw
 
 
@@ -264,6 +265,11 @@ class Chart(PlotextPlot):
             plt.vline(float(x), self.resolve(color))
         if xlim is not None:
             plt.xlim(*xlim)
+            if picture.log_x:
+                ticks, labels = log_ticks(*xlim)
+                inside = [(t, label) for t, label in zip(ticks, labels) if xlim[0] <= t <= xlim[1]]
+                if len(inside) >= 2:
+                    plt.xticks([t for t, _ in inside], [label for _, label in inside])
         if ylim is not None:
             plt.ylim(*ylim)
 

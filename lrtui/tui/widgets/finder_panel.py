@@ -35,7 +35,7 @@ def finder_picture(result: RangeTest, ascii_only: bool = False) -> Picture:
     raw_ok = np.isfinite(result.loss) & (result.loss <= top)
     shown = np.concatenate([result.smoothed[smooth_ok], result.loss[raw_ok]])
     log_y = bool(shown.min() > 0 and shown.max() / shown.min() > LOG_Y_SPAN)
-    picture = Picture(log_y=log_y)
+    picture = Picture(log_y=log_y, log_x=True)
     picture.lines.append(Line(x[raw_ok], result.loss[raw_ok], color="gray"))
     picture.lines.append(Line(x[smooth_ok], result.smoothed[smooth_ok], color="cyan"))
     low = float(x[0])
@@ -52,8 +52,8 @@ def finder_picture(result: RangeTest, ascii_only: bool = False) -> Picture:
         picture.lines.append(Line(np.array([at]), np.array([height]), color=RULE_COLORS[rule],
                                   marker="o" if ascii_only else "●"))
     picture.x_range = (low, float(x[-1]))
-    loss_axis = "log10(loss)" if log_y else "loss"
-    picture.title = f"{loss_axis} vs log10(lr): smoothed, raw in grey; a line per pick"
+    loss_axis = "loss (log)" if log_y else "loss"
+    picture.title = f"{loss_axis} vs lr (log): smoothed, raw in grey; a line per pick"
     return picture
 
 
