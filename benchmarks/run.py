@@ -20,7 +20,7 @@ import platform
 import sys
 import time
 
-from benchmarks import digits, drawing, single_run, startup, sweep
+from benchmarks import digits, drawing, latency, single_run, startup, sweep
 from benchmarks.common import FAIL, Result
 
 GROUPS = {
@@ -29,6 +29,7 @@ GROUPS = {
     "digits": lambda args: digits.results(args.torch_python),
     "drawing": lambda args: drawing.results(),
     "startup": lambda args: startup.results(),
+    "latency": lambda args: latency.results(),
 }
 
 

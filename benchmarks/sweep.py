@@ -135,7 +135,23 @@ def results(torch_python: str | None, repeats: int = 3) -> list[Result]:
     return out
 
 
+def profile(lines: int = 20) -> None:
+    """Where a diagnostics sweep's time goes: cProfile's cumulative times of one 1,024 x 1,000 sweep."""
+    import cProfile
+    import pstats
+
+    sim = build_sweep(learning_rates(), diagnostics=True)
+    profiler = cProfile.Profile()
+    profiler.runcall(sim.step, STEPS)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"lrtui|linalg", lines)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    print(json.dumps(measure(parser.parse_args().repeats)))
+    parser.add_argument("--profile", action="store_true", help="print where the diagnostics sweep's time goes")
+    args = parser.parse_args()
+    if args.profile:
+        profile()
+    else:
+        print(json.dumps(measure(args.repeats)))

@@ -118,7 +118,7 @@ def test_bad_set_and_bad_file_are_one_line_errors(capsys, tiny):
 
 
 def test_help_for_every_command_has_examples():
-    for args in (["--help"], ["run", "--help"], ["check", "--help"], ["show", "--help"]):
+    for args in (["--help"], ["run", "--help"], ["check", "--help"], ["show", "--help"], ["find", "--help"]):
         out = subprocess.run([sys.executable, "-m", "lrtui", *args], capture_output=True, text=True)
         assert out.returncode == 0 and "example" in out.stdout
 

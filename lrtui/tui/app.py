@@ -87,9 +87,9 @@ class LrtuiApp(App):
             self.redraw()
 
     def _play_chunk(self) -> None:
-        # In a thread, so that a step that is slow on its own (a model's sharpness estimate takes
-        # 50-700 ms) never holds up the keys; timed chunks alone cannot split a step. Frames wait
-        # for the chunk, as drawing reads the history the chunk is writing.
+        # In a thread, so that a step that is slow on its own (a model's step can take tens of ms on
+        # a loaded machine) never holds up the keys; timed chunks alone cannot split a step. Frames
+        # wait for the chunk, as drawing reads the history the chunk is writing.
         s = self.session
         if s.playing:
             s.play(self.step_budget)

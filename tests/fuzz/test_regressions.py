@@ -136,3 +136,11 @@ def test_a_scenario_that_never_ends_is_refused_in_bounded_memory():
 
     with bounded_memory(512 * 2**20), pytest.raises(ScenarioError, match="limited to 1,000,000 bytes"):
         read_text(Path("/dev/zero"))
+
+
+def test_a_range_test_from_the_smallest_float_ramps_without_overflow():
+    # end_lr / start_lr overflowed to inf, so the ramp's last LR was inf and --verify refused its own grid.
+    outcome = run_cli(["find", "adagrad-decays-too-fast", "--start-lr=5e-324", "--num-it", "2", "--verify",
+                       "--set", "steps=1", "--grid-points", "2"], "regression")
+    assert_clean(outcome, ("adagrad-decays-too-fast",))
+    assert outcome.code == 0 and "4.94e-324" in outcome.out

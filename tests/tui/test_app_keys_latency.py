@@ -68,8 +68,9 @@ async def key_latencies(app, pilot, keys: list[tuple[str, str]]) -> list[float]:
 VIEW_KEYS, LR_KEYS = [("l", "l")], [("plus", "+"), ("minus", "-")]
 
 
-# lr-sweep: eight 2-D runs. On the digits MLP a single step can take 50-700 ms when the core estimates
-# the sharpness; `+` waits for the step in progress there, so only the view key is held to 50 ms.
+# lr-sweep: eight 2-D runs. On the digits MLP `+` waits for the step in progress, and this test process
+# runs BLAS on every core (the app itself uses one), so under CI load only its view key is held to 50 ms
+# here; `make bench` measures both kinds of key on both scenarios as the app runs.
 @pytest.mark.parametrize("name, keys", [("lr-sweep", VIEW_KEYS), ("lr-sweep", LR_KEYS),
                                         ("digits-lr-classic", VIEW_KEYS)], ids=["view", "lr", "digits-view"])
 async def test_a_key_is_handled_within_50_ms_while_playing_at_top_speed(name, keys):

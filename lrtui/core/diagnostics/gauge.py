@@ -5,7 +5,8 @@ see them. All samples of a chunk are worked out together: for losses with a
 closed-form Hessian they go to the eigensolver in one call (each run's
 Hessian is its own, so this changes no value); models and large losses are
 estimated one sample at a time, as Lanczos iteration couples the runs it is
-given.
+given. A model's estimate is spread over the steps after its sample and takes
+effect at the step it finished (see estimates.py), so no step stalls for it.
 
 Lanczos costs about fifty training steps per run (20 Hessian-vector products),
 so a sample estimates each distinct point once (a sweep's runs all start at the
@@ -20,6 +21,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from lrtui.core.diagnostics.estimates import SpreadEstimates
 from lrtui.core.diagnostics.record import SharpnessRecord, effective_lr_stats
 from lrtui.core.diagnostics.stability import preconditioner, stability_rule
 from lrtui.core.diagnostics.staging import StepBuffer
@@ -33,13 +35,18 @@ SAMPLED = FIELDS[:4]  # what each sample sets; start_gauge follows from the gaug
 class GaugeTracker:
     """Per run: top and bottom eigenvalues, the stable limit, lr x top / limit, and where the gauge started."""
 
-    def __init__(self, n_runs: int):
+    def __init__(self, n_runs: int, spread: bool = False):
+        self._estimates = SpreadEstimates(spread)  # Lanczos estimates in progress, and warm starts
+        self._rules: dict = {}  # (optimizer object id, runs) -> (that object, its stability rule)
+        self._last_lr_stats = np.full((3, n_runs), np.nan)  # a model's latest recorded effective-LR stats
         for name in FIELDS:
             setattr(self, name, np.full(n_runs, np.nan))
         self.formula = ["2/λ"] * n_runs
         self._next_run = 0  # where the next sample's turn starts, when a sweep has more runs than SHARPNESS_RUNS
 
     def add_runs(self, parents: list[int]) -> None:
+        self._estimates.add_runs(parents, self.top.size)
+        self._last_lr_stats = np.concatenate([self._last_lr_stats, self._last_lr_stats[:, parents]], axis=1)
         for name in FIELDS:
             values = getattr(self, name)
             setattr(self, name, np.concatenate([values, values[parents]]))
@@ -51,29 +58,30 @@ class GaugeTracker:
         start = np.stack([getattr(self, name) for name in FIELDS])
         rows = np.array(buffer.sample_rows, dtype=np.int64)
         formulas = _FormulaLog(self.formula)
-        if rows.size:
-            table = self._samples(sim, buffer, rows, start, formulas)
-            live = np.where(diverged_rows[rows] < 0, 1.0, np.nan)
-            record.add_many(steps[rows], table[0] * live, table[2] * live, self._lr_stats)
+        slots = np.empty(0, dtype=np.int64)  # the rows where values change
+        if rows.size or self._estimates.pending:
+            slots, table = self._samples(sim, buffer, rows, start, formulas)
+        if slots.size:
+            live = np.where(diverged_rows[slots] < 0, 1.0, np.nan)
+            record.add_many(steps[slots], table[0] * live, table[2] * live, self._lr_stats)
             for i, name in enumerate(FIELDS):
                 setattr(self, name, table[i, -1].copy())
-            self.formula = list(formulas.at(rows.size - 1))
+            self.formula = list(formulas.at(slots.size - 1))
         else:
             table = np.empty((len(FIELDS), 0, sim.n_runs))
-        # Each step sees the latest sample at or before it (sample -1: the values the chunk started with).
-        latest = np.searchsorted(rows, np.arange(buffer.count), side="right") - 1
+        # Each step sees the latest slot at or before it (slot -1: the values the chunk started with).
+        latest = np.searchsorted(slots, np.arange(buffer.count), side="right") - 1
         per_step = np.concatenate([start[:, None], table], axis=1)[:, latest + 1]
         out = SimpleNamespace(**{name: per_step[i] for i, name in enumerate(FIELDS)})
         out.formula_at = lambda row: formulas.at(int(latest[row]))
         return out
 
-    def _samples(self, sim, buffer, rows, start, formulas) -> np.ndarray:
-        """(fields, samples, R): every field after each sample."""
-        n_samples, n_runs = rows.size, sim.n_runs
+    def _samples(self, sim, buffer, rows, start, formulas):
+        """The rows where values change (slots), and every field after each: (fields, slots, R).
+
+        A closed-form Hessian's values change at the samples; a Lanczos estimate's where it finished."""
+        n_runs = sim.n_runs
         sample_of = {int(row): s for s, row in enumerate(rows)}
-        set_now = np.full((len(SAMPLED), n_samples, n_runs), np.nan)
-        written = np.zeros((n_samples, n_runs), dtype=bool)
-        self._lr_stats = np.full((n_samples, 3, n_runs), np.nan)
         # Requests of the same optimizer group (usually all of a chunk's) are worked out together.
         by_group: dict = {}
         for request in buffer.requests:
@@ -81,31 +89,68 @@ class GaugeTracker:
         groups = []
         lanczos = sim.loss.n_params > EXACT_LIMIT or sim.loss.is_model
         for (optimizer, _), requests in by_group.items():
-            rule = stability_rule(optimizer, [sim.specs[int(r)].optimizer_params for r in requests[0].runs])
+            rule = self._rule(sim, optimizer, requests[0])
             which = np.array([sample_of[r.row] for r in requests])
             groups.append(_GroupSamples(requests, rule, which, *_inputs(buffer, rows[which], requests, rule, lanczos)))
         if lanczos:
-            self._take_turns(groups, n_samples, n_runs)
-        for group in groups:
-            runs, which, rule, lr_stats = group.runs, group.which, group.rule, group.lr_stats
-            values, computed = _estimate(sim.loss, group)
-            cells = (which[:, None], runs[None, :])
+            self._take_turns(groups, rows.size, n_runs)
+            finished = self._estimates.run(sim.loss, groups, rows, buffer.count)
+            slots = np.unique(np.array([row for row, _ in finished], dtype=np.int64))
+            updates = [(np.searchsorted(slots, row)[None], e.group, *_spread_values(e)) for row, e in finished]
+        else:
+            slots = rows
+            updates = [(g.which, g, *_exact_values(sim.loss, g)) for g in groups]
+        n_slots = slots.size
+        set_now = np.full((len(SAMPLED), n_slots, n_runs), np.nan)
+        written = np.zeros((n_slots, n_runs), dtype=bool)
+        self._lr_stats = np.full((n_slots, 3, n_runs), np.nan)
+        stats_written = np.zeros((n_slots, n_runs), dtype=bool)
+        for where, group, values, computed, lr_stats in updates:
+            cells = (where[:, None], group.runs[None, :])
             for i in range(len(SAMPLED)):
                 set_now[(i,) + cells] = values[i]
             written[cells] = computed
-            self._lr_stats[which[:, None], :, runs[None, :]] = np.moveaxis(lr_stats, 0, -1)
-            formulas.change(int(which[0]), runs, rule.formula)
-        samples = np.arange(n_samples)[:, None]
+            self._lr_stats[where[:, None], :, group.runs[None, :]] = np.moveaxis(lr_stats, 0, -1)
+            stats_written[where[:, None], group.runs[None, :]] = True
+            formulas.change(int(where[0]), group.runs, group.rule.formula)
+        if not n_slots:
+            return slots, np.empty((len(FIELDS), 0, n_runs))
+        if lanczos:
+            self._carry_lr_stats(stats_written)
+        samples = np.arange(n_slots)[:, None]
         last = np.maximum.accumulate(np.where(written, samples, -1), axis=0)
         picked = np.take_along_axis(set_now, np.maximum(last, 0)[None], axis=1)
-        table = np.empty((len(FIELDS), n_samples, n_runs))
+        table = np.empty((len(FIELDS), n_slots, n_runs))
         table[:4] = np.where(last >= 0, picked, start[:4, None])
         # The gauge where the run started (its first known one): a diverged run's sharpness explodes with it.
         known = written & ~np.isnan(set_now[2])
-        first = np.minimum.accumulate(np.where(known, samples, n_samples), axis=0)
-        first_gauge = np.take_along_axis(set_now[2], np.minimum(first, n_samples - 1), axis=0)
-        table[4] = np.where(np.isnan(start[4]) & (first < n_samples), first_gauge, start[4])
-        return table
+        first = np.minimum.accumulate(np.where(known, samples, n_slots), axis=0)
+        first_gauge = np.take_along_axis(set_now[2], np.minimum(first, n_slots - 1), axis=0)
+        table[4] = np.where(np.isnan(start[4]) & (first < n_slots), first_gauge, start[4])
+        return slots, table
+
+    def _carry_lr_stats(self, written: np.ndarray) -> None:
+        """Estimates of different groups finish at different steps: a run's effective-LR stats in the record
+        are those of its last finished estimate, not a gap."""
+        slots = np.arange(written.shape[0])[:, None]
+        last = np.maximum.accumulate(np.where(written, slots, -1), axis=0)
+        runs = np.arange(written.shape[1])
+        stats = np.concatenate([self._last_lr_stats[None], self._lr_stats])[last + 1, :, runs].transpose(0, 2, 1)
+        self._lr_stats = stats
+        self._last_lr_stats = stats[-1].copy()
+
+    def _rule(self, sim, optimizer: str, request):
+        """The group's stability rule, worked out again only when its settings changed (a new optimizer object)."""
+        if request.settings is None:
+            return stability_rule(optimizer, [sim.specs[int(r)].optimizer_params for r in request.runs])
+        key = (id(request.settings), request.runs.tobytes())
+        cached = self._rules.get(key)
+        if cached is None or cached[0] is not request.settings:
+            if len(self._rules) > 64:
+                self._rules.clear()
+            rule = stability_rule(optimizer, [sim.specs[int(r)].optimizer_params for r in request.runs])
+            cached = self._rules[key] = (request.settings, rule)
+        return cached[1]
 
     def _take_turns(self, groups: list, n_samples: int, n_runs: int) -> None:
         """Mark which distinct points each sample estimates: all of them, or SHARPNESS_RUNS taken in turn."""
@@ -175,37 +220,38 @@ def _inputs(buffer, rows, requests, rule, distinct: bool):
     return lr, params, steps, lr_stats, precond, rep
 
 
-def _estimate(loss, group: _GroupSamples):
-    """(top, bottom, gauge, limit) each (m, runs), and which runs got a new estimate."""
+def _exact_values(loss, group: _GroupSamples):
+    """(top, bottom, gauge, limit) each (m, runs) at all of a group's samples, which runs got them, lr stats."""
     m, size = group.rep.shape
-    lr, params, precond, rule = group.lr, group.params, group.precond, group.rule
-    computed = np.ones((m, size), dtype=bool)
+    params, precond = group.params, group.precond
     with np.errstate(all="ignore"):
-        if loss.n_params > EXACT_LIMIT or loss.is_model:
-            # Lanczos couples the runs it is given: estimate each sample as the simulation stood then.
-            top = np.full((m, size), np.nan)
-            bottom = np.full((m, size), np.nan)
-            for i in range(m):
-                chosen = np.flatnonzero(group.wanted[i])
-                if chosen.size:
-                    part = extreme_eigenvalues(loss, params[i, chosen],
-                                               preconditioner=None if precond is None else precond[i, chosen])
-                    top[i, chosen], bottom[i, chosen] = part.top, part.bottom
-                top[i], bottom[i] = top[i, group.rep[i]], bottom[i, group.rep[i]]
-                computed[i] = group.wanted[i, group.rep[i]]
-        else:
-            # Scaling by one is exact, so the samples share one call with or without a preconditioner.
-            flat_params = params.reshape(m * size, -1)
-            spectrum = extreme_eigenvalues(loss, flat_params, preconditioner=np.ones_like(flat_params)
-                                           if precond is None else precond.reshape(m * size, -1))
-            top, bottom = spectrum.top.reshape(m, size), spectrum.bottom.reshape(m, size)
-        limit = np.broadcast_to(rule.limit, (m, size))
+        # Scaling by one is exact, so the samples share one call with or without a preconditioner.
+        flat_params = params.reshape(m * size, -1)
+        spectrum = extreme_eigenvalues(loss, flat_params, preconditioner=np.ones_like(flat_params)
+                                       if precond is None else precond.reshape(m * size, -1), vectors=False)
+    top, bottom = spectrum.top.reshape(m, size), spectrum.bottom.reshape(m, size)
+    return _with_gauge(group, top, bottom, group.lr, group.steps), np.ones((m, size), dtype=bool), group.lr_stats
+
+
+def _spread_values(estimate):
+    """The same for one Lanczos estimate (one sample), as it finished."""
+    group, i = estimate.group, estimate.index
+    top, bottom, computed = estimate.values()
+    at = slice(i, i + 1)
+    values = _with_gauge(group, top[None], bottom[None], group.lr[at], group.steps[at])
+    return values, computed[None], group.lr_stats[:, at]
+
+
+def _with_gauge(group: _GroupSamples, top, bottom, lr, steps):
+    rule = group.rule
+    with np.errstate(all="ignore"):
+        limit = np.broadcast_to(rule.limit, top.shape)
         gauge = lr * top / rule.limit
     if rule.preconditioned:
         # Before its first update an adaptive optimizer has no denominator yet (lr/eps):
         # there is no meaningful preconditioned sharpness to report.
-        gauge[group.steps == 0] = np.nan
-    return (top, bottom, gauge, limit), computed
+        gauge[steps == 0] = np.nan
+    return top, bottom, gauge, limit
 
 
 class _FormulaLog:

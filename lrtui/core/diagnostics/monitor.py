@@ -11,11 +11,12 @@ cost: a handful of array operations per chunk instead of per step.
 from __future__ import annotations
 
 import math
+import sys
 from types import SimpleNamespace
 
 import numpy as np
 
-from lrtui.core.diagnostics.features import WINDOW, Features
+from lrtui.core.diagnostics.features import WINDOW, Features, accumulate_rows
 from lrtui.core.diagnostics.gauge import GaugeTracker
 from lrtui.core.diagnostics.messages import build
 from lrtui.core.diagnostics.record import SharpnessRecord
@@ -35,7 +36,8 @@ class Monitor:
         n = sim.n_runs
         self.features = Features(n, sim.loss.n_params, sim.loss.min_value)
         self.sharpness_every = 5 if sim.loss.n_params <= EXACT_LIMIT else 25
-        self.gauges = GaugeTracker(n)
+        # A model's Hessian-vector products are dear: its estimates are spread over the following steps.
+        self.gauges = GaugeTracker(n, spread=sim.loss.is_model)
         self.record = SharpnessRecord(n)
         self.buffer = StepBuffer(n, sim.loss.n_params)
         # Verdicts are indices into CODES: the latest, how many steps it has held, and the settled one.
@@ -139,10 +141,10 @@ class Monitor:
         k = codes.shape[0]
         t = np.arange(k)[:, None]
         changed = codes != np.concatenate([self._codes[None], codes[:-1]])
-        last_change = np.maximum.accumulate(np.where(changed, t, -1), axis=0)
+        last_change = accumulate_rows(np.maximum, np.where(changed, t, -1))
         held = np.where(last_change >= 0, t - last_change + 1, self._held + t + 1)
         settles = (held >= DEBOUNCE) | (codes == IMPROVING) | ((codes == DIVERGED) & (diverged >= 0))
-        last_settle = np.maximum.accumulate(np.where(settles, t, -1), axis=0)
+        last_settle = accumulate_rows(np.maximum, np.where(settles, t, -1))
         runs = np.arange(codes.shape[1])
         settled = np.where(last_settle >= 0, codes[np.maximum(last_settle, 0), runs], self._settled)
         before = np.concatenate([self._settled[None], settled[:-1]])
@@ -193,7 +195,7 @@ def _evidence(run: int, now: SimpleNamespace, sim, budget) -> dict:
         "lr": lr, "gauge": gauge, "formula": now.formula[run], "sharpness": float(now.top[run]),
         "lr_limit": lr / gauge if gauge > 0 else math.nan, "bottom": float(now.bottom[run]),
         "cos_grad": float(f.cos_grad[run]), "cos_update": float(f.cos_update[run]),
-        "flip_rate": float(f.flip_rate[run]), "window": WINDOW, "rate": float(np.nan_to_num(f.rate[run])),
+        "flip_rate": float(f.flip_rate[run]), "window": WINDOW, "rate": _finite(float(f.rate[run])),
         "needed": float(now.needed[run]), "budget": int(budget or max(now.step, 100)), "loss": float(f.loss[run]),
         "grad_norm": float(f.grad_norm[run]),
         "grad_ratio": float(np.float64(f.grad_norm[run]) / f.max_grad[run]) if f.max_grad[run] > 0 else math.nan,
@@ -219,6 +221,13 @@ def _evidence(run: int, now: SimpleNamespace, sim, budget) -> dict:
         e["why_diverged"] = (f"The smoothed loss {f.smooth[run]:.3g} is more than 4x its best "
                              f"{f.best_smooth[run]:.3g}")
     return e
+
+
+def _finite(x: float) -> float:
+    """np.nan_to_num for one float, without a NumPy call per diagnosis (a sweep reports thousands)."""
+    if math.isfinite(x):
+        return x
+    return 0.0 if math.isnan(x) else math.copysign(sys.float_info.max, x)
 
 
 def _with_runs(now: SimpleNamespace, parents: list[int], n_runs: int) -> SimpleNamespace:

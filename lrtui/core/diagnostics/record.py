@@ -65,9 +65,14 @@ def effective_lr_stats(effective_lr: np.ndarray | None, optimizer_steps: np.ndar
     if effective_lr is None:
         return stats
     with np.errstate(all="ignore"):
-        stats[0] = np.min(effective_lr, axis=1)
-        stats[1] = np.median(effective_lr, axis=1)
-        stats[2] = np.max(effective_lr, axis=1)
+        if effective_lr.shape[1] == 2:
+            # What np.min, np.median (the mean of the middle two) and np.max compute, without sorting.
+            a, b = effective_lr[:, 0], effective_lr[:, 1]
+            stats[0], stats[1], stats[2] = np.minimum(a, b), (a + b) / 2, np.maximum(a, b)
+        else:
+            stats[0] = np.min(effective_lr, axis=1)
+            stats[1] = np.median(effective_lr, axis=1)
+            stats[2] = np.max(effective_lr, axis=1)
     started = np.asarray(optimizer_steps, dtype=np.float64).reshape(runs) > 0
     stats[:, ~started] = np.nan
     return stats

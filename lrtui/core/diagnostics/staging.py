@@ -32,6 +32,7 @@ class SharpnessRequest:
     runs: np.ndarray
     effective_lr: np.ndarray | None  # (len(runs), n) for adaptive optimizers, else None
     optimizer_steps: np.ndarray  # updates each run's optimizer state has taken (read-only, never changed)
+    settings: object = None  # the group's optimizer object: replaced whenever its runs' settings change
 
 
 class StepBuffer:
@@ -73,7 +74,7 @@ class StepBuffer:
         for group in sim._opt_groups:
             effective = group.optimizer.effective_lr(group.state, sim.lr_now[group.select])
             self.requests.append(SharpnessRequest(row, group.optimizer.name, group.indices, effective,
-                                                  group.state["step"]))
+                                                  group.state["step"], group.optimizer))
 
     def steps(self) -> np.ndarray:
         return self.first_step + np.arange(self.count)

@@ -63,7 +63,10 @@ def ramp(start_lr: float, end_lr: float, num_it: int, mode: str = "exp") -> np.n
     """The LRs of the ramp: num_it values from start_lr to end_lr, both included."""
     fraction = np.arange(num_it) / (num_it - 1)
     if mode == "exp":
-        return start_lr * (end_lr / start_lr) ** fraction
+        # In logs: end_lr / start_lr overflows for a start_lr near the smallest float (5e-324).
+        lrs = np.exp(math.log(start_lr) + (math.log(end_lr) - math.log(start_lr)) * fraction)
+        lrs[0], lrs[-1] = start_lr, end_lr
+        return lrs
     return start_lr + (end_lr - start_lr) * fraction
 
 
