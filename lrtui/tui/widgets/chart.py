@@ -221,9 +221,9 @@ class Chart(PlotextPlot):
         low, high = math.inf, -math.inf
         shown = []
         # plotext pins its legend to the top left, where curves start; when it would fill more than
-        # half the plot it hides them, so it is left out (the status line names the runs instead).
+        # a third of the plot it hides them, so it is left out (the status line names the runs instead).
         labels = sum(1 for line in picture.lines if line.label)
-        with_legend = labels <= max(1, (self.size.height - 4) // 2)
+        with_legend = labels <= max(1, (self.size.height - 4) // 3)
         for line in picture.lines:
             y = np.asarray(line.y, dtype=np.float64)
             if picture.log_y:

@@ -108,6 +108,8 @@ class LossPanel(Chart):
                 picture.vlines.append((step, SCHEDULE_MARKER))
         scale = "log10" if session.log_scale else "linear"
         picture.title = f"loss ({scale})"
+        if any(exp.loss_of(run).is_model for run in range(exp.n_runs)):
+            picture.title += ", test dotted"  # the legend, which says so too, gives way to the curves
         if not session.log_scale and np.isfinite(span_low) and span_high / span_low > 100:
             picture.title += " - over 2 decades: press l for log"
         return picture
