@@ -26,8 +26,12 @@ SCENARIOS = ("lr-sweep", "digits-lr-classic")  # eight 2-D runs; the MLP, whose 
 PRESSES = 40
 
 
-def timed_app(name: str):
-    from lrtui.scenario.library import find_builtin
+def timed_app_class():
+    """LrtuiApp noting when each key has been handled, and counting frames.
+
+    `l` only changes what is drawn; `+` and `-` change the session, which they do
+    once the chunk of play that is stepping (in its thread) ends.
+    """
     from lrtui.tui.app import LrtuiApp
 
     class TimedApp(LrtuiApp):
@@ -51,16 +55,36 @@ def timed_app(name: str):
             super().redraw()
             self.frames += 1
 
-    return TimedApp([dataclasses.replace(find_builtin(name).load(), steps=10_000_000)])
+    return TimedApp
+
+
+def long_scenario(name: str, steps: int = 10_000_000):
+    from lrtui.scenario.library import find_builtin
+
+    return dataclasses.replace(find_builtin(name).load(), steps=steps)
+
+
+async def key_latencies(app, keys: list[tuple[str, str]], presses: int) -> list[float]:
+    """Seconds from sending each key (cycling through `keys`, at a random moment of a frame) to its action."""
+    from textual import events
+
+    latencies = []
+    for i in range(presses):
+        key, character = keys[i % len(keys)]
+        await asyncio.sleep(random.uniform(0, 1 / app.fps))
+        count, sent = len(app.handled), time.perf_counter()
+        app._driver.send_message(events.Key(key, character))
+        while len(app.handled) == count:
+            await asyncio.sleep(0.0005)
+        latencies.append(app.handled[-1] - sent)
+    return latencies
 
 
 async def _measure(name: str) -> dict:
-    from textual import events
-
     from lrtui.tui.session import SPEEDS
 
     random.seed(0)
-    app = timed_app(name)
+    app = timed_app_class()([long_scenario(name)])
     out = {}
     async with app.run_test(size=(100, 30)) as pilot:
         app.session.speed_index = len(SPEEDS) - 1
@@ -68,16 +92,7 @@ async def _measure(name: str) -> dict:
         await pilot.pause(0.5)
         frames, steps, started = app.frames, app.session.experiment.step_count, time.perf_counter()
         for kind, keys in (("view", [("l", "l")]), ("lr", [("plus", "+"), ("minus", "-")])):
-            latencies = []
-            for i in range(PRESSES):
-                key, character = keys[i % len(keys)]
-                await asyncio.sleep(random.uniform(0, 1 / app.fps))
-                count, sent = len(app.handled), time.perf_counter()
-                app._driver.send_message(events.Key(key, character))
-                while len(app.handled) == count:
-                    await asyncio.sleep(0.0005)
-                latencies.append(1e3 * (app.handled[-1] - sent))
-            latencies.sort()
+            latencies = sorted(1e3 * t for t in await key_latencies(app, keys, PRESSES))
             out[kind] = {"median": statistics.median(latencies), "p90": latencies[int(0.9 * len(latencies))],
                          "max": latencies[-1]}
         seconds = time.perf_counter() - started

@@ -5,64 +5,17 @@ generous tail, over many presses sent at random moments of the frame.
 """
 
 import asyncio
-import dataclasses
 import random
 import statistics
 import time
 
 import pytest
-from textual import events
 
-from lrtui.scenario.library import find_builtin
-from lrtui.tui.app import LrtuiApp
+from benchmarks.latency import key_latencies, long_scenario, timed_app_class
 from lrtui.tui.session import SPEEDS, Session
 
 KEY_BUDGET = 0.050
-
-
-class TimedApp(LrtuiApp):
-    """Notes when each key has been handled and counts frames.
-
-    `l` only changes what is drawn; `+` and `-` change the session, which they do
-    once the chunk of play that is stepping (in its thread) ends.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.handled: list[float] = []
-        self.frames = 0
-        scale_lr = self.session.scale_lr
-
-        def timed_scale_lr(factor: float) -> None:
-            scale_lr(factor)
-            self.handled.append(time.perf_counter())
-
-        self.session.scale_lr = timed_scale_lr
-
-    def action_toggle_log(self) -> None:
-        super().action_toggle_log()
-        self.handled.append(time.perf_counter())
-
-    def redraw(self) -> None:
-        super().redraw()
-        self.frames += 1
-
-
-def long_scenario(name: str, steps: int = 1_000_000):
-    return dataclasses.replace(find_builtin(name).load(), steps=steps)
-
-
-async def key_latencies(app, pilot, keys: list[tuple[str, str]]) -> list[float]:
-    latencies = []
-    for key, character in keys:
-        await asyncio.sleep(random.uniform(0, 1 / app.fps))  # land anywhere within a frame
-        count, sent = len(app.handled), time.perf_counter()
-        app._driver.send_message(events.Key(key, character))
-        while len(app.handled) == count:
-            await asyncio.sleep(0.0005)
-        latencies.append(app.handled[-1] - sent)
-    await pilot.pause()
-    return latencies
+TimedApp = timed_app_class()  # the app `make bench` times: keys note when they were handled
 
 
 VIEW_KEYS, LR_KEYS = [("l", "l")], [("plus", "+"), ("minus", "-")]
@@ -83,7 +36,8 @@ async def test_a_key_is_handled_within_50_ms_while_playing_at_top_speed(name, ke
             app.session.speed_index = len(SPEEDS) - 1
             await pilot.press("space")
             await pilot.pause(0.3)
-            latencies = sorted(await key_latencies(app, pilot, keys * (30 // len(keys))))
+            latencies = sorted(await key_latencies(app, keys, 30))
+            await pilot.pause()
             # Still playing: on a loaded machine one slow MLP step may have been in flight all along.
             assert app.session.playing and app.session.experiment.step_count > 0
         if statistics.median(latencies) < KEY_BUDGET and latencies[int(0.8 * len(latencies))] < KEY_BUDGET:
