@@ -8,6 +8,7 @@ and the Experiment numbers all runs 0..R-1 in the order they were given.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 
@@ -125,9 +126,17 @@ class Experiment:
         return sim.planned_lr(local, until)
 
     def gauge(self, run: int) -> float:
-        """lr as a fraction of the optimizer's stable limit (NaN until the sharpness is known)."""
+        """Today's lr as a fraction of the optimizer's stable limit (NaN until the sharpness is known).
+
+        The sharpness and the limit are those of the last sample (every few steps); the lr is the one
+        the next update uses, so a change of LR, by hand or by the schedule, shows at once.
+        """
         sim, local = self.locate(run)
-        return float(sim.monitor.gauge[local])
+        monitor = sim.monitor
+        sampled, top, limit = (float(a[local]) for a in (monitor.gauge, monitor.top, monitor.limit))
+        if not (math.isfinite(sampled) and math.isfinite(top) and math.isfinite(limit)) or limit == 0:
+            return sampled
+        return float(sim.lr_now[local]) * top / limit
 
     def verdict(self, run: int) -> str:
         sim, local = self.locate(run)
