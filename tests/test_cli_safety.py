@@ -103,15 +103,20 @@ def test_an_interrupted_write_leaves_no_file_or_the_old_one(tiny, tmp_path, monk
         assert not out.exists()
 
 
-def test_a_file_that_appears_while_writing_is_not_replaced(tmp_path, monkeypatch):
-    out = tmp_path / "export.csv"
+def another_program_writes_while_we_sync(monkeypatch, out: Path, text: str) -> None:
+    """`out` appears between our temporary file's fsync and its placement."""
     real_fsync = os.fsync
 
     def someone_else_writes(fd):
         real_fsync(fd)
-        out.write_text("written by another program meanwhile\n")
+        out.write_text(text)
 
     monkeypatch.setattr(export.os, "fsync", someone_else_writes)
+
+
+def test_a_file_that_appears_while_writing_is_not_replaced(tmp_path, monkeypatch):
+    out = tmp_path / "export.csv"
+    another_program_writes_while_we_sync(monkeypatch, out, "written by another program meanwhile\n")
     with pytest.raises(FileExistsError, match="use --force"):
         export.write_atomically(out, "ours\n")
     assert out.read_text() == "written by another program meanwhile\n" and leftovers(tmp_path) == []
@@ -224,13 +229,7 @@ def test_a_write_that_fails_after_training_is_a_one_line_error(tiny, tmp_path, c
 
 def test_a_file_that_appears_during_the_run_is_named_in_a_one_line_error(tiny, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out.csv"
-    real_fsync = os.fsync
-
-    def someone_else_writes(fd):
-        real_fsync(fd)
-        out.write_text("theirs\n")
-
-    monkeypatch.setattr(export.os, "fsync", someone_else_writes)
+    another_program_writes_while_we_sync(monkeypatch, out, "theirs\n")
     assert main(["run", str(tiny), "--format", "csv", "-o", str(out)]) == 2
     assert capsys.readouterr().err == f"{out} exists; use --force to overwrite it, or choose another name\n"
     assert out.read_text() == "theirs\n" and leftovers(tmp_path) == []

@@ -118,6 +118,10 @@ class PlotPalette:
         """For Rich styles: "#rrggbb", or None under NO_COLOR."""
         return None if self.no_color else Color(*self.rgb(role)).hex
 
+    def swatch(self, run: int) -> str:
+        """The glyph that stands for a run in text: its plot marker under NO_COLOR, else a coloured square."""
+        return self.run_marker(run) or ("#" if self.ascii_only else "■")
+
     def run_marker(self, run: int) -> str | None:
         """A marker character per run when colour cannot tell runs apart (NO_COLOR), else None."""
         return RUN_MARKERS[run % len(RUN_MARKERS)] if self.no_color else None

@@ -89,6 +89,16 @@ def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
     return [float(t) for t in ticks], [f"1e{t}" if t not in (0, 1) else ("1" if t == 0 else "10") for t in ticks]
 
 
+def rows_as_text(rows: list[list[Segment]], text: Text) -> Text:
+    """Rows of segments appended to `text`, one line each: what render_line draws, as Rich Text."""
+    for i, segments in enumerate(rows):
+        if i:
+            text.append("\n")
+        for segment in segments:
+            text.append(segment.text, segment.style)
+    return text
+
+
 def to_ascii(text: str) -> str:
     """Box-drawing, bullet and other non-ASCII glyphs replaced by ASCII look-alikes ('?' for the rest)."""
     text = text.translate(ASCII_TEXT).translate(ASCII_CELLS)
@@ -197,13 +207,7 @@ class Chart(PlotextPlot):
 
     def render(self) -> Text:
         """The canvas as Rich Text (what render_line draws, for tests and exports)."""
-        text = Text()
-        for i, segments in enumerate(self._rows()):
-            if i:
-                text.append("\n")
-            for segment in segments:
-                text.append(segment.text, segment.style)
-        return text
+        return rows_as_text(self._rows(), Text())
 
     def _draw(self, picture: Picture) -> None:
         plt = self.plt

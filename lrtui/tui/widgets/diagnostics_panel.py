@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from lrtui.tui.palette import app_palette, rich_run_color
+from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.widgets.chart import to_ascii
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -16,11 +16,11 @@ def suggestion_text(suggestion: dict) -> str:
     return ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in suggestion.items())
 
 
-def diagnosis_line(d, label: str, ascii_only: bool = False, palette=None) -> Text:
+def diagnosis_line(d, label: str, palette: PlotPalette) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{d.step:>6} ", style="dim")
-    swatch = (palette and palette.run_marker(d.run)) or ("#" if ascii_only else "■")  # NO_COLOR: the plot marker
-    text.append(f"{swatch} ", style=rich_run_color(d.run))
+    ascii_only = palette.ascii_only
+    text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
     text.append(f"{d.severity:<7} ", style=SEVERITY_STYLE.get(d.severity, ""))
     text.append(to_ascii(d.message) if ascii_only else d.message)
     if d.suggestion:
@@ -53,7 +53,6 @@ class DiagnosticsPanel(OptionList):
         if not findings:
             self.add_option(Option(Text("no findings yet: step or press space", style="dim"), disabled=True))
             return
-        ascii_only = bool(getattr(self.app, "ascii_only", False))
-        palette = app_palette(self.app, ascii_only)
-        self.add_options(Option(diagnosis_line(d, exp.labels[d.run], ascii_only, palette)) for d in findings)
+        palette = app_palette(self.app, bool(getattr(self.app, "ascii_only", False)))
+        self.add_options(Option(diagnosis_line(d, exp.labels[d.run], palette)) for d in findings)
         self.highlighted = len(findings) - 1 if highlighted is None else min(highlighted, len(findings) - 1)

@@ -16,7 +16,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from lrtui.tui.palette import DIVERGED, app_palette
-from lrtui.tui.widgets.chart import cell_count
+from lrtui.tui.widgets.chart import cell_count, rows_as_text
 
 BAND_COLORS = ("#0b1d3a", "#12325c", "#1b4d7a", "#236a8c", "#2f8891", "#4aa38a", "#7bbd76", "#b8d35c", "#f0e34a")
 BAND_GLYPHS = " .:-=+*#%"
@@ -176,10 +176,4 @@ class LandscapePanel(Widget):
 
     def render(self) -> Text:
         """The panel as Rich Text (what render_line draws), for tests."""
-        text = Text(no_wrap=True, overflow="crop")
-        for i, segments in enumerate(self._rows()):
-            if i:
-                text.append("\n")
-            for segment in segments:
-                text.append(segment.text, segment.style)
-        return text
+        return rows_as_text(self._rows(), Text(no_wrap=True, overflow="crop"))

@@ -7,14 +7,14 @@ import math
 from rich.text import Text
 from textual.widgets import Static
 
-from lrtui.tui.palette import app_palette, rich_run_color
+from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 
 
 def _num(value: float) -> str:
     return f"{value:.3g}" if math.isfinite(value) else "nan"
 
 
-def status_text(session, ascii_only: bool = False, palette=None) -> Text:
+def status_text(session, palette: PlotPalette) -> Text:
     """With a NO_COLOR palette each run is shown with its plot marker, which colour cannot tell apart."""
     exp = session.experiment
     state = "playing" if session.playing else "paused"
@@ -26,8 +26,7 @@ def status_text(session, ascii_only: bool = False, palette=None) -> Text:
         diverged = now["diverged_at"] >= 0
         marker = ">" if run == session.focused else " "
         text.append(f"{marker}", style="bold")
-        swatch = (palette and palette.run_marker(run)) or ("#" if ascii_only else "■")
-        text.append(f"{swatch} {exp.labels[run]} ", style=rich_run_color(run, diverged))
+        text.append(f"{palette.swatch(run)} {exp.labels[run]} ", style=rich_run_color(run, diverged))
         if diverged:
             if now["diverged_at"] == 0:  # no update has run yet: the start itself is not finite
                 text.append("  NOT FINITE at the start: change loss.start", style="bold red")
@@ -55,8 +54,7 @@ class StatusLine(Static):
     _shown: Text | None = None
 
     def redraw(self, session) -> None:
-        ascii_only = bool(getattr(self.app, "ascii_only", False))
-        text = status_text(session, ascii_only, app_palette(self.app, ascii_only))
+        text = status_text(session, app_palette(self.app, bool(getattr(self.app, "ascii_only", False))))
         if text != self._shown:  # an update re-lays out the screen: only when something changed
             self._shown = text
             self.update(text)
