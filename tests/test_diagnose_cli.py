@@ -52,7 +52,7 @@ def test_json_report(name, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == EXPECTED[name][0] and data["rules"] == "curve-only"
     assert data["diagnoses"] and all(
-        set(d) >= {"code", "step", "severity", "message", "explanation", "suggestion"} for d in data["diagnoses"])
+        set(d) >= {"code", "step", "severity", "message", "explanation", "fix", "tried"} for d in data["diagnoses"])
     assert data["log"]["points"] > 0 and "loss" in data["log"]["columns"]
 
 
@@ -134,7 +134,7 @@ def test_lrtuis_own_csv_export(tmp_path, capsys):
     assert main(["diagnose", str(one_run(tmp_path, lines, 0)), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == "diverged" and data["diagnoses"][0]["step"] == 7
-    assert data["log"]["format"] == "lrtui" and data["diagnoses"][0]["suggestion"] == {"optimizer.lr": 0.0003}
+    assert data["log"]["format"] == "lrtui" and data["diagnoses"][0]["fix"] == {"optimizer.lr": 0.0003}
     assert main(["diagnose", str(one_run(tmp_path, lines, 1)), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] in ("improving", "converged")
     assert main(["diagnose", str(tmp_path / "too-high-divergence.csv")]) == 2

@@ -209,7 +209,7 @@ def test_the_report_carries_the_smoothing_it_used_and_says_curve_only():
     np.testing.assert_allclose(report.smoothed, debiased_ema(loss, report.smoothing_weight))
     data = report.as_dict()
     assert set(data) == {"verdict", "diagnoses", "rules"} and data["rules"] == "curve-only"
-    assert set(data["diagnoses"][0]) >= {"code", "step", "severity", "message", "explanation", "suggestion"}
+    assert set(data["diagnoses"][0]) >= {"code", "step", "severity", "message", "explanation", "fix", "tried"}
 
 
 @pytest.mark.parametrize("kwargs, fragment", [

@@ -37,7 +37,7 @@ def build(code: str, run: int, step: int, e: dict) -> Diagnosis:
         message = "diverged at the start: the loss or a parameter is non-finite at step 0; change the start"
         explanation = (f"{e['why_diverged']}, before any update: no learning rate can help a run that starts there. "
                        "Pick a start (loss.start or the run's start) where the loss is finite.")
-        return Diagnosis(code, step, severity, message, explanation, {}, run)
+        return Diagnosis(code, step, severity, message, explanation, {}, run=run)
     if code == "diverged" and not math.isfinite(lr):
         return _lr_blew_up(run, step, e, safe)
     if code == "diverged":
@@ -45,14 +45,14 @@ def build(code: str, run: int, step: int, e: dict) -> Diagnosis:
         message = f"diverged: the LR {fmt(lr)} is too high; try lr ≤ {fmt(target)}"
         explanation = (f"{e['why_diverged']}. {gauge_sentence(e)[0].upper() + gauge_sentence(e)[1:]}; "
                        "past that limit each step overshoots more than the last.")
-        return Diagnosis(code, step, severity, message, explanation, {"optimizer.lr": target}, run)
+        return Diagnosis(code, step, severity, message, explanation, {"optimizer.lr": target}, run=run)
     if code == "oscillating":
         target = safe if math.isfinite(safe) and safe < lr else nice(lr / 2)
         message = f"{gauge_sentence(e).split(' (')[0]}: the loss oscillates; try lr ≤ {fmt(target)}"
         explanation = (f"Consecutive gradients point against each other (running cosine {e['cos_grad']:.2f}), "
                        f"the loss change flips sign on {100 * e['flip_rate']:.0f}% of steps, and the loss has not "
                        f"fallen over the last {e['window']} steps. {gauge_sentence(e)}.")
-        return Diagnosis(code, step, severity, message, explanation, {"optimizer.lr": target}, run)
+        return Diagnosis(code, step, severity, message, explanation, {"optimizer.lr": target}, run=run)
     if code == "too_slow":
         target = nice(min(10 * lr, safe)) if math.isfinite(safe) else nice(10 * lr)
         needed = e["needed"]
@@ -61,7 +61,7 @@ def build(code: str, run: int, step: int, e: dict) -> Diagnosis:
         explanation = (f"The loss falls steadily but only {100 * max(e['rate'], 0):.3g}% per step, and consecutive "
                        f"updates point the same way (running cosine {e['cos_update']:.2f}): each step is safe but "
                        f"tiny. The budget is {e['budget']:,} steps. {gauge_sentence(e)}.")
-        return Diagnosis(code, step, severity, message, explanation, {"optimizer.lr": target}, run)
+        return Diagnosis(code, step, severity, message, explanation, {"optimizer.lr": target}, run=run)
     if code == "plateau":
         saddle = e["bottom"] < 0
         where = (f"a saddle: the Hessian has a negative eigenvalue ({fmt(e['bottom'])})" if saddle
@@ -70,14 +70,14 @@ def build(code: str, run: int, step: int, e: dict) -> Diagnosis:
         explanation = (f"The loss changed less than 0.01% per step over the last {e['window']} steps and the "
                        f"gradient is {fmt(e['grad_ratio'])} of its largest, well above the minimum. This is {where}; "
                        "momentum or a larger LR escapes sooner.")
-        return Diagnosis(code, step, severity, message, explanation, {"optimizer.momentum": 0.9}, run)
+        return Diagnosis(code, step, severity, message, explanation, {"optimizer.momentum": 0.9}, run=run)
     if code == "local_minimum":
         message = f"stuck in a local minimum: loss {fmt(e['loss'])}, the global minimum is {fmt(e['min_value'])}"
         explanation = (f"The gradient is {fmt(e['grad_ratio'])} of its largest and the Hessian is positive "
                        f"(eigenvalues {fmt(e['bottom'])} to {fmt(e['sharpness'])}), so this is a minimum, but the "
                        f"loss is well above the known global minimum {fmt(e['min_value'])}. A larger LR, momentum, "
                        "or a schedule that starts high can carry a run past such dimples.")
-        return Diagnosis(code, step, severity, message, explanation, {"optimizer.lr": nice(10 * lr)}, run)
+        return Diagnosis(code, step, severity, message, explanation, {"optimizer.lr": nice(10 * lr)}, run=run)
     if code == "schedule_too_aggressive":
         suggestion = e["schedule_fix"]
         message = (f"schedule too aggressive: it cut the LR from {fmt(e['lr_max'])} to {fmt(lr)} while the loss "
@@ -85,20 +85,20 @@ def build(code: str, run: int, step: int, e: dict) -> Diagnosis:
         explanation = (f"At step {e['cut_step']} the schedule had cut the LR to 1/100 of its peak "
                        f"{fmt(e['lr_max'])}, when the loss was still {100 * e['gap_at_cut']:.0f}% of its starting "
                        f"distance from the minimum; since then it has hardly moved. A gentler decay keeps enough LR.")
-        return Diagnosis(code, step, severity, message, explanation, suggestion, run)
+        return Diagnosis(code, step, severity, message, explanation, suggestion, run=run)
     if code == "edge_of_stability":
         message = "edge of stability: sharpness hovers near the stable limit while the loss still falls (normal)"
         explanation = (f"{gauge_sentence(e)}. Under full-batch training, networks sharpen until sharpness reaches "
                        "about 2/lr and then hover there while the loss keeps falling over the long run "
                        "(Cohen et al., 2021). This is not a too-high LR.")
-        return Diagnosis(code, step, "info", message, explanation, {}, run)
+        return Diagnosis(code, step, "info", message, explanation, {}, run=run)
     if code == "converged":
         message = f"converged: loss {fmt(e['loss'])}, gradient {fmt(e['grad_norm'])}"
         explanation = f"The gradient is {fmt(e['grad_ratio'])} of its largest, at (or near) the minimum."
-        return Diagnosis(code, step, "info", message, explanation, {}, run)
+        return Diagnosis(code, step, "info", message, explanation, {}, run=run)
     message = "improving: the loss is falling at a good rate"
     explanation = f"The loss falls {100 * max(e['rate'], 0):.3g}% per step. {gauge_sentence(e)}."
-    return Diagnosis("improving", step, "info", message, explanation, {}, run)
+    return Diagnosis("improving", step, "info", message, explanation, {}, run=run)
 
 
 def _lr_blew_up(run: int, step: int, e: dict, safe: float) -> Diagnosis:
@@ -114,4 +114,4 @@ def _lr_blew_up(run: int, step: int, e: dict, safe: float) -> Diagnosis:
                    f"whatever the loss. A constant schedule at lr {fmt(target)} keeps every step finite.")
     suggestion = {"optimizer.lr": target, "schedule.type": "constant"}
     return Diagnosis("diverged", step, VERDICT_SEVERITY.get("diverged", "info"), message, explanation, suggestion,
-                     run)
+                     run=run)
