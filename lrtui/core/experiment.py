@@ -126,16 +126,15 @@ class Experiment:
         return sim.planned_lr(local, until)
 
     def gauge(self, run: int) -> float:
-        """Today's lr as a fraction of the optimizer's stable limit (NaN until the sharpness is known).
-
-        The sharpness and the limit are those of the last sample (every few steps); the lr is the one
-        the next update uses, so a change of LR, by hand or by the schedule, shows at once.
-        """
+        """Today's lr as a fraction of the optimizer's stable limit, judged by the largest sharpness the run has
+        met so far (NaN until it is known). The LR is the one the next update uses, so a change of LR, by hand
+        or by the schedule, shows at once."""
         sim, local = self.locate(run)
-        monitor = sim.monitor
-        sampled, top, limit = (float(a[local]) for a in (monitor.gauge, monitor.top, monitor.limit))
-        if not (math.isfinite(sampled) and math.isfinite(top) and math.isfinite(limit)) or limit == 0:
-            return sampled
+        if sim.monitor is None:
+            return math.nan
+        top, limit = float(sim.monitor.max_top[local]), float(sim.monitor.limit[local])
+        if not (math.isfinite(top) and math.isfinite(limit)) or limit == 0:
+            return math.nan
         return float(sim.lr_now[local]) * top / limit
 
     def verdict(self, run: int) -> str:
@@ -190,9 +189,12 @@ class Experiment:
         sim, local = self.locate(run)
         sim.set_schedule(local, name, params, restart)
 
-    def apply_suggestion(self, run: int, suggestion: dict) -> str:
+    def apply_changes(self, run: int, changes: dict) -> str:
+        """Change a run from the next update on (a fix, or an edit); it joins the run's timeline."""
         sim, local = self.locate(run)
-        return sim.apply_suggestion(local, suggestion)
+        return sim.apply_changes(local, changes)
+
+    apply_suggestion = apply_changes  # the name earlier versions used
 
     def fork(self, run: int, factors=(0.3, 1.0, 3.0)) -> list[int]:
         """Fork a run; the new runs are numbered after the existing ones."""

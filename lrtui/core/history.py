@@ -90,6 +90,17 @@ class History:
             self._params[i] = params
         self._count = i + 1
 
+    def overwrite_last(self, field: str, values, run: int | None = None) -> None:
+        """Replace the newest row's value of `field` (for every run, or one): the LR a run's next update
+        uses changes when a person changes it between steps."""
+        if self._count == 0:
+            raise ValueError("nothing recorded yet")
+        row = self._rows[self._count - 1, self._index[field]]
+        if run is None:
+            row[:] = values
+        else:
+            row[run] = values
+
     def stop_run(self, run: int, step: int) -> None:
         """Later steps of `run` are not part of its history (it diverged at `step`)."""
         self.end_step[run] = min(self.end_step[run], step)
@@ -193,6 +204,15 @@ class History:
         values = np.concatenate([self._bucket_params[b:, run], self._params[r : self._count, run]])
         n = self._trim(run, steps)
         return steps[:n], values[:n]
+
+    def recent(self, field: str, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """The last `rows` recorded steps (fewer if fewer are held at full resolution): steps (k,) and values
+        (k, R), a read-only view (a later step may overwrite it)."""
+        k = max(0, min(int(rows), self._count))
+        values = self._rows[self._count - k : self._count, self._index[field]]
+        view = values.view()
+        view.flags.writeable = False
+        return self._first_step + np.arange(self._count - k, self._count), view
 
     def latest(self, field: str) -> np.ndarray:
         """The most recent value of a field for every run, shape (R,)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from lrtui.core.expression import ExpressionError
 from lrtui.core.losses import LOSSES, build_loss
 from lrtui.core.optimizers import OPTIMIZERS, build_optimizer
-from lrtui.core.schedules import SCHEDULES, build_schedule
+from lrtui.core.schedules import SCHEDULES, build_lr_plan
 from lrtui.scenario.errors import Problem, ScenarioError, did_you_mean
 from lrtui.scenario.model import MAX_RUNS, MAX_STEPS, RunConfig, Scenario
 from lrtui.scenario.overrides import apply_overrides
@@ -225,7 +225,7 @@ def _check_schedule_lengths(runs: list[RunConfig], steps, out: _Collector) -> No
     """torch's OneCycleLR raises past total_steps; say so before training starts."""
     for run in runs:
         params = {k: v for k, v in run.schedule.items() if k != "type"}
-        limit = build_schedule(run.schedule["type"], **params).step_limit
+        limit = build_lr_plan(run.schedule["type"], params).schedule.step_limit
         if limit is not None and isinstance(steps, int) and steps > limit:
             out.add("schedule.total_steps", f"is {limit} but the scenario trains for {steps} steps; "
                     f"set total_steps to at least {steps} (torch raises past it)")
@@ -247,7 +247,7 @@ def _start_problem(loss: dict, start) -> tuple[str, str] | None:
 
 def _cycling_problem(optimizer: dict, schedule: dict) -> tuple[str, str] | None:
     params = {k: v for k, v in schedule.items() if k != "type"}
-    if build_schedule(schedule["type"], **params).cycles_momentum and OPTIMIZERS[optimizer["type"]].momentum_key is None:
+    if build_lr_plan(schedule["type"], params).schedule.cycles_momentum and OPTIMIZERS[optimizer["type"]].momentum_key is None:
         return ("schedule.cycle_momentum",
                 f'{optimizer["type"]} has no momentum or beta1 to cycle (torch refuses it too); '
                 "set schedule.cycle_momentum = false")
@@ -260,11 +260,15 @@ def _construct(section: str, name: str, params: dict) -> tuple[str | None, str] 
     return _built(section, name, json.dumps(params, sort_keys=True))[0]
 
 
+def _lr_plan(name: str, **params):
+    return build_lr_plan(name, params)
+
+
 @lru_cache(maxsize=256)
 def _built(section: str, name: str, params_json: str) -> tuple[tuple[str | None, str] | None, int | None]:
     """(complaint, parameter count) of building one section; cached, so each distinct loss is built once."""
     params = json.loads(params_json)
-    builder = {"loss": build_loss, "optimizer": build_optimizer, "schedule": build_schedule}[section]
+    builder = {"loss": build_loss, "optimizer": build_optimizer, "schedule": _lr_plan}[section]
     if section == "optimizer" and "betas" in params:
         params["betas"] = tuple(params["betas"])
     try:

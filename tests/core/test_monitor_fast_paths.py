@@ -1,12 +1,11 @@
-"""The monitor's shortcuts for big sweeps compute bit for bit what the plain NumPy calls compute, and a sweep's
-diagnoses do not depend on how its steps were chunked."""
+"""The monitor's shortcuts compute bit for bit what the plain NumPy calls compute, and a sweep's diagnoses do not
+depend on how its steps were chunked."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lrtui.core.diagnostics.features import ROW_LOOP_RUNS, accumulate_rows
 from lrtui.core.diagnostics.record import effective_lr_stats
 from lrtui.core.losses import build_loss
 from lrtui.core.losses.quadratic import Quadratic
@@ -22,16 +21,6 @@ def awkward(shape, seed=0):
     flat = x.reshape(-1)
     flat[::7], flat[::11], flat[::13], flat[::17], flat[::19] = np.nan, np.inf, -np.inf, 0.0, -0.0
     return x
-
-
-@pytest.mark.parametrize("runs", [1, ROW_LOOP_RUNS - 1, ROW_LOOP_RUNS, 1024])
-@pytest.mark.parametrize("op", [np.fmax, np.fmin, np.maximum, np.minimum])
-def test_accumulating_row_by_row_equals_accumulate(op, runs):
-    x = awkward((65, runs))
-    with np.errstate(all="ignore"):
-        assert np.array_equal(accumulate_rows(op, x), op.accumulate(x, axis=0), equal_nan=True)
-    steps = np.where(np.isfinite(x), np.arange(65)[:, None], -1)
-    assert np.array_equal(accumulate_rows(np.maximum, steps), np.maximum.accumulate(steps, axis=0))
 
 
 def test_the_two_parameter_lr_stats_equal_min_median_max():
@@ -69,10 +58,10 @@ def sweep(runs: int, optimizer: str):
 
 
 def findings(sim):
-    return [(d.code, d.step, d.run, d.message, d.explanation, repr(d.suggestion)) for d in sim.monitor.found]
+    return [(d.code, d.step, d.run, d.message, d.explanation, repr(d.fix), repr(d.tried)) for d in sim.monitor.found]
 
 
-@pytest.mark.parametrize("runs", [8, ROW_LOOP_RUNS + 36])
+@pytest.mark.parametrize("runs", [8, 100])
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_a_sweep_is_judged_the_same_in_one_chunk_or_one_step_at_a_time(runs, optimizer):
     whole, stepped = sweep(runs, optimizer), sweep(runs, optimizer)
@@ -80,6 +69,6 @@ def test_a_sweep_is_judged_the_same_in_one_chunk_or_one_step_at_a_time(runs, opt
     for _ in range(600):
         stepped.step(1)
     assert findings(whole) == findings(stepped) and findings(whole)
-    for name in ("top", "bottom", "gauge", "start_gauge", "limit"):
+    for name in ("top", "bottom", "max_top", "limit"):
         assert np.array_equal(getattr(whole.monitor, name), getattr(stepped.monitor, name), equal_nan=True)
     assert [whole.monitor.verdict(r) for r in range(runs)] == [stepped.monitor.verdict(r) for r in range(runs)]
