@@ -29,6 +29,7 @@ from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = ("diverged", "converged", "local_minimum", "plateau", "schedule_too_aggressive", "oscillating", "too_slow")
 MAX_COPIES = 8192  # run copies tried at one checkpoint at most; the rest wait for the next
+LONG_HORIZON = 20_000  # how far an unchanged copy is followed to see whether a stuck run stays stuck
 DIVERGED = CODES.index("diverged")
 
 
@@ -41,8 +42,9 @@ class CheckRecord:
     step: int  # when the check was made
     edits: int  # the run's edit count then (a later edit makes it stale)
     remaining: int  # steps left then
-    helped: bool
-    tried: Tried | None
+    holds: bool  # the claim was found true
+    tried: Tried | None  # the fix tried (shown only when it helped)
+    from_start: bool = False
 
 
 class Monitor:
@@ -164,27 +166,28 @@ class Monitor:
         out = {code: np.zeros(self.n_runs, dtype=bool) for code in CHECKED}
         for (run, code), record in self._records.items():
             if code == "converged":  # the check of an unknown floor: lower ground found is a local minimum
-                out["local_minimum" if record.helped else "converged"][run] = True
-            else:
-                out[code][run] = record.helped
+                out["converged" if record.holds else "local_minimum"][run] = True
+            elif code in out:
+                out[code][run] = record.holds
         return out
 
     def _tried(self) -> dict:
         out: dict = {code: [None] * self.n_runs for code in CHECKED}
         for (run, code), record in self._records.items():
             if code == "converged":
-                out["local_minimum" if record.helped else "converged"][run] = record.tried
-            else:
+                out["converged" if record.holds else "local_minimum"][run] = record.tried
+            elif code in out:
                 out[code][run] = record.tried
         return out
 
     def _check(self, frame: StepFrame, e: Evidence, wanted: dict) -> None:
+        final = self.budget is not None and frame.step >= self.budget
         due: list[tuple[int, str]] = []
         for code in CHECKED:
             ready = self._held[code] >= (1 if code == "diverged" else 2)
             for run in np.flatnonzero(ready & wanted[code]).tolist():
                 record = self._records.get((run, code))
-                if record is None or self._stale(record, e, run):
+                if record is None or self._stale(record, e, run, final):
                     due.append((run, code))
         if not due:
             return
@@ -192,25 +195,55 @@ class Monitor:
         for run, code in due:
             if self._from_siblings(run, code, e, frame):
                 continue
-            check = self._plan(run, code, e.at(run))
+            check = self._plan(run, code, e.at(run), final)
             if check is None:
                 continue
             copies += len(check.fixes) + (0 if check.from_start else 1)
             if copies > MAX_COPIES:
                 break
             checks.append(check)
+            left = int(e.remaining[run])
+            if code == "diverged" and not (e.nonfinite[run] or e.diverged_at[run] >= 0) and not final:
+                # A finite blow-up is divergence only if it stays: the unchanged run, continued, tells.
+                checks.append(Check(run, "stays_blown_up", [], False, horizon_for(self.sim, left),
+                                    float(e.floor[run]), float(e.first[run])))
+            if code == "plateau" and not check.from_start:
+                # Stuck means stuck for the rest of the budget: the unchanged run, continued alone, tells.
+                checks.append(Check(run, "stays_stuck", [], False, max(1, min(left, LONG_HORIZON)),
+                                    float(e.floor[run]), float(e.first[run]), float(e.loss[run])))
         run_checks(self.sim, checks)
+        stays = {(c.run, c.code): c for c in checks if c.code in ("stays_blown_up", "stays_stuck")}
         for check in checks:
+            if check.code in ("stays_blown_up", "stays_stuck"):
+                continue
             tried = check.tried() if check.outcomes else None
             helped = tried is not None and tried.helped
+            holds = helped
+            if check.code == "diverged":
+                confirm = stays.get((check.run, "stays_blown_up"))
+                holds = confirm is None or not (confirm.baseline - confirm.floor <= 4 * (confirm.start_loss - confirm.floor))
+            elif check.code == "local_minimum":
+                holds = True  # the claim stands on the evidence (stationary, a known lower floor); the check is for the fix
+            elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end
+                confirm = stays.get((check.run, "stays_stuck"))
+                holds = confirm is None or confirm.stays()
+            elif check.code == "converged":
+                holds = not helped  # lower ground from here: a local minimum, not convergence
             self._records[(check.run, check.code)] = CheckRecord(frame.step, int(frame.edits[check.run]),
-                                                                 int(e.remaining[check.run]), helped, tried)
+                                                                 int(e.remaining[check.run]), holds, tried,
+                                                                 check.from_start)
 
-    def _stale(self, record: CheckRecord, e: Evidence, run: int) -> bool:
-        """A claim found false is checked again once half of the budget left then has gone by."""
-        return not record.helped and e.remaining[run] <= record.remaining // 2 and e.remaining[run] >= MIN_AHEAD
+    def _stale(self, record: CheckRecord, e: Evidence, run: int, final: bool) -> bool:
+        """A claim found false is checked again once half of the budget left then has gone by (while enough is
+        left to see a difference); at the end of the budget, once more from the start, as the last word."""
+        if record.holds:
+            return False
+        if final:
+            return not record.from_start
+        left = int(e.remaining[run])
+        return left <= record.remaining // 2 and left >= max(MIN_AHEAD, e.budget // 10)
 
-    def _plan(self, run: int, code: str, e: Evidence) -> Check | None:
+    def _plan(self, run: int, code: str, e: Evidence, final: bool = False) -> Check | None:
         spec = self.sim.specs[run]
         params = spec.optimizer_params
         momentum = float(params.get("momentum", 0.0) or 0.0)
@@ -220,9 +253,9 @@ class Monitor:
         if not fixes:
             return None
         remaining = int(e.remaining)
-        from_start = code == "diverged" or remaining < MIN_AHEAD
+        from_start = code == "diverged" or remaining < MIN_AHEAD or final
         horizon = horizon_for(self.sim, e.budget if from_start else remaining)
-        check = Check(run, code, fixes, from_start, horizon, float(e.floor), float(e.first))
+        check = Check(run, code, fixes, from_start, horizon, float(e.floor), float(e.first), float(e.loss))
         if from_start:
             diverged = bool(e.diverged)
             check.baseline = math.inf if diverged else float(e.loss)
@@ -235,7 +268,7 @@ class Monitor:
         if found is None:
             return False
         self._records[(run, code)] = CheckRecord(frame.step, int(frame.edits[run]), int(e.remaining[run]),
-                                                 found.helped, found)
+                                                 found.helped, found, True)
         return True
 
     # -- verdicts and findings -----------------------------------------------------------

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
+from lrtui.core.diagnostics.trials import much_lower
 from lrtui.core.diagnostics.types import Tried
 
-MUCH = 10.0
 SIDES = {"too_slow": 1, "oscillating": -1, "diverged": -1}  # which LRs answer the claim: larger, or smaller
 MIN_SIBLINGS = 2  # on that side, to count as evidence
 
@@ -66,10 +66,11 @@ class Siblings:
         lr = self.base_lr[run]
         lrs = self.base_lr[members]
         pick = members[(lrs > lr) if side > 0 else (lrs < lr)]
-        if side > 0:
-            ceiling = self.diverged_lrs(run)
-            if ceiling.size:
-                pick = pick[self.base_lr[pick] < ceiling.min()]
+        if side > 0:  # a larger LR counts up to the stable limit (as the largest sharpness met says) and below
+            ceiling = self.diverged_lrs(run)  # any LR a sibling diverged at
+            cap = 0.9 * float(e.lr_limit[run]) if math.isfinite(e.lr_limit[run]) else math.inf
+            cap = min(cap, float(ceiling.min()) if ceiling.size else math.inf)
+            pick = pick[self.base_lr[pick] <= cap]
         if pick.size < MIN_SIBLINGS:
             return None
         loss = np.where((frame.diverged_at[pick] >= 0) | ~np.isfinite(e.loss[pick]), np.inf, e.loss[pick])
@@ -81,6 +82,6 @@ class Siblings:
         if diverged:
             helped = math.isfinite(found) and found < first
         else:
-            helped = math.isfinite(found) and max(found - floor, 0.0) <= max(own - floor, 0.0) / MUCH and found < own
+            helped = much_lower(found, own, floor, first)
         return Tried({"optimizer.lr": float(self.base_lr[pick[best]])}, 0, int(frame.step), found,
                      math.inf if diverged else own, diverged, helped)

@@ -224,16 +224,17 @@ def _improving_explanation(e: Evidence) -> str:
 
 
 RULES: RuleTable[Evidence] = RuleTable([
-    Rule("diverged", "error", lambda e: e.diverged, _diverged_message, _diverged_explanation,
-         lambda e: _fix(e, "diverged")),
+    Rule("diverged", "error", lambda e: e.nonfinite | (e.diverged_at >= 0) | (e.blown_up & (e.confirmed["diverged"]
+                                                                                           | (e.remaining <= 0))),
+         _diverged_message, _diverged_explanation, lambda e: _fix(e, "diverged")),
     Rule("converged", "info", lambda e: (e.at_floor & ~e.negative_curvature) | e.confirmed["converged"],
          _converged_message, _converged_explanation),
     Rule("local_minimum", "warning",
          lambda e: e.stationary & e.flat & ~e.negative_curvature & (e.gap > FAR)
          & (e.known_floor | e.confirmed["local_minimum"]),
          _local_message, _local_explanation, lambda e: _fix(e, "local_minimum")),
-    Rule("plateau", "warning", lambda e: e.small_grad & e.negative_curvature, _saddle_message, _saddle_explanation,
-         lambda e: _fix(e, "plateau")),
+    Rule("plateau", "warning", lambda e: e.small_grad & e.negative_curvature & e.flat & e.confirmed["plateau"],
+         _saddle_message, _saddle_explanation, lambda e: _fix(e, "plateau")),
     Rule("schedule_too_aggressive", "warning", lambda e: e.hard_cut & (e.gap > FAR)
          & e.confirmed["schedule_too_aggressive"], _schedule_message, _schedule_explanation,
          lambda e: _fix(e, "schedule_too_aggressive")),
@@ -241,8 +242,8 @@ RULES: RuleTable[Evidence] = RuleTable([
          _oscillating_explanation, lambda e: _fix(e, "oscillating")),
     Rule("too_slow", "warning", lambda e: (e.gap > TOL) & e.confirmed["too_slow"], _slow_message, _slow_explanation,
          lambda e: _fix(e, "too_slow")),
-    Rule("plateau", "warning", lambda e: e.flat & e.small_grad & (e.gap > FAR)
-         & (e.known_floor | e.confirmed["plateau"]), _flat_message, _flat_explanation, lambda e: _fix(e, "plateau")),
+    Rule("plateau", "warning", lambda e: e.flat & e.small_grad & (e.gap > FAR) & e.confirmed["plateau"],
+         _flat_message, _flat_explanation, lambda e: _fix(e, "plateau")),
 ], fallback=Rule("improving", "info", always, _improving_message, _improving_explanation))
 
 CODES = RULES.codes  # a run's verdict is kept as an index into this
@@ -259,7 +260,7 @@ def candidates(e: Evidence) -> dict:
         "diverged": e.diverged & (e.diverged_at != 0),
         "converged": live & ~e.known_floor & e.stationary & e.flat & ~e.negative_curvature & ~e.at_floor,
         "local_minimum": live & e.known_floor & e.stationary & e.flat & ~e.negative_curvature & (e.gap > FAR),
-        "plateau": live & e.small_grad & (e.negative_curvature | (e.flat & (e.gap > FAR) & ~e.stationary)),
+        "plateau": live & e.small_grad & e.flat & (e.negative_curvature | ((e.gap > FAR) & ~e.stationary)),
         "schedule_too_aggressive": live & e.hard_cut & (e.gap > FAR) & e.behind,
         "oscillating": live & e.bouncing & (e.gap > TOL) & (e.behind | e.flat),
         "too_slow": live & e.behind & ~e.bouncing & ~e.at_floor,
@@ -304,7 +305,7 @@ def _fixes_for(code, e, optimizer, momentum, eps, diverged_lrs) -> list[dict]:
         return _dedupe(fixes)
     if code == "too_slow":
         cap = min(0.9 * limit if math.isfinite(limit) and limit > 0 else math.inf, 0.9 * ceiling)
-        lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)})
+        lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)} | ({_nice(0.5 * cap)} if cap < math.inf else set()))
         return [{"optimizer.lr": x} for x in lrs if x > lr * 1.5]
     if code == "oscillating":
         lrs = [lr * f for f in (0.5, 0.25, 0.1)]
