@@ -131,6 +131,7 @@ class RunControls:
         if factor is not None:
             done.append(self._scale_lr(run, factor))
         self.edits[run] += 1
+        self.revision += 1
         self._follow_label(run)
         return "; ".join(done) or "nothing to apply"
 
@@ -242,6 +243,7 @@ class RunControls:
             new_runs.append(new)
             self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}", run))
         self._refresh(opt_states, controller_states)
+        self.revision += 1
         return new_runs
 
     def effective_lr(self, run: int):

@@ -36,6 +36,7 @@ class Experiment:
             raise ValueError("an experiment needs at least one run")
         self.simulations = [Simulation(loss, specs, seed=seed, eval_every=eval_every, budget=budget)
                             for loss, specs in parts]
+        self._settings = {"seed": seed, "eval_every": eval_every, "budget": budget}
         if order is None:
             order = [RunRef(p, i) for p, (_, specs) in enumerate(parts) for i in range(len(specs))]
         self._initial_order = list(order)
@@ -67,6 +68,35 @@ class Experiment:
     @property
     def labels(self) -> list[str]:
         return [self.spec(i).label for i in range(self.n_runs)]
+
+    @property
+    def revision(self) -> int:
+        """Grows whenever anything about the runs changes (a step, an edit, a fork, a reset): for redrawing."""
+        return sum(sim.revision for sim in self.simulations)
+
+    def view(self, run: int):
+        """A read-only view of one run, for drawing it (see lrtui.core.views)."""
+        from lrtui.core.views import RunView
+
+        return RunView(self, run)
+
+    def replayed(self, changes: dict[int, dict] | None = None) -> "Experiment":
+        """A new experiment that replays these runs from step 0 with every change made to them so far, at its
+        step (so it retraces what happened here exactly); `changes[run]`, if given, is applied to that run from
+        the start as well (a fix, replayed)."""
+        from lrtui.core.run_spec import Change
+
+        changes = changes or {}
+        index = {(ref.part, ref.local): run for run, ref in enumerate(self.order)}
+        parts = []
+        for p, sim in enumerate(self.simulations):
+            specs = sim.replay_specs()
+            for local, spec in enumerate(specs):
+                fix = changes.get(index.get((p, local), -1))
+                if fix:
+                    spec.changes = [Change(0, dict(fix)), *spec.changes]
+            parts.append((sim.loss, specs))
+        return Experiment(parts, order=list(self.order), **self._settings)
 
     @property
     def step_count(self) -> int:

@@ -60,11 +60,13 @@ class Simulation(RunControls):
         self.budget = budget
         self.diagnostics = diagnostics
         self.recording = record  # False: no history (a branch that tries a fix needs only where it ends)
+        self.revision = 0  # grows with every step and every change, never goes back (a reset counts too)
         self.reset()
 
     # -- set-up --------------------------------------------------------------
     def reset(self) -> None:
         """Back to step 0 with the runs as first given (their mid-run changes are replayed as they come)."""
+        self.revision += 1
         self.specs = [self._completed(spec) for spec in self._initial_specs]
         n_runs = len(self.specs)
         starts = [self.loss.start if s.start is None else s.start for s in self.specs]
@@ -284,6 +286,7 @@ class Simulation(RunControls):
                 )
         self.params = new_params
         self.step_count += 1
+        self.revision += 1
         for i, group in enumerate(self._sched_groups):
             if group.controller is not None:
                 coming, _ = self._scheduled(i, self.step_count - group.offset)
@@ -382,7 +385,7 @@ class Simulation(RunControls):
         twin.specs = [self.specs[r].copy(changes=[c for c in self.origins[r].changes if c.step > now]) for r in idx]
         twin._initial_specs = twin.specs
         twin.params = self.params[idx].copy()
-        twin.step_count = now
+        twin.step_count, twin.revision = now, 0
         twin._init_run_arrays(idx.size)
         for name in ("lr_scale", "schedule_offset", "active", "diverged_at", "edits"):
             setattr(twin, name, getattr(self, name)[idx].copy())
