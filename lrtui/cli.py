@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lrtui import __version__
 from lrtui.process import OutputError, detach_stdout, end_on_hangup, exit_on_hangup_or_term, write_out
+from lrtui.text import visible, visible_lines
 
 SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose", "find")
 WEB_EXTRA_HINT = "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
@@ -159,7 +160,8 @@ def _port(text: str) -> int:
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    # Messages quote files, paths and --set values: nothing in them may act on the terminal.
+    print(visible_lines(message), file=sys.stderr)
     return 2
 
 
@@ -193,9 +195,9 @@ def _cmd_check(args) -> int:
     for name in args.files:
         try:
             load_scenario(name)
-            write_out(f"{name}: ok\n")
+            write_out(f"{visible(name)}: ok\n")
         except ScenarioError as exc:
-            print(str(exc), file=sys.stderr)
+            print(visible_lines(str(exc)), file=sys.stderr)
             status = 2
     return status
 
@@ -214,25 +216,25 @@ def _cmd_run(args) -> int:
     except (ScenarioError, OverrideError) as exc:
         return _fail(str(exc))
     if args.output is not None:
-        # Before training, which can take minutes: a missing folder is known now.
-        problem = export.unwritable(args.output)
-        if problem is None and args.output.exists() and not args.force:
-            problem = FileExistsError(args.output)
+        # Before training, which can take minutes: a missing folder, or one we may not write into, is known now.
+        problem = export.unwritable(args.output, force=args.force)
         if problem is not None:
             return _fail(export.cannot_write(args.output, problem))
     exp = scenario.build()
     _train(exp, scenario.steps)
+    # CSV and JSON are made run by run and written as they come: a large sweep is never held whole.
     if args.format == "csv":
-        text = export.to_csv(exp)
+        chunks = export.csv_chunks(exp)
     elif args.format == "json":
-        text = export.to_json(exp, scenario.name, [run.as_dict() for run in scenario.runs])
+        chunks = export.json_chunks(exp, scenario.name, [run.as_dict() for run in scenario.runs])
     else:
-        text = export.to_table(exp, scenario.name)
+        chunks = iter([export.to_table(exp, scenario.name)])
     if args.output is None:
-        write_out(text)
+        for chunk in chunks:
+            write_out(chunk)
         return 0
     try:
-        export.write_atomically(args.output, text, force=args.force)
+        export.write_atomically(args.output, chunks, force=args.force)
     except OSError as exc:  # the folder went away while training, a full disk, no permission...
         return _fail(export.cannot_write(args.output, exc))
     return 0
