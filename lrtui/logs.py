@@ -69,6 +69,12 @@ def read_log(path) -> TrainingLog:
 # -- bytes to text -------------------------------------------------------------------------------------
 
 def _read_text(path: Path, name: str) -> str:
+    try:
+        path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # a folder on the way that we may not enter
+        raise LogError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     if not path.exists():
         raise LogError(f"{path}: no such file; give the path of a CSV or JSON Lines training log")
     if path.is_dir():

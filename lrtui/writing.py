@@ -225,10 +225,11 @@ def unwritable(path: Path, force: bool = False) -> OSError | None:
     if target.exists and not force:
         return FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST))
     parent = target.real.parent
-    if not parent.exists():
-        return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
-    if not parent.is_dir():
-        return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+    try:
+        if not stat.S_ISDIR(os.stat(parent).st_mode):
+            return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+    except OSError as exc:  # missing, or a folder on the way that we may not enter
+        return exc
     try:
         fd, probe = tempfile.mkstemp(prefix=_temporary_prefix(target.real), suffix=".tmp", dir=parent)
     except OSError as exc:
