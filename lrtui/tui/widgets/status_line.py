@@ -12,7 +12,7 @@ from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 
 
 def _num(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else "nan"
+    return "nan" if math.isnan(value) else f"{value:.3g}"  # an LR a schedule drove to infinity shows as inf
 
 
 def status_text(session, palette: PlotPalette) -> Text:
