@@ -13,7 +13,6 @@ from lrtui.process import OutputError, detach_stdout, end_on_hangup, exit_on_han
 from lrtui.text import visible, visible_lines
 
 SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose", "find")
-WEB_EXTRA_HINT = "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
 
 MAIN_EPILOG = """\
 commands:
@@ -114,13 +113,12 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
                     "its own copy of the app. Needs the optional web extra: pip install 'lrtui[web]'",
                     epilog="examples:\n  lrtui serve                      then open http://127.0.0.1:8000\n"
                     "  lrtui serve lr-sweep mine.toml --port 8080\n"
-                    "  lrtui serve --host 0.0.0.0       reachable from other machines: only on a network you trust\n")
-        p.add_argument("scenarios", nargs="*", metavar="NAME_OR_FILE", help="built-in scenario names or .toml files")
-        p.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1: this machine only)")
-        p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
-        p.add_argument("--fps", type=float, default=15.0, help="redraws per second while playing (default 15)")
-        p.add_argument("--ascii", action="store_true", help="draw without braille or box glyphs")
+                    "  lrtui serve --host 0.0.0.0       reachable from other machines: only on a network you trust\n"
+                    "\nOnly pages this server made may connect (the WebSocket's Origin is checked), and at most\n"
+                    "--max-sessions tabs run at once.\n")
+        from lrtui.serve_command import add_arguments
+
+        add_arguments(p, _port)
     else:
         p = _Parser(prog="lrtui show", formatter_class=fmt, description="Print a built-in scenario's TOML file.",
                     epilog="example:\n  lrtui show too-high-divergence > mine.toml\n")
@@ -289,32 +287,10 @@ def _open_app(args) -> int:
     return app.return_code or 0  # 1 when the app stopped on an error
 
 
-def serve_command(args) -> str:
-    """The shell command textual-serve starts for each browser session: this Python running the app."""
-    import shlex
-
-    parts = [sys.executable, "-m", "lrtui", *args.scenarios, "--fps", f"{args.fps:g}"]
-    if args.ascii:
-        parts.append("--ascii")
-    return " ".join(shlex.quote(part) for part in parts)
-
-
 def _cmd_serve(args) -> int:
-    from lrtui.scenario.errors import ScenarioError
-    from lrtui.scenario.library import resolve
+    from lrtui.serve_command import run
 
-    try:
-        # Check the scenarios here: an error inside a browser session would only show as a closed page.
-        for name in args.scenarios:
-            resolve(name)
-    except ScenarioError as exc:
-        return _fail(str(exc))
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        return _fail(WEB_EXTRA_HINT)
-    Server(serve_command(args), host=args.host, port=args.port, title="lrtui").serve()
-    return 0
+    return run(args)
 
 
 COMMANDS = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "show": _cmd_show, "serve": _cmd_serve,
