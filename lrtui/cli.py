@@ -10,9 +10,9 @@ from pathlib import Path
 
 from lrtui import __version__
 from lrtui.process import OutputError, detach_stdout, end_on_hangup, exit_on_hangup_or_term, write_out
+from lrtui.text import visible, visible_lines
 
 SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose", "find")
-WEB_EXTRA_HINT = "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
 
 MAIN_EPILOG = """\
 commands:
@@ -113,13 +113,12 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
                     "its own copy of the app. Needs the optional web extra: pip install 'lrtui[web]'",
                     epilog="examples:\n  lrtui serve                      then open http://127.0.0.1:8000\n"
                     "  lrtui serve lr-sweep mine.toml --port 8080\n"
-                    "  lrtui serve --host 0.0.0.0       reachable from other machines: only on a network you trust\n")
-        p.add_argument("scenarios", nargs="*", metavar="NAME_OR_FILE", help="built-in scenario names or .toml files")
-        p.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1: this machine only)")
-        p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
-        p.add_argument("--fps", type=float, default=15.0, help="redraws per second while playing (default 15)")
-        p.add_argument("--ascii", action="store_true", help="draw without braille or box glyphs")
+                    "  lrtui serve --host 0.0.0.0       reachable from other machines: only on a network you trust\n"
+                    "\nOnly pages this server made may connect (the WebSocket's Origin is checked), and at most\n"
+                    "--max-sessions tabs run at once.\n")
+        from lrtui.serve_command import add_arguments
+
+        add_arguments(p, _port)
     else:
         p = _Parser(prog="lrtui show", formatter_class=fmt, description="Print a built-in scenario's TOML file.",
                     epilog="example:\n  lrtui show too-high-divergence > mine.toml\n")
@@ -159,7 +158,8 @@ def _port(text: str) -> int:
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    # Messages quote files, paths and --set values: nothing in them may act on the terminal.
+    print(visible_lines(message), file=sys.stderr)
     return 2
 
 
@@ -193,9 +193,9 @@ def _cmd_check(args) -> int:
     for name in args.files:
         try:
             load_scenario(name)
-            write_out(f"{name}: ok\n")
+            write_out(f"{visible(name)}: ok\n")
         except ScenarioError as exc:
-            print(str(exc), file=sys.stderr)
+            print(visible_lines(str(exc)), file=sys.stderr)
             status = 2
     return status
 
@@ -214,25 +214,25 @@ def _cmd_run(args) -> int:
     except (ScenarioError, OverrideError) as exc:
         return _fail(str(exc))
     if args.output is not None:
-        # Before training, which can take minutes: a missing folder is known now.
-        problem = export.unwritable(args.output)
-        if problem is None and args.output.exists() and not args.force:
-            problem = FileExistsError(args.output)
+        # Before training, which can take minutes: a missing folder, or one we may not write into, is known now.
+        problem = export.unwritable(args.output, force=args.force)
         if problem is not None:
             return _fail(export.cannot_write(args.output, problem))
     exp = scenario.build()
     _train(exp, scenario.steps)
+    # CSV and JSON are made run by run and written as they come: a large sweep is never held whole.
     if args.format == "csv":
-        text = export.to_csv(exp)
+        chunks = export.csv_chunks(exp)
     elif args.format == "json":
-        text = export.to_json(exp, scenario.name, [run.as_dict() for run in scenario.runs])
+        chunks = export.json_chunks(exp, scenario.name, [run.as_dict() for run in scenario.runs])
     else:
-        text = export.to_table(exp, scenario.name)
+        chunks = iter([export.to_table(exp, scenario.name)])
     if args.output is None:
-        write_out(text)
+        for chunk in chunks:
+            write_out(chunk)
         return 0
     try:
-        export.write_atomically(args.output, text, force=args.force)
+        export.write_atomically(args.output, chunks, force=args.force)
     except OSError as exc:  # the folder went away while training, a full disk, no permission...
         return _fail(export.cannot_write(args.output, exc))
     return 0
@@ -287,32 +287,10 @@ def _open_app(args) -> int:
     return app.return_code or 0  # 1 when the app stopped on an error
 
 
-def serve_command(args) -> str:
-    """The shell command textual-serve starts for each browser session: this Python running the app."""
-    import shlex
-
-    parts = [sys.executable, "-m", "lrtui", *args.scenarios, "--fps", f"{args.fps:g}"]
-    if args.ascii:
-        parts.append("--ascii")
-    return " ".join(shlex.quote(part) for part in parts)
-
-
 def _cmd_serve(args) -> int:
-    from lrtui.scenario.errors import ScenarioError
-    from lrtui.scenario.library import resolve
+    from lrtui.serve_command import run
 
-    try:
-        # Check the scenarios here: an error inside a browser session would only show as a closed page.
-        for name in args.scenarios:
-            resolve(name)
-    except ScenarioError as exc:
-        return _fail(str(exc))
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        return _fail(WEB_EXTRA_HINT)
-    Server(serve_command(args), host=args.host, port=args.port, title="lrtui").serve()
-    return 0
+    return run(args)
 
 
 COMMANDS = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "show": _cmd_show, "serve": _cmd_serve,

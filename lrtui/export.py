@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import json
 import math
-import os
-import tempfile
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
 from lrtui.core.history import MAX_RECORDED_PARAMS
+from lrtui.text import visible
+from lrtui.writing import cannot_write, unwritable, write_atomically  # noqa: F401 (the callers' names)
 
 if TYPE_CHECKING:  # only for annotations: `lrtui diagnose` imports json_safe without the engine
     from lrtui.core.experiment import Experiment
@@ -28,9 +26,7 @@ def _number(value) -> float | None:
 def printable(text: str) -> str:
     """`text` with control characters (an escape sequence from a hostile file, a stray \\r) shown as escapes,
     so that a message quoting a file cannot move the cursor, recolour or clear the user's terminal."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return visible(text)
 
 
 def shortened(text: str, limit: int = 400) -> str:
@@ -73,7 +69,19 @@ def run_rows(exp: Experiment, run: int) -> dict[str, np.ndarray]:
     return columns
 
 
-def to_csv(exp: Experiment) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) sends data away):
+# OWASP's rule for CSV injection is to prefix such a text cell with a quote, which makes it plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(text: str) -> str:
+    """A text cell (a run's label) for CSV: control characters shown as escapes, and a quote before a
+    leading =, +, -, @, tab or CR, so that neither a terminal nor a spreadsheet acts on the file's text."""
+    text = visible(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_header(exp: Experiment) -> list[str]:
     n_x = max(
         (exp.loss_of(r).n_params for r in range(exp.n_runs) if exp.loss_of(r).n_params <= MAX_RECORDED_PARAMS),
         default=0,
@@ -82,13 +90,22 @@ def to_csv(exp: Experiment) -> str:
     header = ["run", "label", "step", "lr", "loss", "grad_norm"] + [f"x{j}" for j in range(n_x)]
     if any_model:
         header += ["test_loss", "test_accuracy"]
+    return header
+
+
+def csv_chunks(exp: Experiment) -> Iterator[str]:
+    """The CSV export: the header, then one string per run, so that a large export is never held whole."""
+    header = csv_header(exp)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
+    yield out.getvalue()
+    names = header[2:]
     for run in range(exp.n_runs):
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
         columns = run_rows(exp, run)
-        label = exp.spec(run).label
-        names = header[2:]
+        label = text_cell(exp.spec(run).label)
         data = [columns.get(name) for name in names]
         for i in range(len(columns["step"])):
             cells = [run, label]
@@ -100,7 +117,11 @@ def to_csv(exp: Experiment) -> str:
                 else:
                     cells.append(repr(float(col[i])))
             writer.writerow(cells)
-    return out.getvalue()
+        yield out.getvalue()
+
+
+def to_csv(exp: Experiment) -> str:
+    return "".join(csv_chunks(exp))
 
 
 def run_summary(exp: Experiment, run: int) -> dict:
@@ -122,8 +143,10 @@ def run_summary(exp: Experiment, run: int) -> dict:
     return summary
 
 
-def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
-    runs = []
+def json_chunks(exp: Experiment, scenario_name: str, configs: list[dict]) -> Iterator[str]:
+    """The JSON export, one string per run: the same text as json.dumps(..., indent=1) of the whole,
+    without ever holding the whole (4,096 runs of long histories made gigabytes of Python floats)."""
+    yield "{\n \"scenario\": " + json.dumps(scenario_name) + ",\n \"runs\": ["
     for run in range(exp.n_runs):
         entry = run_summary(exp, run)
         entry["config"] = configs[run] if run < len(configs) else {}
@@ -131,8 +154,13 @@ def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
             name: [int(v) for v in col] if name == "step" else [_number(v) for v in col]
             for name, col in run_rows(exp, run).items()
         }
-        runs.append(entry)
-    return json.dumps(json_safe({"scenario": scenario_name, "runs": runs}), indent=1, allow_nan=False) + "\n"
+        text = json.dumps(json_safe(entry), indent=1, allow_nan=False)
+        yield ("," if run else "") + "\n" + text.replace("\n", "\n  ").join(("  ", ""))
+    yield "\n ]\n}\n" if exp.n_runs else "]\n}\n"
+
+
+def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
+    return "".join(json_chunks(exp, scenario_name, configs))
 
 
 def to_table(exp: Experiment, scenario_name: str) -> str:
@@ -163,78 +191,3 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
 
 def _fmt(value) -> str:
     return "nan/inf" if value is None else f"{value:.6g}"
-
-
-def write_atomically(path: Path, text: str, force: bool = False) -> None:
-    """Write via a temporary file in the same directory and a rename: never a half-written file.
-
-    Without `force` an existing file is never replaced, even one that appears while the text is written.
-    """
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; use --force to overwrite it")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes the file private; give it a new file's usual mode
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            _place_new(Path(tmp), path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# What to do about each way a file cannot be written, after "PATH: cannot write it (reason)".
-WRITE_FIXES = {errno.ENOENT: "check that the folder exists", errno.ENOTDIR: "part of the path is a file, not a folder",
-               errno.EISDIR: "it is a folder: give a file name", errno.EACCES: "check that you may write there",
-               errno.EPERM: "check that you may write there", errno.EROFS: "the disk is read-only: write elsewhere",
-               errno.ENOSPC: "the disk is full: free some space or write elsewhere",
-               errno.EDQUOT: "the disk quota is full: free some space or write elsewhere",
-               errno.ENAMETOOLONG: "choose a shorter name"}
-
-
-def cannot_write(path: Path, exc: OSError) -> str:
-    """One line for a file that could not be written: the path, why, and what to do."""
-    if isinstance(exc, FileExistsError):
-        return f"{printable(str(path))} exists; use --force to overwrite it, or choose another name"
-    reason = exc.strerror or str(exc)
-    fix = WRITE_FIXES.get(exc.errno, "check the path")
-    return f"{printable(str(path))}: cannot write it ({reason}); {fix}"
-
-
-def unwritable(path: Path) -> OSError | None:
-    """Why `path` cannot be written, as far as can be told before the work that makes its text."""
-    path = Path(path)
-    if path.is_dir():
-        return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-    parent = path.parent
-    if not parent.exists():
-        return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
-    if not parent.is_dir():
-        return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
-    return None
-
-
-def _place_new(tmp: Path, path: Path) -> None:
-    """Give the finished file its name unless that name is taken: a hard link fails on an existing name."""
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        raise FileExistsError(f"{path} exists; use --force to overwrite it") from None
-    except OSError:  # a file system without hard links (FAT, some network shares): check, then rename
-        if path.exists():
-            raise FileExistsError(f"{path} exists; use --force to overwrite it") from None
-        os.replace(tmp, path)
-        return
-    tmp.unlink()
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

@@ -16,6 +16,7 @@ import numpy as np
 from lrtui.core.finder import RULES, RangeTest, range_test, verify_suggestions
 from lrtui.diagnose_command import decade_ticks
 from lrtui.export import json_safe, printable
+from lrtui.text import visible_lines
 
 RULE_COLORS = {"valley": "green", "slide": "magenta", "steep": "orange", "minimum": "blue", "gradient": "red"}
 LOG_Y_SPAN = 100.0  # as in `lrtui diagnose`: more than two decades gets a log10 axis
@@ -76,7 +77,7 @@ def _loss_and_spec(scenario, run: int):
 
 
 def _fail(message: str, err) -> int:
-    print(message, file=err)
+    print(visible_lines(message), file=err)
     return 2
 
 

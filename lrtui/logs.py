@@ -69,6 +69,12 @@ def read_log(path) -> TrainingLog:
 # -- bytes to text -------------------------------------------------------------------------------------
 
 def _read_text(path: Path, name: str) -> str:
+    try:
+        path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # a folder on the way that we may not enter
+        raise LogError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     if not path.exists():
         raise LogError(f"{path}: no such file; give the path of a CSV or JSON Lines training log")
     if path.is_dir():
@@ -111,7 +117,7 @@ def _csv_rows(text: str, name: str):
         skipped += 1
         if header_line.strip():
             break
-    delimiter = max((",", "\t", ";"), key=header_line.count)
+    delimiter = _delimiter(header_line)
     try:
         header = [cell.strip() for cell in next(csv.reader([header_line], delimiter=delimiter))]
     except csv.Error as exc:
@@ -133,6 +139,22 @@ def _csv_rows(text: str, name: str):
             raise LogError(f"{name} line {reader.line_num + skipped}: not valid CSV ({exc})") from None
 
     return header, rows()
+
+
+def _delimiter(header_line: str) -> str:
+    """The delimiter that splits the header into a loss column, else the most frequent one: a header such
+    as `step,loss,note (a;b;c)` has more ; than , but is a comma-separated file."""
+    candidates = sorted((",", "\t", ";"), key=header_line.count, reverse=True)  # stable: ties keep this order
+    for delimiter in candidates:
+        if delimiter not in header_line:
+            continue
+        try:
+            cells = {cell.strip().lower() for cell in next(csv.reader([header_line], delimiter=delimiter))}
+        except csv.Error:
+            continue
+        if cells & set(LOSS_NAMES) or {"wall time", "step", "value"} <= cells:
+            return delimiter
+    return candidates[0]
 
 
 def _jsonl_records(text: str, name: str):

@@ -139,6 +139,10 @@ class RunControls:
         factor = float(factor)
         if not np.isfinite(factor) or factor <= 0:
             raise ValueError(f"the LR factor must be a positive number, got {factor}")
+        with np.errstate(over="ignore"):
+            overflows = not (np.isfinite(self.lr_scale[run] * factor) and np.isfinite(self.lr_now[run] * factor))
+        if overflows:  # pressing * again at 1e308: an infinite LR is no LR, and it showed as "lr nan"
+            raise ValueError(f"lr x{factor:g} would overflow; it stays {self.lr_now[run]:.4g}")
         self.lr_scale[run] *= factor
         self.lr_now[run] *= factor
         if self.recording:

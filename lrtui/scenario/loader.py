@@ -17,10 +17,12 @@ from lrtui.core.losses import LOSSES, build_loss
 from lrtui.core.optimizers import OPTIMIZERS, build_optimizer
 from lrtui.core.schedules import SCHEDULES, build_lr_plan
 from lrtui.scenario.errors import Problem, ScenarioError, did_you_mean
-from lrtui.scenario.model import MAX_RUNS, MAX_STEPS, RunConfig, Scenario
+from lrtui.scenario.model import (MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_RUNS, MAX_STEPS,
+                                  RunConfig, Scenario)
 from lrtui.scenario.overrides import apply_overrides
 from lrtui.scenario.params import blame_key, check_section, type_problem
 from lrtui.scenario.source import key_lines, parse_toml, read_text
+from lrtui.text import character_name, unsafe_character, visible
 
 TOP_LEVEL = {
     "name": None,
@@ -36,6 +38,10 @@ TOP_LEVEL = {
 }
 OUT_OF_MEMORY = ("these settings need more memory than this machine has; use fewer runs, fewer or narrower "
                  "layers, or fewer samples")
+# Longest text and the control characters it may hold: a description may run over several lines.
+TEXT_LIMITS = {"name": (MAX_NAME_CHARS, ""), "description": (MAX_DESCRIPTION_CHARS, "\n\t"),
+               "label": (MAX_LABEL_CHARS, "")}
+SWEPT_VALUE_CHARS = 24  # of a string value swept into a label (a formula, say)
 SECTIONS = {"loss": (LOSSES, "loss", ("start",)), "optimizer": (OPTIMIZERS, "optimizer", ()),
             "schedule": (SCHEDULES, "schedule", ())}
 
@@ -116,6 +122,9 @@ def _check_header(data: dict, out: _Collector) -> dict:
         if why:
             out.add(key, why)
             continue
+        if key in TEXT_LIMITS and (why := text_problem(value, *TEXT_LIMITS[key])):
+            out.add(key, why)
+            continue
         header[key] = value
     steps = header.get("steps", 200)
     if isinstance(steps, int) and not 1 <= steps <= MAX_STEPS:
@@ -125,6 +134,23 @@ def _check_header(data: dict, out: _Collector) -> dict:
     if header.get("eval_every", 0) < 0:
         out.add("eval_every", "must be >= 0 (0 means once per epoch)")
     return header
+
+
+def text_problem(value: str, limit: int, allowed: str = "") -> str | None:
+    """Why a name, label or description cannot be shown as it is, or None.
+
+    A terminal acts on control characters (ESC starts sequences that set the title or write the clipboard)
+    and bidi controls reorder the line: a shared file must not do either to whoever opens it.
+    """
+    if len(value) > limit:
+        return f"is {len(value):,} characters long; at most {limit:,} are allowed: shorten it"
+    found = unsafe_character(value, allowed)
+    if found is None:
+        return None
+    index, ch = found
+    kinds = "control or bidi characters" + (" other than new lines and tabs" if allowed else "")
+    return (f"holds {character_name(ch)} at character {index + 1}; names, labels and descriptions may hold no "
+            f"{kinds} (a terminal would act on them): remove it")
 
 
 def _variants(data: dict, out: _Collector):
@@ -152,6 +178,7 @@ def _variants(data: dict, out: _Collector):
         out.add("sweep" if grid else "runs", f"makes {total:,} runs; at most {MAX_RUNS:,} are allowed")
         return None
     variants = []
+    first_point = tuple(g[0] for g in grid)
     for i, run in enumerate(runs):
         prefix = f"runs[{i}]" if data.get("runs") else ""
         for point in itertools.product(*grid) if grid else [()]:
@@ -165,12 +192,23 @@ def _variants(data: dict, out: _Collector):
             if label is not None and not isinstance(label, str):
                 out.add(f"{prefix}.label", "must be a string")
                 label = None
+            elif label is not None and (why := text_problem(label, *TEXT_LIMITS["label"])):
+                if point == first_point:  # once per [[runs]] entry, not once per sweep point
+                    out.add(f"{prefix}.label", why)
+                label = None
             if point:
-                swept = ", ".join(f"{k.split('.', 1)[1]}={v:g}" if isinstance(v, float) else f"{k.split('.', 1)[1]}={v}"
-                                  for k, v in point)
+                swept = ", ".join(f"{k.split('.', 1)[1]}={_swept_value(v)}" for k, v in point)
                 label = f"{label} {swept}" if label else None
             variants.append((prefix, label, overrides))
     return variants
+
+
+def _swept_value(value) -> str:
+    """A swept value as it goes into the run's label: a number, or a short, visible string."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = visible(str(value))
+    return text if len(text) <= SWEPT_VALUE_CHARS else text[: SWEPT_VALUE_CHARS - 1] + "…"
 
 
 def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector) -> RunConfig | None:
