@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
+from lrtui.core.diagnostics.types import in_words
 from lrtui.core.history import MAX_RECORDED_PARAMS
 from lrtui.text import visible
 from lrtui.writing import cannot_write, unwritable, write_atomically  # noqa: F401 (the callers' names)
@@ -47,11 +48,6 @@ def json_safe(value):
     if isinstance(value, np.integer):
         return int(value)
     return value
-
-
-def run_status(exp: Experiment, run: int) -> str:
-    at = exp.diverged_at(run)
-    return f"diverged at step {at}" if at >= 0 else "ok"
 
 
 def run_rows(exp: Experiment, run: int) -> dict[str, np.ndarray]:
@@ -129,11 +125,13 @@ def run_summary(exp: Experiment, run: int) -> dict:
     finite = loss[np.isfinite(loss)]
     summary = {
         "label": exp.spec(run).label,
-        "status": run_status(exp, run),
+        "status": "diverged" if exp.diverged_at(run) >= 0 else "ok",
+        "diverged_at": exp.diverged_at(run) if exp.diverged_at(run) >= 0 else None,
         "final_loss": _number(loss[-1]) if loss.size else None,
         "best_loss": _number(finite.min()) if finite.size else None,
         "steps": int(exp.series(run, "loss")[0][-1]),
         "verdict": exp.verdict(run),
+        "summary": exp.summary(run).as_dict(),
         "diagnoses": [d.as_dict() for d in exp.diagnoses(run)],
     }
     if exp.loss_of(run).is_model:
@@ -170,7 +168,9 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
         ["train loss", "test acc"] if has_acc else [])
     body = []
     for i, r in enumerate(rows):
-        cells = [str(i), printable(r["label"]), r["status"], r["verdict"], _fmt(r["final_loss"]), _fmt(r["best_loss"])]
+        status = "ok" if r["diverged_at"] is None else f"diverged at step {r['diverged_at']}"
+        cells = [str(i), printable(r["label"]), status, in_words(r["verdict"]), _fmt(r["final_loss"]),
+                 _fmt(r["best_loss"])]
         if has_acc:
             acc = r.get("test_accuracy")
             cells.append(_fmt(r["train_loss"]) if "train_loss" in r else "")
@@ -183,8 +183,7 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
     if findings:
         lines.append("")
         for d in findings:
-            fix = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in d.suggestion.items())
-            lines.append(f"run {d.run}: {d.message}" + (f"  [suggested: {fix}]" if fix else ""))
+            lines.append(f"run {d.run}: {d.message}")
     # Labels and the name come from the scenario file: keep its control characters off the terminal.
     return "\n".join(printable(line) for line in lines) + "\n"
 

@@ -155,8 +155,10 @@ class RunControls:
         if not np.isfinite(lr) or lr < 0:
             raise ValueError(f"lr must be a finite number >= 0, got {lr}")
         current = float(self.lr_now[run])
-        if current > 0 and lr > 0 and np.isfinite(current):
-            self._scale_lr(run, lr / current)
+        with np.errstate(all="ignore"):
+            factor = lr / current if current > 0 else math.nan
+        if lr > 0 and np.isfinite(factor) and factor > 0:  # keep the schedule's shape around the new LR
+            self._scale_lr(run, factor)
             return f"lr = {lr:g}"
         self.specs[run].optimizer_params["lr"] = lr
         self.lr_scale[run] = 1.0

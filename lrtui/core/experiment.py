@@ -20,7 +20,7 @@ from lrtui.core.simulation import Simulation
 
 
 def _renumbered(diagnosis, run: int):
-    return dataclasses.replace(diagnosis, run=run)
+    return diagnosis if diagnosis.run == run else dataclasses.replace(diagnosis, run=run)
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,9 @@ class Experiment:
 
     def diagnoses(self, run: int | None = None) -> list:
         """Findings in the order they were first detected, numbered by experiment run."""
+        if run is not None:
+            sim, local = self.locate(run)
+            return [d if d.run == run else _renumbered(d, run) for d in sim.monitor.diagnoses(local)]
         index = {(ref.part, ref.local): r for r, ref in enumerate(self.order)}
         found = [
             _renumbered(d, index[(p, d.run)])

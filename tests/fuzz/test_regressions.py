@@ -83,7 +83,7 @@ def test_json_export_of_a_run_whose_schedule_overflowed_is_strict_json(tmp_path)
     outcome = run_cli(["run", str(path), "--steps", "20", "--format", "json"], "regression")
     assert_clean(outcome, (str(path),))
     data = json.loads(outcome.out, parse_constant=lambda token: pytest.fail(f"{token} is not JSON"))
-    assert data["runs"][0]["status"] == "diverged at step 2"
+    assert data["runs"][0]["status"] == "diverged" and data["runs"][0]["diverged_at"] == 2
 
 
 LOGS = [  # (file name, bytes, extra arguments, what stderr must say; None: a report)

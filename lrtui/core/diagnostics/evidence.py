@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -73,23 +74,23 @@ class Evidence:
     tried: dict  # code -> list (per run) of Tried or None
 
     # -- derived -------------------------------------------------------------------
-    @property
+    @cached_property
     def blown_up(self):
         return (self.gap > BLOWUP) & np.isfinite(self.gap)
 
-    @property
+    @cached_property
     def diverged(self):
         return self.nonfinite | (self.diverged_at >= 0) | self.blown_up
 
-    @property
+    @cached_property
     def negative_curvature(self):
         return self.raw_bottom < -NEGATIVE * np.abs(self.raw_top)
 
-    @property
+    @cached_property
     def stationary(self):
         return self.grad_ratio <= STATIONARY
 
-    @property
+    @cached_property
     def small_grad(self):
         """Small for the height above the floor and the curvature: |g| at most 1% of what a bowl of this
         curvature has at this height (|g|^2 = 2 Lambda (loss - floor)). It does not depend on the LR, so a run
@@ -98,54 +99,74 @@ class Evidence:
         with np.errstate(all="ignore"):
             return self.grad_norm ** 2 <= SMALL_GRAD * 2 * curvature * np.maximum(self.loss - self.floor, 0.0)
 
-    @property
+    @cached_property
     def flat(self):
         return (self.gap_then - self.gap) <= FLAT * self.gap
 
-    @property
+    @cached_property
     def bouncing(self):
         return self.cos_update <= BOUNCE
 
-    @property
+    @cached_property
     def behind(self):
         """At the recent pace, the loss will not reach the tolerance within the budget."""
         return (self.gap > TOL) & ~(self.needed <= self.remaining)
 
-    @property
+    @cached_property
     def hard_cut(self):
         still = self.schedule_lr <= self.schedule_peak / 100.0 * (1 + 1e-9)
         return self.scheduled & (self.cut_step >= 0) & (self.cut_step <= EARLY_CUT * self.budget) & still
 
-    @property
+    @cached_property
     def at_floor(self):
         return self.gap <= TOL
 
-    @property
+    @cached_property
     def gauge(self):
         with np.errstate(all="ignore"):
             return self.lr * self.max_top / self.limit
 
-    @property
+    @cached_property
     def lr_limit(self):
         """The largest stable LR by the largest sharpness met so far."""
         with np.errstate(all="ignore"):
             return self.limit / self.max_top
 
     def at(self, run: int) -> "Evidence":
-        """One run's evidence: every array field becomes that run's value."""
+        """One run's evidence: every array field becomes that run's value (a NumPy scalar, so that ~ and &
+        mean what they mean for the arrays)."""
         values = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                value = value[run]  # a NumPy scalar, so that ~ and & mean what they mean for the arrays
-            elif f.name == "formula":
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if type(value) is np.ndarray:
                 value = value[run]
-            elif f.name == "confirmed":
-                value = {k: bool(v[run]) for k, v in value.items()}
-            elif f.name == "tried":
+            elif name == "formula":
+                value = value[run]
+            elif name == "confirmed":
                 value = {k: v[run] for k, v in value.items()}
-            values[f.name] = value
+            elif name == "tried":
+                value = {k: v[run] for k, v in value.items()}
+            values[name] = value
         return Evidence(**values)
+
+
+    def with_runs(self, parents: list[int]) -> "Evidence":
+        """The same evidence with forked runs appended, each a copy of its parent's."""
+        idx = np.asarray(parents, dtype=np.int64)
+        values = {}
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if type(value) is np.ndarray:
+                value = np.concatenate([value, value[idx]])
+            elif name == "formula":
+                value = tuple(value) + tuple(value[p] for p in parents)
+            elif name in ("confirmed", "tried"):
+                value = {k: np.concatenate([v, v[idx]]) for k, v in value.items()}
+            values[name] = value
+        return Evidence(**values)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Evidence))
 
 
 def window_for(budget: int) -> int:

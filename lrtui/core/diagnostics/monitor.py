@@ -11,40 +11,34 @@ budget)) after it starts to hold; a non-finite loss is reported at once.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from lrtui.core.diagnostics.checkbook import CLAIMS, CheckBook
 from lrtui.core.diagnostics.curvature import Curvature
 from lrtui.core.diagnostics.evidence import MUCH, SMOOTH, Evidence, gaps, progress, window_for
 from lrtui.core.diagnostics.floors import known_floor
 from lrtui.core.diagnostics.running import RunningStats
-from lrtui.core.diagnostics.siblings import Siblings
+from lrtui.core.diagnostics.siblings import WAIT, Siblings
 from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, horizon_for, run_checks
-from lrtui.core.diagnostics.types import Diagnosis, Tried
+from lrtui.core.diagnostics.types import Diagnosis
 from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for
 from lrtui.core.frame import StepFrame
 from lrtui.core.sharpness import EXACT_LIMIT
 
-CHECKED = ("diverged", "converged", "local_minimum", "plateau", "schedule_too_aggressive", "oscillating", "too_slow")
+CHECKED = CLAIMS
 MAX_COPIES = 8192  # run copies tried at one checkpoint at most; the rest wait for the next
 LONG_HORIZON = 20_000  # how far an unchanged copy is followed to see whether a stuck run stays stuck
 DIVERGED = CODES.index("diverged")
 
 
+_CODE_ROW = np.array([CODES.index(code) for code in CODES])  # each rule's first entry with its code
+
+
 def checkpoint_every(budget: int | None) -> int:
     return max(5, (budget or 0) // 200)
-
-
-@dataclass
-class CheckRecord:
-    step: int  # when the check was made
-    edits: int  # the run's edit count then (a later edit makes it stale)
-    remaining: int  # steps left then
-    holds: bool  # the claim was found true
-    tried: Tried | None  # the fix tried (shown only when it helped)
-    from_start: bool = False
 
 
 class Monitor:
@@ -53,20 +47,27 @@ class Monitor:
         self.budget = budget
         n = sim.n_runs
         self.every = checkpoint_every(budget)
-        self.sample_every = self.every if sim.loss.n_params <= EXACT_LIMIT else max(self.every, 25)
+        # Sharpness every checkpoint on small problems; a large sweep's every fourth, a model's every 25 steps.
+        if sim.loss.n_params > EXACT_LIMIT:
+            self.sample_every = max(self.every, 25)
+        else:
+            self.sample_every = self.every * (4 if n > 64 else 1)
         self.running = RunningStats(n, sim.loss.n_params)
         self.curvature = Curvature(sim.loss, n)
         self.floor = known_floor(sim.loss)
         self.siblings = Siblings(sim)
         self._held = {code: np.zeros(n, dtype=np.int64) for code in CHECKED}
-        self._records: dict[tuple[int, str], CheckRecord] = {}
+        self.book = CheckBook(n)
+        self._set_lr_cache: tuple | None = None
         self._raw = np.full(n, IMPROVING)
         self._codes = np.full(n, IMPROVING)
         self._since = np.zeros(n, dtype=np.int64)  # step where each run's current raw verdict began
         self._edits = np.zeros(n, dtype=np.int64)
-        self._reported: set[tuple[int, str]] = set()
+        self._reported = np.zeros((len(CODES) + 1, n), dtype=bool)  # (verdict code, or edge of stability) x run
         self.found: list[Diagnosis] = []
+        self._found_by_run: dict[int, list[Diagnosis]] = {}
         self.evidence_now: Evidence | None = None
+        self._summaries: dict[int, Diagnosis] = {}
 
     # The latest sharpness numbers, for the app's gauge and curvature panel.
     top = property(lambda self: self.curvature.top)
@@ -90,7 +91,12 @@ class Monitor:
         for name in ("_raw", "_codes", "_since", "_edits"):
             values = getattr(self, name)
             setattr(self, name, np.concatenate([values, values[idx]]))
+        self._reported = np.concatenate([self._reported, self._reported[:, idx]], axis=1)
+        self.book.add_runs(parents)
         self.siblings.refresh()
+        if self.evidence_now is not None:
+            self.evidence_now = self.evidence_now.with_runs(parents)
+        self._summaries = {}
 
     # -- every step -------------------------------------------------------------------
     def observe(self, frame: StepFrame) -> None:
@@ -111,23 +117,25 @@ class Monitor:
         """A run changed by hand (or by a fix) is judged afresh: its counters and checks start again."""
         for code in CHECKED:
             self._held[code][runs] = 0
-        for key in [k for k in self._records if k[0] in set(runs.tolist())]:
-            del self._records[key]
+        self.book.forget(runs)
         self.running.uncut(runs)
         self.siblings.refresh()
 
     # -- checkpoints ----------------------------------------------------------------------
     def _checkpoint(self, frame: StepFrame) -> None:
+        on_grid = frame.step % self.every == 0 or (self.budget is not None and frame.step >= self.budget)
         with np.errstate(all="ignore"):
             e = self._measure(frame)
             wanted = candidates(e)
-            for code in CHECKED:
+            # Only the regular checkpoints count towards a claim's two in a row (a divergence may add others).
+            for code in CHECKED if on_grid else ("diverged",):
                 self._held[code] = np.where(wanted[code], self._held[code] + 1, 0)
-            self._check(frame, e, wanted)
-            e = self._measure(frame)
+            if self._check(frame, e, wanted):
+                e = dataclasses.replace(e, confirmed=self.book.confirmed(), tried=self.book.tried_by_claim())
             raw = RULES.choose(e)
         self._settle(frame, e, raw)
         self.evidence_now = e
+        self._summaries: dict[int, Diagnosis] = {}  # made when asked for, until the next checkpoint
 
     def _measure(self, frame: StepFrame) -> Evidence:
         sim, r, c = self.sim, self.running, self.curvature
@@ -156,45 +164,39 @@ class Monitor:
             max_top_step=c.max_top_step, limit=c.limit, formula=tuple(c.formula), preconditioned=c.preconditioned,
             scheduled=scheduled, schedule_peak=r.schedule_peak, schedule_lr=frame.schedule_lr, cut_step=r.cut_step,
             full_batch_model=bool(sim.loss.is_model and sim.loss.batch_size is None),
-            confirmed=self._confirmed(), tried=self._tried())
+            confirmed=self.book.confirmed(), tried=self.book.tried_by_claim())
 
     def _set_lrs(self) -> np.ndarray:
+        """Each run's LR before its schedule (its optimizer's lr times any change by hand); cached until an edit."""
         sim = self.sim
-        return np.array([spec.optimizer_params["lr"] for spec in sim.specs], dtype=np.float64) * sim.lr_scale
+        key = (sim.n_runs, int(sim.edits.sum()))
+        if self._set_lr_cache is None or self._set_lr_cache[0] != key:
+            base = np.array([spec.optimizer_params["lr"] for spec in sim.specs], dtype=np.float64)
+            self._set_lr_cache = (key, base)
+        return self._set_lr_cache[1] * sim.lr_scale
 
-    def _confirmed(self) -> dict:
-        out = {code: np.zeros(self.n_runs, dtype=bool) for code in CHECKED}
-        for (run, code), record in self._records.items():
-            if code == "converged":  # the check of an unknown floor: lower ground found is a local minimum
-                out["converged" if record.holds else "local_minimum"][run] = True
-            elif code in out:
-                out[code][run] = record.holds
-        return out
-
-    def _tried(self) -> dict:
-        out: dict = {code: [None] * self.n_runs for code in CHECKED}
-        for (run, code), record in self._records.items():
-            if code == "converged":
-                out["converged" if record.holds else "local_minimum"][run] = record.tried
-            elif code in out:
-                out[code][run] = record.tried
-        return out
-
-    def _check(self, frame: StepFrame, e: Evidence, wanted: dict) -> None:
+    def _check(self, frame: StepFrame, e: Evidence, wanted: dict) -> bool:
+        """Check the claims that are due; True if anything was recorded."""
         final = self.budget is not None and frame.step >= self.budget
         due: list[tuple[int, str]] = []
+        recorded = False
         for code in CHECKED:
-            ready = self._held[code] >= (1 if code == "diverged" else 2)
-            for run in np.flatnonzero(ready & wanted[code]).tolist():
-                record = self._records.get((run, code))
-                if record is None or self._stale(record, e, run, final):
+            ready = wanted[code] & (self._held[code] >= (1 if code == "diverged" else 2))
+            if not ready.any():
+                continue
+            runs = np.flatnonzero(self.book.due(code, ready, e.remaining, e.budget, final, MIN_AHEAD))
+            answered = self.siblings.evidence(runs, code, e, frame) if runs.size else {}
+            for run in runs.tolist():
+                found = answered.get(run)
+                if found is None:
                     due.append((run, code))
+                elif found is not WAIT:
+                    self.book.record(run, code, found.helped, found, int(e.remaining[run]), True)
+                    recorded = True
         if not due:
-            return
+            return recorded
         checks, copies = [], 0
         for run, code in due:
-            if self._from_siblings(run, code, e, frame):
-                continue
             check = self._plan(run, code, e.at(run), final)
             if check is None:
                 continue
@@ -229,19 +231,8 @@ class Monitor:
                 holds = confirm is None or confirm.stays()
             elif check.code == "converged":
                 holds = not helped  # lower ground from here: a local minimum, not convergence
-            self._records[(check.run, check.code)] = CheckRecord(frame.step, int(frame.edits[check.run]),
-                                                                 int(e.remaining[check.run]), holds, tried,
-                                                                 check.from_start)
-
-    def _stale(self, record: CheckRecord, e: Evidence, run: int, final: bool) -> bool:
-        """A claim found false is checked again once half of the budget left then has gone by (while enough is
-        left to see a difference); at the end of the budget, once more from the start, as the last word."""
-        if record.holds:
-            return False
-        if final:
-            return not record.from_start
-        left = int(e.remaining[run])
-        return left <= record.remaining // 2 and left >= max(MIN_AHEAD, e.budget // 10)
+            self.book.record(check.run, check.code, holds, tried, int(e.remaining[check.run]), check.from_start)
+        return True
 
     def _plan(self, run: int, code: str, e: Evidence, final: bool = False) -> Check | None:
         spec = self.sim.specs[run]
@@ -262,15 +253,6 @@ class Monitor:
             check.baseline_diverged = diverged
         return check
 
-    def _from_siblings(self, run: int, code: str, e: Evidence, frame: StepFrame) -> bool:
-        """In a sweep the neighbours are the counterfactual: the same run at other LRs, from the start."""
-        found = self.siblings.evidence(run, code, e, frame)
-        if found is None:
-            return False
-        self._records[(run, code)] = CheckRecord(frame.step, int(frame.edits[run]), int(e.remaining[run]),
-                                                 found.helped, found, True)
-        return True
-
     # -- verdicts and findings -----------------------------------------------------------
     def _settle(self, frame: StepFrame, e: Evidence, raw: np.ndarray) -> None:
         changed = raw != self._raw
@@ -279,17 +261,19 @@ class Monitor:
         settles = ~changed | (raw == IMPROVING) | ((raw == DIVERGED) & (e.nonfinite | (e.diverged_at >= 0)))
         self._codes = np.where(settles, raw, self._codes)
         self._raw = raw
-        edge = edge_of_stability(e) & (self._codes != CODES.index("oscillating"))
-        for run in np.flatnonzero(settles & (raw != IMPROVING)).tolist():
+        runs = np.arange(raw.size)
+        # Each verdict code is reported once per run (plateau's two entries share one code).
+        code_row = _CODE_ROW[raw]
+        new = settles & (raw != IMPROVING) & ~self._reported[code_row, runs]
+        for run in np.flatnonzero(new).tolist():
             rule = RULES.entries[int(raw[run])]
-            if (run, rule.code) not in self._reported:
-                self._reported.add((run, rule.code))
-                one = e.at(run)
-                self.found.append(RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code)))
+            self._reported[code_row[run], run] = True
+            one = e.at(run)
+            self._add(RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code)))
+        edge = edge_of_stability(e) & (self._codes != CODES.index("oscillating")) & ~self._reported[-1]
         for run in np.flatnonzero(edge).tolist():
-            if (run, "edge_of_stability") not in self._reported:
-                self._reported.add((run, "edge_of_stability"))
-                self.found.append(_edge_diagnosis(e.at(run), frame.step, run))
+            self._reported[-1, run] = True
+            self._add(_edge_diagnosis(e.at(run), frame.step, run))
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -301,14 +285,21 @@ class Monitor:
         return CODES[int(self._codes[run])]
 
     def diagnoses(self, run: int | None = None) -> list[Diagnosis]:
-        return [d for d in self.found if run is None or d.run == run]
+        """Findings in the order they were made, of one run or of all."""
+        return list(self.found) if run is None else list(self._found_by_run.get(int(run), []))
+
+    def _add(self, diagnosis: Diagnosis) -> None:
+        self.found.append(diagnosis)
+        self._found_by_run.setdefault(diagnosis.run, []).append(diagnosis)
 
     def summary(self, run: int) -> Diagnosis:
         """The run's current verdict as a Diagnosis, with the evidence of the last checkpoint."""
-        e = self.evidence_now
-        rule = RULES.entries[int(self._codes[run])]
-        one = e.at(run)
-        return RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code))
+        run = int(run)
+        if run not in self._summaries:
+            rule = RULES.entries[int(self._codes[run])]
+            one = self.evidence_now.at(run)
+            self._summaries[run] = RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code))
+        return self._summaries[run]
 
     def gauge(self, lr: np.ndarray) -> np.ndarray:
         return self.curvature.gauge(lr)

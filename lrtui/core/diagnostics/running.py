@@ -33,6 +33,7 @@ class RunningStats:
         self.prev_update = np.zeros((n_runs, n_params))
         self.prev_loss = np.zeros(n_runs)
         self.prev_change = np.zeros(n_runs)
+        self.prev_norm = np.zeros(n_runs)  # |previous update|^2
 
     def add_runs(self, parents: list[int]) -> None:
         """Forked runs start with their parent's numbers."""
@@ -44,29 +45,37 @@ class RunningStats:
 
     def update(self, frame: StepFrame) -> None:
         loss, params = frame.loss, frame.params
-        finite = np.isfinite(loss)
+        all_finite = bool(np.isfinite(np.add.reduce(loss)))  # one sum says whether every loss is finite
         if self.count == 0:
             self.first_loss = np.array(loss, dtype=np.float64)
+            self.prev_norm = np.zeros(self.n_runs)
         else:
             update = params - self.prev_params
+            norm = np.einsum("ij,ij->i", update, update)
             dot = np.einsum("ij,ij->i", update, self.prev_update)
-            norms = np.sqrt(np.einsum("ij,ij->i", update, update) * np.einsum("ij,ij->i", self.prev_update,
-                                                                                self.prev_update))
-            cosine = np.where(norms > 0, dot / np.where(norms > 0, norms, 1.0), 0.0)
+            norms = np.sqrt(norm * self.prev_norm)
+            cosine = dot / np.where(norms > 0, norms, np.inf)  # 0 where either update is zero
             change = loss - self.prev_loss
-            flipped = (change * self.prev_change < 0).astype(np.float64)
             if self.count >= 2:
-                self.cos_update = np.where(finite, BOUNCE_EMA * self.cos_update + (1 - BOUNCE_EMA) * cosine,
-                                           self.cos_update)
-                self.flip_rate = np.where(finite, BOUNCE_EMA * self.flip_rate + (1 - BOUNCE_EMA) * flipped,
-                                          self.flip_rate)
-            self.prev_update, self.prev_change = update, change
-        self.best_loss = np.fmin(self.best_loss, np.where(finite, loss, np.inf))
-        self.max_grad = np.fmax(self.max_grad, np.where(finite, frame.grad_norm, np.nan))
+                flipped = change * self.prev_change < 0
+                fresh = (1 - BOUNCE_EMA) * np.stack([cosine, flipped])
+                averages = np.stack([self.cos_update, self.flip_rate]) * BOUNCE_EMA + fresh
+                if not all_finite:  # a run whose loss is not finite keeps its averages
+                    averages = np.where(np.isfinite(loss), averages, np.stack([self.cos_update, self.flip_rate]))
+                self.cos_update, self.flip_rate = averages[0], averages[1]
+            self.prev_update, self.prev_change, self.prev_norm = update, change, norm
+        # fmin and fmax skip NaN; an infinite loss or gradient is left out explicitly.
+        if all_finite:
+            self.best_loss = np.fmin(self.best_loss, loss)
+            self.max_grad = np.fmax(self.max_grad, frame.grad_norm)
+        else:
+            finite = np.isfinite(loss)
+            self.best_loss = np.fmin(self.best_loss, np.where(finite, loss, np.inf))
+            self.max_grad = np.fmax(self.max_grad, np.where(finite, frame.grad_norm, np.nan))
         schedule_lr = frame.schedule_lr
-        cut = (self.cut_step < 0) & (schedule_lr <= self.schedule_peak / HARD_CUT * (1 + 1e-9))
+        cut = schedule_lr <= self.schedule_peak * (1 + 1e-9) / HARD_CUT
         if cut.any():
-            self.cut_step = np.where(cut, frame.step, self.cut_step)
+            self.cut_step = np.where(cut & (self.cut_step < 0), frame.step, self.cut_step)
         self.schedule_peak = np.fmax(self.schedule_peak, schedule_lr)
         self.prev_params, self.prev_loss = params, loss
         self.count += 1

@@ -277,7 +277,9 @@ def escape_fixes(e: Evidence, optimizer: str, momentum: float) -> list[dict]:
 def fixes_for(code: str, e: Evidence, optimizer: str, momentum: float, eps: float | None,
               diverged_lrs: np.ndarray) -> list[dict]:
     """The changes a check tries for one run's claim (LRs a sweep neighbour showed to diverge are left out)."""
-    return [fix for fix in _fixes_for(code, e, optimizer, momentum, eps, diverged_lrs) if _usable(fix)]
+    ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
+    return [fix for fix in _fixes_for(code, e, optimizer, momentum, eps, diverged_lrs)
+            if _usable(fix) and fix.get("optimizer.lr", 0.0) < ceiling]
 
 
 def _usable(fix: dict) -> bool:
