@@ -70,6 +70,7 @@ class Evidence:
     schedule_lr: np.ndarray
     cut_step: np.ndarray
     full_batch_model: bool
+    start_cause: tuple  # per run: why the loss is not finite at step 0 ("" if it is)
     confirmed: dict  # code -> bool array: a check found the claim true
     tried: dict  # code -> list (per run) of Tried or None
 
@@ -140,7 +141,7 @@ class Evidence:
             value = getattr(self, name)
             if type(value) is np.ndarray:
                 value = value[run]
-            elif name == "formula":
+            elif name in ("formula", "start_cause"):
                 value = value[run]
             elif name == "confirmed":
                 value = {k: v[run] for k, v in value.items()}
@@ -158,7 +159,7 @@ class Evidence:
             value = getattr(self, name)
             if type(value) is np.ndarray:
                 value = np.concatenate([value, value[idx]])
-            elif name == "formula":
+            elif name in ("formula", "start_cause"):
                 value = tuple(value) + tuple(value[p] for p in parents)
             elif name in ("confirmed", "tried"):
                 value = {k: np.concatenate([v, v[idx]]) for k, v in value.items()}

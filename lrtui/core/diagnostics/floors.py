@@ -24,3 +24,17 @@ def known_floor(loss) -> float | None:
         values = np.asarray(loss.value(grid), dtype=np.float64)
     finite = values[np.isfinite(values)]
     return float(finite.min()) if finite.size else None
+
+
+def start_cause(loss, params: np.ndarray, value: float) -> str:
+    """Why a run's loss is not finite at step 0, in words: its data, its start, or the loss there."""
+    dataset = getattr(loss, "dataset", None)
+    if dataset is not None:
+        for name in ("x_train", "x_test"):
+            points = getattr(dataset, name, None)
+            if points is not None and not np.all(np.isfinite(points)):
+                return (f"the data set's points are not finite ({dataset.name}: its noise or values overflow), so "
+                        "the loss is not either")
+    if not np.all(np.isfinite(params)):
+        return "the start has a parameter that is not finite"
+    return f"the loss is {value} at the start point"

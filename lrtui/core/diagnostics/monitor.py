@@ -19,7 +19,7 @@ import numpy as np
 from lrtui.core.diagnostics.checkbook import CLAIMS, CheckBook
 from lrtui.core.diagnostics.curvature import Curvature
 from lrtui.core.diagnostics.evidence import MUCH, SMOOTH, Evidence, gaps, progress, window_for
-from lrtui.core.diagnostics.floors import known_floor
+from lrtui.core.diagnostics.floors import known_floor, start_cause
 from lrtui.core.diagnostics.running import RunningStats
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
 from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, horizon_for, run_checks
@@ -59,6 +59,7 @@ class Monitor:
         self._held = {code: np.zeros(n, dtype=np.int64) for code in CHECKED}
         self.book = CheckBook(n)
         self._set_lr_cache: tuple | None = None
+        self._causes: tuple | None = None
         self._raw = np.full(n, IMPROVING)
         self._codes = np.full(n, IMPROVING)
         self._since = np.zeros(n, dtype=np.int64)  # step where each run's current raw verdict began
@@ -164,7 +165,15 @@ class Monitor:
             max_top_step=c.max_top_step, limit=c.limit, formula=tuple(c.formula), preconditioned=c.preconditioned,
             scheduled=scheduled, schedule_peak=r.schedule_peak, schedule_lr=frame.schedule_lr, cut_step=r.cut_step,
             full_batch_model=bool(sim.loss.is_model and sim.loss.batch_size is None),
+            start_cause=self._start_causes(frame),
             confirmed=self.book.confirmed(), tried=self.book.tried_by_claim())
+
+    def _start_causes(self, frame: StepFrame) -> tuple:
+        """Why each run that diverged at step 0 did (found once, at the start)."""
+        if self._causes is None or len(self._causes) != self.n_runs:
+            self._causes = tuple(start_cause(self.sim.loss, frame.params[run], float(frame.loss[run]))
+                                 if frame.diverged_at[run] == 0 else "" for run in range(self.n_runs))
+        return self._causes
 
     def _set_lrs(self) -> np.ndarray:
         """Each run's LR before its schedule (its optimizer's lr times any change by hand); cached until an edit."""
@@ -235,12 +244,7 @@ class Monitor:
         return True
 
     def _plan(self, run: int, code: str, e: Evidence, final: bool = False) -> Check | None:
-        spec = self.sim.specs[run]
-        params = spec.optimizer_params
-        momentum = float(params.get("momentum", 0.0) or 0.0)
-        eps = params.get("eps")
-        fixes = fixes_for(code, e, spec.optimizer, momentum, None if eps is None else float(eps),
-                          self.siblings.diverged_lrs(run))
+        fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run))
         if not fixes:
             return None
         remaining = int(e.remaining)

@@ -63,7 +63,7 @@ class Check:
         if not math.isfinite(loss):
             return False
         if self.baseline_diverged or not math.isfinite(self.baseline):
-            return loss < self.start_loss  # the unchanged run blew up: a fix that trains at all helps
+            return loss <= self.start_loss  # the unchanged run blew up: a fix that stays finite and trains helps
         return much_lower(loss, self.baseline, self.floor, self.start_loss)
 
     def stays(self) -> bool:

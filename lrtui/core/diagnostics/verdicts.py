@@ -93,7 +93,15 @@ def _with_fix(e: Evidence, code: str, text: str) -> str:
 
 def _diverged_message(e: Evidence) -> str:
     if e.diverged_at == 0:
-        return "diverged at the start: the loss or a parameter is not finite before any update; no LR can help"
+        return f"diverged at the start: {e.start_cause or 'the loss or a parameter is not finite'}; no LR can help"
+    tried = _tried(e, "diverged")
+    fix = tried.fix if tried is not None and tried.helped else {}
+    if "optimizer.eps" in fix:
+        return _with_fix(e, "diverged", "diverged: with eps = 0 the optimizer divides 0 by 0 where the gradient "
+                                        "is zero")
+    if "schedule.max_lr" in fix:
+        return _with_fix(e, "diverged", f"diverged: the schedule drove the LR up to {fmt(e.schedule_peak)}; its peak "
+                                        "(max_lr) is too high")
     if not math.isfinite(e.lr):
         who = "the schedule drove the LR to" if e.scheduled else "the LR became"
         return _with_fix(e, "diverged", f"diverged: {who} {e.lr}")
@@ -103,8 +111,9 @@ def _diverged_message(e: Evidence) -> str:
 
 def _diverged_explanation(e: Evidence) -> str:
     if e.diverged_at == 0:
-        return ("The loss or a parameter is already infinite or undefined at step 0, before any update. Check the "
-                "start (loss.start or the run's start) and the loss's own settings (its data or formula).")
+        return (f"{_cap(e.start_cause or 'the loss or a parameter is not finite')} at step 0, before any update, so "
+                "no learning rate can help. Check the start (loss.start or the run's start) and the loss's own "
+                "settings (its data, noise or formula).")
     if e.diverged_at >= 0:
         what = f"The loss or the parameters became non-finite at step {e.diverged_at:,}"
     else:
@@ -267,18 +276,18 @@ def candidates(e: Evidence) -> dict:
     }
 
 
-def escape_fixes(e: Evidence, optimizer: str, momentum: float) -> list[dict]:
+def escape_fixes(e: Evidence, spec) -> list[dict]:
     fixes = [{"optimizer.lr": e.lr * 3}, {"optimizer.lr": e.lr * 10}]
-    if optimizer == "sgd" and momentum == 0:
+    if spec.optimizer == "sgd" and not spec.optimizer_params.get("momentum"):
         fixes.append({"optimizer.momentum": 0.9})
     return fixes
 
 
-def fixes_for(code: str, e: Evidence, optimizer: str, momentum: float, eps: float | None,
-              diverged_lrs: np.ndarray) -> list[dict]:
-    """The changes a check tries for one run's claim (LRs a sweep neighbour showed to diverge are left out)."""
+def fixes_for(code: str, e: Evidence, spec, diverged_lrs: np.ndarray) -> list[dict]:
+    """The changes a check tries for one run's claim, given the run's spec as it stands (LRs a sweep neighbour
+    showed to diverge are left out)."""
     ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
-    return [fix for fix in _fixes_for(code, e, optimizer, momentum, eps, diverged_lrs)
+    return [fix for fix in _fixes_for(code, e, spec, diverged_lrs)
             if _usable(fix) and fix.get("optimizer.lr", 0.0) < ceiling]
 
 
@@ -290,19 +299,28 @@ def _usable(fix: dict) -> bool:
     return True
 
 
-def _fixes_for(code, e, optimizer, momentum, eps, diverged_lrs) -> list[dict]:
+def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
     lr, limit = e.lr, e.lr_limit
     ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
     if code == "diverged":
         finite = [x for x in (lr, e.schedule_peak, e.set_lr) if math.isfinite(x) and x > 0]
         base = min(finite) if finite else 1e-3
+        peak = spec.schedule_params.get("max_lr")
+        if isinstance(peak, (int, float)) and peak > 0:
+            # A cyclic schedule sets its own LRs: its peak is what to lower (a gentler cycle, not optimizer.lr).
+            fixes = [{"schedule.max_lr": _nice(min(peak, base) * f)} for f in (0.1, 0.01, 0.001)]
+            low = spec.schedule_params.get("base_lr")
+            if isinstance(low, (int, float)):  # a cyclic schedule's floor must stay below its new peak
+                fixes = [{**fix, "schedule.base_lr": _nice(fix["schedule.max_lr"] / 10)}
+                         if low > fix["schedule.max_lr"] / 10 else fix for fix in fixes]
+            return _dedupe(fixes)
         lrs = [base * f for f in (0.3, 0.1, 0.03, 0.01, 0.001)]
         if math.isfinite(limit) and 0 < limit < base:
             lrs.append(0.8 * limit)
         fixes = [{"optimizer.lr": _nice(x)} for x in lrs]
         if e.scheduled:  # the schedule may be what blew up: hold a safe constant LR instead
             fixes += [{"schedule.type": "constant", "optimizer.lr": _nice(base * f)} for f in (0.1, 0.01)]
-        if eps == 0:  # an adaptive optimizer without eps divides 0 by 0 at a zero gradient
+        if spec.optimizer_params.get("eps") == 0:  # an adaptive optimizer without eps: 0/0 at a zero gradient
             fixes.append({"optimizer.eps": 1e-8})
         return _dedupe(fixes)
     if code == "too_slow":
@@ -318,7 +336,7 @@ def _fixes_for(code, e, optimizer, momentum, eps, diverged_lrs) -> list[dict]:
         peak = _nice(e.schedule_peak)
         return [{"schedule.type": "constant", "optimizer.lr": peak},
                 {"schedule.type": "cosine", "schedule.T_max": int(max(e.remaining, 1)), "optimizer.lr": peak}]
-    return escape_fixes(e, optimizer, momentum)
+    return escape_fixes(e, spec)
 
 
 def _nice(value: float) -> float:
