@@ -131,6 +131,7 @@ class RunControls:
         if factor is not None:
             done.append(self._scale_lr(run, factor))
         self.edits[run] += 1
+        self.edit_count += 1
         self.revision += 1
         self._follow_label(run)
         return "; ".join(done) or "nothing to apply"
@@ -144,6 +145,7 @@ class RunControls:
         if overflows:  # pressing * again at 1e308: an infinite LR is no LR, and it showed as "lr nan"
             raise ValueError(f"lr x{factor:g} would overflow; it stays {self.lr_now[run]:.4g}")
         self.lr_scale[run] *= factor
+        self._unscaled = False
         self.lr_now[run] *= factor
         if self.recording:
             self.history.overwrite_last("lr", self.lr_now[run], run)
@@ -249,6 +251,7 @@ class RunControls:
             new_runs.append(new)
             self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}", run))
         self._refresh(opt_states, controller_states)
+        self.edit_count = int(self.edits.sum())
         self.revision += 1
         return new_runs
 

@@ -40,4 +40,6 @@ class StepFrame:
     params: np.ndarray  # (R, n)
     diverged_at: np.ndarray  # (R,), -1 for a live run
     edits: np.ndarray  # (R,): how many changes each run has had (by hand, a fix, or its timeline)
+    edit_count: int  # all runs' changes together: when it moves, some run was changed
+    diverged_now: bool  # some run's loss or parameters became non-finite at this step
     optimizers: tuple[OptimizerView, ...]

@@ -97,6 +97,8 @@ class Simulation(RunControls):
         self.active = np.ones(n_runs, dtype=bool)
         self.diverged_at = np.full(n_runs, -1, dtype=np.int64)
         self.edits = np.zeros(n_runs, dtype=np.int64)  # changes applied to each run so far
+        self.edit_count = 0  # their sum
+        self._diverged_now = False
         self.events: list[Event] = []
         self._event_cache: dict = {}
         extra = MODEL_FIELDS if self.loss.is_model else ()
@@ -153,6 +155,7 @@ class Simulation(RunControls):
             groups.append(OptimizerGroup(indices, select, optimizer, state, bool(cycles[runs[0]])))
         self._opt_groups = groups
         self._all_active = bool(self.active.all())
+        self._unscaled = bool(np.all(self.lr_scale == 1.0))  # the LR in force is the schedule's own
 
     def cycles_momentum(self, run: int) -> bool:
         """True when the run's schedule overrides its momentum (or Adam's beta1) each step."""
@@ -250,11 +253,14 @@ class Simulation(RunControls):
 
     def frame(self) -> StepFrame:
         """This step, as the monitor sees it."""
-        with np.errstate(all="ignore"):
-            schedule_lr = self.lr_now / np.where(self.lr_scale > 0, self.lr_scale, 1.0)
+        if self._unscaled:
+            schedule_lr = self.lr_now
+        else:
+            with np.errstate(all="ignore"):
+                schedule_lr = self.lr_now / np.where(self.lr_scale > 0, self.lr_scale, 1.0)
         views = tuple(OptimizerView(g.indices, g.optimizer, g.state) for g in self._opt_groups)
         return StepFrame(self.step_count, self.loss_now, self.grad_now, self.grad_norm, self.lr_now, schedule_lr,
-                         self.params, self.diverged_at, self.edits, views)
+                         self.params, self.diverged_at, self.edits, self.edit_count, self._diverged_now, views)
 
     def step(self, n: int = 1) -> None:
         """Advance every active run by n optimizer steps."""
@@ -309,12 +315,14 @@ class Simulation(RunControls):
                 self.events.append(Event(self.step_count, run, "plateau_cut", f"plateau: lr cut to {lr[run]:.4g}"))
 
     def _check_divergence(self) -> None:
+        self._diverged_now = False
         # One sum is non-finite when any value is (or, rarely, when finite values overflow it).
         if self._all_active and math.isfinite(np.add.reduce(self.loss_now) + np.add.reduce(self.params, axis=None)):
             return
         bad = self.active & ~(np.isfinite(self.loss_now) & np.isfinite(self.params).all(axis=1))
         if not bad.any():
             return
+        self._diverged_now = True
         for run in np.flatnonzero(bad):
             self.diverged_at[run] = self.step_count
             self.history.stop_run(int(run), self.step_count)
@@ -389,6 +397,7 @@ class Simulation(RunControls):
         twin._init_run_arrays(idx.size)
         for name in ("lr_scale", "schedule_offset", "active", "diverged_at", "edits"):
             setattr(twin, name, getattr(self, name)[idx].copy())
+        twin.edit_count = int(twin.edits.sum())
         twin._metrics = self._metrics[:, idx].copy()
         opt, ctl = self._saved_optimizer_states(), self._saved_controller_states()
         twin._regroup({i: opt.get(int(r)) for i, r in enumerate(idx)},

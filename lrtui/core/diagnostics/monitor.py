@@ -20,7 +20,7 @@ from lrtui.core.diagnostics.checkbook import CLAIMS, CheckBook
 from lrtui.core.diagnostics.curvature import Curvature
 from lrtui.core.diagnostics.evidence import MUCH, SMOOTH, Evidence, gaps, progress, window_for
 from lrtui.core.diagnostics.floors import known_floor, start_cause
-from lrtui.core.diagnostics.running import RunningStats
+from lrtui.core.diagnostics.running import running_stats
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
 from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, horizon_for, run_checks
 from lrtui.core.diagnostics.types import Diagnosis
@@ -52,7 +52,7 @@ class Monitor:
             self.sample_every = max(self.every, 25)
         else:
             self.sample_every = self.every * (4 if n > 64 else 1)
-        self.running = RunningStats(n, sim.loss.n_params)
+        self.running = running_stats(n, sim.loss.n_params)
         self.curvature = Curvature(sim.loss, n)
         self.floor = known_floor(sim.loss)
         self.siblings = Siblings(sim)
@@ -64,6 +64,7 @@ class Monitor:
         self._codes = np.full(n, IMPROVING)
         self._since = np.zeros(n, dtype=np.int64)  # step where each run's current raw verdict began
         self._edits = np.zeros(n, dtype=np.int64)
+        self._edit_count = 0
         self._reported = np.zeros((len(CODES) + 1, n), dtype=bool)  # (verdict code, or edge of stability) x run
         self.found: list[Diagnosis] = []
         self._found_by_run: dict[int, list[Diagnosis]] = {}
@@ -85,7 +86,7 @@ class Monitor:
     def add_runs(self, parents: list[int]) -> None:
         """Forked runs inherit their parent's numbers (and are judged afresh from the fork on)."""
         idx = np.asarray(parents, dtype=np.int64)
-        self.running.add_runs(parents)
+        self.running = self.running.add_runs(parents)
         self.curvature.add_runs(parents)
         for code in CHECKED:
             self._held[code] = np.concatenate([self._held[code], np.zeros(idx.size, dtype=np.int64)])
@@ -103,14 +104,14 @@ class Monitor:
     def observe(self, frame: StepFrame) -> None:
         self.running.update(frame)
         self.curvature.advance(frame.step)
-        edited = frame.edits != self._edits
-        if edited.any():
+        if frame.edit_count != self._edit_count:
+            edited = frame.edits != self._edits
             self._forget(np.flatnonzero(edited))
-            self._edits = frame.edits.copy()
+            self._edits, self._edit_count = frame.edits.copy(), frame.edit_count
         if frame.step % self.sample_every == 0:
             self.curvature.sample(frame)
         at_end = self.budget is not None and frame.step >= self.budget
-        new_divergence = bool(np.any(frame.diverged_at == frame.step)) and frame.step > 0
+        new_divergence = frame.diverged_now and frame.step > 0
         if frame.step % self.every == 0 or at_end or new_divergence:
             self._checkpoint(frame)
 
