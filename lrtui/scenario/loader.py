@@ -12,7 +12,6 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-from lrtui.core.expression import ExpressionError
 from lrtui.core.losses import LOSSES, build_loss
 from lrtui.core.optimizers import OPTIMIZERS, build_optimizer
 from lrtui.core.schedules import SCHEDULES, build_lr_plan
@@ -311,9 +310,10 @@ def _built(section: str, name: str, params_json: str) -> tuple[tuple[str | None,
         params["betas"] = tuple(params["betas"])
     try:
         built = builder(name, **params)
-    except ExpressionError as exc:
-        return (exc.key, exc.message), None
     except (ValueError, TypeError, ArithmeticError) as exc:
+        # A formula's errors (ExpressionError, a ValueError) name the key at fault; loaded only for formulas.
+        if hasattr(exc, "key") and hasattr(exc, "message"):
+            return (exc.key, exc.message), None
         return (None, str(exc)), None
     except MemoryError:
         return (None, OUT_OF_MEMORY), None
