@@ -120,7 +120,7 @@ def to_csv(exp: Experiment) -> str:
     return "".join(csv_chunks(exp))
 
 
-def run_summary(exp: Experiment, run: int) -> dict:
+def run_summary(exp: Experiment, run: int, with_summary: bool = True) -> dict:
     _, loss = exp.series(run, "loss")
     finite = loss[np.isfinite(loss)]
     summary = {
@@ -131,7 +131,7 @@ def run_summary(exp: Experiment, run: int) -> dict:
         "best_loss": _number(finite.min()) if finite.size else None,
         "steps": int(exp.series(run, "loss")[0][-1]),
         "verdict": exp.verdict(run),
-        "summary": exp.summary(run).as_dict(),
+        "summary": exp.summary(run).as_dict() if with_summary else None,
         "diagnoses": [d.as_dict() for d in exp.diagnoses(run)],
     }
     if exp.loss_of(run).is_model:
@@ -162,7 +162,7 @@ def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
 
 
 def to_table(exp: Experiment, scenario_name: str) -> str:
-    rows = [run_summary(exp, r) for r in range(exp.n_runs)]
+    rows = [run_summary(exp, r, with_summary=False) for r in range(exp.n_runs)]
     has_acc = any("test_accuracy" in r for r in rows)
     head = ["run", "label", "status", "verdict", "final loss", "best loss"] + (
         ["train loss", "test acc"] if has_acc else [])
@@ -179,13 +179,22 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
     widths = [max(len(h), *(len(row[c]) for row in body)) for c, h in enumerate(head)]
     lines = [f"{scenario_name}  ({exp.step_count} steps)", "  ".join(h.ljust(w) for h, w in zip(head, widths))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in body]
-    findings = [d for r in range(exp.n_runs) for d in [exp.summary(r)] if d.code != "improving"]
+    findings = [d for r in range(exp.n_runs) if (d := _verdict_finding(exp, r)).code != "improving"]
     if findings:
         lines.append("")
         for d in findings:
             lines.append(f"run {d.run}: {d.message}")
     # Labels and the name come from the scenario file: keep its control characters off the terminal.
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _verdict_finding(exp: Experiment, run: int):
+    """The finding that stated the run's verdict when it was made (the current summary if none did)."""
+    verdict = exp.verdict(run)
+    for d in reversed(exp.diagnoses(run)):
+        if d.code == verdict:
+            return d
+    return exp.summary(run)
 
 
 def _fmt(value) -> str:
