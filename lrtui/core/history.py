@@ -17,6 +17,38 @@ BASE_FIELDS = ("lr", "loss", "grad_norm")
 MAX_RECORDED_PARAMS = 16
 
 
+MAX_RECENT_ROWS = 131072
+MIN_RECENT_ROWS = 64  # and MIN_BUCKETS: however many runs, a plot keeps this much shape
+MIN_BUCKETS = 32
+BUCKET_SHARE = 0.25  # of the memory budget, when the full 131,072 rows and 2,048 buckets do not fit
+
+
+def plan_rows(n_runs: int, n_params: int, n_fields: int, memory_budget: int = 64 * 2**20,
+              max_buckets: int = 2048) -> tuple[int, int]:
+    """(recent rows, buckets) whose arrays together fit `memory_budget` bytes, as far as the minimums allow.
+
+    A recent row holds every field and the recorded parameters of every run; a bucket holds min, max and
+    last of every field and the last parameters. Few runs keep 131,072 rows and 2,048 buckets; 4,096 runs
+    of 16 parameters keep 64 rows and 32 buckets (about 66 MB) instead of gigabytes.
+    """
+    params = n_params if n_params <= MAX_RECORDED_PARAMS else 0
+    runs = max(n_runs, 1)
+    row_bytes = 8 * (n_fields + params) * runs
+    bucket_bytes = 8 * (3 * n_fields + params) * runs
+    if MAX_RECENT_ROWS * row_bytes + max_buckets * bucket_bytes <= memory_budget:
+        return MAX_RECENT_ROWS, max_buckets
+    buckets = int(np.clip(BUCKET_SHARE * memory_budget // bucket_bytes, MIN_BUCKETS, max_buckets))
+    rows = int(np.clip((memory_budget - buckets * bucket_bytes) // row_bytes, MIN_RECENT_ROWS, MAX_RECENT_ROWS))
+    return rows, buckets
+
+
+def planned_bytes(n_runs: int, n_params: int, n_fields: int, memory_budget: int = 64 * 2**20) -> int:
+    """Bytes a History of this shape holds at most (for budgeting memory before a run starts)."""
+    rows, buckets = plan_rows(n_runs, n_params, n_fields, memory_budget)
+    params = n_params if n_params <= MAX_RECORDED_PARAMS else 0
+    return 8 * max(n_runs, 1) * (rows * (n_fields + params) + buckets * (3 * n_fields + params))
+
+
 @dataclass
 class Envelope:
     """One field of one run as spans of steps with their min, max and last value."""
@@ -43,9 +75,8 @@ class History:
         self.n_runs = n_runs
         self.n_params = n_params
         self.records_params = n_params <= MAX_RECORDED_PARAMS
-        width = len(self.fields) + (n_params if self.records_params else 0)
         if recent_rows is None:
-            recent_rows = int(np.clip(memory_budget // (8 * width * max(n_runs, 1)), 2048, 131072))
+            recent_rows, max_buckets = plan_rows(n_runs, n_params, len(self.fields), memory_budget, max_buckets)
         self.capacity = max(4, int(recent_rows)) // 2 * 2
         self.max_buckets = max(2, int(max_buckets))
         # Rows past _count are never read, so the buffer is left unfilled: the memory is only touched
