@@ -125,14 +125,14 @@ def to_csv(exp: Experiment) -> str:
 
 
 def run_summary(exp: Experiment, run: int) -> dict:
-    _, loss = exp.series(run, "loss")
+    steps, loss = exp.series(run, "loss")
     finite = loss[np.isfinite(loss)]
     summary = {
         "label": exp.spec(run).label,
         "status": run_status(exp, run),
         "final_loss": _number(loss[-1]) if loss.size else None,
         "best_loss": _number(finite.min()) if finite.size else None,
-        "steps": int(exp.series(run, "loss")[0][-1]),
+        "steps": int(steps[-1]) if steps.size else 0,
         "verdict": exp.verdict(run),
         "diagnoses": [d.as_dict() for d in exp.diagnoses(run)],
     }

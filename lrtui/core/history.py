@@ -178,16 +178,34 @@ class History:
             self._bucket_params = np.concatenate([self._bucket_params[1:n:2], self._bucket_params[keep]])
 
     # -- reading -------------------------------------------------------------
-    def _trim(self, run: int, steps: np.ndarray) -> int:
-        return int(np.searchsorted(steps, self.end_step[run], side="right"))
+    def _trim(self, run: int, starts: np.ndarray, ends: np.ndarray) -> tuple[int, bool]:
+        """How many spans a stopped run keeps: those that end by its stop, and the one that holds it.
+
+        A run that diverged inside a bucket keeps that bucket, shown at the stop step: the run's values froze
+        there, so the bucket's last value is the one at the stop (without it, a run that diverged in the
+        first bucket of a long sweep had no history at all).
+        """
+        stop = self.end_step[run]
+        n = int(np.searchsorted(ends, stop, side="right"))
+        return n, bool(n < ends.size and starts[n] <= stop)
+
+    def _cut(self, run: int, starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> list[np.ndarray]:
+        """`starts`, `ends` and `columns` without what lies past the run's stop (see _trim)."""
+        n, partial = self._trim(run, starts, ends)
+        kept = n + partial
+        out = [starts[:kept], ends[:kept].copy(), *(column[:kept] for column in columns)]
+        if partial:
+            out[1][n] = self.end_step[run]
+        return out
 
     def series(self, field: str, run: int) -> tuple[np.ndarray, np.ndarray]:
         """Steps and values of one field for one run: a bucket's last value, then every recent step."""
         f = self._index[field]
-        steps = np.concatenate([self._bucket_end, self._first_step + np.arange(self._count)])
+        recent = self._first_step + np.arange(self._count)
         values = np.concatenate([self._last[:, f, run], self._rows[: self._count, f, run]])
-        n = self._trim(run, steps)
-        return steps[:n], values[:n]
+        _, steps, values = self._cut(run, np.concatenate([self._bucket_start, recent]),
+                                     np.concatenate([self._bucket_end, recent]), values)
+        return steps, values
 
     def _tail(self, since: int) -> tuple[int, int]:
         """(first bucket, first recent row) of the spans that end at or after step `since`."""
@@ -212,18 +230,18 @@ class History:
             high=np.concatenate([self._high[b:, f, run], recent]),
             last=np.concatenate([self._last[b:, f, run], recent]),
         )
-        n = self._trim(run, env.step_end)
-        return Envelope(env.step_start[:n], env.step_end[:n], env.low[:n], env.high[:n], env.last[:n])
+        return Envelope(*self._cut(run, env.step_start, env.step_end, env.low, env.high, env.last))
 
     def params_series(self, run: int, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Steps and parameters (k, n) of one run, when parameters are recorded (from step `since` on)."""
         if self._params is None:
             raise ValueError(f"parameters are recorded only for losses with at most {MAX_RECORDED_PARAMS}")
         b, r = self._tail(since)
-        steps = np.concatenate([self._bucket_end[b:], self._first_step + np.arange(r, self._count)])
+        recent = self._first_step + np.arange(r, self._count)
         values = np.concatenate([self._bucket_params[b:, run], self._params[r : self._count, run]])
-        n = self._trim(run, steps)
-        return steps[:n], values[:n]
+        _, steps, values = self._cut(run, np.concatenate([self._bucket_start[b:], recent]),
+                                     np.concatenate([self._bucket_end[b:], recent]), values)
+        return steps, values
 
     def latest(self, field: str) -> np.ndarray:
         """The most recent value of a field for every run, shape (R,)."""
