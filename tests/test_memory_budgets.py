@@ -95,17 +95,17 @@ def loss_sweep(tmp_path, steps: int, count: int = 4096):
 
 
 def test_a_loss_sweep_past_the_budget_is_refused_at_once_under_a_memory_limit(tmp_path):
-    # 4,096 loss values are 4,096 simulations; at 200,000 steps their histories need about 22 GB.
-    path = loss_sweep(tmp_path, 200_000)
+    # 2,048 loss values are 2,048 simulations; at 200,000 steps their histories need about 11 GB.
+    path = loss_sweep(tmp_path, 200_000, count=2048)
     code = "import sys; from lrtui.cli import main; raise SystemExit(main(sys.argv[1:]))"
     for command in ("check", "run"):
         done = limited(code, 1000, command, str(path))
         assert done.returncode == 2, done.stderr[-2000:]
         line = done.stderr.strip()
-        assert "\n" not in line and line.startswith(f"{path}:12: sweep: these runs need about 21.9 GB of memory")
-        assert "4,096 simulations" in line and "the budget is 2.0 GB" in line and "LRTUI_MAX_MEMORY=" in line
+        assert "\n" not in line and line.startswith(f"{path}:12: sweep: these runs need about 11.0 GB of memory")
+        assert "2,048 simulations" in line and "the budget is 2.0 GB" in line and "LRTUI_MAX_MEMORY=" in line
     # The knob: a larger budget lets it through (check only: training it would take hours).
-    done = limited(code, 1000, "check", str(path), env={"LRTUI_MAX_MEMORY": "32G"})
+    done = limited(code, 1000, "check", str(path), env={"LRTUI_MAX_MEMORY": "16G"})
     assert done.returncode == 0 and done.stdout == f"{path}: ok\n", done.stderr
 
 

@@ -100,20 +100,20 @@ def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
     _check_schedule_lengths(runs, header.get("steps", 200), out)
     if out.problems:
         raise ScenarioError(out.problems)
-    # Before anything is built: 4,096 loss-swept runs are 4,096 simulations, each with its own history.
+    scenario = Scenario(runs=runs, source=name, text=text, **header)
+    try:
+        scenario.check_buildable()  # the limits on parameters speak first: they say more than a memory total
+    except ValueError as exc:
+        raise ScenarioError([Problem(name, "", str(exc))]) from None
+    except MemoryError:
+        raise ScenarioError([Problem(name, "", OUT_OF_MEMORY)]) from None
+    # Before training: 4,096 loss-swept runs are 4,096 simulations, each with its own history.
     try:
         too_much = memory_problem(_groups(runs), header.get("steps", 200))
     except BudgetError as exc:
         too_much = str(exc)
     if too_much:
         raise ScenarioError([Problem(name, "sweep" if "sweep" in data else "", too_much, out.lines.get("sweep"))])
-    scenario = Scenario(runs=runs, source=name, text=text, **header)
-    try:
-        scenario.check_buildable()
-    except ValueError as exc:
-        raise ScenarioError([Problem(name, "", str(exc))]) from None
-    except MemoryError:
-        raise ScenarioError([Problem(name, "", OUT_OF_MEMORY)]) from None
     return scenario
 
 
