@@ -121,7 +121,7 @@ def to_csv(exp: Experiment) -> str:
 
 
 def run_summary(exp: Experiment, run: int, with_summary: bool = True) -> dict:
-    _, loss = exp.series(run, "loss")
+    steps, loss = exp.series(run, "loss")
     finite = loss[np.isfinite(loss)]
     summary = {
         "label": exp.spec(run).label,
@@ -129,7 +129,7 @@ def run_summary(exp: Experiment, run: int, with_summary: bool = True) -> dict:
         "diverged_at": exp.diverged_at(run) if exp.diverged_at(run) >= 0 else None,
         "final_loss": _number(loss[-1]) if loss.size else None,
         "best_loss": _number(finite.min()) if finite.size else None,
-        "steps": int(exp.series(run, "loss")[0][-1]),
+        "steps": int(steps[-1]) if steps.size else 0,
         "verdict": exp.verdict(run),
         "summary": exp.summary(run).as_dict() if with_summary else None,
         "diagnoses": [d.as_dict() for d in exp.diagnoses(run)],

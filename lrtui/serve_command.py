@@ -215,8 +215,9 @@ def make_server(command: str, guard: Guard):
                 guard.sessions -= 1
 
         async def on_startup(self, app: web.Application) -> None:
-            print(f"lrtui serve: open {guard.browser_url()} in a browser (at most {guard.max_sessions} tab{'s' * (guard.max_sessions != 1)} "
-                  "at once); Ctrl+C stops it", flush=True)
+            tabs = f"{guard.max_sessions} tab{'s' * (guard.max_sessions != 1)}"
+            print(f"lrtui serve: open {guard.browser_url()} in a browser (at most {tabs} at once); Ctrl+C stops it",
+                  flush=True)
 
     @web.middleware
     async def check_host(request: web.Request, handler):

@@ -117,14 +117,14 @@ def _keep_mode_and_owner(fd: int, old: os.stat_result | None) -> None:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes the file private; give it a new file's usual mode
         return
     mine = os.fstat(fd)
-    if (mine.st_uid, mine.st_gid) != (old.st_uid, old.st_gid):
+    if hasattr(os, "fchown") and (mine.st_uid, mine.st_gid) != (old.st_uid, old.st_gid):
         for uid, gid in ((old.st_uid, old.st_gid), (-1, old.st_gid)):
             try:
                 os.fchown(fd, uid, gid)  # root may give the file back to its owner; a member keeps its group
                 break
             except OSError:
                 continue
-    os.fchmod(fd, stat.S_IMODE(old.st_mode))  # after chown, which may clear set-id bits
+    os.fchmod(fd, stat.S_IMODE(old.st_mode) & 0o777)  # after chown; a data file gets no set-id bits back
 
 
 def _place_new(tmp: Path, real: Path, shown: Path) -> None:
@@ -166,7 +166,7 @@ def remove_stale_temporaries(real: Path) -> list[Path]:
             info = candidate.lstat()
         except OSError:
             continue
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != getattr(os, "geteuid", lambda: info.st_uid)():
             continue
         pid = match.group(1)
         stale = (not _running(int(pid))) if pid else time.time() - info.st_mtime > OLD_TEMPORARY_SECONDS

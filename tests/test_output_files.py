@@ -231,12 +231,13 @@ def test_a_temporary_file_left_by_a_killed_writer_is_removed_by_the_next_write(t
     assert out.read_text() == "complete\n"
 
 
-def test_a_fifo_without_a_reader_gets_advice_that_fits(tiny, tmp_path):
+def test_a_full_device_gets_advice_that_fits_and_stays_a_device(tiny):
     # /dev/full: a device that is always full; the advice is about space, not permission.
     if not Path("/dev/full").exists():
         pytest.skip("needs /dev/full")
     done = subprocess.run([sys.executable, "-m", "lrtui", "run", str(tiny), "--format", "csv", "-o", "/dev/full"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr == "/dev/full: cannot write it (No space left on device); the disk is full: free some space or write elsewhere\n"
+    assert done.stderr == ("/dev/full: cannot write it (No space left on device); the disk is full: free some space or "
+                           "write elsewhere\n")
     assert stat.S_ISCHR(os.lstat("/dev/full").st_mode)

@@ -66,3 +66,26 @@ def test_an_infinite_lr_reads_inf_in_the_status_line():
     assert session.experiment.current(0)["lr"] == float("inf")
     shown = status_text(session, PlotPalette()).plain
     assert "lr inf" in shown and "lr nan" not in shown
+
+
+def test_a_run_that_diverged_inside_a_bucket_keeps_its_last_step():
+    # Long sweeps fold old steps into buckets; a run that diverged in the first bucket had no history left,
+    # and `lrtui run` of 4,096 runs x 20,000 steps ended in an IndexError.
+    import numpy as np
+
+    from lrtui.core.history import History
+
+    history = History(2, 1, recent_rows=8, max_buckets=4)
+    for step in range(100):
+        loss = [1.0 / (step + 1), np.inf if step >= 3 else 10.0 ** step]
+        if step == 3:
+            history.stop_run(1, 3)
+        history.append(np.array([[0.1, 0.1], loss, [1.0, 1.0]]), np.full((2, 1), float(step)))
+    steps, values = history.series("loss", 1)
+    assert steps.tolist() == [3] and values.tolist() == [np.inf]
+    envelope = history.envelope("loss", 1)
+    assert envelope.step_start.tolist() == [0] and envelope.step_end.tolist() == [3]
+    assert envelope.low.tolist() == [1.0] and envelope.high.tolist() == [np.inf]
+    assert history.params_series(1)[0].tolist() == [3]
+    steps, values = history.series("loss", 0)  # a run that did not stop is unchanged
+    assert steps[-1] == 99 and values[-1] == 0.01

@@ -15,6 +15,7 @@ from pathlib import Path
 from lrtui.core.losses import LOSSES, build_loss
 from lrtui.core.optimizers import OPTIMIZERS, build_optimizer
 from lrtui.core.schedules import SCHEDULES, build_lr_plan
+from lrtui.scenario.budget import BudgetError, memory_problem
 from lrtui.scenario.errors import Problem, ScenarioError, did_you_mean
 from lrtui.scenario.model import (MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_RUNS, MAX_STEPS,
                                   RunConfig, Scenario)
@@ -100,11 +101,18 @@ def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
         raise ScenarioError(out.problems)
     scenario = Scenario(runs=runs, source=name, text=text, **header)
     try:
-        scenario.check_buildable()
+        scenario.check_buildable()  # the limits on parameters speak first: they say more than a memory total
     except ValueError as exc:
         raise ScenarioError([Problem(name, "", str(exc))]) from None
     except MemoryError:
         raise ScenarioError([Problem(name, "", OUT_OF_MEMORY)]) from None
+    # Before training: 4,096 loss-swept runs are 4,096 simulations, each with its own history.
+    try:
+        too_much = memory_problem(_groups(runs), header.get("steps", 200))
+    except BudgetError as exc:
+        too_much = str(exc)
+    if too_much:
+        raise ScenarioError([Problem(name, "sweep" if "sweep" in data else "", too_much, out.lines.get("sweep"))])
     return scenario
 
 
@@ -256,6 +264,21 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
         return None
     return RunConfig(label=label, loss=merged["loss"], start=start, optimizer=merged["optimizer"],
                      schedule=merged["schedule"])
+
+
+def _groups(runs: list[RunConfig]) -> list[tuple[int, int, bool]]:
+    """(runs, parameters per run, is a model) for each simulation the scenario will make."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        key = json.dumps(run.loss, sort_keys=True)
+        counts[key] = counts.get(key, 0) + 1
+    groups = []
+    for key, count in counts.items():
+        loss = json.loads(key)
+        size = _built("loss", loss["type"], json.dumps({k: v for k, v in loss.items() if k != "type"},
+                                                       sort_keys=True))[1] or 0
+        groups.append((count, size, bool(getattr(LOSSES[loss["type"]], "is_model", False))))
+    return groups
 
 
 def _check_schedule_lengths(runs: list[RunConfig], steps, out: _Collector) -> None:
