@@ -90,7 +90,9 @@ def test_flat_high_is_a_plateau(sigma):
     report = diagnose_curve(noisy(np.full(N, 2.3), sigma, seed=3))
     assert report.verdict == "plateau"
     assert report.diagnoses[0].step == 0
-    assert report.diagnoses[0].suggestion == {"optimizer.lr_factor": 3.0}
+    # Flat from the first step at its initial value: the LR too low, or a model that is not learning.
+    assert report.diagnoses[0].fix == {"optimizer.lr_factor": 10.0}
+    assert "too low" in report.diagnoses[0].message and "not learning" in report.diagnoses[0].message
 
 
 def test_a_plateau_after_an_early_rise_points_to_a_too_high_lr():
