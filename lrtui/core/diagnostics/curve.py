@@ -155,9 +155,12 @@ def _nonfinite_why(e: Evidence) -> str:
     before = (f"The loss started at {fmt(e.start_value)}, was {fmt(e.best_value)} at its best (step {e.best_step}) "
               f"and became {e.nonfinite_value} at step {e.nonfinite_at}" if e.points
               else f"The first logged loss is already {e.nonfinite_value}")
-    return (f"{before}{_when(e, e.nonfinite_at)}. A loss that turns non-finite means each step overshot more than "
-            f"the last.{_peak_advice(e, e.nonfinite_at)}{_grad(e)} Lower the LR about tenfold, or add a warmup; "
-            "gradient clipping hides the symptom but rarely the cause.")
+    climb = e.climb_from if 0 <= e.climb_from < e.nonfinite_at else e.nonfinite_at
+    since = (f"; it had been climbing since step {climb}{_when(e, climb)}" if climb != e.nonfinite_at
+             else _when(e, e.nonfinite_at))
+    return (f"{before}{since}. A loss that turns non-finite means each step overshot more than the last."
+            f"{_peak_advice(e, climb)}{_grad(e)} Lower the LR about tenfold, or add a warmup; gradient clipping "
+            "hides the symptom but rarely the cause.")
 
 
 def _far_message(e: Evidence) -> str:
@@ -169,9 +172,9 @@ def _far_why(e: Evidence) -> str:
     flat = ("; it has stopped climbing, but far above its start" if not e.falling and not e.short else "")
     return (f"The loss started at {fmt(e.start_value)} (its first logged values), was {fmt(e.best_value)} at its "
             f"best (step {e.best_step}) and is now {fmt(e.now_value)} (the median of the last points), "
-            f"{times(e.over_start_mean)} its start, more than {e.th.diverge:g}x{flat}. Its smoothed curve passed "
-            f"{e.th.diverge:g}x the start at step {e.far_from}{_when(e, e.far_from)}. Steps too large threw the "
-            "weights where the loss is high: saturated outputs, dead units, or weights that keep growing."
+            f"{times(e.over_start_mean)} its start, more than {e.th.diverge:g}x{flat}. It climbed there from step "
+            f"{e.far_from}{_when(e, e.far_from)}. Steps too large threw the weights where the loss is high: "
+            "saturated outputs, dead units, or weights that keep growing."
             f"{_peak_advice(e, e.far_from)}{_grad(e)} Lower the LR about tenfold, or add a warmup.")
 
 

@@ -121,7 +121,8 @@ class Evidence:
     median_noise: float = 0.0  # scatter of a window median, in log units
     noise: float = 0.0  # per-point noise of the log loss
     far_above_start: bool = False
-    far_from: int = -1  # where the smoothed loss first passed DIVERGE x the start, on the way up
+    far_from: int = -1  # where the climb that took it far above its start began
+    climb_from: int = -1  # where the smoothed loss last left BLOWUP x its best so far and did not come back
     peak_value: float = math.nan
     peak_step: int = 0
     rose_first: bool = False  # early on, it jumped well above its start
@@ -274,12 +275,14 @@ def _levels(e: Evidence, cv: Curve) -> None:
     high = max(now, float(cv.log_of(trimmed)))
     e.far_above_start = high - start_log > max(math.log(th.diverge), th.noise_margin * noise)
     e.over_start_mean = math.exp(high - start_log)
+    # Where the final climb began: after the last time the smoothed loss sat within BLOWUP x its best so far.
+    smooth = cv.log_of(cv.smoothed)
+    best_so_far = np.minimum.accumulate(np.minimum(smooth, start_log))
+    calm = np.flatnonzero(smooth - best_so_far <= math.log(th.blowup))
+    if calm.size and calm[-1] < cv.n - 1:
+        e.climb_from = int(cv.steps[int(calm[-1]) + 1])
     if e.far_above_start:
-        # Where the final climb began: after the last time the smoothed loss sat within BLOWUP x its best so far.
-        smooth = cv.log_of(cv.smoothed)
-        best_so_far = np.minimum.accumulate(np.minimum(smooth, start_log))
-        calm = np.flatnonzero(smooth - best_so_far <= math.log(th.blowup))
-        e.far_from = int(cv.steps[min(int(calm[-1]) + 1, cv.n - 1)]) if calm.size else int(cv.steps[0])
+        e.far_from = e.climb_from if e.climb_from >= 0 else int(cv.steps[0])
     # Well above its start at some point: early on (the first quarter) a jump beyond what the largest of that
     # many noisy points reaches by chance, or any window whose median is beyond its noise; at least RISE_FIRST x.
     early = cv.logs[: max(3, cv.n // 4)]
