@@ -36,7 +36,7 @@ def read_runs(path, column: str | None = None) -> LogFile:
         return assemble([read_event_files([(path, "")], name)], str(path), column)
     metrics = next((a for a in list(path.parents)[:3] if a.name == "metrics"), None)
     if metrics is not None and not path.suffix:
-        return _mlflow_run(metrics, str(path), column or _metric_name(metrics, path))
+        return _mlflow_run(metrics, str(path), column or _metric_name(metrics, path), shown_from=path.parent)
     return read_file(path, name, column)
 
 
@@ -81,7 +81,8 @@ def _folder(path: Path, name: str, column: str | None) -> LogFile:
     if events:
         return assemble([_tensorboard_run(path, name, events, subdirs)], str(path), column)
     if path.name == "metrics" or (path / "metrics").is_dir():
-        return _mlflow_run(path if path.name == "metrics" else path / "metrics", str(path), column)
+        return _mlflow_run(path if path.name == "metrics" else path / "metrics", str(path), column,
+                           shown_from=path.parent)
     if "metrics.csv" in names:
         return read_file(path / "metrics.csv", f"{name}/metrics.csv", column)
     tb_parts = [p for p in subdirs if p.name.lower() in PART_FOLDERS and _events_in(p)]
@@ -94,7 +95,8 @@ def _folder(path: Path, name: str, column: str | None) -> LogFile:
         return assemble(tables, str(path), column)
     mlflow_runs = [p for p in sorted(subdirs) if (p / "metrics").is_dir()]
     if mlflow_runs:
-        tables = [_mlflow_table(p / "metrics", f"{name}/{p.name}", _run_name(p)) for p in mlflow_runs]
+        tables = [_mlflow_table(p / "metrics", f"{name}/{p.name}", _run_name(p), shown_from=path.parent)
+                  for p in mlflow_runs]
         return assemble(tables, str(path), column)
     versions = sorted((p for p in subdirs if (p / "metrics.csv").is_file()), key=_version_key)
     if versions:
@@ -190,7 +192,7 @@ def _run_name(run: Path) -> str:
     return run.name
 
 
-def _mlflow_table(metrics: Path, name: str, label: str = "") -> Table:
+def _mlflow_table(metrics: Path, name: str, label: str = "", shown_from: Path | None = None) -> Table:
     files = _metric_files(metrics)
     if not files:
         raise LogError(f"{metrics}: no metric files in it")
@@ -199,7 +201,8 @@ def _mlflow_table(metrics: Path, name: str, label: str = "") -> Table:
     parsed = []
     for p in files:
         metric = _metric_name(metrics, p)
-        parser = MlflowMetricParser(f"{metrics.name}/{metric}", metric)
+        shown = p.relative_to(shown_from).as_posix() if shown_from is not None else f"{metrics.name}/{metric}"
+        parser = MlflowMetricParser(shown, metric)
         splitter = LineSplitter(parser.name)
         data = p.read_bytes()
         if b"\x00" in data[:65536]:
@@ -214,6 +217,7 @@ def _mlflow_table(metrics: Path, name: str, label: str = "") -> Table:
     return table
 
 
-def _mlflow_run(metrics: Path, path: str, column: str | None) -> LogFile:
+def _mlflow_run(metrics: Path, path: str, column: str | None, shown_from: Path | None = None) -> LogFile:
     run = metrics.parent
-    return assemble([_mlflow_table(metrics, f"{run.name}/metrics", _run_name(run))], path, column)
+    name = Path(path).relative_to(shown_from).as_posix() if shown_from is not None else f"{run.name}/metrics"
+    return assemble([_mlflow_table(metrics, name, _run_name(run), shown_from)], path, column)

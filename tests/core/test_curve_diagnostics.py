@@ -227,10 +227,10 @@ def test_bad_arguments_are_explained(kwargs, fragment):
 
 
 def test_every_threshold_and_setting_is_documented():
-    from lrtui.core.diagnostics import curve_evidence
+    from lrtui.core.diagnostics import curve_evidence, curve_lr
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md").read_text()
-    names = [name for module in (curve, curve_evidence) for name, value in vars(module).items()
+    names = [name for module in (curve, curve_evidence, curve_lr) for name, value in vars(module).items()
              if re.fullmatch(r"[A-Z][A-Z0-9_]+", name) and isinstance(value, (int, float))]
     assert len(names) >= 30
     missing = [name for name in names if f"`{name}`" not in doc]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrtui.core.diagnostics.curve_evidence import Evidence, Thresholds, measure, smoothing_weight
+from lrtui.core.diagnostics.curve_features import exp
 from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
 from lrtui.core.diagnostics.types import Diagnosis
 from lrtui.core.smoothing import debiased_ema
@@ -107,7 +108,7 @@ def times(ratio: float) -> str:
 
 def pct_change(rate: float, span: float = 1 / 3, signed: bool = True) -> str:
     """A log-rate over a span as a percentage change, e.g. "-12%" (or "12%" unsigned)."""
-    change = math.exp(-rate * span) - 1.0 if math.isfinite(rate) else 0.0
+    change = exp(-rate * span) - 1.0 if math.isfinite(rate) else 0.0
     return f"{100 * change:+.1f}%" if signed else f"{100 * abs(change):.1f}%"
 
 
@@ -230,8 +231,8 @@ def _schedule_message(e: Evidence) -> str:
 def _schedule_why(e: Evidence) -> str:
     return (f"By step {e.cut_at} ({100 * e.cut_fraction:.0f}% into the run) the LR was below 1/{e.th.big_cut:.0f} "
             f"of its peak {fmt(e.lr.peak)}. Before the cut the loss was falling by a factor of "
-            f"{math.exp(e.pre_cut_rate):.3g} per run-length and stood at {100 * e.gap_at_cut:.0f}% of its starting "
-            f"level; since then it has fallen by a factor of {math.exp(max(e.post_cut_rate, 0.0)):.3g} per "
+            f"{exp(e.pre_cut_rate):.3g} per run-length and stood at {100 * e.gap_at_cut:.0f}% of its starting "
+            f"level; since then it has fallen by a factor of {exp(max(e.post_cut_rate, 0.0)):.3g} per "
             "run-length, less than a tenth as fast (in log units). A gentler decay, such as a cosine over the whole "
             "run, keeps enough LR until the loss has converged.")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrtui.core.diagnostics.curve_features import (
-    Bounce, Trend, alternating_since, block_medians, bounce_stats, floor_of, lowest_of, median_sigma,
+    Bounce, Trend, alternating_since, bounce_stats, exp, floor_of, lowest_of, median_sigma,
     noise_sigma, spike, trend, window_bounds)
 from lrtui.core.diagnostics.curve_lr import LrStory, lr_story
 
@@ -27,7 +27,6 @@ RISE_FIRST = 1.25  # early on, a jump to this multiple of the start (beyond the 
 STALLED = 0.85  # still above this fraction of its start and not falling: flat at its initial value
 DROP_GAP = 0.5  # at most this fraction of the starting level left: a real drop (converged if flat)
 SLOW_GAP = 0.2  # too slow only while above this fraction of the start (below it, more steps polish)
-FAST_FALL = 0.35  # ...or, down to half of SLOW_GAP, while it still falls by this fraction or more per third of the run
 DECAY_GAP = 0.3  # a decaying schedule is blamed for a slow run only if it lowered the LR with the loss above this
 STEADY = 1.8  # too slow only if the middle third fell at most this many times faster than the last
 FLAT_RATE = 0.03  # a trend below 3% per run-length (in log units) is flat
@@ -187,7 +186,8 @@ class Curve:
         # The noise is measured before the start is known: in log units of the loss above the floor.
         self.sigma = noise_sigma(np.log(np.maximum(x - self.floor, 1e-300)))
         self.start, self.start_points = _start(x - self.floor, self.sigma)
-        self.eps = NEGLIGIBLE * max(self.start, 1e-300)
+        # A start at the floor itself (a logged 0) gives no scale: the typical level does.
+        self.eps = NEGLIGIBLE * max(self.start, float(np.median(x - self.floor)), 1e-300)
         self.logs = self.log_of(x)
         self.sigma = noise_sigma(self.logs)
         self.bounds = window_bounds(n, WINDOWS, MIN_WINDOW_POINTS)
@@ -207,7 +207,7 @@ class Curve:
             return np.log(np.maximum(np.asarray(values, dtype=np.float64) - self.floor, 0.0) + self.eps)
 
     def value_of(self, level: float) -> float:
-        return float(math.exp(level) - self.eps + self.floor)
+        return float(exp(level) - self.eps + self.floor)
 
 
 def _start(gap: np.ndarray, sigma: float) -> tuple[float, int]:
@@ -264,8 +264,8 @@ def _levels(e: Evidence, cv: Curve) -> None:
     last = cv.bounds[-1][0]
     now = float(np.median(cv.logs[last:]))
     e.now_value, e.now_step = float(np.median(cv.x[last:])), int(cv.steps[-1])
-    e.gap_now = float(math.exp(now - start_log))
-    e.over_start, e.over_best = math.exp(now - start_log), math.exp(now - best)
+    e.gap_now = float(exp(now - start_log))
+    e.over_start, e.over_best = exp(now - start_log), exp(now - best)
     # Far above: by DIVERGE x at least (a margin that covers a noisy start), and beyond the last window's noise.
     noise = median_sigma(cv.sigma, cv.n - last)
     # Far above the start: the last window's median, or its mean without the highest tenth (a loss that swings
@@ -274,7 +274,7 @@ def _levels(e: Evidence, cv: Curve) -> None:
     trimmed = float(np.mean(tail[: max(1, math.ceil(0.9 * tail.size))]))
     high = max(now, float(cv.log_of(trimmed)))
     e.far_above_start = high - start_log > max(math.log(th.diverge), th.noise_margin * noise)
-    e.over_start_mean = math.exp(high - start_log)
+    e.over_start_mean = exp(high - start_log)
     # Where the final climb began: after the last time the smoothed loss sat within BLOWUP x its best so far.
     smooth = cv.log_of(cv.smoothed)
     best_so_far = np.minimum.accumulate(np.minimum(smooth, start_log))

@@ -19,6 +19,11 @@ _MAD_TO_SIGMA = 1.4826  # the median absolute deviation of a normal variable is 
 _MEDIAN_EFFICIENCY = 1.2533  # the median of m normal points scatters sqrt(pi/2) times more than their mean
 
 
+def exp(x: float) -> float:
+    """math.exp without an OverflowError: a hostile log can put levels thousands of e-folds apart."""
+    return math.exp(min(x, 700.0)) if x == x else math.nan
+
+
 def floor_of(loss: np.ndarray) -> float:
     """The level gaps are measured from: 0 for a non-negative loss, else a little below its lowest value."""
     finite = loss[np.isfinite(loss)]
