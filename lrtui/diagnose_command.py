@@ -88,7 +88,7 @@ def capped_by_siblings(logfile: LogFile, reports: list[CurveReport]) -> list[Cur
         capped = nice(limit / 3)
         note = (f" Another run of this log diverged at lr {limit:.3g}, so the fix is capped at a third of that, "
                 f"{capped:.3g}.")
-        main = replace(main, fix={**main.fix, "optimizer.lr": capped}, explanation=main.explanation + note)
+        main = replace(main, fix={**(main.fix or {}), "optimizer.lr": capped}, explanation=main.explanation + note)
         out.append(replace(rep, diagnoses=[main] + rep.diagnoses[1:]))
     return out
 
@@ -219,7 +219,7 @@ def render_plot(report: CurveReport, log: TrainingLog, width: int, height: int, 
     # Without colour the series differ by their marker: dots for the raw loss, braille for the rest.
     series = [(log.steps, log.loss, "gray", "loss", "braille" if color else "dot"),
               (report.steps, report.smoothed, "cyan", f"smoothed (EMA {report.smoothing_weight:.2f})", "braille")]
-    if log.val_loss is not None:
+    if log.val_loss is not None and log.val_steps is not None:
         series.append((log.val_steps, log.val_loss, "orange", "val_loss", "braille" if color else "x"))
     finite = np.concatenate([y[np.isfinite(y)] for _, y, *_ in series])
     if finite.size < 2:

@@ -301,7 +301,7 @@ def _one_run(table: Table, roles: Roles, pieces: dict, k: int, path: str, label:
         if previous.lr is not None:
             lr_s = np.concatenate([previous.steps[before], lr_s])
             lr_v = np.concatenate([previous.lr[before], lr_v])
-        if previous.val_loss is not None:
+        if previous.val_loss is not None and previous.val_steps is not None:
             vb = previous.val_steps < resumed_at
             val_s = np.concatenate([previous.val_steps[vb], val_s])
             val_v = np.concatenate([previous.val_loss[vb], val_v])

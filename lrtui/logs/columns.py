@@ -93,8 +93,8 @@ def _loss_kind(words: tuple[str, ...]) -> Kind | None:
     qualifier = [w for w in words if w not in ("loss", "losses") and w not in GRAIN_WORDS]
     val = [VAL_WORDS.index(w) for w in qualifier if w in VAL_WORDS]
     if val:
-        rest = [w for w in qualifier if w not in VAL_WORDS]
-        return Kind("val_loss", (0 if not rest else 1, grain != 0, min(val), len(words)))
+        others = [w for w in qualifier if w not in VAL_WORDS]
+        return Kind("val_loss", (0 if not others else 1, grain != 0, min(val), len(words)))
     rest = set(qualifier) - TRAIN_WORDS
     if not rest:
         cls = 0

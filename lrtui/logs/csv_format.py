@@ -58,7 +58,8 @@ class CsvParser:
     def __init__(self, name: str):
         self.name = name
         self.probe: list[tuple[int, str]] = []  # the header and the rows that choose the separator
-        self.header: list[str] | None = None
+        self.header: list[str] = []
+        self.started = False  # the header has been read
         self.header_line = ""
         self.delimiter = ","
         self.main: Table | None = None
@@ -71,7 +72,7 @@ class CsvParser:
     # -- lines in ------------------------------------------------------------------------------------------
 
     def line(self, number: int, text: str) -> None:
-        if self.header is None:
+        if not self.started:
             if text.strip():
                 self.probe.append((number, text))
             if len(self.probe) > HEADER_PROBE:
@@ -80,13 +81,13 @@ class CsvParser:
         self._row(number, text)
 
     def end(self) -> None:
-        if self.header is None:
+        if not self.started:
             self._start()
         if self.partial:
             raise LogError(f"{self.name} line {self.partial_line}: a quoted cell is never closed; not valid CSV")
 
     def tables(self) -> list[Table]:
-        if self.header is None:
+        if not self.started:
             self._start()
         return self._tables
 
@@ -106,6 +107,7 @@ class CsvParser:
             raise LogError(f"{self.name}: a header of {len(cells):,} columns, more than lrtui reads "
                            f"({MAX_COLUMNS:,}); is this a training log?")
         self.header = [c.strip() for c in cells]
+        self.started = True
         self.header_line = header.strip()
         self._layout()
         for number, text in rows:
@@ -120,10 +122,10 @@ class CsvParser:
         if fmt == "wandb":
             self._tables = self._wandb_tables(names, first)
         else:
-            self.main = Table(self.name, fmt)
-            self.main.note_names(names)
-            self.main.empty_message = f"{self.name} has a header but no rows; it needs at least one row with a loss"
-            self.fill = [(i, self.main, n) for n, i in first.items() if self.main.is_wanted(n)]
+            main = self.main = Table(self.name, fmt)
+            main.note_names(names)
+            main.empty_message = f"{self.name} has a header but no rows; it needs at least one row with a loss"
+            self.fill = [(i, main, n) for n, i in first.items() if main.is_wanted(n)]
             for _, table, n in self.fill:
                 table.column(n)  # a wanted column exists even with no values, so that the error can say so
             self._tables = [self.main]
@@ -181,7 +183,7 @@ class CsvParser:
         for i, table, column in self.fill:
             if i < count:
                 table.put(records[id(table)], column, cells[i])
-        if self.run_cells is not None:
+        if self.run_cells is not None and self.main is not None:
             r, lab = self.run_cells
             if r < count:
                 try:

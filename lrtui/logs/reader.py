@@ -18,6 +18,7 @@ import re
 from lrtui.logs.assemble import LogFile, assemble
 from lrtui.logs.errors import MAX_BYTES, MAX_LINE_BYTES, SNIFF_BYTES, LogError
 from lrtui.logs.formats import CsvParser, JsonDocParser, JsonlParser, MlflowMetricParser, TextParser, sniff_lines
+from lrtui.logs.table import Parser, Table
 
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 SNIFF_LINES = 30  # the format is decided on this many non-blank lines (or SNIFF_BYTES, or the end of the file)
@@ -76,7 +77,7 @@ class LogReader:
         self.metric = metric  # an MLflow metric file's metric name
         self.bytes = 0
         self.splitter = LineSplitter(name)
-        self.parser = None
+        self.parser: Parser | None = None
         self._waiting: list[tuple[int, str]] = []  # lines held until the format is decided
         self._head = b""
 
@@ -93,16 +94,21 @@ class LogReader:
     def end(self) -> None:
         """The file ended: its last line counts even without a newline, and the format is decided now."""
         self._take(self.splitter.end())
-        if self.parser is None:
-            self._decide()
-        self.parser.end()
+        self._parser().end()
+
+    def tables(self) -> list[Table]:
+        """The records read so far, one table per run group."""
+        return self._parser().tables()
 
     def log(self) -> LogFile:
         """Every run read so far."""
+        return assemble(self.tables(), self.path, self.column)
+
+    def _parser(self) -> Parser:
         if self.parser is None:
             self._decide()
-        tables = self.parser.tables()
-        return assemble(tables, self.path, self.column)
+        assert self.parser is not None
+        return self.parser
 
     # -- internals ---------------------------------------------------------------------------------------------
 
@@ -134,10 +140,17 @@ class LogReader:
         self.kind = kind
         if kind == "empty":
             raise LogError(f"{self.name} is empty; it needs a header line and at least one row with a loss")
-        parsers = {"csv": CsvParser, "jsonl": JsonlParser, "json": JsonDocParser, "text": TextParser}
+        parser: Parser
         if kind == "mlflow":
-            self.parser = MlflowMetricParser(self.name, self.metric or "value")
+            parser = MlflowMetricParser(self.name, self.metric or "value")
+        elif kind == "csv":
+            parser = CsvParser(self.name)
+        elif kind == "jsonl":
+            parser = JsonlParser(self.name)
+        elif kind == "json":
+            parser = JsonDocParser(self.name)
         else:
-            self.parser = parsers[kind](self.name)
+            parser = TextParser(self.name)
+        self.parser = parser
         for number, text in waiting:
-            self.parser.line(number, text)
+            parser.line(number, text)

@@ -154,7 +154,7 @@ def read_file_tables(path: Path, name: str) -> list[Table]:
         raise LogError(f"{name}: {size / 2**20:.0f} MB is more than lrtui reads ({MAX_BYTES // 2**20} MB)")
     reader.feed(path.read_bytes())
     reader.end()
-    return reader.parser.tables()
+    return reader.tables()
 
 
 def _tables_of(tables: list[Table], label: str) -> list[Table]:

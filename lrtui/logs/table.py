@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from array import array
+from typing import Protocol
 
 from lrtui.logs.columns import classify, normalised
 from lrtui.logs.errors import MAX_COLUMNS, LogError
@@ -116,3 +117,13 @@ class Table:
         for key, cell in cells.items():
             if self.is_wanted(key):
                 self.put(record, key, cell)
+
+
+class Parser(Protocol):
+    """What every line-based format reader offers: lines in, tables out."""
+
+    def line(self, number: int, text: str) -> None: ...
+
+    def end(self) -> None: ...
+
+    def tables(self) -> list[Table]: ...

@@ -35,7 +35,7 @@ MAX_PAIRS = 200  # pairs read from one line
 def pairs(text: str) -> list[tuple[str, str, str]]:
     """(key, separator, value) found in a line, the key's leading words trimmed when only its last words name a
     role ("INFO root step 100" -> step)."""
-    out = []
+    out: list[tuple[str, str, str]] = []
     for m in PAIR.finditer(text):
         key, sep, value = m.group(1), m.group(2), m.group(3)
         if len(out) >= MAX_PAIRS:

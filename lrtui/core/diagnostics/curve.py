@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def diagnose_curve(loss, steps=None, lr=None, val_loss=None, val_steps=None, *, 
     smoothed = debiased_ema(loss, weight)
     with np.errstate(all="ignore"):
         e = measure(loss, steps, smoothed, lr, val_steps, val_loss, thresholds, grad_norm)
-        rule = TABLE.first(e)
+        rule = cast(CurveRule, TABLE.first(e))
         diagnoses = [TABLE.diagnosis(rule, e, rule.step(e), run)]
         diagnoses += [TABLE.diagnosis(f, e, f.step(e), run) for f in FINDINGS
                       if f.holds(e) and not (f.code == "loss_spike" and rule.code == "diverged")]
@@ -127,6 +128,11 @@ def lr_fix(e: Evidence, factor: float, lr_at: float) -> dict:
     if math.isfinite(lr_at) and lr_at > 0:
         return {"optimizer.lr": nice(factor * lr_at)}
     return {"optimizer.lr_factor": factor}
+
+
+def _peak(e: Evidence) -> float:
+    """The logged LR's peak, NaN without an LR column."""
+    return e.lr.peak if e.lr is not None else math.nan
 
 
 def _when(e: Evidence, step: int) -> str:
@@ -224,13 +230,13 @@ def _after_rise_why(e: Evidence) -> str:
 
 
 def _schedule_message(e: Evidence) -> str:
-    return (f"schedule too aggressive: the LR was cut from {fmt(e.lr.peak)} to {fmt(e.lr_at(e.cut_at))} by step "
+    return (f"schedule too aggressive: the LR was cut from {fmt(_peak(e))} to {fmt(e.lr_at(e.cut_at))} by step "
             f"{e.cut_at} while the loss was still falling, and progress stalled")
 
 
 def _schedule_why(e: Evidence) -> str:
     return (f"By step {e.cut_at} ({100 * e.cut_fraction:.0f}% into the run) the LR was below 1/{e.th.big_cut:.0f} "
-            f"of its peak {fmt(e.lr.peak)}. Before the cut the loss was falling by a factor of "
+            f"of its peak {fmt(_peak(e))}. Before the cut the loss was falling by a factor of "
             f"{exp(e.pre_cut_rate):.3g} per run-length and stood at {100 * e.gap_at_cut:.0f}% of its starting "
             f"level; since then it has fallen by a factor of {exp(max(e.post_cut_rate, 0.0)):.3g} per "
             "run-length, less than a tenth as fast (in log units). A gentler decay, such as a cosine over the whole "
@@ -281,7 +287,7 @@ def _decay_message(e: Evidence) -> str:
 
 
 def _decay_why(e: Evidence) -> str:
-    return (f"While the LR was at least half its peak ({fmt(e.lr.peak)}), the loss fell at a pace that had not "
+    return (f"While the LR was at least half its peak ({fmt(_peak(e))}), the loss fell at a pace that had not "
             f"slowed down, and it stood at {100 * e.gap_at_decay:.0f}% of its start when the LR dropped below that at "
             f"step {e.decay_from}. After that the decaying LR slows any loss down, so the flat end of this curve is "
             "the schedule's doing, not convergence. A larger peak LR (about 10x; 3x if it then bounces) lets the "
@@ -333,33 +339,33 @@ def _improving_why(e: Evidence) -> str:
 
 TABLE: RuleTable[Evidence] = RuleTable([
     CurveRule("diverged", "error", lambda e: e.nonfinite_at >= 0, _nonfinite_message, _nonfinite_why,
-              lambda e: lr_fix(e, 0.1, e.lr.peak if e.lr is not None and e.lr.warmup else e.lr_at(e.nonfinite_at)),
+              lambda e: lr_fix(e, 0.1, _peak(e) if e.lr is not None and e.lr.warmup else e.lr_at(e.nonfinite_at)),
               step=lambda e: e.nonfinite_at, lr_factor=0.1),
     CurveRule("diverged", "error", lambda e: e.far_above_start, _far_message, _far_why,
-              lambda e: lr_fix(e, 0.1, e.lr.peak if e.lr is not None else math.nan), step=lambda e: e.far_from,
+              lambda e: lr_fix(e, 0.1, _peak(e)), step=lambda e: e.far_from,
               lr_factor=0.1),
     CurveRule("improving", "info", lambda e: e.short, _short_message, _short_why, step=lambda e: e.last_step),
     CurveRule("oscillating", "warning", lambda e: e.bouncing,
               lambda e: "oscillating: the loss bounces up and down on alternate steps and no longer falls; the LR is "
                         "too high",
-              _bounce_why, lambda e: lr_fix(e, 0.5, e.lr.now if e.lr else math.nan), step=lambda e: e.bounce_from,
+              _bounce_why, lambda e: lr_fix(e, 0.5, e.lr.now if e.lr is not None else math.nan), step=lambda e: e.bounce_from,
               lr_factor=0.5),
     CurveRule("oscillating", "warning", lambda e: e.lost_progress, _lost_message, _lost_why,
-              lambda e: lr_fix(e, 0.3, e.lr.now if e.lr else math.nan), step=lambda e: e.rise_from, lr_factor=0.3),
+              lambda e: lr_fix(e, 0.3, e.lr.now if e.lr is not None else math.nan), step=lambda e: e.rise_from, lr_factor=0.3),
     CurveRule("plateau", "warning", lambda e: (e.rose_first and (e.gap_now > e.th.stalled or (
               not e.falling and e.gap_now > e.th.drop_gap))) or (e.gap_now > e.th.rise and not e.falling),
-              _after_rise_message, _after_rise_why, lambda e: lr_fix(e, 0.1, e.lr.peak if e.lr else math.nan),
+              _after_rise_message, _after_rise_why, lambda e: lr_fix(e, 0.1, _peak(e)),
               step=lambda e: e.peak_step, lr_factor=0.1),
     CurveRule("schedule_too_aggressive", "warning", lambda e: e.cut_stalled, _schedule_message, _schedule_why,
               lambda e: {"schedule.type": "cosine", "schedule.T_max": int(e.last_step)}, step=lambda e: e.cut_at),
     CurveRule("plateau", "warning", lambda e: e.stalled_at_start, _stuck_message, _stuck_why,
-              lambda e: lr_fix(e, 10.0, e.lr.peak if e.lr else math.nan), step=lambda e: e.first_step, lr_factor=10.0),
+              lambda e: lr_fix(e, 10.0, _peak(e)), step=lambda e: e.first_step, lr_factor=10.0),
     CurveRule("too_slow", "warning", lambda e: e.decay_from >= 0 and not e.slow, _decay_message, _decay_why,
-              lambda e: lr_fix(e, 10.0, e.lr.peak if e.lr else math.nan), step=lambda e: e.decay_from, lr_factor=10.0),
+              lambda e: lr_fix(e, 10.0, _peak(e)), step=lambda e: e.decay_from, lr_factor=10.0),
     CurveRule("too_slow", "warning", lambda e: e.slow, _slow_message, _slow_why,
-              lambda e: lr_fix(e, 10.0, e.lr.peak if e.lr else math.nan), step=lambda e: e.recent_from, lr_factor=10.0),
+              lambda e: lr_fix(e, 10.0, _peak(e)), step=lambda e: e.recent_from, lr_factor=10.0),
     CurveRule("plateau", "warning", lambda e: e.gap_now > e.th.drop_gap and e.flat_shown, _stalled_message,
-              _stalled_why, lambda e: lr_fix(e, 3.0, e.lr.peak if e.lr else math.nan), step=lambda e: e.flat_from,
+              _stalled_why, lambda e: lr_fix(e, 3.0, _peak(e)), step=lambda e: e.flat_from,
               lr_factor=3.0),
     CurveRule("converged", "info", lambda e: not e.falling and e.gap_now <= e.th.drop_gap, _converged_message,
               _converged_why, step=lambda e: e.flat_from),

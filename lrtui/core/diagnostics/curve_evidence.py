@@ -186,8 +186,10 @@ class Curve:
         # The noise is measured before the start is known: in log units of the loss above the floor.
         self.sigma = noise_sigma(np.log(np.maximum(x - self.floor, 1e-300)))
         self.start, self.start_points = _start(x - self.floor, self.sigma)
-        # A start at the floor itself (a logged 0) gives no scale: the typical level does.
-        self.eps = NEGLIGIBLE * max(self.start, float(np.median(x - self.floor)), 1e-300)
+        # A start at the floor itself (a logged 0) gives no scale: the first values above it do.
+        above = (x - self.floor)[x - self.floor > 0]
+        scale = self.start if self.start > 0 else float(np.median(above[:START_POINTS])) if above.size else 1.0
+        self.eps = NEGLIGIBLE * max(scale, 1e-300)
         self.logs = self.log_of(x)
         self.sigma = noise_sigma(self.logs)
         self.bounds = window_bounds(n, WINDOWS, MIN_WINDOW_POINTS)
@@ -243,8 +245,8 @@ def measure(loss, steps, smoothed, lr, val_steps, val_loss, th: Thresholds, grad
         return e
     _trends(e, cv)
     if e.lr is not None:
-        _schedule_cut(e, cv)
-        _slow_at_peak(e, cv)
+        _schedule_cut(e, cv, e.lr)
+        _slow_at_peak(e, cv, e.lr)
     if val_loss is not None:
         _overfitting(e, val_steps, val_loss, cv)
     return e
@@ -372,10 +374,10 @@ def _needed(gap: float, rate: float, tolerance: float) -> float:
     return math.log(gap / tolerance) / rate if rate > 0 else math.inf
 
 
-def _schedule_cut(e: Evidence, cv: Curve) -> None:
+def _schedule_cut(e: Evidence, cv: Curve, story: LrStory) -> None:
     """An LR cut 100x from its peak early, while the loss was still falling, and the loss then stalled."""
     th, t, logs, steps, sigma, end = e.th, cv.t, cv.logs, cv.steps, cv.sigma, cv.n
-    lr = e.lr.values[:end]
+    lr = story.values[:end]
     start_log = float(cv.log_of(e.start_value))
     peak = np.fmax.accumulate(lr)
     cut = (peak > 0) & (lr <= peak / th.big_cut * (1 + 1e-9))
@@ -400,14 +402,14 @@ def _schedule_cut(e: Evidence, cv: Curve) -> None:
                          and post.rate < th.stall_ratio * pre.rate)
 
 
-def _slow_at_peak(e: Evidence, cv: Curve) -> None:
+def _slow_at_peak(e: Evidence, cv: Curve, story: LrStory) -> None:
     """A schedule that decays the LR (cosine, linear, steps) slows any loss down at the end, so a too-low LR
     hides there: judge the pace on the stretch where the LR was at least half its peak instead. Still falling
     steadily, and far from low, when the LR left that stretch: too slow."""
-    th, lr, end = e.th, e.lr.values[: cv.n], cv.n
+    th, lr, end = e.th, story.values[: cv.n], cv.n
     peak = float(np.nanmax(lr))
     high = np.flatnonzero(lr >= 0.5 * peak)
-    if e.lr.constant or peak <= 0 or high.size == 0 or lr[-1] >= 0.5 * peak:
+    if story.constant or peak <= 0 or high.size == 0 or lr[-1] >= 0.5 * peak:
         return
     a, b = int(high[0]), int(high[-1]) + 1
     if b - a < 4 * MIN_WINDOW_POINTS or b >= end:
