@@ -93,9 +93,10 @@ def _renumbered(log: TrainingLog, index: int) -> TrainingLog:
 
 def _table_runs(table: Table, path: str, column: str | None):
     name = table.name
+    # No loss column is the first thing to say (a header-only file names the columns it has); then no rows.
+    roles = pick_roles(_candidates(table), name, column, list(table.seen), lambda a, b: _together(table, a, b))
     if table.records == 0:
         raise LogError(table.empty_message or f"{name} has no rows; it needs at least one row with a loss")
-    roles = pick_roles(_candidates(table), name, column, list(table.seen), lambda a, b: _together(table, a, b))
     for role_col in roles.columns():
         col = table.columns[role_col]
         if col.bad is not None and (role_col in (roles.loss, roles.step) or not col.values):
