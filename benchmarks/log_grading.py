@@ -75,6 +75,10 @@ def false_alarms(curve, report) -> list:
     return wrong
 
 
+def _direction(cls: str) -> str:
+    return {"diverged": "lower", "too_high": "lower", "too_low": "raise"}.get(cls, cls)
+
+
 def agrees(label: str, report, got: str) -> bool:
     if label == "stuck":
         return report.verdict in ("plateau", "too_slow")
@@ -129,6 +133,8 @@ def main(argv=None) -> int:
     alarms = [r for r in healthy if false_alarms(r[0], r[2])]
     border = [r for r in rows if r[0].label == "borderline"]
     border_errors = sum(r[2].verdict == "diverged" for r in border)
+    direction = sum(_direction(r[0].label) == _direction(r[3]) or (r[0].label == "stuck" and agrees("stuck", r[2], r[3]))
+                    for r in graded)
     half = "tuning half (even seeds)" if args.tuning else "held-out half (odd seeds)"
     print(f"Training-log diagnosis against counterfactual labels: {half}, {len(rows)} curves of lrtui's models at "
           f"LRs 1e-5..30, written in 8 log formats and read back")
@@ -136,6 +142,8 @@ def main(argv=None) -> int:
     print(f"agreement {agree}/{len(graded)} = {100 * agree / len(graded):.1f}% (goal >= {100 * GOAL:.0f}%); "
           f"false alarms on healthy runs: {len(alarms)}/{len(healthy)}; borderline (not graded): {len(border)}, "
           f"of which called diverged: {border_errors}  ({time.perf_counter() - started:.0f} s)")
+    print(f"the fix points the right way (lower the LR for diverged and too high, raise it for too low, none for "
+          f"healthy): {direction}/{len(graded)} = {100 * direction / len(graded):.1f}%")
     if args.verbose:
         for c, fmt, report, got in rows:
             if (c.label != "borderline" and not agrees(c.label, report, got)) or (
