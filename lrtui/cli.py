@@ -22,7 +22,7 @@ commands:
   lrtui show NAME            print a built-in scenario's file
   lrtui check FILE ...       validate scenario files
   lrtui run NAME_OR_FILE     train without the app and print the results
-  lrtui diagnose LOG         judge your own training log (CSV or JSON Lines)
+  lrtui diagnose LOG         judge your own training log (CSV, JSON, text, TensorBoard, MLflow, W&B)
   lrtui find NAME_OR_FILE    LR range test: every rule's pick (--verify trains at each)
   lrtui serve [NAME ...]     serve the app to a web browser (pip install 'lrtui[web]')
 
@@ -71,16 +71,26 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
     elif name == "diagnose":
         p = _Parser(prog="lrtui diagnose", formatter_class=fmt,
                     description="Judge a training log from its loss curve alone (curve-only rules): the verdict, "
-                    "the findings with their steps, and a plot. Reads Keras CSVLogger files, Lightning "
-                    "metrics.csv, TensorBoard scalar CSV downloads, lrtui's CSV export (one run) and JSON "
-                    "Lines, with a loss column and optional step, lr and val_loss.",
+                    "the findings with their steps and evidence, and a plot. Reads Keras CSVLogger files, Lightning "
+                    "metrics.csv, TensorBoard event files and folders (pip install 'lrtui[tensorboard]') and scalar "
+                    "CSV downloads, Hugging Face trainer_state.json, MLflow metric files and run folders, W&B CSV "
+                    "exports, lrtui's CSV export, JSON Lines and plain logging text (loss=0.52, 'loss: 0.52'). "
+                    "Runs appended to one file are split, never blended; each is judged, the last is shown.",
                     epilog="examples:\n  lrtui diagnose lightning_logs/version_0/metrics.csv\n"
-                    "  lrtui diagnose training.log.csv --format json\n  lrtui diagnose run.jsonl --plot > report.txt\n"
+                    "  lrtui diagnose runs/exp1                       # a TensorBoard run folder\n"
+                    "  lrtui diagnose output/checkpoint-500/trainer_state.json --format json\n"
+                    "  lrtui diagnose train.log --column val_loss     # judge another column\n"
+                    "  lrtui diagnose training.log.csv --run 0        # the first of several appended runs\n"
+                    "  lrtui diagnose run.jsonl --plot > report.txt\n"
                     "\nexit status: 0 when the log was judged (whatever the verdict), 2 when it cannot be read\n")
-        p.add_argument("log", metavar="LOG", help="a CSV or JSON Lines training log")
+        p.add_argument("log", metavar="LOG", help="a training log file, or a folder a training tool wrote")
         p.add_argument("--format", choices=("text", "json"), default="text")
         p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=None,
                        help="draw the curve (default: only when stdout is a terminal)")
+        p.add_argument("--column", metavar="NAME", help="the loss column to judge (default: chosen by a documented "
+                       "rule, and the report says which)")
+        p.add_argument("--run", type=int, metavar="N", help="which run to show when the log holds several "
+                       "(0 is the first, -1 the last; default: the last)")
     elif name == "find":
         p = _Parser(prog="lrtui find", formatter_class=fmt,
                     description="LR range test (Smith, 2015) on one run of a scenario: ramp the LR from --start-lr "
@@ -241,7 +251,7 @@ def _cmd_run(args) -> int:
 def _cmd_diagnose(args) -> int:
     from lrtui.diagnose_command import run
 
-    return run(args.log, args.format, args.plot)
+    return run(args.log, args.format, args.plot, column=args.column, run_index=args.run)
 
 
 def _cmd_find(args) -> int:
