@@ -105,6 +105,13 @@ class Evidence:
         return (self.gap_then - self.gap) <= FLAT * self.gap
 
     @cached_property
+    def minimum(self):
+        """At a minimum: stationary, flat, curved upwards (no negative curvature, a top eigenvalue that is not
+        zero: a flat tail whose Hessian underflows is no minimum), and not bouncing across it."""
+        curved = self.raw_top > 1e-12
+        return self.stationary & self.flat & ~self.negative_curvature & curved & ~self.bouncing
+
+    @cached_property
     def bouncing(self):
         return self.cos_update <= BOUNCE
 

@@ -239,8 +239,7 @@ RULES: RuleTable[Evidence] = RuleTable([
     Rule("converged", "info", lambda e: (e.at_floor & ~e.negative_curvature) | e.confirmed["converged"],
          _converged_message, _converged_explanation),
     Rule("local_minimum", "warning",
-         lambda e: e.stationary & e.flat & ~e.negative_curvature & (e.gap > FAR)
-         & (e.known_floor | e.confirmed["local_minimum"]),
+         lambda e: e.minimum & (e.gap > FAR) & (e.known_floor | e.confirmed["local_minimum"]),
          _local_message, _local_explanation, lambda e: _fix(e, "local_minimum")),
     Rule("plateau", "warning", lambda e: e.small_grad & e.negative_curvature & e.flat & e.confirmed["plateau"],
          _saddle_message, _saddle_explanation, lambda e: _fix(e, "plateau")),
@@ -267,8 +266,8 @@ def candidates(e: Evidence) -> dict:
     live = ~e.diverged
     return {
         "diverged": e.diverged & (e.diverged_at != 0),
-        "converged": live & ~e.known_floor & e.stationary & e.flat & ~e.negative_curvature & ~e.at_floor,
-        "local_minimum": live & e.known_floor & e.stationary & e.flat & ~e.negative_curvature & (e.gap > FAR),
+        "converged": live & ~e.known_floor & e.minimum & ~e.at_floor,
+        "local_minimum": live & e.known_floor & e.minimum & (e.gap > FAR),
         "plateau": live & e.small_grad & e.flat & (e.negative_curvature | ((e.gap > FAR) & ~e.stationary)),
         "schedule_too_aggressive": live & e.hard_cut & (e.gap > FAR) & e.behind,
         "oscillating": live & e.bouncing & (e.gap > TOL) & (e.behind | e.flat),
