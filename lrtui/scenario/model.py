@@ -101,7 +101,7 @@ class Scenario:
         return max(1, self.steps // (100 if minibatch else 1000))
 
     def check_buildable(self) -> None:
-        """Set every run up once, so that the optimizers check their values together, without the diagnostics:
-        those measure the Hessian of every run, which costs far more than the check (and `build` repeats it)."""
+        """Group every run's optimizer and schedule as a simulation would, so that they check their values
+        together (without evaluating anything: `build` does that)."""
         for loss, specs in self._parts()[0]:
-            Simulation(loss, specs, seed=self.seed, eval_every=1, budget=self.steps, diagnostics=False)
+            Simulation.check_specs(loss, specs)

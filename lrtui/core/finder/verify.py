@@ -33,8 +33,14 @@ def verify_suggestions(loss: Loss, spec: RunSpec, result: RangeTest, *, steps: i
     """
     steps = _whole(steps, "steps", 1)
     grid_points = _whole(grid_points, "grid_points", 2, MAX_GRID_POINTS)
-    grid = np.geomspace(result.lr[0], result.lr[-1], grid_points) if result.lr[-1] > result.lr[0] \
-        else np.full(1, float(result.lr[0]))
+    if result.lr[-1] > result.lr[0]:
+        # Spaced in log10 and raised to a power: geomspace overflows on its way to LRs near the largest float.
+        exponents = np.linspace(np.log10(result.lr[0]), np.log10(result.lr[-1]), grid_points)
+        with np.errstate(over="ignore"):
+            grid = np.minimum(10.0 ** exponents, result.lr[-1])
+        grid[0], grid[-1] = result.lr[0], result.lr[-1]
+    else:
+        grid = np.full(1, float(result.lr[0]))
     picked = sorted({lr for lr in result.suggestions.values() if lr is not None})
     lrs = [float(lr) for lr in grid] + picked
     runs = [spec.copy(label=f"lr={lr:.4g}", optimizer_params={**spec.optimizer_params, "lr": lr},
