@@ -81,5 +81,6 @@ class RuleTable(Generic[E]):
 
     def diagnosis(self, rule: Rule[E], evidence: E, step: int, run: int = 0, tried=None) -> Diagnosis:
         """The rule's Diagnosis for one run's evidence."""
-        return Diagnosis(rule.code, int(step), rule.severity, rule.message(evidence), rule.explanation(evidence),
+        explain = rule.explanation
+        return Diagnosis(rule.code, int(step), rule.severity, rule.message(evidence), lambda: explain(evidence),
                          rule.fix(evidence) or None, tried, run)

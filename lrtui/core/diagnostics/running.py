@@ -80,11 +80,15 @@ class RunningStats:
             change = loss - self.prev_loss
             if self.count >= 2:
                 flipped = change * self.prev_change < 0
-                old = np.stack([self.cos_update, self.flip_rate])
-                averages = old * BOUNCE_EMA + (1 - BOUNCE_EMA) * np.stack([cosine, flipped])
-                if not all_finite:  # a run whose loss is not finite keeps its averages
-                    averages = np.where(np.isfinite(loss), averages, old)
-                self.cos_update, self.flip_rate = averages[0], averages[1]
+                if all_finite:
+                    self.cos_update = self.cos_update * BOUNCE_EMA + (1 - BOUNCE_EMA) * cosine
+                    self.flip_rate = self.flip_rate * BOUNCE_EMA + (1 - BOUNCE_EMA) * flipped
+                else:  # a run whose loss is not finite keeps its averages
+                    finite = np.isfinite(loss)
+                    self.cos_update = np.where(finite, self.cos_update * BOUNCE_EMA + (1 - BOUNCE_EMA) * cosine,
+                                               self.cos_update)
+                    self.flip_rate = np.where(finite, self.flip_rate * BOUNCE_EMA + (1 - BOUNCE_EMA) * flipped,
+                                              self.flip_rate)
             self.prev_update, self.prev_change, self.prev_norm = update, change, norm
         # fmin and fmax skip NaN; an infinite loss or gradient is left out explicitly.
         if all_finite:
