@@ -140,6 +140,13 @@ class Evidence:
         with np.errstate(all="ignore"):
             return self.limit / self.max_top
 
+    @cached_property
+    def lr_limit_here(self):
+        """The largest stable LR by the sharpness where the run is now (its last sample): how far the LR can be
+        raised from here. (An adaptive optimizer's preconditioned sharpness is largest early on.)"""
+        with np.errstate(all="ignore"):
+            return self.limit / self.top
+
     def at(self, run: int) -> "Evidence":
         """One run's evidence: every array field becomes that run's value (a NumPy scalar, so that ~ and &
         mean what they mean for the arrays)."""

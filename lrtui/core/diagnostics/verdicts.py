@@ -159,7 +159,8 @@ def _local_explanation(e: Evidence) -> str:
 
 
 def _saddle_message(e: Evidence) -> str:
-    return _with_fix(e, "plateau", f"plateau on a saddle: loss {fmt(e.loss)}, negative curvature {fmt(e.bottom)}")
+    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.loss)} where the surface curves down "
+                                   f"({fmt(e.raw_bottom)}): a saddle or a shoulder")
 
 
 def _saddle_explanation(e: Evidence) -> str:
@@ -323,7 +324,8 @@ def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
             fixes.append({"optimizer.eps": 1e-8})
         return _dedupe(fixes)
     if code == "too_slow":
-        cap = min(0.9 * limit if math.isfinite(limit) and limit > 0 else math.inf, 0.9 * ceiling)
+        here = e.lr_limit_here
+        cap = min(0.9 * here if math.isfinite(here) and here > 0 else math.inf, 0.9 * ceiling)
         lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)} | ({_nice(0.5 * cap)} if cap < math.inf else set()))
         return [{"optimizer.lr": x} for x in lrs if x > lr * 1.5]
     if code == "oscillating":
