@@ -27,14 +27,16 @@ WARM_NOISE = 1e-3  # random admixture to a warm start, so that no direction is m
 class Spectrum:
     top: np.ndarray  # largest eigenvalue per run, shape (R,)
     bottom: np.ndarray  # smallest eigenvalue per run, shape (R,)
-    vector: np.ndarray  # eigenvector of `top`, shape (R, n), reused as a warm start
+    vector: np.ndarray | None  # eigenvector of `top`, shape (R, n), reused as a warm start (None: not asked for)
     bottom_vector: np.ndarray | None = None  # eigenvector of `bottom` (Lanczos only)
     products: int = 0  # Hessian-vector products used per run (0: the exact Hessian)
 
     @property
-    def warm_start(self) -> np.ndarray:
+    def warm_start(self) -> np.ndarray | None:
         """A start that holds both ends of the spectrum, so that both converge in few products."""
-        return self.vector if self.bottom_vector is None else self.vector + self.bottom_vector
+        if self.vector is None or self.bottom_vector is None:
+            return self.vector
+        return self.vector + self.bottom_vector
 
 
 def extreme_eigenvalues(loss, params, preconditioner=None, warm_start=None, iterations=20, batch=None,

@@ -201,6 +201,7 @@ class Simulation(RunControls):
             if group.controller is not None:
                 saved = [controller_states.get(r) for r in runs]
                 fresh = group.controller_state
+                assert fresh is not None  # a group with a controller starts with its state
                 group.controller_state = stack_rows(
                     [take_rows(fresh, slice(i, i + 1)) if s is None else s for i, s in enumerate(saved)]
                 )
@@ -225,10 +226,10 @@ class Simulation(RunControls):
             for i, name in enumerate(MODEL_FIELDS):
                 self._metrics[i] = metrics[name]
 
-    def _schedule_values(self):
+    def _schedule_values(self) -> tuple[np.ndarray, np.ndarray]:
         groups = self._sched_groups
         whole = len(groups) == 1 and isinstance(groups[0].select, slice)
-        lr = None if whole else np.empty(self.n_runs)
+        lr: np.ndarray | None = None if whole else np.empty(self.n_runs)
         momentum = self._no_momentum
         t = self.step_count
         for i, group in enumerate(groups):
@@ -237,7 +238,7 @@ class Simulation(RunControls):
             values, cycled = self._scheduled(i, t - group.offset)
             if group.controller is not None:
                 values = group.controller.adjust(group.controller_state, values)
-            if whole:
+            if lr is None:  # whole: the one group's values are every run's, in order
                 lr = values
             else:
                 lr[group.select] = values

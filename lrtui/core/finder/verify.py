@@ -60,14 +60,15 @@ def verify_suggestions(loss: Loss, spec: RunSpec, result: RangeTest, *, steps: i
     rows = [entry(run) for run in range(grid.size)]
     usable = [run for run in range(grid.size) if rows[run]["final_loss"] is not None]
     best = min(usable, key=lambda run: final[run]) if usable else None
-    rules = {}
+    rules: dict[str, dict | None] = {}
     for name in RULES:
         lr = result.suggestions[name]
         if lr is None:
             rules[name] = None
             continue
         run = grid.size + picked.index(lr)
-        rules[name] = dict(entry(run), ratio=_ratio(final[run], final[best], floor, diverged[run], best))
+        best_value = math.nan if best is None else final[best]  # with no best, _ratio does not read it
+        rules[name] = dict(entry(run), ratio=_ratio(final[run], best_value, floor, diverged[run], best))
     return {
         "steps": steps,
         "seed": int(seed),
@@ -103,9 +104,9 @@ def _number(value) -> float | None:
 
 
 def _whole(value, name: str, minimum: int, maximum: int | None = None) -> int:
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Integral) and int(value) >= minimum
     if ok and maximum is not None:
-        ok = value <= maximum
+        ok = int(value) <= maximum
     if not ok:
         allowed = f"from {minimum} to {maximum:,}" if maximum is not None else f">= {minimum}"
         raise ValueError(f"{name} must be a whole number {allowed}, got {value!r}")
