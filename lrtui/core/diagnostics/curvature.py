@@ -183,7 +183,7 @@ class Curvature:
             solver = Lanczos(self.loss, points, p, None, ITERATIONS, batch=self._batch)
             solver.advance(ITERATIONS)  # a first estimate: cold, and made now
         else:
-            start = np.stack([w.astype(np.float64) for w in warm])
+            start = np.stack([np.asarray(w, dtype=np.float64) for w in warm])
             solver = Lanczos(self.loss, points, p, start, ITERATIONS, batch=self._batch, tolerance=TOLERANCE)
         pending = _Pending(runs, rep, solver, lr, limit, rule.preconditioned, rule.formula, frame.step, stats)
         if solver.done:
@@ -213,6 +213,7 @@ class Curvature:
     def _finish(self, pending: _Pending, step: int | None = None) -> None:
         spectrum = pending.solver.spectrum()
         top, bottom = spectrum.top[pending.rep], spectrum.bottom[pending.rep]
+        assert spectrum.vector is not None and spectrum.bottom_vector is not None  # Lanczos gives both
         both = spectrum.vector + spectrum.bottom_vector
         for run, row in zip(pending.runs.tolist(), pending.rep.tolist()):
             if np.all(np.isfinite(both[row])):

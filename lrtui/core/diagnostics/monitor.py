@@ -137,7 +137,7 @@ class Monitor:
             raw = RULES.choose(e)
         self._settle(frame, e, raw)
         self.evidence_now = e
-        self._summaries: dict[int, Diagnosis] = {}  # made when asked for, until the next checkpoint
+        self._summaries = {}  # made when asked for, until the next checkpoint
 
     def _measure(self, frame: StepFrame) -> Evidence:
         sim, r, c = self.sim, self.running, self.curvature
@@ -302,6 +302,7 @@ class Monitor:
         run = int(run)
         if run not in self._summaries:
             rule = RULES.entries[int(self._codes[run])]
+            assert self.evidence_now is not None  # judged at step 0, when the simulation is built
             one = self.evidence_now.at(run)
             self._summaries[run] = RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code))
         return self._summaries[run]

@@ -24,7 +24,7 @@ _ARRAYS = ("first_loss", "best_loss", "max_grad", "cos_update", "flip_rate", "sc
 _BLOCKS = ("prev_params", "prev_update")
 
 
-def running_stats(n_runs: int, n_params: int) -> "RunningStats":
+def running_stats(n_runs: int, n_params: int) -> "RunningStats | SmallRunningStats":
     """The running numbers for n_runs runs: in Python floats when that is the faster way."""
     stats = RunningStats(n_runs, n_params)
     return SmallRunningStats.of(stats) if n_runs <= SMALL[0] and n_params <= SMALL[1] else stats
@@ -108,6 +108,11 @@ class RunningStats:
 
 class SmallRunningStats:
     """The same numbers for a few runs of a small problem, in Python lists; arrays on reading."""
+
+    n_runs: int
+    n_params: int
+    count: int
+    values: dict[str, list]
 
     @classmethod
     def of(cls, stats: RunningStats) -> "SmallRunningStats":

@@ -34,7 +34,7 @@ def fix_words(fix: dict | None) -> str:
     """A fix as a person types it: "lr = 0.016", "momentum = 0.9", "schedule constant, lr = 0.1"."""
     if not fix:
         return ""
-    parts = []
+    parts: list[str] = []
     for key, value in fix.items():
         name = key.split(".", 1)[1] if "." in key else key
         if key == "schedule.type":
@@ -277,7 +277,7 @@ def candidates(e: Evidence) -> dict:
 
 
 def escape_fixes(e: Evidence, spec) -> list[dict]:
-    fixes = [{"optimizer.lr": e.lr * 3}, {"optimizer.lr": e.lr * 10}]
+    fixes: list[dict] = [{"optimizer.lr": e.lr * 3}, {"optimizer.lr": e.lr * 10}]
     if spec.optimizer == "sgd" and not spec.optimizer_params.get("momentum"):
         fixes.append({"optimizer.momentum": 0.9})
     return fixes
@@ -308,16 +308,16 @@ def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
         peak = spec.schedule_params.get("max_lr")
         if isinstance(peak, (int, float)) and peak > 0:
             # A cyclic schedule sets its own LRs: its peak is what to lower (a gentler cycle, not optimizer.lr).
-            fixes = [{"schedule.max_lr": _nice(min(peak, base) * f)} for f in (0.1, 0.01, 0.001)]
+            peaks: list[dict] = [{"schedule.max_lr": _nice(min(peak, base) * f)} for f in (0.1, 0.01, 0.001)]
             low = spec.schedule_params.get("base_lr")
             if isinstance(low, (int, float)):  # a cyclic schedule's floor must stay below its new peak
-                fixes = [{**fix, "schedule.base_lr": _nice(fix["schedule.max_lr"] / 10)}
-                         if low > fix["schedule.max_lr"] / 10 else fix for fix in fixes]
-            return _dedupe(fixes)
+                peaks = [{**fix, "schedule.base_lr": _nice(fix["schedule.max_lr"] / 10)}
+                         if low > fix["schedule.max_lr"] / 10 else fix for fix in peaks]
+            return _dedupe(peaks)
         lrs = [base * f for f in (0.3, 0.1, 0.03, 0.01, 0.001)]
         if math.isfinite(limit) and 0 < limit < base:
             lrs.append(0.8 * limit)
-        fixes = [{"optimizer.lr": _nice(x)} for x in lrs]
+        fixes: list[dict] = [{"optimizer.lr": _nice(x)} for x in lrs]
         if e.scheduled:  # the schedule may be what blew up: hold a safe constant LR instead
             fixes += [{"schedule.type": "constant", "optimizer.lr": _nice(base * f)} for f in (0.1, 0.01)]
         if spec.optimizer_params.get("eps") == 0:  # an adaptive optimizer without eps: 0/0 at a zero gradient
