@@ -31,6 +31,7 @@ from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from lrtui.core.decimate import rasterize_lines
+from lrtui.plotting import decade_axis, decade_ticks
 from lrtui.tui.palette import PlotPalette, app_palette
 
 LEGACY_MUTED = ("gray", "grey")
@@ -81,12 +82,13 @@ class Picture:
     message: str = ""  # shown instead of a plot when there is nothing to draw
 
 
-def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
-    """Decade ticks (in log10 units) with labels like 1e-3 for a log axis."""
-    lo, hi = math.floor(low), math.ceil(high)
-    step = max(1, (hi - lo) // 5)
-    ticks = list(range(lo, hi + 1, step))
-    return [float(t) for t in ticks], [f"1e{t}" if t not in (0, 1) else ("1" if t == 0 else "10") for t in ticks]
+def in_view(x: np.ndarray, y: np.ndarray, xlim, ylim) -> np.ndarray:
+    """Which points lie inside the axis limits (None: plotext fits that axis to the data, so all)."""
+    keep = np.ones(len(x), dtype=bool)
+    for values, limits in ((x, xlim), (y, ylim)):
+        if limits is not None:
+            keep &= (values >= limits[0]) & (values <= limits[1])
+    return keep
 
 
 def rows_as_text(rows: list[list[Segment]], text: Text) -> Text:
@@ -241,10 +243,9 @@ class Chart(PlotextPlot):
             shown.append((line, x, y))
         ylim = None
         if picture.log_y and math.isfinite(low):
-            ticks, labels = log_ticks(low, high)
+            # Whole decades around the data, so that nothing is clipped and the ticks read 1e-3, 0.1, 1 ...
+            ylim, ticks, labels = decade_axis(low, high)
             plt.yticks(ticks, labels)
-            # Pin the axis to whole decades so the tick labels sit where they say.
-            ylim = (ticks[0], max(ticks[-1], ticks[0] + 1))
         elif math.isfinite(low) and high > low:
             ylim = (low, high)
         xlim = None
@@ -256,21 +257,26 @@ class Chart(PlotextPlot):
         monitor = plt.monitor
         for line, x, y in shown:
             color, line_marker = self.resolve(line.color), line.marker or marker
+            # plotext 5 draws a legend entry from the colours of the points it kept on the canvas: a
+            # labelled series with none there makes it index an empty list (IndexError). Such a line
+            # gets no legend entry, and the point the fast path hands plotext is one in view.
+            visible = in_view(x, y, xlim, ylim)
+            label = line.label if with_legend and visible.any() else None
             if self._pending is not None:
                 # plotext's own checks give the marker, colour and style it would have drawn with.
                 self._pending.append((x, y, monitor.check_marker(line_marker), monitor.check_color(color),
                                       monitor.check_style(None)))
-                if line.label is None and len(self._pending) > 1:
+                if label is None and len(self._pending) > 1:
                     continue
-                x, y = x[:1], y[:1]  # for the legend and the axes, drawn over by the line itself
-            plt.plot(x.tolist(), y.tolist(), color=color, label=line.label if with_legend else None,
-                     marker=line_marker)
+                first = int(np.argmax(visible))  # 0 when nothing is in view: then it has no label
+                x, y = x[first:first + 1], y[first:first + 1]  # for the legend and axes, drawn over by the line
+            plt.plot(x.tolist(), y.tolist(), color=color, label=label, marker=line_marker)
         for x, color in picture.vlines:
             plt.vline(float(x), self.resolve(color))
         if xlim is not None:
             plt.xlim(*xlim)
             if picture.log_x:
-                ticks, labels = log_ticks(*xlim)
+                ticks, labels = decade_ticks(*xlim)
                 inside = [(t, label) for t, label in zip(ticks, labels) if xlim[0] <= t <= xlim[1]]
                 if len(inside) >= 2:
                     plt.xticks([t for t, _ in inside], [label for _, label in inside])
