@@ -186,7 +186,7 @@ async def test_numpy_lines_draw_the_same_canvas_as_plotext(scenario_name, size):
             for fast in (True, False):
                 chart.fast_lines, chart._built_key = fast, None
                 text = chart.render()
-                matrix = chart._plot.monitor.matrix
+                matrix = chart.canvas.matrix
                 drawn[fast] = (text.plain, matrix.fullground, matrix.style)
             chart.fast_lines = True
             assert drawn[True] == drawn[False], chart.id

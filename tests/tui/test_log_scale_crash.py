@@ -68,7 +68,7 @@ async def test_log_scale_after_converging_draws(name, keys):
         text = panel.render().plain
         assert exp.current(0)["loss"] < 1e-20 and "loss (log10)" in text
         values = np.concatenate([line.y[np.isfinite(line.y) & (line.y > 0)] for line in panel.picture.lines])
-        bottom, top = panel._plot.monitor.ylim[0]
+        bottom, top = panel.canvas.ylim
         assert bottom <= np.log10(values.min()) and top >= np.log10(values.max())  # nothing cut off
         await pilot.press("l", "l")  # and back, and again: nothing raises
         assert app.is_running
