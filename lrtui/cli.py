@@ -169,7 +169,14 @@ def _cmd_list(args) -> int:
 
     entries = builtin_scenarios()
     width = max(len(e.name) for e in entries)
-    write_out("".join(f"{entry.name.ljust(width)}  {summary_line(entry.text())}\n" for entry in entries))
+    lines, chapter = [], None
+    for entry in entries:  # the course, chapter by chapter, each lesson numbered
+        if entry.chapter != chapter:
+            chapter = entry.chapter
+            lines.append(f"{chapter or 'More'}:\n")
+        number = f"{entry.number:>2}." if entry.number else "   "
+        lines.append(f"{number} {entry.name.ljust(width)}  {summary_line(entry.text())}\n")
+    write_out("".join(lines))
     return 0
 
 

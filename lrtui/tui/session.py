@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from lrtui.core.experiment import Experiment
 from lrtui.core.optimizers import OPTIMIZERS
+from lrtui.scenario.library import COURSE_ORDER, find_builtin, lesson_number
 from lrtui.scenario.model import Scenario
 
 PACE_FRAMES = 5
@@ -33,9 +34,6 @@ class Session:
     playing: bool = False
     speed_index: int = 3
     focused: int = 0
-    log_scale: bool = False
-    smoothing: bool = False
-    show_description: bool = True
     message: str = ""
     experiment: Experiment = field(init=False)
     # The pace of play's recent frames (seconds per step): their median ignores the odd frame whose
@@ -43,7 +41,31 @@ class Session:
     recent_paces: deque = field(default_factory=lambda: deque(maxlen=PACE_FRAMES), init=False, repr=False)
 
     def __post_init__(self):
+        # With one scenario (or none named), `]` and `[` walk the course; with a list, they cycle through it.
+        self.course = len(self.scenarios) == 1
         self.open(self.index)
+
+    @property
+    def lesson(self) -> int:
+        """The open scenario's place in the course (1..), or 0 for a file of the user's."""
+        return lesson_number(self.scenario.source)
+
+    def next_scenario(self, delta: int) -> None:
+        """`]`/`[`: the next or previous lesson of the course, or entry of the list the app was given."""
+        if not self.course:
+            self.open(self.index + delta)
+            return
+        lesson = self.lesson
+        if lesson == 0:  # a file of the user's: the course starts (or, backwards, ends) here
+            target = 0 if delta > 0 else len(COURSE_ORDER) - 1
+        else:
+            target = (lesson - 1 + delta) % len(COURSE_ORDER)
+        name = COURSE_ORDER[target]
+        known = next((i for i, s in enumerate(self.scenarios) if s.source == name), None)
+        if known is not None:
+            self.open(known)
+        else:
+            self.open_scenario(find_builtin(name).load())
 
     @property
     def scenario(self) -> Scenario:
@@ -58,7 +80,7 @@ class Session:
         self.experiment = self.scenario.build()
         self.focused = 0
         self.playing = False
-        self.show_description = True
+        self.recent_paces.clear()
         self.message = f"opened {self.scenario.name}"
 
     def open_scenario(self, scenario: Scenario, index: int | None = None) -> None:
@@ -87,18 +109,29 @@ class Session:
             self.playing = False
         return done
 
-    def play(self, budget_seconds: float) -> int:
-        """One frame of play: up to `speed` steps, no more than the recent pace says fit in the budget.
+    def chunk_steps(self, budget_seconds: float) -> int:
+        """How many steps one frame of play asks for: up to `speed`, no more than the recent pace says fit.
 
         step_within's doubling chunks alone can overshoot the budget by up to the last chunk.
         """
-        steps = self.speed
+        steps = min(self.speed, max(0, self.scenario.steps - self.experiment.step_count))
         if self.recent_paces:
             steps = min(steps, max(1, int(budget_seconds / statistics.median(self.recent_paces))))
-        started = time.perf_counter()
-        done = self.advance(steps, budget_seconds)
+        return steps
+
+    def played(self, done: int, seconds: float) -> None:
+        """A chunk of play took `done` steps in `seconds` (the play worker reports it on the UI thread)."""
         if done:
-            self.recent_paces.append((time.perf_counter() - started) / done)
+            self.recent_paces.append(seconds / done)
+        if self.finished and self.playing:
+            self.playing = False
+            self.message = f"finished: all {self.scenario.steps} steps done (r resets, ] opens the next lesson)"
+
+    def play(self, budget_seconds: float) -> int:
+        """One frame of play, in the calling thread (what the worker and `played` do between them)."""
+        started = time.perf_counter()
+        done = self.experiment.step_within(self.chunk_steps(budget_seconds), budget_seconds)
+        self.played(done, time.perf_counter() - started)
         return done
 
     # -- run controls -----------------------------------------------------------
@@ -154,4 +187,4 @@ class Session:
 
     def change_speed(self, delta: int) -> None:
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
-        self.message = f"speed: {self.speed} steps per frame"
+        self.message = f"speed: {self.speed} step{'s' * (self.speed != 1)} per frame"

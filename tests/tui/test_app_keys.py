@@ -66,7 +66,8 @@ async def test_optimizer_schedule_fork_reset_and_toggles():
         await pilot.press("r")
         assert s.experiment.step_count == 0 and s.experiment.n_runs == 1
         await pilot.press("l", "m", "d")
-        assert s.log_scale and s.smoothing and not s.show_description
+        main = app.main
+        assert main.log_scale and main.smoothing and main.description == "task"
         await pilot.press("right_square_bracket")
         assert s.scenario.name.startswith("Too low")
         await pilot.press("left_square_bracket")

@@ -88,19 +88,28 @@ async def test_r_resets_runs_forks_and_changes_to_step_zero():
 
 
 async def test_l_m_d_each_toggle_one_thing_and_back():
+    """The view flags are the main screen's reactives, not the session's: the session has none of them."""
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        s = app.session
-        for key, attribute in (("l", "log_scale"), ("m", "smoothing"), ("d", "show_description")):
-            before = getattr(s, attribute)
+        main = app.main
+        for key, attribute in (("l", "log_scale"), ("m", "smoothing")):
+            before = getattr(main, attribute)
             await pilot.press(key)
-            assert getattr(s, attribute) is (not before)
+            assert getattr(main, attribute) is (not before)
             await pilot.press(key)
-            assert getattr(s, attribute) is before
+            assert getattr(main, attribute) is before
+            assert not hasattr(app.session, attribute)
+        panel = app.screen.query_one("#description")
+        full = panel.query_one("#lesson-text").render().plain
+        await pilot.press("d")  # the task alone: shorter, and still the lesson's "Try ..."
+        task = panel.query_one("#lesson-text").render().plain
+        assert main.description == "task" and panel.display and "Try" in task and len(task) < len(full)
         await pilot.press("d")
-        assert not app.screen.query_one("#description").display
+        assert main.description == "off" and not panel.display
+        await pilot.press("d")
+        assert main.description == "full" and panel.display
         await pilot.press("l")
-        assert app.screen.query_one("#loss").plt is not None and s.log_scale
+        assert main.log_scale and "loss (log10)" in app.screen.query_one("#loss").render().plain
 
 
 async def test_e_writes_csv_and_json_in_the_working_directory_and_names_them(tmp_path, monkeypatch):

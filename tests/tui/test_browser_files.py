@@ -153,7 +153,7 @@ async def test_palette_finds_scenarios_and_actions_and_keeps_the_system_commands
         provider = LrtuiCommands(app.screen)
         await provider.startup()
         hits = [hit async for hit in provider.search("cosine")]
-        assert "open scenario cosine-annealing" in [h.text for h in hits]
+        assert "open lesson 9: cosine-annealing" in [h.text for h in hits]
         discovered = [hit async for hit in provider.discover()]
         assert len(discovered) == len(LrtuiApp.BINDINGS) + len(builtin_scenarios()) + 1
 
@@ -164,7 +164,7 @@ async def test_palette_finds_scenarios_and_actions_and_keeps_the_system_commands
         step = [hit async for hit in provider.search("10 steps")][0]
         assert step.help == "key: N or shift+→"
 
-        hit = next(h for h in hits if h.text == "open scenario cosine-annealing")
+        hit = next(h for h in hits if h.text == "open lesson 9: cosine-annealing")
         hit.command()
         await pilot.pause()
         assert app.session.scenario.name == "Cosine annealing"

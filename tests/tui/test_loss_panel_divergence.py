@@ -27,7 +27,7 @@ async def test_a_sweep_with_exploded_runs_still_draws_every_healthy_curve():
         exp = app.session.experiment
         assert exp.step_count == 50 and sum(exp.diverged_at(r) >= 0 for r in range(exp.n_runs)) >= 2
         panel = app.screen.query_one(LossPanel)
-        picture = panel.loss_picture(app.session, panel.size.width)
+        picture = panel.loss_picture(app.main.view(app.session), panel.size.width)
         healthy = [exp.current(r)["loss"] for r in range(exp.n_runs) if exp.diverged_at(r) < 0]
         top = max(float(np.nanmax(line.y)) for line in picture.lines)
         assert max(healthy) < top < 1e3  # the diverged curves leave through the top, not at 1e278
@@ -35,5 +35,5 @@ async def test_a_sweep_with_exploded_runs_still_draws_every_healthy_curve():
         # Eight labels would cover the curves' start; the status line names the runs instead.
         assert not any(line.label for line in picture.lines)
         await pilot.press("l")
-        logged = panel.loss_picture(app.session, panel.size.width)
+        logged = panel.loss_picture(app.main.view(app.session), panel.size.width)
         assert max(float(np.nanmax(line.y)) for line in logged.lines) > 1e100  # log scale shows it all

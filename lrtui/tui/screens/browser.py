@@ -16,6 +16,7 @@ from lrtui.tui.catalog import CatalogEntry
 def entry_prompt(entry: CatalogEntry, current: bool) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("> " if current else "  ", style="bold")
+    text.append(f"{entry.number:>2}. " if entry.number else "    ", style="dim")
     text.append(entry.key, style="bold")
     text.append("  " + entry.summary, style="dim")
     return text

@@ -17,6 +17,7 @@ from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.tui.palette import run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.loss_panel import input_key
+from lrtui.tui.widgets.panel import Panel
 
 TITLE = "effective LR per parameter (lr/√v̂): min, median, max"
 ASCII_TITLE = "effective LR per parameter (lr/sqrt(v)): min, median, max"
@@ -66,12 +67,16 @@ def adaptive_picture(session, width: int, ascii_only: bool = False, no_color: bo
     return picture
 
 
-class AdaptivePanel(Chart):
+class AdaptivePanel(Panel, Chart):
     """The spread of the focused run's per-parameter learning rates, on a log axis."""
 
     picture: Picture | None = None
 
-    def redraw(self, session) -> None:
+    def applies(self, view) -> bool:
+        return adaptive_applies(view.session)
+
+    def redraw(self, view) -> None:
+        session = view.session
         width = self.size.width or 60
         if self.unchanged(input_key(session, width, session.focused, self.ascii_only)):
             return

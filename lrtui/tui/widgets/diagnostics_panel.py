@@ -8,6 +8,7 @@ from textual.widgets.option_list import Option
 
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.widgets.chart import to_ascii
+from lrtui.tui.widgets.panel import Panel
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -29,7 +30,7 @@ def diagnosis_line(d, label: str, palette: PlotPalette) -> Text:
     return text
 
 
-class DiagnosticsPanel(OptionList):
+class DiagnosticsPanel(Panel, OptionList):
     """The list of findings, newest last; enter shows one in full."""
 
     DEFAULT_CSS = "DiagnosticsPanel { height: 1fr; }"
@@ -40,8 +41,8 @@ class DiagnosticsPanel(OptionList):
         self.findings: list = []
         self._shown: list | None = None  # None until the first redraw, so the empty state is drawn too
 
-    def redraw(self, session) -> None:
-        exp = session.experiment
+    def redraw(self, view) -> None:
+        exp = view.session.experiment
         findings = exp.diagnoses()
         shown = [(d.run, d.code, d.step) for d in findings]
         if shown == self._shown:

@@ -17,6 +17,8 @@ from textual.widget import Widget
 
 from lrtui.tui.palette import DIVERGED, app_palette
 from lrtui.tui.widgets.chart import cell_count, rows_as_text
+from lrtui.tui.widgets.curvature_panel import curvature_applies
+from lrtui.tui.widgets.panel import Panel
 
 BAND_COLORS = ("#0b1d3a", "#12325c", "#1b4d7a", "#236a8c", "#2f8891", "#4aa38a", "#7bbd76", "#b8d35c", "#f0e34a")
 BAND_GLYPHS = " .:-=+*#%"
@@ -65,7 +67,7 @@ class Trail:
         self.has_point = True
 
 
-class LandscapePanel(Widget):
+class LandscapePanel(Panel, Widget):
     """Contour map of the loss over its window; trajectories, current points (●) and minima (★)."""
 
     DEFAULT_CSS = "LandscapePanel { width: 1fr; height: 1fr; }"
@@ -83,8 +85,11 @@ class LandscapePanel(Widget):
         self._rows_cache: list = []
         self._bold, self._null = Style(bold=True), Style()
 
-    def redraw(self, session) -> None:
-        self._session = session
+    def applies(self, view) -> bool:
+        return not curvature_applies(view.session)
+
+    def redraw(self, view) -> None:
+        self._session = view.session
         self.refresh()
 
     def _grid_bands(self, loss, width: int, height: int) -> np.ndarray:

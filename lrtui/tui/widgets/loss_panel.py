@@ -14,6 +14,7 @@ from lrtui.core.decimate import RunningColumns, as_line
 from lrtui.core.smoothing import debiased_ema
 from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
+from lrtui.tui.widgets.panel import Panel
 from lrtui.tui.widgets.theory_overlay import theory_lines
 
 MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
@@ -45,7 +46,7 @@ def clip_diverged(lines: list[Line], healthy_top: float) -> None:
             line.y = np.where(np.isnan(line.y), np.nan, np.minimum(line.y, top))
 
 
-class LossPanel(Chart):
+class LossPanel(Panel, Chart):
     """Loss against step for every run."""
 
     def __init__(self, *args, **kwargs):
@@ -57,12 +58,13 @@ class LossPanel(Chart):
         return self._columns.setdefault((run, field), RunningColumns()).update(
             sim.history, field, local, columns, x_range)
 
-    def loss_picture(self, session, width: int) -> Picture:
+    def loss_picture(self, view, width: int) -> Picture:
+        session = view.session
         exp = session.experiment
         palette = self.palette
         columns = max(10, 2 * width)  # braille packs two points per cell
         x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
-        picture = Picture(log_y=session.log_scale, x_range=x_range)
+        picture = Picture(log_y=view.log_scale, x_range=x_range)
         picture.lines.extend(theory_lines(session, x_range, columns))  # first, so the real curves draw over it
         span_low, span_high = np.inf, -np.inf
         healthy_top, diverged_lines = -np.inf, []
@@ -72,7 +74,7 @@ class LossPanel(Chart):
             diverged = exp.diverged_at(run) >= 0
             color, marker = run_color(run, diverged), palette.run_marker(run)
             label = exp.labels[run] + (" (diverged)" if diverged else "")
-            if session.smoothing and len(x):
+            if view.smoothing and len(x):
                 picture.lines.append(Line(*as_line(x, low, high), color="muted"))
                 middle = debiased_ema(0.5 * (low + high), 0.6)
                 picture.lines.append(Line(x, middle, color=color, label=label, marker=marker))
@@ -89,7 +91,7 @@ class LossPanel(Chart):
             finite = low[np.isfinite(low) & (low > 0)]
             if finite.size:
                 span_low, span_high = min(span_low, finite.min()), max(span_high, high[np.isfinite(high)].max())
-        if not session.log_scale:
+        if not view.log_scale:
             clip_diverged(diverged_lines, healthy_top)
         labelled = [line for line in picture.lines if line.label]
         if len(labelled) > MAX_LEGEND_LINES:
@@ -106,15 +108,15 @@ class LossPanel(Chart):
             sim, local = exp.locate(run)
             for step, _kind in sim.schedule_events(local, int(x_range[1])):
                 picture.vlines.append((step, SCHEDULE_MARKER))
-        scale = "log10" if session.log_scale else "linear"
+        scale = "log10" if view.log_scale else "linear"
         picture.title = f"loss ({scale})"
         if any(exp.loss_of(run).is_model for run in range(exp.n_runs)):
             picture.title += ", test dotted"  # the legend, which says so too, gives way to the curves
-        if not session.log_scale and np.isfinite(span_low) and span_high / span_low > 100:
+        if not view.log_scale and np.isfinite(span_low) and span_high / span_low > 100:
             picture.title += " - over 2 decades: press l for log"
         return picture
 
-    def redraw(self, session) -> None:
+    def redraw(self, view) -> None:
         width = self.size.width or 80
-        if not self.unchanged(input_key(session, width, session.log_scale, session.smoothing)):
-            self.show(self.loss_picture(session, width))
+        if not self.unchanged(input_key(view.session, width, view.log_scale, view.smoothing)):
+            self.show(self.loss_picture(view, width))

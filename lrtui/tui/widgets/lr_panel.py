@@ -15,6 +15,7 @@ from lrtui.core.schedules import build_schedule
 from lrtui.tui.palette import MARKER, PLAN_COLOR, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.loss_panel import input_key
+from lrtui.tui.widgets.panel import Panel
 
 PLAN_BLOCK = 1 << 16  # steps per block when reducing a plan to columns
 
@@ -84,7 +85,7 @@ class PlannedLR:
         return column_centers(columns, x_range)[keep], lo[keep], hi[keep]
 
 
-class LRPanel(Chart):
+class LRPanel(Panel, Chart):
     """Learning rate against step, with the planned schedule after the current step."""
 
     def __init__(self, *args, **kwargs):
@@ -113,7 +114,8 @@ class LRPanel(Chart):
         picture.title = f"learning rate (log10)   now {lr:.4g}"
         return picture
 
-    def redraw(self, session) -> None:
+    def redraw(self, view) -> None:
+        session = view.session
         width = self.size.width or 80
         if not self.unchanged(input_key(session, width, session.focused)):
             self.show(self.lr_picture(session, width))

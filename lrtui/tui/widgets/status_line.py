@@ -7,6 +7,8 @@ import math
 from rich.text import Text
 from textual.widgets import Static
 
+from lrtui.scenario.library import COURSE_ORDER
+from lrtui.tui.widgets.panel import Panel
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 
 
@@ -20,6 +22,8 @@ def status_text(session, palette: PlotPalette) -> Text:
     state = "playing" if session.playing else "paused"
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {session.scenario.name} ", style="bold")
+    if session.lesson:
+        text.append(f" lesson {session.lesson} of {len(COURSE_ORDER)} ", style="dim")
     text.append(f" step {exp.step_count}/{session.scenario.steps}  {state}  x{session.speed}\n")
     for run in range(exp.n_runs):
         now = exp.current(run)
@@ -50,11 +54,11 @@ def status_text(session, palette: PlotPalette) -> Text:
     return text
 
 
-class StatusLine(Static):
+class StatusLine(Panel, Static):
     _shown: Text | None = None
 
-    def redraw(self, session) -> None:
-        text = status_text(session, app_palette(self.app, bool(getattr(self.app, "ascii_only", False))))
+    def redraw(self, view) -> None:
+        text = status_text(view.session, app_palette(self.app, bool(getattr(self.app, "ascii_only", False))))
         if text != self._shown:  # an update re-lays out the screen: only when something changed
             self._shown = text
             self.update(text)
