@@ -70,6 +70,7 @@ class LrtuiApp(App):
         Binding("w", "save_scenario", "save as TOML", show=False),
         Binding("f", "finder", "LR finder"),
         Binding("question_mark,f1", "help", "keys"),
+        Binding("g", "help(True)", "glossary", show=False),
         Binding("q", "quit", "quit"),
     ]
 
@@ -149,6 +150,7 @@ class LrtuiApp(App):
             s.message = "the step budget is used up: press r to reset"
         else:
             s.playing = not s.playing  # a chunk already stepping finishes; no new one starts
+            s.play_marks.clear()
             s.message = "playing" if s.playing else "paused"
         self.redraw()
 
@@ -278,8 +280,10 @@ class LrtuiApp(App):
         await self._chunk_done()
         self.push_screen(ExplanationScreen(diagnosis, self.session.experiment.labels[diagnosis.run]))
 
-    def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+    def action_help(self, at_glossary: bool = False) -> None:
+        from lrtui.tui.screens.keys import KeysScreen
+
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss()
         else:
-            self.action_show_help_panel()
+            self.push_screen(KeysScreen(at_glossary))

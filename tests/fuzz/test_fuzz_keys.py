@@ -167,8 +167,6 @@ class AppHost:
         await app.workers.wait_for_complete()
         while len(app.screen_stack) > 2:  # the default screen and the main screen stay
             app.pop_screen()
-        if app.screen.query("HelpPanel"):
-            app.action_hide_help_panel()
         await resize(pilot, *size)
         reset_view = getattr(app, "reset_view", None)
         if reset_view is not None:
@@ -237,7 +235,7 @@ def test_the_key_table_is_whole():
     for key in ("space", "l", "left_square_bracket", "asterisk", "question_mark", "escape", "1", "5", "f"):
         assert key in KEYS
     names = {cls.__name__ for cls in screen_classes()}
-    assert {"BrowserScreen", "FinderScreen", "ExplanationScreen", "MainScreen"} <= names
+    assert {"BrowserScreen", "FinderScreen", "ExplanationScreen", "MainScreen", "KeysScreen"} <= names
     assert not QUIT_KEYS & set(KEYS)
 
 

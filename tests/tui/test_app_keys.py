@@ -60,7 +60,7 @@ async def test_optimizer_schedule_fork_reset_and_toggles():
         await pilot.press("o")
         assert s.experiment.spec(0).optimizer == "adagrad"
         await pilot.press("s")
-        assert s.experiment.spec(0).schedule == "step"
+        assert s.experiment.spec(0).schedule == "linear"  # warmup comes first after constant
         await pilot.press("n", "c")
         assert s.experiment.n_runs == 3
         await pilot.press("r")
@@ -77,13 +77,17 @@ async def test_optimizer_schedule_fork_reset_and_toggles():
         assert s.speed > speed
 
 
-async def test_help_panel_opens_and_closes():
+async def test_help_screen_opens_and_closes():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("question_mark")
-        assert app.screen.query("HelpPanel")
+        assert type(app.screen).__name__ == "KeysScreen"
         await pilot.press("f1")
-        assert not app.screen.query("HelpPanel")
+        assert type(app.screen).__name__ == "MainScreen"
+        await pilot.press("g")  # the glossary: the same screen, scrolled to it
+        assert type(app.screen).__name__ == "KeysScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "MainScreen"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (40, 12), (12, 5)])

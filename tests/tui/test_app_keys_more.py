@@ -72,7 +72,7 @@ async def test_o_and_s_cycle_the_optimizer_and_schedule_and_mark_the_change():
         await pilot.press("n", "o", "o")
         assert exp.spec(0).optimizer == "rmsprop" and exp.current(0)["lr"] == pytest.approx(lr)
         await pilot.press("s", "s")
-        assert exp.spec(0).schedule == "exponential"
+        assert exp.spec(0).schedule == "sequential"  # constant -> warmup -> warmup then cosine
         assert [(e.step, e.kind) for e in exp.events] == [(1, "optimizer")] * 2 + [(1, "schedule")] * 2
 
 
@@ -151,17 +151,20 @@ async def test_b_opens_the_browser_escape_closes_and_enter_opens_the_highlighted
         assert app.session.scenario.name == find_builtin(entry.key).load().name != "too-high-oscillation"
 
 
-async def test_f_and_every_other_binding_is_in_the_help_panel():
+async def test_f_and_every_other_binding_is_in_the_help_screen_app_keys_first_then_glossary():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f1")
-        panel = app.screen.query_one("HelpPanel")
-        table = panel.query_one("BindingsTable").render_bindings_table()
-        rendered = " ".join(str(cell) for column in table.columns for cell in column._cells)
-        for binding in app.BINDINGS:  # q shares a line with Textual's ctrl+q, as "Quit the app"
-            assert binding.description.lower() in rendered.lower(), binding
+        rendered = app.screen.query_one("#keys-text").render().plain
+        for binding in app.BINDINGS:
+            assert binding.description in rendered, binding
+        groups = ["Play", "Learning rate", "Runs", "View", "Lessons and files", "Glossary", "Textual's own keys"]
+        places = [rendered.index(f"{title}\n") for title in groups]
+        assert places == sorted(places) and "More\n" not in rendered  # every binding sits in a named group
+        for term in ("% of limit", "sharpness", "dotted theory curve", "★", "●", "·"):
+            assert term in rendered
         await pilot.press("question_mark")
-        assert not app.screen.query("HelpPanel")
+        assert type(app.screen).__name__ == "MainScreen"
 
 
 async def test_q_quits():
@@ -170,3 +173,18 @@ async def test_q_quits():
         await pilot.press("q")
         await pilot.pause()
         assert app.return_code == 0 and not app.is_running
+
+
+async def test_s_reaches_every_schedule_kind_warmup_included():
+    from lrtui.core.schedules import SCHEDULES
+
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        seen = []
+        for _ in range(len(SCHEDULES) + 1):
+            await pilot.press("s")
+            seen.append(app.session.experiment.spec(0).schedule)
+            assert "schedule ->" in app.session.message, app.session.message
+            await pilot.press("n")
+        assert set(seen) == set(SCHEDULES) and "linear" in seen  # linear is torch's warmup (LinearLR)
+        assert app.session.experiment.step_count == len(seen)  # every one of them trains
