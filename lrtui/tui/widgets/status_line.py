@@ -75,7 +75,11 @@ def status_text(session, palette: PlotPalette, run_rows: int = 10) -> Text:
             else:
                 text.append(f"  DIVERGED at step {now['diverged_at']}: lr too high", style="bold red")
         else:
-            text.append(f"  lr {_num(now['lr'])}  loss {_num(now['loss'])}  |g| {_num(now['grad_norm'])}")
+            text.append(f"  lr {_num(now['lr'])}  loss {_num(now['loss'])}")
+            accuracy = test_accuracy(exp, run)
+            if math.isfinite(accuracy):  # before the rest: at 80 columns it must not be cut off
+                text.append(f"  test acc {100 * accuracy:.1f}%", style="bold")
+            text.append(f"  |g| {_num(now['grad_norm'])}")
             gauge = exp.gauge(run)
             if math.isfinite(gauge) and gauge < 0:
                 # Where the loss curves downwards no step size is unstable: there is no limit to show.
@@ -83,9 +87,6 @@ def status_text(session, palette: PlotPalette, run_rows: int = 10) -> Text:
             elif math.isfinite(gauge):
                 style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
                 text.append(f"  lr {percent(gauge)} of limit", style=style)
-            accuracy = test_accuracy(exp, run)
-            if math.isfinite(accuracy):
-                text.append(f"  test acc {100 * accuracy:.1f}%", style="bold")
             verdict = exp.verdict(run)
             if verdict != "improving":
                 text.append(f"  {in_words(verdict)}", style="yellow" if verdict != "converged" else "green")
