@@ -1,0 +1,55 @@
+"""What the status line tells a learner: test accuracy, percentages that never read 0%, the lesson, every run."""
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.widgets.status_line import percent, visible_runs
+
+
+def test_percent_keeps_small_shares_visible():
+    assert percent(1.25) == "125%" and percent(0.0005) == "0.05%" and percent(0.034) == "3.4%" and percent(0) == "0%"
+
+
+def test_a_window_of_runs_always_holds_the_focused_one():
+    assert visible_runs(8, 7, 10) == range(8)
+    for focused in range(40):
+        shown = visible_runs(40, focused, 6)
+        assert focused in shown and len(shown) == 5
+
+
+async def test_digits_shows_test_accuracy_for_both_runs_and_the_lesson_number():
+    app = LrtuiApp([find_builtin("digits-lr-classic").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.session.experiment.step(450)
+        app.redraw()
+        await pilot.pause()
+        text = app.screen.query_one("#status").render().plain
+        lines = text.splitlines()
+        assert "lesson 23 of 23" in lines[0]
+        accuracies = [float(line.split("test acc ")[1].split("%")[0]) for line in lines[1:3]]
+        assert accuracies[0] > 80 and accuracies[1] < 20  # about 90% against about 10%, as the lesson says
+
+
+async def test_every_run_of_a_sweep_can_be_reached_in_the_status_area():
+    app = LrtuiApp([find_builtin("lr-sweep").load()])
+    async with app.run_test(size=(100, 24)) as pilot:
+        for run in range(app.session.experiment.n_runs):
+            text = app.screen.query_one("#status").render().plain
+            focused = next(line for line in text.splitlines() if line.startswith(">"))
+            assert app.session.experiment.labels[run] in focused
+            await pilot.press("tab")
+
+
+async def test_play_to_the_end_says_finished_not_playing():
+    app = LrtuiApp([find_builtin("too-low-slow").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.speed_index = len(__import__("lrtui.tui.session", fromlist=["SPEEDS"]).SPEEDS) - 1
+        await pilot.press("space")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not app.session.playing:
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.finished and not app.session.playing
+        assert app.session.message.startswith("finished") and "playing" not in app.session.message
+        assert "finished" in app.screen.query_one("#status").render().plain.splitlines()[0]
