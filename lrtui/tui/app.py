@@ -17,7 +17,7 @@ from lrtui.scenario.errors import ScenarioError
 from lrtui.scenario.model import Scenario
 from lrtui.tui.catalog import CatalogEntry, catalog_entries, one_line_error, try_load
 from lrtui.tui.commands import LrtuiCommands
-from lrtui.tui.saving import export_runs, save_settings
+from lrtui.tui.saving import export_runs, save_settings, save_torch_script
 from lrtui.tui.screens.main import MainScreen
 from lrtui.tui.session import Session
 
@@ -68,6 +68,8 @@ class LrtuiApp(App):
         Binding("b", "browse", "scenarios", show=False),
         Binding("e", "export", "export CSV+JSON", show=False),
         Binding("w", "save_scenario", "save as TOML", show=False),
+        Binding("t", "torch_script", "PyTorch script", show=False),
+        Binding("u", "outcomes", "outcome table", show=False),
         Binding("f", "finder", "LR finder"),
         Binding("question_mark,f1", "help", "keys"),
         Binding("g", "help(True)", "glossary", show=False),
@@ -110,9 +112,12 @@ class LrtuiApp(App):
 
     def on_chunk_stepped(self, message: ChunkStepped) -> None:
         self._chunk = None
+        was_playing = self.session.playing
         if message.experiment is self.session.experiment:
             self.session.played(message.done, message.seconds)
         self.redraw()
+        if was_playing and self.session.finished and self.screen is self.main:
+            self.call_later(self.action_outcomes)  # play reached the end of the budget: how did each run do?
 
     async def _chunk_done(self) -> None:
         """Wait for the chunk stepping now, if any: the experiment is the UI thread's again after it."""
@@ -250,6 +255,33 @@ class LrtuiApp(App):
                 self.session.message = f"saved the current settings to {path}"
 
         await self._guarded(save)
+
+    async def action_outcomes(self) -> None:
+        from lrtui.tui.screens.outcomes import OutcomesScreen
+
+        if isinstance(self.screen, OutcomesScreen):
+            self.screen.dismiss()
+            return
+        await self._chunk_done()
+        if not isinstance(self.screen, OutcomesScreen):
+            self.push_screen(OutcomesScreen(self.session, self.ascii_only))
+
+    async def action_torch_script(self) -> None:
+        def write() -> None:
+            from lrtui.torch_script import NoTorchScript
+
+            try:
+                path, edits = save_torch_script(self.session)
+            except NoTorchScript as exc:
+                self.session.message = f"no PyTorch script for this run: {exc}"
+            except (OSError, ValueError) as exc:
+                self.session.message = f"writing the script failed: {one_line_error(exc)}"
+            else:
+                left_out = (f" ({edits} LR edit{'s' * (edits != 1)} made here {'is' if edits == 1 else 'are'} "
+                            "not in it yet)") if edits else ""
+                self.session.message = f"wrote {path}: python {path} > loss.csv{left_out}"
+
+        await self._guarded(write)
 
     async def action_finder(self) -> None:
         from lrtui.tui.screens.finder import FinderScreen

@@ -188,3 +188,16 @@ async def test_s_reaches_every_schedule_kind_warmup_included():
             await pilot.press("n")
         assert set(seen) == set(SCHEDULES) and "linear" in seen  # linear is torch's warmup (LinearLR)
         assert app.session.experiment.step_count == len(seen)  # every one of them trains
+
+
+async def test_t_writes_the_focused_run_as_a_pytorch_script(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app("rosenbrock-sgd-vs-adam")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("tab", "t")
+        [script] = tmp_path.glob("lrtui-*-run1.py")
+        text = script.read_text()
+        compile(text, str(script), "exec")
+        assert "torch.optim.Adam([w]" in text and app.session.message.startswith(f"wrote {script.name}")
+        await pilot.press("plus", "t")  # an LR edit the script cannot carry yet (the engine's timeline)
+        assert "1 LR edit made here is not in it yet" in app.session.message

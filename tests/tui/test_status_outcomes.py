@@ -52,4 +52,28 @@ async def test_play_to_the_end_says_finished_not_playing():
         await pilot.pause()
         assert app.session.finished and not app.session.playing
         assert app.session.message.startswith("finished") and "playing" not in app.session.message
-        assert "finished" in app.screen.query_one("#status").render().plain.splitlines()[0]
+        assert "finished" in app.main.query_one("#status").render().plain.splitlines()[0]
+
+
+async def test_u_shows_the_outcome_table_and_it_opens_when_play_ends():
+    app = LrtuiApp([find_builtin("digits-lr-classic").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.experiment.step(440)
+        app.session.speed_index = 3
+        await pilot.press("tab", "asterisk", "tab", "space")  # one LR change on run 1, then play to the end
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if type(app.screen).__name__ == "OutcomesScreen":
+                break
+        assert type(app.screen).__name__ == "OutcomesScreen" and app.session.finished
+        table = app.screen.query_one("DataTable")
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [row[0] for row in rows] == ["0", "1"]
+        assert float(rows[0][5].rstrip("%")) > 80 and rows[1][7] == "1 lr" and rows[0][7] == "none"
+        assert all(row[6] == "450" for row in rows) and "_" not in rows[0][2]
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "MainScreen"
+        await pilot.press("u")
+        assert type(app.screen).__name__ == "OutcomesScreen"
+        await pilot.press("u")
+        assert type(app.screen).__name__ == "MainScreen"
