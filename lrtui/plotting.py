@@ -88,7 +88,17 @@ def decade_ticks(low: float, high: float, most: int = 8) -> tuple[list[float], l
 
 
 def decade_axis(low: float, high: float, most: int = 8) -> tuple[tuple[float, float], list[float], list[str]]:
-    """A log10 axis for data spanning low..high: its limits (whole decades around the data) and the ticks inside."""
+    """A log10 axis for data spanning low..high: its limits and the decade ticks inside them.
+
+    The limits fit the data itself (with a sliver of margin) when that still holds two decade ticks,
+    so that small changes, a run bouncing between two levels, stay visible; else whole decades.
+    """
+    margin = 0.02 * (high - low)
+    fitted = (low - margin, high + margin)
+    ticks, labels = decade_ticks(*fitted, most=most)
+    inside = [(t, label) for t, label in zip(ticks, labels) if fitted[0] <= t <= fitted[1]]
+    if len(inside) >= 2:
+        return fitted, [t for t, _ in inside], [label for _, label in inside]
     limits = (float(math.floor(low)), float(max(math.ceil(high), math.floor(low) + 1)))
     ticks, labels = decade_ticks(*limits, most=most)
     inside = [(t, label) for t, label in zip(ticks, labels) if limits[0] <= t <= limits[1]]

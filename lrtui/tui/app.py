@@ -203,8 +203,9 @@ class LrtuiApp(App):
         self.redraw()
 
     def action_toggle_log(self) -> None:
+        """The other scale than the one shown (the automatic choice included)."""
         if (main := self.main) is not None:
-            main.log_scale = not main.log_scale
+            main.log_scale = not main.query_one("#loss").shown_log
 
     def action_toggle_smoothing(self) -> None:
         if (main := self.main) is not None:

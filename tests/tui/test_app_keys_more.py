@@ -92,13 +92,17 @@ async def test_l_m_d_each_toggle_one_thing_and_back():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         main = app.main
-        for key, attribute in (("l", "log_scale"), ("m", "smoothing")):
-            before = getattr(main, attribute)
-            await pilot.press(key)
-            assert getattr(main, attribute) is (not before)
-            await pilot.press(key)
-            assert getattr(main, attribute) is before
-            assert not hasattr(app.session, attribute)
+        loss = app.screen.query_one("#loss")
+        assert main.log_scale is None and not loss.shown_log  # automatic: linear at step 0
+        await pilot.press("l")
+        assert main.log_scale is True and loss.shown_log
+        await pilot.press("l")
+        assert main.log_scale is False and not loss.shown_log
+        await pilot.press("m")
+        assert main.smoothing
+        await pilot.press("m")
+        assert not main.smoothing
+        assert not hasattr(app.session, "log_scale") and not hasattr(app.session, "smoothing")
         panel = app.screen.query_one("#description")
         full = panel.query_one("#lesson-text").render().plain
         await pilot.press("d")  # the task alone: shorter, and still the lesson's "Try ..."

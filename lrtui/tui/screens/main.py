@@ -26,7 +26,7 @@ from lrtui.tui.widgets.status_line import StatusLine
 
 
 class MainScreen(Screen):
-    log_scale = reactive(False)
+    log_scale: reactive[bool | None] = reactive(None)  # None: automatic (log10 once the loss spans a decade)
     smoothing = reactive(False)
     description = reactive("full")
 

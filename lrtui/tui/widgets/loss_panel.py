@@ -19,6 +19,7 @@ from lrtui.tui.widgets.theory_overlay import theory_lines
 
 MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
 MAX_LEGEND_LINES = 4
+AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the automatic axis is log10
 
 
 def input_key(session, width: int, *extra):
@@ -51,6 +52,7 @@ class LossPanel(Panel, Chart):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.shown_log = False  # what the axis is now (l switches to the other one)
         self._columns: dict[tuple[int, str], RunningColumns] = {}
 
     def reduced(self, session, run: int, field: str, columns: int, x_range):
@@ -64,7 +66,7 @@ class LossPanel(Panel, Chart):
         palette = self.palette
         columns = max(10, 2 * width)  # braille packs two points per cell
         x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
-        picture = Picture(log_y=view.log_scale, x_range=x_range)
+        picture = Picture(x_range=x_range)
         picture.lines.extend(theory_lines(session, x_range, columns))  # first, so the real curves draw over it
         span_low, span_high = np.inf, -np.inf
         healthy_top, diverged_lines = -np.inf, []
@@ -89,9 +91,15 @@ class LossPanel(Panel, Chart):
             elif np.isfinite(high).any():
                 healthy_top = max(healthy_top, float(high[np.isfinite(high)].max()))
             finite = low[np.isfinite(low) & (low > 0)]
-            if finite.size:
+            if finite.size and not diverged:  # the healthy runs' span decides the automatic scale
                 span_low, span_high = min(span_low, finite.min()), max(span_high, high[np.isfinite(high)].max())
-        if not view.log_scale:
+        # Auto (until l chooses): a log axis once the loss spans more than AUTO_LOG_SPAN, so a run that
+        # bounces between two levels far below its start shows as a band, not a flat line.
+        span = span_high / span_low if np.isfinite(span_low) and span_low > 0 else 1.0
+        auto = view.log_scale is None
+        picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
+        self.shown_log = picture.log_y
+        if not picture.log_y or auto:  # an explicit log axis shows how far the diverged runs went
             clip_diverged(diverged_lines, healthy_top)
         labelled = [line for line in picture.lines if line.label]
         if len(labelled) > MAX_LEGEND_LINES:
@@ -108,11 +116,11 @@ class LossPanel(Panel, Chart):
             sim, local = exp.locate(run)
             for step, _kind in sim.schedule_events(local, int(x_range[1])):
                 picture.vlines.append((step, SCHEDULE_MARKER))
-        scale = "log10" if view.log_scale else "linear"
-        picture.title = f"loss ({scale})"
+        scale = "log10" if picture.log_y else "linear"
+        picture.title = f"loss ({scale}{', auto' if auto else ''})"
         if any(exp.loss_of(run).is_model for run in range(exp.n_runs)):
             picture.title += ", test dotted"  # the legend, which says so too, gives way to the curves
-        if not view.log_scale and np.isfinite(span_low) and span_high / span_low > 100:
+        if not picture.log_y and span > 100:
             picture.title += " - over 2 decades: press l for log"
         return picture
 
