@@ -86,6 +86,7 @@ class LrtuiApp(App):
         # Scrollbars draw their ends with block glyphs; in --ascii mode the thumb is its colour alone.
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         self._chunk: Worker | None = None  # the chunk of play stepping now: only it touches the experiment
+        self._redraw_queued = False
 
     def on_mount(self) -> None:
         self.set_class(self.ascii_only, "-ascii")
@@ -138,6 +139,16 @@ class LrtuiApp(App):
         main = self.main
         if main is not None and main.is_attached:
             main.redraw(self.session, self.ascii_only)
+
+    def redraw_soon(self) -> None:
+        """Redraw once the current layout settles (several panels resized together draw once)."""
+        if not self._redraw_queued:
+            self._redraw_queued = True
+            self.call_after_refresh(self._queued_redraw)
+
+    def _queued_redraw(self) -> None:
+        self._redraw_queued = False
+        self.redraw()
 
     async def _guarded(self, action) -> None:
         """Do a session action once no chunk is stepping; a refused change shows as the message."""

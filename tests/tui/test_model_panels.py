@@ -98,9 +98,12 @@ async def test_adaptive_panel_shows_the_spread_of_per_parameter_lrs(size):
     assert labels == ["max", "median", "min", "lr"] and picture.log_y
     high, median, low = (line.y for line in picture.lines[:3])
     assert np.all(low <= median + 1e-15) and np.all(median <= high + 1e-15) and high.max() > low.min()
-    assert picture.title.startswith("effective LR per parameter (lr/√v̂): min, median, max")
-    if size == (100, 30):
-        assert "effective LR per parameter" in text
+    # A title at every size (plotext drops one wider than the chart): the full one where it fits.
+    assert "LR per parameter" in picture.title
+    if size[0] >= 30:
+        assert picture.title in text
+    if size[0] >= 100:
+        assert picture.title.startswith("effective LR per parameter (lr/√v̂): min, median, max")
 
 
 async def test_adaptive_panel_explains_when_the_run_is_not_adaptive():

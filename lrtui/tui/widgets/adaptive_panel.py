@@ -21,6 +21,8 @@ from lrtui.tui.widgets.panel import Panel
 
 TITLE = "effective LR per parameter (lr/√v̂): min, median, max"
 ASCII_TITLE = "effective LR per parameter (lr/sqrt(v)): min, median, max"
+SHORT_TITLE = "effective LR per parameter"  # plotext drops a title wider than the chart
+TINY_TITLE = "LR per parameter"
 SPREAD_COLORS = {"max": "warning", "min": "accent"}  # theme roles, see palette.py
 # Under NO_COLOR the four lines differ by marker instead, and the legend shows which is which.
 PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": "."}
@@ -40,7 +42,9 @@ def adaptive_picture(session, width: int, ascii_only: bool = False, no_color: bo
                      lr_columns: RunningColumns | None = None) -> Picture:
     exp, run = session.experiment, session.focused
     x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
-    picture = Picture(log_y=True, x_range=x_range, title=ASCII_TITLE if ascii_only else TITLE)
+    title = ASCII_TITLE if ascii_only else TITLE
+    short = SHORT_TITLE if width >= len(SHORT_TITLE) + 12 else TINY_TITLE
+    picture = Picture(log_y=True, x_range=x_range, title=title if width >= len(title) + 24 else short)
     if not adaptive_applies(session):
         name = exp.spec(run).optimizer
         picture.message = f"per-parameter LR: only for {', '.join(adaptive_names())}; run {run} uses {name}"
@@ -63,7 +67,9 @@ def adaptive_picture(session, width: int, ascii_only: bool = False, no_color: bo
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
     spread = hi[-1] / lo[-1] if lo[-1] > 0 else np.nan
     if np.isfinite(spread):
-        picture.title += f"  max/min now {spread:.3g}"
+        extra = f"  max/min now {spread:.3g}"
+        if len(picture.title) + len(extra) <= width - 2:
+            picture.title += extra
     return picture
 
 

@@ -91,6 +91,7 @@ class CurvaturePanel(Panel, Vertical):
         yield Chart(classes="gauge")
 
     def on_resize(self) -> None:
+        super().on_resize()
         grad_chart = self.query_one(".grad-norm", Chart)
         grad_chart.display = self.size.height >= BOTH_CHARTS_FROM_HEIGHT
         if grad_chart.display and self.pictures is not None:

@@ -19,6 +19,8 @@ from lrtui.tui.widgets.theory_overlay import theory_lines
 
 MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
 MAX_LEGEND_LINES = 4
+FINDING_COLORS = {"warning": "warning", "error": "diverged"}  # theme roles, see palette.py
+MAX_FINDING_MARKS = 40
 AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the automatic axis is log10
 
 
@@ -29,22 +31,42 @@ def input_key(session, width: int, *extra):
     return (id(exp), exp.n_runs, sims, session.scenario.steps, width, *extra)
 
 
-def clip_diverged(lines: list[Line], healthy_top: float) -> None:
-    """On a linear axis, let diverged curves leave through the top of the healthy runs' range.
+def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, float]]:
+    """Let diverged curves leave through the top of the healthy runs' range; returns where each left it.
 
     A loss at 1e278 would otherwise squash every other curve flat, and beyond about 1e300
-    plotext cannot lay out the axis at all and draws nothing."""
+    plotext cannot lay out the axis at all and draws nothing. The (step, top) of each line's
+    first point above the range is where the chart marks its exit."""
     if not lines:
-        return
+        return []
     if not np.isfinite(healthy_top):  # every run diverged: keep the range they started in
         starts = [float(line.y[0]) for line in lines if len(line.y) and np.isfinite(line.y[0])]
         healthy_top = max(starts, default=np.nan)
     if not np.isfinite(healthy_top):
-        return
+        return []
     top = healthy_top + 0.05 * abs(healthy_top) if healthy_top else 1.0
+    exits = []
     for line in lines:
         with np.errstate(invalid="ignore"):
+            above = np.flatnonzero(~(line.y <= top) & ~np.isnan(line.y))
+            if above.size:
+                exits.append((float(line.x[above[0]]), top))
             line.y = np.where(np.isnan(line.y), np.nan, np.minimum(line.y, top))
+    return exits
+
+
+def finding_marks(exp, y_top: float | None) -> list[Line]:
+    """A mark on the loss curve at the step where each warning or error began (at most MAX_FINDING_MARKS)."""
+    marks = []
+    for d in [d for d in exp.diagnoses() if d.severity in FINDING_COLORS][:MAX_FINDING_MARKS]:
+        sim, local = exp.locate(d.run)
+        values = sim.history.envelope("loss", local, since=d.step).last
+        values = values[np.isfinite(values)]
+        if not values.size:
+            continue
+        y = float(values[0]) if y_top is None else min(float(values[0]), y_top)
+        marks.append(Line(np.array([float(d.step)]), np.array([y]), color=FINDING_COLORS[d.severity], marker="!"))
+    return marks
 
 
 class LossPanel(Panel, Chart):
@@ -99,8 +121,14 @@ class LossPanel(Panel, Chart):
         auto = view.log_scale is None
         picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
+        y_top = None
         if not picture.log_y or auto:  # an explicit log axis shows how far the diverged runs went
-            clip_diverged(diverged_lines, healthy_top)
+            exits = clip_diverged(diverged_lines, healthy_top)
+            # An x where a diverged run left the chart, in its (diverged) colour.
+            picture.lines.extend(Line(np.array([x]), np.array([top]), color="diverged", marker="x")
+                                 for x, top in exits)
+            y_top = exits[0][1] if exits else None
+        picture.lines.extend(finding_marks(exp, y_top))
         labelled = [line for line in picture.lines if line.label]
         if len(labelled) > MAX_LEGEND_LINES:
             # plotext pins its legend to the top left, where every curve starts: with many runs it
@@ -122,6 +150,8 @@ class LossPanel(Panel, Chart):
             picture.title += ", test dotted"  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100:
             picture.title += " - over 2 decades: press l for log"
+        if any(line.marker == "!" for line in picture.lines):
+            picture.title += "; ! where a finding began"
         return picture
 
     def redraw(self, view) -> None:

@@ -13,6 +13,12 @@ class Panel:
         # Textual matches a type selector against the DOMNode bases' names; a mixin adds its own.
         cls._css_type_names = frozenset(getattr(cls, "_css_type_names", frozenset()) | {"Panel"})
 
+    def on_resize(self) -> None:
+        # What a panel draws depends on its size (titles, legends, columns): draw again at the new one.
+        redraw_soon = getattr(self.app, "redraw_soon", None)
+        if redraw_soon is not None:
+            redraw_soon()
+
     def applies(self, view) -> bool:
         """Whether the panel has something to show for this view (else the screen hides it)."""
         return True
