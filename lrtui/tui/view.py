@@ -18,6 +18,7 @@ class View:
     smoothing: bool = False
     description: str = "full"
     ascii_only: bool = False
+    height: int = 30  # the screen's rows: where space is short, panels make room for each other
 
     @property
     def experiment(self):

@@ -39,6 +39,7 @@ class MainScreen(Screen):
             with Vertical(id="curves"):
                 yield LossPanel(id="loss")
                 yield LRPanel(id="lr")
+                yield AdaptivePanel(id="adaptive-left", left=True)
             with Vertical(id="side"):
                 yield DescriptionPanel(id="description")
                 yield LandscapePanel(id="landscape")
@@ -92,7 +93,7 @@ class MainScreen(Screen):
             self.app.call_later(self.app.show_explanation, panel.findings[event.option_index])
 
     def view(self, session, ascii_only: bool = False) -> View:
-        return View(session, self.log_scale, self.smoothing, self.description, ascii_only)
+        return View(session, self.log_scale, self.smoothing, self.description, ascii_only, self.size.height or 30)
 
     def redraw(self, session, ascii_only: bool = False) -> None:
         if session.scenario is not self._scenario:

@@ -23,6 +23,7 @@ TITLE = "effective LR per parameter (lr/√v̂): min, median, max"
 ASCII_TITLE = "effective LR per parameter (lr/sqrt(v)): min, median, max"
 SHORT_TITLE = "effective LR per parameter"  # plotext drops a title wider than the chart
 TINY_TITLE = "LR per parameter"
+CROWDED = 30  # screen rows below which the side column cannot hold this panel beside a landscape
 SPREAD_COLORS = {"max": "warning", "min": "accent"}  # theme roles, see palette.py
 # Under NO_COLOR the four lines differ by marker instead, and the legend shows which is which.
 PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": "."}
@@ -78,8 +79,13 @@ class AdaptivePanel(Panel, Chart):
 
     picture: Picture | None = None
 
+    def __init__(self, *args, left: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.left = left  # the copy in the left column, in the LR chart's place, for windows under CROWDED rows
+
     def applies(self, view) -> bool:
-        return adaptive_applies(view.session)
+        # It shows the nominal LR too, so where the side column has no room it takes the LR chart's place.
+        return adaptive_applies(view.session) and (view.height < CROWDED) == self.left
 
     def redraw(self, view) -> None:
         session = view.session

@@ -23,6 +23,7 @@ LOG_ABOVE_PERCENT = 1000.0  # past 10x the limit a linear axis would flatten the
 # Each chart spends 4 rows on its title, frame and ticks: below this height two charts leave no room to
 # plot, so the panel keeps only the gauge, which says more about the LR than the gradient norm does.
 BOTH_CHARTS_FROM_HEIGHT = 14
+SHARED_FROM_HEIGHT = 40
 
 
 def curvature_applies(session) -> bool:
@@ -98,6 +99,12 @@ class CurvaturePanel(Panel, Vertical):
             grad_chart.show(self.pictures[0])  # it was skipped while hidden
 
     def applies(self, view) -> bool:
+        # Below SHARED_FROM_HEIGHT rows a model on 2-D data shows its decision regions instead (the status
+        # line still gives the gauge as "lr N% of limit"): both would leave each other too few rows.
+        from lrtui.tui.widgets.decision_panel import decision_applies
+
+        if view.height < SHARED_FROM_HEIGHT and decision_applies(view.session):
+            return False
         return curvature_applies(view.session)
 
     def redraw(self, view) -> None:

@@ -56,6 +56,13 @@ class DecisionPanel(Panel, Widget):
         self.plain = bool(os.environ.get("NO_COLOR"))
 
     def applies(self, view) -> bool:
+        # Below CROWDED_BELOW rows the side column holds one chart beside the lesson and the diagnostics:
+        # for an adaptive optimizer its effective LRs (the lesson of such a run), else the regions.
+        from lrtui.tui.widgets.adaptive_panel import CROWDED, adaptive_applies
+        from lrtui.tui.widgets.curvature_panel import SHARED_FROM_HEIGHT
+
+        if CROWDED <= view.height < SHARED_FROM_HEIGHT and adaptive_applies(view.session):
+            return False
         return decision_applies(view.session)
 
     def redraw(self, view) -> None:

@@ -88,6 +88,11 @@ class PlannedLR:
 class LRPanel(Panel, Chart):
     """Learning rate against step, with the planned schedule after the current step."""
 
+    def applies(self, view) -> bool:
+        from lrtui.tui.widgets.adaptive_panel import CROWDED, adaptive_applies
+
+        return not (view.height < CROWDED and adaptive_applies(view.session))  # the effective LRs show it instead
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._planned = PlannedLR()
