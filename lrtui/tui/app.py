@@ -304,8 +304,8 @@ class LrtuiApp(App):
             s.message = "paused for the LR finder"
         await self._chunk_done()
         if not isinstance(self.screen, FinderScreen):
-            self.push_screen(FinderScreen(s.experiment, s.focused, seed=s.scenario.seed,
-                                          ascii_only=self.ascii_only), self._finder_closed)
+            self.push_screen(FinderScreen(s.experiment, s.focused, seed=s.scenario.seed, ascii_only=self.ascii_only,
+                                          steps=s.scenario.steps), self._finder_closed)
 
     async def _finder_closed(self, choice) -> None:
         s = self.session

@@ -29,3 +29,13 @@ async def test_side_panels_fit_every_lesson(size):
                     where = f"{entry.name} run {focused} at {size}: {selector} {region}"
                     assert region.y + region.height <= bottom, where
                     assert region.height >= MIN_ROWS.get(selector, 1), where
+
+
+async def test_the_landscape_names_its_axis_ranges_and_marks():
+    from lrtui.scenario.library import find_builtin
+
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("N")
+        first = app.screen.query_one("#landscape").render().plain.splitlines()[0]
+        assert first.startswith("x -5..5, y -5..5") and "★ min" in first and "● now" in first

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from lrtui.export import run_summary
+from lrtui.scenario.challenges import best_constant_lr, challenge_for, final_metric
 from lrtui.tui.widgets.chart import to_ascii
 
 CHANGE_WORDS = {"lr": "lr", "optimizer": "optimizer", "schedule": "schedule", "fork": "fork"}
@@ -69,4 +70,47 @@ class OutcomesScreen(ModalScreen):
         with Vertical():
             yield Static(head)
             yield table
+            yield Static("", id="challenge")
             yield Static(Text("escape closes; r replays, ] opens the next lesson", style="dim"))
+
+    def on_mount(self) -> None:
+        session = self.session
+        challenge = challenge_for(session.scenario.source) if session.lesson else None
+        if challenge is None or challenge.run >= session.experiment.n_runs:
+            return
+        self.challenge = challenge
+        self._show_challenge("the best constant LR: sweeping the run on copies...")
+        scenario = session.scenario
+        self.run_worker(lambda: best_constant_lr(scenario, challenge), thread=True, name="best lr",
+                        exclusive=True, exit_on_error=False)
+
+    def _show_challenge(self, best: str) -> None:
+        challenge, exp = self.challenge, self.session.experiment
+        value = final_metric(exp, challenge.run, challenge.metric)
+        changed = {e.kind for e in exp.events if e.run == challenge.run} & {"optimizer", "fork"}
+        text = Text()
+        text.append(f"Challenge: {challenge.text}.\n", style="bold")
+        if exp.step_count < self.session.scenario.steps:
+            verdict, style = f"run {challenge.run} is at {challenge.shown(value)} so far (step {exp.step_count})", "dim"
+        elif changed:
+            verdict, style = f"not counted: the run's {' and '.join(sorted(changed))} changed", "yellow"
+        elif challenge.met(value):
+            verdict, style = f"done: run {challenge.run} ends at {challenge.shown(value)}", "bold green"
+        else:
+            verdict, style = f"not yet: run {challenge.run} ends at {challenge.shown(value)}", "yellow"
+        text.append(verdict + "\n", style=style)
+        text.append(best, style="dim")
+        self.query_one("#challenge", Static).update(text)
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.worker.name != "best lr":
+            return
+        if event.state == WorkerState.SUCCESS:
+            lr, value = event.worker.result
+            best = ("no constant LR trains this run" if lr != lr else
+                    f"the best constant LR the engine found: {lr:.3g}, which ends at {self.challenge.shown(value)}")
+            self._show_challenge(best)
+        elif event.state == WorkerState.ERROR:
+            self._show_challenge(f"the sweep failed: {event.worker.error}")

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from lrtui.scenario.challenges import challenge_for
 from lrtui.scenario.library import COURSE_ORDER
 from lrtui.scenario.summary import lesson_parts
 from lrtui.tui.widgets.chart import to_ascii
@@ -30,6 +31,9 @@ def lesson_text(view) -> Text:
         text.append(f"{session.lesson}/{len(COURSE_ORDER)} ", style="dim")
     text.append(scenario.name + "\n", style="bold")
     text.append(task or "(no description)", style="bold italic")
+    challenge = challenge_for(scenario.source) if session.lesson else None
+    if challenge is not None:
+        text.append(f"\nChallenge: {challenge.text}; u shows how you did.", style="bold")
     if view.description == "full" and explanation:
         text.append("\n" + explanation)
     text.append("\n" + HINTS.get(view.description, ""), style="dim")

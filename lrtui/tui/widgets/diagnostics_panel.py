@@ -10,6 +10,7 @@ from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.widgets.chart import to_ascii
 from lrtui.tui.widgets.panel import Panel
 
+TITLES = ("diagnostics (enter: explain, a: apply fix)", "diagnostics (enter, a)", "diagnostics")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -18,9 +19,9 @@ def suggestion_text(suggestion: dict) -> str:
 
 
 def diagnosis_line(d, label: str, palette: PlotPalette) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{d.step:>6} ", style="dim")
     ascii_only = palette.ascii_only
+    text = Text(no_wrap=True, overflow="crop" if ascii_only else "ellipsis")
+    text.append(f"{d.step:>6} ", style="dim")
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
     text.append(f"{d.severity:<7} ", style=SEVERITY_STYLE.get(d.severity, ""))
     text.append(to_ascii(d.message) if ascii_only else d.message)
@@ -42,6 +43,9 @@ class DiagnosticsPanel(Panel, OptionList):
         self._shown: list | None = None  # None until the first redraw, so the empty state is drawn too
 
     def redraw(self, view) -> None:
+        # A border title wider than the box is cut with "…": pick one that fits (and stays ASCII).
+        width = self.size.width or 80
+        self.border_title = next(t for t in TITLES if len(t) + 4 <= width or t == TITLES[-1])
         exp = view.session.experiment
         findings = exp.diagnoses()
         shown = [(d.run, d.code, d.step) for d in findings]
