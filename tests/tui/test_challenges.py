@@ -20,11 +20,17 @@ def test_each_challenge_is_open_and_reachable(name):
 
 
 def test_the_digits_challenge_is_open_and_the_other_run_shows_it_can_be_done():
+    from lrtui.core.simulation import Simulation
+    from lrtui.scenario.challenges import _sim_metric
+    from lrtui.torch_script import run_parts
+
     challenge, scenario = CHALLENGES["digits-lr-classic"], find_builtin("digits-lr-classic").load()
-    exp = scenario.build()
-    exp.step(scenario.steps)
-    assert not challenge.met(final_metric(exp, challenge.run, challenge.metric))
-    assert challenge.met(final_metric(exp, 0, challenge.metric))  # lr 0.1 on the same network and data
+    loss, _ = run_parts(scenario, 0)
+    specs = [run_parts(scenario, run)[1] for run in range(len(scenario.runs))]
+    sim = Simulation(loss, specs, seed=scenario.seed, eval_every=scenario.eval_every, diagnostics=False)
+    sim.step(scenario.steps)  # both runs in one batch, without the diagnostics (the same training)
+    assert not challenge.met(_sim_metric(sim, challenge.run, challenge.metric))
+    assert challenge.met(_sim_metric(sim, 0, challenge.metric))  # lr 0.1 on the same network and data
 
 
 async def test_the_outcome_table_checks_the_challenge_and_shows_the_best_lr():
