@@ -90,7 +90,7 @@ async def test_no_color_landscape_numbers_each_run_path_without_colour(monkeypat
     monkeypatch.setenv("NO_COLOR", "1")
     # Faster runs first: each path runs on past the slower ones drawn over it, so every number shows.
     app = LrtuiApp([four_runs("himmelblau", (0.2, 0.1, 0.05, 0.02))])
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(120, 36)) as pilot:  # a map 7 rows high (under its caption): no path hides another
         await drawn_app(pilot, app, 200)
         landscape = app.screen.query_one("#landscape")
         text = landscape.render()
