@@ -204,7 +204,7 @@ def draw(picture: Picture, width: int, height: int, *, theme: str = "clear", res
         fig._set_size(width, height)
         fig.theme(theme)
         title = escape_text(picture.title)
-    fig.title(to_ascii(title) if ascii_only else title)
+        fig.title(to_ascii(title) if ascii_only else title)
         _message(fig, NOT_DRAWN)
         fig._set_sizes()
         fig._build_matrix()
