@@ -116,9 +116,11 @@ class Monitor:
             self._checkpoint(frame)
 
     def _forget(self, runs: np.ndarray) -> None:
-        """A run changed by hand (or by a fix) is judged afresh: its counters and checks start again."""
+        """A run changed by hand (or by a fix) is judged afresh: its counters, checks and findings start again
+        (a finding it had before the change may be found anew)."""
         for code in CHECKED:
             self._held[code][runs] = 0
+        self._reported[:, runs] = False
         self.book.forget(runs)
         self.running.uncut(runs)
         self.siblings.refresh()
