@@ -56,7 +56,13 @@ def preconditioner_scale(preconditioner) -> np.ndarray | None:
 
 
 def _exact(loss, params, scale, want_vectors: bool = True) -> Spectrum:
-    h = loss.hessian(params)
+    return hessian_spectrum(loss.hessian(params), scale, want_vectors)
+
+
+def hessian_spectrum(h: np.ndarray, scale: np.ndarray | None = None, want_vectors: bool = True) -> Spectrum:
+    """The extreme eigenvalues of Hessians h (R, n, n), scaled on both sides by `scale` (R, n) when given
+    (the symmetric form of P^-1 H, scale = P^-1/2)."""
+    params = h[:, :, 0]  # for the shapes only
     if scale is not None:
         h = scale[:, :, None] * h * scale[:, None, :]
     h = 0.5 * (h + np.swapaxes(h, 1, 2))

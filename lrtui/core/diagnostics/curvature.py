@@ -20,7 +20,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.record import SharpnessRecord, effective_lr_stats
 from lrtui.core.frame import StepFrame
-from lrtui.core.sharpness import EXACT_LIMIT, Lanczos, extreme_eigenvalues
+from lrtui.core.sharpness import EXACT_LIMIT, Lanczos, hessian_spectrum, preconditioner_scale
 
 SHARPNESS_RUNS = 16  # Lanczos estimates started per sample, at most
 ITERATIONS = 20  # products per estimate at most
@@ -142,16 +142,11 @@ class Curvature:
 
     def _exact(self, frame, runs, lr, precond, limit, rule, started, stats) -> None:
         with np.errstate(all="ignore"):
-            params = frame.params[runs]
-            scale = np.ones_like(params) if precond is None else precond
-            spectrum = extreme_eigenvalues(self.loss, params, preconditioner=scale, vectors=False)
+            h = self.loss.hessian(frame.params[runs])  # once: the Hessian's own spectrum and that of P^-1 H
+            raw = hessian_spectrum(h, None, want_vectors=False)
+            spectrum = raw if precond is None else hessian_spectrum(h, preconditioner_scale(precond), False)
         top, bottom = spectrum.top, spectrum.bottom
-        if precond is None:
-            self.raw_top[runs], self.raw_bottom[runs] = top, bottom
-        else:
-            with np.errstate(all="ignore"):
-                raw = extreme_eigenvalues(self.loss, params, preconditioner=np.ones_like(params), vectors=False)
-            self.raw_top[runs], self.raw_bottom[runs] = raw.top, raw.bottom
+        self.raw_top[runs], self.raw_bottom[runs] = raw.top, raw.bottom
         if rule.preconditioned:
             # Before its first update an adaptive optimizer has no denominator yet (lr/eps): no meaningful value.
             top, bottom = np.where(started, top, np.nan), np.where(started, bottom, np.nan)

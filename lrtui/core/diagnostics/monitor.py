@@ -110,7 +110,7 @@ class Monitor:
             self._edits, self._edit_count = frame.edits.copy(), frame.edit_count
         if frame.step % self.sample_every == 0:
             self.curvature.sample(frame)
-        at_end = self.budget is not None and frame.step >= self.budget
+        at_end = self.budget is not None and frame.step == self.budget
         new_divergence = frame.diverged_now and frame.step > 0
         if frame.step % self.every == 0 or at_end or new_divergence:
             self._checkpoint(frame)
@@ -127,7 +127,7 @@ class Monitor:
 
     # -- checkpoints ----------------------------------------------------------------------
     def _checkpoint(self, frame: StepFrame) -> None:
-        on_grid = frame.step % self.every == 0 or (self.budget is not None and frame.step >= self.budget)
+        on_grid = frame.step % self.every == 0 or (self.budget is not None and frame.step == self.budget)
         with np.errstate(all="ignore"):
             e = self._measure(frame)
             wanted = candidates(e)
