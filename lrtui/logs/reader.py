@@ -104,6 +104,62 @@ class LogReader:
         """Every run read so far."""
         return assemble(self.tables(), self.path, self.column)
 
+    # -- for a live view (lrtui.logs.live) ------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Bytes of a last line that has no line end yet (held back)."""
+        return len(self.splitter.pending)
+
+    def preview(self) -> list[Table]:
+        """The records read so far. While the first lines are too few to decide the format for good, they are
+        read with the format they suggest now, on a copy, and decided again once enough have come."""
+        if isinstance(self.parser, JsonDocParser) and self.splitter.pending:
+            # A JSON document often ends without a line end: it is whole once it parses.
+            doc = JsonDocParser(self.name)
+            doc.text = self.parser.text + [self.splitter.pending.decode("utf-8", "replace")]
+            return doc.tables()
+        if self.parser is not None:
+            return self.parser.tables()
+        probe = LogReader(self.name, self.path, kind=self.kind, column=self.column, metric=self.metric)
+        probe._waiting = list(self._waiting)
+        probe.splitter.pending = self.splitter.pending
+        probe._decide()
+        return probe.preview()
+
+    def count_pending(self) -> bool:
+        """Take the held-back last line as a line now (the writer stopped mid-line); True if there was one."""
+        lines = self.splitter.end()
+        self._take(lines)
+        return bool(lines)
+
+    @property
+    def records(self) -> int:
+        """Records read so far (0 until the format is decided, and for a JSON document, read only when asked)."""
+        if self.parser is None or isinstance(self.parser, JsonDocParser):
+            return 0
+        return sum(t.records for t in self.parser.tables())
+
+    def fresh(self, keep_pending: bool = True) -> LogReader:
+        """A reader that goes on where this one stopped, without the records read so far: the same format, the
+        CSV header, the text log's step and epoch carried from earlier lines, the held-back partial line, the
+        line count. A live view drops what it has read this way when its window is full."""
+        parser = self._parser()
+        new = LogReader(self.name, self.path, kind=self.kind, column=self.column, max_bytes=self.max_bytes,
+                        metric=self.metric)
+        new._head = self._head  # checked already
+        if isinstance(parser, CsvParser) and parser.started:
+            new.splitter.number = self.splitter.number - 1  # the header, fed again, takes the number before
+            new.feed(parser.header_line.encode("utf-8") + b"\n")
+            new.bytes = 0
+        new._decide()
+        if isinstance(parser, TextParser) and isinstance(new.parser, TextParser):
+            new.parser.carried = dict(parser.carried)
+            new.parser.names = dict(parser.names)
+        new.splitter.number = self.splitter.number
+        new.splitter.pending = self.splitter.pending if keep_pending else b""
+        return new
+
     def _parser(self) -> Parser:
         if self.parser is None:
             self._decide()
