@@ -30,6 +30,7 @@ class Frame:
     """One judged state of the log: what the watch screen draws."""
 
     version: int  # the LiveLog's version it was made from
+    starts: int  # the LiveLog's starts then: a frame from before the reading started over is not kept
     logfile: LogFile | None
     log: TrainingLog | None  # the run shown (the last, or --run N)
     report: CurveReport | None
@@ -56,13 +57,13 @@ class Follower:
         if frame is None or (frame.version != self.live.version and due):
             frame = self.frame = self.judged()
             self._next_judge = self.clock() + frame.seconds / JUDGE_SHARE
-        return Frame(frame.version, frame.logfile, frame.log, frame.report, frame.problem, frame.seconds,
-                     self.live.status())
+        return Frame(frame.version, frame.starts, frame.logfile, frame.log, frame.report, frame.problem,
+                     frame.seconds, self.live.status())
 
     def judged(self) -> Frame:
         started = self.clock()
         version = self.live.version
-        old = self.frame
+        old = self.frame if self.frame is not None and self.frame.starts == self.live.starts else None
         try:
             logfile = self.live.logfile()
             if logfile is None:
@@ -75,14 +76,15 @@ class Follower:
                 report = judge(log)
         except (LogError, ValueError) as exc:
             return self._kept(old, version, str(exc), started)
-        return Frame(version, logfile, log, report, "", self.clock() - started, self.live.status())
+        return Frame(version, self.live.starts, logfile, log, report, "", self.clock() - started, self.live.status())
 
     def _kept(self, old: Frame | None, version: int, problem: str, started: float) -> Frame:
-        """No verdict now: the last one stays on screen (a truncated log shows nothing until its first row)."""
-        seconds = self.clock() - started
+        """No verdict now: the last one stays on screen, unless the reading started over since (a truncated log
+        shows nothing until its first row)."""
+        seconds, starts = self.clock() - started, self.live.starts
         if old is None or old.report is None:
-            return Frame(version, None, None, None, problem, seconds, self.live.status())
-        return Frame(version, old.logfile, old.log, old.report, problem, seconds, self.live.status())
+            return Frame(version, starts, None, None, None, problem, seconds, self.live.status())
+        return Frame(version, starts, old.logfile, old.log, old.report, problem, seconds, self.live.status())
 
 
 def first_look(live: LiveLog) -> str:

@@ -79,6 +79,7 @@ class LiveLog:
         self.source: FileSource | TensorBoardSource | MlflowSource | None = None
         self.carried: TrainingLog | None = None
         self.version = 0  # bumped whenever what logfile() gives may have changed
+        self.starts = 0  # times the reading started over (truncated, replaced, a newer run followed)
         self.windows = 0
         self.error = ""
         self.started_at = clock()
@@ -109,7 +110,8 @@ class LiveLog:
             for note in polled.notes:
                 self._note(note)
             if polled.restarted:
-                self.carried, self._caught_up = None, False
+                self.carried, self._caught_up, self.error = None, False, ""
+                self.starts += 1
             if polled.grew:
                 self.data_at, self.data_wall = self.clock(), self.wall()
                 modified = self.source.modified
@@ -125,7 +127,7 @@ class LiveLog:
         if self.source is not None and self.quiet() >= self.stopped_after and self.source.count_pending():
             self._note("the writer stopped mid-line: its last line is counted")
             changed = True
-        if self.source is not None and self.source.broken != self.error:
+        if self.source is not None and self.source.broken and self.source.broken != self.error:
             self.error = self.source.broken
             changed = True
         if changed:
@@ -200,6 +202,7 @@ class LiveLog:
         self.close()
         self.target, self.source, self.carried, self.error = target, source, None, ""
         self._caught_up = False
+        self.starts += 1
         return True
 
     def _roll_window(self) -> None:

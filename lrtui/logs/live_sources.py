@@ -57,7 +57,7 @@ def locate(path: Path, shown: str = "") -> Target | None:
     shown = shown or path.name or str(path)
     if not path.exists():
         return None
-    if path.is_file():
+    if not path.is_dir():  # a file, or something that is not one (a FIFO), which the tail refuses
         if path.name.startswith(EVENT_PREFIX):
             return Target("tensorboard", path, shown)
         metrics = next((a for a in list(path.parents)[:3] if a.name == "metrics"), None)
