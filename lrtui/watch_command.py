@@ -6,7 +6,9 @@ A path that does not exist yet, or a log without a loss so far, is waited for on
 
 The Follower below is what the screen drives: each frame it polls the LiveLog (lrtui.logs.live) and, when the
 log changed, judges it again with the curve-only rules, no more often than judging can keep up with: at most
-JUDGE_SHARE of the time goes to judging (a 100,000-point log takes about 0.3 s to judge).
+JUDGE_SHARE of the time goes to judging (a 100,000-point log takes about 0.3 s to judge). While the writer
+goes on, the run is judged as one still going (`live`: a steady fall is not called too slow yet, since its
+end is not known); once it has stopped, as a finished run, exactly as `lrtui diagnose` judges it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lrtui.core.diagnostics.curve import CurveReport
 from lrtui.diagnose_command import capped_by_siblings, judge
@@ -37,6 +39,7 @@ class Frame:
     problem: str  # why there is no verdict now (nothing read yet, no loss column yet, ...); "" when there is one
     seconds: float  # what judging took
     status: LiveStatus
+    live: bool = True  # judged as a run still going (the writer has not stopped): a steady fall is not too slow yet
 
 
 class Follower:
@@ -54,16 +57,17 @@ class Follower:
         self.live.poll(seconds)
         frame = self.frame
         due = self.clock() >= self._next_judge
-        if frame is None or (frame.version != self.live.version and due):
+        going = not self.live.status().stopped
+        if frame is None or (due and (frame.version != self.live.version or frame.live != going)):
             frame = self.frame = self.judged()
             self._next_judge = self.clock() + frame.seconds / JUDGE_SHARE
-        return Frame(frame.version, frame.starts, frame.logfile, frame.log, frame.report, frame.problem,
-                     frame.seconds, self.live.status())
+        return replace(frame, status=self.live.status())
 
     def judged(self) -> Frame:
         started = self.clock()
         version = self.live.version
         old = self.frame if self.frame is not None and self.frame.starts == self.live.starts else None
+        going = not self.live.status().stopped
         try:
             logfile = self.live.logfile()
             if logfile is None:
@@ -71,12 +75,13 @@ class Follower:
                 return self._kept(old, version, status.waiting or status.error or "nothing read yet", started)
             log = logfile.pick(self.run)
             if logfile.parallel and len(logfile.runs) <= MAX_SIBLINGS:
-                report = capped_by_siblings(logfile, [judge(r) for r in logfile.runs])[log.run]
+                report = capped_by_siblings(logfile, [judge(r, going) for r in logfile.runs])[log.run]
             else:
-                report = judge(log)
+                report = judge(log, going)
         except (LogError, ValueError) as exc:
             return self._kept(old, version, str(exc), started)
-        return Frame(version, self.live.starts, logfile, log, report, "", self.clock() - started, self.live.status())
+        return Frame(version, self.live.starts, logfile, log, report, "", self.clock() - started, self.live.status(),
+                     going)
 
     def _kept(self, old: Frame | None, version: int, problem: str, started: float) -> Frame:
         """No verdict now: the last one stays on screen, unless the reading started over since (a truncated log
@@ -84,7 +89,8 @@ class Follower:
         seconds, starts = self.clock() - started, self.live.starts
         if old is None or old.report is None:
             return Frame(version, starts, None, None, None, problem, seconds, self.live.status())
-        return Frame(version, starts, old.logfile, old.log, old.report, problem, seconds, self.live.status())
+        return replace(old, version=version, starts=starts, problem=problem, seconds=seconds,
+                       status=self.live.status())
 
 
 def first_look(live: LiveLog) -> str:

@@ -102,3 +102,19 @@ def test_help_names_the_keys_and_the_folders():
     out = lrtui("watch", "--help")
     assert out.returncode == 0 and "q quits" in out.stdout and "lightning_logs" in out.stdout
     assert "lrtui watch LOG_OR_DIR" in lrtui("--help").stdout
+
+
+def test_a_steady_fall_is_not_too_slow_while_the_writer_goes_on_and_is_once_it_stops(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("step,loss,lr\n" + "".join(f"{i},{2.3 * 0.999 ** i:.6g},1e-4\n" for i in range(300)))
+    os.utime(path)  # being written
+    clock = Clock()
+    live_clock = Clock()
+    follower = Follower(LiveLog(path, clock=live_clock, stopped_after=30), clock=clock)
+    frame = follower.step()
+    assert frame.live and frame.report.verdict == "improving" and frame.report.diagnoses[0].severity == "info"
+    assert "improving, steadily" in frame.report.diagnoses[0].message and "more steps" in frame.report.diagnoses[0].message
+    live_clock.now += 31  # the writer stopped: judged as a finished run, as lrtui diagnose does
+    clock.now += 10
+    frame = follower.step()
+    assert not frame.live and frame.report.verdict == "too_slow"

@@ -47,6 +47,10 @@ def number(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.4g}"
 
 
+def step_text(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e15 else number(value)
+
+
 def plain(text: str, ascii_only: bool) -> str:
     text = visible(text)
     return to_ascii(text) if ascii_only else text
@@ -55,6 +59,30 @@ def plain(text: str, ascii_only: bool) -> str:
 def _columns(x, y, columns: int, x_range):
     cx, lo, hi = min_max_columns(x, y, y, columns, x_range)
     return as_line(cx, lo, hi)
+
+
+def flat_range(series, log_y: bool) -> tuple[float, float] | None:
+    """A y range around a curve that is flat to the last digits (a dead network's constant loss), whose ticks
+    plotext would otherwise label to 18 digits; None (fitted) for any other curve."""
+    values = np.concatenate([np.asarray(y, dtype=float) for y in series]) if series else np.empty(0)
+    with np.errstate(all="ignore"):
+        values = np.log10(values[values > 0]) if log_y else values[np.isfinite(values)]
+    if not values.size:
+        return None
+    low, high = float(values.min()), float(values.max())
+    if high - low > 1e-6 * max(abs(low), abs(high), 1e-300):
+        return None
+    pad = 0.5 if log_y else max(0.05 * abs(low), 1e-12)
+    return low - pad, high + pad
+
+
+def fitted(title: str, parts: list[str], width: int) -> str:
+    """The title with as many of its parts, in order, as fit the width (plotext drops a title that does not)."""
+    for part in parts:
+        if len(title) + len(part) > width:
+            break
+        title += part
+    return title
 
 
 class LogLossPanel(Panel, Chart):
@@ -78,11 +106,11 @@ class LogLossPanel(Panel, Chart):
         # No legend (plotext pins it top left, where a loss curve starts): the title says what each line is.
         picture.lines.append(Line(*_columns(report.steps, report.smoothed, columns, x_range), color=0,
                                   marker=marker))
-        what = f"raw, smoothed (EMA {report.smoothing_weight:.2f})"
+        parts = [f": raw, smoothed (EMA {report.smoothing_weight:.2f})"]
         if log.val_loss is not None and log.val_steps is not None and np.isfinite(log.val_loss).any():
             picture.lines.append(Line(*_columns(log.val_steps, log.val_loss, columns, x_range), color=1,
                                       marker=self.palette.run_marker(1) or "dot"))
-            what += ", val_loss dotted" if self.palette.run_marker(1) is None else ", val_loss +"
+            parts.append(", val_loss dotted" if self.palette.run_marker(1) is None else ", val_loss +")
         finite = log.loss[np.isfinite(log.loss)]
         positive = finite[finite > 0]
         span = float(positive.max() / positive.min()) if positive.size == finite.size and positive.size else 1.0
@@ -101,10 +129,11 @@ class LogLossPanel(Panel, Chart):
                 if math.isfinite(y) and (y > 0 or not picture.log_y):
                     picture.lines.append(Line(np.array([float(d.step)]), np.array([y]),
                                               color=FINDING_COLORS[d.severity], marker="!"))
+        picture.y_range = flat_range([line.y for line in picture.lines], picture.log_y)
         scale = "log10" if picture.log_y else "linear"
-        picture.title = f"loss ({scale}{', auto' if auto else ''}): {what}"
         if any(line.marker == "!" for line in picture.lines):
-            picture.title += "; ! where a finding began"
+            parts.append("; ! where a finding began")
+        picture.title = fitted(f"loss ({scale}{', auto' if auto else ''})", parts, width - 4)
         return picture
 
     def redraw(self, view: LogView) -> None:
@@ -130,6 +159,7 @@ class LogLRPanel(Panel, Chart):
         picture = Picture(x_range=x_range, log_y=log_y)
         picture.lines.append(Line(*_columns(steps, lr, max(10, 2 * width), x_range), color=0,
                                   marker=self.palette.run_marker(0)))
+        picture.y_range = flat_range([picture.lines[0].y], log_y)
         now = finite[-1] if finite.size else math.nan
         picture.title = f"learning rate ({'log10' if log_y else 'linear'})   now {number(float(now))}"
         return picture
@@ -165,7 +195,11 @@ class VerdictPanel(Panel, Static):
 
     def redraw(self, view: LogView) -> None:
         frame = view.frame
-        self.border_title = "verdict (curve-only rules)"
+        width = self.size.width or 40
+        titles = (("verdict: run still going (curve-only rules)", "verdict: run still going", "verdict")
+                  if frame.live else ("verdict: writer stopped (curve-only rules)", "verdict: writer stopped",
+                                      "verdict"))
+        self.border_title = next(t for t in titles if len(t) + 4 <= width or t == titles[-1])
         if frame.report is None:
             text = Text(plain(frame.problem or "waiting for the first losses", view.ascii_only), style="dim")
         else:
@@ -256,7 +290,7 @@ class WatchStatus(Panel, Static):
             text.append(f" {FORMAT_NAMES.get(log.source_format, log.source_format)} ", style="dim")
             text.append(f" {palette.swatch(0)} ", style=None if palette.no_color else palette.rich(0))
             steps, loss = log.steps, log.loss
-            text.append(f"step {number(float(steps[-1]))}  loss {number(float(loss[-1]))}")
+            text.append(f"step {step_text(float(steps[-1]))}  loss {number(float(loss[-1]))}")
             if log.lr is not None and np.isfinite(log.lr).any():
                 text.append(f"  lr {number(float(log.lr[np.isfinite(log.lr)][-1]))}")
             text.append(f"  {loss.size:,} points")
