@@ -90,6 +90,26 @@ def rows(start: int, count: int) -> str:
                    for i in range(start, start + count))
 
 
+def judging_seconds(folder: Path) -> float:
+    """What the Follower takes to assemble and judge a 100,000-row log (the best of three)."""
+    from lrtui.logs.live import LiveLog
+    from lrtui.watch_command import Follower
+
+    log = folder / "judge.csv"
+    log.write_text("step,loss,lr\n" + rows(0, 100_000))
+    live = LiveLog(log)
+    while live.poll(5.0) and live.status().behind:
+        pass
+    follower = Follower(live)
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        follower.judged()
+        best = min(best, time.perf_counter() - started)
+    live.close()
+    return best
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of idle watching measured (default 30)")
@@ -98,6 +118,7 @@ def main(argv=None) -> int:
     parser.add_argument("--fps", type=float, default=2.0)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
+        print(f"assembling and judging a 100,000-row log: {judging_seconds(Path(tmp)):.2f} s")
         log = Path(tmp) / "train.csv"
         log.write_text("step,loss,lr\n" + rows(0, 10_000))
         proc, master, screen = start(log, args.fps)
