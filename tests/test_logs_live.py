@@ -257,11 +257,11 @@ def test_a_long_watch_holds_bounded_memory(tmp_path):
         live.poll()
         live.logfile()
 
-    for _ in range(20):
+    for _ in range(10):
         grow(5_000)
     tracemalloc.start()
     base = tracemalloc.take_snapshot()
-    for _ in range(40):  # another 200,000 rows: memory must not grow with them
+    for _ in range(16):  # another 80,000 rows, 16 windows: memory must not grow with them
         grow(5_000)
     grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(base, "filename"))
     tracemalloc.stop()

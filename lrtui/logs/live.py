@@ -152,7 +152,8 @@ class LiveLog:
         waiting = ""
         if self.target is None:
             waiting = (f"{self.given} does not exist yet: waiting for it" if not self.path.exists() else
-                       f"no log in {self.given} yet: waiting for one")
+                       f"no log lrtui reads in {self.given} yet (a log file, TensorBoard events, a trainer_state.json, MLflow "
+                       "metrics, a metrics.csv): waiting for one")
         quiet = self.quiet()
         return LiveStatus(
             path=self.given, following=self.target.name if self.target else "", waiting=waiting, error=self.error,

@@ -142,12 +142,16 @@ class LogLossPanel(Panel, Chart):
             self.show(self.loss_picture(view, width))
 
 
+CROWDED = 20  # below this many rows the LR chart gives its room to the loss (the status line still says the LR)
+
+
 class LogLRPanel(Panel, Chart):
     """The learning rate as logged (log10 while it stays positive)."""
 
     def applies(self, view: LogView) -> bool:
         log = view.frame.log
-        return log is not None and log.lr is not None and bool(np.isfinite(log.lr).any())
+        return (view.height >= CROWDED and log is not None and log.lr is not None
+                and bool(np.isfinite(log.lr).any()))
 
     def lr_picture(self, view: LogView, width: int) -> Picture:
         log = view.frame.log
