@@ -28,7 +28,8 @@ too_low; plateau -> too_high or too_low by the direction of its fix; schedule_to
 fix keeps more LR); improving and converged -> healthy. A stuck run is judged right when the verdict is plateau
 or too_slow.
 
-Seeds split the corpus: even seeds tune the rules, odd seeds are held out.
+Seeds split the corpus: even seeds tune the rules, odd seeds are held out; FRESH_SEEDS are a second held-out
+set, built in phase 2.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ SWEEPS = (
     Sweep("spiral-mlp-sgd", {"type": "mlp", "dataset": "spiral", "hidden": [32, 32]}, "sgd", 500),
 )
 SEEDS = (0, 1, 2, 3, 4, 5)
+# Phase 2 (lrtui watch): seeds never trained before, graded once after the live rule was written, with the same
+# label definitions. The held-out half above had been looked at by then, so it could no longer grade a change.
+FRESH_SEEDS = (6, 7, 8, 9, 10, 11)
 
 
 @dataclass

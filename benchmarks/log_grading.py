@@ -5,6 +5,11 @@ Every curve is written in one of the log formats, read back with lrtui.logs and 
 
     python -m benchmarks.log_grading                 # the held-out agreement (what `make bench` prints)
     python -m benchmarks.log_grading --tuning -v     # the tuning half, with every disagreement
+    python -m benchmarks.log_grading --fresh         # the fresh held-out seeds of phase 2 (also in `make bench`)
+
+Each run is also judged as `lrtui watch` judges it while its log still grows (`live`): on the first 10%, 25%,
+50% and 100% of its steps. A healthy run should raise no alarm on any of them; the table says how many did,
+and how often a run with a wrong LR was already told so.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.log_corpus import CLASSES, corpus, export, label  # noqa: E402
+from benchmarks.log_corpus import CLASSES, FRESH_SEEDS, SWEEPS, corpus, export, label  # noqa: E402
 
 GOAL = 0.95
 
@@ -48,17 +53,46 @@ def _lowers(report) -> bool:
     return factor is not None and factor < 1
 
 
+PREFIXES = (0.1, 0.25, 0.5, 1.0)
+
+
 def judge(curves, folder: Path):
     from lrtui.core.diagnostics.curve import diagnose_curve
     from lrtui.logs import read_runs
 
-    rows = []
+    rows, live = [], []
     for index, c in enumerate(curves):
         fmt, path = export(c, index, folder)
         log = read_runs(path).pick()
         report = diagnose_curve(log.loss, log.steps, log.lr, log.val_loss, log.val_steps)
         rows.append((c, fmt, report, verdict_class(report)))
-    return rows
+        live.append([_live_prefix(diagnose_curve, log, share) for share in PREFIXES])
+    return rows, live
+
+
+def _live_prefix(diagnose_curve, log, share: float):
+    """The verdict `lrtui watch` gives while the log holds the first `share` of the run's steps."""
+    n = max(3, int(round(share * log.loss.size)))
+    end = log.steps[n - 1]
+    val = None if log.val_steps is None else log.val_steps <= end
+    return diagnose_curve(log.loss[:n], log.steps[:n], None if log.lr is None else log.lr[:n],
+                          None if val is None else log.val_loss[val], None if val is None else log.val_steps[val],
+                          live=True)
+
+
+def live_table(rows, live) -> list[str]:
+    """Per prefix: alarms on healthy runs, and wrong-LR runs already called so (their class, as finished)."""
+    lines = [f"{'while the log grows (lrtui watch, live), on the first part of each run:':<72}" +
+             "".join(f"{int(100 * p):>6}%" for p in PREFIXES)]
+    healthy = [k for k, r in enumerate(rows) if r[0].label == "healthy"]
+    wrong = [k for k, r in enumerate(rows) if r[0].label in ("too_low", "too_high", "diverged")]
+    alarms = [sum(live[k][j].diagnoses[0].severity != "info" for k in healthy) for j in range(len(PREFIXES))]
+    caught = [sum(verdict_class(live[k][j]) == rows[k][0].label for k in wrong) for j in range(len(PREFIXES))]
+    lines.append(f"{f'  healthy runs with a warning or error (of {len(healthy)}):':<72}" +
+                 "".join(f"{a:>7}" for a in alarms))
+    lines.append(f"{f'  too low, too high or diverged runs called so (of {len(wrong)}):':<72}" +
+                 "".join(f"{c:>7}" for c in caught))
+    return lines
 
 
 def false_alarms(curve, report) -> list:
@@ -120,13 +154,18 @@ def _corpus(cache: str | None):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tuning", action="store_true", help="grade the tuning half (even seeds) instead")
+    parser.add_argument("--fresh", action="store_true", help="grade the fresh held-out seeds of phase 2 (seeds "
+                        f"{FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]}, never used while tuning)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
     parser.add_argument("--cache", metavar="FILE", help="keep the trained curves in FILE (a pickle) between runs")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    curves = [c for c in _corpus(args.cache) if c.held_out != args.tuning]
+    if args.fresh:
+        curves = corpus(SWEEPS, FRESH_SEEDS)
+    else:
+        curves = [c for c in _corpus(args.cache) if c.held_out != args.tuning]
     with tempfile.TemporaryDirectory() as tmp:
-        rows = judge(curves, Path(tmp))
+        rows, live = judge(curves, Path(tmp))
     graded = [r for r in rows if r[0].label != "borderline"]
     agree = sum(agrees(r[0].label, r[2], r[3]) for r in graded)
     healthy = [r for r in graded if r[0].label == "healthy"]
@@ -135,7 +174,8 @@ def main(argv=None) -> int:
     border_errors = sum(r[2].verdict == "diverged" for r in border)
     direction = sum(_direction(r[0].label) == _direction(r[3]) or (r[0].label == "stuck" and agrees("stuck", r[2], r[3]))
                     for r in graded)
-    half = "tuning half (even seeds)" if args.tuning else "held-out half (odd seeds)"
+    half = ("tuning half (even seeds)" if args.tuning else
+            f"fresh held-out seeds {FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]}" if args.fresh else "held-out half (odd seeds)")
     print(f"Training-log diagnosis against counterfactual labels: {half}, {len(rows)} curves of lrtui's models at "
           f"LRs 1e-5..30, written in 8 log formats and read back")
     print(table(graded))
@@ -144,6 +184,8 @@ def main(argv=None) -> int:
           f"of which called diverged: {border_errors}  ({time.perf_counter() - started:.0f} s)")
     print(f"the fix points the right way (lower the LR for diverged and too high, raise it for too low, none for "
           f"healthy): {direction}/{len(graded)} = {100 * direction / len(graded):.1f}%")
+    for line in live_table(rows, live):
+        print(line)
     if args.verbose:
         for c, fmt, report, got in rows:
             if (c.label != "borderline" and not agrees(c.label, report, got)) or (

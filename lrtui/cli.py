@@ -12,7 +12,7 @@ from lrtui import __version__
 from lrtui.process import OutputError, detach_stdout, end_on_hangup, exit_on_hangup_or_term, write_out
 from lrtui.text import visible, visible_lines
 
-SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose", "find")
+SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose", "watch", "find")
 
 MAIN_EPILOG = """\
 commands:
@@ -23,6 +23,7 @@ commands:
   lrtui check FILE ...       validate scenario files
   lrtui run NAME_OR_FILE     train without the app and print the results
   lrtui diagnose LOG         judge your own training log (CSV, JSON, text, TensorBoard, MLflow, W&B)
+  lrtui watch LOG_OR_DIR     follow a training log as it grows: loss, LR and verdict, live
   lrtui find NAME_OR_FILE    LR range test: every rule's pick (--verify trains at each)
   lrtui serve [NAME ...]     serve the app to a web browser (pip install 'lrtui[web]')
 
@@ -91,6 +92,29 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
                        "rule, and the report says which)")
         p.add_argument("--run", type=int, metavar="N", help="which run to show when the log holds several "
                        "(0 is the first, -1 the last; default: the last)")
+    elif name == "watch":
+        p = _Parser(prog="lrtui watch", formatter_class=fmt,
+                    description="Follow a training log as it grows, in the app's panels: the loss, the LR, the "
+                    "verdict and the findings (curve-only rules, as lrtui diagnose), updated as lines arrive. Reads "
+                    "only what was appended; waits for a file that does not exist yet; starts over on a file "
+                    "truncated or replaced (rotation); says when the writer has stopped. Folders: a TensorBoard "
+                    "run, an MLflow run, a Hugging Face output folder, lightning_logs (the newest run is "
+                    "followed). Keys: q quits, l log/linear axis, p pauses the drawing. Details: docs/diagnostics.md",
+                    epilog="examples:\n  lrtui watch train.log                        # in a tmux pane beside training\n"
+                    "  lrtui watch runs/exp1 --fps 1               # a TensorBoard run, over a slow link\n"
+                    "  lrtui watch lightning_logs --ascii          # the newest version's metrics.csv\n"
+                    "\nexit status: 0 after q, 2 when the path is not a log lrtui reads\n")
+        p.add_argument("log", metavar="LOG_OR_DIR", help="a training log file or a folder a training tool writes "
+                       "(it may not exist yet)")
+        p.add_argument("--fps", type=float, default=2.0, help="looks at the log and redraws this often per second "
+                       "(default 2)")
+        p.add_argument("--ascii", action="store_true", help="draw without braille or box glyphs")
+        p.add_argument("--column", metavar="NAME", help="the loss column to judge (default: chosen by the rule "
+                       "lrtui diagnose uses)")
+        p.add_argument("--run", type=int, metavar="N", help="which run to show when the log holds several "
+                       "(default: the last, so a new training appended to the log is followed)")
+        p.add_argument("--window", type=float, metavar="MB", help="the most of the log's text held at once, in MB "
+                       "(default 8); older rows are kept thinned")
     elif name == "find":
         p = _Parser(prog="lrtui find", formatter_class=fmt,
                     description="LR range test (Smith, 2015) on one run of a scenario: ramp the LR from --start-lr "
@@ -281,6 +305,12 @@ def _cmd_diagnose(args) -> int:
     return run(args.log, args.format, args.plot, column=args.column, run_index=args.run)
 
 
+def _cmd_watch(args) -> int:
+    from lrtui.watch_command import run
+
+    return run(args)
+
+
 def _cmd_find(args) -> int:
     from lrtui.find_command import run
 
@@ -331,4 +361,4 @@ def _cmd_serve(args) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "show": _cmd_show, "serve": _cmd_serve,
-            "diagnose": _cmd_diagnose, "find": _cmd_find}
+            "diagnose": _cmd_diagnose, "watch": _cmd_watch, "find": _cmd_find}

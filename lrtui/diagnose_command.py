@@ -64,9 +64,10 @@ def run(path: str, output_format: str = "text", plot: bool | None = None, out=No
     return 0
 
 
-def judge(log: TrainingLog) -> CurveReport:
+def judge(log: TrainingLog, live: bool = False) -> CurveReport:
+    """The curve-only verdict of one run; `live` while the run is still going (lrtui watch)."""
     return diagnose_curve(log.loss, log.steps, log.lr, log.val_loss, log.val_steps, grad_norm=log.grad_norm,
-                          run=log.run)
+                          run=log.run, live=live)
 
 
 def capped_by_siblings(logfile: LogFile, reports: list[CurveReport]) -> list[CurveReport]:

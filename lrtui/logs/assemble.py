@@ -149,7 +149,7 @@ def _record_steps(table: Table, roles: Roles) -> np.ndarray:
     n = table.records
     steps = np.full(n, np.nan)
     if roles.step is None:
-        return np.arange(n, dtype=np.float64)
+        return np.arange(n, dtype=np.float64) + table.first_record
     rows, values = _values(table, roles.step)
     steps[rows] = values
     for other in table.columns:  # a record without the step column may have another step-like one (nanoGPT)
@@ -173,7 +173,7 @@ def _record_steps(table: Table, roles: Roles) -> np.ndarray:
             # (a second training appended) still starts a new run.
             back = lrows[1:][loss_steps[1:] < loss_steps[:-1]]
             table.breaks = sorted(set(table.breaks) | {int(b) for b in back})
-            return np.arange(n, dtype=np.float64)
+            return np.arange(n, dtype=np.float64) + table.first_record
     return steps
 
 

@@ -78,6 +78,7 @@ class LogReader:
         self.bytes = 0
         self.splitter = LineSplitter(name)
         self.parser: Parser | None = None
+        self.first_record = 0  # records read before this reader's first, by the readers it goes on from
         self._waiting: list[tuple[int, str]] = []  # lines held until the format is decided
         self._head = b""
 
@@ -98,11 +99,83 @@ class LogReader:
 
     def tables(self) -> list[Table]:
         """The records read so far, one table per run group."""
-        return self._parser().tables()
+        return self._numbered(self._parser().tables())
+
+    def _numbered(self, tables: list[Table]) -> list[Table]:
+        for t in tables:
+            t.first_record = self.first_record
+        return tables
 
     def log(self) -> LogFile:
         """Every run read so far."""
         return assemble(self.tables(), self.path, self.column)
+
+    # -- for a live view (lrtui.logs.live) ------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Bytes of a last line that has no line end yet (held back)."""
+        return len(self.splitter.pending)
+
+    def preview(self) -> list[Table]:
+        """The records read so far. While the first lines are too few to decide the format for good, they are
+        read with the format they suggest now, on a copy, and decided again once enough have come."""
+        if isinstance(self.parser, JsonDocParser) and self.splitter.pending:
+            # A JSON document often ends without a line end: it is whole once it parses.
+            doc = JsonDocParser(self.name)
+            doc.text = self.parser.text + [self.splitter.pending.decode("utf-8", "replace")]
+            return doc.tables()
+        if self.parser is not None:
+            return self._numbered(self.parser.tables())
+        probe = LogReader(self.name, self.path, kind=self.kind, column=self.column, metric=self.metric)
+        probe._waiting = list(self._waiting)
+        probe.splitter.pending = self.splitter.pending
+        probe.first_record = self.first_record
+        probe._decide()
+        return probe.preview()
+
+    def count_pending(self) -> bool:
+        """Take the held-back last line as a line now (the writer stopped mid-line); True if it was read as one.
+        A line that its format cannot read (half a JSON object) is left out."""
+        lines = self.splitter.end()
+        if not lines:
+            return False
+        if self.parser is None:
+            self._decide()  # the writer stopped: what is there is what there is to decide on
+        try:
+            self._take(lines)
+        except LogError:
+            return False
+        return True
+
+    @property
+    def records(self) -> int:
+        """Records read so far (0 until the format is decided, and for a JSON document, read only when asked)."""
+        if self.parser is None or isinstance(self.parser, JsonDocParser):
+            return 0
+        return sum(t.records for t in self.parser.tables())
+
+    def fresh(self, keep_pending: bool = True) -> LogReader:
+        """A reader that goes on where this one stopped, without the records read so far: the same format, the
+        CSV header, the text log's step and epoch carried from earlier lines, the held-back partial line, the
+        line count. A live view drops what it has read this way when its window is full."""
+        parser = self._parser()
+        new = LogReader(self.name, self.path, kind=self.kind, column=self.column, max_bytes=self.max_bytes,
+                        metric=self.metric)
+        new._head = self._head  # checked already
+        new.first_record = self.first_record + self.records
+        if isinstance(parser, CsvParser) and parser.started:
+            new.splitter.number = self.splitter.number - 1  # the header, fed again, takes the number before
+            new.feed(parser.header_line.encode("utf-8") + b"\n")
+            new.bytes = 0
+        if new.parser is None:
+            new._decide()
+        if isinstance(parser, TextParser) and isinstance(new.parser, TextParser):
+            new.parser.carried = dict(parser.carried)
+            new.parser.names = dict(parser.names)
+        new.splitter.number = self.splitter.number
+        new.splitter.pending = self.splitter.pending if keep_pending else b""
+        return new
 
     def _parser(self) -> Parser:
         if self.parser is None:

@@ -47,6 +47,7 @@ class Table:
         self.label = ""  # the run's name when the reader knows it (a W&B run, a TensorBoard or MLflow folder)
         self.empty_message = ""  # what to say when the log has no records at all
         self.line_word = "line"  # what a record's number counts: a line, a log_history entry, an event
+        self.first_record = 0  # records before this table's first (a live view's earlier windows): row numbers go on
         self._wanted: dict[str, bool] = {}
 
     @property

@@ -33,27 +33,32 @@ def missing(name: str) -> LogError:
 
 def scalar_events(path: Path, loader_cls):
     """(wall time, step, tag, value) of each scalar in one event file, in file order."""
-    from tensorboard.util import tensor_util
-
     loader = loader_cls(str(path))
     for event in loader.Load():
-        if not event.HasField("summary"):
-            continue
-        for value in event.summary.value:
-            kind = value.WhichOneof("value")
-            if kind == "simple_value":
-                number = float(value.simple_value)
-            elif kind == "tensor" and value.metadata.plugin_data.plugin_name in ("scalars", ""):
-                try:
-                    array = tensor_util.make_ndarray(value.tensor)
-                except Exception:  # a tensor TensorBoard itself cannot decode: not a scalar we can use
-                    continue
-                if array.size != 1 or array.dtype.kind not in "fiub":
-                    continue
-                number = float(array.reshape(()))
-            else:
+        yield from event_scalars(event)
+
+
+def event_scalars(event):
+    """(wall time, step, tag, value) of each scalar in one event."""
+    from tensorboard.util import tensor_util
+
+    if not event.HasField("summary"):
+        return
+    for value in event.summary.value:
+        kind = value.WhichOneof("value")
+        if kind == "simple_value":
+            number = float(value.simple_value)
+        elif kind == "tensor" and value.metadata.plugin_data.plugin_name in ("scalars", ""):
+            try:
+                array = tensor_util.make_ndarray(value.tensor)
+            except Exception:  # a tensor TensorBoard itself cannot decode: not a scalar we can use
                 continue
-            yield float(event.wall_time), float(event.step), value.tag, number
+            if array.size != 1 or array.dtype.kind not in "fiub":
+                continue
+            number = float(array.reshape(()))
+        else:
+            continue
+        yield float(event.wall_time), float(event.step), value.tag, number
 
 
 def read_event_files(files: list[tuple[Path, str]], name: str, label: str = "") -> Table:
@@ -77,7 +82,12 @@ def read_event_files(files: list[tuple[Path, str]], name: str, label: str = "") 
         except Exception as exc:  # a corrupt record: TensorBoard's reader gives up on the file
             raise LogError(f"{path.name}: not a readable TensorBoard event file ({type(exc).__name__}); is it "
                            "complete?") from None
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return events_table(events, name, label)
+
+
+def events_table(events: list[tuple], name: str, label: str = "") -> Table:
+    """A table of scalar events (wall time, file index, sequence, step, tag, value), in the order written."""
+    events = sorted(events, key=lambda e: (e[0], e[1], e[2]))
     table = Table(name, "tensorboard-events")
     table.label = label
     table.line_word = "event"

@@ -51,15 +51,22 @@ class CurveReport:
 
 
 def diagnose_curve(loss, steps=None, lr=None, val_loss=None, val_steps=None, *, grad_norm=None, run: int = 0,
-                   thresholds: Thresholds = DEFAULT_THRESHOLDS) -> CurveReport:
+                   thresholds: Thresholds = DEFAULT_THRESHOLDS, live: bool = False) -> CurveReport:
     """Judge a run from its loss curve. `lr` and `grad_norm` are optional and aligned with `steps` (NaN where
-    missing); `val_loss` too, unless `val_steps` gives the validation loss its own steps."""
+    missing); `val_loss` too, unless `val_steps` gives the validation loss its own steps.
+
+    `live`: the run is still going (`lrtui watch` while the log grows). Its end is not known, so a loss that
+    falls steadily is not called too slow yet (the verdict is "improving", with the pace and the steps it would
+    need at that pace); a schedule that cut the LR while the loss was far from low is still too slow, and every
+    other rule is the same."""
     loss, steps, lr, val_steps, val_loss, grad_norm = _validated(loss, steps, lr, val_loss, val_steps, grad_norm)
     weight = smoothing_weight(loss.size)
     smoothed = debiased_ema(loss, weight)
     with np.errstate(all="ignore"):
         e = measure(loss, steps, smoothed, lr, val_steps, val_loss, thresholds, grad_norm)
         rule = cast(CurveRule, TABLE.first(e))
+        if live and rule.message is _slow_message:
+            rule = LIVE_SLOW
         diagnoses = [TABLE.diagnosis(rule, e, rule.step(e), run)]
         diagnoses += [TABLE.diagnosis(f, e, f.step(e), run) for f in FINDINGS
                       if f.holds(e) and not (f.code == "loss_spike" and rule.code == "diverged")]
@@ -370,6 +377,24 @@ TABLE: RuleTable[Evidence] = RuleTable([
     CurveRule("converged", "info", lambda e: not e.falling and e.gap_now <= e.th.drop_gap, _converged_message,
               _converged_why, step=lambda e: e.flat_from),
 ], fallback=CurveRule("improving", "info", always, _improving_message, _improving_why, step=lambda e: e.last_step))
+
+
+def _live_slow_message(e: Evidence) -> str:
+    more = _more_steps(e)
+    pace = f"; at that pace about {more:,.0f} more steps to {100 * e.th.slow_gap:.0f}% of it" if math.isfinite(more) else ""
+    return (f"improving, steadily: {pct_change(e.recent_rate, signed=False)} over the last third, still "
+            f"{100 * e.gap_now:.0f}% of where it started{pace}")
+
+
+def _live_slow_why(e: Evidence) -> str:
+    return (_slow_why(e).split(". A loss that has not yet slowed down")[0] + ". The run is still going and lrtui "
+            "does not know how long it will run, so this is not called too slow yet. If it will end long before "
+            "that many more steps, the LR is likely too low (10x is the usual fix); once the log stops growing, "
+            "the verdict is given as for a finished run.")
+
+
+# The run is still going: a steady fall far from low is progress, not yet too slow (see diagnose_curve).
+LIVE_SLOW = CurveRule("improving", "info", always, _live_slow_message, _live_slow_why, step=lambda e: e.recent_from)
 
 
 def _spike_why(e: Evidence) -> str:
