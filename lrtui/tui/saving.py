@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lrtui import export
 from lrtui.scenario.loader import parse_scenario
-from lrtui.scenario.writer import experiment_runs, run_config_dict, scenario_to_toml
+from lrtui.scenario.writer import experiment_runs, replay_runs, run_config_dict, scenario_to_toml
 
 MAX_SLUG = 40
 MAX_TRIES = 10_000
@@ -53,10 +53,11 @@ def export_runs(session, directory: Path = Path(".")) -> list[Path]:
 
 
 def save_settings(session, directory: Path = Path(".")) -> Path:
-    """Write the current runs as a scenario file that `lrtui FILE` opens; returns its path."""
+    """Write the runs as a scenario file that `lrtui FILE` opens: each as it started, with the changes made to
+    it at their steps, so that playing the file replays this session's runs bit for bit; returns its path."""
     directory = Path(directory)
     scenario = session.scenario
-    specs, losses = experiment_runs(scenario, session.experiment)
+    specs, losses = replay_runs(scenario, session.experiment)
     text = scenario_to_toml(scenario.name, scenario.description, scenario.steps, scenario.seed, specs, losses,
                             eval_every=scenario.eval_every)
     parse_scenario(text, "the saved settings")  # refuse to write a file that would not load
