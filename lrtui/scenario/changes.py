@@ -28,7 +28,7 @@ from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.core.registry import did_you_mean
 from lrtui.core.run_spec import Change
 from lrtui.core.schedules import SCHEDULES, build_lr_plan
-from lrtui.scenario.params import check_section, type_problem
+from lrtui.scenario.params import blame_key, check_section, type_problem
 
 
 MAX_CHANGES = 10_000  # per run: a session's edits are tens; a file of millions would only take memory
@@ -100,7 +100,9 @@ class _State:
         self.optimizer, self.schedule = optimizer, schedule
 
     def apply(self, values: dict, construct: Construct) -> list[tuple[str, str]]:
-        optimizer, schedule, problems = {}, {}, []
+        optimizer: dict = {}
+        schedule: dict = {}
+        problems: list[tuple[str, str]] = []
         for key, value in values.items():
             section, dot, name = str(key).partition(".")
             if section not in ("optimizer", "schedule") or not dot or not name:
@@ -150,8 +152,7 @@ class _State:
         found, params = check_section("optimizer", table, OPTIMIZERS, "optimizer")
         problems += [(_quoted(key), message) for key, message in found]
         if not found and (complaint := construct("optimizer", table["type"], params)):
-            key, message = complaint
-            problems.append((_quoted(f"optimizer.{key}" if key else "optimizer"), message))
+            problems.append(_blamed(complaint, "optimizer", params))
         if not problems:
             into.clear()
             into.update({"type": table["type"], **params})
@@ -172,12 +173,18 @@ class _State:
         found, params = check_section("schedule", table, SCHEDULES, "schedule")
         problems = [(_quoted(key), message) for key, message in found]
         if not found and (complaint := construct("schedule", name, params)):
-            key, message = complaint
-            problems.append((_quoted(f"schedule.{key}" if key else "schedule"), message))
+            problems.append(_blamed(complaint, "schedule", params))
         if not problems:
             into.clear()
             into.update({"type": name, **params})
         return problems
+
+
+def _blamed(complaint: tuple, section: str, params: dict) -> tuple[str, str]:
+    """The core's complaint about a section's values, on the key it is about ("momentum must be >= 0")."""
+    key, message = complaint
+    sub, message = (f"{section}.{key}", message) if key else blame_key(message, section, params.keys())
+    return _quoted(sub), message
 
 
 def _quoted(key: str) -> str:

@@ -98,9 +98,11 @@ def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
             changes = overrides.pop("changes", None)
             run = _build_run(base, overrides, key_prefix, label, out)
             if run is not None and changes is not None:
-                run.changes = _run_changes(changes, key_prefix, run, header.get("steps", 200), out)
-                if run.changes is None:
+                checked = _run_changes(changes, key_prefix, run, header.get("steps", 200), out)
+                if checked is None:
                     run = None
+                else:
+                    run.changes = checked
             if run is not None:
                 runs.append(run)
     _check_schedule_lengths(runs, header.get("steps", 200), out)

@@ -35,7 +35,7 @@ class RunConfig:
     changes: list[Change] = field(default_factory=list)  # made mid-run, at their steps (lrtui.scenario.changes)
 
     def as_dict(self) -> dict:
-        out = {"loss": dict(self.loss, **({"start": self.start} if self.start is not None else {})),
+        out: dict = {"loss": dict(self.loss, **({"start": self.start} if self.start is not None else {})),
                "optimizer": dict(self.optimizer), "schedule": dict(self.schedule)}
         if self.changes:
             out["changes"] = [change.as_dict() for change in self.changes]
