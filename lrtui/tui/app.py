@@ -287,15 +287,15 @@ class LrtuiApp(App):
             from lrtui.torch_script import NoTorchScript
 
             try:
-                path, edits = save_torch_script(self.session)
+                path, changes, stops = save_torch_script(self.session)
             except NoTorchScript as exc:
                 self.session.message = f"no PyTorch script for this run: {exc}"
             except (OSError, ValueError) as exc:
                 self.session.message = f"writing the script failed: {one_line_error(exc)}"
             else:
-                left_out = (f" ({edits} LR edit{'s' * (edits != 1)} made here {'is' if edits == 1 else 'are'} "
-                            "not in it yet)") if edits else ""
-                self.session.message = f"wrote {path}: python {path} > loss.csv{left_out}"
+                kept = f" with its {changes} change{'s' * (changes != 1)} at their steps" if changes else ""
+                caveat = f"; it stops matching lrtui {stops}" if stops else ""
+                self.session.message = f"wrote {path}{kept}: python {path} > loss.csv{caveat}"
 
         await self._guarded(write)
 

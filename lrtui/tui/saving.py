@@ -66,17 +66,22 @@ def save_settings(session, directory: Path = Path(".")) -> Path:
     return path
 
 
-def save_torch_script(session, directory: Path = Path(".")) -> tuple[Path, int]:
-    """Write the focused run as a PyTorch script (lrtui.torch_script); returns its path and the LR edits left out."""
+def save_torch_script(session, directory: Path = Path(".")) -> tuple[Path, int, str]:
+    """Write the focused run as a PyTorch script (lrtui.torch_script): the run as it started, with the changes
+    made to it during training at their steps. Returns the path, the number of changes, and "" or where the
+    script stops matching lrtui."""
     from lrtui.torch_script import torch_script
+    from lrtui.torch_script_changes import stops_matching
 
     directory = Path(directory)
     scenario, exp, run = session.scenario, session.experiment, session.focused
-    # The run's optimizer and schedule as they are now; LR edits made with keys live in the engine's
-    # timeline, which the script will carry as LR_CHANGES once the engine exposes it.
-    edits = sum(1 for event in exp.events if event.run == run and event.kind == "lr")
-    text = torch_script(scenario.name, scenario.steps, exp.loss_of(run), exp.spec(run), run,
+    specs, _ = replay_runs(scenario, exp)
+    spec = specs[run]
+    view = exp.view(run)
+    if not spec.label:
+        spec.label = view.label
+    text = torch_script(scenario.name, scenario.steps, view.loss_function, spec, run,
                         source=scenario.source or scenario.name)
     path = directory / f"{free_stem(directory, f'lrtui-{slug(scenario.name)}-run{run}', ('.py',))}.py"
     export.write_atomically(path, text)
-    return path, edits
+    return path, len(spec.changes), stops_matching(text)

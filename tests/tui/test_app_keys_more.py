@@ -215,5 +215,10 @@ async def test_t_writes_the_focused_run_as_a_pytorch_script(tmp_path, monkeypatc
         text = script.read_text()
         compile(text, str(script), "exec")
         assert "torch.optim.Adam([w]" in text and app.session.message.startswith(f"wrote {script.name}")
-        await pilot.press("plus", "t")  # an LR edit the script cannot carry yet (the engine's timeline)
-        assert "1 LR edit made here is not in it yet" in app.session.message
+        await pilot.press("N", "plus", "N", "o", "t")  # an LR edit and an optimizer switch: the script makes both
+        assert "with its 2 changes at their steps" in app.session.message and "stops" not in app.session.message
+        [script] = [p for p in tmp_path.glob("lrtui-*-run1-1.py")]
+        text = script.read_text()
+        compile(text, str(script), "exec")
+        assert "LR_CHANGES = {10: [('lr_factor', 2.0)]}" in text and "elif step == 20" not in text
+        assert "if step == 20:" in text and "torch.optim.AdamW([w], lr=optimizer.param_groups[0][\"lr\"])" in text
