@@ -12,6 +12,9 @@ WebSocket; only the server can refuse) and drive the app: its `w` and `e` keys w
 - **Exposure.** Binding beyond loopback prints a warning: anyone who can reach the port can use the app.
 - **The page's URLs** (its scripts and WebSocket) follow the address the browser used, or --public-url, so the
   app works from another machine; textual-serve alone points them at the bind address (http://0.0.0.0:8000).
+- **Stopping.** SIGTERM or SIGINT (Ctrl+C) ends every app process within seconds: each is asked to quit (its page
+  then says the session ended), and one that does not within QUIT_SECONDS is terminated, then killed. Without
+  this the server waited for open pages, and a tab kept a frozen page for about 22 s.
 
 textual-serve is optional (`pip install 'lrtui[web]'`): it is imported only when the command runs.
 """
@@ -29,6 +32,8 @@ from urllib.parse import urlsplit
 from lrtui.text import visible
 
 DEFAULT_MAX_SESSIONS = 8
+QUIT_SECONDS = 2.0  # an app asked to quit has this long before it is terminated (and as long again, killed)
+SHUTDOWN_SECONDS = 5.0  # then the server stops waiting for the handlers of closed pages
 WEB_EXTRA_HINT = "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 # A Host header is a name or an address and an optional port; anything else is refused before it is used.
@@ -180,16 +185,88 @@ def log(message: str) -> None:
 
 # -- the server -----------------------------------------------------------------------------------------
 
+async def end_processes(processes, quit_seconds: float = QUIT_SECONDS) -> None:
+    """Wait for app processes asked to quit; terminate those still running after `quit_seconds`, then kill."""
+    import asyncio
+
+    async def ended(process, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(process.wait(), seconds)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    for signal_them in (None, "terminate", "kill"):
+        alive = [p for p in processes if p.returncode is None]
+        if not alive:
+            return
+        for process in alive:
+            if signal_them is not None:
+                try:
+                    getattr(process, signal_them)()
+                except ProcessLookupError:
+                    pass
+        await asyncio.gather(*(ended(p, quit_seconds) for p in alive))
+
+
 def make_server(command: str, guard: Guard):
     """A textual-serve Server with the guards above (textual-serve must be importable)."""
+    import asyncio
+    import signal
+
+    import textual_serve.server as textual_serve_server
     from aiohttp import web
     from textual_serve.server import Server
+
+    sessions: set = set()  # the app services running now, so that a signal can end them
+
+    class TrackedAppService(textual_serve_server.AppService):
+        """textual-serve's app service, remembered while it runs."""
+
+        async def _open_app_process(self, width: int = 80, height: int = 24):
+            process = await super()._open_app_process(width, height)
+            self.lrtui_process = process
+            sessions.add(self)
+            return process
+
+        async def stop(self) -> None:
+            try:
+                await super().stop()
+            finally:
+                sessions.discard(self)
+
+    # handle_websocket makes each session's service by this module-level name.
+    textual_serve_server.AppService = TrackedAppService
 
     class GuardedServer(Server):
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.middlewares.append(check_host)
             return app
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """A signal stops the server: every app is asked to quit, and ended if it does not."""
+            running = list(sessions)
+            if running:
+                log(f"ending {len(running)} session{'s' * (len(running) != 1)}")
+            for service in running:
+                try:
+                    await asyncio.wait_for(service.send_meta({"type": "quit"}), QUIT_SECONDS)
+                except (OSError, RuntimeError, asyncio.TimeoutError):
+                    pass  # its pipe is gone: the process is ending anyway
+            await end_processes([service.lrtui_process for service in running])
+
+        def serve(self, debug: bool = False) -> None:
+            """Run until SIGINT or SIGTERM, then end the apps (on_shutdown) and stop waiting for closed pages
+            after SHUTDOWN_SECONDS."""
+            self.debug = debug
+            self.initialize_logging()
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            for signal_number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signal_number, self.request_exit)
+            web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                        print=lambda *args: None, shutdown_timeout=SHUTDOWN_SECONDS)
 
         async def handle_index(self, request: web.Request):
             # The page's scripts and WebSocket go where this browser found us. Set just before the page is

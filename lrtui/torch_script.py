@@ -41,7 +41,10 @@ class NoTorchScript(ValueError):
 
 
 def _number(value) -> str:
-    """A Python literal that reads back as exactly this float64 (or int, bool, str, list)."""
+    """A Python literal that reads back as exactly this float64 (or int, bool, str, list); a value that carries
+    its own `code` (an LR times the run's LR scale, say) is written as that expression."""
+    if hasattr(value, "code"):
+        return value.code
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return repr(value)
     if isinstance(value, (int, np.integer)):
@@ -141,6 +144,17 @@ def optimizer_line(spec: RunSpec, params: str = "[w]") -> str:
     return f"optimizer = torch.optim.{TORCH_OPTIMIZERS[spec.optimizer]}({params}, {_kwargs(kwargs)})"
 
 
+def _optimizer_call(params_code: str):
+    """optimizer_call(name, params, lr_code) for a switch mid-run: the LR is an expression, the rest literals."""
+    def call(name: str, params: dict, lr_code: str) -> str:
+        if name not in TORCH_OPTIMIZERS:
+            raise NoTorchScript(f"the optimizer {name!r} has no torch.optim twin")
+        kwargs = {k: tuple(v) if k == "betas" else v for k, v in params.items() if k != "lr"}
+        rest = f", {_kwargs(kwargs)}" if kwargs else ""
+        return f"torch.optim.{TORCH_OPTIMIZERS[name]}({params_code}, lr={lr_code}{rest})"
+    return call
+
+
 def _scheduler_call(name: str, params: dict, optimizer: str = "optimizer") -> str:
     if name == "sequential":
         inner = ", ".join(_scheduler_call(s["type"], {k: v for k, v in s.items() if k != "type"}, optimizer)
@@ -171,17 +185,27 @@ def run_parts(scenario, run: int):
     return loss, config.run_spec()
 
 
-def torch_script(name: str, steps: int, loss, spec: RunSpec, run: int = 0, lr_changes: dict | None = None,
+def torch_script(name: str, steps: int, loss, spec: RunSpec, run: int = 0, changes: list | None = None,
                  source: str = "") -> str:
-    """The script for one run: standalone for analytic losses, the optimizer and scheduler lines for models."""
+    """The script for one run: standalone for analytic losses, the optimizer and scheduler lines for models.
+
+    `spec` is the run as it started; `changes` (by default `spec.changes`, the run's timeline) are the changes
+    made to it during training, which the script makes at their steps (lrtui.torch_script_changes)."""
+    from lrtui.torch_script_changes import change_code
+
     label = spec.label or spec.default_label(spec.optimizer_params.get("lr", 0.0))
     start = np.asarray(loss.start if spec.start is None else spec.start, dtype=np.float64)
+    timeline = list(spec.changes if changes is None else changes)
+    if timeline:
+        params_code = "model.parameters()" if loss.is_model else "[w]"
+        code = change_code(spec, timeline, _number, _optimizer_call(params_code), _scheduler_call, int(steps))
+        return _script_with_changes(name, steps, loss, spec, run, source, label, start, code)
     header = [f'"""{_safe(name)}, run {run} ({_safe(label)}), as a PyTorch script written by lrtui.',
               "",
               f"Source: {_safe(source or name)}. Optimizer and scheduler are torch.optim's with the run's exact",
               "hyperparameters. Mid-run LR changes go in LR_CHANGES: {step: lr}, applied to every param group",
               "just before update step + 1.", '"""', ""]
-    changes = _number({int(k): float(v) for k, v in (lr_changes or {}).items()})
+    changes = "{}"
     if loss.is_model:
         return "\n".join(header + model_lines(loss, spec, steps, changes)) + "\n"
     lines = header + ["import math", "", "import torch", "from torch.optim import lr_scheduler", "",
@@ -215,7 +239,71 @@ def torch_script(name: str, steps: int, loss, spec: RunSpec, run: int = 0, lr_ch
     return "\n".join(lines) + "\n"
 
 
-def model_lines(loss, spec: RunSpec, steps: int, changes: str) -> list[str]:
+def _script_with_changes(name, steps, loss, spec, run, source, label, start, code) -> str:
+    """A script for a run that was changed during training: its changes made at their steps."""
+    from lrtui.torch_script_changes import helper_lines
+
+    import textwrap
+
+    matching = textwrap.wrap(f"It stops matching lrtui {code.stops_matching}." if code.stops_matching else
+                             "It matches lrtui's run step for step.", 100)
+    header = [f'"""{_safe(name)}, run {run} ({_safe(label)}), as a PyTorch script written by lrtui.',
+              "",
+              f"Source: {_safe(source or name)}. Optimizer and scheduler are torch.optim's with the run's exact",
+              "hyperparameters, as the run started. The changes made to it during training come at their steps,",
+              "just before the update after that step: LR edits in LR_CHANGES ({step: [(kind, value)]}, as",
+              "param_groups edits), other changes in switch(step).",
+              *matching, '"""', ""]
+    lr_changes = "{" + ", ".join(f"{step}: [{', '.join(f'({k!r}, {_number(v)})' for k, v in edits)}]"
+                                 for step, edits in code.lr_changes.items()) + "}"
+    observe = ("scheduler.step(loss.item()) if isinstance(scheduler, lr_scheduler.ReduceLROnPlateau) "
+               "else scheduler.step()") if code.plateau_possible else "scheduler.step()"
+    apply = ["    if step in LR_CHANGES:",
+             "        for kind, value in LR_CHANGES[step]:",
+             "            change_lr(kind, value)",
+             "    if step in SWITCHES:",
+             "        switch(step)"]
+    if loss.is_model:
+        lines = header + model_lines(loss, spec, steps, lr_changes, helpers=helper_lines(code, _number),
+                                     apply=apply, observe=observe)
+        return "\n".join(lines) + "\n"
+    lines = header + ["import math", "", "import torch", "from torch.optim import lr_scheduler", "",
+                      "torch.set_default_dtype(torch.float64)", "",
+                      f"STEPS = {int(steps)}", f"LR_CHANGES = {lr_changes}", ""]
+    lines += _loss_setup(loss, start)
+    lines += [optimizer_line(spec), scheduler_line(spec), ""]
+    lines += helper_lines(code, _number)
+    lines += [
+        'print("step,loss")',
+        "for step in range(STEPS + 1):",
+        "    optimizer.zero_grad()",
+        "    loss = loss_fn(w)",
+        '    print(f"{step},{loss.item()!r}")',
+        "    if step == STEPS or not torch.isfinite(loss):",
+        "        break  # lrtui stops a run where it diverges",
+        "    loss.backward()",
+        *apply,
+        "    optimizer.step()",
+        f"    {observe}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _loss_setup(loss, start) -> list[str]:
+    lines = []
+    if loss.name == "quadratic":
+        if loss.n_params > MAX_MATRIX_DIMS:
+            raise NoTorchScript(f"a quadratic over {loss.n_params} dimensions (the script writes the matrix "
+                                f"out; at most {MAX_MATRIX_DIMS})")
+        lines += [f"A = torch.tensor({_number(np.asarray(loss.matrix).tolist())})",
+                  f"CENTER = torch.tensor({_number(np.asarray(loss.center).tolist())})", ""]
+    lines += loss_source(loss) + [""]
+    lines += [f"w = torch.tensor({_number(start.tolist())}, requires_grad=True)"]
+    return lines
+
+
+def model_lines(loss, spec: RunSpec, steps: int, changes: str, helpers: list[str] | None = None,
+                apply: list[str] | None = None, observe: str | None = None) -> list[str]:
     """For a model: the network and data in comments, then the optimizer, scheduler and loop to adapt."""
     described = loss.describe()
     batch = getattr(loss, "batch_size", None)
@@ -226,17 +314,27 @@ def model_lines(loss, spec: RunSpec, steps: int, changes: str) -> list[str]:
              f"# Parameters: {loss.n_params}. Build the same network in torch (e.g. torch.nn.Sequential) as `model`.",
              "model = ...  # your network", "",
              optimizer_line(spec, "model.parameters()"), scheduler_line(spec), "",
-             f"STEPS = {int(steps)}", f"LR_CHANGES = {changes}", "",
-             "# for step in range(STEPS):",
-             "#     inputs, targets = next(batches)",
-             "#     optimizer.zero_grad()",
-             "#     loss = torch.nn.functional.cross_entropy(model(inputs), targets)",
-             "#     loss.backward()",
-             "#     if step in LR_CHANGES:",
-             "#         for group in optimizer.param_groups:",
-             '#             group["lr"] = LR_CHANGES[step]',
-             "#     optimizer.step()",
-             "#     " + ("scheduler.step(loss.item())" if spec.schedule == "plateau" else "scheduler.step()")]
+             f"STEPS = {int(steps)}", f"LR_CHANGES = {changes}", ""]
+    if helpers is not None:  # a run changed during training: its changes, at their steps
+        return lines + helpers + [
+            "# for step in range(STEPS):",
+            "#     inputs, targets = next(batches)",
+            "#     optimizer.zero_grad()",
+            "#     loss = torch.nn.functional.cross_entropy(model(inputs), targets)",
+            "#     loss.backward()",
+            *("#" + line[1:] for line in apply or []),
+            "#     optimizer.step()",
+            f"#     {observe}"]
+    lines += ["# for step in range(STEPS):",
+              "#     inputs, targets = next(batches)",
+              "#     optimizer.zero_grad()",
+              "#     loss = torch.nn.functional.cross_entropy(model(inputs), targets)",
+              "#     loss.backward()",
+              "#     if step in LR_CHANGES:",
+              "#         for group in optimizer.param_groups:",
+              '#             group["lr"] = LR_CHANGES[step]',
+              "#     optimizer.step()",
+              "#     " + ("scheduler.step(loss.item())" if spec.schedule == "plateau" else "scheduler.step()")]
     return lines
 
 

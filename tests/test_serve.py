@@ -8,6 +8,7 @@ textual-serve brings; the `test` extra installs it). The Guard tests need neithe
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import socket
@@ -198,3 +199,68 @@ def test_a_public_url_sets_the_pages_urls(serve):
     assert status == 200 and "wss://lr.example.org/ws" in html
     assert re.search(r"https://lr\.example\.org/static/", html)
     server.stop()
+
+
+def _children(pid: int) -> set[int]:
+    """Every process descended from `pid` (Linux /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@needs_web
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the app processes through /proc")
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_server_and_its_open_sessions_within_seconds(serve, signal_number):
+    server = serve()
+    origin = f"http://127.0.0.1:{server.port}"
+
+    async def open_tab_then_signal():
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(f"{origin}/ws?width=80&height=24", headers={"Origin": origin})
+            await asyncio.wait_for(ws.receive(), 30)  # the app draws: its process runs
+            apps = _children(server.proc.pid)
+            assert apps, "no app process"
+            started = time.monotonic()
+            server.proc.send_signal(signal_number)
+            closed = await asyncio.wait_for(_until_closed(ws), 20)  # the page hears that the session ended
+            await asyncio.get_running_loop().run_in_executor(None, server.proc.wait, 20)
+            return apps, time.monotonic() - started, closed
+
+    apps, seconds, closed = asyncio.run(open_tab_then_signal())
+    assert closed and seconds < 8, f"took {seconds:.1f} s"
+    assert server.proc.returncode is not None
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in apps) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in apps), "an app process outlived the server"
+    _, err = server.proc.communicate()
+    assert "lrtui serve: ending 1 session" in err and "Traceback" not in err
+
+
+async def _until_closed(ws) -> bool:
+    while True:
+        message = await ws.receive()
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING,
+                            aiohttp.WSMsgType.ERROR):
+            return True

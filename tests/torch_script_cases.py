@@ -24,7 +24,49 @@ type = "cosine"
 T_max = 60
 """
 
-# (id, built-in name or None for FORMULA, run)
+# Runs changed during training, as a saved session has them (`changes` in [[runs]]): LR edits under a schedule
+# that carries them (param_groups edits), and an optimizer switch, a hyperparameter edit and a schedule switch.
+CHANGED = {
+    "lr-changes": """
+name = "LR edits"
+steps = 60
+[loss]
+type = "rosenbrock"
+[optimizer]
+type = "sgd"
+lr = 0.0005
+momentum = 0.5
+[schedule]
+type = "exponential"
+gamma = 0.99
+[[runs]]
+changes = [
+  { step = 8, "optimizer.lr_factor" = 2.0 },
+  { step = 15, "optimizer.lr" = 0.0007 },
+  { step = 15, "optimizer.lr_factor" = 0.5 },
+  { step = 27, "optimizer.lr_factor" = 3.0 },
+]
+""",
+    "switches": """
+name = "switches"
+steps = 60
+[loss]
+type = "beale"
+[optimizer]
+type = "sgd"
+lr = 0.001
+[[runs]]
+changes = [
+  { step = 5, "optimizer.lr_factor" = 2.0 },
+  { step = 10, "optimizer.momentum" = 0.9 },
+  { step = 18, "optimizer.type" = "adam" },
+  { step = 22, "optimizer.lr_factor" = 0.5 },
+  { step = 25, "schedule.type" = "sequential", "schedule.milestones" = [10], "schedule.schedulers" = [{ type = "linear", start_factor = 0.1, total_iters = 10 }, { type = "cosine", T_max = 30 }] },
+]
+""",
+}
+
+# (id, built-in name, CHANGED key, or None for FORMULA, run)
 CASES = [
     ("himmelblau-sgd", "too-high-oscillation", 0),
     ("quadratic-best", "just-right", 0),
@@ -38,11 +80,15 @@ CASES = [
     ("camel-cyclic", "cyclic-lr", 0),
     ("plateau", "reduce-on-plateau", 0),
     ("formula-adam-cosine", None, 0),
+    ("lr-changes", "lr-changes", 0),
+    ("switches", "switches", 0),
 ]
 
 
 def scenario_of(case):
     _, name, _ = case
+    if name in CHANGED:
+        return parse_scenario(CHANGED[name], f"{name}.toml")
     return parse_scenario(FORMULA, "formula.toml") if name is None else find_builtin(name).load()
 
 

@@ -82,9 +82,19 @@ class RunControls:
             raise IndexError(f"no run {run}; runs are numbered 0..{self.n_runs - 1}")
         return run
 
-    def _refresh(self, opt_states: dict, controller_states: dict) -> None:
+    def _refresh(self, opt_states: dict, controller_states: dict, changed: int | None = None) -> None:
+        """Regroup after a change; the LR (and momentum) the next update uses is recomputed for the run that
+        `changed` only. The others keep theirs: recomputed as schedule x scale, an LR scaled in place can differ
+        in its last bit, and a replay, where this change comes at another moment or not at all (a fork), would
+        then not retrace the run bit for bit."""
+        kept = (self.lr_now.copy(), self.momentum_now.copy()) if changed is not None else None
         self._regroup(opt_states, controller_states)
-        self.lr_now, self.momentum_now = self._schedule_values()
+        lr_now, momentum_now = self._schedule_values()
+        if kept is not None and kept[0].shape == np.shape(lr_now):
+            lr_now, momentum_now = np.array(lr_now, dtype=np.float64), np.array(momentum_now, dtype=np.float64)
+            others = np.arange(lr_now.size) != changed
+            lr_now[others], momentum_now[others] = kept[0][others], kept[1][others]
+        self.lr_now, self.momentum_now = lr_now, momentum_now
         # The recorded row for this step now shows the LR the next update will use.
         if self.recording:
             self.history.overwrite_last("lr", self.lr_now)
@@ -203,7 +213,7 @@ class RunControls:
         self.specs[run].optimizer_params["lr"] = lr
         self.lr_scale[run] = 1.0
         self.schedule_offset[run] = self.step_count
-        self._refresh(self._saved_optimizer_states(), self._saved_controller_states())
+        self._refresh(self._saved_optimizer_states(), self._saved_controller_states(), run)
         self.events.append(Event(self.step_count, run, "lr", f"lr -> {lr:.4g}"))
         return f"lr = {lr:g}"
 
@@ -222,10 +232,10 @@ class RunControls:
             self.specs[run] = old.copy(optimizer_params=merged)
             detail = ", ".join(f"{k}={v}" for k, v in params.items())
         try:
-            self._refresh(states, self._saved_controller_states())
+            self._refresh(states, self._saved_controller_states(), run)
         except ValueError:
             self.specs[run] = old
-            self._refresh(self._saved_optimizer_states(), self._saved_controller_states())
+            self._refresh(self._saved_optimizer_states(), self._saved_controller_states(), run)
             raise
         self.events.append(Event(self.step_count, run, "optimizer", detail))
         return detail
@@ -242,10 +252,10 @@ class RunControls:
         controllers = self._saved_controller_states()
         controllers.pop(run, None)
         try:
-            self._refresh(self._saved_optimizer_states(), controllers)
+            self._refresh(self._saved_optimizer_states(), controllers, run)
         except ValueError:
             self.specs[run], self.schedule_offset[run] = old_spec, old_offset
-            self._refresh(self._saved_optimizer_states(), self._saved_controller_states())
+            self._refresh(self._saved_optimizer_states(), self._saved_controller_states(), run)
             raise
         self.events.append(Event(self.step_count, run, "schedule", f"schedule -> {name}"))
         shown = ", ".join(f"{k} = {v}" for k, v in params.items())
@@ -288,7 +298,16 @@ class RunControls:
                 self.monitor.add_runs([run])
             new_runs.append(new)
             self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}", run))
+        # The LR each run uses next is what a replay gives it: the runs that were there keep theirs (a refresh
+        # would recompute them as schedule x scale, which can differ in the last bit from an LR scaled in
+        # place), and each copy gets its parent's times its factor, as the replayed change "lr_factor" does.
+        kept_lr, kept_momentum = self.lr_now.copy(), self.momentum_now.copy()
         self._refresh(opt_states, controller_states)
+        for i, new in enumerate(new_runs):
+            kept_lr[new] = kept_lr[run] * extra[i]
+        self.lr_now, self.momentum_now = kept_lr, kept_momentum
+        if self.recording:
+            self.history.overwrite_last("lr", self.lr_now)
         self.edit_count = int(self.edits.sum())
         self.revision += 1
         return new_runs

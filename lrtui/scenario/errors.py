@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
+from lrtui.core.registry import did_you_mean  # noqa: F401  (the one did-you-mean, for the loader)
 from lrtui.export import printable, shortened
 
 
@@ -26,11 +26,6 @@ class ScenarioError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f'; did you mean "{close[0]}"?' if close else ""
 
 
 def one_of(choices) -> str:

@@ -16,6 +16,7 @@ from lrtui.core.losses import LOSSES, build_loss
 from lrtui.core.optimizers import OPTIMIZERS, build_optimizer
 from lrtui.core.schedules import SCHEDULES, build_lr_plan
 from lrtui.scenario.budget import BudgetError, memory_problem
+from lrtui.scenario.changes import change_lines, check_changes
 from lrtui.scenario.errors import Problem, ScenarioError, did_you_mean
 from lrtui.scenario.model import (MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_RUNS, MAX_STEPS,
                                   RunConfig, Scenario)
@@ -49,6 +50,7 @@ SECTIONS = {"loss": (LOSSES, "loss", ("start",)), "optimizer": (OPTIMIZERS, "opt
 class _Collector:
     def __init__(self, name: str, text: str):
         self.name = name
+        self.text = text
         self.lines = key_lines(text)
         self.problems: list[Problem] = []
 
@@ -93,7 +95,14 @@ def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
     runs = []
     if base["loss"] is not None and base["optimizer"] is not None and variants is not None:
         for key_prefix, label, overrides in variants:
+            changes = overrides.pop("changes", None)
             run = _build_run(base, overrides, key_prefix, label, out)
+            if run is not None and changes is not None:
+                checked = _run_changes(changes, key_prefix, run, header.get("steps", 200), out)
+                if checked is None:
+                    run = None
+                else:
+                    run.changes = checked
             if run is not None:
                 runs.append(run)
     _check_schedule_lengths(runs, header.get("steps", 200), out)
@@ -208,6 +217,27 @@ def _variants(data: dict, out: _Collector):
                 label = f"{label} {swept}" if label else None
             variants.append((prefix, label, overrides))
     return variants
+
+
+def _run_changes(raw, prefix: str, run: RunConfig, steps, out: _Collector) -> list | None:
+    """A [[runs]] entry's `changes` (lrtui.scenario.changes), each problem at the line of its entry."""
+    where = f"{prefix}.changes" if prefix else "changes"
+    first = out.lines.get(where)
+    entry_lines = change_lines(out.text, first) if first else []
+    reported = set()
+
+    def add(key: str, message: str) -> None:
+        if (key, message) in reported:  # once per [[runs]] entry, not once per sweep point
+            return
+        reported.add((key, message))
+        j = key[len(where) + 1:].split("]", 1)[0] if key.startswith(where + "[") else ""
+        line = entry_lines[int(j)] if j.isdigit() and int(j) < len(entry_lines) else first
+        out.problems.append(Problem(out.name, key, message, line))
+
+    def construct(section: str, name: str, params: dict):
+        return _construct(section, name, params)
+
+    return check_changes(raw, prefix, run.optimizer, run.schedule, steps, add, construct)
 
 
 def _swept_value(value) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from lrtui.core.experiment import Experiment, RunRef
 from lrtui.core.losses import build_loss
 from lrtui.core.losses.base import MAX_PARAMS, Loss
-from lrtui.core.run_spec import RunSpec
+from lrtui.core.run_spec import Change, RunSpec
 from lrtui.core.simulation import Simulation
 
 MAX_STEPS = 10_000_000
@@ -32,10 +32,14 @@ class RunConfig:
     start: list | None
     optimizer: dict
     schedule: dict
+    changes: list[Change] = field(default_factory=list)  # made mid-run, at their steps (lrtui.scenario.changes)
 
     def as_dict(self) -> dict:
-        return {"loss": dict(self.loss, **({"start": self.start} if self.start is not None else {})),
-                "optimizer": dict(self.optimizer), "schedule": dict(self.schedule)}
+        out: dict = {"loss": dict(self.loss, **({"start": self.start} if self.start is not None else {})),
+               "optimizer": dict(self.optimizer), "schedule": dict(self.schedule)}
+        if self.changes:
+            out["changes"] = [change.as_dict() for change in self.changes]
+        return out
 
     def run_spec(self) -> RunSpec:
         opt = dict(self.optimizer)
@@ -48,6 +52,7 @@ class RunConfig:
             schedule=sched["type"],
             schedule_params={k: v for k, v in sched.items() if k != "type"},
             start=None if self.start is None else np.asarray(self.start, dtype=np.float64),
+            changes=[Change(c.step, dict(c.changes)) for c in self.changes],
         )
 
 

@@ -80,6 +80,29 @@ def experiment_runs(scenario, experiment) -> tuple[list[RunSpec], list[dict]]:
     return specs, losses
 
 
+def replay_runs(scenario, experiment) -> tuple[list[RunSpec], list[dict]]:
+    """Each run as it started, with every change made to it since at its step (its timeline), and its loss
+    configuration: a scenario file of these replays the session's runs bit for bit.
+
+    A run the scenario left unlabelled keeps an empty label, so that the loader labels it from its settings
+    again (and the label follows the changes as they replay). A forked run starts as its parent did, with the
+    fork's LR factor as a change at the fork's step."""
+    originals = min(len(scenario.runs), experiment.n_runs)
+    replays: dict[int, list[RunSpec]] = {}
+    specs, losses = [], []
+    for run in range(experiment.n_runs):
+        sim, local = experiment.locate(run)
+        if id(sim) not in replays:
+            replays[id(sim)] = sim.replay_specs()
+        spec = replays[id(sim)][local]
+        if run < originals and scenario.runs[run].label is None:
+            spec.label = ""
+        owner = next((i for i in range(originals) if experiment.locate(i)[0] is sim), 0)
+        specs.append(spec)
+        losses.append(dict(scenario.runs[owner].loss))
+    return specs, losses
+
+
 def _defaults(registry: Mapping, name: str) -> dict:
     defaults, _ = parameter_table(registry[name])
     return _plain(defaults)
@@ -196,6 +219,10 @@ def scenario_to_toml(scenario_name: str, description: str, steps: int, seed: int
             lines.append(f"label = {_string(_fitting_label(spec.label))}")
         for section, (_, overrides) in sections.items():
             lines += [f"{section}.{_key(k)} = {toml_value(v)}" for k, v in overrides[run].items()]
+        if spec.changes:  # made mid-run: a replay applies each at its step (docs/scenarios.md, "changes")
+            lines.append("changes = [")
+            lines += [f"  {toml_value(change.as_dict())}," for change in spec.changes]
+            lines.append("]")
     return "\n".join(lines) + "\n"
 
 

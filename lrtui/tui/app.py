@@ -56,7 +56,8 @@ class LrtuiApp(App):
         Binding("s", "cycle_schedule", "schedule", show=False),
         Binding("c", "fork", "fork x0.3/x1/x3", show=False),
         Binding("tab", "focus_run", "next run", show=False, priority=True),
-        Binding("r", "reset", "reset", show=False),
+        Binding("r", "replay", "replay (changes kept)", show=False),
+        Binding("R", "reset", "reset to the file", show=False),
         Binding("left_square_bracket", "scenario(-1)", "previous lesson", show=False),
         Binding("right_square_bracket", "scenario(1)", "next lesson", show=False),
         Binding("less_than_sign", "speed(-1)", "slower", show=False),
@@ -64,7 +65,7 @@ class LrtuiApp(App):
         Binding("l", "toggle_log", "log scale", show=False),
         Binding("m", "toggle_smoothing", "smoothing", show=False),
         Binding("d", "toggle_description", "description", show=False),
-        Binding("a", "apply_suggestion", "apply fix"),
+        Binding("a", "apply_fix", "apply fix"),
         Binding("b", "browse", "scenarios", show=False),
         Binding("e", "export", "export CSV+JSON", show=False),
         Binding("w", "save_scenario", "save as TOML", show=False),
@@ -163,7 +164,7 @@ class LrtuiApp(App):
     def action_play(self) -> None:
         s = self.session
         if s.finished and not s.playing:
-            s.message = "the step budget is used up: press r to reset"
+            s.message = "the step budget is used up: r replays with your changes, R resets to the file"
         else:
             s.playing = not s.playing  # a chunk already stepping finishes; no new one starts
             s.play_marks.clear()
@@ -179,7 +180,7 @@ class LrtuiApp(App):
             if done:
                 self.session.message = f"+{done} step{'s' * (done != 1)}"
             else:
-                self.session.message = "the step budget is used up: press r to reset"
+                self.session.message = "the step budget is used up: r replays with your changes, R resets to the file"
 
         await self._guarded(step)
 
@@ -199,9 +200,12 @@ class LrtuiApp(App):
         def focus() -> None:
             s = self.session
             s.focus_next()
-            s.message = f"focused run {s.focused}: {s.experiment.labels[s.focused]}"
+            s.message = f"focused run {s.focused}: {s.experiment.view(s.focused).label}"
 
         await self._guarded(focus)
+
+    async def action_replay(self) -> None:
+        await self._guarded(self.session.replay)
 
     async def action_reset(self) -> None:
         await self._guarded(self.session.reset)
@@ -226,8 +230,8 @@ class LrtuiApp(App):
         if (main := self.main) is not None:
             main.cycle_description()
 
-    async def action_apply_suggestion(self) -> None:
-        await self._guarded(self.session.apply_suggestion)
+    async def action_apply_fix(self) -> None:
+        await self._guarded(self.session.apply_fix)
 
     def action_browse(self) -> None:
         from lrtui.tui.screens.browser import BrowserScreen
@@ -283,15 +287,15 @@ class LrtuiApp(App):
             from lrtui.torch_script import NoTorchScript
 
             try:
-                path, edits = save_torch_script(self.session)
+                path, changes, stops = save_torch_script(self.session)
             except NoTorchScript as exc:
                 self.session.message = f"no PyTorch script for this run: {exc}"
             except (OSError, ValueError) as exc:
                 self.session.message = f"writing the script failed: {one_line_error(exc)}"
             else:
-                left_out = (f" ({edits} LR edit{'s' * (edits != 1)} made here {'is' if edits == 1 else 'are'} "
-                            "not in it yet)") if edits else ""
-                self.session.message = f"wrote {path}: python {path} > loss.csv{left_out}"
+                kept = f" with its {changes} change{'s' * (changes != 1)} at their steps" if changes else ""
+                caveat = f"; it stops matching lrtui {stops}" if stops else ""
+                self.session.message = f"wrote {path}{kept}: python {path} > loss.csv{caveat}"
 
         await self._guarded(write)
 
@@ -322,7 +326,9 @@ class LrtuiApp(App):
         from lrtui.tui.screens.explanation import ExplanationScreen
 
         await self._chunk_done()
-        self.push_screen(ExplanationScreen(diagnosis, self.session.experiment.labels[diagnosis.run]))
+        s = self.session
+        self.push_screen(ExplanationScreen(diagnosis, s.experiment.view(diagnosis.run).label,
+                                           focused=diagnosis.run == s.focused, finished=s.finished))
 
     def action_help(self, at_glossary: bool = False) -> None:
         from lrtui.tui.screens.keys import KeysScreen

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lrtui import export
 from lrtui.scenario.loader import parse_scenario
-from lrtui.scenario.writer import experiment_runs, run_config_dict, scenario_to_toml
+from lrtui.scenario.writer import experiment_runs, replay_runs, run_config_dict, scenario_to_toml
 
 MAX_SLUG = 40
 MAX_TRIES = 10_000
@@ -53,10 +53,11 @@ def export_runs(session, directory: Path = Path(".")) -> list[Path]:
 
 
 def save_settings(session, directory: Path = Path(".")) -> Path:
-    """Write the current runs as a scenario file that `lrtui FILE` opens; returns its path."""
+    """Write the runs as a scenario file that `lrtui FILE` opens: each as it started, with the changes made to
+    it at their steps, so that playing the file replays this session's runs bit for bit; returns its path."""
     directory = Path(directory)
     scenario = session.scenario
-    specs, losses = experiment_runs(scenario, session.experiment)
+    specs, losses = replay_runs(scenario, session.experiment)
     text = scenario_to_toml(scenario.name, scenario.description, scenario.steps, scenario.seed, specs, losses,
                             eval_every=scenario.eval_every)
     parse_scenario(text, "the saved settings")  # refuse to write a file that would not load
@@ -65,17 +66,22 @@ def save_settings(session, directory: Path = Path(".")) -> Path:
     return path
 
 
-def save_torch_script(session, directory: Path = Path(".")) -> tuple[Path, int]:
-    """Write the focused run as a PyTorch script (lrtui.torch_script); returns its path and the LR edits left out."""
+def save_torch_script(session, directory: Path = Path(".")) -> tuple[Path, int, str]:
+    """Write the focused run as a PyTorch script (lrtui.torch_script): the run as it started, with the changes
+    made to it during training at their steps. Returns the path, the number of changes, and "" or where the
+    script stops matching lrtui."""
     from lrtui.torch_script import torch_script
+    from lrtui.torch_script_changes import stops_matching
 
     directory = Path(directory)
     scenario, exp, run = session.scenario, session.experiment, session.focused
-    # The run's optimizer and schedule as they are now; LR edits made with keys live in the engine's
-    # timeline, which the script will carry as LR_CHANGES once the engine exposes it.
-    edits = sum(1 for event in exp.events if event.run == run and event.kind == "lr")
-    text = torch_script(scenario.name, scenario.steps, exp.loss_of(run), exp.spec(run), run,
+    specs, _ = replay_runs(scenario, exp)
+    spec = specs[run]
+    view = exp.view(run)
+    if not spec.label:
+        spec.label = view.label
+    text = torch_script(scenario.name, scenario.steps, view.loss_function, spec, run,
                         source=scenario.source or scenario.name)
     path = directory / f"{free_stem(directory, f'lrtui-{slug(scenario.name)}-run{run}', ('.py',))}.py"
     export.write_atomically(path, text)
-    return path, edits
+    return path, len(spec.changes), stops_matching(text)

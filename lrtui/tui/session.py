@@ -12,6 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from lrtui.core.diagnostics.verdicts import fix_words
 from lrtui.core.experiment import Experiment
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.scenario.library import COURSE_ORDER, find_builtin, lesson_number
@@ -56,6 +57,8 @@ class Session:
     recent_paces: deque = field(default_factory=lambda: deque(maxlen=PACE_FRAMES), init=False, repr=False)
     # (time, step) after each chunk of play: the steps-per-second indicator.
     play_marks: deque = field(default_factory=lambda: deque(maxlen=16), init=False, repr=False)
+    # A replay that `a` offered at the end of the budget: (experiment, revision, run, fix); a second `a` takes it.
+    offered_replay: tuple | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         # With one scenario (or none named), `]` and `[` walk the course; with a list, they cycle through it.
@@ -107,6 +110,7 @@ class Session:
         self.playing = False
         self.recent_paces.clear()
         self.play_marks.clear()
+        self.offered_replay = None
         self.message = f"opened {self.scenario.name}"
 
     def open_scenario(self, scenario: Scenario, index: int | None = None) -> None:
@@ -118,10 +122,39 @@ class Session:
             self.scenarios[index] = scenario
         self.open(index)
 
+    def _label(self, run: int) -> str:
+        return self.experiment.view(run).label
+
+    def _replace_experiment(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.focused = min(self.focused, experiment.n_runs - 1)
+        self.playing = False
+        self.recent_paces.clear()
+        self.play_marks.clear()
+        self.offered_replay = None
+
+    def changed(self) -> bool:
+        """Whether any run carries a change made here (an edit, a switch, a fork, a fix): what `r` keeps."""
+        exp = self.experiment
+        return exp.n_runs != len(self.scenario.runs) or any(
+            len(exp.view(run).timeline) > len(self.scenario.runs[run].changes) for run in range(exp.n_runs))
+
+    def replay(self) -> None:
+        """`r`: every run again from step 0, with every change made to it so far at its step (edits, optimizer
+        and schedule switches, forks)."""
+        changed = self.changed()
+        self._replace_experiment(self.experiment.replayed())
+        if changed:
+            self.message = ("replayed from step 0: your changes (LR, optimizer, schedule, forks) come back at "
+                            "their steps; R resets to the file")
+        else:
+            self.message = "replayed from step 0 (nothing was changed; R resets to the file)"
+
     def reset(self) -> None:
-        self.experiment = self.scenario.build()
-        self.focused = min(self.focused, self.experiment.n_runs - 1)
-        self.message = "reset to step 0"
+        """`R`: the scenario as its file has it, at step 0 (every change made here is dropped)."""
+        dropped = self.changed()
+        self._replace_experiment(self.scenario.build())
+        self.message = "reset to the file at step 0" + (" (your changes dropped; r keeps them)" if dropped else "")
 
     @property
     def finished(self) -> bool:
@@ -170,23 +203,27 @@ class Session:
         run = self.focused if run is None else run
         new = self.experiment.set_lr(run, lr)
         why = f" ({source})" if source else ""
-        self.message = f"{self.experiment.labels[run]}: lr -> {new:.4g} from step {self.experiment.step_count}{why}"
+        self.message = f"{self._label(run)}: lr -> {new:.4g} from step {self.experiment.step_count}{why}"
 
     def scale_lr(self, factor: float) -> None:
         new = self.experiment.scale_lr(self.focused, factor)
-        self.message = f"{self.experiment.labels[self.focused]}: lr x{factor:g} -> {new:.4g}"
+        self.message = f"{self._label(self.focused)}: lr x{factor:g} -> {new:.4g}"
 
     def cycle_optimizer(self) -> None:
+        """The focused run's next optimizer, with fresh state, at the LR it has now."""
         names = list(OPTIMIZERS)
-        current = self.experiment.spec(self.focused).optimizer
-        name = names[(names.index(current) + 1) % len(names)]
-        lr = self.experiment.current(self.focused)["lr"]
-        self.experiment.set_optimizer(self.focused, name, {"lr": lr})
-        self.message = f"{self.experiment.labels[self.focused]}: optimizer -> {name} (lr {lr:.4g})"
+        before = self.experiment.view(self.focused)
+        name = names[(names.index(before.spec.optimizer) + 1) % len(names)]
+        # The engine keeps the run's LR (its base and the scale from + - * /) when none is given. Giving the LR
+        # in force as the new base would apply the scale twice.
+        self.experiment.set_optimizer(self.focused, name)
+        after = self.experiment.view(self.focused)
+        self.message = (f"{after.label}: optimizer -> {name} (was {before.spec.optimizer}; lr {after.lr:.4g}, "
+                        f"fresh state) from step {after.step}")
 
     def cycle_schedule(self) -> None:
         """The focused run's next schedule kind (all of them in turn, warmup included), from this step on."""
-        spec = self.experiment.spec(self.focused)
+        spec = self.experiment.view(self.focused).spec
         kinds = schedule_cycle(self.scenario.steps, float(spec.optimizer_params["lr"]))
         names = [name for name, _, _ in kinds]
         i = (names.index(spec.schedule) + 1) % len(names) if spec.schedule in names else 0
@@ -198,24 +235,64 @@ class Session:
             except ValueError as exc:
                 refused.append(f"{name} ({exc})")
                 continue
-            self.message = (f"{self.experiment.labels[self.focused]}: schedule -> {name}, {what}, "
+            self.message = (f"{self._label(self.focused)}: schedule -> {name}, {what}, "
                             f"from step {self.experiment.step_count}")
             return
         self.message = "no schedule fits this run: " + "; ".join(refused)
 
-    def apply_suggestion(self) -> None:
-        """Apply the focused run's fix: its current verdict's, else its latest finding with one."""
+    def fix_of(self, run: int):
+        """The finding whose fix `a` applies to a run: its current verdict's, else its latest finding with one;
+        else None. Only fixes the engine tried and found to help have one."""
+        exp = self.experiment
+        return next((d for d in [exp.summary(run)] + exp.diagnoses(run)[::-1] if d.fix), None)
+
+    def apply_fix(self) -> None:
+        """`a`: the focused run's fix, applied as the engine tried it.
+
+        Tried from the start (a diverged run, or a claim checked from step 0 at the end of the budget): every run
+        is replayed from step 0 with the fix on this one. Tried from a later step: applied from now. At the end
+        of the budget a fix from now has no steps left to act: the replay is offered, and a second `a` takes it.
+        Where nothing tried helped, nothing changes."""
         exp, run = self.experiment, self.focused
-        candidates = [exp.summary(run)] + exp.diagnoses(run)[::-1]
-        chosen = next((d for d in candidates if d.suggestion), None)
+        label = self._label(run)
+        chosen = self.fix_of(run)
         if chosen is None:
-            self.message = f"{exp.labels[run]}: no suggestion to apply ({exp.verdict(run)})"
+            self.offered_replay = None
+            summary = exp.summary(run)
+            tried = next((d.tried for d in [summary] + exp.diagnoses(run)[::-1] if d.tried is not None), None)
+            if tried is not None:
+                self.message = f"{label}: nothing tried helped ({tried.sentence()}), so nothing changed"
+            else:
+                self.message = f"{label}: no fix to apply, the run is {summary.words}; nothing changed"
             return
-        done = exp.apply_suggestion(run, chosen.suggestion)
-        self.message = f"{exp.labels[run]}: applied {done} (from: {chosen.code})"
+        fix, tried = dict(chosen.fix), chosen.tried
+        words = fix_words(fix)
+        offer = (exp, exp.revision, run, fix)
+        if tried is not None and tried.from_step == 0:
+            self._replay_with(run, fix, f"{label}: replayed every run from step 0 with {words} on this one "
+                                        f"(the fix was tried from the start: {tried.sentence()}); space plays")
+        elif self.finished:
+            if self.offered_replay == offer:
+                self._replay_with(run, fix, f"{label}: replayed every run from step 0 with {words} on this one; "
+                                            "space plays")
+            else:
+                self.offered_replay = offer
+                self.message = (f"{label}: the step budget is used up, so {words} cannot act from here; "
+                                "press a again to replay every run from step 0 with it")
+        else:
+            done = exp.apply_changes(run, fix)
+            evidence = f"; {tried.sentence()}" if tried is not None else ""
+            self.message = f"{label}: applied {done} from step {exp.step_count} (fixes {chosen.words}{evidence})"
+
+    apply_suggestion = apply_fix  # the name earlier versions used
+
+    def _replay_with(self, run: int, fix: dict, message: str) -> None:
+        self._replace_experiment(self.experiment.replayed({run: fix}))
+        self.message = message
 
     def fork(self) -> None:
         new = self.experiment.fork(self.focused)
+        self.offered_replay = None
         self.message = f"forked run {self.focused} into runs {', '.join(map(str, new))} at lr x0.3 and x3"
 
     def change_speed(self, delta: int) -> None:

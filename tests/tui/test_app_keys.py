@@ -63,8 +63,13 @@ async def test_optimizer_schedule_fork_reset_and_toggles():
         assert s.experiment.spec(0).schedule == "linear"  # warmup comes first after constant
         await pilot.press("n", "c")
         assert s.experiment.n_runs == 3
-        await pilot.press("r")
+        await pilot.press("r")  # replays with the changes kept: the optimizer, the schedule and the fork
+        assert s.experiment.step_count == 0 and s.experiment.n_runs == 3
+        # The switches were made at step 0, so the replay makes them there again.
+        assert s.experiment.view(0).spec.optimizer == "adagrad" and s.experiment.view(0).spec.schedule == "linear"
+        await pilot.press("R")  # the file as it is
         assert s.experiment.step_count == 0 and s.experiment.n_runs == 1
+        assert "reset to the file" in s.message
         await pilot.press("l", "m", "d")
         main = app.main
         assert main.log_scale and main.smoothing and main.description == "task"

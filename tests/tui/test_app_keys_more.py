@@ -1,5 +1,6 @@
 """The rest of issue 5's key table, one key at a time, each checked on the state it changes."""
 
+import numpy as np
 import pytest
 
 from lrtui.scenario import load_scenario
@@ -76,15 +77,26 @@ async def test_o_and_s_cycle_the_optimizer_and_schedule_and_mark_the_change():
         assert [(e.step, e.kind) for e in exp.events] == [(1, "optimizer")] * 2 + [(1, "schedule")] * 2
 
 
-async def test_r_resets_runs_forks_and_changes_to_step_zero():
+async def test_r_replays_with_the_changes_and_R_resets_to_the_file():
     app = make_app("too-low-slow")
     async with app.run_test(size=(100, 30)) as pilot:
         exp = app.session.experiment
-        lr = exp.current(0)["lr"]
-        await pilot.press("N", "plus", "c", "r")
+        lr = exp.view(0).lr
+        await pilot.press("N", "plus", "c", "N")
+        before = [exp.view(run).history.series("loss")[1] for run in range(exp.n_runs)]
+        await pilot.press("r")  # step 0 again; the LR change and the fork come back at step 10
+        exp = app.session.experiment
+        assert exp.step_count == 0 and exp.n_runs == 3 and exp.view(0).lr == lr
+        assert "your changes (LR, optimizer, schedule, forks) come back" in app.session.message
+        await pilot.press("N")
+        assert exp.view(0).lr == 2 * lr and [exp.view(r).lr for r in (1, 2)] == pytest.approx([0.6 * lr, 6 * lr])
+        await pilot.press("N")
+        after = [exp.view(run).history.series("loss")[1] for run in range(exp.n_runs)]
+        assert all(np.array_equal(a, b) for a, b in zip(before, after))  # bit for bit
+        await pilot.press("R")  # the file as it is
         exp = app.session.experiment
         assert exp.step_count == 0 and exp.n_runs == 1 and not exp.events
-        assert exp.current(0)["lr"] == lr and app.session.message == "reset to step 0"
+        assert exp.view(0).lr == lr and app.session.message.startswith("reset to the file at step 0")
 
 
 async def test_l_m_d_each_toggle_one_thing_and_back():
@@ -203,5 +215,10 @@ async def test_t_writes_the_focused_run_as_a_pytorch_script(tmp_path, monkeypatc
         text = script.read_text()
         compile(text, str(script), "exec")
         assert "torch.optim.Adam([w]" in text and app.session.message.startswith(f"wrote {script.name}")
-        await pilot.press("plus", "t")  # an LR edit the script cannot carry yet (the engine's timeline)
-        assert "1 LR edit made here is not in it yet" in app.session.message
+        await pilot.press("N", "plus", "N", "o", "t")  # an LR edit and an optimizer switch: the script makes both
+        assert "with its 2 changes at their steps" in app.session.message and "stops" not in app.session.message
+        [script] = [p for p in tmp_path.glob("lrtui-*-run1-1.py")]
+        text = script.read_text()
+        compile(text, str(script), "exec")
+        assert "LR_CHANGES = {10: [('lr_factor', 2.0)]}" in text and "elif step == 20" not in text
+        assert "if step == 20:" in text and "torch.optim.AdamW([w], lr=optimizer.param_groups[0][\"lr\"])" in text

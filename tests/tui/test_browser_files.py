@@ -134,16 +134,18 @@ async def test_w_saves_the_current_settings_as_a_scenario_that_loads_back(tiny):
         saved = tiny.parent / "lrtui-tiny-two-runs.toml"
         assert saved.name in app.session.message
         exp = app.session.experiment
-        back = load_scenario(saved).build()
-        assert back.n_runs == exp.n_runs == 4
-        assert [back.spec(r).optimizer for r in range(4)] == ["adagrad", "sgd", "sgd", "sgd"]
+        back = load_scenario(saved).build()  # the runs as they started, the changes made at step 1 to come
+        assert back.n_runs == exp.n_runs == 4 and back.view(0).spec.optimizer == "sgd"
+        back.step(1)
+        assert [back.view(r).spec.optimizer for r in range(4)] == ["adagrad", "sgd", "sgd", "sgd"]
         # Run b was doubled to 0.02, then forked at x0.3 and x3.
-        assert [back.current(r)["lr"] for r in range(4)] == pytest.approx([0.05, 0.02, 0.006, 0.06])
+        assert [back.view(r).lr for r in range(4)] == pytest.approx([0.05, 0.02, 0.006, 0.06])
         assert back.labels == exp.labels
 
         await pilot.press("w")
         assert (tiny.parent / "lrtui-tiny-two-runs-1.toml").exists()
-        assert load_scenario(saved).runs[0].optimizer["type"] == "adagrad"
+        first = load_scenario(saved).runs[0]
+        assert first.optimizer["type"] == "sgd" and first.changes[0].changes == {"optimizer.type": "adagrad"}
 
 
 async def test_palette_finds_scenarios_and_actions_and_keeps_the_system_commands(tiny):

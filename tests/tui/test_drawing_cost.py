@@ -103,7 +103,7 @@ def test_planned_lr_at_column_resolution_equals_the_reduced_full_plan(schedule):
         if steps == 333:
             exp.set_schedule(1, "exponential", {"gamma": 0.999})  # restarts run 1's schedule at this step
         for run in range(exp.n_runs):
-            got = planner.line(exp, run, end, columns, x_range)
+            got = planner.line(exp.view(run), end, columns, x_range)
             want = full_plan(exp, run, end, columns, x_range)
             assert len(got[0]) == len(want[0])
             for a, b in zip(got, want):
@@ -143,8 +143,7 @@ async def test_landscape_trail_holds_every_cell_the_path_visited():
         assert panel._trails[0].visited.shape == (height, width)
         loss = exp.loss_of(0)
         for run in range(exp.n_runs):
-            sim, local = exp.locate(run)
-            _, path = sim.history.params_series(local)
+            _, path = exp.view(run).history.params_series()
             path = path[np.all(np.isfinite(path), axis=1)]
             rows, cols = cells_of(path, loss.window, width, height)
             expected = np.zeros((height, width), dtype=bool)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+from lrtui.core.registry import closest, did_you_mean  # noqa: F401  (the parser's did-you-mean)
 
 
 class ExpressionError(ValueError):
@@ -23,20 +23,3 @@ class ExpressionError(ValueError):
 
 def at(column: int | None) -> str:
     return "" if column is None else f" at column {column}"
-
-
-def closest(word: str, choices) -> str | None:
-    """The best suggestion for a misspelt name, ignoring case first."""
-    choices = list(choices)
-    for choice in choices:
-        if choice.lower() == word.lower():
-            return choice
-    # A typo rarely changes the first letter; without this rule "min" would suggest "sin".
-    same_start = [c for c in choices if c[:1].lower() == word[:1].lower()]
-    close = difflib.get_close_matches(word, same_start, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def did_you_mean(word: str, choices, aliases: dict[str, str] | None = None) -> str:
-    guess = (aliases or {}).get(word.lower()) or closest(word, choices)
-    return f'; did you mean "{guess}"?' if guess else ""

@@ -17,13 +17,14 @@ read-only, because they remember whether all runs share one step count).
 
 from __future__ import annotations
 
-import difflib
 import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+
+from lrtui.core.registry import did_you_mean
 
 # torch options that pick an implementation (loops, fused kernels, graphs)
 # rather than change the arithmetic; lrtui always does the plain float64 step.
@@ -274,8 +275,7 @@ class Optimizer(ABC):
                     f"{self.name} does not take {key!r}: it picks one of torch's implementations and does not "
                     f"change the update, which lrtui always computes in float64 (allowed: {listing})"
                 )
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
+            hint = did_you_mean(key, allowed)
             raise ValueError(f'{self.name} has no hyperparameter "{key}"{hint} (allowed: {listing})')
 
     def _parse_flag(self, key: str, value) -> bool:

@@ -13,13 +13,14 @@ matters (see cosine.py).
 
 from __future__ import annotations
 
-import difflib
 import numbers
 import operator
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
+
+from lrtui.core.registry import did_you_mean
 
 
 # -- parameter checks ------------------------------------------------------------
@@ -60,10 +61,8 @@ def check_number(name: str, value, *, gt=None, ge=None, le=None, lt=None) -> flo
 
 def check_choice(name: str, value, choices) -> str:
     if value not in choices:
-        close = difflib.get_close_matches(str(value), list(choices), n=1)
-        hint = f' (did you mean "{close[0]}"?)' if close else ""
         listed = ", ".join(f'"{c}"' for c in choices)
-        raise ValueError(f"{name} must be one of {listed}, got {value!r}{hint}")
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}{did_you_mean(value, choices)}")
     return value
 
 
@@ -116,8 +115,7 @@ class Configurable:
         allowed = list(self.required) + list(self.defaults)
         for key in params:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f'; did you mean "{close[0]}"?' if close else ""
+                hint = did_you_mean(key, allowed)
                 listed = ", ".join(allowed) or "none"
                 raise ValueError(f'unknown parameter "{key}" for schedule "{self.name}"{hint} (allowed: {listed})')
         missing = [key for key in self.required if key not in params]

@@ -1,39 +1,75 @@
-"""One diagnosis in full: its message, the evidence with numbers, and the suggested change."""
+"""One diagnosis in full: what was found, the evidence with numbers, the fix and how it fared when tried."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from lrtui.tui.widgets.diagnostics_panel import SEVERITY_STYLE, suggestion_text
+from lrtui.core.diagnostics.verdicts import fix_words
+from lrtui.text import visible
+from lrtui.tui.widgets.diagnostics_panel import SEVERITY_STYLE, split_message
+
+
+def tried_text(tried) -> str:
+    """How the engine tried the fix, in a sentence: from where, for how long, and what came of it."""
+    where = "from the start (a replay of the whole run)" if tried.from_step == 0 else f"from step {tried.from_step:,}"
+    verdict = "It helped." if tried.helped else "It did not help enough to suggest it."
+    return (f"Tried {fix_words(tried.fix)} {where} for {tried.steps:,} steps, next to the unchanged run: "
+            f"{tried.sentence().removeprefix('tried: ')}. {verdict}")
+
+
+def how_to_apply(d, focused: bool, finished: bool) -> str:
+    """What `a` will do with this fix, on the main screen."""
+    if not focused:
+        return f"Focus run {d.run} with tab, then press a to apply it."
+    if d.tried is not None and d.tried.from_step == 0:
+        return "Press a on the main screen: every run is replayed from step 0 with the fix on this one."
+    if finished:
+        return "The step budget is used up: press a twice on the main screen to replay from step 0 with it."
+    return "Press a on the main screen to apply it from the current step."
+
+
+def explanation_text(d, label: str, focused: bool = True, finished: bool = False) -> Text:
+    text = Text()
+    text.append(f"{d.words} ", style=SEVERITY_STYLE.get(d.severity, "bold"))
+    text.append(f"({d.severity}) at step {d.step:,}, run {d.run}: {visible(label)}\n\n", style="dim")
+    what, fared = split_message(d)
+    text.append(what + "\n\n", style="bold")
+    text.append(d.explanation + "\n")
+    if d.fix:
+        text.append(f"\nFix: {fix_words(d.fix)}\n", style="bold")
+    if d.tried is not None:
+        text.append(tried_text(d.tried) + "\n")
+    elif fared:
+        text.append(f"\n{fared}\n")
+    if d.fix:
+        text.append(how_to_apply(d, focused, finished) + "\n", style="bold")
+    elif d.tried is not None:
+        text.append("Nothing tried helped, so a changes nothing for this finding.\n", style="dim")
+    text.append("\nescape to close", style="dim")
+    return text
 
 
 class ExplanationScreen(ModalScreen):
     BINDINGS = [Binding("escape,enter,q", "dismiss", "close")]
     DEFAULT_CSS = """
     ExplanationScreen { align: center middle; }
-    ExplanationScreen > Vertical { width: 80%; max-width: 90; height: auto; border: round $primary;
-                                   background: $surface; padding: 1 2; }
+    ExplanationScreen > VerticalScroll { width: 80%; max-width: 90; height: auto; max-height: 90%;
+                                         border: round $primary; background: $surface; padding: 1 2; }
+    ExplanationScreen Static { height: auto; }
     """
 
-    def __init__(self, diagnosis, label: str):
+    def __init__(self, diagnosis, label: str, focused: bool = True, finished: bool = False):
         super().__init__()
         self.diagnosis = diagnosis
         self.label = label
+        self.for_focused_run = focused  # (a Screen's `focused` is its focused widget)
+        self.finished = finished
 
     def compose(self) -> ComposeResult:
-        d = self.diagnosis
-        text = Text()
-        text.append(f"{d.code.replace('_', ' ')} ", style=SEVERITY_STYLE.get(d.severity, "bold"))
-        text.append(f"({d.severity}) at step {d.step}, run {d.run}: {self.label}\n\n", style="dim")
-        text.append(d.message + "\n\n", style="bold")
-        text.append(d.explanation + "\n")
-        if d.suggestion:
-            text.append(f"\nSuggested: {suggestion_text(d.suggestion)}  (press a on the main screen)\n", style="bold")
-        text.append("\nescape to close", style="dim")
-        with Vertical():
-            yield Static(text)
+        with VerticalScroll():
+            yield Static(explanation_text(self.diagnosis, self.label, self.for_focused_run, self.finished))

@@ -19,6 +19,7 @@ from textual.widgets import OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from lrtui.core.finder import RULES, RangeTest, range_test
+from lrtui.text import visible
 from lrtui.tui.widgets.finder_panel import FinderPanel
 
 RANGE_TEST_WORKER = "range test"
@@ -64,9 +65,10 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
         self.num_it = num_it
         self.ascii_only = ascii_only
         self.result: RangeTest | None = None
-        spec = experiment.spec(run)
-        self.heading = (f"LR range test, run {run} ({spec.label}): {spec.optimizer} on "
-                        f"{experiment.loss_of(run).describe()}")
+        run_view = experiment.view(run)
+        self._loss, self._spec = run_view.loss_function, run_view.spec  # the spec as it stands, a copy
+        self.heading = (f"LR range test, run {run} ({visible(self._spec.label)}): {self._spec.optimizer} on "
+                        f"{self._loss.describe()}")
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -84,7 +86,7 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
 
     def on_mount(self) -> None:
         self.query_one(FinderPanel).ascii_only = self.ascii_only
-        loss, spec = copy.deepcopy(self.experiment.loss_of(self.run)), copy.deepcopy(self.experiment.spec(self.run))
+        loss, spec = copy.deepcopy(self._loss), copy.deepcopy(self._spec)
         # A test that fails (a loss that rejects its start, say) is reported here, not by quitting the app.
         self.run_worker(lambda: range_test(loss, spec, seed=self.seed, num_it=self.num_it), thread=True,
                         name=RANGE_TEST_WORKER, exclusive=True, exit_on_error=False)
@@ -95,7 +97,7 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
             return
         from lrtui.core.finder import verify_suggestions
 
-        loss, spec = copy.deepcopy(self.experiment.loss_of(self.run)), copy.deepcopy(self.experiment.spec(self.run))
+        loss, spec = copy.deepcopy(self._loss), copy.deepcopy(self._spec)
         result, steps, seed = self.result, self.steps, self.seed
         self._show_verify(Text(f"training {steps} steps at each pick and on a grid of 13 LRs...", style="dim"))
         self.run_worker(lambda: verify_suggestions(loss, spec, result, steps=steps, seed=seed), thread=True,

@@ -18,8 +18,8 @@ from lrtui.tui.commands import key_names
 # Groups by action (the part before any "("); a binding in none of them is listed under "More".
 GROUPS = (
     ("Play", ("play", "step", "speed")),
-    ("Learning rate", ("scale_lr", "finder", "apply_suggestion")),
-    ("Runs", ("focus_run", "cycle_optimizer", "cycle_schedule", "fork", "reset", "outcomes", "torch_script")),
+    ("Learning rate", ("scale_lr", "finder", "apply_fix")),
+    ("Runs", ("focus_run", "cycle_optimizer", "cycle_schedule", "fork", "replay", "reset", "outcomes", "torch_script")),
     ("View", ("toggle_log", "toggle_smoothing", "toggle_description", "help", "glossary")),
     ("Lessons and files", ("scenario", "browse", "export", "save_scenario", "quit")),
 )

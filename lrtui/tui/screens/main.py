@@ -89,8 +89,8 @@ class MainScreen(Screen):
 
     def on_option_list_option_selected(self, event) -> None:
         panel = self.query_one(DiagnosticsPanel)
-        if 0 <= event.option_index < len(panel.findings):
-            self.app.call_later(self.app.show_explanation, panel.findings[event.option_index])
+        if 0 <= event.option_index < len(panel.entries) and panel.entries[event.option_index] is not None:
+            self.app.call_later(self.app.show_explanation, panel.entries[event.option_index])
 
     def view(self, session, ascii_only: bool = False) -> View:
         return View(session, self.log_scale, self.smoothing, self.description, ascii_only, self.size.height or 30)

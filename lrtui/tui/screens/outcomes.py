@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from lrtui.core.diagnostics.types import in_words
 from lrtui.export import run_summary
 from lrtui.scenario.challenges import best_constant_lr, challenge_for, final_metric
 from lrtui.tui.widgets.chart import to_ascii
@@ -37,7 +38,7 @@ def outcome_rows(exp) -> list[list[str]]:
     for run in range(exp.n_runs):
         summary = run_summary(exp, run)
         accuracy = summary.get("test_accuracy")
-        rows.append([str(run), summary["label"], summary["verdict"].replace("_", " "), _loss(summary["final_loss"]),
+        rows.append([str(run), summary["label"], in_words(summary["verdict"]), _loss(summary["final_loss"]),
                      _loss(summary["best_loss"]), "" if accuracy is None else f"{100 * accuracy:.1f}%",
                      str(summary["steps"]), changes_made(exp, run)])
     return rows

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.decimate import RunningColumns, min_max_columns
+from lrtui.core.decimate import min_max_columns
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.tui.palette import run_color
+from lrtui.tui.view import ViewColumns, as_view
 from lrtui.tui.widgets.chart import Chart, Line, Picture
-from lrtui.tui.widgets.loss_panel import input_key
 from lrtui.tui.widgets.panel import Panel
 
 TITLE = "effective LR per parameter (lr/√v̂): min, median, max"
@@ -33,21 +33,23 @@ def adaptive_names() -> list[str]:
     return [name for name, cls in OPTIMIZERS.items() if cls.adaptive]
 
 
-def adaptive_applies(session) -> bool:
+def adaptive_applies(view) -> bool:
     """True when the focused run uses an optimizer with per-parameter step sizes."""
-    name = session.experiment.spec(session.focused).optimizer
+    name = as_view(view).focused.spec.optimizer
     return name in OPTIMIZERS and OPTIMIZERS[name].adaptive
 
 
-def adaptive_picture(session, width: int, ascii_only: bool = False, no_color: bool = False,
-                     lr_columns: RunningColumns | None = None) -> Picture:
+def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool = False,
+                     lr_columns: ViewColumns | None = None) -> Picture:
+    view = as_view(view)
+    session = view.session
     exp, run = session.experiment, session.focused
     x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
     title = ASCII_TITLE if ascii_only else TITLE
     short = SHORT_TITLE if width >= len(SHORT_TITLE) + 12 else TINY_TITLE
     picture = Picture(log_y=True, x_range=x_range, title=title if width >= len(title) + 24 else short)
-    if not adaptive_applies(session):
-        name = exp.spec(run).optimizer
+    if not adaptive_applies(view):
+        name = view.focused.spec.optimizer
         picture.message = f"per-parameter LR: only for {', '.join(adaptive_names())}; run {run} uses {name}"
         return picture
     columns = max(10, 2 * width)
@@ -62,8 +64,7 @@ def adaptive_picture(session, width: int, ascii_only: bool = False, no_color: bo
     picture.lines.append(Line(xh, hi, color=SPREAD_COLORS["max"], label="max", marker=plain.get("max")))
     picture.lines.append(Line(xm, 0.5 * (mlo + mhi), color=run_color(run), label="median", marker=plain.get("median")))
     picture.lines.append(Line(x, lo, color=SPREAD_COLORS["min"], label="min", marker=plain.get("min")))
-    sim, local = exp.locate(run)
-    lx, llo, lhi = (lr_columns or RunningColumns()).update(sim.history, "lr", local, columns, x_range)
+    lx, llo, lhi = (lr_columns or ViewColumns()).update(view.focused.history, "lr", columns, x_range)
     if len(lx):
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
     spread = hi[-1] / lo[-1] if lo[-1] > 0 else np.nan
@@ -85,14 +86,14 @@ class AdaptivePanel(Panel, Chart):
 
     def applies(self, view) -> bool:
         # It shows the nominal LR too, so where the side column has no room it takes the LR chart's place.
-        return adaptive_applies(view.session) and (view.height < CROWDED) == self.left
+        return adaptive_applies(view) and (view.height < CROWDED) == self.left
 
     def redraw(self, view) -> None:
         session = view.session
         width = self.size.width or 60
-        if self.unchanged(input_key(session, width, session.focused, self.ascii_only)):
+        if self.unchanged(view.key(width, session.focused, self.ascii_only)):
             return
-        if not hasattr(self, "_lr_columns"):
-            self._lr_columns = RunningColumns()  # the nominal LR, reduced as it grows
-        self.picture = adaptive_picture(session, width, self.ascii_only, self.palette.no_color, self._lr_columns)
+        if getattr(self, "_lr_focus", None) != session.focused:  # the nominal LR of the focused run, as it grows
+            self._lr_focus, self._lr_columns = session.focused, ViewColumns()
+        self.picture = adaptive_picture(view, width, self.ascii_only, self.palette.no_color, self._lr_columns)
         self.show(self.picture)

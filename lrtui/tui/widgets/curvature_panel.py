@@ -16,6 +16,7 @@ from textual.containers import Vertical
 
 from lrtui.core.decimate import as_line, min_max_columns
 from lrtui.tui.palette import DIVERGED, run_color
+from lrtui.tui.view import as_view
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
 
@@ -26,9 +27,9 @@ BOTH_CHARTS_FROM_HEIGHT = 14
 SHARED_FROM_HEIGHT = 40
 
 
-def curvature_applies(session) -> bool:
+def curvature_applies(view) -> bool:
     """True when the focused run's loss has no 2-D landscape to draw (a model or an n-D loss)."""
-    loss = session.experiment.loss_of(session.focused)
+    loss = as_view(view).focused.loss_function
     return loss.window is None or loss.n_params != 2
 
 
@@ -36,19 +37,22 @@ def _x_range(session) -> tuple[float, float]:
     return 0.0, float(max(session.scenario.steps, session.experiment.step_count, 1))
 
 
-def grad_norm_picture(session, width: int) -> Picture:
-    exp = session.experiment
+def grad_norm_picture(view, width: int) -> Picture:
+    view = as_view(view)
     columns = max(10, 2 * width)
-    picture = Picture(log_y=True, x_range=_x_range(session), title="gradient norm (log10)")
-    for run in range(exp.n_runs):
-        env = exp.envelope(run, "grad_norm")
+    picture = Picture(log_y=True, x_range=_x_range(view.session), title="gradient norm (log10)")
+    for run in range(view.n_runs):
+        run_view = view.run(run)
+        env = run_view.history.envelope("grad_norm")
         x, low, high = min_max_columns(env.step_end, env.low, env.high, columns, picture.x_range)
         if len(x):
-            picture.lines.append(Line(*as_line(x, low, high), color=run_color(run, exp.diverged_at(run) >= 0)))
+            picture.lines.append(Line(*as_line(x, low, high), color=run_color(run, run_view.diverged_at >= 0)))
     return picture
 
 
-def gauge_picture(session, width: int) -> Picture:
+def gauge_picture(view, width: int) -> Picture:
+    view = as_view(view)
+    session = view.session
     exp = session.experiment
     columns = max(10, 2 * width)
     x_range = _x_range(session)
@@ -59,7 +63,7 @@ def gauge_picture(session, width: int) -> Picture:
         percent = 100.0 * gauge
         x, low, high = min_max_columns(steps, percent, percent, columns, x_range)
         if len(x):
-            picture.lines.append(Line(*as_line(x, low, high), color=run_color(run, exp.diverged_at(run) >= 0)))
+            picture.lines.append(Line(*as_line(x, low, high), color=run_color(run, view.run(run).diverged_at >= 0)))
             peak = max(peak, float(high.max()))
     if not picture.lines:
         picture.message = "stability gauge: sharpness not measured yet (step once)"
@@ -103,15 +107,18 @@ class CurvaturePanel(Panel, Vertical):
         # line still gives the gauge as "lr N% of limit"): both would leave each other too few rows.
         from lrtui.tui.widgets.decision_panel import decision_applies
 
-        if view.height < SHARED_FROM_HEIGHT and decision_applies(view.session):
+        if view.height < SHARED_FROM_HEIGHT and decision_applies(view):
             return False
-        return curvature_applies(view.session)
+        return curvature_applies(view)
 
     def redraw(self, view) -> None:
-        session = view.session
         grad_chart, gauge_chart = self.query_one(".grad-norm", Chart), self.query_one(".gauge", Chart)
         width = self.size.width or 60
-        self.pictures = (grad_norm_picture(session, width), gauge_picture(session, width))
+        key = view.key(width, view.session.focused)
+        if key == getattr(self, "_key", None) and self.pictures is not None:
+            return  # nothing changed since the last frame
+        self._key = key
+        self.pictures = (grad_norm_picture(view, width), gauge_picture(view, width))
         for chart, picture in zip((grad_chart, gauge_chart), self.pictures):
             chart.ascii_only = self.ascii_only
             if chart.display:

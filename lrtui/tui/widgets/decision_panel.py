@@ -16,6 +16,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from lrtui.text import visible
+from lrtui.tui.view import View, as_view
 from lrtui.tui.widgets.panel import Panel
 
 REFRESH_STEPS = 5  # while playing, predicting on the grid every step would cost more than the training
@@ -26,9 +28,9 @@ POINT_COLORS = ("#ffd08a", "#9fdcff", "#a8f0b0", "#f5a8e0")
 REGION_GLYPHS = (".", ":", "-", "=")  # NO_COLOR: the region's class as a texture
 
 
-def decision_applies(session) -> bool:
+def decision_applies(view) -> bool:
     """True when the focused run is a model trained on a 2-D data set (one with a drawing window)."""
-    loss = session.experiment.loss_of(session.focused)
+    loss = as_view(view).focused.loss_function
     dataset = getattr(loss, "dataset", None)
     return bool(loss.is_model) and dataset is not None and dataset.window is not None and dataset.n_features == 2
 
@@ -61,19 +63,19 @@ class DecisionPanel(Panel, Widget):
         from lrtui.tui.widgets.adaptive_panel import CROWDED, adaptive_applies
         from lrtui.tui.widgets.curvature_panel import SHARED_FROM_HEIGHT
 
-        if CROWDED <= view.height < SHARED_FROM_HEIGHT and adaptive_applies(view.session):
+        if CROWDED <= view.height < SHARED_FROM_HEIGHT and adaptive_applies(view):
             return False
-        return decision_applies(view.session)
+        return decision_applies(view)
 
     def redraw(self, view) -> None:
-        self._session = view.session
+        self._session = view.session  # render reads the runs as they are then, through a view of its own
         self.refresh()
 
-    def _grid(self, session, width: int, height: int):
-        exp, run = session.experiment, session.focused
-        loss = exp.loss_of(run)
-        step = exp.step_count
-        key = (id(exp), id(loss), run, width, height)
+    def _grid(self, view, width: int, height: int):
+        session, run_view = view.session, view.focused
+        loss = run_view.loss_function
+        step = run_view.step
+        key = (session.experiment, id(loss), run_view.run, width, height)
         stale = step != self._cached_step and (
             step - self._cached_step >= REFRESH_STEPS or step < self._cached_step or not session.playing
         )
@@ -83,7 +85,7 @@ class DecisionPanel(Panel, Widget):
             ys = w.y_max - (np.arange(height) + 0.5) * (w.y_max - w.y_min) / height
             gx, gy = np.meshgrid(xs, ys)
             points = np.stack([gx.ravel(), gy.ravel()], axis=1)
-            proba = loss.predict_proba(exp.current(run)["params"], points)[0]
+            proba = loss.predict_proba(run_view.params, points)[0]
             with np.errstate(all="ignore"):
                 chance = 1.0 / loss.n_classes
                 sure = (np.nanmax(proba, axis=1) - chance) / (1.0 - chance)
@@ -101,17 +103,17 @@ class DecisionPanel(Panel, Widget):
         return {(int(r), int(c)): int(y) for r, c, y in zip(rows[inside], cols[inside], data.y_train[inside])}
 
     def render(self) -> Text:
-        session = self._session
+        view = None if self._session is None else View(self._session)
         width, height = self.size.width, self.size.height
-        if session is None or width < 2 or height < 1:
+        if view is None or width < 2 or height < 1:
             return Text("")
-        if not decision_applies(session):
+        if not decision_applies(view):
             return Text("decision regions: only for models on 2-D data sets (circles, xor, gaussians, spiral)",
                         style="dim", no_wrap=True, overflow="ellipsis")
-        exp, run = session.experiment, session.focused
-        loss = exp.loss_of(run)
-        title = f"decision regions of {exp.labels[run]}, step {exp.step_count}"
-        if exp.diverged_at(run) >= 0:
+        run_view = view.focused
+        loss = run_view.loss_function
+        title = f"decision regions of {visible(run_view.label)}, step {run_view.step}"
+        if run_view.diverged_at >= 0:
             title += " (diverged: no prediction)"
         if self.plain:
             title += "  digits: training points; " + "/".join(REGION_GLYPHS[: loss.n_classes]) + ": predicted class"
@@ -121,7 +123,7 @@ class DecisionPanel(Panel, Widget):
         if rows < 1:
             return text
         text.append("\n")
-        classes, shades = self._grid(session, width, rows)
+        classes, shades = self._grid(view, width, rows)
         points = self._points(loss, width, rows)
         for row in range(rows):
             self._append_row(text, classes[row], shades[row], [points.get((row, col)) for col in range(width)])

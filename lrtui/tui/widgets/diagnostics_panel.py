@@ -1,4 +1,11 @@
-"""Diagnoses as they appear: step, severity colour, message and the suggested fix."""
+"""What the engine says about the runs: the focused run's verdict now and why, then the findings, newest first.
+
+The first entry is always the focused run's current verdict in words with the reason (the engine's
+summary), once a step was taken. Each finding gives its step, run, severity and message, and on a
+second line the fix with how it fared when the engine tried it, or that nothing tried helped. Enter
+explains the highlighted entry in full; `a` applies the focused run's fix. No raw code is ever shown:
+codes are put in words by the engine (`in_words`).
+"""
 
 from __future__ import annotations
 
@@ -6,58 +13,129 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from lrtui.core.diagnostics.verdicts import fix_words
+from lrtui.text import visible
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.widgets.chart import to_ascii
 from lrtui.tui.widgets.panel import Panel
 
 TITLES = ("diagnostics (enter: explain, a: apply fix)", "diagnostics (enter, a)", "diagnostics")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+VERDICT_STYLE = {"improving": "green", "converged": "bold green"}
+NOTHING_HELPED = "; nothing tried helped"
 
 
-def suggestion_text(suggestion: dict) -> str:
-    return ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in suggestion.items())
+def fix_text(fix: dict | None) -> str:
+    """A fix as a person types it ("lr = 0.016"), as the engine words it."""
+    return fix_words(fix)
 
 
-def diagnosis_line(d, label: str, palette: PlotPalette) -> Text:
+def split_message(d) -> tuple[str, str]:
+    """(what was found, how the fix fared): the engine's message ends with the fix and its try, which the panel
+    shows on a line of its own."""
+    message = d.message
+    tried = d.tried
+    if tried is not None and tried.helped and d.fix:
+        tail = f"; try {fix_words(tried.fix)} ({tried.sentence()})"
+        if message.endswith(tail):
+            return message[: -len(tail)], f"fix: {fix_words(d.fix)} ({tried.sentence()})"
+    if message.endswith(NOTHING_HELPED):
+        best = f" (best: {fix_words(tried.fix)}, {tried.sentence()})" if tried is not None and tried.fix else ""
+        return message[: -len(NOTHING_HELPED)], f"nothing tried helped{best}"
+    if tried is not None and not tried.helped:
+        return message, f"nothing tried helped ({tried.sentence()})"
+    return message, ""
+
+
+def without_code(text: str, d) -> str:
+    """A message without its leading "too slow: " where the verdict in words says it already."""
+    head, sep, rest = text.partition(": ")
+    return rest if sep and head in (d.code.replace("_", " "), d.words, d.code) else text
+
+
+def _shown(text: str, ascii_only: bool) -> str:
+    return to_ascii(text) if ascii_only else text
+
+
+def summary_text(d, label: str, palette: PlotPalette, finished: bool) -> Text:
+    """The focused run's verdict now, in words, and why; the fix `a` applies, if the engine found one that helps."""
+    ascii_only = palette.ascii_only
+    text = Text(overflow="fold")
+    text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
+    text.append(f"run {d.run} {'ended' if finished else 'now'}: ", style="bold")
+    text.append(d.words, style=VERDICT_STYLE.get(d.code, SEVERITY_STYLE.get(d.severity, "bold")))
+    text.append(f"  ({visible(label)})", style="dim")
+    what, fared = split_message(d)
+    text.append("\n  " + _shown(without_code(what, d), ascii_only))
+    if d.fix:
+        arrow = "->" if ascii_only else "→"
+        text.append(f"\n  {arrow} a: {fix_words(d.fix)}", style="bold")
+        if d.tried is not None:
+            text.append(f" ({_shown(d.tried.sentence(), ascii_only)})")
+    elif fared:
+        text.append(f"\n  {_shown(fared, ascii_only)}", style="dim")
+    return text
+
+
+def diagnosis_line(d, palette: PlotPalette) -> Text:
+    """One finding: step, run, severity and what was found; then the fix and its try, or that none helped."""
     ascii_only = palette.ascii_only
     text = Text(no_wrap=True, overflow="crop" if ascii_only else "ellipsis")
     text.append(f"{d.step:>6} ", style="dim")
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
     text.append(f"{d.severity:<7} ", style=SEVERITY_STYLE.get(d.severity, ""))
-    text.append(to_ascii(d.message) if ascii_only else d.message)
-    if d.suggestion:
-        arrow = "->" if ascii_only else "→"
-        text.append(f"  {arrow} a: {suggestion_text(d.suggestion)}", style="bold")
+    what, fared = split_message(d)
+    text.append(_shown(what, ascii_only))
+    if fared:
+        text.append("\n" + " " * 9 + _shown(fared, ascii_only), style="bold" if d.fix else "dim")
     return text
 
 
 class DiagnosticsPanel(Panel, OptionList):
-    """The list of findings, newest last; enter shows one in full."""
+    """The focused run's verdict, then the findings, newest first; enter shows one in full."""
 
     DEFAULT_CSS = "DiagnosticsPanel { height: 1fr; }"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.border_title = "diagnostics (enter: explain, a: apply fix)"
-        self.findings: list = []
-        self._shown: list | None = None  # None until the first redraw, so the empty state is drawn too
+        self.border_title = TITLES[0]
+        self.findings: list = []  # as listed, newest first
+        self.entries: list = []  # what each option explains: the summary (or None before a step), then findings
+        self._shown: tuple | None = None  # what the options were built from
+        self._summary_text: Text | None = None
 
     def redraw(self, view) -> None:
         # A border title wider than the box is cut with "…": pick one that fits (and stays ASCII).
         width = self.size.width or 80
         self.border_title = next(t for t in TITLES if len(t) + 4 <= width or t == TITLES[-1])
-        exp = view.session.experiment
-        findings = exp.diagnoses()
-        shown = [(d.run, d.code, d.step) for d in findings]
+        session = view.session
+        exp = session.experiment
+        findings = exp.diagnoses()[::-1]
+        run = session.focused
+        started = exp.step_count > 0
+        shown = (exp, run, started, tuple((d.run, d.code, d.step, d.message) for d in findings))
+        palette = app_palette(self.app, bool(getattr(self.app, "ascii_only", False)))
+        summary = exp.summary(run) if started else None
+        summary_text = (summary_text_of(summary, view, palette) if summary is not None
+                        else Text("step (n) or play (space): the engine judges each run as it trains", style="dim"))
         if shown == self._shown:
+            if summary_text != self._summary_text:  # the verdict's numbers move every step: one option changes
+                self._summary_text = summary_text
+                self.entries[0] = summary
+                self.replace_option_prompt_at_index(0, summary_text)
             return
-        self._shown = shown
+        self._shown, self._summary_text = shown, summary_text
         self.findings = findings
+        self.entries = [summary, *findings]
         highlighted = self.highlighted
         self.clear_options()
-        if not findings:
-            self.add_option(Option(Text("no findings yet: step or press space", style="dim"), disabled=True))
+        self.add_option(Option(summary_text, disabled=summary is None))
+        self.add_options(Option(diagnosis_line(d, palette)) for d in findings)
+        if summary is None and not findings:
             return
-        palette = app_palette(self.app, bool(getattr(self.app, "ascii_only", False)))
-        self.add_options(Option(diagnosis_line(d, exp.labels[d.run], palette)) for d in findings)
-        self.highlighted = len(findings) - 1 if highlighted is None else min(highlighted, len(findings) - 1)
+        first = 0 if summary is not None else 1
+        self.highlighted = first if highlighted is None else max(first, min(highlighted, len(self.entries) - 1))
+
+
+def summary_text_of(summary, view, palette: PlotPalette) -> Text:
+    return summary_text(summary, view.run(summary.run).label, palette, view.session.finished)

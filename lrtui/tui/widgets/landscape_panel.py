@@ -18,6 +18,7 @@ from textual.widget import Widget
 from lrtui.tui.palette import DIVERGED, app_palette
 from lrtui.tui.widgets.chart import cell_count, rows_as_text
 from lrtui.tui.widgets.curvature_panel import curvature_applies
+from lrtui.tui.view import View
 from lrtui.tui.widgets.panel import Panel
 
 BAND_COLORS = ("#0b1d3a", "#12325c", "#1b4d7a", "#236a8c", "#2f8891", "#4aa38a", "#7bbd76", "#b8d35c", "#f0e34a")
@@ -54,8 +55,9 @@ class Trail:
         self.head: tuple[int, int] | None = None
         self.has_point = False
 
-    def update(self, history, local: int, window) -> None:
-        _, path = history.params_series(local, since=self.since)
+    def update(self, history, window) -> None:
+        """Add the cells of the steps recorded since the last update (`history`: a run view's RunHistory)."""
+        _, path = history.params_series(since=self.since)
         self.since = history.steps_recorded
         path = path[np.all(np.isfinite(path), axis=1)]
         if not len(path):
@@ -87,10 +89,10 @@ class LandscapePanel(Panel, Widget):
         self._bold, self._null = Style(bold=True), Style()
 
     def applies(self, view) -> bool:
-        return not curvature_applies(view.session)
+        return not curvature_applies(view)
 
     def redraw(self, view) -> None:
-        self._session = view.session
+        self._session = view.session  # render reads the runs as they are then, through a view of its own
         self.refresh()
 
     def _grid_bands(self, loss, width: int, height: int) -> np.ndarray:
@@ -106,13 +108,13 @@ class LandscapePanel(Panel, Widget):
             self._cache_key = key
         return self._bands
 
-    def _trail(self, exp, run: int, loss, width: int, height: int) -> Trail:
-        sim, local = exp.locate(run)
-        key = (id(loss), sim.history, local, width, height)
+    def _trail(self, history, run: int, loss, width: int, height: int) -> Trail:
+        key = (id(loss), history.source, width, height)
         trail = self._trails.get(run)
-        if trail is None or trail.key != key or trail.key[1] is not sim.history:
+        if trail is None or trail.key != key:
             trail = self._trails[run] = Trail(key, height, width)
-        trail.update(sim.history, local, loss.window)
+            trail.history = history  # holds the history read, so that its identity (its source) stays its own
+        trail.update(history, loss.window)
         return trail
 
     def _style(self, color, band: int, bold: bool) -> Style:
@@ -128,15 +130,16 @@ class LandscapePanel(Panel, Widget):
         if session is None or width < 4 or height < 2:
             return []
         exp = session.experiment
-        loss = exp.loss_of(session.focused)
-        if loss.window is None or loss.n_params != 2:
-            return [[Segment("no 2-D landscape for this loss"[:width], Style(dim=True))]]
         palette = app_palette(self.app, self.ascii_only)
         plain = palette.no_color if self.plain is None else self.plain
-        moved = tuple((sim.history, sim.step_count, sim.diverged_at.tobytes()) for sim in exp.simulations)
-        key = (id(exp), moved, exp.n_runs, id(loss), width, height, self.app.theme, plain, self.ascii_only)
+        # render_line asks for every row: the key needs no view of the runs, so an unchanged panel reads none.
+        key = (exp, exp.revision, session.focused, width, height, self.app.theme, plain, self.ascii_only)
         if key == self._rows_key:
             return self._rows_cache
+        view = View(session)
+        loss = view.focused.loss_function
+        if loss.window is None or loss.n_params != 2:
+            return [[Segment("no 2-D landscape for this loss"[:width], Style(dim=True))]]
         caption = []
         if height >= CAPTION_FROM_HEIGHT:  # the axis ranges and what the marks mean, on the top row
             caption = [[Segment(self._caption(loss.window)[:width].ljust(width), Style(dim=True))]]
@@ -147,10 +150,11 @@ class LandscapePanel(Panel, Widget):
         cell_mark = np.zeros((height, width), dtype=np.intp)
         dot, head, star = (".", "@", "X") if self.ascii_only else ("·", "●", "★")
         for run in range(exp.n_runs):
-            if exp.loss_of(run) is not loss:
+            run_view = view.run(run)
+            if run_view.loss_function is not loss:
                 continue
-            trail = self._trail(exp, run, loss, width, height)
-            color = palette.rich(DIVERGED if exp.diverged_at(run) >= 0 else run)
+            trail = self._trail(run_view.history, run, loss, width, height)
+            color = palette.rich(DIVERGED if run_view.diverged_at >= 0 else run)
             # Without colour the trail is the run's number, so paths stay apart (the status line lists runs in order).
             marks.append((str(run % 10) if plain else dot, color, False))
             cell_mark[trail.visited] = len(marks) - 1

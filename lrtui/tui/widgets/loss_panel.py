@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.decimate import RunningColumns, as_line
+from lrtui.core.decimate import as_line
 from lrtui.core.smoothing import debiased_ema
 from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
+from lrtui.tui.view import ViewColumns
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
 from lrtui.tui.widgets.theory_overlay import theory_lines
@@ -22,13 +23,6 @@ MAX_LEGEND_LINES = 4
 FINDING_COLORS = {"warning": "warning", "error": "diverged"}  # theme roles, see palette.py
 MAX_FINDING_MARKS = 40
 AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the automatic axis is log10
-
-
-def input_key(session, width: int, *extra):
-    """What a curve panel's picture depends on: when it is unchanged the panel keeps its canvas."""
-    exp = session.experiment
-    sims = tuple((id(sim.history), sim.step_count, len(sim.events), sim.lr_now.tobytes()) for sim in exp.simulations)
-    return (id(exp), exp.n_runs, sims, session.scenario.steps, width, *extra)
 
 
 def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, float]]:
@@ -55,12 +49,11 @@ def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, fl
     return exits
 
 
-def finding_marks(exp, y_top: float | None) -> list[Line]:
+def finding_marks(view, y_top: float | None) -> list[Line]:
     """A mark on the loss curve at the step where each warning or error began (at most MAX_FINDING_MARKS)."""
     marks = []
-    for d in [d for d in exp.diagnoses() if d.severity in FINDING_COLORS][:MAX_FINDING_MARKS]:
-        sim, local = exp.locate(d.run)
-        values = sim.history.envelope("loss", local, since=d.step).last
+    for d in [d for d in view.experiment.diagnoses() if d.severity in FINDING_COLORS][:MAX_FINDING_MARKS]:
+        values = view.run(d.run).history.envelope("loss", since=d.step).last
         values = values[np.isfinite(values)]
         if not values.size:
             continue
@@ -75,12 +68,11 @@ class LossPanel(Panel, Chart):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.shown_log = False  # what the axis is now (l switches to the other one)
-        self._columns: dict[tuple[int, str], RunningColumns] = {}
+        self._columns: dict[tuple[int, str], ViewColumns] = {}
 
-    def reduced(self, session, run: int, field: str, columns: int, x_range):
-        sim, local = session.experiment.locate(run)
-        return self._columns.setdefault((run, field), RunningColumns()).update(
-            sim.history, field, local, columns, x_range)
+    def reduced(self, view, run: int, field: str, columns: int, x_range):
+        return self._columns.setdefault((run, field), ViewColumns()).update(
+            view.run(run).history, field, columns, x_range)
 
     def loss_picture(self, view, width: int) -> Picture:
         session = view.session
@@ -92,21 +84,24 @@ class LossPanel(Panel, Chart):
         picture.lines.extend(theory_lines(session, x_range, columns))  # first, so the real curves draw over it
         span_low, span_high = np.inf, -np.inf
         healthy_top, diverged_lines = -np.inf, []
+        any_model = False
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
-            x, low, high = self.reduced(session, run, "loss", columns, x_range)
-            diverged = exp.diverged_at(run) >= 0
+            run_view = view.run(run)
+            x, low, high = self.reduced(view, run, "loss", columns, x_range)
+            diverged = run_view.diverged_at >= 0
             color, marker = run_color(run, diverged), palette.run_marker(run)
-            label = exp.labels[run] + (" (diverged)" if diverged else "")
+            label = run_view.label + (" (diverged)" if diverged else "")
             if view.smoothing and len(x):
                 picture.lines.append(Line(*as_line(x, low, high), color="muted"))
                 middle = debiased_ema(0.5 * (low + high), 0.6)
                 picture.lines.append(Line(x, middle, color=color, label=label, marker=marker))
             else:
                 picture.lines.append(Line(*as_line(x, low, high), color=color, label=label, marker=marker))
-            if exp.loss_of(run).is_model:
-                tx, tlo, thi = self.reduced(session, run, "test_loss", columns, x_range)
-                picture.lines.append(Line(tx, 0.5 * (tlo + thi), color=color, label=f"{exp.labels[run]} test",
+            if run_view.loss_function.is_model:
+                any_model = True
+                tx, tlo, thi = self.reduced(view, run, "test_loss", columns, x_range)
+                picture.lines.append(Line(tx, 0.5 * (tlo + thi), color=color, label=f"{run_view.label} test",
                                           marker="dot"))
             if diverged:
                 diverged_lines.extend(picture.lines[first_line:])
@@ -128,7 +123,7 @@ class LossPanel(Panel, Chart):
             picture.lines.extend(Line(np.array([x]), np.array([top]), color="diverged", marker="x")
                                  for x, top in exits)
             y_top = exits[0][1] if exits else None
-        picture.lines.extend(finding_marks(exp, y_top))
+        picture.lines.extend(finding_marks(view, y_top))
         labelled = [line for line in picture.lines if line.label]
         if len(labelled) > MAX_LEGEND_LINES:
             # plotext pins its legend to the top left, where every curve starts: with many runs it
@@ -141,12 +136,11 @@ class LossPanel(Panel, Chart):
             elif event.kind == "plateau_cut":
                 picture.vlines.append((event.step, SCHEDULE_MARKER))
         for run in range(exp.n_runs):
-            sim, local = exp.locate(run)
-            for step, _kind in sim.schedule_events(local, int(x_range[1])):
+            for step, _kind in view.run(run).schedule_events(int(x_range[1])):
                 picture.vlines.append((step, SCHEDULE_MARKER))
         scale = "log10" if picture.log_y else "linear"
         picture.title = f"loss ({scale}{', auto' if auto else ''})"
-        if any(exp.loss_of(run).is_model for run in range(exp.n_runs)):
+        if any_model:
             picture.title += ", test dotted"  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100:
             picture.title += " - over 2 decades: press l for log"
@@ -156,5 +150,5 @@ class LossPanel(Panel, Chart):
 
     def redraw(self, view) -> None:
         width = self.size.width or 80
-        if not self.unchanged(input_key(view.session, width, view.log_scale, view.smoothing)):
+        if not self.unchanged(view.key(width, view.log_scale, view.smoothing)):
             self.show(self.loss_picture(view, width))

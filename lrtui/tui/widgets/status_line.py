@@ -9,19 +9,16 @@ import numpy as np
 from rich.text import Text
 from textual.widgets import Static
 
+from lrtui.core.diagnostics.types import in_words
 from lrtui.scenario.library import COURSE_ORDER
 from lrtui.text import visible
-from lrtui.tui.widgets.panel import Panel
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
+from lrtui.tui.view import as_view
+from lrtui.tui.widgets.panel import Panel
 
 
 def _num(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.3g}"  # an LR a schedule drove to infinity shows as inf
-
-
-def in_words(code: str) -> str:
-    """A verdict's id as the learner reads it: 'too_slow' -> 'too slow'."""
-    return code.replace("_", " ")
 
 
 def percent(fraction: float) -> str:
@@ -30,15 +27,36 @@ def percent(fraction: float) -> str:
     return f"{value:.0f}%" if abs(value) >= 10 or value == 0 else f"{value:.2g}%"
 
 
-def test_accuracy(exp, run: int) -> float:
-    """The run's latest test accuracy (a data model's, measured every `eval_every` steps), or NaN."""
-    sim, local = exp.locate(run)
-    if "test_accuracy" not in getattr(sim.history, "_index", {}):
-        return math.nan
-    since = max(0, sim.step_count - 2 * sim.eval_every - 1)
-    values = sim.history.envelope("test_accuracy", local, since=since).last
-    values = values[np.isfinite(values)]
-    return float(values[-1]) if values.size else math.nan
+class LatestAccuracy:
+    """Each run's latest test accuracy (a data model's, measured every few steps), read from the steps
+    recorded since the last time: a frame costs the new steps, however long the run."""
+
+    def __init__(self):
+        self._seen: dict[int, tuple] = {}  # run -> (history source, next step to read, latest value)
+
+    def __call__(self, run_view) -> float:
+        if not run_view.loss_function.is_model:
+            return math.nan
+        history = run_view.history
+        source, since, value = self._seen.get(run_view.run, (None, 0, math.nan))
+        if source != history.source or since > run_view.step:
+            since, value = 0, math.nan
+        env = history.envelope("test_accuracy", since=since)
+        found = env.last[np.isfinite(env.last)]
+        if found.size:
+            value = float(found[-1])
+        if env.step_end.size:
+            since = int(env.step_end[-1]) + 1
+        self._seen[run_view.run] = (history.source, since, value)
+        return value
+
+
+def test_accuracy(view, run: int) -> float:
+    """The run's latest test accuracy, or NaN (for tests and one-off reads; the status line keeps a tracker)."""
+    return LatestAccuracy()(as_view(view).run(run))
+
+
+test_accuracy.__test__ = False  # a helper, not a pytest test
 
 
 def visible_runs(n_runs: int, focused: int, rows: int) -> range:
@@ -50,9 +68,12 @@ def visible_runs(n_runs: int, focused: int, rows: int) -> range:
     return range(start, start + rows)
 
 
-def status_text(session, palette: PlotPalette, run_rows: int = 10) -> Text:
+def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: LatestAccuracy | None = None) -> Text:
     """With a NO_COLOR palette each run is shown with its plot marker, which colour cannot tell apart."""
+    view = as_view(view)
+    session = view.session
     exp = session.experiment
+    accuracy = accuracy or LatestAccuracy()
     state = "playing" if session.playing else ("finished" if session.finished else "paused")
     text = Text(no_wrap=True, overflow="crop" if palette.ascii_only else "ellipsis")
     text.append(f" {visible(session.scenario.name)} ", style="bold")
@@ -65,22 +86,22 @@ def status_text(session, palette: PlotPalette, run_rows: int = 10) -> Text:
     text.append("\n")
     shown = visible_runs(exp.n_runs, session.focused, run_rows)
     for run in shown:
-        now = exp.current(run)
-        diverged = now["diverged_at"] >= 0
+        now = view.run(run)
+        diverged = now.diverged_at >= 0
         marker = ">" if run == session.focused else " "
         text.append(f"{marker}", style="bold")
-        text.append(f"{palette.swatch(run)} {visible(exp.labels[run])} ", style=rich_run_color(run, diverged))
+        text.append(f"{palette.swatch(run)} {visible(now.label)} ", style=rich_run_color(run, diverged))
         if diverged:
-            if now["diverged_at"] == 0:  # no update has run yet: the start itself is not finite
+            if now.diverged_at == 0:  # no update has run yet: the start itself is not finite
                 text.append("  NOT FINITE at the start: change loss.start", style="bold red")
             else:
-                text.append(f"  DIVERGED at step {now['diverged_at']}: lr too high", style="bold red")
+                text.append(f"  DIVERGED at step {now.diverged_at}: lr too high", style="bold red")
         else:
-            text.append(f"  lr {_num(now['lr'])}  loss {_num(now['loss'])}")
-            accuracy = test_accuracy(exp, run)
-            if math.isfinite(accuracy):  # before the rest: at 80 columns it must not be cut off
-                text.append(f"  test acc {100 * accuracy:.1f}%", style="bold")
-            text.append(f"  |g| {_num(now['grad_norm'])}")
+            text.append(f"  lr {_num(now.lr)}  loss {_num(now.loss)}")
+            test_acc = accuracy(now)
+            if math.isfinite(test_acc):  # before the rest: at 80 columns it must not be cut off
+                text.append(f"  test acc {100 * test_acc:.1f}%", style="bold")
+            text.append(f"  |g| {_num(now.grad_norm)}")
             gauge = exp.gauge(run)
             if math.isfinite(gauge) and gauge < 0:
                 # Where the loss curves downwards no step size is unstable: there is no limit to show.
@@ -102,11 +123,15 @@ def status_text(session, palette: PlotPalette, run_rows: int = 10) -> Text:
 
 class StatusLine(Panel, Static):
     _shown: Text | None = None
+    _accuracy: LatestAccuracy | None = None
 
     def redraw(self, view) -> None:
         # The status area takes at most a third of the screen: the runs beyond it scroll with tab.
         rows = max(3, self.screen.size.height // 3 - 2)
-        text = status_text(view.session, app_palette(self.app, bool(getattr(self.app, "ascii_only", False))), rows)
+        if self._accuracy is None:
+            self._accuracy = LatestAccuracy()
+        text = status_text(view, app_palette(self.app, bool(getattr(self.app, "ascii_only", False))), rows,
+                           self._accuracy)
         if text != self._shown:  # an update re-lays out the screen: only when something changed
             self._shown = text
             self.update(text)
