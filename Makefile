@@ -31,6 +31,7 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.run $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON))
 	$(BIN)/python benchmarks/diagnostics.py
+	$(BIN)/python -m benchmarks.diagcases.score --split held_out --jobs 2
 
 # 8 runs x 1,000,000 steps: memory must stay flat after warm-up (about a minute).
 soak: $(RUN_STAMP)
