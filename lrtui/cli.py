@@ -10,9 +10,9 @@ from pathlib import Path
 
 from lrtui import __version__
 from lrtui.process import OutputError, detach_stdout, end_on_hangup, exit_on_hangup_or_term, write_out
+from lrtui.text import visible, visible_lines
 
 SUBCOMMANDS = ("run", "check", "list", "show", "serve", "diagnose", "find")
-WEB_EXTRA_HINT = "lrtui serve needs the optional web extra: pip install 'lrtui[web]'"
 
 MAIN_EPILOG = """\
 commands:
@@ -22,7 +22,7 @@ commands:
   lrtui show NAME            print a built-in scenario's file
   lrtui check FILE ...       validate scenario files
   lrtui run NAME_OR_FILE     train without the app and print the results
-  lrtui diagnose LOG         judge your own training log (CSV or JSON Lines)
+  lrtui diagnose LOG         judge your own training log (CSV, JSON, text, TensorBoard, MLflow, W&B)
   lrtui find NAME_OR_FILE    LR range test: every rule's pick (--verify trains at each)
   lrtui serve [NAME ...]     serve the app to a web browser (pip install 'lrtui[web]')
 
@@ -71,16 +71,26 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
     elif name == "diagnose":
         p = _Parser(prog="lrtui diagnose", formatter_class=fmt,
                     description="Judge a training log from its loss curve alone (curve-only rules): the verdict, "
-                    "the findings with their steps, and a plot. Reads Keras CSVLogger files, Lightning "
-                    "metrics.csv, TensorBoard scalar CSV downloads, lrtui's CSV export (one run) and JSON "
-                    "Lines, with a loss column and optional step, lr and val_loss.",
+                    "the findings with their steps and evidence, and a plot. Reads Keras CSVLogger files, Lightning "
+                    "metrics.csv, TensorBoard event files and folders (pip install 'lrtui[tensorboard]') and scalar "
+                    "CSV downloads, Hugging Face trainer_state.json, MLflow metric files and run folders, W&B CSV "
+                    "exports, lrtui's CSV export, JSON Lines and plain logging text (loss=0.52, 'loss: 0.52'). "
+                    "Runs appended to one file are split, never blended; each is judged, the last is shown.",
                     epilog="examples:\n  lrtui diagnose lightning_logs/version_0/metrics.csv\n"
-                    "  lrtui diagnose training.log.csv --format json\n  lrtui diagnose run.jsonl --plot > report.txt\n"
+                    "  lrtui diagnose runs/exp1                       # a TensorBoard run folder\n"
+                    "  lrtui diagnose output/checkpoint-500/trainer_state.json --format json\n"
+                    "  lrtui diagnose train.log --column val_loss     # judge another column\n"
+                    "  lrtui diagnose training.log.csv --run 0        # the first of several appended runs\n"
+                    "  lrtui diagnose run.jsonl --plot > report.txt\n"
                     "\nexit status: 0 when the log was judged (whatever the verdict), 2 when it cannot be read\n")
-        p.add_argument("log", metavar="LOG", help="a CSV or JSON Lines training log")
+        p.add_argument("log", metavar="LOG", help="a training log file, or a folder a training tool wrote")
         p.add_argument("--format", choices=("text", "json"), default="text")
         p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=None,
                        help="draw the curve (default: only when stdout is a terminal)")
+        p.add_argument("--column", metavar="NAME", help="the loss column to judge (default: chosen by a documented "
+                       "rule, and the report says which)")
+        p.add_argument("--run", type=int, metavar="N", help="which run to show when the log holds several "
+                       "(0 is the first, -1 the last; default: the last)")
     elif name == "find":
         p = _Parser(prog="lrtui find", formatter_class=fmt,
                     description="LR range test (Smith, 2015) on one run of a scenario: ramp the LR from --start-lr "
@@ -113,13 +123,12 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
                     "its own copy of the app. Needs the optional web extra: pip install 'lrtui[web]'",
                     epilog="examples:\n  lrtui serve                      then open http://127.0.0.1:8000\n"
                     "  lrtui serve lr-sweep mine.toml --port 8080\n"
-                    "  lrtui serve --host 0.0.0.0       reachable from other machines: only on a network you trust\n")
-        p.add_argument("scenarios", nargs="*", metavar="NAME_OR_FILE", help="built-in scenario names or .toml files")
-        p.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1: this machine only)")
-        p.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
-        p.add_argument("--fps", type=float, default=15.0, help="redraws per second while playing (default 15)")
-        p.add_argument("--ascii", action="store_true", help="draw without braille or box glyphs")
+                    "  lrtui serve --host 0.0.0.0       reachable from other machines: only on a network you trust\n"
+                    "\nOnly pages this server made may connect (the WebSocket's Origin is checked), and at most\n"
+                    "--max-sessions tabs run at once.\n")
+        from lrtui.serve_command import add_arguments
+
+        add_arguments(p, _port)
     else:
         p = _Parser(prog="lrtui show", formatter_class=fmt, description="Print a built-in scenario's TOML file.",
                     epilog="example:\n  lrtui show too-high-divergence > mine.toml\n")
@@ -159,7 +168,8 @@ def _port(text: str) -> int:
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    # Messages quote files, paths and --set values: nothing in them may act on the terminal.
+    print(visible_lines(message), file=sys.stderr)
     return 2
 
 
@@ -193,9 +203,9 @@ def _cmd_check(args) -> int:
     for name in args.files:
         try:
             load_scenario(name)
-            write_out(f"{name}: ok\n")
+            write_out(f"{visible(name)}: ok\n")
         except ScenarioError as exc:
-            print(str(exc), file=sys.stderr)
+            print(visible_lines(str(exc)), file=sys.stderr)
             status = 2
     return status
 
@@ -214,25 +224,25 @@ def _cmd_run(args) -> int:
     except (ScenarioError, OverrideError) as exc:
         return _fail(str(exc))
     if args.output is not None:
-        # Before training, which can take minutes: a missing folder is known now.
-        problem = export.unwritable(args.output)
-        if problem is None and args.output.exists() and not args.force:
-            problem = FileExistsError(args.output)
+        # Before training, which can take minutes: a missing folder, or one we may not write into, is known now.
+        problem = export.unwritable(args.output, force=args.force)
         if problem is not None:
             return _fail(export.cannot_write(args.output, problem))
     exp = scenario.build()
     _train(exp, scenario.steps)
+    # CSV and JSON are made run by run and written as they come: a large sweep is never held whole.
     if args.format == "csv":
-        text = export.to_csv(exp)
+        chunks = export.csv_chunks(exp)
     elif args.format == "json":
-        text = export.to_json(exp, scenario.name, [run.as_dict() for run in scenario.runs])
+        chunks = export.json_chunks(exp, scenario.name, [run.as_dict() for run in scenario.runs])
     else:
-        text = export.to_table(exp, scenario.name)
+        chunks = iter([export.to_table(exp, scenario.name)])
     if args.output is None:
-        write_out(text)
+        for chunk in chunks:
+            write_out(chunk)
         return 0
     try:
-        export.write_atomically(args.output, text, force=args.force)
+        export.write_atomically(args.output, chunks, force=args.force)
     except OSError as exc:  # the folder went away while training, a full disk, no permission...
         return _fail(export.cannot_write(args.output, exc))
     return 0
@@ -241,7 +251,7 @@ def _cmd_run(args) -> int:
 def _cmd_diagnose(args) -> int:
     from lrtui.diagnose_command import run
 
-    return run(args.log, args.format, args.plot)
+    return run(args.log, args.format, args.plot, column=args.column, run_index=args.run)
 
 
 def _cmd_find(args) -> int:
@@ -287,32 +297,10 @@ def _open_app(args) -> int:
     return app.return_code or 0  # 1 when the app stopped on an error
 
 
-def serve_command(args) -> str:
-    """The shell command textual-serve starts for each browser session: this Python running the app."""
-    import shlex
-
-    parts = [sys.executable, "-m", "lrtui", *args.scenarios, "--fps", f"{args.fps:g}"]
-    if args.ascii:
-        parts.append("--ascii")
-    return " ".join(shlex.quote(part) for part in parts)
-
-
 def _cmd_serve(args) -> int:
-    from lrtui.scenario.errors import ScenarioError
-    from lrtui.scenario.library import resolve
+    from lrtui.serve_command import run
 
-    try:
-        # Check the scenarios here: an error inside a browser session would only show as a closed page.
-        for name in args.scenarios:
-            resolve(name)
-    except ScenarioError as exc:
-        return _fail(str(exc))
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        return _fail(WEB_EXTRA_HINT)
-    Server(serve_command(args), host=args.host, port=args.port, title="lrtui").serve()
-    return 0
+    return run(args)
 
 
 COMMANDS = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "show": _cmd_show, "serve": _cmd_serve,

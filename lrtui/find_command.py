@@ -16,6 +16,7 @@ import numpy as np
 from lrtui.core.finder import RULES, RangeTest, range_test, verify_suggestions
 from lrtui.diagnose_command import decade_ticks
 from lrtui.export import json_safe, printable
+from lrtui.text import visible_lines
 
 RULE_COLORS = {"valley": "green", "slide": "magenta", "steep": "orange", "minimum": "blue", "gradient": "red"}
 LOG_Y_SPAN = 100.0  # as in `lrtui diagnose`: more than two decades gets a log10 axis
@@ -39,6 +40,8 @@ def run(args, out=None, err=None) -> int:
         return _fail(printable(f"--run must be from 0 to {len(scenario.runs) - 1} (the runs of {scenario.name}), "
                                f"got {args.run}"), err)
     loss, spec = _loss_and_spec(scenario, args.run)
+    if args.verify and (problem := _verify_problem(args.grid_points, loss, scenario.steps)):
+        return _fail(problem, err)  # before the range test: --verify would be refused after it
     try:
         result = range_test(loss, spec, seed=scenario.seed, start_lr=args.start_lr, end_lr=args.end_lr,
                             num_it=args.num_it, mode=args.mode)
@@ -75,8 +78,30 @@ def _loss_and_spec(scenario, run: int):
     return loss, spec
 
 
+def _verify_problem(grid_points, loss, steps: int) -> str | None:
+    """Why --verify cannot train its grid: the runs x parameters cap, or the memory budget (one line)."""
+    from lrtui.core.finder.verify import MAX_GRID_POINTS
+    from lrtui.scenario.budget import BudgetError, memory_problem
+    from lrtui.scenario.model import MAX_RUN_PARAMS
+
+    if not isinstance(grid_points, int) or not 2 <= grid_points <= MAX_GRID_POINTS:
+        return f"--grid-points must be a whole number from 2 to {MAX_GRID_POINTS:,}, got {grid_points}"
+    runs = grid_points + len(RULES)  # the grid and each rule's pick
+    if runs * loss.n_params > MAX_RUN_PARAMS:
+        most = MAX_RUN_PARAMS // loss.n_params - len(RULES)
+        fix = f"use --grid-points {most} or fewer" if most >= 2 else "this model is too large to verify"
+        return (f"--verify trains {runs:,} runs (--grid-points {grid_points} and up to {len(RULES)} picks) of "
+                f"{loss.n_params:,} parameters, {runs * loss.n_params:,} in all; at most {MAX_RUN_PARAMS:,} are "
+                f"allowed: {fix}")
+    try:
+        problem = memory_problem([(runs, loss.n_params, loss.is_model)], steps)
+    except BudgetError as exc:
+        return str(exc)
+    return f"--verify: {problem} (or use fewer --grid-points)" if problem else None
+
+
 def _fail(message: str, err) -> int:
-    print(message, file=err)
+    print(visible_lines(message), file=err)
     return 2
 
 

@@ -20,6 +20,7 @@ def modules_under(*packages: str) -> list[str]:
 # The engine and everything the headless commands load: none may pull in the UI.
 ENGINE_MODULES = modules_under("lrtui.core", "lrtui.scenario") + [
     "lrtui.cli", "lrtui.find_command", "lrtui.diagnose_command", "lrtui.export", "lrtui.logs", "lrtui.process",
+    "lrtui.text", "lrtui.writing", "lrtui.serve_command",
 ]
 
 

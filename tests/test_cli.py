@@ -154,27 +154,28 @@ def test_serve_without_the_web_extra_says_how_to_install_it(capsys, monkeypatch)
 
 
 def test_serve_hands_textual_serve_a_quoted_command_for_this_python(capsys, monkeypatch, tiny):
+    import shlex
     import types
+
+    from lrtui import serve_command
 
     started = {}
 
     class FakeServer:
-        def __init__(self, command, host, port, title):
-            started.update(command=command, host=host, port=port)
-
         def serve(self):
             started["served"] = True
 
-    fake = types.ModuleType("textual_serve.server")
-    fake.Server = FakeServer
+    def fake_server(command, guard):
+        started.update(command=command, host=guard.host, port=guard.port)
+        return FakeServer()
+
+    monkeypatch.setattr(serve_command, "make_server", fake_server)
     monkeypatch.setitem(sys.modules, "textual_serve", types.ModuleType("textual_serve"))
-    monkeypatch.setitem(sys.modules, "textual_serve.server", fake)
+    monkeypatch.setitem(sys.modules, "textual_serve.server", types.ModuleType("textual_serve.server"))
     spaced = tiny.parent / "my scenario.toml"
     spaced.write_text(SCENARIO)
     assert main(["serve", "lr-sweep", str(spaced), "--port", "8123", "--fps", "5"]) == 0
     assert started["host"] == "127.0.0.1" and started["port"] == 8123 and started["served"]
-    import shlex
-
     assert shlex.split(started["command"]) == [sys.executable, "-m", "lrtui", "lr-sweep", str(spaced), "--fps", "5"]
     # A bad scenario is reported here, before any server starts.
     started.clear()

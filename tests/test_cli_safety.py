@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lrtui import export
+from lrtui import export, writing
 from lrtui.cli import main
 
 SCENARIO = """\
@@ -92,7 +92,7 @@ def test_an_interrupted_write_leaves_no_file_or_the_old_one(tiny, tmp_path, monk
     def interrupted(fd):
         raise KeyboardInterrupt  # Ctrl+C while the text is on its way to the disk
 
-    monkeypatch.setattr(export.os, "fsync", interrupted)
+    monkeypatch.setattr(writing.os, "fsync", interrupted)
     args = ["run", str(tiny), "--format", "csv", "-o", str(out)] + (["--force"] if force else [])
     assert main(args) == 130
     assert capsys.readouterr().err == "interrupted\n"
@@ -111,7 +111,7 @@ def another_program_writes_while_we_sync(monkeypatch, out: Path, text: str) -> N
         real_fsync(fd)
         out.write_text(text)
 
-    monkeypatch.setattr(export.os, "fsync", someone_else_writes)
+    monkeypatch.setattr(writing.os, "fsync", someone_else_writes)
 
 
 def test_a_file_that_appears_while_writing_is_not_replaced(tmp_path, monkeypatch):
@@ -126,7 +126,7 @@ def test_without_hard_links_the_file_is_still_placed_and_still_not_clobbered(tmp
     def no_links(src, dst):
         raise PermissionError(1, "Operation not permitted")  # FAT and some network file systems
 
-    monkeypatch.setattr(export.os, "link", no_links)
+    monkeypatch.setattr(writing.os, "link", no_links)
     out = tmp_path / "saved.toml"
     export.write_atomically(out, "name = 'x'\n")
     assert out.read_text() == "name = 'x'\n" and leftovers(tmp_path) == []
@@ -221,7 +221,7 @@ def test_a_write_that_fails_after_training_is_a_one_line_error(tiny, tmp_path, c
         real_fsync(fd)
         raise failure  # the disk filled up, or the folder's permissions changed, while training
 
-    monkeypatch.setattr(export.os, "fsync", fails)
+    monkeypatch.setattr(writing.os, "fsync", fails)
     assert main(["run", str(tiny), "--format", "csv", "-o", str(out)]) == 2
     assert capsys.readouterr().err == f"{out}: cannot write it ({failure.strerror}); {expected}\n"
     assert not out.exists() and leftovers(tmp_path) == []
@@ -259,7 +259,7 @@ def test_a_hangup_while_writing_removes_the_half_written_file(tiny, tmp_path, mo
         real_fsync(fd)
         os.kill(os.getpid(), signum)  # the SSH link drops (or the system shuts down) mid-write
 
-    monkeypatch.setattr(export.os, "fsync", link_drops)
+    monkeypatch.setattr(writing.os, "fsync", link_drops)
     before = signal.getsignal(signum)
     with pytest.raises(SystemExit) as stopped:
         main(["run", str(tiny), "--format", "csv", "-o", str(out)])

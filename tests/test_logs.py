@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrtui import logs
-from lrtui.logs import LogError, read_log
+from lrtui.logs import sources
+from lrtui.logs import LogError, read_log, read_runs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "logs"
 
@@ -53,7 +53,7 @@ def test_json_lines_with_separate_validation_lines_and_nan():
     assert np.all(log.lr == 0.3)
 
 
-def test_lrtui_own_csv_export_of_one_run(tmp_path):
+def test_lrtui_own_csv_export_one_run_and_a_sweep(tmp_path):
     from lrtui.cli import main
 
     whole = tmp_path / "all.csv"
@@ -65,8 +65,11 @@ def test_lrtui_own_csv_export_of_one_run(tmp_path):
     log = read_log(one)
     assert log.source_format == "lrtui" and log.columns["loss"] == "loss" and log.columns["lr"] == "lr"
     assert log.steps[0] == 0 and np.isinf(log.loss[-1]) and np.all(log.lr == 0.003)
-    with pytest.raises(LogError, match=r"all.csv holds 2 runs .*keep one run's rows"):
-        read_log(whole)
+    # The whole export: one run per value of the run column, side by side, labelled as in the file.
+    both = read_runs(whole)
+    assert both.parallel and [r.label for r in both.runs] == ["too high: lr=0.003", "safe: lr=0.0003"]
+    assert np.all(both.runs[1].lr == 0.0003) and both.runs[1].steps[-1] == 300
+    np.testing.assert_array_equal(both.runs[0].loss, log.loss)
 
 
 def write(tmp_path, name, content):
@@ -100,10 +103,13 @@ def test_loss_name_preferences(tmp_path):
     assert log.columns["loss"] == "loss" and log.columns["val_loss"] == "val_loss"
 
 
-def test_a_resumed_run_goes_back_in_steps_and_the_later_row_wins(tmp_path):
-    log = read_log(write(tmp_path, "r.csv", "step,loss\n0,3\n1,2\n2,1.5\n1,2.2\n2,1.4\n3,1.2\n"))
-    np.testing.assert_array_equal(log.steps, [0, 1, 2, 3])
-    np.testing.assert_array_equal(log.loss, [3, 2.2, 1.4, 1.2])
+def test_a_resumed_run_is_split_and_judged_with_the_rows_before_its_checkpoint(tmp_path):
+    runs = read_runs(write(tmp_path, "r.csv", "step,loss\n0,3\n1,2\n2,1.5\n1,2.2\n2,1.4\n3,1.2\n"))
+    first, second = runs.runs
+    np.testing.assert_array_equal(first.loss, [3, 2, 1.5])  # the first attempt alone
+    np.testing.assert_array_equal(second.steps, [0, 1, 2, 3])  # the resumed one: run 0's step 0, then its own
+    np.testing.assert_array_equal(second.loss, [3, 2.2, 1.4, 1.2])
+    assert second.resumed_from == 0 and second.resumed_at == 1 and runs.split_lines == (5,)
 
 
 def test_json_lines_accepts_nan_infinity_and_numeric_strings(tmp_path):
@@ -144,8 +150,10 @@ def test_bad_fixtures_give_one_clear_line(name, message):
      'a.csv line 2: loss is "np.float64(2.3)", not a number; write float(x)'),
     ("a.csv", "\n\n   \n", "a.csv is empty"),
     ("a.jsonl", '{"loss": true}\n', "a.jsonl line 1: loss is true, not a number"),
-    ("a.jsonl", "[1, 2]\n", "a.jsonl line 1: a JSON Lines log needs one object per line"),
-    ("a.json", '{\n "runs": []\n}\n', "a.json line 1: not valid JSON"),
+    ("a.jsonl", '{"loss": 1}\n[1, 2]\n', "a.jsonl line 2: a JSON Lines log needs one object per line"),
+    ("a.json", "[1, 2]\n", "a.json item 1: not an object"),
+    ("a.json", '{\n "runs": []\n}\n', "a.json: a JSON document without a log_history list"),
+    ("a.json", '{\n "log_history": [\n', "a.json line 2: not valid JSON"),
 ])
 def test_malformed_contents(tmp_path, name, content, message):
     with pytest.raises(LogError) as info:
@@ -153,16 +161,16 @@ def test_malformed_contents(tmp_path, name, content, message):
     assert str(info.value).startswith(message) and "\n" not in str(info.value)
 
 
-def test_missing_file_directory_event_file_and_size_cap(tmp_path, monkeypatch):
+def test_missing_file_folders_and_size_cap(tmp_path, monkeypatch):
     with pytest.raises(LogError, match="nope.csv: no such file"):
         read_log(tmp_path / "nope.csv")
     (tmp_path / "version_0").mkdir()
-    (tmp_path / "version_0" / "metrics.csv").write_text("step,loss\n0,1\n")
-    with pytest.raises(LogError, match=r"version_0 is a directory; .*metrics.csv"):
-        read_log(tmp_path / "version_0")
-    with pytest.raises(LogError, match="TensorBoard event file; .*download the loss scalar as CSV"):
-        read_log(write(tmp_path, "events.out.tfevents.1714.host", b"\x18\x00\x00\x00binary"))
-    monkeypatch.setattr(logs, "MAX_BYTES", 10)
+    (tmp_path / "version_0" / "metrics.csv").write_text("step,loss\n0,1\n1,0.5\n")
+    assert read_log(tmp_path / "version_0").loss.tolist() == [1, 0.5]  # a Lightning version folder
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LogError, match="empty is a folder without a log lrtui reads"):
+        read_log(tmp_path / "empty")
+    monkeypatch.setattr(sources, "MAX_BYTES", 10)
     with pytest.raises(LogError, match="big.csv: 0 MB is more than lrtui reads .*keep every k-th row"):
         read_log(write(tmp_path, "big.csv", "step,loss\n0,1\n1,2\n"))
 
@@ -188,18 +196,28 @@ def test_fixtures_are_what_the_generator_writes(tmp_path, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "HERE", tmp_path)
-    module.keras(), module.lightning(), module.tensorboard(), module.jsonl(), module.broken()
-    made = sorted(p.name for p in tmp_path.iterdir())
-    assert made == sorted(p.name for p in FIXTURES.iterdir() if p.suffix != ".py")
+    for generate in module.GENERATORS:
+        generate()
+
+    def files(root):
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+                      and p.suffix != ".py" and "tb_run" not in p.parts and "__pycache__" not in p.parts
+                      and p.name != "SOURCES.md")
+
+    made = files(tmp_path)
+    assert made == files(FIXTURES)
     for name in made:
-        if name.startswith("bad_"):
-            assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
+        fresh, kept = tmp_path / name, FIXTURES / name
+        if name.startswith(("bad_", "escapes")) or "mlruns" in name or name.endswith(".json"):
+            assert fresh.read_bytes() == kept.read_bytes(), name
             continue
         # Numbers may differ in the last bit between maths libraries; the shapes may not.
-        fresh, kept = read_log(tmp_path / name), read_log(FIXTURES / name)
-        np.testing.assert_array_equal(fresh.steps, kept.steps)
-        np.testing.assert_allclose(fresh.loss, kept.loss, rtol=1e-12)
-        assert fresh.columns == kept.columns
+        a, b = read_runs(fresh), read_runs(kept)
+        assert len(a.runs) == len(b.runs), name
+        for x, y in zip(a.runs, b.runs):
+            np.testing.assert_array_equal(x.steps, y.steps)
+            np.testing.assert_allclose(x.loss, y.loss, rtol=1e-12)
+            assert x.columns == y.columns
 
 
 def test_reading_and_judging_import_no_ui():

@@ -1,20 +1,28 @@
-"""Changes a user makes to one run between steps: its LR, optimizer, schedule, or a fork.
+"""Changes to one run between steps: its LR, optimizer, schedule, or a fork.
 
-Each change takes effect at the next update and leaves an Event, so the
-curves can mark where it happened.
+Every change goes through `apply_changes`, with the same keys a diagnosis's fix uses (see
+`lrtui.core.run_spec.Change`). Each takes effect at the next update, leaves an Event (a marker on the
+curves) and joins the run's timeline, so `replay_specs` gives specs that, built afresh and stepped,
+reproduce the run exactly: the changes come back at their steps. `specs[run]` is how the run stands now;
+`origins[run]` is how it started, with its timeline.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lrtui.core.groups import take_rows
-from lrtui.core.run_spec import Event
+from lrtui.core.run_spec import Change, Event, RunSpec
+
+SCHEDULE_RESTART = "schedule.restart"  # true: the changed schedule counts its steps from now
 
 
 class RunControls:
     """Mixed into Simulation; relies on its groups, specs and history."""
 
+    # -- state kept across a regrouping ------------------------------------------
     def _saved_optimizer_states(self) -> dict:
         saved = {}
         for group in self._opt_groups:
@@ -22,12 +30,12 @@ class RunControls:
                 saved[int(run)] = take_rows(group.state, slice(i, i + 1))
         return saved
 
-    def _saved_plateau_states(self) -> dict:
+    def _saved_controller_states(self) -> dict:
         saved = {}
         for group in self._sched_groups:
-            if group.plateau_state is not None:
+            if group.controller_state is not None:
                 for i, run in enumerate(group.indices):
-                    saved[int(run)] = take_rows(group.plateau_state, slice(i, i + 1))
+                    saved[int(run)] = take_rows(group.controller_state, slice(i, i + 1))
         return saved
 
     def _check_run(self, run: int) -> int:
@@ -36,104 +44,197 @@ class RunControls:
             raise IndexError(f"no run {run}; runs are numbered 0..{self.n_runs - 1}")
         return run
 
-    def _refresh(self, opt_states: dict, plateau_states: dict) -> None:
-        self._regroup(opt_states, plateau_states)
+    def _refresh(self, opt_states: dict, controller_states: dict) -> None:
+        self._regroup(opt_states, controller_states)
         self.lr_now, self.momentum_now = self._schedule_values()
         # The recorded row for this step now shows the LR the next update will use.
-        self.history._rows[self.history._count - 1, 0] = self.lr_now
+        if self.recording:
+            self.history.overwrite_last("lr", self.lr_now)
+
+    # -- the timeline --------------------------------------------------------------
+    def _pending_changes(self) -> None:
+        """Index the specs' changes by step (at a reset, when the specs are the origins)."""
+        self.origins: list[RunSpec] = [spec.copy() for spec in self.specs]
+        self._due: dict[int, list[tuple[int, dict]]] = {}
+        for run, spec in enumerate(self.origins):
+            for change in sorted(spec.changes, key=lambda c: c.step):
+                self._due.setdefault(int(change.step), []).append((run, dict(change.changes)))
+        self._next_change = min(self._due, default=math.inf)
+
+    def _apply_due_changes(self) -> None:
+        for run, changes in self._due.pop(self.step_count, []):
+            if self.diverged_at[run] < 0:
+                self._apply(run, changes)
+        self._next_change = min((s for s in self._due if s > self.step_count), default=math.inf)
+
+    def replay_specs(self) -> list[RunSpec]:
+        """Each run as it started, with every change made to it since, at its step."""
+        return [spec.copy() for spec in self.origins]
+
+    # -- changes ---------------------------------------------------------------------
+    def apply_changes(self, run: int, changes: dict) -> str:
+        """Change a run from the next update on, e.g. {"optimizer.lr": 0.012}; returns what was done."""
+        run = self._check_run(run)
+        changes = dict(changes)
+        done = self._apply(run, changes)
+        self.origins[run].changes.append(Change(self.step_count, changes))
+        return done
+
+    apply_suggestion = apply_changes  # the name earlier versions used
 
     def scale_lr(self, run: int, factor: float) -> float:
         """Multiply a run's learning rate (its whole schedule) by `factor`; returns the new LR."""
-        run = self._check_run(run)
-        factor = float(factor)
-        if not np.isfinite(factor) or factor <= 0:
-            raise ValueError(f"the LR factor must be a positive number, got {factor}")
-        self.lr_scale[run] *= factor
-        self.lr_now[run] *= factor
-        self.history._rows[self.history._count - 1, 0, run] = self.lr_now[run]
-        self.events.append(Event(self.step_count, run, "lr", f"lr x{factor:g} -> {self.lr_now[run]:.4g}"))
+        self.apply_changes(run, {"optimizer.lr_factor": float(factor)})
         return float(self.lr_now[run])
 
     def set_lr(self, run: int, lr: float) -> float:
         """Set the LR the next update uses; a schedule keeps its shape around the new value."""
-        run = self._check_run(run)
-        lr = float(lr)
-        if not np.isfinite(lr) or lr < 0:
-            raise ValueError(f"lr must be a finite number >= 0, got {lr}")
-        current = float(self.lr_now[run])
-        if current > 0 and lr > 0:
-            return self.scale_lr(run, lr / current)
-        self.specs[run].optimizer_params["lr"] = lr
-        self.lr_scale[run] = 1.0
-        self.schedule_offset[run] = self.step_count
-        self._refresh(self._saved_optimizer_states(), self._saved_plateau_states())
-        self.events.append(Event(self.step_count, run, "lr", f"lr -> {lr:.4g}"))
+        self.apply_changes(run, {"optimizer.lr": float(lr)})
         return float(self.lr_now[run])
 
     def set_optimizer(self, run: int, name: str, params: dict | None = None) -> None:
         """Switch a run to another optimizer with fresh state (as building a new torch optimizer does)."""
-        run = self._check_run(run)
-        params = dict(params or {})
-        params.setdefault("lr", self.specs[run].optimizer_params["lr"])
-        full = self._full_optimizer_params(name, params)
-        old = self.specs[run]
-        self.specs[run] = old.copy(optimizer=name, optimizer_params=full)
-        states = self._saved_optimizer_states()
-        states[run] = None
-        try:
-            self._refresh(states, self._saved_plateau_states())
-        except ValueError:
-            self.specs[run] = old
-            self._refresh(self._saved_optimizer_states(), self._saved_plateau_states())
-            raise
-        self.events.append(Event(self.step_count, run, "optimizer", f"optimizer -> {name}"))
+        self.apply_changes(run, {"optimizer.type": name, **{f"optimizer.{k}": v for k, v in (params or {}).items()}})
 
     def set_optimizer_params(self, run: int, changes: dict) -> None:
         """Change hyperparameters of a run's optimizer and keep its state, as writing into torch's
         `param_groups` does (momentum buffers and moment estimates carry on)."""
-        run = self._check_run(run)
-        old = self.specs[run]
-        params = {**old.optimizer_params, **changes}
-        params = {k: tuple(v) if k == "betas" else v for k, v in params.items()}
-        self.specs[run] = old.copy(optimizer_params=params)
-        try:
-            self._refresh(self._saved_optimizer_states(), self._saved_plateau_states())
-        except ValueError:
-            self.specs[run] = old
-            self._refresh(self._saved_optimizer_states(), self._saved_plateau_states())
-            raise
-        shown = ", ".join(f"{k}={v}" for k, v in changes.items())
-        self.events.append(Event(self.step_count, run, "optimizer", f"{shown}"))
+        self.apply_changes(run, {f"optimizer.{k}": v for k, v in changes.items()})
 
     def set_schedule(self, run: int, name: str, params: dict | None = None, restart: bool = True) -> None:
         """Give a run another schedule, starting from this step when `restart`."""
-        run = self._check_run(run)
-        old_spec, old_offset = self.specs[run], int(self.schedule_offset[run])
-        self.specs[run] = old_spec.copy(schedule=name, schedule_params=dict(params or {}))
+        self.apply_changes(run, {"schedule.type": name, **{f"schedule.{k}": v for k, v in (params or {}).items()},
+                                 SCHEDULE_RESTART: bool(restart)})
+
+    def _apply(self, run: int, changes: dict) -> str:
+        optimizer, schedule, lr, factor = {}, {}, None, None
+        for key, value in changes.items():
+            section, _, name = key.partition(".")
+            if key == "optimizer.lr":
+                lr = value
+            elif key == "optimizer.lr_factor":
+                factor = value
+            elif section == "optimizer" and name:
+                optimizer[name] = value
+            elif section == "schedule" and name:
+                schedule[name] = value
+            else:
+                raise ValueError(f'cannot change "{key}": use optimizer.<name> or schedule.<name>')
+        done = []
+        new_optimizer = "type" in optimizer
+        if optimizer:
+            done.append(self._change_optimizer(run, dict(optimizer), lr))
+        if schedule:  # before the LR, so that an LR given with a new schedule is the one in force
+            done.append(self._change_schedule(run, schedule))
+        if lr is not None and not new_optimizer:
+            done.append(self._set_lr(run, lr))
+        if factor is not None:
+            done.append(self._scale_lr(run, factor))
+        self.edits[run] += 1
+        self.edit_count += 1
+        self.revision += 1
+        self._follow_label(run)
+        return "; ".join(done) or "nothing to apply"
+
+    def _scale_lr(self, run: int, factor) -> str:
+        factor = float(factor)
+        if not np.isfinite(factor) or factor <= 0:
+            raise ValueError(f"the LR factor must be a positive number, got {factor}")
+        with np.errstate(over="ignore"):
+            overflows = not (np.isfinite(self.lr_scale[run] * factor) and np.isfinite(self.lr_now[run] * factor))
+        if overflows:  # pressing * again at 1e308: an infinite LR is no LR, and it showed as "lr nan"
+            raise ValueError(f"lr x{factor:g} would overflow; it stays {self.lr_now[run]:.4g}")
+        self.lr_scale[run] *= factor
+        self._unscaled = False
+        self.lr_now[run] *= factor
+        if self.recording:
+            self.history.overwrite_last("lr", self.lr_now[run], run)
+        self.events.append(Event(self.step_count, run, "lr", f"lr x{factor:g} -> {self.lr_now[run]:.4g}"))
+        return f"lr x{factor:g}"
+
+    def _set_lr(self, run: int, lr) -> str:
+        lr = float(lr)
+        if not np.isfinite(lr) or lr < 0:
+            raise ValueError(f"lr must be a finite number >= 0, got {lr}")
+        current = float(self.lr_now[run])
+        with np.errstate(all="ignore"):
+            factor = lr / current if current > 0 else math.nan
+        if lr > 0 and np.isfinite(factor) and factor > 0:  # keep the schedule's shape around the new LR
+            self._scale_lr(run, factor)
+            return f"lr = {lr:g}"
+        self.specs[run].optimizer_params["lr"] = lr
+        self.lr_scale[run] = 1.0
+        self.schedule_offset[run] = self.step_count
+        self._refresh(self._saved_optimizer_states(), self._saved_controller_states())
+        self.events.append(Event(self.step_count, run, "lr", f"lr -> {lr:.4g}"))
+        return f"lr = {lr:g}"
+
+    def _change_optimizer(self, run: int, params: dict, lr) -> str:
+        old = self.specs[run]
+        name = params.pop("type", None)
+        states = self._saved_optimizer_states()
+        if name is not None:  # another optimizer: fresh state, as building a new torch optimizer does
+            params.setdefault("lr", old.optimizer_params["lr"] if lr is None else float(lr))
+            self.specs[run] = old.copy(optimizer=name, optimizer_params=self._full_optimizer_params(name, params))
+            states[run] = None
+            detail = f"optimizer -> {name}"
+        else:  # hyperparameters only: the state carries on
+            merged = {**old.optimizer_params, **params}
+            merged = {k: tuple(v) if k == "betas" else v for k, v in merged.items()}
+            self.specs[run] = old.copy(optimizer_params=merged)
+            detail = ", ".join(f"{k}={v}" for k, v in params.items())
+        try:
+            self._refresh(states, self._saved_controller_states())
+        except ValueError:
+            self.specs[run] = old
+            self._refresh(self._saved_optimizer_states(), self._saved_controller_states())
+            raise
+        self.events.append(Event(self.step_count, run, "optimizer", detail))
+        return detail
+
+    def _change_schedule(self, run: int, params: dict) -> str:
+        spec = self.specs[run]
+        name = params.pop("type", spec.schedule)
+        restart = bool(params.pop("restart", name != spec.schedule))
+        merged = {**(spec.schedule_params if name == spec.schedule else {}), **params}
+        old_spec, old_offset = spec, int(self.schedule_offset[run])
+        self.specs[run] = spec.copy(schedule=name, schedule_params=merged)
         if restart:
             self.schedule_offset[run] = self.step_count
-        plateau = self._saved_plateau_states()
-        plateau.pop(run, None)
+        controllers = self._saved_controller_states()
+        controllers.pop(run, None)
         try:
-            self._refresh(self._saved_optimizer_states(), plateau)
+            self._refresh(self._saved_optimizer_states(), controllers)
         except ValueError:
             self.specs[run], self.schedule_offset[run] = old_spec, old_offset
-            self._refresh(self._saved_optimizer_states(), self._saved_plateau_states())
+            self._refresh(self._saved_optimizer_states(), self._saved_controller_states())
             raise
         self.events.append(Event(self.step_count, run, "schedule", f"schedule -> {name}"))
+        shown = ", ".join(f"{k} = {v}" for k, v in params.items())
+        return f"schedule {name}" + (f" ({shown})" if shown else "")
+
+    def _follow_label(self, run: int) -> None:
+        """A label made from the settings (sgd lr=0.01) is made again from the new ones."""
+        spec = self.specs[run]
+        if spec.auto_label:
+            lr = float(self.lr_now[run])
+            spec.label = spec.default_label(lr if np.isfinite(lr) else spec.optimizer_params["lr"])
 
     def fork(self, run: int, factors=(0.3, 1.0, 3.0)) -> list[int]:
         """Split a run into copies at LR x factor from the same state; the run itself takes factor 1."""
         run = self._check_run(run)
         extra = [float(f) for f in factors if float(f) != 1.0]
-        opt_states, plateau_states = self._saved_optimizer_states(), self._saved_plateau_states()
+        opt_states, controller_states = self._saved_optimizer_states(), self._saved_controller_states()
         new_runs = []
         for factor in extra:
             new = self.n_runs
-            spec = self.specs[run].copy(label=f"{self.specs[run].label} x{factor:g}")
-            self.specs.append(spec)
+            label = f"{self.specs[run].label} x{factor:g}"
+            self.specs.append(self.specs[run].copy(label=label, auto_label=False))
+            change = Change(self.step_count, {"optimizer.lr_factor": factor})
+            self.origins.append(self.origins[run].copy(label=label, auto_label=False,
+                                                       changes=[*self.origins[run].changes, change]))
             self.params = np.concatenate([self.params, self.params[run : run + 1]])
-            for name in ("lr_scale", "schedule_offset", "active", "diverged_at", "lr_now", "momentum_now",
+            for name in ("lr_scale", "schedule_offset", "active", "diverged_at", "edits", "lr_now", "momentum_now",
                          "loss_now", "grad_norm"):
                 values = getattr(self, name)
                 setattr(self, name, np.concatenate([values, values[run : run + 1]]))
@@ -142,40 +243,17 @@ class RunControls:
             self.lr_scale[new] *= factor
             if run in opt_states:
                 opt_states[new] = {k: v.copy() for k, v in opt_states[run].items()}
-            if run in plateau_states:
-                plateau_states[new] = {k: v.copy() for k, v in plateau_states[run].items()}
+            if run in controller_states:
+                controller_states[new] = {k: v.copy() for k, v in controller_states[run].items()}
             self.history.add_runs([run])
             if self.monitor is not None:
                 self.monitor.add_runs([run])
             new_runs.append(new)
             self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}", run))
-        self._refresh(opt_states, plateau_states)
+        self._refresh(opt_states, controller_states)
+        self.edit_count = int(self.edits.sum())
+        self.revision += 1
         return new_runs
-
-    def apply_suggestion(self, run: int, suggestion: dict) -> str:
-        """Carry out a diagnosis's suggestion, such as {"optimizer.lr": 0.012}; returns what was done."""
-        done = []
-        optimizer_changes = {}
-        schedule_changes = {}
-        for key, value in suggestion.items():
-            section, _, name = key.partition(".")
-            if key == "optimizer.lr":
-                self.set_lr(run, float(value))
-                done.append(f"lr = {value:g}")
-            elif section == "optimizer":
-                optimizer_changes[name] = value
-            elif section == "schedule":
-                schedule_changes[name] = value
-        if optimizer_changes:
-            self.set_optimizer_params(run, optimizer_changes)
-            done += [f"{k} = {v}" for k, v in optimizer_changes.items()]
-        if schedule_changes:
-            spec = self.specs[run]
-            name = schedule_changes.pop("type", spec.schedule)
-            params = {**(spec.schedule_params if name == spec.schedule else {}), **schedule_changes}
-            self.set_schedule(run, name, params, restart=name != spec.schedule)
-            done += [f"schedule {name} " + ", ".join(f"{k} = {v}" for k, v in schedule_changes.items())]
-        return "; ".join(done) or "nothing to apply"
 
     def effective_lr(self, run: int):
         """Per-parameter step size of an adaptive optimizer (lr / sqrt(v) and so on), or None."""

@@ -20,7 +20,7 @@ from lrtui.core.simulation import Simulation
 
 
 def _renumbered(diagnosis, run: int):
-    return dataclasses.replace(diagnosis, run=run)
+    return diagnosis if diagnosis.run == run else dataclasses.replace(diagnosis, run=run)
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Experiment:
             raise ValueError("an experiment needs at least one run")
         self.simulations = [Simulation(loss, specs, seed=seed, eval_every=eval_every, budget=budget)
                             for loss, specs in parts]
+        self._settings = {"seed": seed, "eval_every": eval_every, "budget": budget}
         if order is None:
             order = [RunRef(p, i) for p, (_, specs) in enumerate(parts) for i in range(len(specs))]
         self._initial_order = list(order)
@@ -67,6 +68,35 @@ class Experiment:
     @property
     def labels(self) -> list[str]:
         return [self.spec(i).label for i in range(self.n_runs)]
+
+    @property
+    def revision(self) -> int:
+        """Grows whenever anything about the runs changes (a step, an edit, a fork, a reset): for redrawing."""
+        return sum(sim.revision for sim in self.simulations)
+
+    def view(self, run: int):
+        """A read-only view of one run, for drawing it (see lrtui.core.views)."""
+        from lrtui.core.views import RunView
+
+        return RunView(self, run)
+
+    def replayed(self, changes: dict[int, dict] | None = None) -> "Experiment":
+        """A new experiment that replays these runs from step 0 with every change made to them so far, at its
+        step (so it retraces what happened here exactly); `changes[run]`, if given, is applied to that run from
+        the start as well (a fix, replayed)."""
+        from lrtui.core.run_spec import Change
+
+        changes = changes or {}
+        index = {(ref.part, ref.local): run for run, ref in enumerate(self.order)}
+        parts = []
+        for p, sim in enumerate(self.simulations):
+            specs = sim.replay_specs()
+            for local, spec in enumerate(specs):
+                fix = changes.get(index.get((p, local), -1))
+                if fix:
+                    spec.changes = [Change(0, dict(fix)), *spec.changes]
+            parts.append((sim.loss, specs))
+        return Experiment(parts, order=list(self.order), **self._settings)
 
     @property
     def step_count(self) -> int:
@@ -126,16 +156,15 @@ class Experiment:
         return sim.planned_lr(local, until)
 
     def gauge(self, run: int) -> float:
-        """Today's lr as a fraction of the optimizer's stable limit (NaN until the sharpness is known).
-
-        The sharpness and the limit are those of the last sample (every few steps); the lr is the one
-        the next update uses, so a change of LR, by hand or by the schedule, shows at once.
-        """
+        """Today's lr as a fraction of the optimizer's stable limit, judged by the largest sharpness the run has
+        met so far (NaN until it is known). The LR is the one the next update uses, so a change of LR, by hand
+        or by the schedule, shows at once."""
         sim, local = self.locate(run)
-        monitor = sim.monitor
-        sampled, top, limit = (float(a[local]) for a in (monitor.gauge, monitor.top, monitor.limit))
-        if not (math.isfinite(sampled) and math.isfinite(top) and math.isfinite(limit)) or limit == 0:
-            return sampled
+        if sim.monitor is None:
+            return math.nan
+        top, limit = float(sim.monitor.max_top[local]), float(sim.monitor.limit[local])
+        if not (math.isfinite(top) and math.isfinite(limit)) or limit == 0:
+            return math.nan
         return float(sim.lr_now[local]) * top / limit
 
     def verdict(self, run: int) -> str:
@@ -149,6 +178,9 @@ class Experiment:
 
     def diagnoses(self, run: int | None = None) -> list:
         """Findings in the order they were first detected, numbered by experiment run."""
+        if run is not None:
+            sim, local = self.locate(run)
+            return [d if d.run == run else _renumbered(d, run) for d in sim.monitor.diagnoses(local)]
         index = {(ref.part, ref.local): r for r, ref in enumerate(self.order)}
         found = [
             _renumbered(d, index[(p, d.run)])
@@ -190,9 +222,12 @@ class Experiment:
         sim, local = self.locate(run)
         sim.set_schedule(local, name, params, restart)
 
-    def apply_suggestion(self, run: int, suggestion: dict) -> str:
+    def apply_changes(self, run: int, changes: dict) -> str:
+        """Change a run from the next update on (a fix, or an edit); it joins the run's timeline."""
         sim, local = self.locate(run)
-        return sim.apply_suggestion(local, suggestion)
+        return sim.apply_changes(local, changes)
+
+    apply_suggestion = apply_changes  # the name earlier versions used
 
     def fork(self, run: int, factors=(0.3, 1.0, 3.0)) -> list[int]:
         """Fork a run; the new runs are numbered after the existing ones."""

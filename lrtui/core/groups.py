@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrtui.core.optimizers import build_optimizer
-from lrtui.core.schedules import build_schedule
+from lrtui.core.schedules import build_lr_plan
 
 
 def _numeric(value) -> bool:
@@ -49,10 +49,11 @@ class OptimizerGroup:
 class ScheduleGroup:
     indices: np.ndarray
     select: object
-    schedule: object
+    schedule: object  # a pure Schedule
     offset: int
     base_lr: np.ndarray
-    plateau_state: dict | None = None
+    controller: object = None  # an LR controller layered over the schedule (reduce-on-plateau), or None
+    controller_state: dict | None = None
 
 
 def optimizer_key(name: str, params: dict) -> str:
@@ -80,8 +81,8 @@ def schedule_key(name: str, params: dict, offset: int) -> str:
 
 
 def build_schedule_group(name: str, params: dict, offset: int, indices, base_lr, n_runs) -> ScheduleGroup:
-    schedule = build_schedule(name, **params)
-    group = ScheduleGroup(indices, rows_selector(indices, n_runs), schedule, offset, base_lr)
-    if schedule.needs_loss:
-        group.plateau_state = schedule.init(base_lr)
+    schedule, controller = build_lr_plan(name, params)
+    group = ScheduleGroup(indices, rows_selector(indices, n_runs), schedule, offset, base_lr, controller)
+    if controller is not None:
+        group.controller_state = controller.init(base_lr)
     return group

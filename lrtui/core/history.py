@@ -17,6 +17,38 @@ BASE_FIELDS = ("lr", "loss", "grad_norm")
 MAX_RECORDED_PARAMS = 16
 
 
+MAX_RECENT_ROWS = 131072
+MIN_RECENT_ROWS = 64  # and MIN_BUCKETS: however many runs, a plot keeps this much shape
+MIN_BUCKETS = 32
+BUCKET_SHARE = 0.25  # of the memory budget, when the full 131,072 rows and 2,048 buckets do not fit
+
+
+def plan_rows(n_runs: int, n_params: int, n_fields: int, memory_budget: int = 64 * 2**20,
+              max_buckets: int = 2048) -> tuple[int, int]:
+    """(recent rows, buckets) whose arrays together fit `memory_budget` bytes, as far as the minimums allow.
+
+    A recent row holds every field and the recorded parameters of every run; a bucket holds min, max and
+    last of every field and the last parameters. Few runs keep 131,072 rows and 2,048 buckets; 4,096 runs
+    of 16 parameters keep 64 rows and 32 buckets (about 66 MB) instead of gigabytes.
+    """
+    params = n_params if n_params <= MAX_RECORDED_PARAMS else 0
+    runs = max(n_runs, 1)
+    row_bytes = 8 * (n_fields + params) * runs
+    bucket_bytes = 8 * (3 * n_fields + params) * runs
+    if MAX_RECENT_ROWS * row_bytes + max_buckets * bucket_bytes <= memory_budget:
+        return MAX_RECENT_ROWS, max_buckets
+    buckets = int(np.clip(BUCKET_SHARE * memory_budget // bucket_bytes, MIN_BUCKETS, max_buckets))
+    rows = int(np.clip((memory_budget - buckets * bucket_bytes) // row_bytes, MIN_RECENT_ROWS, MAX_RECENT_ROWS))
+    return rows, buckets
+
+
+def planned_bytes(n_runs: int, n_params: int, n_fields: int, memory_budget: int = 64 * 2**20) -> int:
+    """Bytes a History of this shape holds at most (for budgeting memory before a run starts)."""
+    rows, buckets = plan_rows(n_runs, n_params, n_fields, memory_budget)
+    params = n_params if n_params <= MAX_RECORDED_PARAMS else 0
+    return 8 * max(n_runs, 1) * (rows * (n_fields + params) + buckets * (3 * n_fields + params))
+
+
 @dataclass
 class Envelope:
     """One field of one run as spans of steps with their min, max and last value."""
@@ -43,9 +75,8 @@ class History:
         self.n_runs = n_runs
         self.n_params = n_params
         self.records_params = n_params <= MAX_RECORDED_PARAMS
-        width = len(self.fields) + (n_params if self.records_params else 0)
         if recent_rows is None:
-            recent_rows = int(np.clip(memory_budget // (8 * width * max(n_runs, 1)), 2048, 131072))
+            recent_rows, max_buckets = plan_rows(n_runs, n_params, len(self.fields), memory_budget, max_buckets)
         self.capacity = max(4, int(recent_rows)) // 2 * 2
         self.max_buckets = max(2, int(max_buckets))
         # Rows past _count are never read, so the buffer is left unfilled: the memory is only touched
@@ -89,6 +120,17 @@ class History:
         if self._params is not None and params is not None:
             self._params[i] = params
         self._count = i + 1
+
+    def overwrite_last(self, field: str, values, run: int | None = None) -> None:
+        """Replace the newest row's value of `field` (for every run, or one): the LR a run's next update
+        uses changes when a person changes it between steps."""
+        if self._count == 0:
+            raise ValueError("nothing recorded yet")
+        row = self._rows[self._count - 1, self._index[field]]
+        if run is None:
+            row[:] = values
+        else:
+            row[run] = values
 
     def stop_run(self, run: int, step: int) -> None:
         """Later steps of `run` are not part of its history (it diverged at `step`)."""
@@ -147,16 +189,34 @@ class History:
             self._bucket_params = np.concatenate([self._bucket_params[1:n:2], self._bucket_params[keep]])
 
     # -- reading -------------------------------------------------------------
-    def _trim(self, run: int, steps: np.ndarray) -> int:
-        return int(np.searchsorted(steps, self.end_step[run], side="right"))
+    def _trim(self, run: int, starts: np.ndarray, ends: np.ndarray) -> tuple[int, bool]:
+        """How many spans a stopped run keeps: those that end by its stop, and the one that holds it.
+
+        A run that diverged inside a bucket keeps that bucket, shown at the stop step: the run's values froze
+        there, so the bucket's last value is the one at the stop (without it, a run that diverged in the
+        first bucket of a long sweep had no history at all).
+        """
+        stop = self.end_step[run]
+        n = int(np.searchsorted(ends, stop, side="right"))
+        return n, bool(n < ends.size and starts[n] <= stop)
+
+    def _cut(self, run: int, starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> list[np.ndarray]:
+        """`starts`, `ends` and `columns` without what lies past the run's stop (see _trim)."""
+        n, partial = self._trim(run, starts, ends)
+        kept = n + partial
+        out = [starts[:kept], ends[:kept].copy(), *(column[:kept] for column in columns)]
+        if partial:
+            out[1][n] = self.end_step[run]
+        return out
 
     def series(self, field: str, run: int) -> tuple[np.ndarray, np.ndarray]:
         """Steps and values of one field for one run: a bucket's last value, then every recent step."""
         f = self._index[field]
-        steps = np.concatenate([self._bucket_end, self._first_step + np.arange(self._count)])
+        recent = self._first_step + np.arange(self._count)
         values = np.concatenate([self._last[:, f, run], self._rows[: self._count, f, run]])
-        n = self._trim(run, steps)
-        return steps[:n], values[:n]
+        _, steps, values = self._cut(run, np.concatenate([self._bucket_start, recent]),
+                                     np.concatenate([self._bucket_end, recent]), values)
+        return steps, values
 
     def _tail(self, since: int) -> tuple[int, int]:
         """(first bucket, first recent row) of the spans that end at or after step `since`."""
@@ -181,18 +241,27 @@ class History:
             high=np.concatenate([self._high[b:, f, run], recent]),
             last=np.concatenate([self._last[b:, f, run], recent]),
         )
-        n = self._trim(run, env.step_end)
-        return Envelope(env.step_start[:n], env.step_end[:n], env.low[:n], env.high[:n], env.last[:n])
+        return Envelope(*self._cut(run, env.step_start, env.step_end, env.low, env.high, env.last))
 
     def params_series(self, run: int, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Steps and parameters (k, n) of one run, when parameters are recorded (from step `since` on)."""
         if self._params is None:
             raise ValueError(f"parameters are recorded only for losses with at most {MAX_RECORDED_PARAMS}")
         b, r = self._tail(since)
-        steps = np.concatenate([self._bucket_end[b:], self._first_step + np.arange(r, self._count)])
+        recent = self._first_step + np.arange(r, self._count)
         values = np.concatenate([self._bucket_params[b:, run], self._params[r : self._count, run]])
-        n = self._trim(run, steps)
-        return steps[:n], values[:n]
+        _, steps, values = self._cut(run, np.concatenate([self._bucket_start[b:], recent]),
+                                     np.concatenate([self._bucket_end[b:], recent]), values)
+        return steps, values
+
+    def recent(self, field: str, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """The last `rows` recorded steps (fewer if fewer are held at full resolution): steps (k,) and values
+        (k, R), a read-only view (a later step may overwrite it)."""
+        k = max(0, min(int(rows), self._count))
+        values = self._rows[self._count - k : self._count, self._index[field]]
+        view = values.view()
+        view.flags.writeable = False
+        return self._first_step + np.arange(self._count - k, self._count), view
 
     def latest(self, field: str) -> np.ndarray:
         """The most recent value of a field for every run, shape (R,)."""

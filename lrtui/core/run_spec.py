@@ -1,10 +1,27 @@
-"""What one run is: a label, an optimizer, a schedule and a starting point."""
+"""What one run is: a label, an optimizer, a schedule, a starting point, and the changes made to it mid-run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Change:
+    """Changes to a run that take effect from `step` on (the update after step `step` uses them).
+
+    `changes` uses the same keys as a diagnosis's fix: "optimizer.lr" (a new LR), "optimizer.lr_factor"
+    (multiply the LR, its whole schedule included), "optimizer.<name>" (a hyperparameter, state kept, as
+    writing into torch's param_groups), "optimizer.type" (another optimizer, fresh state), "schedule.type"
+    and "schedule.<name>" (another schedule, or other parameters, starting from this step).
+    """
+
+    step: int
+    changes: dict
+
+    def as_dict(self) -> dict:
+        return {"step": int(self.step), **self.changes}
 
 
 @dataclass
@@ -15,6 +32,8 @@ class RunSpec:
     schedule: str = "constant"
     schedule_params: dict = field(default_factory=dict)
     start: np.ndarray | None = None
+    changes: list[Change] = field(default_factory=list)  # applied at their steps, in order
+    auto_label: bool = False  # the label was made from the settings, so it follows them when they change
 
     def copy(self, **changes) -> "RunSpec":
         values = {
@@ -24,6 +43,8 @@ class RunSpec:
             "schedule": self.schedule,
             "schedule_params": dict(self.schedule_params),
             "start": None if self.start is None else np.array(self.start, dtype=np.float64),
+            "changes": list(self.changes),
+            "auto_label": self.auto_label,
         }
         values.update(changes)
         return RunSpec(**values)

@@ -162,7 +162,7 @@ def theory_applies(sim, local: int) -> bool:
     spec = sim.specs[local]
     if not isinstance(sim.loss, Quadratic) or spec.optimizer not in EXACT_OPTIMIZERS:
         return False
-    if sim._cycles_momentum(local):
+    if sim.cycles_momentum(local):
         return False  # the schedule overrides momentum every step
     run, until = local, sim.step_count
     while run is not None:

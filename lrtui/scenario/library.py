@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,6 @@ def find_builtin(name: str) -> LibraryEntry:
 def resolve(name_or_path: str, overrides=()) -> Scenario:
     """A file path when one exists (or it looks like one), otherwise a built-in name."""
     path = Path(name_or_path)
-    if path.exists() or path.suffix == ".toml" or "/" in name_or_path:
+    if os.path.lexists(path) or path.suffix == ".toml" or "/" in name_or_path:  # lexists: never raises
         return load_scenario(path, overrides)
     return find_builtin(name_or_path).load(overrides)

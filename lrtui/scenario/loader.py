@@ -12,15 +12,17 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-from lrtui.core.expression import ExpressionError
 from lrtui.core.losses import LOSSES, build_loss
 from lrtui.core.optimizers import OPTIMIZERS, build_optimizer
-from lrtui.core.schedules import SCHEDULES, build_schedule
+from lrtui.core.schedules import SCHEDULES, build_lr_plan
+from lrtui.scenario.budget import BudgetError, memory_problem
 from lrtui.scenario.errors import Problem, ScenarioError, did_you_mean
-from lrtui.scenario.model import MAX_RUNS, MAX_STEPS, RunConfig, Scenario
+from lrtui.scenario.model import (MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_RUNS, MAX_STEPS,
+                                  RunConfig, Scenario)
 from lrtui.scenario.overrides import apply_overrides
 from lrtui.scenario.params import blame_key, check_section, type_problem
 from lrtui.scenario.source import key_lines, parse_toml, read_text
+from lrtui.text import character_name, unsafe_character, visible
 
 TOP_LEVEL = {
     "name": None,
@@ -36,6 +38,10 @@ TOP_LEVEL = {
 }
 OUT_OF_MEMORY = ("these settings need more memory than this machine has; use fewer runs, fewer or narrower "
                  "layers, or fewer samples")
+# Longest text and the control characters it may hold: a description may run over several lines.
+TEXT_LIMITS = {"name": (MAX_NAME_CHARS, ""), "description": (MAX_DESCRIPTION_CHARS, "\n\t"),
+               "label": (MAX_LABEL_CHARS, "")}
+SWEPT_VALUE_CHARS = 24  # of a string value swept into a label (a formula, say)
 SECTIONS = {"loss": (LOSSES, "loss", ("start",)), "optimizer": (OPTIMIZERS, "optimizer", ()),
             "schedule": (SCHEDULES, "schedule", ())}
 
@@ -95,11 +101,18 @@ def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
         raise ScenarioError(out.problems)
     scenario = Scenario(runs=runs, source=name, text=text, **header)
     try:
-        scenario.check_buildable()
+        scenario.check_buildable()  # the limits on parameters speak first: they say more than a memory total
     except ValueError as exc:
         raise ScenarioError([Problem(name, "", str(exc))]) from None
     except MemoryError:
         raise ScenarioError([Problem(name, "", OUT_OF_MEMORY)]) from None
+    # Before training: 4,096 loss-swept runs are 4,096 simulations, each with its own history.
+    try:
+        too_much = memory_problem(_groups(runs), header.get("steps", 200))
+    except BudgetError as exc:
+        too_much = str(exc)
+    if too_much:
+        raise ScenarioError([Problem(name, "sweep" if "sweep" in data else "", too_much, out.lines.get("sweep"))])
     return scenario
 
 
@@ -116,6 +129,9 @@ def _check_header(data: dict, out: _Collector) -> dict:
         if why:
             out.add(key, why)
             continue
+        if key in TEXT_LIMITS and (why := text_problem(value, *TEXT_LIMITS[key])):
+            out.add(key, why)
+            continue
         header[key] = value
     steps = header.get("steps", 200)
     if isinstance(steps, int) and not 1 <= steps <= MAX_STEPS:
@@ -125,6 +141,23 @@ def _check_header(data: dict, out: _Collector) -> dict:
     if header.get("eval_every", 0) < 0:
         out.add("eval_every", "must be >= 0 (0 means once per epoch)")
     return header
+
+
+def text_problem(value: str, limit: int, allowed: str = "") -> str | None:
+    """Why a name, label or description cannot be shown as it is, or None.
+
+    A terminal acts on control characters (ESC starts sequences that set the title or write the clipboard)
+    and bidi controls reorder the line: a shared file must not do either to whoever opens it.
+    """
+    if len(value) > limit:
+        return f"is {len(value):,} characters long; at most {limit:,} are allowed: shorten it"
+    found = unsafe_character(value, allowed)
+    if found is None:
+        return None
+    index, ch = found
+    kinds = "control or bidi characters" + (" other than new lines and tabs" if allowed else "")
+    return (f"holds {character_name(ch)} at character {index + 1}; names, labels and descriptions may hold no "
+            f"{kinds} (a terminal would act on them): remove it")
 
 
 def _variants(data: dict, out: _Collector):
@@ -152,6 +185,7 @@ def _variants(data: dict, out: _Collector):
         out.add("sweep" if grid else "runs", f"makes {total:,} runs; at most {MAX_RUNS:,} are allowed")
         return None
     variants = []
+    first_point = tuple(g[0] for g in grid)
     for i, run in enumerate(runs):
         prefix = f"runs[{i}]" if data.get("runs") else ""
         for point in itertools.product(*grid) if grid else [()]:
@@ -165,12 +199,23 @@ def _variants(data: dict, out: _Collector):
             if label is not None and not isinstance(label, str):
                 out.add(f"{prefix}.label", "must be a string")
                 label = None
+            elif label is not None and (why := text_problem(label, *TEXT_LIMITS["label"])):
+                if point == first_point:  # once per [[runs]] entry, not once per sweep point
+                    out.add(f"{prefix}.label", why)
+                label = None
             if point:
-                swept = ", ".join(f"{k.split('.', 1)[1]}={v:g}" if isinstance(v, float) else f"{k.split('.', 1)[1]}={v}"
-                                  for k, v in point)
+                swept = ", ".join(f"{k.split('.', 1)[1]}={_swept_value(v)}" for k, v in point)
                 label = f"{label} {swept}" if label else None
             variants.append((prefix, label, overrides))
     return variants
+
+
+def _swept_value(value) -> str:
+    """A swept value as it goes into the run's label: a number, or a short, visible string."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = visible(str(value))
+    return text if len(text) <= SWEPT_VALUE_CHARS else text[: SWEPT_VALUE_CHARS - 1] + "…"
 
 
 def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector) -> RunConfig | None:
@@ -221,11 +266,26 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
                      schedule=merged["schedule"])
 
 
+def _groups(runs: list[RunConfig]) -> list[tuple[int, int, bool]]:
+    """(runs, parameters per run, is a model) for each simulation the scenario will make."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        key = json.dumps(run.loss, sort_keys=True)
+        counts[key] = counts.get(key, 0) + 1
+    groups = []
+    for key, count in counts.items():
+        loss = json.loads(key)
+        size = _built("loss", loss["type"], json.dumps({k: v for k, v in loss.items() if k != "type"},
+                                                       sort_keys=True))[1] or 0
+        groups.append((count, size, bool(getattr(LOSSES[loss["type"]], "is_model", False))))
+    return groups
+
+
 def _check_schedule_lengths(runs: list[RunConfig], steps, out: _Collector) -> None:
     """torch's OneCycleLR raises past total_steps; say so before training starts."""
     for run in runs:
         params = {k: v for k, v in run.schedule.items() if k != "type"}
-        limit = build_schedule(run.schedule["type"], **params).step_limit
+        limit = build_lr_plan(run.schedule["type"], params).schedule.step_limit
         if limit is not None and isinstance(steps, int) and steps > limit:
             out.add("schedule.total_steps", f"is {limit} but the scenario trains for {steps} steps; "
                     f"set total_steps to at least {steps} (torch raises past it)")
@@ -247,7 +307,7 @@ def _start_problem(loss: dict, start) -> tuple[str, str] | None:
 
 def _cycling_problem(optimizer: dict, schedule: dict) -> tuple[str, str] | None:
     params = {k: v for k, v in schedule.items() if k != "type"}
-    if build_schedule(schedule["type"], **params).cycles_momentum and OPTIMIZERS[optimizer["type"]].momentum_key is None:
+    if build_lr_plan(schedule["type"], params).schedule.cycles_momentum and OPTIMIZERS[optimizer["type"]].momentum_key is None:
         return ("schedule.cycle_momentum",
                 f'{optimizer["type"]} has no momentum or beta1 to cycle (torch refuses it too); '
                 "set schedule.cycle_momentum = false")
@@ -260,18 +320,23 @@ def _construct(section: str, name: str, params: dict) -> tuple[str | None, str] 
     return _built(section, name, json.dumps(params, sort_keys=True))[0]
 
 
+def _lr_plan(name: str, **params):
+    return build_lr_plan(name, params)
+
+
 @lru_cache(maxsize=256)
 def _built(section: str, name: str, params_json: str) -> tuple[tuple[str | None, str] | None, int | None]:
     """(complaint, parameter count) of building one section; cached, so each distinct loss is built once."""
     params = json.loads(params_json)
-    builder = {"loss": build_loss, "optimizer": build_optimizer, "schedule": build_schedule}[section]
+    builder = {"loss": build_loss, "optimizer": build_optimizer, "schedule": _lr_plan}[section]
     if section == "optimizer" and "betas" in params:
         params["betas"] = tuple(params["betas"])
     try:
         built = builder(name, **params)
-    except ExpressionError as exc:
-        return (exc.key, exc.message), None
     except (ValueError, TypeError, ArithmeticError) as exc:
+        # A formula's errors (ExpressionError, a ValueError) name the key at fault; loaded only for formulas.
+        if hasattr(exc, "key") and hasattr(exc, "message"):
+            return (exc.key, exc.message), None
         return (None, str(exc)), None
     except MemoryError:
         return (None, OUT_OF_MEMORY), None

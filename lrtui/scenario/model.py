@@ -15,6 +15,11 @@ from lrtui.core.simulation import Simulation
 
 MAX_STEPS = 10_000_000
 MAX_RUNS = 4096
+# Text shown on screen: a name fits the status line, a label the legend; the description scrolls, but a file
+# of one 450,000-character name would otherwise fill the app and, swept 4,096 times as a label, gigabytes.
+MAX_NAME_CHARS = 200
+MAX_LABEL_CHARS = 100
+MAX_DESCRIPTION_CHARS = 20_000
 # Optimizers keep a few (runs, parameters) arrays and the sharpness estimate about twenty more (its Lanczos
 # basis); this keeps each at 32 MB, so a 1,024-run sweep of the digits MLP fits and nothing runs to gigabytes.
 MAX_RUN_PARAMS = 2**22

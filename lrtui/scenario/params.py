@@ -8,6 +8,7 @@ or a `defaults` table) so the file format can never drift from the engine.
 from __future__ import annotations
 
 import datetime
+import functools
 import inspect
 import math
 import re
@@ -16,13 +17,17 @@ from lrtui.scenario.errors import did_you_mean, one_of
 
 
 def parameter_table(cls) -> tuple[dict, set]:
-    """(defaults, required names) of a core class's user-facing parameters."""
+    """(defaults, required names) of a core class's user-facing parameters (copies: the caller may change them)."""
+    defaults, required = _parameter_table(cls)
+    return dict(defaults), set(required)
+
+
+@functools.lru_cache(maxsize=None)
+def _parameter_table(cls) -> tuple[dict, frozenset]:
     signature = inspect.signature(cls.__init__)
     params = [p for name, p in signature.parameters.items() if name != "self"]
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params) or not params:
-        defaults = dict(getattr(cls, "defaults", {}))
-        required = set(getattr(cls, "required", ()))
-        return defaults, required
+        return dict(getattr(cls, "defaults", {})), frozenset(getattr(cls, "required", ()))
     defaults, required = {}, set()
     for p in params:
         if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
@@ -31,7 +36,7 @@ def parameter_table(cls) -> tuple[dict, set]:
             required.add(p.name)
         else:
             defaults[p.name] = p.default
-    return defaults, required
+    return defaults, frozenset(required)
 
 
 def _type_name(value) -> str:

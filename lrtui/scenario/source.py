@@ -7,6 +7,7 @@ dotted key paths to line numbers for error messages.
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from pathlib import Path
 
@@ -64,12 +65,16 @@ def read_text(path: Path) -> str:
     def fail(message: str):
         raise ScenarioError([Problem(name, "", message)])
 
-    if not path.exists():
+    try:
+        info = path.stat()
+    except FileNotFoundError:
         fail("no such file; check the path, or run `lrtui list` for the built-in scenarios")
-    if path.is_dir():
+    except OSError as exc:  # a folder on the way that we may not enter, a loop of links...
+        fail(f"cannot read the file: {exc.strerror or exc}")
+    if stat.S_ISDIR(info.st_mode):
         fail("this is a directory; give a scenario file (.toml) inside it")
     try:
-        size = path.stat().st_size
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             fail(f"file is {size:,} bytes; scenario files are limited to {MAX_FILE_BYTES:,} bytes")
         # A device or a pipe reports no size: read one byte past the limit to know it is over.

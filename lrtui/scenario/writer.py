@@ -16,6 +16,7 @@ from lrtui.core.losses import LOSSES
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.core.run_spec import RunSpec
 from lrtui.core.schedules import SCHEDULES
+from lrtui.scenario.model import MAX_LABEL_CHARS
 from lrtui.scenario.params import parameter_table
 
 # Schedule parameters that are learning rates themselves rather than factors of
@@ -191,10 +192,15 @@ def scenario_to_toml(scenario_name: str, description: str, steps: int, seed: int
     for run, spec in enumerate(specs):
         lines += ["", "[[runs]]"]
         if spec.label:
-            lines.append(f"label = {_string(spec.label)}")
+            lines.append(f"label = {_string(_fitting_label(spec.label))}")
         for section, (_, overrides) in sections.items():
             lines += [f"{section}.{_key(k)} = {toml_value(v)}" for k, v in overrides[run].items()]
     return "\n".join(lines) + "\n"
+
+
+def _fitting_label(label: str) -> str:
+    """A label the loader takes back: forks add " x0.3" each time, so a run forked often outgrows the limit."""
+    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
 
 
 def run_config_dict(spec: RunSpec, loss_config: dict) -> dict:

@@ -16,6 +16,7 @@ from lrtui.scenario.library import builtin_scenarios
 from lrtui.scenario.loader import load_scenario
 from lrtui.scenario.model import Scenario
 from lrtui.scenario.summary import summary_line
+from lrtui.text import visible
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,12 @@ def _file_entry(index: int, scenario: Scenario) -> CatalogEntry:
         summary = summary_line(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         summary = f"(cannot read the file: {getattr(exc, 'strerror', None) or exc})"
-    return CatalogEntry(scenario.source, summary, False, index, lambda: load_scenario(path))
+    # The path is shown in the browser, the palette and messages: a file name can hold escape sequences too.
+    return CatalogEntry(visible(scenario.source), summary, False, index, lambda: load_scenario(path))
 
 
 def _given_entry(index: int, scenario: Scenario) -> CatalogEntry:
-    return CatalogEntry(scenario.source or scenario.name, summary_line(scenario.text) if scenario.text
+    return CatalogEntry(visible(scenario.source or scenario.name), summary_line(scenario.text) if scenario.text
                         else scenario.name, False, index, lambda: scenario)
 
 

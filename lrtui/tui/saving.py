@@ -7,6 +7,7 @@ write leaves no half-written file behind.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -32,7 +33,8 @@ def free_stem(directory: Path, stem: str, suffixes: tuple[str, ...]) -> str:
     """`stem`, or `stem-1`, `stem-2`, ...: the first for which no file with any of the suffixes exists."""
     for n in range(MAX_TRIES):
         candidate = stem if n == 0 else f"{stem}-{n}"
-        if not any((directory / f"{candidate}{suffix}").exists() for suffix in suffixes):
+        # lexists: a dangling symbolic link takes its name too (writing through it would need --force)
+        if not any(os.path.lexists(directory / f"{candidate}{suffix}") for suffix in suffixes):
             return candidate
     raise FileExistsError(f"{directory / stem}-1 up to -{MAX_TRIES - 1} all exist; move some files away")
 
@@ -45,8 +47,8 @@ def export_runs(session, directory: Path = Path(".")) -> list[Path]:
     configs = [run_config_dict(spec, loss) for spec, loss in zip(specs, losses)]
     stem = free_stem(directory, f"lrtui-{slug(scenario.name)}-step{exp.step_count}", (".csv", ".json"))
     paths = [directory / f"{stem}.csv", directory / f"{stem}.json"]
-    export.write_atomically(paths[0], export.to_csv(exp))
-    export.write_atomically(paths[1], export.to_json(exp, scenario.name, configs))
+    export.write_atomically(paths[0], export.csv_chunks(exp))
+    export.write_atomically(paths[1], export.json_chunks(exp, scenario.name, configs))
     return paths
 
 

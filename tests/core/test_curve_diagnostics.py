@@ -90,7 +90,9 @@ def test_flat_high_is_a_plateau(sigma):
     report = diagnose_curve(noisy(np.full(N, 2.3), sigma, seed=3))
     assert report.verdict == "plateau"
     assert report.diagnoses[0].step == 0
-    assert report.diagnoses[0].suggestion == {"optimizer.lr_factor": 3.0}
+    # Flat from the first step at its initial value: the LR too low, or a model that is not learning.
+    assert report.diagnoses[0].fix == {"optimizer.lr_factor": 10.0}
+    assert "too low" in report.diagnoses[0].message and "not learning" in report.diagnoses[0].message
 
 
 def test_a_plateau_after_an_early_rise_points_to_a_too_high_lr():
@@ -209,7 +211,7 @@ def test_the_report_carries_the_smoothing_it_used_and_says_curve_only():
     np.testing.assert_allclose(report.smoothed, debiased_ema(loss, report.smoothing_weight))
     data = report.as_dict()
     assert set(data) == {"verdict", "diagnoses", "rules"} and data["rules"] == "curve-only"
-    assert set(data["diagnoses"][0]) >= {"code", "step", "severity", "message", "explanation", "suggestion"}
+    assert set(data["diagnoses"][0]) >= {"code", "step", "severity", "message", "explanation", "fix", "tried"}
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
@@ -225,11 +227,114 @@ def test_bad_arguments_are_explained(kwargs, fragment):
 
 
 def test_every_threshold_and_setting_is_documented():
-    from lrtui.core.diagnostics import curve_evidence
+    from lrtui.core.diagnostics import curve_evidence, curve_lr
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md").read_text()
-    names = [name for module in (curve, curve_evidence) for name, value in vars(module).items()
+    names = [name for module in (curve, curve_evidence, curve_lr) for name, value in vars(module).items()
              if re.fullmatch(r"[A-Z][A-Z0-9_]+", name) and isinstance(value, (int, float))]
     assert len(names) >= 30
     missing = [name for name in names if f"`{name}`" not in doc]
     assert not missing, missing
+
+
+# -- the cases issue 14 found ------------------------------------------------------------------------------------
+
+def test_a_blow_up_that_goes_flat_far_above_its_start_is_diverged():
+    # The digits MLP at lr 20: 2.3, then 4,147, then flat near 25 -- 10x its start, not "converged".
+    loss = np.concatenate([[2.3, 4147.0, 300.0], noisy(np.full(57, 25.0), 0.03, seed=20)])
+    report = diagnose_curve(loss)
+    assert report.verdict == "diverged" and report.diagnoses[0].severity == "error"
+    main = report.diagnoses[0]
+    assert "where it started (2.3)" in main.message and main.fix == {"optimizer.lr_factor": 0.1}
+    assert "was 2.3 at its best (step 0)" in main.explanation
+
+
+def test_the_best_is_the_lowest_level_not_a_blown_up_window():
+    loss = np.array([12.5 * 8.0 ** s for s in range(12)] + [np.nan, np.nan])
+    report = diagnose_curve(loss)
+    assert report.verdict == "diverged"
+    assert "was 12.5 at its best (step 0)" in report.diagnoses[0].explanation
+
+
+def test_swings_well_above_the_best_are_too_high():
+    # Down to 0.22, then swinging between 0.57 and 1.25 for the rest of the run: "the LR is likely too high".
+    rng = np.random.default_rng(21)
+    first = 2.3 * np.exp(-np.linspace(0, 2.35, 300))
+    swings = rng.uniform(0.57, 1.25, N - 300)
+    report = diagnose_curve(np.concatenate([first, swings]), lr=np.full(N, 1.0))
+    assert report.verdict == "oscillating"
+    main = report.diagnoses[0]
+    assert "the LR is likely too high" in main.message and main.fix["optimizer.lr"] < 1.0
+
+
+def test_an_early_blow_up_after_three_good_points_is_diverged():
+    loss = np.concatenate([[2.3, 2.2, 2.1], noisy(np.full(60, 2.1 * 25), 0.05, seed=22)])
+    report = diagnose_curve(loss)
+    assert report.verdict == "diverged", report.diagnoses[0].message
+
+
+def test_validation_loss_tripling_over_19_noisy_epochs_is_overfitting():
+    rng = np.random.default_rng(23)
+    epochs = np.arange(1, 20)
+    train = (0.03 + 0.04 * np.exp(-0.4 * (epochs - 1))) * np.exp(0.05 * rng.standard_normal(19))
+    val = 0.0766 * (1 + 0.12 * np.maximum(epochs - 3, 0)) * np.exp(0.12 * rng.standard_normal(19))
+    assert val[-3:].mean() > 2.5 * val[:3].mean()
+    report = diagnose_curve(train, epochs, val_loss=val)
+    found = [d for d in report.diagnoses if d.code == "overfitting"]
+    assert len(found) == 1 and found[0].step <= 5 and found[0].fix == {"steps": found[0].step}
+
+
+def test_the_explanation_says_what_the_lr_was_doing():
+    # A linear warmup to 3e-3 over 100 steps: the loss falls, then blows up once the LR reaches its peak.
+    steps = np.arange(N)
+    lr = 3e-3 * np.minimum(1.0, (steps + 1) / 100)
+    clean = np.where(steps < 100, 2.3 * np.exp(-steps / 80), 2.3 * np.exp(-100 / 80) * 1.08 ** (steps - 100))
+    loss = noisy(clean, 0.02, seed=24)
+    loss[loss > 1e30] = np.inf
+    report = diagnose_curve(loss, steps, lr)
+    main = report.diagnoses[0]
+    assert report.verdict == "diverged"
+    text = " ".join(main.explanation.split())
+    assert "when the warmup reached its peak of 0.003" in text
+    assert "lower the peak (about tenfold, to 0.0003) or lengthen the warmup" in text
+    assert main.fix == {"optimizer.lr": 0.0003}
+
+
+def test_a_decaying_schedule_does_not_hide_a_too_low_peak_lr():
+    # Cosine decay over the run: the loss was still falling steadily, far from low, when the LR left its peak.
+    lr = 1e-4 * 0.5 * (1 + np.cos(np.pi * T))
+    progress = np.cumsum(lr) / np.sum(lr)
+    report = diagnose_curve(noisy(2.3 * np.exp(-1.2 * progress), 0.02, seed=25), lr=lr)
+    assert report.verdict == "too_slow"
+    assert "when the schedule took the LR below half its peak" in report.diagnoses[0].message
+    assert report.diagnoses[0].fix == {"optimizer.lr": 0.001}
+
+
+def test_the_rules_are_one_ordered_table_over_typed_evidence():
+    from dataclasses import fields
+
+    from lrtui.core.diagnostics import curve_evidence
+    from lrtui.core.diagnostics.rule_table import Rule, RuleTable
+
+    assert isinstance(curve.TABLE, RuleTable) and all(isinstance(r, Rule) for r in curve.TABLE.entries)
+    assert curve.TABLE.codes[0] == "diverged" and curve.TABLE.fallback.code == "improving"
+    assert all(isinstance(r, Rule) for r in curve.FINDINGS)
+    source = Path(curve.__file__).read_text() + Path(curve_evidence.__file__).read_text()
+    assert "globals()" not in source and "SimpleNamespace" not in source
+    names = {f.name for f in fields(curve_evidence.Thresholds)}
+    assert {"diverge", "rise", "stalled", "slow_gap", "steady"} <= names
+
+
+def test_thresholds_are_passed_not_read_from_globals():
+    from lrtui.core.diagnostics.curve_evidence import Thresholds
+
+    loss = noisy(np.full(N, 2.3), 0.01, seed=26) * np.where(T < 0.5, 1.0, 3.0)
+    assert diagnose_curve(loss).verdict == "oscillating"  # 3x its start: below DIVERGE = 4, so unstable
+    assert diagnose_curve(loss, thresholds=Thresholds(diverge=2.5)).verdict == "diverged"
+
+
+def test_every_verdict_names_its_evidence_in_numbers():
+    shapes = [np.full(N, 2.3), 0.08 + 2.2 * np.exp(-25 * T), 2.3 - 0.3 * T, 2.3 * np.exp(-5 * T)]
+    for clean in shapes:
+        for d in diagnose_curve(noisy(clean, 0.1, seed=27)).diagnoses:
+            assert re.search(r"\d", d.explanation) and d.tried is None

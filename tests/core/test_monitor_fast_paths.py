@@ -1,12 +1,11 @@
-"""The monitor's shortcuts for big sweeps compute bit for bit what the plain NumPy calls compute, and a sweep's
-diagnoses do not depend on how its steps were chunked."""
+"""The monitor's shortcuts compute bit for bit what the plain NumPy calls compute, and a sweep's diagnoses do not
+depend on how its steps were chunked."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lrtui.core.diagnostics.features import ROW_LOOP_RUNS, accumulate_rows
 from lrtui.core.diagnostics.record import effective_lr_stats
 from lrtui.core.losses import build_loss
 from lrtui.core.losses.quadratic import Quadratic
@@ -24,16 +23,6 @@ def awkward(shape, seed=0):
     return x
 
 
-@pytest.mark.parametrize("runs", [1, ROW_LOOP_RUNS - 1, ROW_LOOP_RUNS, 1024])
-@pytest.mark.parametrize("op", [np.fmax, np.fmin, np.maximum, np.minimum])
-def test_accumulating_row_by_row_equals_accumulate(op, runs):
-    x = awkward((65, runs))
-    with np.errstate(all="ignore"):
-        assert np.array_equal(accumulate_rows(op, x), op.accumulate(x, axis=0), equal_nan=True)
-    steps = np.where(np.isfinite(x), np.arange(65)[:, None], -1)
-    assert np.array_equal(accumulate_rows(np.maximum, steps), np.maximum.accumulate(steps, axis=0))
-
-
 def test_the_two_parameter_lr_stats_equal_min_median_max():
     lr = awkward((5000, 2), seed=1)
     steps = np.arange(5000) % 3
@@ -45,7 +34,7 @@ def test_the_two_parameter_lr_stats_equal_min_median_max():
     assert np.array_equal(np.signbit(got), np.signbit(expected))
 
 
-def test_eigenvalues_without_vectors_equal_eigh_on_two_parameters():
+def test_eigenvalues_without_vectors_agree_with_eigh_on_two_parameters():
     loss = build_loss("rosenbrock")
     rng = np.random.default_rng(2)
     points = rng.uniform(-3, 3, (20000, 2))
@@ -53,13 +42,30 @@ def test_eigenvalues_without_vectors_equal_eigh_on_two_parameters():
     fast = extreme_eigenvalues(loss, points, preconditioner=precond, vectors=False)
     full = extreme_eigenvalues(loss, points, preconditioner=precond)
     assert fast.vector is None and full.vector is not None
-    assert np.array_equal(fast.top, full.top) and np.array_equal(fast.bottom, full.bottom)
+    scale = np.maximum(np.abs(full.top), np.abs(full.bottom))
+    assert np.all(np.abs(fast.top - full.top) <= 1e-13 * scale)
+    assert np.all(np.abs(fast.bottom - full.bottom) <= 1e-13 * scale)
+    # The smaller eigenvalue keeps its relative accuracy even when it is tiny beside the larger.
+    tiny = np.array([[[1e8, 1.0], [1.0, 1e-8 + 1e-8]]])
+    exact_small = np.linalg.eigvalsh(tiny)[0, 0]
+    got = extreme_eigenvalues(_Fixed(tiny), np.zeros((1, 2)), vectors=False).bottom[0]
+    assert abs(got - exact_small) <= 1e-6 * abs(exact_small)
     # Above 2x2 the eigenvalues alone could differ in the last bit, so they come from eigh as before.
     q = Quadratic(eigenvalues=[0.5, 3.0, 80.0], rotation_seed=1)
     three = rng.uniform(-3, 3, (50, 3))
     spectrum = extreme_eigenvalues(q, three, preconditioner=np.exp(three), vectors=False)
     expected = np.linalg.eigh(q.hessian(three) / np.sqrt(np.exp(three))[:, :, None] / np.sqrt(np.exp(three))[:, None])[0]
     assert spectrum.vector is not None and np.allclose(spectrum.top, expected[:, -1], rtol=1e-12)
+
+
+class _Fixed:
+    """A loss whose Hessian is given."""
+
+    def __init__(self, h):
+        self.h = h
+
+    def hessian(self, params):
+        return self.h
 
 
 def sweep(runs: int, optimizer: str):
@@ -69,10 +75,10 @@ def sweep(runs: int, optimizer: str):
 
 
 def findings(sim):
-    return [(d.code, d.step, d.run, d.message, d.explanation, repr(d.suggestion)) for d in sim.monitor.found]
+    return [(d.code, d.step, d.run, d.message, d.explanation, repr(d.fix), repr(d.tried)) for d in sim.monitor.found]
 
 
-@pytest.mark.parametrize("runs", [8, ROW_LOOP_RUNS + 36])
+@pytest.mark.parametrize("runs", [8, 100])
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_a_sweep_is_judged_the_same_in_one_chunk_or_one_step_at_a_time(runs, optimizer):
     whole, stepped = sweep(runs, optimizer), sweep(runs, optimizer)
@@ -80,6 +86,6 @@ def test_a_sweep_is_judged_the_same_in_one_chunk_or_one_step_at_a_time(runs, opt
     for _ in range(600):
         stepped.step(1)
     assert findings(whole) == findings(stepped) and findings(whole)
-    for name in ("top", "bottom", "gauge", "start_gauge", "limit"):
+    for name in ("top", "bottom", "max_top", "limit"):
         assert np.array_equal(getattr(whole.monitor, name), getattr(stepped.monitor, name), equal_nan=True)
     assert [whole.monitor.verdict(r) for r in range(runs)] == [stepped.monitor.verdict(r) for r in range(runs)]

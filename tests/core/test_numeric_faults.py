@@ -15,7 +15,7 @@ from lrtui.core.losses import build_loss
 from lrtui.core.losses.base import Loss
 from lrtui.core.optimizers import build_optimizer
 from lrtui.core.run_spec import RunSpec
-from lrtui.core.schedules import build_schedule
+from lrtui.core.schedules import build_lr_plan
 from lrtui.core.simulation import Simulation
 
 pytestmark = pytest.mark.filterwarnings("error")  # any RuntimeWarning (overflow, invalid value, ...) fails
@@ -26,11 +26,11 @@ STEPS = 60
 def first_bad_row(loss, spec: RunSpec, steps=STEPS):
     """The row where this run alone first has a non-finite loss or parameters; -1 if it never does."""
     opt = build_optimizer(spec.optimizer, **spec.optimizer_params)
-    sched = build_schedule(spec.schedule, **spec.schedule_params)
+    sched, controller = build_lr_plan(spec.schedule, spec.schedule_params)
     base = np.array([spec.optimizer_params["lr"]], dtype=np.float64)
     x = np.array([loss.start if spec.start is None else spec.start], dtype=np.float64)
     state = opt.init(x)
-    plateau = sched.init(base) if sched.needs_loss else None
+    plateau = controller.init(base) if controller is not None else None
     with np.errstate(all="ignore"):
         for t in range(steps + 1):
             value, grad = loss.value_and_grad(x)
@@ -38,10 +38,12 @@ def first_bad_row(loss, spec: RunSpec, steps=STEPS):
                 return t
             if t == steps:
                 return -1
-            lr = sched.lr_from(plateau) if plateau is not None else sched.lr_at(t, base)
+            lr = sched.lr_at(t, base)
+            if plateau is not None:
+                lr = controller.adjust(plateau, lr)
             x, state = opt.update(grad, state, x, lr, sched.momentum_at(t, base))
             if plateau is not None:
-                plateau = sched.observe(plateau, value)
+                plateau = controller.observe(plateau, sched.lr_at(t + 1, base), value)
     return -1
 
 
@@ -229,13 +231,13 @@ def test_a_run_its_schedule_blew_up_gets_a_finite_suggestion():
     exp.step(20)
     diverged = [d for d in exp.diagnoses(0) if d.code == "diverged"]
     assert diverged and "n/a" not in diverged[0].message
-    assert np.isfinite(diverged[0].suggestion["optimizer.lr"])
+    assert np.isfinite(diverged[0].fix["optimizer.lr"])
     assert diverged[0].message.startswith("diverged: the schedule drove the LR to inf")
-    assert diverged[0].suggestion["schedule.type"] == "constant"
+    assert diverged[0].fix["schedule.type"] == "constant"
     # The suggestion, taken from the start, trains: the LR it names is below the stable limit 2/50.
-    fixed = Experiment.single(loss, [run(lr=diverged[0].suggestion["optimizer.lr"])])
+    fixed = Experiment.single(loss, [run(lr=diverged[0].fix["optimizer.lr"])])
     fixed.step(20)
-    assert fixed.diverged_at(0) == -1 and diverged[0].suggestion["optimizer.lr"] < 2 / 50
+    assert fixed.diverged_at(0) == -1 and diverged[0].fix["optimizer.lr"] < 2 / 50
 
 
 def test_a_run_that_starts_non_finite_is_not_told_to_lower_its_lr():
@@ -246,4 +248,4 @@ def test_a_run_that_starts_non_finite_is_not_told_to_lower_its_lr():
     exp.step(5)
     assert exp.diverged_at(0) == 0 and exp.diverged_at(1) == -1
     diagnosis = exp.summary(0)
-    assert diagnosis.code == "diverged" and "at the start" in diagnosis.message and diagnosis.suggestion == {}
+    assert diagnosis.code == "diverged" and "at the start" in diagnosis.message and not diagnosis.fix

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrtui.core.schedules import SCHEDULES, build_schedule
+from lrtui.core.schedules import CONTROLLERS, SCHEDULES, build_lr_plan, build_schedule
 
 with np.load(Path(__file__).parents[1] / "fixtures" / "torch_schedules.npz") as stored:
     FIXTURE = dict(stored)
@@ -28,6 +28,12 @@ def build(spec: dict):
     return build_schedule(spec["schedule"], **spec["params"])
 
 
+def build_any(name: str, **params):
+    """A pure schedule, or the controller for a controller's name (plateau)."""
+    schedule, controller = build_lr_plan(name, params)
+    return schedule if controller is None else controller
+
+
 def assert_torch_close(ours: np.ndarray, theirs: np.ndarray) -> None:
     """Relative 1e-12, with an absolute floor of 1e-14 of the curve's peak for values near zero."""
     assert ours.shape == theirs.shape
@@ -39,12 +45,15 @@ def assert_torch_close(ours: np.ndarray, theirs: np.ndarray) -> None:
 
 
 def plateau_replay(spec: dict, losses: np.ndarray) -> np.ndarray:
-    sched = build(spec)
-    state = sched.init(np.array(spec["base_lr"]))
-    out = [sched.lr_from(state)]
+    """torch's ReduceLROnPlateau is our controller over the constant schedule."""
+    schedule, controller = build_lr_plan(spec["schedule"], spec["params"])
+    base = np.array(spec["base_lr"], dtype=np.float64)
+    state = controller.init(base)
+    out = [controller.adjust(state, schedule.lr_at(0, base))]
     for t in range(losses.shape[1]):
-        state = sched.observe(state, losses[:, t])
-        out.append(sched.lr_from(state))
+        lr = schedule.lr_at(t + 1, base)
+        state = controller.observe(state, lr, losses[:, t])
+        out.append(controller.adjust(state, lr))
     return np.array(out)
 
 
@@ -197,19 +206,22 @@ def test_onecycle_and_cyclic_by_hand():
 
 
 def test_plateau_by_hand():
-    sched = build_schedule("plateau", patience=2, cooldown=1)
-    state = sched.init(np.array([1.0, 2.0]))
+    schedule, ctl = build_lr_plan("plateau", {"patience": 2, "cooldown": 1})
+    base = np.array([1.0, 2.0])
+    state = ctl.init(base)
     seen = []
     for loss in [[1, 1], [1, 0.5], [1, 0.5], [1, 0.5], [1, 0.5], [1, 0.5], [1, 0.5]]:
-        state = sched.observe(state, np.array(loss, dtype=float))
-        seen.append(sched.lr_from(state))
+        state = ctl.observe(state, schedule.lr_at(0, base), np.array(loss, dtype=float))
+        seen.append(ctl.adjust(state, schedule.lr_at(0, base)))
     # Run 0 improves once, then 3 bad steps (> patience 2) cut at the 4th observe; one cooldown
     # step, then 3 more bad steps. Run 1 improves at the 2nd observe, so everything shifts by one.
     np.testing.assert_allclose(np.array(seen)[:, 0], [1, 1, 1, 0.1, 0.1, 0.1, 0.1])
     np.testing.assert_allclose(np.array(seen)[:, 1], [2, 2, 2, 2, 0.2, 0.2, 0.2])
     assert state["reduced"].tolist() == [False, False]
-    assert sched.needs_loss and sched.planned(3, np.array([0.5])).tolist() == [[0.5]] * 4
-    assert sched.events(100) == []
+    assert not ctl.plannable and schedule.planned(3, np.array([0.5])).tolist() == [[0.5]] * 4
+    assert schedule.events(100) == []
+    with pytest.raises(ValueError, match="controller, not a schedule"):
+        build_schedule("plateau")
 
 
 def test_base_lr_shapes_and_batching():
@@ -318,7 +330,7 @@ def test_events_by_hand():
 ])
 def test_bad_parameters_explain_themselves(name, params, message):
     with pytest.raises(ValueError, match=message):
-        build_schedule(name, **params)
+        build_any(name, **params)
 
 
 def test_unknown_schedule_and_bad_steps():
@@ -334,7 +346,7 @@ def test_registry_documents_parameters():
     for name, cls in SCHEDULES.items():
         assert cls.name == name
         assert not set(cls.required) & set(cls.defaults)
-        assert cls.needs_loss == (name == "plateau")
+        assert (name in CONTROLLERS) == (name == "plateau")
     docs = (Path(__file__).parents[2] / "docs" / "schedules.md").read_text()
     for name, cls in SCHEDULES.items():
         assert f"`{name}`" in docs

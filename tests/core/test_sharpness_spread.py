@@ -4,7 +4,7 @@ sample, without losing accuracy and without depending on how the steps were chun
 from __future__ import annotations
 
 import numpy as np
-from lrtui.core.diagnostics.estimates import ITERATIONS, PRODUCTS_PER_STEP
+from lrtui.core.diagnostics.curvature import ITERATIONS, PRODUCTS_PER_STEP
 from lrtui.core.losses.quadratic import Quadratic
 from lrtui.core.sharpness import Lanczos, extreme_eigenvalues
 from lrtui.scenario.library import find_builtin
@@ -42,21 +42,20 @@ def test_a_warm_start_with_a_tolerance_stops_early_and_is_still_right():
 
 def test_warm_started_estimates_match_a_cold_full_estimate():
     exp, sim = digits()
-    every = sim.monitor.sharpness_every
+    every = sim.monitor.sample_every
     for sample in range(2 * every, 12 * every + 1, 2 * every):
         exp.step(sample - sim.step_count)
         params = sim.params.copy()
         exp.step(ITERATIONS)  # by now the estimate sampled at `sample` is in force, the next not yet begun
-        cold = extreme_eigenvalues(sim.loss, params)
+        # The estimate is of the Hessian on a fixed subset of the training samples (curvature.SAMPLES).
+        cold = extreme_eigenvalues(sim.loss, params, batch=sim.monitor.curvature.hessian_batch)
         np.testing.assert_allclose(sim.monitor.top, cold.top, rtol=TOP_TOLERANCE)
         assert np.all(np.abs(sim.monitor.bottom - cold.bottom) <= BOTTOM_TOLERANCE * cold.top)
-        lr = np.array([spec.optimizer_params["lr"] for spec in sim.specs])
-        np.testing.assert_allclose(sim.monitor.gauge, lr * cold.top / 2.0, rtol=TOP_TOLERANCE)
 
 
 def test_an_estimate_comes_in_after_its_sample_and_the_step_it_does_does_not_depend_on_chunking():
     exp, sim = digits()
-    every = sim.monitor.sharpness_every
+    every = sim.monitor.sample_every
     first = sim.monitor.top.copy()
     exp.step(every)
     assert np.array_equal(sim.monitor.top, first)  # the estimate sampled now has only begun
@@ -64,7 +63,7 @@ def test_an_estimate_comes_in_after_its_sample_and_the_step_it_does_does_not_dep
     assert np.all(sim.monitor.top != first)
     chunked, chunked_sim = digits()
     chunked.step(every + ITERATIONS)
-    for name in ("top", "bottom", "gauge", "start_gauge"):
+    for name in ("top", "bottom", "max_top"):
         assert np.array_equal(getattr(sim.monitor, name), getattr(chunked_sim.monitor, name))
     one_by_one = [exp.step(1) or sim.monitor.top.copy() for _ in range(3 * every)]
     chunked.step(3 * every)
@@ -80,17 +79,17 @@ def test_an_estimate_comes_in_after_its_sample_and_the_step_it_does_does_not_dep
 
 def test_a_fork_in_the_middle_of_an_estimate_starts_warm_from_its_parent():
     exp, sim = digits()
-    every = sim.monitor.sharpness_every
+    every = sim.monitor.sample_every
     exp.step(every + 2)  # an estimate is in progress
-    estimates = sim.monitor.gauges._estimates
-    assert estimates.pending
+    curvature = sim.monitor.curvature
+    assert curvature.in_progress
     new = sim.fork(0)
     assert new == [2, 3]
     for run in new:
-        assert np.array_equal(estimates.vectors[run], estimates.vectors[0])
+        assert np.array_equal(curvature.warm_start(run), curvature.warm_start(0))
         assert sim.monitor.top[run] == sim.monitor.top[0]
     exp.step(every + ITERATIONS)
-    assert np.isfinite(sim.monitor.top).all() and set(estimates.vectors) == {0, 1, 2, 3}
+    assert np.isfinite(sim.monitor.top).all() and all(curvature.warm_start(r) is not None for r in range(4))
 
 
 def test_spread_estimates_of_a_mixed_sweep_taking_turns_do_not_depend_on_chunking():
@@ -111,7 +110,7 @@ def test_spread_estimates_of_a_mixed_sweep_taking_turns_do_not_depend_on_chunkin
     for n in (7, 33, 64, 46):
         uneven.step(n)
     for other in (stepped, uneven):
-        for name in ("top", "bottom", "gauge", "start_gauge"):
+        for name in ("top", "bottom", "max_top"):
             assert np.array_equal(getattr(whole.monitor, name), getattr(other.monitor, name), equal_nan=True)
         record, other_record = whole.monitor.record, other.monitor.record
         assert np.array_equal(record.steps[: record.count], other_record.steps[: other_record.count])

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.diagnostics.estimates import ITERATIONS
-from lrtui.core.diagnostics.gauge import SHARPNESS_RUNS
+from lrtui.core.diagnostics.curvature import ITERATIONS, SHARPNESS_RUNS
 from lrtui.core.losses import build_loss
 from lrtui.core.run_spec import RunSpec
 from lrtui.core.sharpness import extreme_eigenvalues
@@ -28,12 +27,12 @@ def test_a_sweep_that_starts_at_one_point_gets_every_start_gauge_from_one_estima
     alone = extreme_eigenvalues(loss, sim.params[:1]).top[0]
     np.testing.assert_allclose(top[0], alone, rtol=1e-6)
     lr = np.array([spec.optimizer_params["lr"] for spec in sim.specs])
-    np.testing.assert_allclose(sim.monitor.start_gauge, lr * top / 2.0, rtol=1e-12)
+    np.testing.assert_allclose(sim.monitor.gauge(lr), lr * top / 2.0, rtol=1e-12)
 
 
 def test_later_samples_refresh_the_runs_in_turn_and_every_run_gets_its_turn():
     _, sim = sweep()
-    every = sim.monitor.sharpness_every
+    every = sim.monitor.sample_every
     # A model's estimate is spread over the steps after its sample (one product a step for 16 runs), so each
     # check looks ITERATIONS steps past a sample: that sample's estimate is in, the next one not yet begun.
     sim.step(ITERATIONS)
@@ -54,5 +53,5 @@ def test_later_samples_refresh_the_runs_in_turn_and_every_run_gets_its_turn():
 def test_a_sweep_within_the_cap_is_estimated_whole_every_sample():
     _, sim = sweep(runs=SHARPNESS_RUNS)
     before = sim.monitor.top.copy()
-    sim.step(sim.monitor.sharpness_every + ITERATIONS)
+    sim.step(sim.monitor.sample_every + ITERATIONS)
     assert (sim.monitor.top != before).all()

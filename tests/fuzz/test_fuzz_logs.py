@@ -49,7 +49,34 @@ def curves(draw):
 def logs(draw) -> tuple[str, str]:
     """(file name, text) of a log in one of the formats diagnose reads."""
     rows = draw(curves())
-    kind = draw(st.sampled_from(["keras", "lightning", "tensorboard", "lrtui", "csv", "jsonl", "tsv"]))
+    kind = draw(st.sampled_from(["keras", "lightning", "tensorboard", "lrtui", "csv", "jsonl", "tsv", "huggingface",
+                                 "wandb", "text", "mlflow", "appended"]))
+    if kind == "huggingface":
+        history = [{"loss": loss, "learning_rate": lr, "step": step, "grad_norm": 1.0} if i % 4 else
+                   {"eval_loss": loss, "step": step} for i, (step, loss, lr) in enumerate(rows)]
+        history.append({"train_loss": 0.5, "step": 10, "train_runtime": 1.0})
+        return "trainer_state.json", json.dumps({"global_step": len(rows), "log_history": history}, indent=1)
+    if kind == "wandb":
+        runs = draw(st.lists(st.text(alphabet="ab-\x1b\u202e ", min_size=1, max_size=6), min_size=1, max_size=3))
+        head = ['"Step"'] + [f'"{r} - train/loss{b}"' for r in runs for b in ("", "__MIN", "__MAX")]
+        lines = [",".join(head)] + [",".join([f'"{_cell(step)}"'] + [f'"{_cell(loss)}"'] * 3 * len(runs))
+                                     for step, loss, _ in rows]
+        return "wandb_export.csv", "\n".join(lines) + "\n"
+    if kind == "text":
+        template = draw(st.sampled_from(["2023-05-15 22:50:17,398 INFO:Epoch {s}: Train Loss={l}, Val Loss={l}",
+                                         "Epoch [{s}/9], Step [{s}/600], Loss: {l}", "iter {s}: loss {l}, time 3ms",
+                                         "step={s} loss={l} lr: {r}", "Train Epoch: {s} [0/6 (0%)]\tLoss: {l}"]))
+        lines = [template.format(s=_cell(step), l=_cell(loss), r=_cell(lr)) for step, loss, lr in rows]
+        return "train.log", "\n".join(lines) + "\n"
+    if kind == "mlflow":
+        lines = [f"{1714478400000 + i} {_cell(loss) or 'nan'} {_cell(step)}" for i, (step, loss, _) in enumerate(rows)]
+        return "mlruns/0/abc/metrics/loss", "\n".join(lines) + "\n"
+    if kind == "appended":  # two runs one after another, a header repeated between them or not
+        lines = ["epoch,loss"] + [f"{i},{_cell(loss)}" for i, (_, loss, _) in enumerate(rows)]
+        if draw(st.booleans()):
+            lines.append("epoch,loss")
+        lines += [f"{i},{_cell(loss)}" for i, (_, loss, _) in enumerate(rows[: len(rows) // 2])]
+        return "training.log", "\n".join(lines) + "\n"
     if kind == "keras":
         lines = ["epoch,learning_rate,loss,val_loss"]
         lines += [f"{i},{_cell(lr)},{_cell(loss)},{_cell(loss * 1.1 if i % 3 == 0 else None)}"
@@ -119,16 +146,21 @@ def _not_json(token):
 
 def _diagnose(folder, name: str, data: bytes, extra: list[str], kind: str):
     path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     outcome = run_cli(["diagnose", str(path), *extra], kind)
-    assert_clean(outcome, (str(path), name))
+    assert_clean(outcome, (str(path), path.name))  # messages start with the file's name, as the user gave it
     if outcome.code == 0 and "--format" in extra:
         report = json.loads(outcome.out, parse_constant=_not_json)  # strict JSON: jq refuses NaN and Infinity
         assert report["verdict"] and report["log"]["points"] > 0
+        assert all(r["verdict"] for r in report["runs"])
+    for ch in ("\x1b", "\x9b", "\u202e", "\x07"):  # nothing from a log reaches the terminal raw
+        assert ch not in outcome.out and ch not in outcome.err, (ch, outcome.describe())
     return outcome
 
 
-OPTIONS = st.sampled_from([[], ["--format", "json"], ["--plot"], ["--no-plot"]])
+OPTIONS = st.sampled_from([[], ["--format", "json"], ["--no-plot"], ["--run", "0"], ["--run", "-1", "--format", "json"],
+                           ["--column", "loss"], ["--plot"]])
 
 
 @fuzz_settings(120)
@@ -147,6 +179,7 @@ def test_garbled_logs(folder, log, extra, data):
 
 @fuzz_settings(40)
 @given(raw=st.one_of(st.binary(max_size=400), st.text(max_size=400).map(lambda t: t.encode("utf-8", "replace"))),
-       name=st.sampled_from(["log.csv", "log.jsonl", "log.json", "metrics.csv", "log.txt"]), extra=OPTIONS)
+       name=st.sampled_from(["log.csv", "log.jsonl", "log.json", "metrics.csv", "log.txt", "trainer_state.json",
+                             "metrics/loss", "events.out.tfevents.1.x"]), extra=OPTIONS)
 def test_garbage_files(folder, raw, name, extra):
     _diagnose(folder, name, raw, extra, "garbage log")

@@ -1,34 +1,96 @@
-"""The evidence the curve-only rules judge: one pass over a loss curve (and its LR and
-validation loss, when the log has them) that records every number a verdict or a message needs.
+"""The evidence the curve-only rules judge: one pass over a loss curve (and its LR and validation loss, when
+the log has them) that records, in a typed dataclass, every number a verdict or a message needs.
 
-The judging thresholds live in lrtui.core.diagnostics.curve and arrive here as `checks`;
-the settings below only say how the curve is measured.
+Every threshold is a field of `Thresholds`, whose defaults are the constants below (docs/diagnostics.md
+explains each); the settings after them only say how the curve is measured. Levels are compared in log units
+of the loss above a floor, plus a negligible amount (NEGLIGIBLE of the start): below a thousandth of where it
+started, a loss is as good as zero, and ratios of two such tiny values are noise.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 
 from lrtui.core.diagnostics.curve_features import (
-    Bounce, block_medians, bounce_stats, floor_of, log_gap, lowest_of, median_sigma, noise_sigma, trend,
-    window_bounds)
+    Bounce, Trend, alternating_since, bounce_stats, exp, floor_of, lowest_of, median_sigma,
+    noise_sigma, spike, trend, window_bounds)
+from lrtui.core.diagnostics.curve_lr import LrStory, lr_story
 
+# -- judging thresholds (the defaults of Thresholds) ----------------------------------------------------------
+DIVERGE = 4.0  # the loss now this multiple of its start (and of its best): diverged, even when flat there
+BLOWUP = 4.0  # the smoothed loss this multiple of its best so far and back down again: a loss spike (info)
+RISE = 2.0  # the last third this multiple of the best level before it, and not falling: unstable (too high)
+RISE_FIRST = 1.25  # early on, a jump to this multiple of the start (beyond the noise): the LR knocked it up
+STALLED = 0.85  # still above this fraction of its start and not falling: flat at its initial value
+DROP_GAP = 0.5  # at most this fraction of the starting level left: a real drop (converged if flat)
+SLOW_GAP = 0.2  # too slow only while above this fraction of the start (below it, more steps polish)
+DECAY_GAP = 0.3  # a decaying schedule is blamed for a slow run only if it lowered the LR with the loss above this
+STEADY = 1.8  # too slow only if the middle third fell at most this many times faster than the last
+FLAT_RATE = 0.03  # a trend below 3% per run-length (in log units) is flat
+SIGNIFICANCE = 2.0  # a trend counts only beyond this many standard errors
+NOISE_MARGIN = 3.0  # a level difference counts only beyond this many standard deviations of window medians
+OSC_LAG1 = -0.5  # bounce: residual lag-1 autocorrelation at most this (independent noise: about -0.1)
+OSC_LAG2 = 0.25  # ...and lag-2 autocorrelation at least this (independent noise: about -0.1)
+OSC_FLIPS = 0.8  # ...and this fraction of steps reverse the previous one (independent noise: 2/3)
+OSC_SWING = 0.1  # ...and a step moves the loss by this fraction of its level
+OSC_MIN_POINTS = 24  # ...measured on at least this many points
+BIG_CUT = 100.0  # an LR at or below its peak / 100 has been cut hard
+EARLY_CUT = 0.75  # ...before this fraction of the run (annealing to ~0 at the end is by design)
+STALL_RATIO = 0.1  # after the cut the loss falls less than a tenth as fast as before it
+TOLERANCE = 0.1  # the target a schedule cut is judged against: 10% of the starting level
+SLOW_FACTOR = 5.0  # ...progress after a cut that would need more than this many run-lengths is no progress
+OVERFIT_RISE = 0.1  # validation loss 10% above its best, while the training loss falls: overfitting
+OVERFIT_MIN_POINTS = 5  # ...judged on at least this many validation points
+MIN_POINTS = 12  # fewer finite points than this: only divergence is judged
+
+# -- how the curve is measured ---------------------------------------------------------------------------------
+NEGLIGIBLE = 1e-3  # levels are compared with this fraction of the start added: tiny losses are all "zero"
 SMOOTH_SPAN = 0.02  # the EMA averages over about 2% of the run...
 SMOOTH_MIN, SMOOTH_MAX = 0.6, 0.99  # ...with a weight between TensorBoard's default and 0.99
 WINDOWS = 20  # the run is cut into this many windows for its medians
 RECENT = 1 / 3  # the current trend is judged on the last third of the run...
 RECENT_WINDOWS = 7  # ...cut into this many windows
 MIN_WINDOW_POINTS = 3  # no median of fewer points
-START_POINTS = 5  # the starting level is the median of the first five points
-FLAT_BAND = 0.05  # windows within 5% (or the noise) of the last are part of its flat stretch
-BLOCKS = 1000  # divergence is confirmed on medians of blocks of n/1000 points (at least 3)
+START_POINTS = 5  # the start is the median of at most this many first points...
+START_BAND = 1.25  # ...that agree: spread within this factor (a climb or a steep first drop leaves fewer)...
+START_NOISE = 2.0  # ...plus this many deviations of the per-point noise either way
 OSC_DETREND = 9  # a bounce is measured around a centred moving average of this many points
 MAX_BOUNCE_POINTS = 50_000  # ...over at most this many of the latest points
 MIN_AFTER_CUT = 0.1  # a schedule cut is judged once 10% of the run (and 10 points) have followed it
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every number a curve verdict turns on (the grading benchmark tunes copies of it, never the defaults)."""
+
+    diverge: float = DIVERGE
+    blowup: float = BLOWUP
+    rise: float = RISE
+    rise_first: float = RISE_FIRST
+    stalled: float = STALLED
+    drop_gap: float = DROP_GAP
+    slow_gap: float = SLOW_GAP
+    decay_gap: float = DECAY_GAP
+    steady: float = STEADY
+    flat_rate: float = FLAT_RATE
+    significance: float = SIGNIFICANCE
+    noise_margin: float = NOISE_MARGIN
+    osc_lag1: float = OSC_LAG1
+    osc_lag2: float = OSC_LAG2
+    osc_flips: float = OSC_FLIPS
+    osc_swing: float = OSC_SWING
+    osc_min_points: int = OSC_MIN_POINTS
+    big_cut: float = BIG_CUT
+    early_cut: float = EARLY_CUT
+    stall_ratio: float = STALL_RATIO
+    tolerance: float = TOLERANCE
+    slow_factor: float = SLOW_FACTOR
+    overfit_rise: float = OVERFIT_RISE
+    overfit_min_points: int = OVERFIT_MIN_POINTS
+    min_points: int = MIN_POINTS
 
 
 def smoothing_weight(n: int) -> float:
@@ -39,104 +101,96 @@ def smoothing_weight(n: int) -> float:
 
 @dataclass
 class Evidence:
+    th: Thresholds = field(default_factory=Thresholds)
     points: int = 0  # finite loss values before the first non-finite one
+    first_step: int = 0
     last_step: int = 0
-    span_steps: float = 1.0  # steps in one run-length
     weight: float = SMOOTH_MIN
     nonfinite_at: int = -1
     nonfinite_value: str = ""
-    start_value: float = math.nan
-    best_value: float = math.nan  # lowest window median
+    start_value: float = math.nan  # the first values (a blow-up or a steep first drop ends them)
+    best_value: float = math.nan  # the lowest level: the start, or a pooled window median
     best_step: int = 0
-    level_now_value: float = math.nan  # median of the last window
-    gap_now: float = math.nan  # level now as a fraction of the starting level (both above the floor)
+    now_value: float = math.nan  # the median of the last window
+    now_step: int = 0
+    gap_now: float = math.nan  # now as a fraction of the start (both above the floor)
+    over_start: float = 1.0  # now / start, with the negligible amount added to both
+    over_best: float = 1.0  # now / best, likewise
+    over_start_mean: float = 1.0  # the last window's trimmed mean (or median, if higher) / start
     median_noise: float = 0.0  # scatter of a window median, in log units
-    smoothed_end: float = math.nan
-    blowup_at: int = -1
-    blowup_best: float = math.nan
-    blowup_value: float = math.nan
-    blowup_value_ratio: float = math.nan
-    spike_at: int = -1
+    noise: float = 0.0  # per-point noise of the log loss
+    far_above_start: bool = False
+    far_from: int = -1  # where the climb that took it far above its start began
+    climb_from: int = -1  # where the smoothed loss last left BLOWUP x its best so far and did not come back
+    peak_value: float = math.nan
+    peak_step: int = 0
+    rose_first: bool = False  # early on, it jumped well above its start
+    spike_at: int = -1  # a climb to BLOWUP x the best so far that came back down
     spike_best: float = math.nan
     spike_peak: float = math.nan
-    recent_rate: float = 0.0  # fall of log(gap) per run-length over the last third
+    recent_rate: float = 0.0  # fall of the log loss per run-length over the last third
     recent_se: float = math.inf
-    recent_span: float = RECENT
     recent_from: int = 0
+    middle_rate: float = math.nan  # ...over the middle third
     falling: bool = False
-    needed: float = math.inf  # run-lengths until the level reaches the tolerance at the recent pace
+    steady: bool = False  # the last third falls about as fast as the middle one: no slowing down yet
+    slow: bool = False
+    stalled_at_start: bool = False  # not falling, and still about where it started
+    flat_shown: bool = False  # not falling, and even the fastest fall the noise allows is slow
     flat_from: int = 0
-    rose_first: bool = False  # the loss rose well above its start early in the run
-    flat_shown: bool = False  # flat over a stretch of at least a third of the run, beyond the noise
-    needed_fastest: float = math.inf  # `needed` at the fastest pace the noise allows
-    early_rate: float = math.nan  # the trend over the first third
-    steady: bool = False  # the recent pace is not much slower than the early one (no deceleration)
-    rising: bool = False
-    rise_ratio: float = 1.0
-    rise_best_value: float = math.nan  # the lowest level before the last third
+    lost_progress: bool = False  # back up well above its best and not coming down
+    rise_best_value: float = math.nan
     rise_best_step: int = 0
     rise_from: int = 0
     bounce: Bounce = field(default_factory=lambda: Bounce(0.0, 0.0, 0.0, 0.0, 0))
     bouncing: bool = False
     bounce_points: int = 0
     bounce_from: int = 0
-    lr_now: float = math.nan
-    lr_max: float = math.nan
+    lr: LrStory | None = None
     cut_at: int = -1
     cut_fraction: float = math.nan
     pre_cut_rate: float = math.nan
     post_cut_rate: float = math.nan
     gap_at_cut: float = math.nan
     cut_stalled: bool = False
+    decay_from: int = -1  # where a decaying schedule took the LR below half its peak, the loss still falling fast
+    gap_at_decay: float = math.nan
     overfit_at: int = -1
     val_best: float = math.nan
     val_now: float = math.nan
     train_at_val_best: float = math.nan
-    _steps: np.ndarray | None = None
-    _lr: np.ndarray | None = None
+    grad_note: str = ""
+
+    @property
+    def short(self) -> bool:
+        return self.points < self.th.min_points
 
     def lr_at(self, step: int) -> float:
-        if self._lr is None or self._steps is None:
-            return math.nan
-        i = min(int(np.searchsorted(self._steps, step, side="right")) - 1, self._lr.size - 1)
-        return float(self._lr[max(i, 0)])
+        return self.lr.at(step) if self.lr is not None else math.nan
+
+    def numbers(self) -> dict:
+        """The plain numbers, for the report's evidence."""
+        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in vars(self).items()
+                if isinstance(v, (bool, int, float, str, np.bool_, np.integer, np.floating))}
 
 
-def measure(loss, steps, smoothed, lr, val_steps, val_loss, checks: dict) -> Evidence:
-    c = SimpleNamespace(**checks)
-    e = Evidence(weight=smoothing_weight(loss.size), last_step=int(steps[-1]), _steps=steps, _lr=_filled(lr))
-    bad = np.flatnonzero(~np.isfinite(loss))
-    end = int(bad[0]) if bad.size else loss.size
-    if bad.size:
-        e.nonfinite_at = int(steps[end])
-        e.nonfinite_value = "nan" if math.isnan(loss[end]) else ("inf" if loss[end] > 0 else "-inf")
-    e.points = end
-    if end == 0:
-        return e
-    curve = _Curve(loss[:end], steps[:end], smoothed[:end])
-    _levels(e, curve)
-    _blowup(e, curve, c)
-    if end < c.min_points:
-        return e
-    _trends(e, curve, c)
-    if e._lr is not None:
-        _schedule_cut(e, e._lr[:end], curve, c)
-    if val_loss is not None:
-        _overfitting(e, val_steps, val_loss, curve, c)
-    return e
-
-
-class _Curve:
+class Curve:
     """The finite part of a loss curve, in the forms the measurements share."""
 
     def __init__(self, x, steps, smoothed):
         n = x.size
         self.x, self.steps, self.smoothed, self.n = x, steps, smoothed, n
         span = float(steps[-1] - steps[0])
-        self.span_steps = span if span > 0 else float(max(n - 1, 1))
         self.t = (steps - steps[0]) / span if span > 0 else np.linspace(0.0, 1.0, n)
         self.floor = floor_of(x)
-        self.logs = log_gap(x, self.floor)
+        # The noise is measured before the start is known: in log units of the loss above the floor.
+        self.sigma = noise_sigma(np.log(np.maximum(x - self.floor, 1e-300)))
+        self.start, self.start_points = _start(x - self.floor, self.sigma)
+        # A start at the floor itself (a logged 0) gives no scale: the first values above it do.
+        above = (x - self.floor)[x - self.floor > 0]
+        scale = self.start if self.start > 0 else float(np.median(above[:START_POINTS])) if above.size else 1.0
+        self.eps = NEGLIGIBLE * max(scale, 1e-300)
+        self.logs = self.log_of(x)
         self.sigma = noise_sigma(self.logs)
         self.bounds = window_bounds(n, WINDOWS, MIN_WINDOW_POINTS)
         self.med = np.array([np.median(self.logs[a:b]) for a, b in self.bounds])
@@ -150,91 +204,168 @@ class _Curve:
         self.pooled_noise = median_sigma(self.sigma, min(b - a for a, b in self.pooled_bounds))
         self.recent = min(n, max(math.ceil(n * RECENT), 2 * MIN_WINDOW_POINTS))
 
-    def log_of(self, value: float) -> float:
-        return float(log_gap(np.array([value]), self.floor)[0])
+    def log_of(self, values):
+        with np.errstate(all="ignore"):
+            return np.log(np.maximum(np.asarray(values, dtype=np.float64) - self.floor, 0.0) + self.eps)
+
+    def value_of(self, level: float) -> float:
+        return float(exp(level) - self.eps + self.floor)
 
 
-def _levels(e: Evidence, cv: _Curve) -> None:
-    e.span_steps = cv.span_steps
-    first = float(np.median(cv.x[:START_POINTS]))
-    # A first point far above its neighbours (beyond the noise) is the real start of a steep first drop.
-    # (Not one far below: that is as likely an outlier, and a low start would make a healthy run look stuck.)
-    if cv.logs[0] - cv.log_of(first) > 3.0 * max(cv.sigma, 1e-12):
-        first = float(cv.x[0])
-    e.start_value = first
+def _start(gap: np.ndarray, sigma: float) -> tuple[float, int]:
+    """The median of the first points (at most START_POINTS) that agree with each other, and how many: their
+    spread within START_BAND, or within the noise. A climb or a steep drop in the first steps leaves only the
+    very first value, which is where the run started."""
+    logs = np.log(np.maximum(gap[:START_POINTS], 1e-300))
+    allowed = math.log(START_BAND) + 2.0 * START_NOISE * sigma
+    k = min(START_POINTS, gap.size)
+    while k > 1 and float(np.ptp(logs[:k])) > allowed:
+        k -= 1
+    return float(np.median(gap[:k])), k
+
+
+def measure(loss, steps, smoothed, lr, val_steps, val_loss, th: Thresholds, grad_norm=None) -> Evidence:
+    e = Evidence(th=th, weight=smoothing_weight(loss.size), first_step=int(steps[0]), last_step=int(steps[-1]))
+    bad = np.flatnonzero(~np.isfinite(loss))
+    end = int(bad[0]) if bad.size else loss.size
+    if lr is not None:
+        e.lr = lr_story(lr, steps)
+    if bad.size:
+        e.nonfinite_at = int(steps[end])
+        e.nonfinite_value = "nan" if math.isnan(loss[end]) else ("inf" if loss[end] > 0 else "-inf")
+    e.points = end
+    if end == 0:
+        return e
+    cv = Curve(loss[:end], steps[:end], smoothed[:end])
+    _levels(e, cv)
+    _spike(e, cv)
+    if grad_norm is not None:
+        e.grad_note = _grad_note(grad_norm[:end], steps[:end], e)
+    if e.short:
+        return e
+    _trends(e, cv)
+    if e.lr is not None:
+        _schedule_cut(e, cv, e.lr)
+        _slow_at_peak(e, cv, e.lr)
+    if val_loss is not None:
+        _overfitting(e, val_steps, val_loss, cv)
+    return e
+
+
+def _levels(e: Evidence, cv: Curve) -> None:
+    th = e.th
+    start_log = cv.log_of(cv.start + cv.floor)
+    e.start_value = cv.start + cv.floor
     e.median_noise = median_sigma(cv.sigma, cv.window_points)
+    e.noise = cv.sigma
     k = int(np.argmin(cv.pooled))
+    best = min(float(cv.pooled[k]), float(start_log))
     a, b = cv.pooled_bounds[k]
-    e.best_value = float(np.median(cv.x[a:b]))
-    e.best_step = int(cv.steps[(a + b - 1) // 2])
-    e.level_now_value = float(np.median(cv.x[cv.bounds[-1][0]:]))
-    # A loss that first shot up and then settled was knocked there by too large a step.
-    block = min(MIN_WINDOW_POINTS, cv.n)
-    early = log_gap(block_medians(cv.x[: max(block, cv.n // 3)], block), cv.floor)
-    noise = math.sqrt(2.0) * median_sigma(cv.sigma, block)
-    highest = lowest_of(median_sigma(cv.sigma, block), early.size)  # the top of many blocks, by chance
-    reference = min(cv.log_of(first), float(cv.med[-1]))  # the start, or the level it settled at
-    e.rose_first = bool(np.max(early) - reference > math.log(2.0) + 3.0 * noise + highest)
-    e.gap_now = float(np.exp(cv.med[-1] - cv.log_of(first)))
-    e.smoothed_end = float(cv.smoothed[-1])
+    e.best_value = cv.value_of(best)
+    e.best_step = int(cv.steps[(a + b - 1) // 2]) if best < start_log else int(cv.steps[0])
+    last = cv.bounds[-1][0]
+    now = float(np.median(cv.logs[last:]))
+    e.now_value, e.now_step = float(np.median(cv.x[last:])), int(cv.steps[-1])
+    e.gap_now = float(exp(now - start_log))
+    e.over_start, e.over_best = exp(now - start_log), exp(now - best)
+    # Far above: by DIVERGE x at least (a margin that covers a noisy start), and beyond the last window's noise.
+    noise = median_sigma(cv.sigma, cv.n - last)
+    # Far above the start: the last window's median, or its mean without the highest tenth (a loss that swings
+    # between low and very high batches averages high, as the training set's loss does), against the start.
+    tail = np.sort(cv.x[last:])
+    trimmed = float(np.mean(tail[: max(1, math.ceil(0.9 * tail.size))]))
+    high = max(now, float(cv.log_of(trimmed)))
+    e.far_above_start = high - start_log > max(math.log(th.diverge), th.noise_margin * noise)
+    e.over_start_mean = exp(high - start_log)
+    # Where the final climb began: after the last time the smoothed loss sat within BLOWUP x its best so far.
+    smooth = cv.log_of(cv.smoothed)
+    best_so_far = np.minimum.accumulate(np.minimum(smooth, start_log))
+    calm = np.flatnonzero(smooth - best_so_far <= math.log(th.blowup))
+    if calm.size and calm[-1] < cv.n - 1:
+        e.climb_from = int(cv.steps[int(calm[-1]) + 1])
+    if e.far_above_start:
+        e.far_from = e.climb_from if e.climb_from >= 0 else int(cv.steps[0])
+    # Well above its start at some point: early on (the first quarter) a jump beyond what the largest of that
+    # many noisy points reaches by chance, or any window whose median is beyond its noise; at least RISE_FIRST x.
+    early = cv.logs[: max(3, cv.n // 4)]
+    i = int(np.argmax(early))
+    e.peak_value, e.peak_step = float(cv.x[i]), int(cv.steps[i])
+    chance = cv.sigma * (math.sqrt(2.0 * math.log(max(early.size, 2))) + th.noise_margin)
+    jumped = early[i] - start_log > max(math.log(th.rise_first), chance)
+    k = int(np.argmax(cv.med))
+    window_noise = math.hypot(e.median_noise, median_sigma(cv.sigma, cv.start_points)) * th.noise_margin
+    above = cv.med[k] - start_log > max(math.log(th.rise_first), window_noise + lowest_of(e.median_noise, cv.med.size))
+    if above and not jumped:
+        a, b = cv.bounds[k]
+        e.peak_value, e.peak_step = float(np.median(cv.x[a:b])), int(cv.steps[a])
+    e.rose_first = bool(jumped or above)
 
 
-def _trends(e: Evidence, cv: _Curve, c) -> None:
+def _spike(e: Evidence, cv: Curve) -> None:
+    found = spike(cv.smoothed - cv.floor + cv.eps, cv.steps, e.weight, e.th.blowup)
+    if found is not None:
+        e.spike_at, e.spike_best, e.spike_peak = found[0], found[1] + cv.floor - cv.eps, found[2] + cv.floor - cv.eps
+
+
+def _trends(e: Evidence, cv: Curve) -> None:
+    th = e.th
     t, logs, end, recent, sigma = cv.t, cv.logs, cv.n, cv.recent, cv.sigma
     tr = trend(t[-recent:], logs[-recent:], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
-    e.recent_rate, e.recent_se = tr.rate, tr.se
-    e.recent_span, e.recent_from = float(t[-1] - t[end - recent]), int(cv.steps[end - recent])
-    e.falling = tr.falling(c.flat_rate, c.significance)
-    e.needed = _needed(e.gap_now, tr.rate, c.tolerance)
-    e.needed_fastest = _needed(e.gap_now, tr.rate + c.significance * tr.se, c.tolerance)
-    third = max(2 * MIN_WINDOW_POINTS, end // 3)
-    early = trend(t[:third], logs[:third], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
-    e.early_rate = early.rate
-    e.steady = tr.rate > 0 and early.rate <= c.steady * tr.rate
-    # The flat stretch: the windows, back from the last, within 5% (or the noise) of it.
-    med = cv.med
-    band = max(math.log1p(FLAT_BAND), c.noise_margin * math.sqrt(2.0) * e.median_noise)
-    k = len(med) - 1
-    while k > 0 and abs(med[k - 1] - med[-1]) <= band:
+    e.recent_rate, e.recent_se, e.recent_from = tr.rate, tr.se, int(cv.steps[end - recent])
+    e.falling = tr.falling(th.flat_rate, th.significance)
+    mid = trend(t[end - 2 * recent: end - recent], logs[end - 2 * recent: end - recent], RECENT_WINDOWS,
+                MIN_WINDOW_POINTS, sigma) if end >= 2 * recent else None
+    e.middle_rate = mid.rate if mid is not None else math.nan
+    e.steady = bool(tr.rate > 0 and mid is not None and mid.rate <= th.steady * tr.rate)
+    # Too slow: still falling but far from low, either at a pace that has not slowed down yet, or having
+    # made less than half the way down from its start.
+    e.slow = e.falling and not e.rose_first and e.gap_now > th.slow_gap and (e.steady or e.gap_now > th.drop_gap)
+    e.stalled_at_start = (not e.falling) and th.stalled < e.gap_now <= th.rise
+    # Flat, not just undecided: even at the fastest pace the noise allows, reaching TOLERANCE of the start
+    # would take more than SLOW_FACTOR run-lengths.
+    e.flat_shown = (not e.falling) and _needed(e.gap_now, tr.rate + th.significance * tr.se, th.tolerance) \
+        > th.slow_factor
+    _flat_stretch(e, cv, tr)
+    _lost_progress(e, cv)
+    _bounce(e, cv)
+
+
+def _flat_stretch(e: Evidence, cv: Curve, tr: Trend) -> None:
+    """Where the flat stretch at the end began: the windows, back from the last, within 5% or the noise of it."""
+    band = max(math.log(1.05), e.th.noise_margin * math.sqrt(2.0) * e.median_noise)
+    k = len(cv.med) - 1
+    while k > 0 and abs(cv.med[k - 1] - cv.med[-1]) <= band:
         k -= 1
-    a = cv.bounds[k][0]
-    e.flat_from = int(cv.steps[a])
-    if (end - a) / end >= c.plateau_span:
-        flat = trend(t[a:], logs[a:], max(2, round(WINDOWS * (end - a) / end)), MIN_WINDOW_POINTS, sigma)
-        e.flat_shown = (not flat.falling(c.flat_rate, c.significance)
-                        and _needed(e.gap_now, flat.rate + c.significance * flat.se, c.tolerance) > c.slow_factor)
-    # Risen: the whole last third, not one window, sits well above the best stretch before it.
+    e.flat_from = int(cv.steps[cv.bounds[k][0]]) if k > 0 or not e.stalled_at_start else int(cv.steps[0])
+
+
+def _lost_progress(e: Evidence, cv: Curve) -> None:
+    """The whole last third, not one window, sits well above the best stretch before it, and is not falling."""
+    th, end, recent = e.th, cv.n, cv.recent
     before = [k for k, (_, b) in enumerate(cv.pooled_bounds) if b <= end - recent]
-    if before:
-        kb = before[int(np.argmin(cv.pooled[before]))]
-        a, b = cv.pooled_bounds[kb]
-        best = float(cv.pooled[kb])
-        e.rise_best_value = float(np.median(cv.x[a:b]))
-        e.rise_best_step, e.rise_from = int(cv.steps[(a + b - 1) // 2]), int(cv.steps[b - 1])
-        risen = float(np.median(logs[-recent:])) - best
-        noise = math.hypot(median_sigma(sigma, recent), cv.pooled_noise)
-        allowance = lowest_of(cv.pooled_noise, len(before))
-        e.rise_ratio = math.exp(risen)
-        e.rising = risen > math.log(c.rise) and risen > c.noise_margin * noise + allowance and not e.falling
-    tail = cv.x[-min(recent, MAX_BOUNCE_POINTS):]
+    if not before:
+        return
+    kb = before[int(np.argmin(cv.pooled[before]))]
+    a, b = cv.pooled_bounds[kb]
+    best = float(cv.pooled[kb])
+    e.rise_best_value = cv.value_of(best)
+    e.rise_best_step, e.rise_from = int(cv.steps[(a + b - 1) // 2]), int(cv.steps[b - 1])
+    risen = float(np.median(cv.logs[-recent:])) - best
+    noise = math.hypot(median_sigma(cv.sigma, recent), cv.pooled_noise)
+    allowance = lowest_of(cv.pooled_noise, len(before))
+    e.lost_progress = bool(risen > math.log(th.rise) and risen > th.noise_margin * noise + allowance
+                           and not e.falling)
+
+
+def _bounce(e: Evidence, cv: Curve) -> None:
+    th = e.th
+    tail = cv.x[-min(cv.recent, MAX_BOUNCE_POINTS):]
     e.bounce_points = int(tail.size)
-    b = e.bounce = bounce_stats(tail, cv.floor, OSC_DETREND)
-    e.bouncing = (b.points >= c.osc_min_points and b.lag1 <= c.osc_lag1 and b.lag2 >= c.osc_lag2
-                  and b.flips >= c.osc_flips and b.swing >= c.osc_swing and not e.falling)
+    b = e.bounce = bounce_stats(tail, cv.floor - cv.eps, OSC_DETREND)
+    e.bouncing = bool(b.points >= th.osc_min_points and b.lag1 <= th.osc_lag1 and b.lag2 >= th.osc_lag2
+                      and b.flips >= th.osc_flips and b.swing >= th.osc_swing and not e.falling)
     if e.bouncing:
-        e.bounce_from = _alternating_since(cv.x, cv.steps, c.osc_flips)
-
-
-def _filled(lr) -> np.ndarray | None:
-    """The LR at every row: carried forward over gaps, and back over the first ones."""
-    if lr is None or not np.isfinite(lr).any():
-        return None
-    ok = np.isfinite(lr)
-    idx = np.where(ok, np.arange(lr.size), 0)
-    np.maximum.accumulate(idx, out=idx)
-    out = lr[idx]
-    out[: int(np.argmax(ok))] = lr[int(np.argmax(ok))]
-    return out
+        e.bounce_from = alternating_since(cv.x, cv.steps, th.osc_flips)
 
 
 def _needed(gap: float, rate: float, tolerance: float) -> float:
@@ -243,87 +374,13 @@ def _needed(gap: float, rate: float, tolerance: float) -> float:
     return math.log(gap / tolerance) / rate if rate > 0 else math.inf
 
 
-def _blowup(e: Evidence, cv: _Curve, c) -> None:
-    """A climb to BLOWUP x the best level, in block medians and in the smoothed loss alike."""
-    x, s, floor, n = cv.x, cv.smoothed, cv.floor, cv.n
-    block = max(MIN_WINDOW_POINTS, math.ceil(n / BLOCKS)) if n >= MIN_WINDOW_POINTS else 1
-    logs_q = log_gap(block_medians(x, block), floor)
-    starts = np.arange(logs_q.size) * block
-    # The best pooled level among stretches finished before each block began (the first stretch's
-    # own level for blocks inside it, so that an immediate blow-up still has a reference).
-    ends = np.array([b for _, b in cv.pooled_bounds])
-    running = np.minimum.accumulate(cv.pooled)
-    best_before = running[np.maximum(np.searchsorted(ends, starts, side="right") - 1, 0)]
-    # The reference is the lowest of many pooled medians, which noise drags down: allow for that too.
-    allowance = lowest_of(cv.pooled_noise, len(cv.pooled))
-    noise = math.hypot(median_sigma(cv.sigma, block), cv.pooled_noise)
-    high = logs_q - best_before > max(math.log(c.blowup), c.noise_margin * noise + allowance)
-    sg = s - floor
-    # The first few smoothed values average only a point or two: they do not set the best.
-    warm = min(math.ceil(1.0 / (1.0 - e.weight)), max(1, n // 4), n - 1)
-    sbest = np.concatenate([np.full(warm, np.inf), np.minimum.accumulate(sg[warm:])])
-    hit_s = sg > c.blowup * sbest
-    padded = np.zeros(logs_q.size * block, dtype=bool)
-    padded[:n] = hit_s
-    s_from_here = np.logical_or.accumulate(padded.reshape(logs_q.size, block).any(axis=1)[::-1])[::-1]
-    hits = high & s_from_here
-    # Still up at the end: the latest few points, not one, and the smoothed loss with them.
-    last = min(max(block, 5, math.ceil(n / 50)), max(1, n // 4))
-    end_log = cv.log_of(float(np.median(x[-last:])))
-    end_noise = math.hypot(median_sigma(cv.sigma, last), cv.pooled_noise)
-    stayed = bool(hits.any()
-                  and end_log - float(running[-1]) > max(math.log(c.blowup), c.noise_margin * end_noise + allowance)
-                  and np.median(sg[-last:]) > c.blowup * sbest[-1])
-    final = logs_q.size
-    if stayed:
-        while final > 0 and high[final - 1]:
-            final -= 1
-        final = min(final, logs_q.size - 1)
-        j = _first_above(x, floor, c.blowup * math.exp(best_before[final]), final, block)
-        best = sbest[j] if math.isfinite(sbest[j]) else sg[j]
-        e.blowup_at = int(cv.steps[j])
-        e.blowup_best = float(best + floor)
-        e.blowup_value = float(s[-1])
-        e.blowup_value_ratio = float(sg[-1] / best) if best > 0 else math.inf
-    earlier = np.flatnonzero(hits[:final])
-    if earlier.size:
-        k = int(earlier[0])
-        j = _first_above(x, floor, c.blowup * math.exp(best_before[k]), k, block)
-        base = sbest[j] if math.isfinite(sbest[j]) else sg[j]
-        above = sg[j:] > c.blowup * base
-        up = int(np.argmax(above)) if above.any() else 0
-        back = np.flatnonzero(~above[up:])
-        stop = j + up + (int(back[0]) if back.size else n)
-        e.spike_at = int(cv.steps[j])
-        e.spike_best = float(base + floor)
-        e.spike_peak = float(np.max(s[j: max(stop, j + 1)]))
-
-
-def _first_above(x, floor, level, k, block) -> int:
-    """The first point of block k (or of the block before it) above `level`."""
-    lo, hi = max(0, (k - 1) * block), min(x.size, (k + 1) * block)
-    above = np.flatnonzero(x[lo:hi] - floor > level)
-    return lo + int(above[0]) if above.size else min(k * block, x.size - 1)
-
-
-def _alternating_since(x, steps, share: float) -> int:
-    """Where the final stretch of step-by-step reversals began: the start of the suffix with the
-    largest excess of reversals over the midway rate between noise (2/3) and `share`."""
-    d = np.diff(x)
-    flips = (d[:-1] * d[1:] < 0).astype(float)
-    if flips.size == 0:
-        return int(steps[0])
-    excess = np.cumsum((flips - (share + 2.0 / 3.0) / 2.0)[::-1])[::-1]
-    return int(steps[int(np.argmax(excess))])
-
-
-def _schedule_cut(e: Evidence, lr, cv: _Curve, c) -> None:
+def _schedule_cut(e: Evidence, cv: Curve, story: LrStory) -> None:
     """An LR cut 100x from its peak early, while the loss was still falling, and the loss then stalled."""
-    t, logs, steps, sigma, end = cv.t, cv.logs, cv.steps, cv.sigma, cv.n
-    start_log = cv.log_of(e.start_value)
+    th, t, logs, steps, sigma, end = e.th, cv.t, cv.logs, cv.steps, cv.sigma, cv.n
+    lr = story.values[:end]
+    start_log = float(cv.log_of(e.start_value))
     peak = np.fmax.accumulate(lr)
-    e.lr_now, e.lr_max = float(lr[-1]), float(peak[-1])
-    cut = (peak > 0) & (lr <= peak / c.big_cut * (1 + 1e-9))
+    cut = (peak > 0) & (lr <= peak / th.big_cut * (1 + 1e-9))
     first = np.flatnonzero(cut)
     if first.size == 0:
         return
@@ -338,24 +395,48 @@ def _schedule_cut(e: Evidence, lr, cv: _Curve, c) -> None:
     e.pre_cut_rate, e.post_cut_rate = pre.rate, post.rate
     e.gap_at_cut = float(np.exp(pre.end_level - start_log))
     gap_after = float(np.exp(post.end_level - start_log))
-    progressing = (post.falling(c.flat_rate, c.significance)
-                   and _needed(gap_after, post.rate, c.tolerance) <= c.slow_factor)
-    e.cut_stalled = bool(e.cut_fraction <= c.early_cut and e.gap_at_cut > c.tolerance
-                         and pre.falling(c.flat_rate, c.significance) and not progressing
-                         and post.rate < c.stall_ratio * pre.rate)
+    progressing = (post.falling(th.flat_rate, th.significance)
+                   and _needed(gap_after, post.rate, th.tolerance) <= th.slow_factor)
+    e.cut_stalled = bool(e.cut_fraction <= th.early_cut and e.gap_at_cut > th.tolerance
+                         and pre.falling(th.flat_rate, th.significance) and not progressing
+                         and post.rate < th.stall_ratio * pre.rate)
 
 
-def _overfitting(e: Evidence, val_steps, val_loss, cv: _Curve, c) -> None:
-    """The validation loss climbing above its best while the training loss keeps falling."""
+def _slow_at_peak(e: Evidence, cv: Curve, story: LrStory) -> None:
+    """A schedule that decays the LR (cosine, linear, steps) slows any loss down at the end, so a too-low LR
+    hides there: judge the pace on the stretch where the LR was at least half its peak instead. Still falling
+    steadily, and far from low, when the LR left that stretch: too slow."""
+    th, lr, end = e.th, story.values[: cv.n], cv.n
+    peak = float(np.nanmax(lr))
+    high = np.flatnonzero(lr >= 0.5 * peak)
+    if story.constant or peak <= 0 or high.size == 0 or lr[-1] >= 0.5 * peak:
+        return
+    a, b = int(high[0]), int(high[-1]) + 1
+    if b - a < 4 * MIN_WINDOW_POINTS or b >= end:
+        return
+    third = max(2 * MIN_WINDOW_POINTS, (b - a) // 3)
+    t, logs, sigma = cv.t, cv.logs, cv.sigma
+    last = trend(t[b - third: b], logs[b - third: b], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
+    mid = trend(t[b - 2 * third: b - third], logs[b - 2 * third: b - third], RECENT_WINDOWS, MIN_WINDOW_POINTS,
+                sigma) if b - 2 * third >= a else None
+    gap = float(np.exp(last.end_level - cv.log_of(e.start_value)))
+    steady = last.rate > 0 and (mid is None or mid.rate <= th.steady * last.rate)
+    if last.falling(th.flat_rate, th.significance) and steady and gap > th.decay_gap and not e.rose_first:
+        e.decay_from, e.gap_at_decay = int(cv.steps[b]), gap
+
+
+def _overfitting(e: Evidence, val_steps, val_loss, cv: Curve) -> None:
+    """The validation loss climbing well above its best while the training loss keeps falling."""
+    th = e.th
     keep = np.isfinite(val_loss) & (val_steps <= cv.steps[-1])
     vs, vl = val_steps[keep], val_loss[keep]
-    if vl.size < c.overfit_min_points:
+    if vl.size < th.overfit_min_points:
         return
     # Medians of a tenth of the points (3 to 50): robust to a noisy evaluation, and the lowest of
     # them is not far below the true best by chance.
     width = min(50, max(3, math.ceil(vl.size / 10)))
     floor = floor_of(vl)
-    logs = log_gap(vl, floor)
+    logs = np.log(np.maximum(vl - floor, 1e-300))
     half = width // 2
     padded = np.concatenate([np.full(half, logs[0]), logs, np.full(width - 1 - half, logs[-1])])
     rolling = np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
@@ -367,12 +448,27 @@ def _overfitting(e: Evidence, val_steps, val_loss, cv: _Curve, c) -> None:
     now = float(np.median(logs[-width:]))
     rise = now - float(rolling[b])
     allowance = lowest_of(noise, max(2, vl.size // width))
-    # Not a wander of a noisy evaluation: the stretch since the best climbs, beyond its noise.
+    # Not a wander of a noisy evaluation: the stretch since the best climbs, beyond its noise, or the
+    # rise is large against it (tripling in a dozen noisy epochs).
     span = vs[-1] - vs[0]
     after = trend((vs[b:] - vs[0]) / (span if span > 0 else 1.0), logs[b:], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
     train_then = float(np.interp(vs[b], cv.steps, cv.smoothed))
-    if (rise > max(math.log1p(c.overfit_rise), c.noise_margin * math.sqrt(2.0) * noise + allowance)
-            and after.rising(c.flat_rate, c.significance) and e.level_now_value < train_then):
+    climbing = after.rising(th.flat_rate, th.significance) or rise > 2 * th.noise_margin * noise + allowance
+    if (rise > max(math.log1p(th.overfit_rise), th.noise_margin * math.sqrt(2.0) * noise + allowance)
+            and climbing and e.now_value < train_then):
         e.overfit_at = int(vs[b])
         e.val_best, e.val_now = float(np.exp(rolling[b]) + floor), float(np.exp(now) + floor)
         e.train_at_val_best = train_then
+
+
+def _grad_note(grad_norm: np.ndarray, steps: np.ndarray, e: Evidence) -> str:
+    """A sentence on the logged gradient norm around where things went wrong, when the log has one."""
+    ok = np.isfinite(grad_norm)
+    if ok.sum() < 3:
+        return ""
+    g, s = grad_norm[ok], steps[ok]
+    early = float(np.median(g[: max(3, g.size // 10)]))
+    top = int(np.argmax(g))
+    if g[top] > 10 * early:
+        return f"The logged gradient norm rose from about {early:.3g} to {g[top]:.3g} at step {int(s[top])}."
+    return ""

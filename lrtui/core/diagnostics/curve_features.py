@@ -19,6 +19,11 @@ _MAD_TO_SIGMA = 1.4826  # the median absolute deviation of a normal variable is 
 _MEDIAN_EFFICIENCY = 1.2533  # the median of m normal points scatters sqrt(pi/2) times more than their mean
 
 
+def exp(x: float) -> float:
+    """math.exp without an OverflowError: a hostile log can put levels thousands of e-folds apart."""
+    return math.exp(min(x, 700.0)) if x == x else math.nan
+
+
 def floor_of(loss: np.ndarray) -> float:
     """The level gaps are measured from: 0 for a non-negative loss, else a little below its lowest value."""
     finite = loss[np.isfinite(loss)]
@@ -137,3 +142,34 @@ def bounce_stats(values: np.ndarray, floor: float, detrend: int) -> Bounce:
     level = float(np.median(values - floor))
     swing = float(np.median(np.abs(d))) / level if level > 0 else 0.0
     return Bounce(lag1, lag2, flips, swing, int(resid.size))
+
+
+def alternating_since(x: np.ndarray, steps: np.ndarray, share: float) -> int:
+    """Where the final stretch of step-by-step reversals began: the start of the suffix with the
+    largest excess of reversals over the midway rate between noise (2/3) and `share`."""
+    d = np.diff(x)
+    flips = (d[:-1] * d[1:] < 0).astype(float)
+    if flips.size == 0:
+        return int(steps[0])
+    excess = np.cumsum((flips - (share + 2.0 / 3.0) / 2.0)[::-1])[::-1]
+    return int(steps[int(np.argmax(excess))])
+
+
+def spike(gap: np.ndarray, steps: np.ndarray, weight: float, factor: float) -> tuple[int, float, float] | None:
+    """The first climb of a smoothed curve (`gap`, positive) above `factor` x its best so far that came back
+    below it before the end: (step it began, the best before it, its peak), or None."""
+    n = gap.size
+    if n < 4:
+        return None
+    # The first few smoothed values average only a point or two: they do not set the best.
+    warm = min(math.ceil(1.0 / (1.0 - weight)), max(1, n // 4), n - 1)
+    best = np.concatenate([np.full(warm, np.inf), np.minimum.accumulate(gap[warm:])])
+    over = gap > factor * best
+    if not over.any():
+        return None
+    edges = np.diff(np.concatenate([[0], over.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    for a, b in zip(starts, stops):
+        if b < n:  # it came back down before the end
+            return int(steps[a]), float(best[a]), float(np.max(gap[a:b]))
+    return None

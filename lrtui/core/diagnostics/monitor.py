@@ -1,32 +1,44 @@
-"""Watches a simulation as it steps and says, per run, what the learning rate is doing.
+"""Watches a simulation as it steps and says, per run, what the learning rate is doing, having checked it.
 
-The simulation hands over each step (`stage`, a few array copies) and the
-monitor judges them a chunk at a time (`catch_up`, when its buffer is full
-and whenever `Simulation.step` returns). Judging a chunk gives every step
-its own verdict, so findings are reported at the step where they settled,
-exactly as if each step had been judged on its own, at a fraction of the
-cost: a handful of array operations per chunk instead of per step.
+Every step the simulation hands over a frozen StepFrame and the monitor updates a few running numbers for
+all runs at once. Every `every` steps (a checkpoint: 5 steps, or 1/200 of a long budget) it measures the
+evidence, spots the claims worth checking (a run that looks too slow, bouncing, stuck...), checks them by
+trying their fixes on copies of the runs (trials.py; in a sweep the neighbouring runs are evidence too),
+and takes each run's verdict from the rule table (verdicts.py). A claim must be seen at two checkpoints in
+a row before it is checked, so a finding is reported at most 2 x `every` steps (max(10 steps, 1% of the
+budget)) after it starts to hold; a non-finite loss is reported at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import sys
-from types import SimpleNamespace
 
 import numpy as np
 
-from lrtui.core.diagnostics.features import WINDOW, Features, accumulate_rows
-from lrtui.core.diagnostics.gauge import GaugeTracker
-from lrtui.core.diagnostics.messages import build
-from lrtui.core.diagnostics.record import SharpnessRecord
-from lrtui.core.diagnostics.rules import CODES, choose, verdict_masks
-from lrtui.core.diagnostics.staging import StepBuffer
+from lrtui.core.diagnostics.checkbook import CLAIMS, CheckBook
+from lrtui.core.diagnostics.curvature import Curvature
+from lrtui.core.diagnostics.evidence import MUCH, SMOOTH, Evidence, gaps, progress, window_for
+from lrtui.core.diagnostics.floors import known_floor, start_cause
+from lrtui.core.diagnostics.running import running_stats
+from lrtui.core.diagnostics.siblings import WAIT, Siblings
+from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, horizon_for, run_checks
 from lrtui.core.diagnostics.types import Diagnosis
+from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for
+from lrtui.core.frame import StepFrame
 from lrtui.core.sharpness import EXACT_LIMIT
 
-DEBOUNCE = 10  # steps a finding must hold before it is reported
-IMPROVING, DIVERGED, OSCILLATING = CODES.index("improving"), CODES.index("diverged"), CODES.index("oscillating")
+CHECKED = CLAIMS
+MAX_COPIES = 8192  # run copies tried at one checkpoint at most; the rest wait for the next
+LONG_HORIZON = 20_000  # how far an unchanged copy is followed to see whether a stuck run stays stuck
+DIVERGED = CODES.index("diverged")
+
+
+_CODE_ROW = np.array([CODES.index(code) for code in CODES])  # each rule's first entry with its code
+
+
+def checkpoint_every(budget: int | None) -> int:
+    return max(5, (budget or 0) // 200)
 
 
 class Monitor:
@@ -34,218 +46,281 @@ class Monitor:
         self.sim = sim
         self.budget = budget
         n = sim.n_runs
-        self.features = Features(n, sim.loss.n_params, sim.loss.min_value)
-        self.sharpness_every = 5 if sim.loss.n_params <= EXACT_LIMIT else 25
-        # A model's Hessian-vector products are dear: its estimates are spread over the following steps.
-        self.gauges = GaugeTracker(n, spread=sim.loss.is_model)
-        self.record = SharpnessRecord(n)
-        self.buffer = StepBuffer(n, sim.loss.n_params)
-        # Verdicts are indices into CODES: the latest, how many steps it has held, and the settled one.
+        self.every = checkpoint_every(budget)
+        # Sharpness every checkpoint on small problems; a large sweep's every fourth, a model's every 25 steps.
+        if sim.loss.n_params > EXACT_LIMIT:
+            self.sample_every = max(self.every, 25)
+        else:
+            self.sample_every = self.every * (4 if n > 64 else 1)
+        self.running = running_stats(n, sim.loss.n_params)
+        self.curvature = Curvature(sim.loss, n)
+        self.floor = known_floor(sim.loss)
+        self.siblings = Siblings(sim)
+        self._held = {code: np.zeros(n, dtype=np.int64) for code in CHECKED}
+        self.book = CheckBook(n)
+        self._set_lr_cache: tuple | None = None
+        self._causes: tuple | None = None
+        self._raw = np.full(n, IMPROVING)
         self._codes = np.full(n, IMPROVING)
-        self._held = np.zeros(n, dtype=np.int64)
-        self._settled = np.full(n, IMPROVING)
-        self._now: SimpleNamespace | None = None  # everything the evidence needs, at the last judged step
+        self._since = np.zeros(n, dtype=np.int64)  # step where each run's current raw verdict began
+        self._edits = np.zeros(n, dtype=np.int64)
+        self._edit_count = 0
+        self._reported = np.zeros((len(CODES) + 1, n), dtype=bool)  # (verdict code, or edge of stability) x run
         self.found: list[Diagnosis] = []
-        self._reported: set[tuple[int, str]] = set()
+        self._found_by_run: dict[int, list[Diagnosis]] = {}
+        self.evidence_now: Evidence | None = None
+        self._summaries: dict[int, Diagnosis] = {}
 
-    # The latest sharpness, gauge and stable limit of each run.
-    top = property(lambda self: self.gauges.top)
-    bottom = property(lambda self: self.gauges.bottom)
-    gauge = property(lambda self: self.gauges.gauge)
-    start_gauge = property(lambda self: self.gauges.start_gauge)
-    limit = property(lambda self: self.gauges.limit)
-    formula = property(lambda self: self.gauges.formula)
+    # The latest sharpness numbers, for the app's gauge and curvature panel.
+    top = property(lambda self: self.curvature.top)
+    bottom = property(lambda self: self.curvature.bottom)
+    max_top = property(lambda self: self.curvature.max_top)
+    limit = property(lambda self: self.curvature.limit)
+    formula = property(lambda self: self.curvature.formula)
+    record = property(lambda self: self.curvature.record)
 
-    # -- feeding -----------------------------------------------------------------
-    def observe(self) -> None:
-        """Take in the simulation's current step and judge it now."""
-        self.stage()
-        self.catch_up()
-
-    def stage(self) -> None:
-        """Take in the simulation's current step; it is judged at the next `catch_up`."""
-        sim = self.sim
-        row = self.buffer.add(sim.step_count, sim.loss_now, sim.grad_norm, sim.lr_now, sim.grad_now, sim.params)
-        if sim.step_count % self.sharpness_every == 0:
-            self.buffer.request_sharpness(row, sim)
-        if self.buffer.full:
-            self.catch_up()
+    @property
+    def n_runs(self) -> int:
+        return self._codes.size
 
     def add_runs(self, parents: list[int]) -> None:
-        self.catch_up()
-        self.features.add_runs(parents)
-        self.gauges.add_runs(parents)
-        self.record.add_runs(parents)
-        for name in ("_codes", "_held", "_settled"):
+        """Forked runs inherit their parent's numbers (and are judged afresh from the fork on)."""
+        idx = np.asarray(parents, dtype=np.int64)
+        self.running = self.running.add_runs(parents)
+        self.curvature.add_runs(parents)
+        for code in CHECKED:
+            self._held[code] = np.concatenate([self._held[code], np.zeros(idx.size, dtype=np.int64)])
+        for name in ("_raw", "_codes", "_since", "_edits"):
             values = getattr(self, name)
-            setattr(self, name, np.concatenate([values, values[parents]]))
-        self.buffer = self.buffer.resized(self.sim.n_runs)
-        if self._now is not None:
-            self._now = _with_runs(self._now, parents, self._codes.size - len(parents))
+            setattr(self, name, np.concatenate([values, values[idx]]))
+        self._reported = np.concatenate([self._reported, self._reported[:, idx]], axis=1)
+        self.book.add_runs(parents)
+        self.siblings.refresh()
+        if self.evidence_now is not None:
+            self.evidence_now = self.evidence_now.with_runs(parents)
+        self._summaries = {}
 
-    # -- judging -----------------------------------------------------------------
-    def catch_up(self) -> None:
-        """Judge every step taken in since the last call."""
-        buffer = self.buffer
-        k = buffer.count
-        if k == 0:
-            return
+    # -- every step -------------------------------------------------------------------
+    def observe(self, frame: StepFrame) -> None:
+        self.running.update(frame)
+        self.curvature.advance(frame.step)
+        if frame.edit_count != self._edit_count:
+            edited = frame.edits != self._edits
+            self._forget(np.flatnonzero(edited))
+            self._edits, self._edit_count = frame.edits.copy(), frame.edit_count
+        if frame.step % self.sample_every == 0:
+            self.curvature.sample(frame)
+        at_end = self.budget is not None and frame.step >= self.budget
+        new_divergence = frame.diverged_now and frame.step > 0
+        if frame.step % self.every == 0 or at_end or new_divergence:
+            self._checkpoint(frame)
+
+    def _forget(self, runs: np.ndarray) -> None:
+        """A run changed by hand (or by a fix) is judged afresh: its counters and checks start again."""
+        for code in CHECKED:
+            self._held[code][runs] = 0
+        self.book.forget(runs)
+        self.running.uncut(runs)
+        self.siblings.refresh()
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def _checkpoint(self, frame: StepFrame) -> None:
+        on_grid = frame.step % self.every == 0 or (self.budget is not None and frame.step >= self.budget)
+        with np.errstate(all="ignore"):
+            e = self._measure(frame)
+            wanted = candidates(e)
+            # Only the regular checkpoints count towards a claim's two in a row (a divergence may add others).
+            for code in CHECKED if on_grid else ("diverged",):
+                self._held[code] = np.where(wanted[code], self._held[code] + 1, 0)
+            if self._check(frame, e, wanted):
+                e = dataclasses.replace(e, confirmed=self.book.confirmed(), tried=self.book.tried_by_claim())
+            raw = RULES.choose(e)
+        self._settle(frame, e, raw)
+        self.evidence_now = e
+        self._summaries: dict[int, Diagnosis] = {}  # made when asked for, until the next checkpoint
+
+    def _measure(self, frame: StepFrame) -> Evidence:
+        sim, r, c = self.sim, self.running, self.curvature
+        n = self.n_runs
+        step = frame.step
+        budget = self.budget if self.budget is not None else max(step, 100)
+        window = window_for(budget)
+        steps, recent = sim.history.recent("loss", window + SMOOTH)
+        have = recent.shape[0]
+        span = max(0, min(window, have - SMOOTH))
+        now = _mean(recent[have - SMOOTH:]) if have >= SMOOTH else frame.loss
+        then = _mean(recent[have - SMOOTH - span: have - span]) if span > 0 else now
+        now = np.where(np.isfinite(frame.loss), now, frame.loss)
+        floor = np.full(n, self.floor) if self.floor is not None else np.minimum(0.0, r.best_loss)
+        gap_now, gap_then = gaps(now, floor, r.first_loss), gaps(then, floor, r.first_loss)
+        rate, needed = progress(gap_then, gap_now, span)
+        scheduled = self.siblings.scheduled
+        return Evidence(
+            step=step, budget=budget, remaining=np.full(n, budget - step, dtype=np.int64), loss=now,
+            first=r.first_loss, best=r.best_loss, floor=floor, known_floor=self.floor is not None,
+            gap=gap_now, gap_then=gap_then, window=span, rate=rate, needed=needed, grad_norm=frame.grad_norm,
+            grad_ratio=frame.grad_norm / np.where(r.max_grad > 0, r.max_grad, np.nan),
+            nonfinite=~np.isfinite(frame.loss), diverged_at=frame.diverged_at, cos_update=r.cos_update,
+            flip_rate=r.flip_rate, lr=frame.lr, set_lr=self._set_lrs(), top=c.top, bottom=c.bottom, raw_top=c.raw_top,
+            raw_bottom=c.raw_bottom, max_top=c.max_top,
+            max_top_step=c.max_top_step, limit=c.limit, formula=tuple(c.formula), preconditioned=c.preconditioned,
+            scheduled=scheduled, schedule_peak=r.schedule_peak, schedule_lr=frame.schedule_lr, cut_step=r.cut_step,
+            full_batch_model=bool(sim.loss.is_model and sim.loss.batch_size is None),
+            start_cause=self._start_causes(frame),
+            confirmed=self.book.confirmed(), tried=self.book.tried_by_claim())
+
+    def _start_causes(self, frame: StepFrame) -> tuple:
+        """Why each run that diverged at step 0 did (found once, at the start)."""
+        if self._causes is None or len(self._causes) != self.n_runs:
+            self._causes = tuple(start_cause(self.sim.loss, frame.params[run], float(frame.loss[run]))
+                                 if frame.diverged_at[run] == 0 else "" for run in range(self.n_runs))
+        return self._causes
+
+    def _set_lrs(self) -> np.ndarray:
+        """Each run's LR before its schedule (its optimizer's lr times any change by hand); cached until an edit."""
         sim = self.sim
-        steps = buffer.steps()
-        lr = buffer.lr[:k]
-        with np.errstate(all="ignore"):
-            schedule_lr = lr / np.where(sim.lr_scale > 0, sim.lr_scale, 1.0)
-        frame = self.features.advance(steps, buffer.loss[:k], buffer.grad_norm[:k], lr, schedule_lr,
-                                      buffer.grad[:k], buffer.params[:k])
-        diverged_at = np.asarray(sim.diverged_at)
-        diverged = np.where((diverged_at >= 0) & (diverged_at <= steps[:, None]), diverged_at, -1)
-        curv = self.gauges.absorb(sim, buffer, steps, diverged, self.record)
-        budget = self.budget or np.maximum(steps, 100)[:, None]
-        with np.errstate(all="ignore"):
-            secant_gauge = lr * frame.secant / np.where(np.isfinite(curv.limit), curv.limit, 2.0)
-        full_batch_model = sim.loss.is_model and sim.loss.batch_size is None
-        masks = verdict_masks(frame, diverged, curv.gauge, secant_gauge, curv.bottom, curv.top, budget,
-                              full_batch_model)
-        codes = choose(masks)
-        new_finding, settled, held = self._debounce(codes, diverged)
-        edge = masks["edge_of_stability"] & (codes != OSCILLATING)
+        key = (sim.n_runs, int(sim.edits.sum()))
+        if self._set_lr_cache is None or self._set_lr_cache[0] != key:
+            base = np.array([spec.optimizer_params["lr"] for spec in sim.specs], dtype=np.float64)
+            self._set_lr_cache = (key, base)
+        return self._set_lr_cache[1] * sim.lr_scale
 
-        moments: dict = {}  # a sweep reports many runs at the same step
+    def _check(self, frame: StepFrame, e: Evidence, wanted: dict) -> bool:
+        """Check the claims that are due; True if anything was recorded."""
+        final = self.budget is not None and frame.step >= self.budget
+        due: list[tuple[int, str]] = []
+        recorded = False
+        for code in CHECKED:
+            ready = wanted[code] & (self._held[code] >= (1 if code == "diverged" else 2))
+            if not ready.any():
+                continue
+            runs = np.flatnonzero(self.book.due(code, ready, e.remaining, e.budget, final, MIN_AHEAD))
+            answered = self.siblings.evidence(runs, code, e, frame) if runs.size else {}
+            for run in runs.tolist():
+                found = answered.get(run)
+                if found is None:
+                    due.append((run, code))
+                elif found is not WAIT:
+                    self.book.record(run, code, found.helped, found, int(e.remaining[run]), True)
+                    recorded = True
+        if not due:
+            return recorded
+        checks, copies = [], 0
+        for run, code in due:
+            check = self._plan(run, code, e.at(run), final)
+            if check is None:
+                continue
+            copies += len(check.fixes) + (0 if check.from_start else 1)
+            if copies > MAX_COPIES:
+                break
+            checks.append(check)
+            left = int(e.remaining[run])
+            if code == "diverged" and not (e.nonfinite[run] or e.diverged_at[run] >= 0) and not final:
+                # A finite blow-up is divergence only if it stays: the unchanged run, continued, tells.
+                checks.append(Check(run, "stays_blown_up", [], False, horizon_for(self.sim, left),
+                                    float(e.floor[run]), float(e.first[run])))
+            if code == "plateau" and not check.from_start:
+                # Stuck means stuck for the rest of the budget: the unchanged run, continued alone, tells.
+                checks.append(Check(run, "stays_stuck", [], False, max(1, min(left, LONG_HORIZON)),
+                                    float(e.floor[run]), float(e.first[run]), float(e.loss[run])))
+        run_checks(self.sim, checks)
+        stays = {(c.run, c.code): c for c in checks if c.code in ("stays_blown_up", "stays_stuck")}
+        for check in checks:
+            if check.code in ("stays_blown_up", "stays_stuck"):
+                continue
+            tried = check.tried() if check.outcomes else None
+            helped = tried is not None and tried.helped
+            holds = helped
+            if check.code == "diverged":
+                confirm = stays.get((check.run, "stays_blown_up"))
+                holds = confirm is None or not (confirm.baseline - confirm.floor <= 4 * (confirm.start_loss - confirm.floor))
+            elif check.code == "local_minimum":
+                holds = True  # the claim stands on the evidence (stationary, a known lower floor); the check is for the fix
+            elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end
+                confirm = stays.get((check.run, "stays_stuck"))
+                holds = confirm is None or confirm.stays()
+            elif check.code == "converged":
+                holds = not helped  # lower ground from here: a local minimum, not convergence
+            self.book.record(check.run, check.code, holds, tried, int(e.remaining[check.run]), check.from_start)
+        return True
 
-        def moment(i: int) -> SimpleNamespace:
-            if i not in moments:
-                moments[i] = make_moment(i)
-            return moments[i]
+    def _plan(self, run: int, code: str, e: Evidence, final: bool = False) -> Check | None:
+        fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run))
+        if not fixes:
+            return None
+        remaining = int(e.remaining)
+        from_start = code == "diverged" or remaining < MIN_AHEAD or final
+        horizon = horizon_for(self.sim, e.budget if from_start else remaining)
+        check = Check(run, code, fixes, from_start, horizon, float(e.floor), float(e.first), float(e.loss))
+        if from_start:
+            diverged = bool(e.diverged)
+            check.baseline = math.inf if diverged else float(e.loss)
+            check.baseline_diverged = diverged
+        return check
 
-        def make_moment(i: int) -> SimpleNamespace:
-            return SimpleNamespace(f=frame.at(i), lr=lr[i].copy(), step=int(steps[i]), codes=codes[i].copy(),
-                                   needed=masks["needed"][i].copy(), diverged_at=diverged[i].copy(),
-                                   top=curv.top[i].copy(), bottom=curv.bottom[i].copy(),
-                                   gauge=curv.gauge[i].copy(), start_gauge=curv.start_gauge[i].copy(),
-                                   formula=curv.formula_at(i))
+    # -- verdicts and findings -----------------------------------------------------------
+    def _settle(self, frame: StepFrame, e: Evidence, raw: np.ndarray) -> None:
+        changed = raw != self._raw
+        self._since = np.where(changed, frame.step, self._since)
+        # A verdict counts once it is seen at two checkpoints in a row; improving and a non-finite loss at once.
+        settles = ~changed | (raw == IMPROVING) | ((raw == DIVERGED) & (e.nonfinite | (e.diverged_at >= 0)))
+        self._codes = np.where(settles, raw, self._codes)
+        self._raw = raw
+        runs = np.arange(raw.size)
+        # Each verdict code is reported once per run (plateau's two entries share one code).
+        code_row = _CODE_ROW[raw]
+        new = settles & (raw != IMPROVING) & ~self._reported[code_row, runs]
+        for run in np.flatnonzero(new).tolist():
+            rule = RULES.entries[int(raw[run])]
+            self._reported[code_row[run], run] = True
+            one = e.at(run)
+            self._add(RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code)))
+        edge = edge_of_stability(e) & (self._codes != CODES.index("oscillating")) & ~self._reported[-1]
+        for run in np.flatnonzero(edge).tolist():
+            self._reported[-1, run] = True
+            self._add(_edge_diagnosis(e.at(run), frame.step, run))
 
-        # Python touches only the steps and runs with something to report, so a sweep stays cheap.
-        for i, run in np.argwhere(new_finding | edge):
-            now = moment(int(i))
-            if new_finding[i, run]:
-                self._report(int(run), CODES[codes[i, run]], now)
-            if edge[i, run]:
-                self._report(int(run), "edge_of_stability", now)
-        self._codes, self._held, self._settled = codes[-1].copy(), held[-1].copy(), settled[-1].copy()
-        self._now = moment(k - 1)
-        buffer.clear()
-
-    def _debounce(self, codes: np.ndarray, diverged: np.ndarray):
-        """Per step: a finding is reported once it has held for DEBOUNCE steps, so a transient is not an
-        alarm; a non-finite loss needs no such patience. Returns (new finding, settled code, steps held)."""
-        k = codes.shape[0]
-        t = np.arange(k)[:, None]
-        changed = codes != np.concatenate([self._codes[None], codes[:-1]])
-        last_change = accumulate_rows(np.maximum, np.where(changed, t, -1))
-        held = np.where(last_change >= 0, t - last_change + 1, self._held + t + 1)
-        settles = (held >= DEBOUNCE) | (codes == IMPROVING) | ((codes == DIVERGED) & (diverged >= 0))
-        last_settle = accumulate_rows(np.maximum, np.where(settles, t, -1))
-        runs = np.arange(codes.shape[1])
-        settled = np.where(last_settle >= 0, codes[np.maximum(last_settle, 0), runs], self._settled)
-        before = np.concatenate([self._settled[None], settled[:-1]])
-        new_finding = settles & (codes != IMPROVING) & (codes != before)
-        return new_finding, settled, held
-
-    def _report(self, run: int, code: str, now: SimpleNamespace) -> None:
-        if (run, code) in self._reported:
-            return
-        self._reported.add((run, code))
-        self.found.append(build(code, run, now.step, self._evidence(run, now)))
-
-    # -- reading -----------------------------------------------------------------
+    # -- reading -------------------------------------------------------------------------
     @property
     def verdicts(self) -> list[str]:
-        """The latest verdict of every run, before the patience that `verdict` applies."""
         return [CODES[c] for c in self._codes]
 
     def verdict(self, run: int) -> str:
-        """The run's verdict now; a finding that has not yet held for a few steps does not count."""
-        return CODES[self._settled[run]]
+        """The run's verdict as of the last checkpoint."""
+        return CODES[int(self._codes[run])]
 
     def diagnoses(self, run: int | None = None) -> list[Diagnosis]:
-        return [d for d in self.found if run is None or d.run == run]
+        """Findings in the order they were made, of one run or of all."""
+        return list(self.found) if run is None else list(self._found_by_run.get(int(run), []))
+
+    def _add(self, diagnosis: Diagnosis) -> None:
+        self.found.append(diagnosis)
+        self._found_by_run.setdefault(diagnosis.run, []).append(diagnosis)
 
     def summary(self, run: int) -> Diagnosis:
-        """The current verdict of a run as a Diagnosis, with today's numbers."""
-        return build(self.verdict(run), run, self.sim.step_count, self.evidence(run))
+        """The run's current verdict as a Diagnosis, with the evidence of the last checkpoint."""
+        run = int(run)
+        if run not in self._summaries:
+            rule = RULES.entries[int(self._codes[run])]
+            one = self.evidence_now.at(run)
+            self._summaries[run] = RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code))
+        return self._summaries[run]
 
-    def evidence(self, run: int) -> dict:
-        """The numbers behind the run's verdict, with the LR in force now (the user may just have changed it)."""
-        self.catch_up()
-        sim = self.sim
-        now = SimpleNamespace(**{**vars(self._now), "lr": sim.lr_now, "step": sim.step_count,
-                                 "diverged_at": np.asarray(sim.diverged_at)})
-        return self._evidence(run, now)
-
-    def _evidence(self, run: int, now: SimpleNamespace) -> dict:
-        with np.errstate(all="ignore"):
-            return _evidence(run, now, self.sim, self.budget)
+    def gauge(self, lr: np.ndarray) -> np.ndarray:
+        return self.curvature.gauge(lr)
 
 
-def _evidence(run: int, now: SimpleNamespace, sim, budget) -> dict:
-    f = now.f
-    lr = float(now.lr[run])
-    gauge = float(now.gauge[run])
-    e = {
-        "lr": lr, "gauge": gauge, "formula": now.formula[run], "sharpness": float(now.top[run]),
-        "lr_limit": lr / gauge if gauge > 0 else math.nan, "bottom": float(now.bottom[run]),
-        "cos_grad": float(f.cos_grad[run]), "cos_update": float(f.cos_update[run]),
-        "flip_rate": float(f.flip_rate[run]), "window": WINDOW, "rate": _finite(float(f.rate[run])),
-        "needed": float(now.needed[run]), "budget": int(budget or max(now.step, 100)), "loss": float(f.loss[run]),
-        "grad_norm": float(f.grad_norm[run]),
-        "grad_ratio": float(np.float64(f.grad_norm[run]) / f.max_grad[run]) if f.max_grad[run] > 0 else math.nan,
-        "min_value": sim.loss.min_value if sim.loss.min_value is not None else math.nan,
-        "lr_max": float(f.schedule_lr_max[run]), "cut_step": int(f.cut_step[run]),
-        "gap_at_cut": float(f.gap_at_cut[run]),
-    }
-    e["schedule_fix"] = _gentler_schedule(sim.specs[run], budget)
-    spec = sim.specs[run]
-    # The LR the run was set to, before its schedule: the fix when a schedule drove the LR to inf.
-    e["set_lr"] = float(spec.optimizer_params["lr"]) * float(sim.lr_scale[run])
-    e["scheduled"] = spec.schedule != "constant"
-    e["diverged_at"] = int(now.diverged_at[run])
-    start_gauge = now.start_gauge[run]
-    if CODES[now.codes[run]] == "diverged" and np.isfinite(start_gauge) and start_gauge > 0:
-        # Judge a diverged run by where it started, not by the wreckage.
-        e["gauge"] = float(start_gauge)
-        e["lr_limit"] = lr / e["gauge"]
-        e["sharpness"] = float("nan")
-    if now.diverged_at[run] >= 0:
-        e["why_diverged"] = f"The loss or the parameters became non-finite at step {now.diverged_at[run]}"
-    else:
-        e["why_diverged"] = (f"The smoothed loss {f.smooth[run]:.3g} is more than 4x its best "
-                             f"{f.best_smooth[run]:.3g}")
-    return e
+def _mean(rows: np.ndarray) -> np.ndarray:
+    """The mean of each run's values over the rows; NaN where a row is not finite (a diverging run)."""
+    return rows.sum(axis=0) / rows.shape[0]
 
 
-def _finite(x: float) -> float:
-    """np.nan_to_num for one float, without a NumPy call per diagnosis (a sweep reports thousands)."""
-    if math.isfinite(x):
-        return x
-    return 0.0 if math.isnan(x) else math.copysign(sys.float_info.max, x)
+def _edge_diagnosis(e: Evidence, step: int, run: int) -> Diagnosis:
+    from lrtui.core.diagnostics.verdicts import _cap, gauge_sentence
 
-
-def _with_runs(now: SimpleNamespace, parents: list[int], n_runs: int) -> SimpleNamespace:
-    """A copy of a moment (of n_runs runs) with the parents' values repeated for their forks."""
-    def grow(value):
-        if isinstance(value, np.ndarray) and value.shape == (n_runs,):
-            return np.concatenate([value, value[parents]])
-        if isinstance(value, list):
-            return value + [value[p] for p in parents]
-        if isinstance(value, SimpleNamespace):
-            return SimpleNamespace(**{k: grow(v) for k, v in vars(value).items()})
-        return value
-
-    return grow(now)
-
-
-def _gentler_schedule(spec, budget) -> dict:
-    params = spec.schedule_params
-    if "gamma" in params:
-        return {"schedule.gamma": round(float(params["gamma"]) ** (1 / 3), 3)}
-    return {"schedule.type": "cosine", "schedule.T_max": int(budget or 1000)}
+    message = "edge of stability: sharpness has risen to the stable limit while the loss still falls (normal)"
+    explanation = (f"{_cap(gauge_sentence(e))}. Under full-batch training, networks "
+                   "sharpen until the sharpness reaches about 2/lr and then hover there while the loss keeps "
+                   "falling over the long run (Cohen et al., 2021). This is not a too-high LR: a lower LR is "
+                   f"suggested only when a check shows it ends {MUCH:g}x lower.")
+    return Diagnosis("edge_of_stability", step, "info", message, explanation, None, None, run)

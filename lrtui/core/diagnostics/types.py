@@ -1,8 +1,18 @@
-"""What a diagnosis is: a finding about one run, its evidence, and a concrete fix."""
+"""What a diagnosis is: a finding about one run, its evidence, the fix, and how the fix fared when tried.
+
+The JSON form (`Diagnosis.as_dict`) is part of lrtui's interface; docs/diagnostics.md documents it:
+
+    {"code": "oscillating", "severity": "warning", "step": 40, "run": 0,
+     "message": "...", "explanation": "...",
+     "fix": {"optimizer.lr": 0.016} | null,
+     "tried": {"fix": {...}, "from_step": 40, "steps": 160, "loss": 4e-9, "baseline": 3.09,
+               "baseline_diverged": false, "helped": true} | null}
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import dataclass
 
 VERDICTS = (
     "diverged",
@@ -17,19 +27,68 @@ VERDICTS = (
 HEALTHY = ("improving", "converged")
 SEVERITIES = ("info", "warning", "error")
 
-# The verdict a diagnosis code implies; info-level codes do not change the verdict.
+# Transitional: the severity of each code, until every rule set is a RuleTable (which carries its own).
 VERDICT_SEVERITY = {
-    "diverged": "error",
-    "oscillating": "warning",
-    "too_slow": "warning",
-    "plateau": "warning",
-    "local_minimum": "warning",
-    "schedule_too_aggressive": "warning",
-    "improving": "info",
-    "converged": "info",
-    "overfitting": "warning",  # curve-only, from a validation loss
-    "loss_spike": "info",  # curve-only: a climb that recovered
+    "diverged": "error", "oscillating": "warning", "too_slow": "warning", "plateau": "warning",
+    "local_minimum": "warning", "schedule_too_aggressive": "warning", "improving": "info", "converged": "info",
+    "overfitting": "warning", "loss_spike": "info",
 }
+
+# How each code reads in the app and in messages: never a raw id in the UI.
+WORDS = {
+    "diverged": "diverged",
+    "oscillating": "oscillating (LR too high)",
+    "too_slow": "too slow (LR too low)",
+    "improving": "improving",
+    "converged": "converged",
+    "plateau": "plateau",
+    "local_minimum": "local minimum",
+    "schedule_too_aggressive": "schedule too aggressive",
+    "edge_of_stability": "edge of stability",
+    "overfitting": "overfitting",
+    "loss_spike": "loss spike",
+}
+
+
+def in_words(code: str) -> str:
+    """A verdict or finding code as a person reads it ("too slow (LR too low)", not `too_slow`)."""
+    return WORDS.get(code, code.replace("_", " "))
+
+
+def _number(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Tried:
+    """A fix run on copies next to the unchanged run, from `from_step` for `steps` steps."""
+
+    fix: dict
+    from_step: int  # 0 for a replay from the start (a diverged run)
+    steps: int  # how far the try went
+    loss: float  # the fix's loss at the end of the try (inf or nan if it diverged)
+    baseline: float  # the unchanged run's loss at the same step
+    baseline_diverged: bool
+    helped: bool
+
+    @property
+    def end_step(self) -> int:
+        return self.from_step + self.steps
+
+    def sentence(self) -> str:
+        """The evidence in a few words: "tried: loss 4e-09 at step 200, against 3.09 unchanged"."""
+        against = "the unchanged run diverged" if self.baseline_diverged else f"against {_fmt(self.baseline)} unchanged"
+        got = "diverged" if not math.isfinite(self.loss) else f"loss {_fmt(self.loss)}"
+        return f"tried: {got} at step {self.end_step:,}, {against}"
+
+    def as_dict(self) -> dict:
+        return {"fix": dict(self.fix), "from_step": int(self.from_step), "steps": int(self.steps),
+                "loss": _number(self.loss), "baseline": _number(self.baseline),
+                "baseline_diverged": bool(self.baseline_diverged), "helped": bool(self.helped)}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else str(value)
 
 
 @dataclass(frozen=True)
@@ -39,8 +98,21 @@ class Diagnosis:
     severity: str  # info | warning | error
     message: str  # one line
     explanation: str  # the evidence, with numbers
-    suggestion: dict = field(default_factory=dict)  # e.g. {"optimizer.lr": 0.012}
+    fix: dict | None = None  # e.g. {"optimizer.lr": 0.012}; shown only once tried and found to help
+    tried: Tried | None = None
     run: int = 0
 
+    @property
+    def suggestion(self) -> dict:
+        """The fix as a dict ({} when there is none); the name earlier versions used."""
+        return dict(self.fix or {})
+
+    @property
+    def words(self) -> str:
+        return in_words(self.code)
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"code": self.code, "severity": self.severity, "step": int(self.step), "run": int(self.run),
+                "message": self.message, "explanation": self.explanation,
+                "fix": None if not self.fix else dict(self.fix),
+                "tried": None if self.tried is None else self.tried.as_dict()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.optimizers.base import NONNEGATIVE, Optimizer, as_column
+from lrtui.core.optimizers.base import NONNEGATIVE, Optimizer, StabilityRule, as_column
 
 
 class Adagrad(Optimizer):
@@ -35,6 +35,10 @@ class Adagrad(Optimizer):
     # torch's OneCycleLR and CyclicLR refuse cycle_momentum for Adagrad.
     momentum_key = None
     adaptive = True
+
+    def stability_rule(self, n_runs: int) -> StabilityRule:
+        """Gradient descent preconditioned by its own denominator: lr·λ(P⁻¹H) < 2."""
+        return StabilityRule(np.full(n_runs, 2.0), True, "2/λ")
 
     def _prepare(self) -> None:
         cols = self._columns

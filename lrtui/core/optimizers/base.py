@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import numbers
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -105,6 +106,25 @@ def _lerp_large(start, end, weight):
     return np.subtract(end, out, out=out)
 
 
+@dataclass(frozen=True)
+class StabilityRule:
+    """The largest stable LR of an optimizer, from the top Hessian eigenvalue (shared theory, section 1).
+
+    On a quadratic: stable while lr * lam < limit, where lam is the top eigenvalue of H, or of P^-1 H
+    when `preconditioned` (P the optimizer's own per-parameter denominator). Exact on quadratics, local
+    elsewhere.
+    """
+
+    limit: np.ndarray  # bound on lr * sharpness, per run
+    preconditioned: bool
+    formula: str  # how the limit reads in a message, e.g. "2/λ"
+
+
+def per_run(value, n_runs: int) -> np.ndarray:
+    """A hyperparameter column (a float, or an (R, 1) array) as one value per run."""
+    return np.broadcast_to(np.asarray(value, dtype=np.float64).reshape(-1), (n_runs,)).copy()
+
+
 def _describe(value: float) -> str:
     return repr(float(value))
 
@@ -177,6 +197,10 @@ class Optimizer(ABC):
     def effective_lr(self, state: dict, lr):
         """(R, n) per-parameter step size lr / denominator, or None when not adaptive."""
         return None
+
+    @abstractmethod
+    def stability_rule(self, n_runs: int) -> StabilityRule:
+        """This optimizer's stable limit for each of its n_runs runs (every optimizer must say)."""
 
     # -- helpers for subclasses --------------------------------------------------
     @abstractmethod

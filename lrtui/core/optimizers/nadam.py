@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.optimizers.base import NONNEGATIVE, Optimizer, as_column, float_power, lerp, steps_for_display
+from lrtui.core.optimizers.base import (
+    NONNEGATIVE,
+    Optimizer,
+    StabilityRule,
+    as_column,
+    float_power,
+    lerp,
+    per_run,
+    steps_for_display,
+)
 
 # Dozat's momentum warm-up: mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)).
 WARMUP_BASE = 0.96
@@ -34,6 +43,11 @@ class NAdam(Optimizer):
     constraints = {"lr": NONNEGATIVE, "eps": NONNEGATIVE, "weight_decay": NONNEGATIVE, "momentum_decay": NONNEGATIVE}
     momentum_key = "beta1"
     adaptive = True
+
+    def stability_rule(self, n_runs: int) -> StabilityRule:
+        """lr·λ(P⁻¹H) < (2 + 2β1)/(1 - β1), P = diag(√v̂ + ε) (Cohen et al., 2022)."""
+        beta1 = per_run(self.beta1, n_runs)
+        return StabilityRule((2.0 + 2.0 * beta1) / (1.0 - beta1), True, "(2+2β1)/((1-β1)λ)")
 
     def _prepare(self) -> None:
         cols = self._columns

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.optimizers.base import NONNEGATIVE, Optimizer, as_column, lerp
+from lrtui.core.optimizers.base import NONNEGATIVE, Optimizer, StabilityRule, as_column, lerp, per_run
 
 
 class RMSprop(Optimizer):
@@ -35,6 +35,11 @@ class RMSprop(Optimizer):
     }
     momentum_key = "momentum"
     adaptive = True
+
+    def stability_rule(self, n_runs: int) -> StabilityRule:
+        """Heavy ball preconditioned by its own denominator: lr·λ(P⁻¹H) < 2 + 2β (β its momentum)."""
+        beta = per_run(self.momentum, n_runs)
+        return StabilityRule(2.0 + 2.0 * beta, True, "2/λ" if np.all(beta == 0) else "(2+2β)/λ")
 
     def _prepare(self) -> None:
         cols = self._columns

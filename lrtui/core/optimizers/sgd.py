@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrtui.core.optimizers.base import ANY, NONNEGATIVE, Optimizer, as_column
+from lrtui.core.optimizers.base import ANY, NONNEGATIVE, Optimizer, StabilityRule, as_column, per_run
 
 
 class SGD(Optimizer):
@@ -46,6 +46,15 @@ class SGD(Optimizer):
         self.keep_fraction = 1.0 - cols["dampening"]
         self._decays = not self._is_zero(cols["weight_decay"])
         self._damps = not self._is_zero(cols["dampening"])
+
+    def stability_rule(self, n_runs: int) -> StabilityRule:
+        """Gradient descent: lr·λ < 2; heavy ball: lr·(1 - dampening)·λ < 2 + 2β; Nesterov: lr·λ < (2 + 2β)/(1 + 2β)."""
+        beta = per_run(self.momentum, n_runs)
+        keep = per_run(self.keep_fraction, n_runs)
+        if self.nesterov:
+            return StabilityRule((2.0 + 2.0 * beta) / (1.0 + 2.0 * beta), False, "(2+2β)/((1+2β)λ)")
+        limit = (2.0 + 2.0 * beta) / np.where(beta > 0, keep, 1.0)
+        return StabilityRule(limit, False, "2/λ" if np.all(beta == 0) else "(2+2β)/λ")
 
     def _init_buffers(self, params: np.ndarray) -> dict:
         return {

@@ -97,25 +97,20 @@ def check_step(t) -> int:
     return int(t)
 
 
-class Schedule(ABC):
-    """Base class. Subclasses set the class attributes and implement `_configure` and `_curve`.
+class Configurable:
+    """Named, checked parameters: what schedules and LR controllers share.
 
     Class attributes:
       name        registry name ("cosine")
       defaults    every optional parameter with its default (torch's, unless noted)
       required    parameters without a default
-      needs_loss  True only for plateau, which reacts to the loss (see plateau.py)
-
-    Instance attributes:
+    Instance attribute:
       params      all parameters, defaults filled in
-      step_limit  the largest t the schedule is defined for, or None (onecycle:
-                  total_steps; torch raises past it)
     """
 
     name: ClassVar[str] = "schedule"
     defaults: ClassVar[dict] = {}
     required: ClassVar[tuple] = ()
-    needs_loss: ClassVar[bool] = False
 
     def __init__(self, **params):
         allowed = list(self.required) + list(self.defaults)
@@ -129,19 +124,34 @@ class Schedule(ABC):
         if missing:
             raise ValueError(f'{missing[0]} is required by schedule "{self.name}"')
         self.params = {**self.defaults, **params}
-        self.step_limit: int | None = None
         self._configure(self.params)
+
+    def _configure(self, p: dict) -> None:
+        """Check the parameters (ValueError naming the parameter) and keep what the computation needs."""
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.name}({shown})"
+
+
+class Schedule(Configurable, ABC):
+    """A pure schedule: the LR as a function of the step. Subclasses implement `_configure` and `curve`.
+
+    Instance attributes (besides `params`):
+      step_limit  the largest t the schedule is defined for, or None (onecycle:
+                  total_steps; torch raises past it)
+    """
+
+    def __init__(self, **params):
+        self.step_limit: int | None = None
+        super().__init__(**params)
 
     # -- for subclasses ----------------------------------------------------------
     @abstractmethod
-    def _configure(self, p: dict) -> None:
-        """Check the parameters (ValueError naming the parameter) and keep what `_curve` needs."""
-
-    @abstractmethod
-    def _curve(self, steps: np.ndarray, base: np.ndarray) -> np.ndarray:
+    def curve(self, steps: np.ndarray, base: np.ndarray) -> np.ndarray:
         """Learning rates (m, k) for integer steps (m,) and base learning rates (k,)."""
 
-    def _momentum_curve(self, steps: np.ndarray) -> np.ndarray | None:
+    def momentum_curve(self, steps: np.ndarray) -> np.ndarray | None:
         """Momentum (m,) the schedule writes into the optimizer, or None when it leaves it alone."""
         return None
 
@@ -159,7 +169,7 @@ class Schedule(ABC):
         t = self._checked_step(t)
         base, shape = as_base(base_lr)
         with np.errstate(all="ignore"):
-            return self._curve(np.array([t], dtype=np.int64), base)[0].reshape(shape)
+            return self.curve(np.array([t], dtype=np.int64), base)[0].reshape(shape)
 
     def planned(self, n_steps: int, base_lr) -> np.ndarray:
         """The learning rates for t = 0..n_steps, shape (n_steps + 1, *base_lr.shape).
@@ -171,7 +181,7 @@ class Schedule(ABC):
         last = n_steps if self.step_limit is None else min(n_steps, self.step_limit)
         out = np.full((n_steps + 1, base.size), np.nan)
         with np.errstate(all="ignore"):
-            out[: last + 1] = self._curve(np.arange(last + 1, dtype=np.int64), base)
+            out[: last + 1] = self.curve(np.arange(last + 1, dtype=np.int64), base)
         return out.reshape((n_steps + 1,) + shape)
 
     def lr_block(self, first: int, count: int, base_lr) -> np.ndarray:
@@ -187,7 +197,7 @@ class Schedule(ABC):
         last = first + count if self.step_limit is None else min(first + count, self.step_limit + 1)
         if last > first:
             with np.errstate(all="ignore"):
-                out[: last - first] = self._curve(np.arange(first, last, dtype=np.int64), base)
+                out[: last - first] = self.curve(np.arange(first, last, dtype=np.int64), base)
         return out.reshape((count,) + shape)
 
     def momentum_at(self, t: int, base_lr) -> np.ndarray | None:
@@ -198,7 +208,7 @@ class Schedule(ABC):
         only gives the shape.
         """
         t = self._checked_step(t)
-        curve = self._momentum_curve(np.array([t], dtype=np.int64))
+        curve = self.momentum_curve(np.array([t], dtype=np.int64))
         if curve is None:
             return None
         return np.broadcast_to(curve[0], np.shape(base_lr)).copy()
@@ -207,7 +217,7 @@ class Schedule(ABC):
         """Momentum for t = 0..n_steps (NaN past step_limit), or None when not cycled."""
         n_steps = check_int("n_steps", n_steps, 0)
         last = n_steps if self.step_limit is None else min(n_steps, self.step_limit)
-        curve = self._momentum_curve(np.arange(last + 1, dtype=np.int64))
+        curve = self.momentum_curve(np.arange(last + 1, dtype=np.int64))
         if curve is None:
             return None
         out = np.full(n_steps + 1, np.nan)
@@ -227,10 +237,6 @@ class Schedule(ABC):
             n_steps = min(n_steps, self.step_limit)
         found = sorted({(int(t), kind) for t, kind in self._events(n_steps) if 0 < t <= n_steps})
         return found[:: -(-len(found) // MAX_EVENTS)] if len(found) > MAX_EVENTS else found
-
-    def describe(self) -> str:
-        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        return f"{self.name}({shown})"
 
     def _checked_step(self, t) -> int:
         t = check_step(t)

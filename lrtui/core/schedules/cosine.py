@@ -60,7 +60,7 @@ class Cosine(Schedule):
         level = np.where(stretch == 0, 1.0, leftover + self._bump)
         return level * self._one_plus_cos(steps) / self._one_plus_cos(start)
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         if steps.size == 1 and steps[0] > self.T_max:
             return self._one_step_after_troughs(int(steps[0]), base)[None, :]
         out = self.eta_min + (base[None, :] - self.eta_min) * self._unit_curve(steps)[:, None]
@@ -146,7 +146,7 @@ class CosineWarmRestarts(Schedule):
         cycle = np.searchsorted(bounds, steps, side="right") - 1
         return steps - bounds[cycle], self.T_0 * self.T_mult ** cycle
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         t_cur, t_i = self._position(steps)
         unit = (1 + np.cos(np.pi * t_cur.astype(np.float64) / t_i.astype(np.float64))) / 2
         return self.eta_min + (base[None, :] - self.eta_min) * unit[:, None]

@@ -90,10 +90,10 @@ class OneCycle(Schedule):
                 begin = end
         return out
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         return np.repeat(self._phase_values(steps, 1)[:, None], base.size, axis=1)
 
-    def _momentum_curve(self, steps):
+    def momentum_curve(self, steps):
         return self._phase_values(steps, 3) if self._cycle_momentum else None
 
     def _events(self, n_steps):
@@ -151,12 +151,12 @@ class Cyclic(Schedule):
             factor = self.gamma ** steps.astype(np.float64)
         return height, factor
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         height, factor = self._shape(steps)
         lr = self.base_lr + (self.max_lr - self.base_lr) * height * factor
         return np.repeat(lr[:, None], base.size, axis=1)
 
-    def _momentum_curve(self, steps):
+    def momentum_curve(self, steps):
         if not self._cycle_momentum:
             return None
         height, factor = self._shape(steps)

@@ -35,7 +35,7 @@ class Constant(Schedule):
     def _configure(self, p: dict) -> None:
         pass
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         return np.broadcast_to(base, (steps.size, base.size)).copy()
 
 
@@ -50,7 +50,7 @@ class ConstantFactor(Schedule):
         self.factor = check_number("factor", p["factor"], gt=0.0, le=1.0)
         self.total_iters = check_int("total_iters", p["total_iters"])
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         done = (steps >= self.total_iters).astype(np.float64)
         return scale(self.factor + done * (1.0 - self.factor), base)
 
@@ -69,7 +69,7 @@ class Step(Schedule):
         self.step_size = check_int("step_size", p["step_size"])
         self.gamma = check_number("gamma", p["gamma"], gt=0.0)
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         return scale(self.gamma ** (steps // self.step_size).astype(np.float64), base)
 
     def _events(self, n_steps):
@@ -90,7 +90,7 @@ class MultiStep(Schedule):
         self.milestones = check_increasing_ints("milestones", p["milestones"])
         self.gamma = check_number("gamma", p["gamma"], gt=0.0)
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         passed = np.searchsorted(np.array(self.milestones, dtype=np.int64), steps, side="right")
         return scale(self.gamma ** passed.astype(np.float64), base)
 
@@ -108,7 +108,7 @@ class Exponential(Schedule):
     def _configure(self, p: dict) -> None:
         self.gamma = check_number("gamma", p["gamma"], gt=0.0)
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         return scale(self.gamma ** steps.astype(np.float64), base)
 
 
@@ -123,7 +123,7 @@ class Linear(Schedule):
         self.end_factor = check_number("end_factor", p["end_factor"], ge=0.0, le=1.0)
         self.total_iters = check_int("total_iters", p["total_iters"])
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         done = np.minimum(self.total_iters, steps).astype(np.float64)
         factor = self.start_factor + (self.end_factor - self.start_factor) * done / self.total_iters
         return scale(factor, base)
@@ -147,7 +147,7 @@ class Polynomial(Schedule):
         # A negative power divides by zero at total_iters (torch raises there).
         self.power = check_number("power", p["power"], ge=0.0)
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         done = np.minimum(self.total_iters, steps).astype(np.float64)
         return scale((1.0 - done / self.total_iters) ** self.power, base)
 

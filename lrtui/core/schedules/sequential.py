@@ -79,7 +79,7 @@ class Sequential(Schedule):
         piece = np.searchsorted(self.starts, steps, side="right") - 1
         return piece, steps - self.starts[piece]
 
-    def _curve(self, steps, base):
+    def curve(self, steps, base):
         first = self.children[0]
         if isinstance(first, Cyclic):
             base = np.full(base.shape, first.base_lr)
@@ -88,23 +88,23 @@ class Sequential(Schedule):
         for i, child in enumerate(self.children):
             here = piece == i
             if here.any():
-                out[here] = child._curve(local[here], base)
+                out[here] = child.curve(local[here], base)
         return out
 
-    def _momentum_curve(self, steps):
+    def momentum_curve(self, steps):
         if not self.cycles_momentum:
             return None
         last_built = [c for c in self.children if c.cycles_momentum][-1]
-        held = float(last_built._momentum_curve(np.zeros(1, dtype=np.int64))[0])
+        held = float(last_built.momentum_curve(np.zeros(1, dtype=np.int64))[0])
         piece, local = self._pieces(steps)
         out = np.empty(steps.size)
         for i, child in enumerate(self.children):
             here = piece == i
             if child.cycles_momentum:
-                out[here] = child._momentum_curve(local[here])
+                out[here] = child.momentum_curve(local[here])
                 if i + 1 < len(self.children):
                     length = self.starts[i + 1] - self.starts[i]
-                    held = float(child._momentum_curve(np.array([length - 1], dtype=np.int64))[0])
+                    held = float(child.momentum_curve(np.array([length - 1], dtype=np.int64))[0])
             else:
                 out[here] = held
         return out

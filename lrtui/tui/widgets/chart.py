@@ -31,6 +31,7 @@ from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from lrtui.core.decimate import rasterize_lines
+from lrtui.text import visible
 from lrtui.tui.palette import PlotPalette, app_palette
 
 LEGACY_MUTED = ("gray", "grey")
@@ -263,8 +264,8 @@ class Chart(PlotextPlot):
                 if line.label is None and len(self._pending) > 1:
                     continue
                 x, y = x[:1], y[:1]  # for the legend and the axes, drawn over by the line itself
-            plt.plot(x.tolist(), y.tolist(), color=color, label=line.label if with_legend else None,
-                     marker=line_marker)
+            label = visible(line.label) if with_legend and line.label else None  # labels come from files
+            plt.plot(x.tolist(), y.tolist(), color=color, label=label, marker=line_marker)
         for x, color in picture.vlines:
             plt.vline(float(x), self.resolve(color))
         if xlim is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from lrtui.core.decimate import RunningColumns, as_line, column_centers, column_of, reduce_into
-from lrtui.core.schedules import build_schedule
+from lrtui.core.schedules import build_lr_plan
 from lrtui.tui.palette import MARKER, PLAN_COLOR, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.loss_panel import input_key
@@ -34,7 +34,7 @@ class PlannedLR:
     def _schedule(self, name: str, params: dict):
         key = (name, repr(sorted(params.items())))
         if key not in self._schedules:
-            self._schedules[key] = build_schedule(name, **params)
+            self._schedules[key] = build_lr_plan(name, params)
         return self._schedules[key]
 
     def line(self, exp, run: int, end: int, columns: int, x_range: tuple[float, float]):
@@ -44,10 +44,10 @@ class PlannedLR:
         if end <= now:
             return np.empty(0), np.empty(0), np.empty(0)
         spec = sim.specs[local]
-        schedule = self._schedule(spec.schedule, spec.schedule_params)
+        schedule, controller = self._schedule(spec.schedule, spec.schedule_params)
         offset, scale = int(sim.schedule_offset[local]), float(sim.lr_scale[local])
         base = float(spec.optimizer_params["lr"])
-        if schedule.needs_loss or sim.diverged_at[local] >= 0:
+        if controller is not None or sim.diverged_at[local] >= 0:
             # Plateau cannot be planned (it depends on future losses) and a diverged run is frozen: hold the value.
             def lrs(first, count):
                 return np.full(count, float(sim.lr_now[local]))
@@ -60,7 +60,7 @@ class PlannedLR:
             return np.arange(now, end + 1, dtype=np.float64)[keep], values[keep], values[keep]
         edges = _edges(columns, x_range)
         first_column = int(column_of(np.array([float(now)]), columns, x_range)[0])
-        held = schedule.needs_loss or sim.diverged_at[local] >= 0
+        held = controller is not None or sim.diverged_at[local] >= 0
         key = (id(sim), local, spec.schedule, repr(sorted(spec.schedule_params.items())), offset, base, scale,
                float(sim.lr_now[local]) if held else None, end, columns, x_range)
         cached = self._plans.get(run)

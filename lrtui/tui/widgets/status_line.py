@@ -7,11 +7,12 @@ import math
 from rich.text import Text
 from textual.widgets import Static
 
+from lrtui.text import visible
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 
 
 def _num(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else "nan"
+    return "nan" if math.isnan(value) else f"{value:.3g}"  # an LR a schedule drove to infinity shows as inf
 
 
 def status_text(session, palette: PlotPalette) -> Text:
@@ -19,14 +20,14 @@ def status_text(session, palette: PlotPalette) -> Text:
     exp = session.experiment
     state = "playing" if session.playing else "paused"
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f" {session.scenario.name} ", style="bold")
+    text.append(f" {visible(session.scenario.name)} ", style="bold")
     text.append(f" step {exp.step_count}/{session.scenario.steps}  {state}  x{session.speed}\n")
     for run in range(exp.n_runs):
         now = exp.current(run)
         diverged = now["diverged_at"] >= 0
         marker = ">" if run == session.focused else " "
         text.append(f"{marker}", style="bold")
-        text.append(f"{palette.swatch(run)} {exp.labels[run]} ", style=rich_run_color(run, diverged))
+        text.append(f"{palette.swatch(run)} {visible(exp.labels[run])} ", style=rich_run_color(run, diverged))
         if diverged:
             if now["diverged_at"] == 0:  # no update has run yet: the start itself is not finite
                 text.append("  NOT FINITE at the start: change loss.start", style="bold red")
@@ -46,7 +47,7 @@ def status_text(session, palette: PlotPalette) -> Text:
                 text.append(f"  {verdict}", style="yellow" if verdict != "converged" else "green")
         text.append("\n")
     if session.message:
-        text.append(f" {session.message}", style="italic")
+        text.append(f" {visible(session.message)}", style="italic")  # messages quote file names and labels
     return text
 
 

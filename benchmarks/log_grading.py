@@ -1,0 +1,157 @@
+"""How often `lrtui diagnose` agrees with the counterfactual labels of the grading corpus (benchmarks/log_corpus.py).
+
+Every curve is written in one of the log formats, read back with lrtui.logs and judged, exactly as
+`lrtui diagnose FILE` does. The held-out half (odd seeds) was not looked at while the rules were tuned.
+
+    python -m benchmarks.log_grading                 # the held-out agreement (what `make bench` prints)
+    python -m benchmarks.log_grading --tuning -v     # the tuning half, with every disagreement
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy: one BLAS thread
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from benchmarks.log_corpus import CLASSES, corpus, export, label  # noqa: E402
+
+GOAL = 0.95
+
+
+def verdict_class(report) -> str:
+    """The corpus class a verdict stands for (see benchmarks/log_corpus.py)."""
+    code = report.verdict
+    if code == "diverged":
+        return "diverged"
+    if code in ("improving", "converged"):
+        return "healthy"
+    if code == "oscillating":
+        return "too_high"
+    if code == "plateau":
+        return "too_high" if _lowers(report) else "too_low"
+    return "too_low"  # too_slow, schedule_too_aggressive
+
+
+def _lowers(report) -> bool:
+    """Whether the verdict's fix lowers the LR."""
+    factor = report.evidence.get("lr_factor")
+    return factor is not None and factor < 1
+
+
+def judge(curves, folder: Path):
+    from lrtui.core.diagnostics.curve import diagnose_curve
+    from lrtui.logs import read_runs
+
+    rows = []
+    for index, c in enumerate(curves):
+        fmt, path = export(c, index, folder)
+        log = read_runs(path).pick()
+        report = diagnose_curve(log.loss, log.steps, log.lr, log.val_loss, log.val_steps)
+        rows.append((c, fmt, report, verdict_class(report)))
+    return rows
+
+
+def false_alarms(curve, report) -> list:
+    """Warnings and errors a healthy run should not get: a warning or error verdict, or an overfitting finding
+    that the validation series does not bear out (its last value at least 10% above its lowest)."""
+    wrong = [d for d in report.diagnoses[:1] if d.severity in ("warning", "error")]
+    for d in report.diagnoses[1:]:
+        if d.code == "overfitting":
+            val = curve.val_loss[np.isfinite(curve.val_loss)]
+            if not (val.size and val[-1] >= 1.1 * val.min()):
+                wrong.append(d)
+        elif d.severity != "info":
+            wrong.append(d)
+    return wrong
+
+
+def _direction(cls: str) -> str:
+    return {"diverged": "lower", "too_high": "lower", "too_low": "raise"}.get(cls, cls)
+
+
+def agrees(label: str, report, got: str) -> bool:
+    if label == "stuck":
+        return report.verdict in ("plateau", "too_slow")
+    return got == label
+
+
+def table(rows) -> str:
+    labels = [c for c in CLASSES if any(r[0].label == c for r in rows)]
+    got_classes = list(CLASSES)
+    head = f"{'label / verdict':<16}" + "".join(f"{g:>10}" for g in got_classes) + f"{'agree':>8}"
+    lines = [head]
+    for lab in labels:
+        mine = [r for r in rows if r[0].label == lab]
+        counts = Counter(r[3] for r in mine)
+        ok = sum(agrees(lab, r[2], r[3]) for r in mine)
+        lines.append(f"{lab:<16}" + "".join(f"{counts.get(g, 0):>10}" for g in got_classes) + f"{ok:>5}/{len(mine)}")
+    return "\n".join(lines)
+
+
+def _corpus(cache: str | None):
+    if cache is None:
+        return corpus()
+    import pickle
+
+    path = Path(cache)
+    if path.exists():
+        curves = pickle.loads(path.read_bytes())
+        groups: dict = {}
+        for c in curves:  # labelled again, in case the definitions changed since the file was written
+            groups.setdefault((c.sweep, c.seed), []).append(c)
+        for group in groups.values():
+            label(group)
+        return curves
+    curves = corpus()
+    path.write_bytes(pickle.dumps(curves))
+    return curves
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tuning", action="store_true", help="grade the tuning half (even seeds) instead")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
+    parser.add_argument("--cache", metavar="FILE", help="keep the trained curves in FILE (a pickle) between runs")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    curves = [c for c in _corpus(args.cache) if c.held_out != args.tuning]
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = judge(curves, Path(tmp))
+    graded = [r for r in rows if r[0].label != "borderline"]
+    agree = sum(agrees(r[0].label, r[2], r[3]) for r in graded)
+    healthy = [r for r in graded if r[0].label == "healthy"]
+    alarms = [r for r in healthy if false_alarms(r[0], r[2])]
+    border = [r for r in rows if r[0].label == "borderline"]
+    border_errors = sum(r[2].verdict == "diverged" for r in border)
+    direction = sum(_direction(r[0].label) == _direction(r[3]) or (r[0].label == "stuck" and agrees("stuck", r[2], r[3]))
+                    for r in graded)
+    half = "tuning half (even seeds)" if args.tuning else "held-out half (odd seeds)"
+    print(f"Training-log diagnosis against counterfactual labels: {half}, {len(rows)} curves of lrtui's models at "
+          f"LRs 1e-5..30, written in 8 log formats and read back")
+    print(table(graded))
+    print(f"agreement {agree}/{len(graded)} = {100 * agree / len(graded):.1f}% (goal >= {100 * GOAL:.0f}%); "
+          f"false alarms on healthy runs: {len(alarms)}/{len(healthy)}; borderline (not graded): {len(border)}, "
+          f"of which called diverged: {border_errors}  ({time.perf_counter() - started:.0f} s)")
+    print(f"the fix points the right way (lower the LR for diverged and too high, raise it for too low, none for "
+          f"healthy): {direction}/{len(graded)} = {100 * direction / len(graded):.1f}%")
+    if args.verbose:
+        for c, fmt, report, got in rows:
+            if (c.label != "borderline" and not agrees(c.label, report, got)) or (
+                    c.label == "healthy" and false_alarms(c, report)):
+                print(f"  {c.key:<44} {fmt:<12} label {c.label:<9} got {report.verdict:<24} "
+                      f"{report.diagnoses[0].message[:110]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

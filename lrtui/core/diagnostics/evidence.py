@@ -1,0 +1,188 @@
+"""The evidence each verdict is judged on, measured at a checkpoint for all runs at once.
+
+Every field is an array over runs (or, through `at(run)`, one run's value), so the rule table's conditions
+are the same expressions for a sweep and for one run. The numbers come from the running statistics (every
+step), the history's recent rows (read at the checkpoint), the curvature samples, and the checks that tried
+each candidate fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+# The claims' constants: what the verdict contracts in docs/diagnostics.md say, not tuned.
+MUCH = 10.0  # "much lower": a gap at most a tenth
+TOL = 1e-6  # converged: within this fraction of the starting gap from the floor
+FAR = 1e-3  # a local minimum, plateau or hard schedule cut counts only this far above the floor
+BLOWUP = 4.0  # diverged: more than this many starting gaps above the floor
+STATIONARY = 1e-3  # gradient norm at most this fraction of its largest: a stationary point
+SMALL_GRAD = 1e-4  # |g|^2 at most this x 2 Lambda (loss - floor): a small gradient for the height and curvature
+NEGATIVE = 1e-6  # bottom eigenvalue below -this x |top|: negative curvature
+EARLY_CUT = 0.75  # a schedule's hard cut before this fraction of the budget (annealing at the end is by design)
+BOUNCE = -0.5  # running cosine of consecutive updates at most this: they point against each other
+
+# How the candidates are spotted: heuristics that only decide what to check (tuned on the tuning half).
+FLAT = 0.01  # over the window the gap fell by at most this fraction of itself
+WINDOW_FRACTION = 0.1  # the progress window: this fraction of the budget...
+MIN_WINDOW = 20  # ...at least this many steps
+SMOOTH = 4  # losses averaged at each end of the window (even, so a two-step bounce cancels)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    step: int
+    budget: int
+    remaining: np.ndarray
+    loss: np.ndarray  # smoothed over the last SMOOTH steps
+    first: np.ndarray
+    best: np.ndarray
+    floor: np.ndarray
+    known_floor: bool
+    gap: np.ndarray  # (loss - floor) / (first - floor)
+    gap_then: np.ndarray  # the same a window ago
+    window: int
+    rate: np.ndarray  # decrease of log(gap) per step over the window
+    needed: np.ndarray  # steps to reach TOL at that rate (inf when not falling)
+    grad_norm: np.ndarray
+    grad_ratio: np.ndarray  # gradient norm / its largest
+    nonfinite: np.ndarray
+    diverged_at: np.ndarray
+    cos_update: np.ndarray
+    flip_rate: np.ndarray
+    lr: np.ndarray
+    set_lr: np.ndarray  # the LR the run was set to (its optimizer's lr, times any change by hand), before its schedule
+    top: np.ndarray
+    bottom: np.ndarray
+    raw_top: np.ndarray  # the Hessian's own extremes (top and bottom are of P^-1 H for adaptive optimizers)
+    raw_bottom: np.ndarray
+    max_top: np.ndarray
+    max_top_step: np.ndarray
+    limit: np.ndarray  # bound on lr x sharpness
+    formula: tuple
+    preconditioned: np.ndarray
+    scheduled: np.ndarray
+    schedule_peak: np.ndarray
+    schedule_lr: np.ndarray
+    cut_step: np.ndarray
+    full_batch_model: bool
+    start_cause: tuple  # per run: why the loss is not finite at step 0 ("" if it is)
+    confirmed: dict  # code -> bool array: a check found the claim true
+    tried: dict  # code -> list (per run) of Tried or None
+
+    # -- derived -------------------------------------------------------------------
+    @cached_property
+    def blown_up(self):
+        return (self.gap > BLOWUP) & np.isfinite(self.gap)
+
+    @cached_property
+    def diverged(self):
+        return self.nonfinite | (self.diverged_at >= 0) | self.blown_up
+
+    @cached_property
+    def negative_curvature(self):
+        return self.raw_bottom < -NEGATIVE * np.abs(self.raw_top)
+
+    @cached_property
+    def stationary(self):
+        return self.grad_ratio <= STATIONARY
+
+    @cached_property
+    def small_grad(self):
+        """Small for the height above the floor and the curvature: |g| at most 1% of what a bowl of this
+        curvature has at this height (|g|^2 = 2 Lambda (loss - floor)). It does not depend on the LR, so a run
+        that crawls because its LR is tiny does not count; one beside a saddle, or on a flat tail, does."""
+        curvature = np.fmax(np.abs(self.raw_top), np.abs(self.raw_bottom))
+        with np.errstate(all="ignore"):
+            return self.grad_norm ** 2 <= SMALL_GRAD * 2 * curvature * np.maximum(self.loss - self.floor, 0.0)
+
+    @cached_property
+    def flat(self):
+        return (self.gap_then - self.gap) <= FLAT * self.gap
+
+    @cached_property
+    def bouncing(self):
+        return self.cos_update <= BOUNCE
+
+    @cached_property
+    def behind(self):
+        """At the recent pace, the loss will not reach the tolerance within the budget."""
+        return (self.gap > TOL) & ~(self.needed <= self.remaining)
+
+    @cached_property
+    def hard_cut(self):
+        still = self.schedule_lr <= self.schedule_peak / 100.0 * (1 + 1e-9)
+        return self.scheduled & (self.cut_step >= 0) & (self.cut_step <= EARLY_CUT * self.budget) & still
+
+    @cached_property
+    def at_floor(self):
+        return self.gap <= TOL
+
+    @cached_property
+    def gauge(self):
+        with np.errstate(all="ignore"):
+            return self.lr * self.max_top / self.limit
+
+    @cached_property
+    def lr_limit(self):
+        """The largest stable LR by the largest sharpness met so far."""
+        with np.errstate(all="ignore"):
+            return self.limit / self.max_top
+
+    def at(self, run: int) -> "Evidence":
+        """One run's evidence: every array field becomes that run's value (a NumPy scalar, so that ~ and &
+        mean what they mean for the arrays)."""
+        values = {}
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if type(value) is np.ndarray:
+                value = value[run]
+            elif name in ("formula", "start_cause"):
+                value = value[run]
+            elif name == "confirmed":
+                value = {k: v[run] for k, v in value.items()}
+            elif name == "tried":
+                value = {k: v[run] for k, v in value.items()}
+            values[name] = value
+        return Evidence(**values)
+
+
+    def with_runs(self, parents: list[int]) -> "Evidence":
+        """The same evidence with forked runs appended, each a copy of its parent's."""
+        idx = np.asarray(parents, dtype=np.int64)
+        values = {}
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if type(value) is np.ndarray:
+                value = np.concatenate([value, value[idx]])
+            elif name in ("formula", "start_cause"):
+                value = tuple(value) + tuple(value[p] for p in parents)
+            elif name in ("confirmed", "tried"):
+                value = {k: np.concatenate([v, v[idx]]) for k, v in value.items()}
+            values[name] = value
+        return Evidence(**values)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Evidence))
+
+
+def window_for(budget: int) -> int:
+    return max(MIN_WINDOW, int(WINDOW_FRACTION * budget))
+
+
+def gaps(values: np.ndarray, floor: np.ndarray, first: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        start = np.maximum(first - floor, 1e-300)
+        return np.maximum(values - floor, 0.0) / start
+
+
+def progress(then: np.ndarray, now: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rate of decrease of log gap per step, steps still needed to reach TOL at that rate)."""
+    with np.errstate(all="ignore"):
+        rate = (np.log(np.maximum(then, 1e-300)) - np.log(np.maximum(now, 1e-300))) / max(span, 1)
+        needed = np.where(rate > 0, np.log(np.maximum(now, TOL) / TOL) / np.where(rate > 0, rate, 1.0), math.inf)
+    return rate, needed

@@ -1,0 +1,366 @@
+"""The simulation's verdicts: one ordered rule table, each entry a claim the engine has checked.
+
+The first entry whose condition holds is a run's verdict. A condition that makes a claim about other
+learning rates or schedules ("a larger LR reaches a much lower loss") holds only once a check has tried
+it (see trials.py): `e.confirmed[code]`. docs/diagnostics.md states each contract.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lrtui.core.diagnostics.evidence import FAR, MUCH, TOL, Evidence
+from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
+from lrtui.core.diagnostics.types import Tried
+
+
+def fmt(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else str(value)
+
+
+def pct(fraction: float) -> str:
+    """A fraction as a percentage that never rounds a small positive value to 0%."""
+    if not math.isfinite(fraction):
+        return "n/a"
+    value = 100 * fraction
+    if 0 < value < 1:
+        return f"{value:.2g}%"
+    return f"{value:.0f}%"
+
+
+def fix_words(fix: dict | None) -> str:
+    """A fix as a person types it: "lr = 0.016", "momentum = 0.9", "schedule constant, lr = 0.1"."""
+    if not fix:
+        return ""
+    parts = []
+    for key, value in fix.items():
+        name = key.split(".", 1)[1] if "." in key else key
+        if key == "schedule.type":
+            parts.insert(0, f"schedule {value}")
+        elif key == "schedule.restart":
+            continue
+        elif name == "lr_factor":
+            parts.append(f"lr x{value:g}")
+        else:
+            parts.append(f"{name} = {value:g}" if isinstance(value, float) else f"{name} = {value}")
+    return ", ".join(parts)
+
+
+def gauge_sentence(e: Evidence) -> str:
+    """Where the LR sits against the stable limit, and which sharpness that limit is from."""
+    if not (math.isfinite(e.gauge) and math.isfinite(e.max_top) and e.max_top > 0):
+        return "the sharpness is not known yet"
+    of = "of P⁻¹H, " if e.preconditioned else ""
+    return (f"the LR {fmt(e.lr)} is {pct(e.gauge)} of the stable limit {e.formula} = {fmt(e.lr_limit)} "
+            f"(λ = {fmt(e.max_top)}, {of}the largest sharpness met, at step {e.max_top_step:,})")
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def tried_sentence(tried: Tried | None) -> str:
+    if tried is None:
+        return ""
+    if tried.helped:
+        where = "from the start" if tried.from_step == 0 else f"from step {tried.from_step:,}"
+        return f"tried {fix_words(tried.fix)} {where}: {tried.sentence().removeprefix('tried: ')}"
+    return ("nothing tried helped" + (f" (best: {fix_words(tried.fix)}, {tried.sentence().removeprefix('tried: ')})"
+                                      if tried.fix else ""))
+
+
+def _tried(e: Evidence, code: str) -> Tried | None:
+    return e.tried.get(code)
+
+
+def _fix(e: Evidence, code: str) -> dict | None:
+    tried = _tried(e, code)
+    return dict(tried.fix) if tried is not None and tried.helped else None
+
+
+def _with_fix(e: Evidence, code: str, text: str) -> str:
+    tried = _tried(e, code)
+    if tried is None:
+        return text
+    if tried.helped:
+        return f"{text}; try {fix_words(tried.fix)} ({tried.sentence()})"
+    return f"{text}; nothing tried helped"
+
+
+# -- diverged ---------------------------------------------------------------------------------------
+
+def _diverged_message(e: Evidence) -> str:
+    if e.diverged_at == 0:
+        return f"diverged at the start: {e.start_cause or 'the loss or a parameter is not finite'}; no LR can help"
+    tried = _tried(e, "diverged")
+    fix = tried.fix if tried is not None and tried.helped else {}
+    if "optimizer.eps" in fix:
+        return _with_fix(e, "diverged", "diverged: with eps = 0 the optimizer divides 0 by 0 where the gradient "
+                                        "is zero")
+    if "schedule.max_lr" in fix:
+        return _with_fix(e, "diverged", f"diverged: the schedule drove the LR up to {fmt(e.schedule_peak)}; its peak "
+                                        "(max_lr) is too high")
+    if not math.isfinite(e.lr):
+        who = "the schedule drove the LR to" if e.scheduled else "the LR became"
+        return _with_fix(e, "diverged", f"diverged: {who} {e.lr}")
+    when = f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else f"(loss {fmt(e.loss)}, {fmt(e.gap)}x its start)"
+    return _with_fix(e, "diverged", f"diverged {when}: the LR {fmt(e.lr)} is too high")
+
+
+def _diverged_explanation(e: Evidence) -> str:
+    if e.diverged_at == 0:
+        return (f"{_cap(e.start_cause or 'the loss or a parameter is not finite')} at step 0, before any update, so "
+                "no learning rate can help. Check the start (loss.start or the run's start) and the loss's own "
+                "settings (its data, noise or formula).")
+    if e.diverged_at >= 0:
+        what = f"The loss or the parameters became non-finite at step {e.diverged_at:,}"
+    else:
+        what = (f"The loss is {fmt(e.loss)}, more than 4 starting gaps above the floor {fmt(e.floor)} "
+                f"(it started at {fmt(e.first)}, its best was {fmt(e.best)})")
+    parts = [what, _cap(gauge_sentence(e))]
+    if not math.isfinite(e.lr):
+        parts.append("an infinite or undefined LR makes every update infinite, whatever the loss")
+    else:
+        parts.append("past the stable limit each step overshoots more than the last")
+    tried = tried_sentence(_tried(e, "diverged"))
+    return ". ".join(parts) + (f". {_cap(tried)}." if tried else ".")
+
+
+# -- the rest ---------------------------------------------------------------------------------------
+
+def _converged_message(e: Evidence) -> str:
+    return f"converged: loss {fmt(e.loss)}, {fmt(e.gap)} of its starting gap from the floor {fmt(e.floor)}"
+
+
+def _converged_explanation(e: Evidence) -> str:
+    floor = ("the known minimum" if e.known_floor else "the lowest loss found by this run and by the LRs tried")
+    text = (f"The loss is within {fmt(TOL)} of its starting distance from {floor} ({fmt(e.floor)}), or the "
+            f"gradient is {fmt(e.grad_ratio)} of its largest with the loss flat, and the Hessian has no "
+            f"negative eigenvalue here (smallest {fmt(e.bottom)}).")
+    tried = tried_sentence(_tried(e, "converged"))
+    return text + (f" Larger steps and momentum went no lower ({tried})." if tried and not e.known_floor else "")
+
+
+def _local_message(e: Evidence) -> str:
+    lower = f"the global minimum is {fmt(e.floor)}" if e.known_floor else "a lower minimum exists"
+    return _with_fix(e, "local_minimum", f"local minimum: stuck at loss {fmt(e.loss)}; {lower}")
+
+
+def _local_explanation(e: Evidence) -> str:
+    text = (f"The gradient is {fmt(e.grad_ratio)} of its largest, the loss has stopped falling, and the Hessian "
+            f"is positive here (eigenvalues {fmt(e.bottom)} to {fmt(e.top)}): a minimum. ")
+    text += (f"The known global minimum is {fmt(e.floor)}, so this one is {fmt(e.gap)} of the starting gap above it. "
+             if e.known_floor else "A change tried from here found lower ground. ")
+    tried = tried_sentence(_tried(e, "local_minimum"))
+    return text + (_cap(tried) + ". " if tried else "") + (
+        "A larger LR, momentum, or a schedule that starts high can carry a run past such dimples.")
+
+
+def _saddle_message(e: Evidence) -> str:
+    return _with_fix(e, "plateau", f"plateau on a saddle: loss {fmt(e.loss)}, negative curvature {fmt(e.bottom)}")
+
+
+def _saddle_explanation(e: Evidence) -> str:
+    tried = tried_sentence(_tried(e, "plateau"))
+    return (f"The gradient is {fmt(e.grad_ratio)} of its largest and the Hessian has a negative eigenvalue "
+            f"({fmt(e.bottom)}): the run sits near a saddle point, not a minimum, so it is not converged. It "
+            "leaves along the negative direction only slowly." + (f" {_cap(tried)}." if tried
+                                                                  else ""))
+
+
+def _flat_message(e: Evidence) -> str:
+    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.loss)}, {fmt(e.gap)} of the starting gap "
+                                   "above the floor")
+
+
+def _flat_explanation(e: Evidence) -> str:
+    tried = tried_sentence(_tried(e, "plateau"))
+    return (f"Over the last {e.window:,} steps the loss fell by less than 1% of its distance to the floor "
+            f"{fmt(e.floor)}, and the gradient ({fmt(e.grad_norm)}) is tiny for this height and curvature: a flat "
+            "region well above the minimum." + (f" {_cap(tried)}." if tried else
+                                                 " Nothing tried moved it: start somewhere else."))
+
+
+def _schedule_message(e: Evidence) -> str:
+    return _with_fix(e, "schedule_too_aggressive",
+                     f"schedule too aggressive: it cut the LR from {fmt(e.schedule_peak)} to {fmt(e.schedule_lr)} "
+                     f"by step {e.cut_step:,} and progress stalled")
+
+
+def _schedule_explanation(e: Evidence) -> str:
+    tried = tried_sentence(_tried(e, "schedule_too_aggressive"))
+    return (f"At step {e.cut_step:,} the schedule had cut the LR to 1/100 of its peak {fmt(e.schedule_peak)}, "
+            f"before {int(100 * 0.75)}% of the budget, while the loss was still {fmt(e.gap)} of its starting gap "
+            f"from the floor; the gradient is {fmt(e.grad_ratio)} of its largest, far from small."
+            + (f" {_cap(tried)}." if tried else "") + " A gentler decay keeps enough LR to finish.")
+
+
+def _oscillating_message(e: Evidence) -> str:
+    return _with_fix(e, "oscillating", f"oscillating: the LR {fmt(e.lr)} is too high, the updates bounce back and forth")
+
+
+def _oscillating_explanation(e: Evidence) -> str:
+    tried = tried_sentence(_tried(e, "oscillating"))
+    return (f"Consecutive updates point against each other (running cosine {e.cos_update:.2f}) and the loss "
+            f"change flips sign on {pct(e.flip_rate)} of steps: each step overshoots the valley floor. "
+            f"{_cap(gauge_sentence(e))}."
+            + (f" {_cap(tried)}." if tried else ""))
+
+
+def _slow_message(e: Evidence) -> str:
+    return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is too low for the budget (loss {fmt(e.loss)})")
+
+
+def _slow_explanation(e: Evidence) -> str:
+    tried = tried_sentence(_tried(e, "too_slow"))
+    pace = (f"at its recent pace it needs about {e.needed:,.0f} more steps" if math.isfinite(e.needed)
+            else "at its recent pace it never gets there")
+    return (f"The loss is {fmt(e.gap)} of its starting gap from the floor {fmt(e.floor)}; to get within {fmt(TOL)} "
+            f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left. "
+            f"{_cap(gauge_sentence(e))}."
+            + (f" {_cap(tried)}." if tried else ""))
+
+
+def _improving_message(e: Evidence) -> str:
+    return f"improving: loss {fmt(e.loss)}, falling {pct(max(e.rate, 0.0))} per step"
+
+
+def _improving_explanation(e: Evidence) -> str:
+    return (f"Over the last {e.window:,} steps the distance to the floor fell by {pct(max(e.rate, 0.0))} a step, "
+            f"and nothing the checks tried did much better. {_cap(gauge_sentence(e))}.")
+
+
+RULES: RuleTable[Evidence] = RuleTable([
+    Rule("diverged", "error", lambda e: e.nonfinite | (e.diverged_at >= 0) | (e.blown_up & (e.confirmed["diverged"]
+                                                                                           | (e.remaining <= 0))),
+         _diverged_message, _diverged_explanation, lambda e: _fix(e, "diverged")),
+    Rule("converged", "info", lambda e: (e.at_floor & ~e.negative_curvature) | e.confirmed["converged"],
+         _converged_message, _converged_explanation),
+    Rule("local_minimum", "warning",
+         lambda e: e.stationary & e.flat & ~e.negative_curvature & (e.gap > FAR)
+         & (e.known_floor | e.confirmed["local_minimum"]),
+         _local_message, _local_explanation, lambda e: _fix(e, "local_minimum")),
+    Rule("plateau", "warning", lambda e: e.small_grad & e.negative_curvature & e.flat & e.confirmed["plateau"],
+         _saddle_message, _saddle_explanation, lambda e: _fix(e, "plateau")),
+    Rule("schedule_too_aggressive", "warning", lambda e: e.hard_cut & (e.gap > FAR)
+         & e.confirmed["schedule_too_aggressive"], _schedule_message, _schedule_explanation,
+         lambda e: _fix(e, "schedule_too_aggressive")),
+    Rule("oscillating", "warning", lambda e: e.bouncing & e.confirmed["oscillating"], _oscillating_message,
+         _oscillating_explanation, lambda e: _fix(e, "oscillating")),
+    Rule("too_slow", "warning", lambda e: (e.gap > TOL) & e.confirmed["too_slow"], _slow_message, _slow_explanation,
+         lambda e: _fix(e, "too_slow")),
+    Rule("plateau", "warning", lambda e: e.flat & e.small_grad & (e.gap > FAR) & e.confirmed["plateau"],
+         _flat_message, _flat_explanation, lambda e: _fix(e, "plateau")),
+], fallback=Rule("improving", "info", always, _improving_message, _improving_explanation))
+
+CODES = RULES.codes  # a run's verdict is kept as an index into this
+IMPROVING = len(CODES) - 1
+
+
+# -- what to check: the candidates and the changes to try ------------------------------------------------
+# Each checked claim: when it is worth checking (cheap, generous), and what to try.
+
+def candidates(e: Evidence) -> dict:
+    """code -> bool array over runs: the claims worth a check now."""
+    live = ~e.diverged
+    return {
+        "diverged": e.diverged & (e.diverged_at != 0),
+        "converged": live & ~e.known_floor & e.stationary & e.flat & ~e.negative_curvature & ~e.at_floor,
+        "local_minimum": live & e.known_floor & e.stationary & e.flat & ~e.negative_curvature & (e.gap > FAR),
+        "plateau": live & e.small_grad & e.flat & (e.negative_curvature | ((e.gap > FAR) & ~e.stationary)),
+        "schedule_too_aggressive": live & e.hard_cut & (e.gap > FAR) & e.behind,
+        "oscillating": live & e.bouncing & (e.gap > TOL) & (e.behind | e.flat),
+        "too_slow": live & e.behind & ~e.bouncing & ~e.at_floor,
+    }
+
+
+def escape_fixes(e: Evidence, spec) -> list[dict]:
+    fixes = [{"optimizer.lr": e.lr * 3}, {"optimizer.lr": e.lr * 10}]
+    if spec.optimizer == "sgd" and not spec.optimizer_params.get("momentum"):
+        fixes.append({"optimizer.momentum": 0.9})
+    return fixes
+
+
+def fixes_for(code: str, e: Evidence, spec, diverged_lrs: np.ndarray) -> list[dict]:
+    """The changes a check tries for one run's claim, given the run's spec as it stands (LRs a sweep neighbour
+    showed to diverge are left out)."""
+    ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
+    return [fix for fix in _fixes_for(code, e, spec, diverged_lrs)
+            if _usable(fix) and fix.get("optimizer.lr", 0.0) < ceiling]
+
+
+def _usable(fix: dict) -> bool:
+    """Every number finite and every LR positive: a fix a person can type."""
+    for key, value in fix.items():
+        if isinstance(value, float) and (not math.isfinite(value) or (key == "optimizer.lr" and value <= 0)):
+            return False
+    return True
+
+
+def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
+    lr, limit = e.lr, e.lr_limit
+    ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
+    if code == "diverged":
+        finite = [x for x in (lr, e.schedule_peak, e.set_lr) if math.isfinite(x) and x > 0]
+        base = min(finite) if finite else 1e-3
+        peak = spec.schedule_params.get("max_lr")
+        if isinstance(peak, (int, float)) and peak > 0:
+            # A cyclic schedule sets its own LRs: its peak is what to lower (a gentler cycle, not optimizer.lr).
+            fixes = [{"schedule.max_lr": _nice(min(peak, base) * f)} for f in (0.1, 0.01, 0.001)]
+            low = spec.schedule_params.get("base_lr")
+            if isinstance(low, (int, float)):  # a cyclic schedule's floor must stay below its new peak
+                fixes = [{**fix, "schedule.base_lr": _nice(fix["schedule.max_lr"] / 10)}
+                         if low > fix["schedule.max_lr"] / 10 else fix for fix in fixes]
+            return _dedupe(fixes)
+        lrs = [base * f for f in (0.3, 0.1, 0.03, 0.01, 0.001)]
+        if math.isfinite(limit) and 0 < limit < base:
+            lrs.append(0.8 * limit)
+        fixes = [{"optimizer.lr": _nice(x)} for x in lrs]
+        if e.scheduled:  # the schedule may be what blew up: hold a safe constant LR instead
+            fixes += [{"schedule.type": "constant", "optimizer.lr": _nice(base * f)} for f in (0.1, 0.01)]
+        if spec.optimizer_params.get("eps") == 0:  # an adaptive optimizer without eps: 0/0 at a zero gradient
+            fixes.append({"optimizer.eps": 1e-8})
+        return _dedupe(fixes)
+    if code == "too_slow":
+        cap = min(0.9 * limit if math.isfinite(limit) and limit > 0 else math.inf, 0.9 * ceiling)
+        lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)} | ({_nice(0.5 * cap)} if cap < math.inf else set()))
+        return [{"optimizer.lr": x} for x in lrs if x > lr * 1.5]
+    if code == "oscillating":
+        lrs = [lr * f for f in (0.5, 0.25, 0.1)]
+        if math.isfinite(limit) and 0 < limit < lr:
+            lrs.append(0.8 * limit)
+        return _dedupe([{"optimizer.lr": _nice(x)} for x in lrs if x > 0])
+    if code == "schedule_too_aggressive":
+        peak = _nice(e.schedule_peak)
+        return [{"schedule.type": "constant", "optimizer.lr": peak},
+                {"schedule.type": "cosine", "schedule.T_max": int(max(e.remaining, 1)), "optimizer.lr": peak}]
+    return escape_fixes(e, spec)
+
+
+def _nice(value: float) -> float:
+    """Two significant figures, rounded down: a value a person can type."""
+    if not math.isfinite(value) or value <= 0:
+        return value
+    scale = 10.0 ** (math.floor(math.log10(value)) - 1)
+    if scale == 0.0:
+        return value
+    return float(f"{math.floor(value / scale + 1e-9) * scale:.3g}")
+
+
+def _dedupe(fixes: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for fix in fixes:
+        key = repr(sorted(fix.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(fix)
+    return out
+
+
+def edge_of_stability(e: Evidence) -> np.ndarray:
+    """Info: a full-batch model whose sharpness has reached about 2/lr while its loss keeps falling."""
+    with np.errstate(all="ignore"):
+        local = e.lr * e.top / e.limit
+    return e.full_batch_model & (local >= 0.9) & (e.rate > 0) & ~e.diverged

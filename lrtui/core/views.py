@@ -1,0 +1,94 @@
+"""Read-only views of one run, for whatever draws it (the app's panels, the CLI's plots).
+
+A panel asks `experiment.view(run)` and never touches the simulation behind it: the view has the run's
+numbers now, its spec with the user's LR scale folded in, its history, its planned LR and its findings.
+`experiment.revision` changes whenever anything a view shows may have changed (a step, an edit, a fork, a
+reset), so a panel can keep what it drew until it does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrtui.core.history import Envelope
+from lrtui.core.run_spec import RunSpec
+
+
+class RunHistory:
+    """One run's slice of its simulation's history."""
+
+    __slots__ = ("_history", "_run")
+
+    def __init__(self, history, run: int):
+        self._history, self._run = history, run
+
+    @property
+    def source(self) -> tuple:
+        """Identifies the history read from: a panel's cache is stale once this changes (a reset, a replay)."""
+        return (id(self._history), self._run)
+
+    @property
+    def steps_recorded(self) -> int:
+        return self._history.steps_recorded
+
+    @property
+    def records_params(self) -> bool:
+        return self._history.records_params
+
+    def series(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        return self._history.series(field, self._run)
+
+    def envelope(self, field: str, since: int = 0) -> Envelope:
+        return self._history.envelope(field, self._run, since=since)
+
+    def params_series(self, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        return self._history.params_series(self._run, since=since)
+
+
+class RunView:
+    """One run of an experiment, read only. Numbers are as of the moment the view was made."""
+
+    def __init__(self, experiment, run: int):
+        sim, local = experiment.locate(run)
+        self._sim, self._local, self.run = sim, local, run
+        self.revision = experiment.revision
+        spec = sim.specs[local]
+        lr_scale = float(sim.lr_scale[local])
+        self.label = spec.label
+        # The spec as it stands, the user's LR scale folded into its LR.
+        self.spec: RunSpec = spec.copy(optimizer_params={**spec.optimizer_params,
+                                                         "lr": float(spec.optimizer_params["lr"]) * lr_scale})
+        self.step = int(sim.step_count)
+        self.lr = float(sim.lr_now[local])
+        self.loss = float(sim.loss_now[local])
+        self.grad_norm = float(sim.grad_norm[local])
+        self.diverged_at = int(sim.diverged_at[local])
+        self.params = np.array(sim.params[local])
+        self.history = RunHistory(sim.history, local)
+        self.loss_function = sim.loss
+        self.budget = sim.budget
+
+    # -- the plan ahead ------------------------------------------------------------------
+    def lr_block(self, first: int, count: int) -> np.ndarray:
+        """The LR the run's plan gives at steps first..first + count - 1 (held where it cannot be planned)."""
+        return self._sim.lr_block(self._local, first, count)
+
+    def planned_lr(self, until: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._sim.planned_lr(self._local, until)
+
+    @property
+    def plan_key(self) -> tuple:
+        """Equal keys, equal plans: what a drawing of the plan depends on."""
+        return (id(self._sim), self._local) + self._sim.plan_key(self._local)
+
+    def schedule_events(self, until: int) -> list[tuple[int, str]]:
+        return self._sim.schedule_events(self._local, until)
+
+    @property
+    def cycles_momentum(self) -> bool:
+        return self._sim.cycles_momentum(self._local)
+
+    @property
+    def timeline(self) -> list:
+        """The changes made to the run, at their steps (as `replay` and a saved scenario keep them)."""
+        return list(self._sim.origins[self._local].changes)
