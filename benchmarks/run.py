@@ -20,11 +20,12 @@ import platform
 import sys
 import time
 
-from benchmarks import digits, drawing, latency, single_run, startup, sweep
+from benchmarks import digits, drawing, latency, single_run, startup, sweep, sweep_process
 from benchmarks.common import FAIL, Result
 
 GROUPS = {
     "sweep": lambda args: sweep.results(args.torch_python),
+    "sweep_process": lambda args: sweep_process.results(),
     "single_run": lambda args: single_run.results(),
     "digits": lambda args: digits.results(args.torch_python),
     "drawing": lambda args: drawing.results(),

@@ -19,7 +19,7 @@ commands:
   lrtui                      open the app on the default scenario
   lrtui NAME_OR_FILE ...     open the app on these scenarios
   lrtui list                 the built-in scenarios, one per line
-  lrtui show NAME            print a built-in scenario's file
+  lrtui show NAME            print a built-in scenario's file (--torch: a run as a PyTorch script)
   lrtui check FILE ...       validate scenario files
   lrtui run NAME_OR_FILE     train without the app and print the results
   lrtui diagnose LOG         judge your own training log (CSV, JSON, text, TensorBoard, MLflow, W&B)
@@ -130,9 +130,15 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
 
         add_arguments(p, _port)
     else:
-        p = _Parser(prog="lrtui show", formatter_class=fmt, description="Print a built-in scenario's TOML file.",
-                    epilog="example:\n  lrtui show too-high-divergence > mine.toml\n")
-        p.add_argument("name", metavar="NAME")
+        p = _Parser(prog="lrtui show", formatter_class=fmt, description="Print a built-in scenario's TOML file, "
+                    "or with --torch one of its runs as a runnable PyTorch script.",
+                    epilog="examples:\n  lrtui show too-high-divergence > mine.toml\n"
+                    "  lrtui show --torch too-high-oscillation > run.py && python run.py > loss.csv\n")
+        p.add_argument("name", metavar="NAME_OR_FILE")
+        p.add_argument("--torch", action="store_true",
+                       help="print the run as a PyTorch script (torch.optim optimizer and lr_scheduler; the loss "
+                       "itself in torch for 2-D functions, quadratics and formulas)")
+        p.add_argument("--run", type=int, default=0, metavar="K", help="with --torch: which run (default 0)")
     return p
 
 
@@ -179,14 +185,35 @@ def _cmd_list(args) -> int:
 
     entries = builtin_scenarios()
     width = max(len(e.name) for e in entries)
-    write_out("".join(f"{entry.name.ljust(width)}  {summary_line(entry.text())}\n" for entry in entries))
+    lines, chapter = [], None
+    for entry in entries:  # the course, chapter by chapter, each lesson numbered
+        if entry.chapter != chapter:
+            chapter = entry.chapter
+            lines.append(f"{chapter or 'More'}:\n")
+        number = f"{entry.number:>2}." if entry.number else "   "
+        lines.append(f"{number} {entry.name.ljust(width)}  {summary_line(entry.text())}\n")
+    write_out("".join(lines))
     return 0
 
 
 def _cmd_show(args) -> int:
     from lrtui.scenario.errors import ScenarioError
-    from lrtui.scenario.library import find_builtin
+    from lrtui.scenario.library import find_builtin, resolve
 
+    if getattr(args, "torch", False):
+        from lrtui.export import printable
+        from lrtui.torch_script import NoTorchScript, run_parts, torch_script
+
+        try:
+            scenario = resolve(args.name)
+            loss, spec = run_parts(scenario, args.run)
+            text = torch_script(scenario.name, scenario.steps, loss, spec, args.run, source=args.name)
+        except ScenarioError as exc:
+            return _fail(str(exc))
+        except (NoTorchScript, ValueError) as exc:
+            return _fail(printable(f"{args.name}: no PyTorch script for this run: {exc}"))
+        write_out(text)
+        return 0
     try:
         text = find_builtin(args.name).text()
     except ScenarioError as exc:

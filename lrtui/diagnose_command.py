@@ -20,6 +20,7 @@ from lrtui.core.diagnostics.curve import CurveReport, diagnose_curve, nice
 from lrtui.core.diagnostics.types import in_words
 from lrtui.export import json_safe, printable
 from lrtui.logs import FORMAT_NAMES, LogError, LogFile, TrainingLog, read_runs
+from lrtui.plotting import decade_ticks  # noqa: F401 (the one decade-tick function, kept importable here)
 
 RULES_LINE = "rules: curve-only (no known minimum or Hessian for a log)"
 UNTRIED = "not tried: lrtui cannot re-run your training"
@@ -202,19 +203,9 @@ def _plot_size() -> tuple[int, int]:
     return max(40, min(size.columns, 140)), max(12, min(size.lines - 4, 24))
 
 
-def decade_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
-    """Tick positions in log10 units, one per decade (every few when there are many), labelled 1e-3 etc."""
-    lo, hi = math.floor(low), math.ceil(high)
-    step = max(1, (hi - lo) // 6)
-    top = lo + step * math.ceil((hi - lo) / step)  # the last tick at or above the data, so nothing is clipped
-    ticks = list(range(lo, top + 1, step))
-    names = {0: "1", 1: "10", -1: "0.1"}
-    return [float(t) for t in ticks], [names.get(t, f"1e{t}") for t in ticks]
-
-
 def render_plot(report: CurveReport, log: TrainingLog, width: int, height: int, color: bool = True) -> str:
     """The loss, its smoothed curve and the validation loss, with the flagged steps marked."""
-    import plotext as plt  # only when a chart is asked for
+    from lrtui.plotting import Line, Picture, draw  # only when a chart is asked for
 
     # Without colour the series differ by their marker: dots for the raw loss, braille for the rest.
     series = [(log.steps, log.loss, "gray", "loss", "braille" if color else "dot"),
@@ -226,38 +217,21 @@ def render_plot(report: CurveReport, log: TrainingLog, width: int, height: int, 
         return ""
     positive = finite[finite > 0]
     log_y = finite.min() > 0 and math.log10(positive.max()) - math.log10(positive.min()) > math.log10(LOG_Y_SPAN)
-    plt.clear_figure()
-    plt.theme("clear")  # the terminal's own background, not plotext's white canvas
-    plt.plotsize(width, height)
-    low, high = math.inf, -math.inf
+    picture = Picture(log_y=bool(log_y), x_label=log.columns.get("step", "row"))
     for x, y, line_color, label, marker in series:
         with np.errstate(all="ignore"):
-            if log_y:
-                shown = np.log10(np.where((y >= 1 / DRAWABLE_Y) & (y <= DRAWABLE_Y), y, np.nan))
-            else:
-                shown = np.where(np.abs(y) <= DRAWABLE_Y, y, np.nan)
-        keep = np.isfinite(shown) & (np.abs(x) <= DRAWABLE_STEP)
-        if keep.sum() == 0:
-            continue
-        low, high = min(low, float(shown[keep].min())), max(high, float(shown[keep].max()))
-        plt.plot(x[keep].tolist(), shown[keep].tolist(), color=line_color, label=label, marker=marker)
-    if low > high:
+            drawable = ((y >= 1 / DRAWABLE_Y) & (y <= DRAWABLE_Y)) if log_y else (np.abs(y) <= DRAWABLE_Y)
+        keep = np.isfinite(y) & drawable & (np.abs(x) <= DRAWABLE_STEP)
+        if keep.sum():
+            picture.lines.append(Line(np.asarray(x, dtype=float)[keep], y[keep], line_color, label, marker))
+    if not picture.lines:
         return NOT_DRAWN
     marked = [d for d in report.diagnoses if (d.severity in MARKED or d.code == "loss_spike")
               and abs(d.step) <= DRAWABLE_STEP]
-    for d in marked:
-        plt.vline(float(d.step), "red" if d.severity == "error" else "orange")
-    if log_y:
-        ticks, labels = decade_ticks(low, high)
-        plt.yticks(ticks, labels)
-        plt.ylim(ticks[0], max(ticks[-1], ticks[0] + 1))
+    picture.vlines = [(float(d.step), "red" if d.severity == "error" else "orange") for d in marked]
     marks = "; vertical lines mark the flagged steps" if marked else ""
-    plt.title(f"{report.verdict}: loss{' (log scale)' if log_y else ''}{marks}")
-    plt.xlabel(log.columns.get("step", "row"))
-    try:
-        text = plt.build()
-    except (ArithmeticError, ValueError):  # plotext on a range it cannot divide into ticks
+    picture.title = f"{report.verdict}: loss{' (log scale)' if log_y else ''}{marks}"
+    canvas = draw(picture, width, height, theme="clear")
+    if canvas.xlim is None:
         return NOT_DRAWN
-    if color:
-        return text.rstrip("\n")
-    return "\n".join(line.rstrip() for line in plt.uncolorize(text).splitlines()).rstrip("\n")
+    return canvas.ansi() if color else canvas.plain()

@@ -14,7 +14,6 @@ import textwrap
 import numpy as np
 
 from lrtui.core.finder import RULES, RangeTest, range_test, verify_suggestions
-from lrtui.diagnose_command import decade_ticks
 from lrtui.export import json_safe, printable
 from lrtui.text import visible_lines
 
@@ -196,7 +195,7 @@ def verify_lines(verify: dict) -> list[str]:
 
 def render_plot(result: RangeTest, width: int, height: int, color: bool = True) -> str:
     """Loss against log10(lr): the raw points, the smoothed curve, and a vertical line at each rule's pick."""
-    import plotext as plt  # only when a chart is asked for
+    from lrtui.plotting import Line, Picture, draw  # only when a chart is asked for
 
     x = np.log10(result.lr)
     smoothed_ok = np.isfinite(result.smoothed)
@@ -210,38 +209,24 @@ def render_plot(result: RangeTest, width: int, height: int, color: bool = True) 
     smoothed_ok &= result.smoothed <= top
     raw_ok = np.isfinite(result.loss) & (result.loss <= top)
     shown = np.concatenate([result.smoothed[smoothed_ok], result.loss[raw_ok]])
-    log_y = shown.min() > 0 and shown.max() / shown.min() > LOG_Y_SPAN
+    log_y = bool(shown.min() > 0 and shown.max() / shown.min() > LOG_Y_SPAN)
 
     def scale(y):
         return np.log10(y) if log_y else y
 
-    plt.clear_figure()
-    plt.theme("clear")
-    plt.plotsize(width, height)
-    plt.plot(x[raw_ok].tolist(), scale(result.loss[raw_ok]).tolist(), color="gray", label="loss",
-             marker="braille" if color else "dot")
-    plt.plot(x[smoothed_ok].tolist(), scale(result.smoothed[smoothed_ok]).tolist(), color="cyan",
-             label="smoothed", marker="braille")
     low, high = float(scale(shown).min()), float(scale(shown).max())
     if not math.isfinite(high - low):
-        return ""  # values near the float limit: plotext cannot lay out an axis for them
+        return ""  # values near the float limit: no axis can be laid out for them
     picked = [(name, p.lr) for name, p in result.picks.items() if p.lr is not None]
+    x_low = min([float(x[0])] + [math.log10(lr) for _, lr in picked])
+    picture = Picture(log_y=log_y, log_x=True, x_range=(x_low, float(x[-1])), x_label="lr",
+                      title=f"loss against lr (log scale{', loss too' if log_y else ''}); lines mark each rule's pick")
+    picture.lines.append(Line(x[raw_ok], result.loss[raw_ok], "gray", "loss", "braille" if color else "dot"))
+    picture.lines.append(Line(x[smoothed_ok], result.smoothed[smoothed_ok], "cyan", "smoothed", "braille"))
     for i, (name, lr) in enumerate(picked):
         at = math.log10(lr)
-        plt.vline(at, RULE_COLORS[name])
+        picture.vlines.append((at, RULE_COLORS[name]))
         # Staggered heights keep the labels of nearby picks apart.
-        plt.text(name, at, high - (high - low) * (0.05 + 0.12 * i), color=RULE_COLORS[name])
-    x_low = min([float(x[0])] + [math.log10(lr) for _, lr in picked])
-    ticks, labels = decade_ticks(x_low, float(x[-1]))
-    plt.xticks(ticks, labels)
-    plt.xlim(x_low, float(x[-1]))
-    if log_y:
-        yticks, ylabels = decade_ticks(low, high)
-        plt.yticks(yticks, ylabels)
-        plt.ylim(low, high)
-    plt.title(f"loss against lr (log scale{', loss too' if log_y else ''}); lines mark each rule's pick")
-    plt.xlabel("lr")
-    text = plt.build()
-    if color:
-        return text.rstrip("\n")
-    return "\n".join(line.rstrip() for line in plt.uncolorize(text).splitlines()).rstrip("\n")
+        picture.texts.append((name, at, high - (high - low) * (0.05 + 0.12 * i), RULE_COLORS[name]))
+    canvas = draw(picture, width, height, theme="clear")
+    return canvas.ansi() if color else canvas.plain()

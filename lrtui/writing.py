@@ -152,7 +152,7 @@ def remove_stale_temporaries(real: Path) -> list[Path]:
     that wrote one is gone (or, for the older pattern without a pid, when it is an hour old).
     """
     pattern = re.compile(rf"^\.{re.escape(real.name)}\.(?:(\d+)\.)?[A-Za-z0-9_]{{8}}\.tmp$")
-    removed = []
+    removed: list[Path] = []
     try:
         names = [entry.name for entry in os.scandir(real.parent) if entry.name.startswith(f".{real.name}.")]
     except OSError:
@@ -206,7 +206,7 @@ def cannot_write(path: Path, exc: OSError) -> str:
     if isinstance(exc, FileExistsError):
         return f"{visible(str(path))} exists; use --force to overwrite it, or choose another name"
     reason = exc.strerror or str(exc)
-    fix = WRITE_FIXES.get(exc.errno, "check the path")
+    fix = "check the path" if exc.errno is None else WRITE_FIXES.get(exc.errno, "check the path")
     return f"{visible(str(path))}: cannot write it ({reason}); {fix}"
 
 

@@ -39,8 +39,10 @@ def tiny(tmp_path):
 def test_list_shows_every_builtin_with_a_summary(capsys):
     assert main(["list"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) >= 20
-    assert all("  " in line for line in lines)
+    lessons = [line for line in lines if not line.endswith(":")]  # the rest are the course's chapters
+    assert len(lessons) >= 20 and lines[0] == "Too high:"
+    assert all("  " in line for line in lessons)
+    assert [line.split(".")[0].strip() for line in lessons] == [str(n) for n in range(1, len(lessons) + 1)]
 
 
 def test_show_prints_a_file_that_checks_ok(capsys, tmp_path):

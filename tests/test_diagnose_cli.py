@@ -66,7 +66,7 @@ def test_plot_marks_flagged_steps_and_uses_a_log_axis_for_a_blow_up(capsys):
     chart = out.split(RULES_LINE, 1)[1]
     assert "┌" in chart and "log scale" in chart and "vertical lines mark the flagged steps" in chart
     assert "\x1b[" not in chart  # no colour codes when stdout is not a terminal
-    assert "1e2" in chart and "0.1" in chart  # our own decade labels on the log10 axis
+    assert "10┤" in chart and "0.1┤" in chart  # our own decade labels on the log10 axis, fitted to the data
 
 
 def test_plot_on_a_linear_axis_and_no_plot_flag(capsys):

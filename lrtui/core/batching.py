@@ -29,7 +29,7 @@ class BatchSampler:
         if batch_size is not None:
             batch_size = _whole(batch_size, "batch_size", minimum=1)
         self.full_batch = batch_size is None or batch_size >= self.n_samples
-        self.batch_size = self.n_samples if self.full_batch else batch_size
+        self.batch_size = batch_size if batch_size is not None and not self.full_batch else self.n_samples
         self.batches_per_epoch = math.ceil(self.n_samples / self.batch_size)
         self._epoch = -1
         self._order = np.empty(0, dtype=np.int64)

@@ -10,17 +10,55 @@ reproduce the run exactly: the changes come back at their steps. `specs[run]` is
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lrtui.core.groups import take_rows
+from lrtui.core.groups import OptimizerGroup, ScheduleGroup, take_rows
 from lrtui.core.run_spec import Change, Event, RunSpec
+
+if TYPE_CHECKING:
+    from lrtui.core.diagnostics.monitor import Monitor
+    from lrtui.core.history import History
 
 SCHEDULE_RESTART = "schedule.restart"  # true: the changed schedule counts its steps from now
 
 
 class RunControls:
     """Mixed into Simulation; relies on its groups, specs and history."""
+
+    # What the mixin relies on. Simulation sets these; they are declared here so that they are type-checked.
+    specs: list[RunSpec]
+    history: History
+    monitor: Monitor | None
+    recording: bool
+    step_count: int
+    revision: int
+    edit_count: int
+    events: list[Event]
+    params: np.ndarray
+    grad_now: np.ndarray
+    lr_now: np.ndarray
+    momentum_now: np.ndarray
+    lr_scale: np.ndarray
+    schedule_offset: np.ndarray
+    diverged_at: np.ndarray
+    edits: np.ndarray
+    _metrics: np.ndarray
+    _unscaled: bool
+    _opt_groups: list[OptimizerGroup]
+    _sched_groups: list[ScheduleGroup]
+
+    if TYPE_CHECKING:  # Simulation defines these
+        @property
+        def n_runs(self) -> int: ...
+
+        def _regroup(self, opt_states: dict, controller_states: dict) -> None: ...
+
+        def _schedule_values(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+        @staticmethod
+        def _full_optimizer_params(name: str, given: dict) -> dict: ...
 
     # -- state kept across a regrouping ------------------------------------------
     def _saved_optimizer_states(self) -> dict:

@@ -11,6 +11,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,9 +19,17 @@ from lrtui.core.losses.base import Loss
 from lrtui.core.run_spec import Event, RunSpec
 from lrtui.core.simulation import Simulation
 
+if TYPE_CHECKING:
+    from lrtui.core.diagnostics.monitor import Monitor
+
 
 def _renumbered(diagnosis, run: int):
     return diagnosis if diagnosis.run == run else dataclasses.replace(diagnosis, run=run)
+
+
+def _monitor(sim: Simulation) -> Monitor:
+    assert sim.monitor is not None  # an experiment's simulations always diagnose
+    return sim.monitor
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ class Experiment:
             raise ValueError("an experiment needs at least one run")
         self.simulations = [Simulation(loss, specs, seed=seed, eval_every=eval_every, budget=budget)
                             for loss, specs in parts]
-        self._settings = {"seed": seed, "eval_every": eval_every, "budget": budget}
+        self._settings: dict[str, Any] = {"seed": seed, "eval_every": eval_every, "budget": budget}
         if order is None:
             order = [RunRef(p, i) for p, (_, specs) in enumerate(parts) for i in range(len(specs))]
         self._initial_order = list(order)
@@ -169,23 +178,23 @@ class Experiment:
 
     def verdict(self, run: int) -> str:
         sim, local = self.locate(run)
-        return sim.monitor.verdict(local)
+        return _monitor(sim).verdict(local)
 
     def summary(self, run: int):
         """The run's current verdict as a Diagnosis, with its evidence."""
         sim, local = self.locate(run)
-        return _renumbered(sim.monitor.summary(local), run)
+        return _renumbered(_monitor(sim).summary(local), run)
 
     def diagnoses(self, run: int | None = None) -> list:
         """Findings in the order they were first detected, numbered by experiment run."""
         if run is not None:
             sim, local = self.locate(run)
-            return [d if d.run == run else _renumbered(d, run) for d in sim.monitor.diagnoses(local)]
+            return [d if d.run == run else _renumbered(d, run) for d in _monitor(sim).diagnoses(local)]
         index = {(ref.part, ref.local): r for r, ref in enumerate(self.order)}
         found = [
             _renumbered(d, index[(p, d.run)])
             for p, sim in enumerate(self.simulations)
-            for d in sim.monitor.diagnoses()
+            for d in _monitor(sim).diagnoses()
             if (p, d.run) in index
         ]
         return sorted((d for d in found if run is None or d.run == run), key=lambda d: (d.step, d.run))

@@ -7,8 +7,12 @@ so a frame costs no copies; a reader that keeps values past the step copies them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from lrtui.core.optimizers.base import Optimizer
 
 
 @dataclass(frozen=True)
@@ -16,7 +20,7 @@ class OptimizerView:
     """One optimizer group of a simulation: which runs, the optimizer (its settings), and its state."""
 
     runs: np.ndarray  # run indices
-    optimizer: object  # an lrtui.core.optimizers Optimizer; its hyperparameters are per-run columns
+    optimizer: Optimizer  # its hyperparameters are per-run columns
     state: dict  # the state arrays, rows in `runs` order (read only)
 
     def effective_lr(self, lr: np.ndarray) -> np.ndarray | None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrtui.core.optimizers import build_optimizer
-from lrtui.core.schedules import build_lr_plan
+from lrtui.core.optimizers.base import Optimizer
+from lrtui.core.schedules import ReduceLROnPlateau, Schedule, build_lr_plan
 
 
 def _numeric(value) -> bool:
@@ -29,7 +30,7 @@ def stack_rows(states: list[dict]) -> dict:
     return {key: np.concatenate([s[key] for s in states]) for key in states[0]}
 
 
-def rows_selector(indices: np.ndarray, n_runs: int):
+def rows_selector(indices: np.ndarray, n_runs: int) -> slice | np.ndarray:
     """A plain slice when the group is every run in order, so NumPy need not copy."""
     if indices.size == n_runs and np.array_equal(indices, np.arange(n_runs)):
         return slice(None)
@@ -39,8 +40,8 @@ def rows_selector(indices: np.ndarray, n_runs: int):
 @dataclass
 class OptimizerGroup:
     indices: np.ndarray
-    select: object
-    optimizer: object
+    select: slice | np.ndarray
+    optimizer: Optimizer
     state: dict
     cycles_momentum: bool = False
 
@@ -48,11 +49,11 @@ class OptimizerGroup:
 @dataclass
 class ScheduleGroup:
     indices: np.ndarray
-    select: object
-    schedule: object  # a pure Schedule
+    select: slice | np.ndarray
+    schedule: Schedule  # a pure Schedule
     offset: int
     base_lr: np.ndarray
-    controller: object = None  # an LR controller layered over the schedule (reduce-on-plateau), or None
+    controller: ReduceLROnPlateau | None = None  # an LR controller layered over the schedule, or None
     controller_state: dict | None = None
 
 
@@ -61,7 +62,8 @@ def optimizer_key(name: str, params: dict) -> str:
     return json.dumps([name, sorted(fixed.items())], default=str)
 
 
-def build_optimizer_group(name: str, params_per_run: list[dict], indices: np.ndarray, n_runs: int):
+def build_optimizer_group(name: str, params_per_run: list[dict], indices: np.ndarray,
+                          n_runs: int) -> tuple[Optimizer, slice | np.ndarray]:
     """One optimizer whose numeric hyperparameters are arrays over the group's runs."""
     first = params_per_run[0]
     hyper: dict = {}

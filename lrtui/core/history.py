@@ -143,7 +143,7 @@ class History:
         self._low = np.concatenate([self._low, self._low[:, :, idx]], axis=2)
         self._high = np.concatenate([self._high, self._high[:, :, idx]], axis=2)
         self._last = np.concatenate([self._last, self._last[:, :, idx]], axis=2)
-        if self._params is not None:
+        if self._params is not None and self._bucket_params is not None:  # both are kept, or neither
             self._params = np.concatenate([self._params, self._params[:, idx]], axis=1)
             self._bucket_params = np.concatenate([self._bucket_params, self._bucket_params[:, idx]], axis=1)
         self.end_step = np.concatenate([self.end_step, self.end_step[idx]])
@@ -245,7 +245,7 @@ class History:
 
     def params_series(self, run: int, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Steps and parameters (k, n) of one run, when parameters are recorded (from step `since` on)."""
-        if self._params is None:
+        if self._params is None or self._bucket_params is None:  # both are kept, or neither
             raise ValueError(f"parameters are recorded only for losses with at most {MAX_RECORDED_PARAMS}")
         b, r = self._tail(since)
         recent = self._first_step + np.arange(r, self._count)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-def lookup(registry: dict, name, kind: str):
+def lookup(registry: Mapping[str, T], name, kind: str) -> T:
     """registry[name], or a ValueError naming the choices and the closest one."""
     try:
         return registry[name]

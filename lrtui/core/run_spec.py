@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class RunSpec:
     auto_label: bool = False  # the label was made from the settings, so it follows them when they change
 
     def copy(self, **changes) -> "RunSpec":
-        values = {
+        values: dict[str, Any] = {
             "label": self.label,
             "optimizer": self.optimizer,
             "optimizer_params": dict(self.optimizer_params),

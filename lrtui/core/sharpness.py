@@ -27,14 +27,16 @@ WARM_NOISE = 1e-3  # random admixture to a warm start, so that no direction is m
 class Spectrum:
     top: np.ndarray  # largest eigenvalue per run, shape (R,)
     bottom: np.ndarray  # smallest eigenvalue per run, shape (R,)
-    vector: np.ndarray  # eigenvector of `top`, shape (R, n), reused as a warm start
+    vector: np.ndarray | None  # eigenvector of `top`, shape (R, n), reused as a warm start (None: not asked for)
     bottom_vector: np.ndarray | None = None  # eigenvector of `bottom` (Lanczos only)
     products: int = 0  # Hessian-vector products used per run (0: the exact Hessian)
 
     @property
-    def warm_start(self) -> np.ndarray:
+    def warm_start(self) -> np.ndarray | None:
         """A start that holds both ends of the spectrum, so that both converge in few products."""
-        return self.vector if self.bottom_vector is None else self.vector + self.bottom_vector
+        if self.vector is None or self.bottom_vector is None:
+            return self.vector
+        return self.vector + self.bottom_vector
 
 
 def extreme_eigenvalues(loss, params, preconditioner=None, warm_start=None, iterations=20, batch=None,
@@ -54,7 +56,13 @@ def preconditioner_scale(preconditioner) -> np.ndarray | None:
 
 
 def _exact(loss, params, scale, want_vectors: bool = True) -> Spectrum:
-    h = loss.hessian(params)
+    return hessian_spectrum(loss.hessian(params), scale, want_vectors)
+
+
+def hessian_spectrum(h: np.ndarray, scale: np.ndarray | None = None, want_vectors: bool = True) -> Spectrum:
+    """The extreme eigenvalues of Hessians h (R, n, n), scaled on both sides by `scale` (R, n) when given
+    (the symmetric form of P^-1 H, scale = P^-1/2)."""
+    params = h[:, :, 0]  # for the shapes only
     if scale is not None:
         h = scale[:, :, None] * h * scale[:, None, :]
     h = 0.5 * (h + np.swapaxes(h, 1, 2))

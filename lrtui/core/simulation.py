@@ -35,6 +35,7 @@ from lrtui.core.history import History
 from lrtui.core.losses.base import Loss
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.core.run_spec import Event, RunSpec
+from lrtui.core.schedules import build_lr_plan
 
 MODEL_FIELDS = ("train_loss", "test_loss", "test_accuracy")
 # Schedules are evaluated this many steps at a time, on blocks aligned to step 0, so that an LR
@@ -62,6 +63,28 @@ class Simulation(RunControls):
         self.recording = record  # False: no history (a branch that tries a fix needs only where it ends)
         self.revision = 0  # grows with every step and every change, never goes back (a reset counts too)
         self.reset()
+
+    @classmethod
+    def check_specs(cls, loss: Loss, runs: list[RunSpec]) -> None:
+        """Raise the ValueError building these runs would raise (their optimizers and schedules, grouped as a
+        simulation groups them), without evaluating the loss or allocating a history."""
+        specs = [spec.copy(optimizer_params=cls._full_optimizer_params(spec.optimizer, spec.optimizer_params))
+                 for spec in runs]
+        for spec in specs:
+            start = loss.start if spec.start is None else spec.start
+            if np.shape(start) != (loss.n_params,):
+                raise ValueError(f"start must have {loss.n_params} values, got {np.size(start)}")
+        by_key: dict[str, list[RunSpec]] = {}
+        for spec in specs:
+            plan = build_lr_plan(spec.schedule, spec.schedule_params)
+            cycles = plan.schedule.cycles_momentum
+            if cycles and OPTIMIZERS[spec.optimizer].momentum_key is None:
+                raise ValueError(f"{spec.optimizer} has no momentum or beta1 for the schedule to cycle; "
+                                 "set schedule.cycle_momentum = false")
+            by_key.setdefault(optimizer_key(spec.optimizer, spec.optimizer_params) + str(cycles), []).append(spec)
+        for group in by_key.values():
+            indices = np.arange(len(group))
+            build_optimizer_group(group[0].optimizer, [s.optimizer_params for s in group], indices, len(group))
 
     # -- set-up --------------------------------------------------------------
     def reset(self) -> None:
@@ -178,6 +201,7 @@ class Simulation(RunControls):
             if group.controller is not None:
                 saved = [controller_states.get(r) for r in runs]
                 fresh = group.controller_state
+                assert fresh is not None  # a group with a controller starts with its state
                 group.controller_state = stack_rows(
                     [take_rows(fresh, slice(i, i + 1)) if s is None else s for i, s in enumerate(saved)]
                 )
@@ -202,10 +226,10 @@ class Simulation(RunControls):
             for i, name in enumerate(MODEL_FIELDS):
                 self._metrics[i] = metrics[name]
 
-    def _schedule_values(self):
+    def _schedule_values(self) -> tuple[np.ndarray, np.ndarray]:
         groups = self._sched_groups
         whole = len(groups) == 1 and isinstance(groups[0].select, slice)
-        lr = None if whole else np.empty(self.n_runs)
+        lr: np.ndarray | None = None if whole else np.empty(self.n_runs)
         momentum = self._no_momentum
         t = self.step_count
         for i, group in enumerate(groups):
@@ -214,7 +238,7 @@ class Simulation(RunControls):
             values, cycled = self._scheduled(i, t - group.offset)
             if group.controller is not None:
                 values = group.controller.adjust(group.controller_state, values)
-            if whole:
+            if lr is None:  # whole: the one group's values are every run's, in order
                 lr = values
             else:
                 lr[group.select] = values

@@ -164,7 +164,8 @@ def theory_applies(sim, local: int) -> bool:
         return False
     if sim.cycles_momentum(local):
         return False  # the schedule overrides momentum every step
-    run, until = local, sim.step_count
+    run: int | None = local
+    until = sim.step_count
     while run is not None:
         if any(e.run == run and e.kind == "optimizer" and e.step <= until for e in sim.events):
             return False

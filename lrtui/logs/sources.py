@@ -27,6 +27,12 @@ def read_runs(path, column: str | None = None) -> LogFile:
     """Every run of the log at `path` (a file or a folder)."""
     path = Path(path)
     name = path.name or str(path)
+    try:
+        path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # a folder on the way that we may not enter
+        raise LogError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     if not path.exists():
         raise LogError(f"{path}: no such file; give a training log: a CSV, JSON Lines or text log, a TensorBoard "
                        "event file or folder, a trainer_state.json, or an MLflow run folder")

@@ -11,7 +11,22 @@ from lrtui.scenario.errors import Problem, ScenarioError, did_you_mean
 from lrtui.scenario.loader import load_scenario, parse_scenario
 from lrtui.scenario.model import Scenario
 
-DEFAULT_SCENARIO = "too-high-oscillation"
+# The built-in scenarios as a course, in the order of the lessons it teaches (../shared/seeds): what
+# a too high LR does, then a too low one, schedules, adaptive optimizers, diagnosing and fixing, and
+# the digits classic. `lrtui list`, the browser, the palette and `]`/`[` follow this order.
+COURSE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Too high", ("too-high-oscillation", "too-high-divergence")),
+    ("Too low", ("too-low-slow", "saddle-escape", "rastrigin-local-minimum", "just-right")),
+    ("Schedules", ("step-decay", "exponential-decay", "cosine-annealing", "warm-restarts", "warmup-cosine",
+                   "one-cycle", "cyclic-lr", "reduce-on-plateau")),
+    ("Adaptive optimizers", ("momentum-ravine", "rmsprop-equalizes", "adagrad-decays-too-fast",
+                             "rosenbrock-sgd-vs-adam")),
+    ("Diagnosing and fixing", ("schedule-too-aggressive", "himmelblau-which-minimum", "minibatch-noise", "lr-sweep")),
+    ("Digits", ("digits-lr-classic",)),
+)
+COURSE_ORDER = [name for _, names in COURSE for name in names]
+CHAPTER = {name: chapter for chapter, names in COURSE for name in names}
+DEFAULT_SCENARIO = COURSE_ORDER[0]
 
 
 def library_dir() -> Path:
@@ -28,6 +43,8 @@ def library_dir() -> Path:
 class LibraryEntry:
     name: str
     path: Path
+    number: int = 0  # its place in the course, from 1; 0 for a file the course does not list
+    chapter: str = ""
 
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
@@ -37,7 +54,16 @@ class LibraryEntry:
 
 
 def builtin_scenarios() -> list[LibraryEntry]:
-    return [LibraryEntry(p.stem, p) for p in sorted(library_dir().glob("*.toml"))]
+    """The built-in scenarios in course order (any file the course does not list comes last, by name)."""
+    paths = {p.stem: p for p in library_dir().glob("*.toml")}
+    ordered = [name for name in COURSE_ORDER if name in paths] + sorted(set(paths) - set(COURSE_ORDER))
+    return [LibraryEntry(name, paths[name], COURSE_ORDER.index(name) + 1 if name in CHAPTER else 0,
+                         CHAPTER.get(name, "")) for name in ordered]
+
+
+def lesson_number(name: str) -> int:
+    """1.. for a lesson of the course, else 0."""
+    return COURSE_ORDER.index(name) + 1 if name in CHAPTER else 0
 
 
 def find_builtin(name: str) -> LibraryEntry:

@@ -259,8 +259,8 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
     if problem:
         key, message = problem
         section = key.split(".")[0]
-        in_run = prefix and isinstance(overrides.get(section), dict) and key.split(".", 1)[1] in overrides[section]
-        out.add(f"{prefix}.{key}" if in_run else key, message)
+        own = prefix and isinstance(overrides.get(section), dict) and key.split(".", 1)[1] in overrides[section]
+        out.add(f"{prefix}.{key}" if own else key, message)  # the run's own override is at fault
         return None
     return RunConfig(label=label, loss=merged["loss"], start=start, optimizer=merged["optimizer"],
                      schedule=merged["schedule"])

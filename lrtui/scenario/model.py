@@ -9,7 +9,7 @@ import numpy as np
 
 from lrtui.core.experiment import Experiment, RunRef
 from lrtui.core.losses import build_loss
-from lrtui.core.losses.base import MAX_PARAMS
+from lrtui.core.losses.base import MAX_PARAMS, Loss
 from lrtui.core.run_spec import RunSpec
 from lrtui.core.simulation import Simulation
 
@@ -76,9 +76,10 @@ class Scenario:
         return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or self._default_eval_every(),
                           budget=self.steps)
 
-    def _parts(self) -> tuple[list, list[RunRef]]:
+    def _parts(self) -> tuple[list[tuple[Loss, list[RunSpec]]], list[RunRef]]:
         """(loss, run specs) per loss group, and where each run went; refuses runs too large to hold."""
-        parts, order = [], [None] * len(self.runs)
+        parts: list[tuple[Loss, list[RunSpec]]] = []
+        placed: dict[int, RunRef] = {}
         total = 0
         for part, (loss_config, members) in enumerate(self.loss_groups()):
             params = {k: v for k, v in loss_config.items() if k != "type"}
@@ -92,8 +93,8 @@ class Scenario:
             specs = [self.runs[i].run_spec() for i in members]
             parts.append((loss, specs))
             for local, i in enumerate(members):
-                order[i] = RunRef(part, local)
-        return parts, order
+                placed[i] = RunRef(part, local)
+        return parts, [placed[i] for i in range(len(self.runs))]
 
     def _default_eval_every(self) -> int:
         """About 100 test evaluations per mini-batch run, one per step for short full-batch runs."""
@@ -101,7 +102,7 @@ class Scenario:
         return max(1, self.steps // (100 if minibatch else 1000))
 
     def check_buildable(self) -> None:
-        """Set every run up once, so that the optimizers check their values together, without the diagnostics:
-        those measure the Hessian of every run, which costs far more than the check (and `build` repeats it)."""
+        """Group every run's optimizer and schedule as a simulation would, so that they check their values
+        together (without evaluating anything: `build` does that)."""
         for loss, specs in self._parts()[0]:
-            Simulation(loss, specs, seed=self.seed, eval_every=1, budget=self.steps, diagnostics=False)
+            Simulation.check_specs(loss, specs)

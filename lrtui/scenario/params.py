@@ -12,6 +12,7 @@ import functools
 import inspect
 import math
 import re
+from collections.abc import Mapping
 
 from lrtui.scenario.errors import did_you_mean, one_of
 
@@ -99,7 +100,7 @@ def type_problem(value, default) -> str | None:
     return f"expected {_type_name(default)}, got {_shown(value)} ({_type_name(value)})"
 
 
-def check_section(section: str, table: dict, registry: dict, kind: str, extra_keys=()) -> tuple[list, dict]:
+def check_section(section: str, table: object, registry: Mapping, kind: str, extra_keys=()) -> tuple[list, dict]:
     """Problems as (key, message) pairs, and the cleaned parameters (type removed)."""
     problems: list[tuple[str, str]] = []
     if not isinstance(table, dict):

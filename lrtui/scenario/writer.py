@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -79,18 +80,18 @@ def experiment_runs(scenario, experiment) -> tuple[list[RunSpec], list[dict]]:
     return specs, losses
 
 
-def _defaults(registry: dict, name: str) -> dict:
+def _defaults(registry: Mapping, name: str) -> dict:
     defaults, _ = parameter_table(registry[name])
     return _plain(defaults)
 
 
-def _with_defaults(registry: dict, config: dict) -> dict:
+def _with_defaults(registry: Mapping, config: dict) -> dict:
     """The config's own keys in their order, then the defaults it left out."""
     defaults = _defaults(registry, config["type"])
     return {"type": config["type"], **config, **{k: v for k, v in defaults.items() if k not in config}}
 
 
-def _section_tables(registry: dict, configs: list[dict], always=()) -> tuple[dict, list[dict]]:
+def _section_tables(registry: Mapping, configs: list[dict], always=()) -> tuple[dict, list[dict]]:
     """The base table (from the first run) and each run's overrides for one section."""
     base_type = configs[0]["type"]
     full = [_with_defaults(registry, _plain(c)) for c in configs]

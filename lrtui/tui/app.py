@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import time
+
+from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.worker import Worker
 
@@ -13,7 +17,7 @@ from lrtui.scenario.errors import ScenarioError
 from lrtui.scenario.model import Scenario
 from lrtui.tui.catalog import CatalogEntry, catalog_entries, one_line_error, try_load
 from lrtui.tui.commands import LrtuiCommands
-from lrtui.tui.saving import export_runs, save_settings
+from lrtui.tui.saving import export_runs, save_settings, save_torch_script
 from lrtui.tui.screens.main import MainScreen
 from lrtui.tui.session import Session
 
@@ -21,6 +25,14 @@ PLAY_WORKER = "play"
 EXPLICIT_STEP_SECONDS = 10.0
 MAX_STEP_SECONDS = 0.02
 STEP_SHARE = 0.3  # of each frame (20 ms at 15 fps); keys that change the session wait for the chunk
+
+
+class ChunkStepped(Message):
+    """The play worker stepped `done` steps of `experiment` in `seconds`."""
+
+    def __init__(self, experiment, done: int, seconds: float):
+        super().__init__()
+        self.experiment, self.done, self.seconds = experiment, done, seconds
 
 
 class AsciiScrollBarRender(ScrollBarRender):
@@ -45,8 +57,8 @@ class LrtuiApp(App):
         Binding("c", "fork", "fork x0.3/x1/x3", show=False),
         Binding("tab", "focus_run", "next run", show=False, priority=True),
         Binding("r", "reset", "reset", show=False),
-        Binding("left_square_bracket", "scenario(-1)", "prev scenario", show=False),
-        Binding("right_square_bracket", "scenario(1)", "next scenario", show=False),
+        Binding("left_square_bracket", "scenario(-1)", "previous lesson", show=False),
+        Binding("right_square_bracket", "scenario(1)", "next lesson", show=False),
         Binding("less_than_sign", "speed(-1)", "slower", show=False),
         Binding("greater_than_sign", "speed(1)", "faster", show=False),
         Binding("l", "toggle_log", "log scale", show=False),
@@ -56,8 +68,11 @@ class LrtuiApp(App):
         Binding("b", "browse", "scenarios", show=False),
         Binding("e", "export", "export CSV+JSON", show=False),
         Binding("w", "save_scenario", "save as TOML", show=False),
+        Binding("t", "torch_script", "PyTorch script", show=False),
+        Binding("u", "outcomes", "outcome table", show=False),
         Binding("f", "finder", "LR finder"),
         Binding("question_mark,f1", "help", "keys"),
+        Binding("g", "help(True)", "glossary", show=False),
         Binding("q", "quit", "quit"),
     ]
 
@@ -70,70 +85,79 @@ class LrtuiApp(App):
         self.ascii_only = ascii_only
         # Scrollbars draw their ends with block glyphs; in --ascii mode the thumb is its colour alone.
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
-        self._dirty = True
-        self._stepping = False  # a chunk of play is stepping in a worker thread: only it touches the session
-        self._pending: list = []  # what keys asked for meanwhile, done in order once the chunk is over
+        self._chunk: Worker | None = None  # the chunk of play stepping now: only it touches the experiment
+        self._redraw_queued = False
 
     def on_mount(self) -> None:
         self.set_class(self.ascii_only, "-ascii")
         self.push_screen(MainScreen())
         self.set_interval(1.0 / self.fps, self._tick)
 
+    @property
+    def main(self) -> MainScreen | None:
+        """The main screen (under any modal screen), or None before it is pushed."""
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    # -- play: one chunk of steps per frame, in a worker thread --------------------------
     def _tick(self) -> None:
-        if self.session.playing and not self._stepping:
-            self._stepping = True
-            self.run_worker(self._play_chunk, thread=True, name=PLAY_WORKER, group=PLAY_WORKER)
-        if self._dirty:
-            self.redraw()
+        if self.session.playing and self._chunk is None:
+            self._chunk = self.play_chunk(self.session.experiment, self.session.chunk_steps(self.step_budget))
 
-    def _play_chunk(self) -> None:
-        # In a thread, so that a step that is slow on its own (a model's step can take tens of ms on
-        # a loaded machine) never holds up the keys; timed chunks alone cannot split a step. Frames
-        # wait for the chunk, as drawing reads the history the chunk is writing.
-        s = self.session
-        if s.playing:
-            s.play(self.step_budget)
+    @work(thread=True, exclusive=True, group=PLAY_WORKER, name=PLAY_WORKER)
+    def play_chunk(self, experiment, steps: int) -> None:
+        """Step the experiment in a thread, so that a step that is slow on its own (a model's step can take
+        tens of ms on a loaded machine) never holds up the keys; the session hears of it on the UI thread."""
+        started = time.perf_counter()
+        done = experiment.step_within(steps, self.step_budget)
+        self.post_message(ChunkStepped(experiment, done, time.perf_counter() - started))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != PLAY_WORKER or not event.worker.is_finished:
-            return
-        self._stepping = False
-        pending, self._pending = self._pending, []
-        for action in pending:
-            action()
-        self._changed()
+    def on_chunk_stepped(self, message: ChunkStepped) -> None:
+        self._chunk = None
+        was_playing = self.session.playing
+        if message.experiment is self.session.experiment:
+            self.session.played(message.done, message.seconds)
+        self.redraw()
+        if was_playing and self.session.finished and self.screen is self.main:
+            self.call_later(self.action_outcomes)  # play reached the end of the budget: how did each run do?
 
-    def _with_session(self, action) -> None:
-        """Do `action` now, or as soon as the chunk of play that is stepping ends."""
-        if self._stepping:
-            self._pending.append(action)
-        else:
-            action()
+    async def _chunk_done(self) -> None:
+        """Wait for the chunk stepping now, if any: the experiment is the UI thread's again after it."""
+        chunk = self._chunk
+        if chunk is not None and not chunk.is_finished:
+            await chunk.wait()
+
+    @property
+    def stepping(self) -> bool:
+        """A chunk of play is stepping the experiment in its thread: its history is not to be read now."""
+        return self._chunk is not None and not self._chunk.is_finished
 
     def redraw(self) -> None:
-        # Not while the session is mid-step (the frame after the chunk draws it), nor while the app
+        # Not while the experiment is mid-step (the frame after the chunk draws it), nor while the app
         # shuts down and takes its widgets apart (a chunk can end then).
-        if self._stepping or not self.is_running:
+        if self.stepping or not self.is_running:
             return
-        screen = self.screen
-        if isinstance(screen, MainScreen):
-            screen.redraw(self.session, self.ascii_only)
-            self._dirty = False
+        main = self.main
+        if main is not None and main.is_attached:
+            main.redraw(self.session, self.ascii_only)
 
-    def _changed(self) -> None:
-        self._dirty = True
+    def redraw_soon(self) -> None:
+        """Redraw once the current layout settles (several panels resized together draw once)."""
+        if not self._redraw_queued:
+            self._redraw_queued = True
+            self.call_after_refresh(self._queued_redraw)
+
+    def _queued_redraw(self) -> None:
+        self._redraw_queued = False
         self.redraw()
 
-    def _guarded(self, action) -> None:
-        """Do a session action (once no chunk is stepping); a refused change shows as the message."""
-        def run() -> None:
-            try:
-                action()
-            except ValueError as exc:
-                self.session.message = str(exc)
-            self._changed()
-
-        self._with_session(run)
+    async def _guarded(self, action) -> None:
+        """Do a session action once no chunk is stepping; a refused change shows as the message."""
+        await self._chunk_done()
+        try:
+            action()
+        except ValueError as exc:
+            self.session.message = str(exc)
+        self.redraw()
 
     # -- actions ------------------------------------------------------------------
     def action_play(self) -> None:
@@ -142,64 +166,68 @@ class LrtuiApp(App):
             s.message = "the step budget is used up: press r to reset"
         else:
             s.playing = not s.playing  # a chunk already stepping finishes; no new one starts
+            s.play_marks.clear()
             s.message = "playing" if s.playing else "paused"
-        self._changed()
+        self.redraw()
 
-    def action_step(self, n: int) -> None:
+    async def action_step(self, n: int) -> None:
         self.session.playing = False
 
         def step() -> None:
             # All n steps, as asked (tests and snapshots count on it); the budget only guards a huge model.
             done = self.session.advance(n, budget_seconds=EXPLICIT_STEP_SECONDS)
-            self.session.message = (f"+{done} step{'s' * (done != 1)}" if done
-                                    else "the step budget is used up: press r to reset")
+            if done:
+                self.session.message = f"+{done} step{'s' * (done != 1)}"
+            else:
+                self.session.message = "the step budget is used up: press r to reset"
 
-        self._guarded(step)
+        await self._guarded(step)
 
-    def action_scale_lr(self, factor: float) -> None:
-        self._guarded(lambda: self.session.scale_lr(float(factor)))
+    async def action_scale_lr(self, factor: float) -> None:
+        await self._guarded(lambda: self.session.scale_lr(float(factor)))
 
-    def action_cycle_optimizer(self) -> None:
-        self._guarded(self.session.cycle_optimizer)
+    async def action_cycle_optimizer(self) -> None:
+        await self._guarded(self.session.cycle_optimizer)
 
-    def action_cycle_schedule(self) -> None:
-        self._guarded(self.session.cycle_schedule)
+    async def action_cycle_schedule(self) -> None:
+        await self._guarded(self.session.cycle_schedule)
 
-    def action_fork(self) -> None:
-        self._guarded(self.session.fork)
+    async def action_fork(self) -> None:
+        await self._guarded(self.session.fork)
 
-    def action_focus_run(self) -> None:
+    async def action_focus_run(self) -> None:
         def focus() -> None:
             s = self.session
             s.focus_next()
             s.message = f"focused run {s.focused}: {s.experiment.labels[s.focused]}"
 
-        self._guarded(focus)
+        await self._guarded(focus)
 
-    def action_reset(self) -> None:
-        self._guarded(self.session.reset)
+    async def action_reset(self) -> None:
+        await self._guarded(self.session.reset)
 
-    def action_scenario(self, delta: int) -> None:
-        self._guarded(lambda: self.session.open(self.session.index + int(delta)))
+    async def action_scenario(self, delta: int) -> None:
+        await self._guarded(lambda: self.session.next_scenario(int(delta)))
 
     def action_speed(self, delta: int) -> None:
         self.session.change_speed(int(delta))
-        self._changed()
+        self.redraw()
 
     def action_toggle_log(self) -> None:
-        self.session.log_scale = not self.session.log_scale
-        self._changed()
+        """The other scale than the one shown (the automatic choice included)."""
+        if (main := self.main) is not None:
+            main.log_scale = not main.query_one("#loss").shown_log
 
     def action_toggle_smoothing(self) -> None:
-        self.session.smoothing = not self.session.smoothing
-        self._changed()
+        if (main := self.main) is not None:
+            main.smoothing = not main.smoothing
 
     def action_toggle_description(self) -> None:
-        self.session.show_description = not self.session.show_description
-        self._changed()
+        if (main := self.main) is not None:
+            main.cycle_description()
 
-    def action_apply_suggestion(self) -> None:
-        self._guarded(self.session.apply_suggestion)
+    async def action_apply_suggestion(self) -> None:
+        await self._guarded(self.session.apply_suggestion)
 
     def action_browse(self) -> None:
         from lrtui.tui.screens.browser import BrowserScreen
@@ -211,13 +239,13 @@ class LrtuiApp(App):
         scenario, error = try_load(entry)
         if scenario is None:
             self.session.message = f"cannot open {entry.key}: {error}"
-            self._changed()
+            self.redraw()
         else:
             self.session.playing = False
-            self._guarded(lambda: self.session.open_scenario(scenario, entry.session_index))
+            self.call_later(self._guarded, lambda: self.session.open_scenario(scenario, entry.session_index))
         return error
 
-    def action_export(self) -> None:
+    async def action_export(self) -> None:
         def export() -> None:
             try:
                 paths = export_runs(self.session)
@@ -227,9 +255,9 @@ class LrtuiApp(App):
                 self.session.message = (f"exported {paths[0]} and {paths[1].suffix} "
                                         f"({self.session.experiment.n_runs} runs)")
 
-        self._guarded(export)
+        await self._guarded(export)
 
-    def action_save_scenario(self) -> None:
+    async def action_save_scenario(self) -> None:
         def save() -> None:
             try:
                 path = save_settings(self.session)
@@ -238,42 +266,68 @@ class LrtuiApp(App):
             else:
                 self.session.message = f"saved the current settings to {path}"
 
-        self._guarded(save)
+        await self._guarded(save)
 
-    def action_finder(self) -> None:
+    async def action_outcomes(self) -> None:
+        from lrtui.tui.screens.outcomes import OutcomesScreen
+
+        if isinstance(self.screen, OutcomesScreen):
+            self.screen.dismiss()
+            return
+        await self._chunk_done()
+        if not isinstance(self.screen, OutcomesScreen):
+            self.push_screen(OutcomesScreen(self.session, self.ascii_only))
+
+    async def action_torch_script(self) -> None:
+        def write() -> None:
+            from lrtui.torch_script import NoTorchScript
+
+            try:
+                path, edits = save_torch_script(self.session)
+            except NoTorchScript as exc:
+                self.session.message = f"no PyTorch script for this run: {exc}"
+            except (OSError, ValueError) as exc:
+                self.session.message = f"writing the script failed: {one_line_error(exc)}"
+            else:
+                left_out = (f" ({edits} LR edit{'s' * (edits != 1)} made here {'is' if edits == 1 else 'are'} "
+                            "not in it yet)") if edits else ""
+                self.session.message = f"wrote {path}: python {path} > loss.csv{left_out}"
+
+        await self._guarded(write)
+
+    async def action_finder(self) -> None:
         from lrtui.tui.screens.finder import FinderScreen
 
         s = self.session
         if s.playing:
             s.playing = False
             s.message = "paused for the LR finder"
+        await self._chunk_done()
+        if not isinstance(self.screen, FinderScreen):
+            self.push_screen(FinderScreen(s.experiment, s.focused, seed=s.scenario.seed, ascii_only=self.ascii_only,
+                                          steps=s.scenario.steps), self._finder_closed)
 
-        def open_finder() -> None:
-            if not isinstance(self.screen, FinderScreen):
-                self.push_screen(FinderScreen(s.experiment, s.focused, seed=s.scenario.seed,
-                                              ascii_only=self.ascii_only), self._finder_closed)
-
-        self._with_session(open_finder)
-
-    def _finder_closed(self, choice) -> None:
+    async def _finder_closed(self, choice) -> None:
         s = self.session
         if choice is None:
             s.message = "LR finder closed: nothing changed"
         elif choice.experiment is not s.experiment:
             s.message = "the scenario changed while the LR finder was open: nothing changed"
         else:
-            self._guarded(lambda: s.set_lr(choice.lr, f"LR finder: {choice.rule}", run=choice.run))
+            await self._guarded(lambda: s.set_lr(choice.lr, f"LR finder: {choice.rule}", run=choice.run))
             return
-        self._changed()
+        self.redraw()
 
-    def show_explanation(self, diagnosis) -> None:
+    async def show_explanation(self, diagnosis) -> None:
         from lrtui.tui.screens.explanation import ExplanationScreen
 
-        self._with_session(lambda: self.push_screen(
-            ExplanationScreen(diagnosis, self.session.experiment.labels[diagnosis.run])))
+        await self._chunk_done()
+        self.push_screen(ExplanationScreen(diagnosis, self.session.experiment.labels[diagnosis.run]))
 
-    def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+    def action_help(self, at_glossary: bool = False) -> None:
+        from lrtui.tui.screens.keys import KeysScreen
+
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss()
         else:
-            self.action_show_help_panel()
+            self.push_screen(KeysScreen(at_glossary))

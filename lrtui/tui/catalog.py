@@ -26,6 +26,12 @@ class CatalogEntry:
     builtin: bool
     session_index: int | None  # where it sits in the session's list, or None if not opened yet
     loader: Callable[[], Scenario]
+    number: int = 0  # the lesson's place in the course (1..), 0 for a file of the user's
+
+    @property
+    def title(self) -> str:
+        """'lesson 4: too-low-slow', or the file's key."""
+        return f"lesson {self.number}: {self.key}" if self.number else self.key
 
     def load(self) -> Scenario:
         return self.loader()
@@ -68,13 +74,14 @@ def catalog_entries(scenarios: list[Scenario]) -> list[CatalogEntry]:
             texts.setdefault(entry.name, entry.text())
             if texts[entry.name] == scenario.text:
                 open_builtins.add(entry.name)
-                entries.append(CatalogEntry(entry.name, summary_line(scenario.text), True, index, lambda s=scenario: s))
+                entries.append(CatalogEntry(entry.name, summary_line(scenario.text), True, index, lambda s=scenario: s,
+                                            entry.number))
                 continue
         entries.append(_given_entry(index, scenario))
     for entry in library:
         if entry.name not in open_builtins:
             text = texts.get(entry.name) or entry.text()
-            entries.append(CatalogEntry(entry.name, summary_line(text), True, None, entry.load))
+            entries.append(CatalogEntry(entry.name, summary_line(text), True, None, entry.load, entry.number))
     return entries
 
 

@@ -28,7 +28,7 @@ def action_commands(app) -> list[tuple[str, str, str]]:
 
 
 def scenario_title(entry: CatalogEntry) -> str:
-    return f"open scenario {entry.key}"
+    return f"open {entry.title}" if entry.number else f"open scenario {entry.key}"
 
 
 class LrtuiCommands(Provider):

@@ -63,3 +63,19 @@ def save_settings(session, directory: Path = Path(".")) -> Path:
     path = directory / f"{free_stem(directory, f'lrtui-{slug(scenario.name)}', ('.toml',))}.toml"
     export.write_atomically(path, text)
     return path
+
+
+def save_torch_script(session, directory: Path = Path(".")) -> tuple[Path, int]:
+    """Write the focused run as a PyTorch script (lrtui.torch_script); returns its path and the LR edits left out."""
+    from lrtui.torch_script import torch_script
+
+    directory = Path(directory)
+    scenario, exp, run = session.scenario, session.experiment, session.focused
+    # The run's optimizer and schedule as they are now; LR edits made with keys live in the engine's
+    # timeline, which the script will carry as LR_CHANGES once the engine exposes it.
+    edits = sum(1 for event in exp.events if event.run == run and event.kind == "lr")
+    text = torch_script(scenario.name, scenario.steps, exp.loss_of(run), exp.spec(run), run,
+                        source=scenario.source or scenario.name)
+    path = directory / f"{free_stem(directory, f'lrtui-{slug(scenario.name)}-run{run}', ('.py',))}.py"
+    export.write_atomically(path, text)
+    return path, edits

@@ -128,3 +128,17 @@ def test_no_warning_escapes_from_diagnostics_on_nan():
         sim = Simulation(q, [RunSpec(optimizer="adam", optimizer_params={"lr": 1e300})], budget=50)
         sim.step(50)
         sim.monitor.summary(0)
+
+
+def test_a_fix_applied_by_hand_is_judged_afresh():
+    sim = monitored(steps=100, lr=0.0005, eigenvalues=(1.0, 2.0), budget=1000)
+    [slow] = [d for d in sim.monitor.diagnoses(0) if d.code == "too_slow"]
+    sim.apply_changes(0, slow.fix)
+    sim.step(200)
+    assert sim.monitor.verdict(0) in ("improving", "converged")
+    # Made too slow again by hand (from a point far from the minimum), it is told again, with a new check.
+    sim.apply_changes(0, {"optimizer.lr": 1e-7})
+    sim.params[:] = 1.0
+    sim.step(50)
+    found = [d for d in sim.monitor.diagnoses(0) if d.code == "too_slow"]
+    assert len(found) == 2 and found[1].step > 300 and found[1].tried.from_step > 300

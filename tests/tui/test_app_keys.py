@@ -60,13 +60,14 @@ async def test_optimizer_schedule_fork_reset_and_toggles():
         await pilot.press("o")
         assert s.experiment.spec(0).optimizer == "adagrad"
         await pilot.press("s")
-        assert s.experiment.spec(0).schedule == "step"
+        assert s.experiment.spec(0).schedule == "linear"  # warmup comes first after constant
         await pilot.press("n", "c")
         assert s.experiment.n_runs == 3
         await pilot.press("r")
         assert s.experiment.step_count == 0 and s.experiment.n_runs == 1
         await pilot.press("l", "m", "d")
-        assert s.log_scale and s.smoothing and not s.show_description
+        main = app.main
+        assert main.log_scale and main.smoothing and main.description == "task"
         await pilot.press("right_square_bracket")
         assert s.scenario.name.startswith("Too low")
         await pilot.press("left_square_bracket")
@@ -76,13 +77,17 @@ async def test_optimizer_schedule_fork_reset_and_toggles():
         assert s.speed > speed
 
 
-async def test_help_panel_opens_and_closes():
+async def test_help_screen_opens_and_closes():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("question_mark")
-        assert app.screen.query("HelpPanel")
+        assert type(app.screen).__name__ == "KeysScreen"
         await pilot.press("f1")
-        assert not app.screen.query("HelpPanel")
+        assert type(app.screen).__name__ == "MainScreen"
+        await pilot.press("g")  # the glossary: the same screen, scrolled to it
+        assert type(app.screen).__name__ == "KeysScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "MainScreen"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (40, 12), (12, 5)])

@@ -72,7 +72,7 @@ async def test_o_and_s_cycle_the_optimizer_and_schedule_and_mark_the_change():
         await pilot.press("n", "o", "o")
         assert exp.spec(0).optimizer == "rmsprop" and exp.current(0)["lr"] == pytest.approx(lr)
         await pilot.press("s", "s")
-        assert exp.spec(0).schedule == "exponential"
+        assert exp.spec(0).schedule == "sequential"  # constant -> warmup -> warmup then cosine
         assert [(e.step, e.kind) for e in exp.events] == [(1, "optimizer")] * 2 + [(1, "schedule")] * 2
 
 
@@ -88,19 +88,32 @@ async def test_r_resets_runs_forks_and_changes_to_step_zero():
 
 
 async def test_l_m_d_each_toggle_one_thing_and_back():
+    """The view flags are the main screen's reactives, not the session's: the session has none of them."""
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        s = app.session
-        for key, attribute in (("l", "log_scale"), ("m", "smoothing"), ("d", "show_description")):
-            before = getattr(s, attribute)
-            await pilot.press(key)
-            assert getattr(s, attribute) is (not before)
-            await pilot.press(key)
-            assert getattr(s, attribute) is before
-        await pilot.press("d")
-        assert not app.screen.query_one("#description").display
+        main = app.main
+        loss = app.screen.query_one("#loss")
+        assert main.log_scale is None and not loss.shown_log  # automatic: linear at step 0
         await pilot.press("l")
-        assert app.screen.query_one("#loss").plt is not None and s.log_scale
+        assert main.log_scale is True and loss.shown_log
+        await pilot.press("l")
+        assert main.log_scale is False and not loss.shown_log
+        await pilot.press("m")
+        assert main.smoothing
+        await pilot.press("m")
+        assert not main.smoothing
+        assert not hasattr(app.session, "log_scale") and not hasattr(app.session, "smoothing")
+        panel = app.screen.query_one("#description")
+        full = panel.query_one("#lesson-text").render().plain
+        await pilot.press("d")  # the task alone: shorter, and still the lesson's "Try ..."
+        task = panel.query_one("#lesson-text").render().plain
+        assert main.description == "task" and panel.display and "Try" in task and len(task) < len(full)
+        await pilot.press("d")
+        assert main.description == "off" and not panel.display
+        await pilot.press("d")
+        assert main.description == "full" and panel.display
+        await pilot.press("l")
+        assert main.log_scale and "loss (log10)" in app.screen.query_one("#loss").render().plain
 
 
 async def test_e_writes_csv_and_json_in_the_working_directory_and_names_them(tmp_path, monkeypatch):
@@ -142,17 +155,20 @@ async def test_b_opens_the_browser_escape_closes_and_enter_opens_the_highlighted
         assert app.session.scenario.name == find_builtin(entry.key).load().name != "too-high-oscillation"
 
 
-async def test_f_and_every_other_binding_is_in_the_help_panel():
+async def test_f_and_every_other_binding_is_in_the_help_screen_app_keys_first_then_glossary():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f1")
-        panel = app.screen.query_one("HelpPanel")
-        table = panel.query_one("BindingsTable").render_bindings_table()
-        rendered = " ".join(str(cell) for column in table.columns for cell in column._cells)
-        for binding in app.BINDINGS:  # q shares a line with Textual's ctrl+q, as "Quit the app"
-            assert binding.description.lower() in rendered.lower(), binding
+        rendered = app.screen.query_one("#keys-text").render().plain
+        for binding in app.BINDINGS:
+            assert binding.description in rendered, binding
+        groups = ["Play", "Learning rate", "Runs", "View", "Lessons and files", "Glossary", "Textual's own keys"]
+        places = [rendered.index(f"{title}\n") for title in groups]
+        assert places == sorted(places) and "More\n" not in rendered  # every binding sits in a named group
+        for term in ("% of limit", "sharpness", "dotted theory curve", "★", "●", "·"):
+            assert term in rendered
         await pilot.press("question_mark")
-        assert not app.screen.query("HelpPanel")
+        assert type(app.screen).__name__ == "MainScreen"
 
 
 async def test_q_quits():
@@ -161,3 +177,31 @@ async def test_q_quits():
         await pilot.press("q")
         await pilot.pause()
         assert app.return_code == 0 and not app.is_running
+
+
+async def test_s_reaches_every_schedule_kind_warmup_included():
+    from lrtui.core.schedules import SCHEDULES
+
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        seen = []
+        for _ in range(len(SCHEDULES) + 1):
+            await pilot.press("s")
+            seen.append(app.session.experiment.spec(0).schedule)
+            assert "schedule ->" in app.session.message, app.session.message
+            await pilot.press("n")
+        assert set(seen) == set(SCHEDULES) and "linear" in seen  # linear is torch's warmup (LinearLR)
+        assert app.session.experiment.step_count == len(seen)  # every one of them trains
+
+
+async def test_t_writes_the_focused_run_as_a_pytorch_script(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app("rosenbrock-sgd-vs-adam")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("tab", "t")
+        [script] = tmp_path.glob("lrtui-*-run1.py")
+        text = script.read_text()
+        compile(text, str(script), "exec")
+        assert "torch.optim.Adam([w]" in text and app.session.message.startswith(f"wrote {script.name}")
+        await pilot.press("plus", "t")  # an LR edit the script cannot carry yet (the engine's timeline)
+        assert "1 LR edit made here is not in it yet" in app.session.message

@@ -139,7 +139,8 @@ async def test_landscape_trail_holds_every_cell_the_path_visited():
             app.redraw()
             await pilot.pause()
             panel.render()
-        width, height = panel.size.width, panel.size.height
+        width, height = panel.size.width, panel.size.height - 1  # the top row is the caption (axis ranges)
+        assert panel._trails[0].visited.shape == (height, width)
         loss = exp.loss_of(0)
         for run in range(exp.n_runs):
             sim, local = exp.locate(run)
@@ -186,7 +187,7 @@ async def test_numpy_lines_draw_the_same_canvas_as_plotext(scenario_name, size):
             for fast in (True, False):
                 chart.fast_lines, chart._built_key = fast, None
                 text = chart.render()
-                matrix = chart._plot.monitor.matrix
+                matrix = chart.canvas.matrix
                 drawn[fast] = (text.plain, matrix.fullground, matrix.style)
             chart.fast_lines = True
             assert drawn[True] == drawn[False], chart.id

@@ -116,7 +116,7 @@ async def test_f_pauses_play_and_a_scenario_switch_meanwhile_cancels_the_choice(
         assert app.session.playing
         await open_finder(app, pilot)
         assert not app.session.playing
-        app.action_scenario(1)  # as the command palette could, while the finder is open
+        await app.action_scenario(1)  # as the command palette could, while the finder is open
         await pilot.press("enter")
         await pilot.pause()
         assert "scenario changed" in app.session.message

@@ -27,13 +27,29 @@ async def test_a_sweep_with_exploded_runs_still_draws_every_healthy_curve():
         exp = app.session.experiment
         assert exp.step_count == 50 and sum(exp.diverged_at(r) >= 0 for r in range(exp.n_runs)) >= 2
         panel = app.screen.query_one(LossPanel)
-        picture = panel.loss_picture(app.session, panel.size.width)
+        picture = panel.loss_picture(app.main.view(app.session), panel.size.width)
         healthy = [exp.current(r)["loss"] for r in range(exp.n_runs) if exp.diverged_at(r) < 0]
         top = max(float(np.nanmax(line.y)) for line in picture.lines)
         assert max(healthy) < top < 1e3  # the diverged curves leave through the top, not at 1e278
-        assert "press l for log" in picture.title
+        # The healthy runs span decades: the automatic axis is log10 already, and still clipped.
+        assert picture.log_y and "auto" in picture.title
         # Eight labels would cover the curves' start; the status line names the runs instead.
         assert not any(line.label for line in picture.lines)
-        await pilot.press("l")
-        logged = panel.loss_picture(app.session, panel.size.width)
-        assert max(float(np.nanmax(line.y)) for line in logged.lines) > 1e100  # log scale shows it all
+        await pilot.press("l", "l")  # linear, then log by choice
+        logged = panel.loss_picture(app.main.view(app.session), panel.size.width)
+        assert max(float(np.nanmax(line.y)) for line in logged.lines) > 1e100  # a chosen log scale shows it all
+
+
+async def test_oscillation_shows_without_pressing_l():
+    """Himmelblau at lr 0.025 bounces between 3.09 and 4.24: the automatic log axis shows a band, not a flat line."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.experiment.step(200)
+        app.redraw()
+        await pilot.pause()
+        panel = app.screen.query_one(LossPanel)
+        assert panel.picture.log_y and "auto" in panel.picture.title
+        bottom, top = panel.canvas.ylim
+        rows = panel.size.height - 4  # frame, title and ticks
+        band = (np.log10(4.24) - np.log10(3.09)) / (top - bottom) * rows * 4  # braille dots
+        assert band >= 2  # at least two dots tall: the bounce is visible

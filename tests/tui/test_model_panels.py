@@ -7,6 +7,7 @@ from textual.app import App
 from lrtui.scenario.library import find_builtin
 from lrtui.scenario.loader import parse_scenario
 from lrtui.tui.session import Session
+from lrtui.tui.view import View
 from lrtui.tui.widgets.adaptive_panel import AdaptivePanel, adaptive_applies
 from lrtui.tui.widgets.curvature_panel import CurvaturePanel, curvature_applies
 from lrtui.tui.widgets.decision_panel import REGION_GLYPHS, DecisionPanel, decision_applies
@@ -49,7 +50,7 @@ async def drawn(panel, session, size):
     """Mount the panel alone at `size`, redraw it, and return what it rendered (plain text)."""
     app = OnePanel(panel)
     async with app.run_test(size=size) as pilot:
-        panel.redraw(session)
+        panel.redraw(View(session))
         await pilot.pause()
         charts = list(panel.query("Chart")) if isinstance(panel, CurvaturePanel) else [panel]
         return "\n".join(chart.render().plain for chart in charts)
@@ -97,9 +98,12 @@ async def test_adaptive_panel_shows_the_spread_of_per_parameter_lrs(size):
     assert labels == ["max", "median", "min", "lr"] and picture.log_y
     high, median, low = (line.y for line in picture.lines[:3])
     assert np.all(low <= median + 1e-15) and np.all(median <= high + 1e-15) and high.max() > low.min()
-    assert picture.title.startswith("effective LR per parameter (lr/√v̂): min, median, max")
-    if size == (100, 30):
-        assert "effective LR per parameter" in text
+    # A title at every size (plotext drops one wider than the chart): the full one where it fits.
+    assert "LR per parameter" in picture.title
+    if size[0] >= 30:
+        assert picture.title in text
+    if size[0] >= 100:
+        assert picture.title.startswith("effective LR per parameter (lr/√v̂): min, median, max")
 
 
 async def test_adaptive_panel_explains_when_the_run_is_not_adaptive():
@@ -118,7 +122,7 @@ async def test_decision_panel_colours_regions_and_marks_points(size):
     panel = DecisionPanel()
     app = OnePanel(panel)
     async with app.run_test(size=size) as pilot:
-        panel.redraw(session)
+        panel.redraw(View(session))
         await pilot.pause()
         rendered = panel.render()
         width, height = panel.size.width, panel.size.height
@@ -142,7 +146,7 @@ async def test_decision_panel_refreshes_every_few_steps_while_playing():
     session = session_of("minibatch-noise", 0)
     panel = DecisionPanel()
     async with OnePanel(panel).run_test(size=(60, 20)) as pilot:
-        panel.redraw(session)
+        panel.redraw(View(session))
         await pilot.pause()
         panel.render()
         first = panel._cached_step
@@ -165,7 +169,7 @@ async def test_decision_panel_explains_when_there_is_no_plane(name):
     assert not decision_applies(session)
     panel = DecisionPanel()
     async with OnePanel(panel).run_test(size=(100, 30)) as pilot:
-        panel.redraw(session)
+        panel.redraw(View(session))
         await pilot.pause()
         text = panel.render().plain
     assert text.startswith("decision regions: only for models on 2-D data sets") and "\n" not in text

@@ -55,7 +55,7 @@ def _check_seed(seed) -> int:
 
 def _check_samples(n_samples) -> int:
     if (isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral)
-            or not MIN_SAMPLES <= n_samples <= MAX_SAMPLES):
+            or not MIN_SAMPLES <= int(n_samples) <= MAX_SAMPLES):
         raise ValueError(f"n_samples must be a whole number >= {MIN_SAMPLES} and at most {MAX_SAMPLES:,}, "
                          f"got {n_samples!r}")
     return int(n_samples)

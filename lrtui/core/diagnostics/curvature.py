@@ -20,7 +20,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.record import SharpnessRecord, effective_lr_stats
 from lrtui.core.frame import StepFrame
-from lrtui.core.sharpness import EXACT_LIMIT, Lanczos, extreme_eigenvalues
+from lrtui.core.sharpness import EXACT_LIMIT, Lanczos, hessian_spectrum, preconditioner_scale
 
 SHARPNESS_RUNS = 16  # Lanczos estimates started per sample, at most
 ITERATIONS = 20  # products per estimate at most
@@ -142,16 +142,11 @@ class Curvature:
 
     def _exact(self, frame, runs, lr, precond, limit, rule, started, stats) -> None:
         with np.errstate(all="ignore"):
-            params = frame.params[runs]
-            scale = np.ones_like(params) if precond is None else precond
-            spectrum = extreme_eigenvalues(self.loss, params, preconditioner=scale, vectors=False)
+            h = self.loss.hessian(frame.params[runs])  # once: the Hessian's own spectrum and that of P^-1 H
+            raw = hessian_spectrum(h, None, want_vectors=False)
+            spectrum = raw if precond is None else hessian_spectrum(h, preconditioner_scale(precond), False)
         top, bottom = spectrum.top, spectrum.bottom
-        if precond is None:
-            self.raw_top[runs], self.raw_bottom[runs] = top, bottom
-        else:
-            with np.errstate(all="ignore"):
-                raw = extreme_eigenvalues(self.loss, params, preconditioner=np.ones_like(params), vectors=False)
-            self.raw_top[runs], self.raw_bottom[runs] = raw.top, raw.bottom
+        self.raw_top[runs], self.raw_bottom[runs] = raw.top, raw.bottom
         if rule.preconditioned:
             # Before its first update an adaptive optimizer has no denominator yet (lr/eps): no meaningful value.
             top, bottom = np.where(started, top, np.nan), np.where(started, bottom, np.nan)
@@ -183,7 +178,7 @@ class Curvature:
             solver = Lanczos(self.loss, points, p, None, ITERATIONS, batch=self._batch)
             solver.advance(ITERATIONS)  # a first estimate: cold, and made now
         else:
-            start = np.stack([w.astype(np.float64) for w in warm])
+            start = np.stack([np.asarray(w, dtype=np.float64) for w in warm])
             solver = Lanczos(self.loss, points, p, start, ITERATIONS, batch=self._batch, tolerance=TOLERANCE)
         pending = _Pending(runs, rep, solver, lr, limit, rule.preconditioned, rule.formula, frame.step, stats)
         if solver.done:
@@ -213,6 +208,7 @@ class Curvature:
     def _finish(self, pending: _Pending, step: int | None = None) -> None:
         spectrum = pending.solver.spectrum()
         top, bottom = spectrum.top[pending.rep], spectrum.bottom[pending.rep]
+        assert spectrum.vector is not None and spectrum.bottom_vector is not None  # Lanczos gives both
         both = spectrum.vector + spectrum.bottom_vector
         for run, row in zip(pending.runs.tolist(), pending.rep.tolist()):
             if np.all(np.isfinite(both[row])):

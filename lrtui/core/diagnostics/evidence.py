@@ -12,8 +12,12 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
+
+# A field of the evidence: an array over runs, or, in one run's evidence (`Evidence.at`), that run's value.
+PerRun = Any
 
 # The claims' constants: what the verdict contracts in docs/diagnostics.md say, not tuned.
 MUCH = 10.0  # "much lower": a gap at most a tenth
@@ -37,42 +41,42 @@ SMOOTH = 4  # losses averaged at each end of the window (even, so a two-step bou
 class Evidence:
     step: int
     budget: int
-    remaining: np.ndarray
-    loss: np.ndarray  # smoothed over the last SMOOTH steps
-    first: np.ndarray
-    best: np.ndarray
-    floor: np.ndarray
+    remaining: PerRun
+    loss: PerRun  # smoothed over the last SMOOTH steps
+    first: PerRun
+    best: PerRun
+    floor: PerRun
     known_floor: bool
-    gap: np.ndarray  # (loss - floor) / (first - floor)
-    gap_then: np.ndarray  # the same a window ago
+    gap: PerRun  # (loss - floor) / (first - floor)
+    gap_then: PerRun  # the same a window ago
     window: int
-    rate: np.ndarray  # decrease of log(gap) per step over the window
-    needed: np.ndarray  # steps to reach TOL at that rate (inf when not falling)
-    grad_norm: np.ndarray
-    grad_ratio: np.ndarray  # gradient norm / its largest
-    nonfinite: np.ndarray
-    diverged_at: np.ndarray
-    cos_update: np.ndarray
-    flip_rate: np.ndarray
-    lr: np.ndarray
-    set_lr: np.ndarray  # the LR the run was set to (its optimizer's lr, times any change by hand), before its schedule
-    top: np.ndarray
-    bottom: np.ndarray
-    raw_top: np.ndarray  # the Hessian's own extremes (top and bottom are of P^-1 H for adaptive optimizers)
-    raw_bottom: np.ndarray
-    max_top: np.ndarray
-    max_top_step: np.ndarray
-    limit: np.ndarray  # bound on lr x sharpness
-    formula: tuple
-    preconditioned: np.ndarray
-    scheduled: np.ndarray
-    schedule_peak: np.ndarray
-    schedule_lr: np.ndarray
-    cut_step: np.ndarray
+    rate: PerRun  # decrease of log(gap) per step over the window
+    needed: PerRun  # steps to reach TOL at that rate (inf when not falling)
+    grad_norm: PerRun
+    grad_ratio: PerRun  # gradient norm / its largest
+    nonfinite: PerRun
+    diverged_at: PerRun
+    cos_update: PerRun
+    flip_rate: PerRun
+    lr: PerRun
+    set_lr: PerRun  # the LR the run was set to (its optimizer's lr, times any change by hand), before its schedule
+    top: PerRun
+    bottom: PerRun
+    raw_top: PerRun  # the Hessian's own extremes (top and bottom are of P^-1 H for adaptive optimizers)
+    raw_bottom: PerRun
+    max_top: PerRun
+    max_top_step: PerRun
+    limit: PerRun  # bound on lr x sharpness
+    formula: PerRun  # a tuple over runs of the limit's formula ("2/λ")
+    preconditioned: PerRun
+    scheduled: PerRun
+    schedule_peak: PerRun
+    schedule_lr: PerRun
+    cut_step: PerRun
     full_batch_model: bool
-    start_cause: tuple  # per run: why the loss is not finite at step 0 ("" if it is)
-    confirmed: dict  # code -> bool array: a check found the claim true
-    tried: dict  # code -> list (per run) of Tried or None
+    start_cause: PerRun  # per run: why the loss is not finite at step 0 ("" if it is)
+    confirmed: dict[str, PerRun]  # code -> bool array: a check found the claim true
+    tried: dict[str, PerRun]  # code -> object array (per run) of Tried or None
 
     # -- derived -------------------------------------------------------------------
     @cached_property
@@ -105,6 +109,13 @@ class Evidence:
         return (self.gap_then - self.gap) <= FLAT * self.gap
 
     @cached_property
+    def minimum(self):
+        """At a minimum: stationary, flat, curved upwards (no negative curvature, a top eigenvalue that is not
+        zero: a flat tail whose Hessian underflows is no minimum), and not bouncing across it."""
+        curved = self.raw_top > 1e-12
+        return self.stationary & self.flat & ~self.negative_curvature & curved & ~self.bouncing
+
+    @cached_property
     def bouncing(self):
         return self.cos_update <= BOUNCE
 
@@ -132,6 +143,13 @@ class Evidence:
         """The largest stable LR by the largest sharpness met so far."""
         with np.errstate(all="ignore"):
             return self.limit / self.max_top
+
+    @cached_property
+    def lr_limit_here(self):
+        """The largest stable LR by the sharpness where the run is now (its last sample): how far the LR can be
+        raised from here. (An adaptive optimizer's preconditioned sharpness is largest early on.)"""
+        with np.errstate(all="ignore"):
+            return self.limit / self.top
 
     def at(self, run: int) -> "Evidence":
         """One run's evidence: every array field becomes that run's value (a NumPy scalar, so that ~ and &

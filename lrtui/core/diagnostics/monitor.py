@@ -110,22 +110,24 @@ class Monitor:
             self._edits, self._edit_count = frame.edits.copy(), frame.edit_count
         if frame.step % self.sample_every == 0:
             self.curvature.sample(frame)
-        at_end = self.budget is not None and frame.step >= self.budget
+        at_end = self.budget is not None and frame.step == self.budget
         new_divergence = frame.diverged_now and frame.step > 0
         if frame.step % self.every == 0 or at_end or new_divergence:
             self._checkpoint(frame)
 
     def _forget(self, runs: np.ndarray) -> None:
-        """A run changed by hand (or by a fix) is judged afresh: its counters and checks start again."""
+        """A run changed by hand (or by a fix) is judged afresh: its counters, checks and findings start again
+        (a finding it had before the change may be found anew)."""
         for code in CHECKED:
             self._held[code][runs] = 0
+        self._reported[:, runs] = False
         self.book.forget(runs)
         self.running.uncut(runs)
         self.siblings.refresh()
 
     # -- checkpoints ----------------------------------------------------------------------
     def _checkpoint(self, frame: StepFrame) -> None:
-        on_grid = frame.step % self.every == 0 or (self.budget is not None and frame.step >= self.budget)
+        on_grid = frame.step % self.every == 0 or (self.budget is not None and frame.step == self.budget)
         with np.errstate(all="ignore"):
             e = self._measure(frame)
             wanted = candidates(e)
@@ -137,7 +139,7 @@ class Monitor:
             raw = RULES.choose(e)
         self._settle(frame, e, raw)
         self.evidence_now = e
-        self._summaries: dict[int, Diagnosis] = {}  # made when asked for, until the next checkpoint
+        self._summaries = {}  # made when asked for, until the next checkpoint
 
     def _measure(self, frame: StepFrame) -> Evidence:
         sim, r, c = self.sim, self.running, self.curvature
@@ -302,6 +304,7 @@ class Monitor:
         run = int(run)
         if run not in self._summaries:
             rule = RULES.entries[int(self._codes[run])]
+            assert self.evidence_now is not None  # judged at step 0, when the simulation is built
             one = self.evidence_now.at(run)
             self._summaries[run] = RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code))
         return self._summaries[run]

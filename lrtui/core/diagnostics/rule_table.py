@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 
@@ -81,5 +81,8 @@ class RuleTable(Generic[E]):
 
     def diagnosis(self, rule: Rule[E], evidence: E, step: int, run: int = 0, tried=None) -> Diagnosis:
         """The rule's Diagnosis for one run's evidence."""
-        return Diagnosis(rule.code, int(step), rule.severity, rule.message(evidence), rule.explanation(evidence),
+        explain = rule.explanation
+        # The explanation is written when first read (Diagnosis makes it then): reading it gives a str.
+        later = cast(str, lambda: explain(evidence))
+        return Diagnosis(rule.code, int(step), rule.severity, rule.message(evidence), later,
                          rule.fix(evidence) or None, tried, run)

@@ -24,7 +24,7 @@ _ARRAYS = ("first_loss", "best_loss", "max_grad", "cos_update", "flip_rate", "sc
 _BLOCKS = ("prev_params", "prev_update")
 
 
-def running_stats(n_runs: int, n_params: int) -> "RunningStats":
+def running_stats(n_runs: int, n_params: int) -> "RunningStats | SmallRunningStats":
     """The running numbers for n_runs runs: in Python floats when that is the faster way."""
     stats = RunningStats(n_runs, n_params)
     return SmallRunningStats.of(stats) if n_runs <= SMALL[0] and n_params <= SMALL[1] else stats
@@ -80,11 +80,15 @@ class RunningStats:
             change = loss - self.prev_loss
             if self.count >= 2:
                 flipped = change * self.prev_change < 0
-                old = np.stack([self.cos_update, self.flip_rate])
-                averages = old * BOUNCE_EMA + (1 - BOUNCE_EMA) * np.stack([cosine, flipped])
-                if not all_finite:  # a run whose loss is not finite keeps its averages
-                    averages = np.where(np.isfinite(loss), averages, old)
-                self.cos_update, self.flip_rate = averages[0], averages[1]
+                if all_finite:
+                    self.cos_update = self.cos_update * BOUNCE_EMA + (1 - BOUNCE_EMA) * cosine
+                    self.flip_rate = self.flip_rate * BOUNCE_EMA + (1 - BOUNCE_EMA) * flipped
+                else:  # a run whose loss is not finite keeps its averages
+                    finite = np.isfinite(loss)
+                    self.cos_update = np.where(finite, self.cos_update * BOUNCE_EMA + (1 - BOUNCE_EMA) * cosine,
+                                               self.cos_update)
+                    self.flip_rate = np.where(finite, self.flip_rate * BOUNCE_EMA + (1 - BOUNCE_EMA) * flipped,
+                                              self.flip_rate)
             self.prev_update, self.prev_change, self.prev_norm = update, change, norm
         # fmin and fmax skip NaN; an infinite loss or gradient is left out explicitly.
         if all_finite:
@@ -104,6 +108,11 @@ class RunningStats:
 
 class SmallRunningStats:
     """The same numbers for a few runs of a small problem, in Python lists; arrays on reading."""
+
+    n_runs: int
+    n_params: int
+    count: int
+    values: dict[str, list]
 
     @classmethod
     def of(cls, stats: RunningStats) -> "SmallRunningStats":

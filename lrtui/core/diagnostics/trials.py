@@ -103,7 +103,9 @@ def run_checks(sim, checks: list[Check]) -> None:
 
 
 def _from_now(sim, checks: list[Check]) -> None:
-    runs, changes, owner = [], [], []
+    runs: list[int] = []
+    changes: list[dict | None] = []
+    owner: list[tuple[int, int]] = []
     for k, check in enumerate(checks):
         check.from_step = sim.step_count
         runs.append(check.run)

@@ -97,10 +97,18 @@ class Diagnosis:
     step: int  # where it was first detected
     severity: str  # info | warning | error
     message: str  # one line
-    explanation: str  # the evidence, with numbers
+    explanation: str  # the evidence, with numbers (given as a function, it is made when first read)
     fix: dict | None = None  # e.g. {"optimizer.lr": 0.012}; shown only once tried and found to help
     tried: Tried | None = None
     run: int = 0
+
+    def __getattribute__(self, name: str):
+        value = object.__getattribute__(self, name)
+        if name == "explanation" and callable(value):
+            # A sweep makes a finding for each of a thousand runs; most explanations are never read.
+            value = value()
+            object.__setattr__(self, "explanation", value)
+        return value
 
     @property
     def suggestion(self) -> dict:

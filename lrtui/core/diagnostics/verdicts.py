@@ -34,7 +34,7 @@ def fix_words(fix: dict | None) -> str:
     """A fix as a person types it: "lr = 0.016", "momentum = 0.9", "schedule constant, lr = 0.1"."""
     if not fix:
         return ""
-    parts = []
+    parts: list[str] = []
     for key, value in fix.items():
         name = key.split(".", 1)[1] if "." in key else key
         if key == "schedule.type":
@@ -159,7 +159,8 @@ def _local_explanation(e: Evidence) -> str:
 
 
 def _saddle_message(e: Evidence) -> str:
-    return _with_fix(e, "plateau", f"plateau on a saddle: loss {fmt(e.loss)}, negative curvature {fmt(e.bottom)}")
+    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.loss)} where the surface curves down "
+                                   f"({fmt(e.raw_bottom)}): a saddle or a shoulder")
 
 
 def _saddle_explanation(e: Evidence) -> str:
@@ -239,8 +240,7 @@ RULES: RuleTable[Evidence] = RuleTable([
     Rule("converged", "info", lambda e: (e.at_floor & ~e.negative_curvature) | e.confirmed["converged"],
          _converged_message, _converged_explanation),
     Rule("local_minimum", "warning",
-         lambda e: e.stationary & e.flat & ~e.negative_curvature & (e.gap > FAR)
-         & (e.known_floor | e.confirmed["local_minimum"]),
+         lambda e: e.minimum & (e.gap > FAR) & (e.known_floor | e.confirmed["local_minimum"]),
          _local_message, _local_explanation, lambda e: _fix(e, "local_minimum")),
     Rule("plateau", "warning", lambda e: e.small_grad & e.negative_curvature & e.flat & e.confirmed["plateau"],
          _saddle_message, _saddle_explanation, lambda e: _fix(e, "plateau")),
@@ -267,8 +267,8 @@ def candidates(e: Evidence) -> dict:
     live = ~e.diverged
     return {
         "diverged": e.diverged & (e.diverged_at != 0),
-        "converged": live & ~e.known_floor & e.stationary & e.flat & ~e.negative_curvature & ~e.at_floor,
-        "local_minimum": live & e.known_floor & e.stationary & e.flat & ~e.negative_curvature & (e.gap > FAR),
+        "converged": live & ~e.known_floor & e.minimum & ~e.at_floor,
+        "local_minimum": live & e.known_floor & e.minimum & (e.gap > FAR),
         "plateau": live & e.small_grad & e.flat & (e.negative_curvature | ((e.gap > FAR) & ~e.stationary)),
         "schedule_too_aggressive": live & e.hard_cut & (e.gap > FAR) & e.behind,
         "oscillating": live & e.bouncing & (e.gap > TOL) & (e.behind | e.flat),
@@ -277,7 +277,7 @@ def candidates(e: Evidence) -> dict:
 
 
 def escape_fixes(e: Evidence, spec) -> list[dict]:
-    fixes = [{"optimizer.lr": e.lr * 3}, {"optimizer.lr": e.lr * 10}]
+    fixes: list[dict] = [{"optimizer.lr": e.lr * 3}, {"optimizer.lr": e.lr * 10}]
     if spec.optimizer == "sgd" and not spec.optimizer_params.get("momentum"):
         fixes.append({"optimizer.momentum": 0.9})
     return fixes
@@ -308,23 +308,24 @@ def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
         peak = spec.schedule_params.get("max_lr")
         if isinstance(peak, (int, float)) and peak > 0:
             # A cyclic schedule sets its own LRs: its peak is what to lower (a gentler cycle, not optimizer.lr).
-            fixes = [{"schedule.max_lr": _nice(min(peak, base) * f)} for f in (0.1, 0.01, 0.001)]
+            peaks: list[dict] = [{"schedule.max_lr": _nice(min(peak, base) * f)} for f in (0.1, 0.01, 0.001)]
             low = spec.schedule_params.get("base_lr")
             if isinstance(low, (int, float)):  # a cyclic schedule's floor must stay below its new peak
-                fixes = [{**fix, "schedule.base_lr": _nice(fix["schedule.max_lr"] / 10)}
-                         if low > fix["schedule.max_lr"] / 10 else fix for fix in fixes]
-            return _dedupe(fixes)
+                peaks = [{**fix, "schedule.base_lr": _nice(fix["schedule.max_lr"] / 10)}
+                         if low > fix["schedule.max_lr"] / 10 else fix for fix in peaks]
+            return _dedupe(peaks)
         lrs = [base * f for f in (0.3, 0.1, 0.03, 0.01, 0.001)]
         if math.isfinite(limit) and 0 < limit < base:
             lrs.append(0.8 * limit)
-        fixes = [{"optimizer.lr": _nice(x)} for x in lrs]
+        fixes: list[dict] = [{"optimizer.lr": _nice(x)} for x in lrs]
         if e.scheduled:  # the schedule may be what blew up: hold a safe constant LR instead
             fixes += [{"schedule.type": "constant", "optimizer.lr": _nice(base * f)} for f in (0.1, 0.01)]
         if spec.optimizer_params.get("eps") == 0:  # an adaptive optimizer without eps: 0/0 at a zero gradient
             fixes.append({"optimizer.eps": 1e-8})
         return _dedupe(fixes)
     if code == "too_slow":
-        cap = min(0.9 * limit if math.isfinite(limit) and limit > 0 else math.inf, 0.9 * ceiling)
+        here = e.lr_limit_here
+        cap = min(0.9 * here if math.isfinite(here) and here > 0 else math.inf, 0.9 * ceiling)
         lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)} | ({_nice(0.5 * cap)} if cap < math.inf else set()))
         return [{"optimizer.lr": x} for x in lrs if x > lr * 1.5]
     if code == "oscillating":

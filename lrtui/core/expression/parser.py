@@ -141,9 +141,9 @@ class _Walker:
                 del results[len(results) - arity :]
                 results.append(self._combine(node, operands))
             else:
-                operands = self._check(node)
+                children = self._check(node)
                 stack.append((node, True))
-                stack.extend((child, False) for child in reversed(operands))
+                stack.extend((child, False) for child in reversed(children))
         return results[0]
 
     def _check(self, node: ast.AST) -> list[ast.AST]:
@@ -242,12 +242,14 @@ class _Walker:
         if isinstance(node, ast.UnaryOp):
             return graph.neg(operands[0]) if isinstance(node.op, ast.USub) else operands[0]
         if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)  # _check_call refused any other callee
             return graph.call(node.func.id, operands[0])
         if isinstance(node, ast.Name):
             if node.id in CONSTANTS:
                 return graph.const(CONSTANTS[node.id])
             self.used.add(node.id)
             return graph.var(self.variables[node.id])
+        assert isinstance(node, ast.Constant) and isinstance(node.value, (int, float))  # _check refused the rest
         return graph.const(float(node.value))
 
     def _check_exponent(self, where: ast.AST, exponent: Node) -> None:

@@ -49,8 +49,8 @@ def describe_operator(op: ast.AST) -> str:
 
 
 def describe_construct(node: ast.AST) -> str:
-    module_prefix = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-    if module_prefix and node.value.id in ("np", "numpy", "math"):
+    if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id in ("np", "numpy", "math")):
         return f'"{node.value.id}.{node.attr}" is not allowed; write the function name alone, as in {node.attr}(x)'
     return _CONSTRUCTS.get(type(node), f"{type(node).__name__} is not allowed")
 

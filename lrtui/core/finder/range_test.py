@@ -127,11 +127,11 @@ def _checked(start_lr, end_lr, num_it, mode, beta, diverge_factor, seed):
     end_lr = _positive(end_lr, "end_lr")
     if end_lr <= start_lr:
         raise ValueError(f"end_lr must be larger than start_lr ({start_lr:g}), got {end_lr:g}")
-    if isinstance(num_it, bool) or not isinstance(num_it, numbers.Integral) or not 2 <= num_it <= MAX_NUM_IT:
+    if isinstance(num_it, bool) or not isinstance(num_it, numbers.Integral) or not 2 <= int(num_it) <= MAX_NUM_IT:
         raise ValueError(f"num_it must be a whole number from 2 to {MAX_NUM_IT:,}, got {num_it!r}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= float(beta) < 1:
         raise ValueError(f"beta must be a number from 0 up to (not including) 1, got {beta!r}")
     if _positive(diverge_factor, "diverge_factor") <= 1:
         raise ValueError(f"diverge_factor must be larger than 1, got {diverge_factor!r}")

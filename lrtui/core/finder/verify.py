@@ -33,8 +33,14 @@ def verify_suggestions(loss: Loss, spec: RunSpec, result: RangeTest, *, steps: i
     """
     steps = _whole(steps, "steps", 1)
     grid_points = _whole(grid_points, "grid_points", 2, MAX_GRID_POINTS)
-    grid = np.geomspace(result.lr[0], result.lr[-1], grid_points) if result.lr[-1] > result.lr[0] \
-        else np.full(1, float(result.lr[0]))
+    if result.lr[-1] > result.lr[0]:
+        # Spaced in log10 and raised to a power: geomspace overflows on its way to LRs near the largest float.
+        exponents = np.linspace(np.log10(result.lr[0]), np.log10(result.lr[-1]), grid_points)
+        with np.errstate(over="ignore"):
+            grid = np.minimum(10.0 ** exponents, result.lr[-1])
+        grid[0], grid[-1] = result.lr[0], result.lr[-1]
+    else:
+        grid = np.full(1, float(result.lr[0]))
     picked = sorted({lr for lr in result.suggestions.values() if lr is not None})
     lrs = [float(lr) for lr in grid] + picked
     runs = [spec.copy(label=f"lr={lr:.4g}", optimizer_params={**spec.optimizer_params, "lr": lr},
@@ -54,14 +60,15 @@ def verify_suggestions(loss: Loss, spec: RunSpec, result: RangeTest, *, steps: i
     rows = [entry(run) for run in range(grid.size)]
     usable = [run for run in range(grid.size) if rows[run]["final_loss"] is not None]
     best = min(usable, key=lambda run: final[run]) if usable else None
-    rules = {}
+    rules: dict[str, dict | None] = {}
     for name in RULES:
         lr = result.suggestions[name]
         if lr is None:
             rules[name] = None
             continue
         run = grid.size + picked.index(lr)
-        rules[name] = dict(entry(run), ratio=_ratio(final[run], final[best], floor, diverged[run], best))
+        best_value = math.nan if best is None else final[best]  # with no best, _ratio does not read it
+        rules[name] = dict(entry(run), ratio=_ratio(final[run], best_value, floor, diverged[run], best))
     return {
         "steps": steps,
         "seed": int(seed),
@@ -97,9 +104,9 @@ def _number(value) -> float | None:
 
 
 def _whole(value, name: str, minimum: int, maximum: int | None = None) -> int:
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Integral) and int(value) >= minimum
     if ok and maximum is not None:
-        ok = value <= maximum
+        ok = int(value) <= maximum
     if not ok:
         allowed = f"from {minimum} to {maximum:,}" if maximum is not None else f">= {minimum}"
         raise ValueError(f"{name} must be a whole number {allowed}, got {value!r}")

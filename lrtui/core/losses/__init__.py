@@ -27,7 +27,7 @@ _WHERE = {  # name -> (module, class), in the order the docs list them
 }
 
 
-class _Registry(Mapping):
+class _Registry(Mapping[str, type[Loss]]):
     """name -> loss class, importing each class's module when first asked for."""
 
     def __getitem__(self, name) -> type[Loss]:

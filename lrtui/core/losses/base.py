@@ -46,9 +46,10 @@ class Loss(ABC):
     min_value: float | None = None
     window: Window | None = None
     exact_hessian: bool = False
-    # Data models set these; pure functions leave them alone.
+    # Data models set these (and override `evaluate`); pure functions leave them alone.
     is_model: bool = False
     batch_size: int | None = None
+    n_train: int = 0  # training samples
 
     @abstractmethod
     def value_and_grad(self, params: np.ndarray, batch: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +63,10 @@ class Loss(ABC):
 
     def grad(self, params: np.ndarray, batch: np.ndarray | None = None) -> np.ndarray:
         return self.value_and_grad(params, batch)[1]
+
+    def evaluate(self, params: np.ndarray) -> dict[str, np.ndarray]:
+        """A data model's train and test metrics, each (R,); only data models (`is_model`) have them."""
+        raise NotImplementedError(f"{self.name} is not a data model: it has no train or test metrics")
 
     def hvp(self, params: np.ndarray, vectors: np.ndarray, batch: np.ndarray | None = None) -> np.ndarray:
         """Hessian-vector products H(params) @ v, one per run, shape (R, n).
@@ -107,7 +112,7 @@ def check_count(name: str, value, minimum: int, maximum: int) -> int:
     """A whole number from minimum to maximum (a count of dimensions, units, samples...)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be a whole number from {minimum:,} to {maximum:,}, got {value!r}")
-    if not minimum <= value <= maximum:
+    if not minimum <= int(value) <= maximum:
         raise ValueError(f"{name} must be from {minimum:,} to {maximum:,}, got {value!r}")
     return int(value)
 

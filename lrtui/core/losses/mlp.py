@@ -194,12 +194,14 @@ class DenseNetwork:
         buffers = self.forward(params, x)
         kind, n_layers = self.activation, len(self.layers)
         inputs = [x.T] + buffers.post
-        slopes, curves, r_inputs, r_pre = [], [], [None], []
+        r_inputs: list[np.ndarray | None] = [None]  # R{input} of each layer: none for the data
+        slopes, curves, r_pre = [], [], []
         for i, layer in enumerate(self.layers):
             rz = np.matmul(self.matrix(vectors, layer), inputs[i])
             rz += vectors[:, layer.bias, None]
-            if r_inputs[i] is not None:
-                rz += np.matmul(self.matrix(params, layer), r_inputs[i])
+            r_input = r_inputs[i]
+            if r_input is not None:
+                rz += np.matmul(self.matrix(params, layer), r_input)
             r_pre.append(rz)
             if i < n_layers - 1:
                 slope = _slope(kind, buffers.pre[i], inputs[i + 1])
@@ -217,8 +219,9 @@ class DenseNetwork:
             layer = self.layers[i]
             weights, v_weights = self.matrix(params, layer), self.matrix(vectors, layer)
             hw = np.matmul(rg, inputs[i].swapaxes(-1, -2))
-            if r_inputs[i] is not None:
-                hw += np.matmul(g, r_inputs[i].transpose(0, 2, 1))
+            r_input = r_inputs[i]
+            if r_input is not None:
+                hw += np.matmul(g, r_input.transpose(0, 2, 1))
             if self.l2:
                 hw += self.l2 * v_weights
             out[:, layer.weight] = hw.reshape(hw.shape[0], -1)

@@ -77,7 +77,7 @@ class DenseClassifier(Loss):
         # 0 (as a scenario file says it, TOML having no null) or None: the full batch.
         self.batch_size = None if batch_size in (None, 0) else _check_whole(batch_size, "batch_size", 1)
         self.seed = _check_whole(seed, "seed", 0)
-        self.activation = activation
+        self.activation: str | None = activation  # None for logistic regression, which has no hidden layer
         self.hidden = tuple(hidden)
         data = self.dataset
         self.network = DenseNetwork((data.n_features, *self.hidden, data.n_classes), activation, l2)

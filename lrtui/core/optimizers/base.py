@@ -149,6 +149,12 @@ class Optimizer(ABC):
     momentum_key: ClassVar[str | None] = None
     adaptive: ClassVar[bool] = False
 
+    # Set by every subclass's `_prepare` (`decoupled` by the Adam family only); `_apply_weight_decay` reads them.
+    maximize: bool
+    weight_decay: float | np.ndarray  # a float when every run agrees, else a per-run column
+    decoupled: bool
+    _decays: bool
+
     def __init__(self, **hyper):
         self._reject_unknown(hyper)
         merged = {**self.defaults, **hyper}

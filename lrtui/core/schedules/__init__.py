@@ -55,7 +55,9 @@ def build_lr_plan(name: str, params: dict | None = None) -> LRPlan:
     params = dict(params or {})
     if name in CONTROLLERS:
         return LRPlan(Constant(), CONTROLLERS[name](**params))
-    return LRPlan(lookup(SCHEDULES, name, "schedule")(**params), None)
+    schedule = lookup(SCHEDULES, name, "schedule")(**params)  # SCHEDULES, so that the error lists every name
+    assert isinstance(schedule, Schedule)  # the controllers were handled above
+    return LRPlan(schedule, None)
 
 
 __all__ = ["CONTROLLERS", "PURE", "SCHEDULES", "Configurable", "Constant", "ConstantFactor", "Cosine",

@@ -36,10 +36,10 @@ def check_int(name: str, value, minimum: int = 1) -> int:
     """An integer from minimum to MAX_COUNT (floats such as 3.0 are refused, as torch refuses them for step counts)."""
     if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
+    if int(value) < minimum:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {what}, got {value!r}")
-    if value > MAX_COUNT:
+    if int(value) > MAX_COUNT:
         raise ValueError(f"{name} must be at most {MAX_COUNT:,} (runs are far shorter), got {value!r}")
     return int(value)
 

@@ -95,16 +95,16 @@ class Sequential(Schedule):
         if not self.cycles_momentum:
             return None
         last_built = [c for c in self.children if c.cycles_momentum][-1]
-        held = float(last_built.momentum_curve(np.zeros(1, dtype=np.int64))[0])
+        held = float(_cycled(last_built, np.zeros(1, dtype=np.int64))[0])
         piece, local = self._pieces(steps)
         out = np.empty(steps.size)
         for i, child in enumerate(self.children):
             here = piece == i
             if child.cycles_momentum:
-                out[here] = child.momentum_curve(local[here])
+                out[here] = _cycled(child, local[here])
                 if i + 1 < len(self.children):
                     length = self.starts[i + 1] - self.starts[i]
-                    held = float(child.momentum_curve(np.array([length - 1], dtype=np.int64))[0])
+                    held = float(_cycled(child, np.array([length - 1], dtype=np.int64))[0])
             else:
                 out[here] = held
         return out
@@ -117,3 +117,10 @@ class Sequential(Schedule):
             if end >= start and n_steps >= start:
                 out.extend((start + t, kind) for t, kind in child.events(min(end, n_steps) - start))
         return out
+
+
+def _cycled(schedule: Schedule, steps: np.ndarray) -> np.ndarray:
+    """The momentum of a schedule that cycles it (only those have a momentum curve)."""
+    momentum = schedule.momentum_curve(steps)
+    assert momentum is not None
+    return momentum

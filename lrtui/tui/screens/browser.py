@@ -11,13 +11,15 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from lrtui.tui.catalog import CatalogEntry
+from lrtui.tui.widgets.chart import to_ascii
 
 
-def entry_prompt(entry: CatalogEntry, current: bool) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
+def entry_prompt(entry: CatalogEntry, current: bool, ascii_only: bool = False) -> Text:
+    text = Text(no_wrap=True, overflow="crop" if ascii_only else "ellipsis")
     text.append("> " if current else "  ", style="bold")
+    text.append(f"{entry.number:>2}. " if entry.number else "    ", style="dim")
     text.append(entry.key, style="bold")
-    text.append("  " + entry.summary, style="dim")
+    text.append("  " + (to_ascii(entry.summary) if ascii_only else entry.summary), style="dim")
     return text
 
 
@@ -48,7 +50,8 @@ class BrowserScreen(ModalScreen):
                 if options:
                     options.append(None)
             current = entry.session_index == self.current_index
-            options.append(Option(entry_prompt(entry, current), id=f"entry-{i}"))
+            ascii_only = bool(getattr(self.app, "ascii_only", False))
+            options.append(Option(entry_prompt(entry, current, ascii_only), id=f"entry-{i}"))
         with Vertical():
             yield Static(Text.assemble(("Scenarios", "bold"), ("  enter opens, escape closes", "dim")),
                          id="browser-title")

@@ -28,7 +28,7 @@ class ExplanationScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         d = self.diagnosis
         text = Text()
-        text.append(f"{d.code} ", style=SEVERITY_STYLE.get(d.severity, "bold"))
+        text.append(f"{d.code.replace('_', ' ')} ", style=SEVERITY_STYLE.get(d.severity, "bold"))
         text.append(f"({d.severity}) at step {d.step}, run {d.run}: {self.label}\n\n", style="dim")
         text.append(d.message + "\n\n", style="bold")
         text.append(d.explanation + "\n")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.worker import Worker, WorkerState
@@ -22,6 +22,7 @@ from lrtui.core.finder import RULES, RangeTest, range_test
 from lrtui.tui.widgets.finder_panel import FinderPanel
 
 RANGE_TEST_WORKER = "range test"
+VERIFY_WORKER = "verify"
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
     A rule that abstained is listed on one line; pressing its number shows its whole note.
     """
 
-    BINDINGS = [Binding("escape", "dismiss", "close")] + [
+    BINDINGS = [Binding("escape", "dismiss", "close"), Binding("v", "verify", "check by training")] + [
         Binding(str(i + 1), f"choose({i})", rule, show=False) for i, rule in enumerate(RULES)
     ]
     DEFAULT_CSS = """
@@ -49,10 +50,14 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                               background: $surface; padding: 0 1; }
     FinderScreen #finder-title { height: auto; max-height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
     FinderScreen #finder-hint { height: auto; max-height: 3; }
+    FinderScreen #finder-verify { height: auto; max-height: 45%; display: none; }
+    FinderScreen #finder-verify.-shown { display: block; }
     """
 
-    def __init__(self, experiment, run: int, seed: int = 0, num_it: int = 100, ascii_only: bool = False):
+    def __init__(self, experiment, run: int, seed: int = 0, num_it: int = 100, ascii_only: bool = False,
+                 steps: int = 0):
         super().__init__()
+        self.steps = steps  # the scenario's budget: what `v` trains each pick and grid LR for
         self.experiment = experiment
         self.run = run
         self.seed = seed
@@ -67,6 +72,8 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
         with Vertical():
             yield Static(self._title("running the range test..."), id="finder-title")
             yield FinderPanel(id="finder")
+            with VerticalScroll(id="finder-verify"):
+                yield Static("", id="finder-verify-text")
             yield Static("", id="finder-hint")
 
     def _title(self, detail: str) -> Text:
@@ -82,7 +89,31 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
         self.run_worker(lambda: range_test(loss, spec, seed=self.seed, num_it=self.num_it), thread=True,
                         name=RANGE_TEST_WORKER, exclusive=True, exit_on_error=False)
 
+    def action_verify(self) -> None:
+        """Train the budget at each pick and on a log grid of LRs (lrtui find --verify), in a worker."""
+        if self.result is None or self.steps <= 0:
+            return
+        from lrtui.core.finder import verify_suggestions
+
+        loss, spec = copy.deepcopy(self.experiment.loss_of(self.run)), copy.deepcopy(self.experiment.spec(self.run))
+        result, steps, seed = self.result, self.steps, self.seed
+        self._show_verify(Text(f"training {steps} steps at each pick and on a grid of 13 LRs...", style="dim"))
+        self.run_worker(lambda: verify_suggestions(loss, spec, result, steps=steps, seed=seed), thread=True,
+                        name=VERIFY_WORKER, exclusive=True, exit_on_error=False)
+
+    def _show_verify(self, text: Text) -> None:
+        self.query_one("#finder-verify").set_class(True, "-shown")
+        self.query_one("#finder-verify-text", Static).update(text)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == VERIFY_WORKER:
+            if event.state == WorkerState.SUCCESS:
+                from lrtui.find_command import verify_lines
+
+                self._show_verify(Text("\n".join(verify_lines(event.worker.result))))
+            elif event.state == WorkerState.ERROR:
+                self._show_verify(Text(f"the check failed: {event.worker.error}", style="yellow"))
+            return
         if event.worker.name != RANGE_TEST_WORKER:
             return
         if event.state == WorkerState.SUCCESS:
@@ -109,7 +140,8 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
             hint = Text("no rule could pick an LR here; escape closes", style="dim")
         else:
             step = self.experiment.step_count
-            hint = Text(f"1-5 or enter: run {self.run} takes that lr from step {step} on   escape: no change",
+            check = "   v: check each by training" if self.steps > 0 else ""
+            hint = Text(f"1-5 or enter: run {self.run} takes that lr from step {step} on{check}   escape: no change",
                         style="dim")
         self.query_one("#finder-hint", Static).update(hint)
 

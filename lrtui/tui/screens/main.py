@@ -1,29 +1,45 @@
-"""The main screen: loss and LR on the left, landscape and description on the right, status below."""
+"""The main screen: loss and LR on the left, the lesson and the side panels on the right, status below.
+
+The view flags (log scale, smoothing, how much of the description shows) are this screen's
+reactives; every panel is a Panel, asked whether it applies to the view and then to redraw.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from lrtui.tui.widgets.adaptive_panel import AdaptivePanel, adaptive_applies
-from lrtui.tui.widgets.curvature_panel import CurvaturePanel, curvature_applies
-from lrtui.tui.widgets.decision_panel import DecisionPanel, decision_applies
+from lrtui.tui.view import DESCRIPTION_MODES, View
+from lrtui.tui.widgets.adaptive_panel import AdaptivePanel
+from lrtui.tui.widgets.curvature_panel import CurvaturePanel
+from lrtui.tui.widgets.decision_panel import DecisionPanel
 from lrtui.tui.widgets.description_panel import DescriptionPanel
 from lrtui.tui.widgets.diagnostics_panel import DiagnosticsPanel
 from lrtui.tui.widgets.landscape_panel import LandscapePanel
 from lrtui.tui.widgets.loss_panel import LossPanel
 from lrtui.tui.widgets.lr_panel import LRPanel
+from lrtui.tui.widgets.panel import Panel
 from lrtui.tui.widgets.status_line import StatusLine
 
 
 class MainScreen(Screen):
+    log_scale: reactive[bool | None] = reactive(None)  # None: automatic (log10 once the loss spans a decade)
+    smoothing = reactive(False)
+    description = reactive("full")
+
+    def __init__(self):
+        super().__init__()
+        self._scenario = None  # the scenario last drawn: a new one shows its whole description again
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="panels"):
             with Vertical(id="curves"):
                 yield LossPanel(id="loss")
                 yield LRPanel(id="lr")
+                yield AdaptivePanel(id="adaptive-left", left=True)
             with Vertical(id="side"):
                 yield DescriptionPanel(id="description")
                 yield LandscapePanel(id="landscape")
@@ -33,6 +49,36 @@ class MainScreen(Screen):
                 yield DiagnosticsPanel(id="diagnostics")
         yield StatusLine(id="status")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.app.redraw)  # the first frame, once the panels have their sizes
+
+    def on_screen_resume(self) -> None:
+        self.app.redraw()
+
+    def cycle_description(self) -> None:
+        self.description = DESCRIPTION_MODES[(DESCRIPTION_MODES.index(self.description) + 1) % len(DESCRIPTION_MODES)]
+
+    def _view_changed(self, *panels: type) -> None:
+        """Redraw only the panels a view flag changes (a key that changes the view stays fast while playing)."""
+        app = self.app
+        if not self.is_attached or not app.is_running or app.main is not self or app.stepping:
+            return  # the frame after the chunk of play draws it
+        view = self.view(app.session, app.ascii_only)
+        for panel in self.query(Panel):
+            if isinstance(panel, panels):
+                panel.display = panel.applies(view)
+                if panel.display:
+                    panel.redraw(view)
+
+    def watch_log_scale(self) -> None:
+        self._view_changed(LossPanel)
+
+    def watch_smoothing(self) -> None:
+        self._view_changed(LossPanel)
+
+    def watch_description(self) -> None:
+        self._view_changed(DescriptionPanel)
 
     def on_resize(self) -> None:
         # Below 100 columns the footer drops the padding around each key and the ^p hint (the help
@@ -44,22 +90,21 @@ class MainScreen(Screen):
     def on_option_list_option_selected(self, event) -> None:
         panel = self.query_one(DiagnosticsPanel)
         if 0 <= event.option_index < len(panel.findings):
-            self.app.show_explanation(panel.findings[event.option_index])
+            self.app.call_later(self.app.show_explanation, panel.findings[event.option_index])
+
+    def view(self, session, ascii_only: bool = False) -> View:
+        return View(session, self.log_scale, self.smoothing, self.description, ascii_only, self.size.height or 30)
 
     def redraw(self, session, ascii_only: bool = False) -> None:
-        self.query_one("#description").display = session.show_description
-        for widget in self.query("LossPanel, LRPanel"):
-            widget.ascii_only = ascii_only
-        for selector in ("#loss", "#lr", "#status", "#description", "#diagnostics"):
-            self.query_one(selector).redraw(session)
+        if session.scenario is not self._scenario:
+            self._scenario = session.scenario
+            self.set_reactive(MainScreen.description, "full")
+        view = self.view(session, ascii_only)
         # The side panels that fit the focused run: a landscape for 2-D losses, curvature for models
         # and n-D losses, decision regions for 2-D data, effective LRs for adaptive optimizers.
-        curvature = curvature_applies(session)
-        shown = {"landscape": not curvature, "curvature": curvature,
-                 "decision": decision_applies(session), "adaptive": adaptive_applies(session)}
-        for name, on in shown.items():
-            panel = self.query_one(f"#{name}")
-            panel.display = on
+        for panel in self.query(Panel):
             panel.ascii_only = ascii_only
-            if on:
-                panel.redraw(session)
+            shown = panel.applies(view)
+            panel.display = shown
+            if shown:
+                panel.redraw(view)

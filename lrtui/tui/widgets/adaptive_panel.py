@@ -17,9 +17,13 @@ from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.tui.palette import run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.loss_panel import input_key
+from lrtui.tui.widgets.panel import Panel
 
 TITLE = "effective LR per parameter (lr/√v̂): min, median, max"
 ASCII_TITLE = "effective LR per parameter (lr/sqrt(v)): min, median, max"
+SHORT_TITLE = "effective LR per parameter"  # plotext drops a title wider than the chart
+TINY_TITLE = "LR per parameter"
+CROWDED = 30  # screen rows below which the side column cannot hold this panel beside a landscape
 SPREAD_COLORS = {"max": "warning", "min": "accent"}  # theme roles, see palette.py
 # Under NO_COLOR the four lines differ by marker instead, and the legend shows which is which.
 PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": "."}
@@ -39,7 +43,9 @@ def adaptive_picture(session, width: int, ascii_only: bool = False, no_color: bo
                      lr_columns: RunningColumns | None = None) -> Picture:
     exp, run = session.experiment, session.focused
     x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
-    picture = Picture(log_y=True, x_range=x_range, title=ASCII_TITLE if ascii_only else TITLE)
+    title = ASCII_TITLE if ascii_only else TITLE
+    short = SHORT_TITLE if width >= len(SHORT_TITLE) + 12 else TINY_TITLE
+    picture = Picture(log_y=True, x_range=x_range, title=title if width >= len(title) + 24 else short)
     if not adaptive_applies(session):
         name = exp.spec(run).optimizer
         picture.message = f"per-parameter LR: only for {', '.join(adaptive_names())}; run {run} uses {name}"
@@ -62,16 +68,27 @@ def adaptive_picture(session, width: int, ascii_only: bool = False, no_color: bo
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
     spread = hi[-1] / lo[-1] if lo[-1] > 0 else np.nan
     if np.isfinite(spread):
-        picture.title += f"  max/min now {spread:.3g}"
+        extra = f"  max/min now {spread:.3g}"
+        if len(picture.title) + len(extra) <= width - 2:
+            picture.title += extra
     return picture
 
 
-class AdaptivePanel(Chart):
+class AdaptivePanel(Panel, Chart):
     """The spread of the focused run's per-parameter learning rates, on a log axis."""
 
     picture: Picture | None = None
 
-    def redraw(self, session) -> None:
+    def __init__(self, *args, left: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.left = left  # the copy in the left column, in the LR chart's place, for windows under CROWDED rows
+
+    def applies(self, view) -> bool:
+        # It shows the nominal LR too, so where the side column has no room it takes the LR chart's place.
+        return adaptive_applies(view.session) and (view.height < CROWDED) == self.left
+
+    def redraw(self, view) -> None:
+        session = view.session
         width = self.size.width or 60
         if self.unchanged(input_key(session, width, session.focused, self.ascii_only)):
             return

@@ -17,11 +17,13 @@ from textual.containers import Vertical
 from lrtui.core.decimate import as_line, min_max_columns
 from lrtui.tui.palette import DIVERGED, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
+from lrtui.tui.widgets.panel import Panel
 
 LOG_ABOVE_PERCENT = 1000.0  # past 10x the limit a linear axis would flatten the 100% line to the floor
 # Each chart spends 4 rows on its title, frame and ticks: below this height two charts leave no room to
 # plot, so the panel keeps only the gauge, which says more about the LR than the gradient norm does.
 BOTH_CHARTS_FROM_HEIGHT = 14
+SHARED_FROM_HEIGHT = 40
 
 
 def curvature_applies(session) -> bool:
@@ -75,7 +77,7 @@ def gauge_picture(session, width: int) -> Picture:
     return picture
 
 
-class CurvaturePanel(Vertical):
+class CurvaturePanel(Panel, Vertical):
     """Two charts: gradient norm on top, the stability gauge with its 100% line below."""
 
     DEFAULT_CSS = "CurvaturePanel { height: 1fr; } CurvaturePanel > Chart { height: 1fr; }"
@@ -90,12 +92,23 @@ class CurvaturePanel(Vertical):
         yield Chart(classes="gauge")
 
     def on_resize(self) -> None:
+        super().on_resize()
         grad_chart = self.query_one(".grad-norm", Chart)
         grad_chart.display = self.size.height >= BOTH_CHARTS_FROM_HEIGHT
         if grad_chart.display and self.pictures is not None:
             grad_chart.show(self.pictures[0])  # it was skipped while hidden
 
-    def redraw(self, session) -> None:
+    def applies(self, view) -> bool:
+        # Below SHARED_FROM_HEIGHT rows a model on 2-D data shows its decision regions instead (the status
+        # line still gives the gauge as "lr N% of limit"): both would leave each other too few rows.
+        from lrtui.tui.widgets.decision_panel import decision_applies
+
+        if view.height < SHARED_FROM_HEIGHT and decision_applies(view.session):
+            return False
+        return curvature_applies(view.session)
+
+    def redraw(self, view) -> None:
+        session = view.session
         grad_chart, gauge_chart = self.query_one(".grad-norm", Chart), self.query_one(".gauge", Chart)
         width = self.size.width or 60
         self.pictures = (grad_norm_picture(session, width), gauge_picture(session, width))

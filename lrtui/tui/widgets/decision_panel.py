@@ -16,6 +16,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from lrtui.tui.widgets.panel import Panel
+
 REFRESH_STEPS = 5  # while playing, predicting on the grid every step would cost more than the training
 CLASS_COLORS = ("#f59322", "#0877bd", "#3fa34d", "#c2399b")  # Playground's orange and blue, then two more
 NEUTRAL = (0x22, 0x22, 0x22)  # where the model is unsure the colour fades to this
@@ -37,7 +39,7 @@ def _blend(hex_color: str, weight: float) -> str:
     return "#" + "".join(f"{v:02x}" for v in mixed)
 
 
-class DecisionPanel(Widget):
+class DecisionPanel(Panel, Widget):
     """Predicted class per cell (colour, or a glyph under NO_COLOR), training points on top."""
 
     DEFAULT_CSS = "DecisionPanel { width: 1fr; height: 1fr; }"
@@ -53,8 +55,18 @@ class DecisionPanel(Widget):
         self.ascii_only = False
         self.plain = bool(os.environ.get("NO_COLOR"))
 
-    def redraw(self, session) -> None:
-        self._session = session
+    def applies(self, view) -> bool:
+        # Below CROWDED_BELOW rows the side column holds one chart beside the lesson and the diagnostics:
+        # for an adaptive optimizer its effective LRs (the lesson of such a run), else the regions.
+        from lrtui.tui.widgets.adaptive_panel import CROWDED, adaptive_applies
+        from lrtui.tui.widgets.curvature_panel import SHARED_FROM_HEIGHT
+
+        if CROWDED <= view.height < SHARED_FROM_HEIGHT and adaptive_applies(view.session):
+            return False
+        return decision_applies(view.session)
+
+    def redraw(self, view) -> None:
+        self._session = view.session
         self.refresh()
 
     def _grid(self, session, width: int, height: int):

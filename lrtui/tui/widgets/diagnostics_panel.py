@@ -8,7 +8,9 @@ from textual.widgets.option_list import Option
 
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.widgets.chart import to_ascii
+from lrtui.tui.widgets.panel import Panel
 
+TITLES = ("diagnostics (enter: explain, a: apply fix)", "diagnostics (enter, a)", "diagnostics")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -17,9 +19,9 @@ def suggestion_text(suggestion: dict) -> str:
 
 
 def diagnosis_line(d, label: str, palette: PlotPalette) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{d.step:>6} ", style="dim")
     ascii_only = palette.ascii_only
+    text = Text(no_wrap=True, overflow="crop" if ascii_only else "ellipsis")
+    text.append(f"{d.step:>6} ", style="dim")
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
     text.append(f"{d.severity:<7} ", style=SEVERITY_STYLE.get(d.severity, ""))
     text.append(to_ascii(d.message) if ascii_only else d.message)
@@ -29,7 +31,7 @@ def diagnosis_line(d, label: str, palette: PlotPalette) -> Text:
     return text
 
 
-class DiagnosticsPanel(OptionList):
+class DiagnosticsPanel(Panel, OptionList):
     """The list of findings, newest last; enter shows one in full."""
 
     DEFAULT_CSS = "DiagnosticsPanel { height: 1fr; }"
@@ -40,8 +42,11 @@ class DiagnosticsPanel(OptionList):
         self.findings: list = []
         self._shown: list | None = None  # None until the first redraw, so the empty state is drawn too
 
-    def redraw(self, session) -> None:
-        exp = session.experiment
+    def redraw(self, view) -> None:
+        # A border title wider than the box is cut with "…": pick one that fits (and stays ASCII).
+        width = self.size.width or 80
+        self.border_title = next(t for t in TITLES if len(t) + 4 <= width or t == TITLES[-1])
+        exp = view.session.experiment
         findings = exp.diagnoses()
         shown = [(d.run, d.code, d.step) for d in findings]
         if shown == self._shown:

@@ -17,10 +17,13 @@ from textual.widget import Widget
 
 from lrtui.tui.palette import DIVERGED, app_palette
 from lrtui.tui.widgets.chart import cell_count, rows_as_text
+from lrtui.tui.widgets.curvature_panel import curvature_applies
+from lrtui.tui.widgets.panel import Panel
 
 BAND_COLORS = ("#0b1d3a", "#12325c", "#1b4d7a", "#236a8c", "#2f8891", "#4aa38a", "#7bbd76", "#b8d35c", "#f0e34a")
 BAND_GLYPHS = " .:-=+*#%"
-MINIMUM_COLOR = "white"  # on the dark-to-yellow bands, whatever the theme
+MINIMUM_COLOR = "white"
+CAPTION_FROM_HEIGHT = 6  # rows: below this the map keeps them all  # on the dark-to-yellow bands, whatever the theme
 
 
 def band_levels(values: np.ndarray, bands: int) -> np.ndarray:
@@ -65,7 +68,7 @@ class Trail:
         self.has_point = True
 
 
-class LandscapePanel(Widget):
+class LandscapePanel(Panel, Widget):
     """Contour map of the loss over its window; trajectories, current points (●) and minima (★)."""
 
     DEFAULT_CSS = "LandscapePanel { width: 1fr; height: 1fr; }"
@@ -83,8 +86,11 @@ class LandscapePanel(Widget):
         self._rows_cache: list = []
         self._bold, self._null = Style(bold=True), Style()
 
-    def redraw(self, session) -> None:
-        self._session = session
+    def applies(self, view) -> bool:
+        return not curvature_applies(view.session)
+
+    def redraw(self, view) -> None:
+        self._session = view.session
         self.refresh()
 
     def _grid_bands(self, loss, width: int, height: int) -> np.ndarray:
@@ -131,6 +137,10 @@ class LandscapePanel(Widget):
         key = (id(exp), moved, exp.n_runs, id(loss), width, height, self.app.theme, plain, self.ascii_only)
         if key == self._rows_key:
             return self._rows_cache
+        caption = []
+        if height >= CAPTION_FROM_HEIGHT:  # the axis ranges and what the marks mean, on the top row
+            caption = [[Segment(self._caption(loss.window)[:width].ljust(width), Style(dim=True))]]
+            height -= 1
         bands = self._grid_bands(loss, width, height)
         # Per cell: 0 = nothing drawn, else an index into `marks` of (glyph, colour, bold).
         marks: list[tuple[str, str | None, bool]] = [(" ", None, False)]
@@ -166,8 +176,13 @@ class LandscapePanel(Widget):
                 style = (self._bold if bold else self._null) if plain else self._style(color, int(bands[row, start]), bold)
                 segments.append(Segment("".join(chars[start:end]), style))
             out.append(segments)
+        out = caption + out
         self._rows_key, self._rows_cache = key, out
         return out
+
+    def _caption(self, w) -> str:
+        star, head, dot = ("X", "@", ".") if self.ascii_only else ("★", "●", "·")
+        return f"x {w.x_min:g}..{w.x_max:g}, y {w.y_min:g}..{w.y_max:g}  {star} min {head} now {dot} path"
 
     def render_line(self, y: int) -> Strip:
         rows = self._rows()

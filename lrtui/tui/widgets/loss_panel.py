@@ -14,10 +14,14 @@ from lrtui.core.decimate import RunningColumns, as_line
 from lrtui.core.smoothing import debiased_ema
 from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
+from lrtui.tui.widgets.panel import Panel
 from lrtui.tui.widgets.theory_overlay import theory_lines
 
 MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
 MAX_LEGEND_LINES = 4
+FINDING_COLORS = {"warning": "warning", "error": "diverged"}  # theme roles, see palette.py
+MAX_FINDING_MARKS = 40
+AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the automatic axis is log10
 
 
 def input_key(session, width: int, *extra):
@@ -27,29 +31,50 @@ def input_key(session, width: int, *extra):
     return (id(exp), exp.n_runs, sims, session.scenario.steps, width, *extra)
 
 
-def clip_diverged(lines: list[Line], healthy_top: float) -> None:
-    """On a linear axis, let diverged curves leave through the top of the healthy runs' range.
+def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, float]]:
+    """Let diverged curves leave through the top of the healthy runs' range; returns where each left it.
 
     A loss at 1e278 would otherwise squash every other curve flat, and beyond about 1e300
-    plotext cannot lay out the axis at all and draws nothing."""
+    plotext cannot lay out the axis at all and draws nothing. The (step, top) of each line's
+    first point above the range is where the chart marks its exit."""
     if not lines:
-        return
+        return []
     if not np.isfinite(healthy_top):  # every run diverged: keep the range they started in
         starts = [float(line.y[0]) for line in lines if len(line.y) and np.isfinite(line.y[0])]
         healthy_top = max(starts, default=np.nan)
     if not np.isfinite(healthy_top):
-        return
+        return []
     top = healthy_top + 0.05 * abs(healthy_top) if healthy_top else 1.0
+    exits = []
     for line in lines:
         with np.errstate(invalid="ignore"):
+            above = np.flatnonzero(~(line.y <= top) & ~np.isnan(line.y))
+            if above.size:
+                exits.append((float(line.x[above[0]]), top))
             line.y = np.where(np.isnan(line.y), np.nan, np.minimum(line.y, top))
+    return exits
 
 
-class LossPanel(Chart):
+def finding_marks(exp, y_top: float | None) -> list[Line]:
+    """A mark on the loss curve at the step where each warning or error began (at most MAX_FINDING_MARKS)."""
+    marks = []
+    for d in [d for d in exp.diagnoses() if d.severity in FINDING_COLORS][:MAX_FINDING_MARKS]:
+        sim, local = exp.locate(d.run)
+        values = sim.history.envelope("loss", local, since=d.step).last
+        values = values[np.isfinite(values)]
+        if not values.size:
+            continue
+        y = float(values[0]) if y_top is None else min(float(values[0]), y_top)
+        marks.append(Line(np.array([float(d.step)]), np.array([y]), color=FINDING_COLORS[d.severity], marker="!"))
+    return marks
+
+
+class LossPanel(Panel, Chart):
     """Loss against step for every run."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.shown_log = False  # what the axis is now (l switches to the other one)
         self._columns: dict[tuple[int, str], RunningColumns] = {}
 
     def reduced(self, session, run: int, field: str, columns: int, x_range):
@@ -57,12 +82,13 @@ class LossPanel(Chart):
         return self._columns.setdefault((run, field), RunningColumns()).update(
             sim.history, field, local, columns, x_range)
 
-    def loss_picture(self, session, width: int) -> Picture:
+    def loss_picture(self, view, width: int) -> Picture:
+        session = view.session
         exp = session.experiment
         palette = self.palette
         columns = max(10, 2 * width)  # braille packs two points per cell
         x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
-        picture = Picture(log_y=session.log_scale, x_range=x_range)
+        picture = Picture(x_range=x_range)
         picture.lines.extend(theory_lines(session, x_range, columns))  # first, so the real curves draw over it
         span_low, span_high = np.inf, -np.inf
         healthy_top, diverged_lines = -np.inf, []
@@ -72,7 +98,7 @@ class LossPanel(Chart):
             diverged = exp.diverged_at(run) >= 0
             color, marker = run_color(run, diverged), palette.run_marker(run)
             label = exp.labels[run] + (" (diverged)" if diverged else "")
-            if session.smoothing and len(x):
+            if view.smoothing and len(x):
                 picture.lines.append(Line(*as_line(x, low, high), color="muted"))
                 middle = debiased_ema(0.5 * (low + high), 0.6)
                 picture.lines.append(Line(x, middle, color=color, label=label, marker=marker))
@@ -87,10 +113,22 @@ class LossPanel(Chart):
             elif np.isfinite(high).any():
                 healthy_top = max(healthy_top, float(high[np.isfinite(high)].max()))
             finite = low[np.isfinite(low) & (low > 0)]
-            if finite.size:
+            if finite.size and not diverged:  # the healthy runs' span decides the automatic scale
                 span_low, span_high = min(span_low, finite.min()), max(span_high, high[np.isfinite(high)].max())
-        if not session.log_scale:
-            clip_diverged(diverged_lines, healthy_top)
+        # Auto (until l chooses): a log axis once the loss spans more than AUTO_LOG_SPAN, so a run that
+        # bounces between two levels far below its start shows as a band, not a flat line.
+        span = span_high / span_low if np.isfinite(span_low) and span_low > 0 else 1.0
+        auto = view.log_scale is None
+        picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
+        self.shown_log = picture.log_y
+        y_top = None
+        if not picture.log_y or auto:  # an explicit log axis shows how far the diverged runs went
+            exits = clip_diverged(diverged_lines, healthy_top)
+            # An x where a diverged run left the chart, in its (diverged) colour.
+            picture.lines.extend(Line(np.array([x]), np.array([top]), color="diverged", marker="x")
+                                 for x, top in exits)
+            y_top = exits[0][1] if exits else None
+        picture.lines.extend(finding_marks(exp, y_top))
         labelled = [line for line in picture.lines if line.label]
         if len(labelled) > MAX_LEGEND_LINES:
             # plotext pins its legend to the top left, where every curve starts: with many runs it
@@ -106,15 +144,17 @@ class LossPanel(Chart):
             sim, local = exp.locate(run)
             for step, _kind in sim.schedule_events(local, int(x_range[1])):
                 picture.vlines.append((step, SCHEDULE_MARKER))
-        scale = "log10" if session.log_scale else "linear"
-        picture.title = f"loss ({scale})"
+        scale = "log10" if picture.log_y else "linear"
+        picture.title = f"loss ({scale}{', auto' if auto else ''})"
         if any(exp.loss_of(run).is_model for run in range(exp.n_runs)):
             picture.title += ", test dotted"  # the legend, which says so too, gives way to the curves
-        if not session.log_scale and np.isfinite(span_low) and span_high / span_low > 100:
+        if not picture.log_y and span > 100:
             picture.title += " - over 2 decades: press l for log"
+        if any(line.marker == "!" for line in picture.lines):
+            picture.title += "; ! where a finding began"
         return picture
 
-    def redraw(self, session) -> None:
+    def redraw(self, view) -> None:
         width = self.size.width or 80
-        if not self.unchanged(input_key(session, width, session.log_scale, session.smoothing)):
-            self.show(self.loss_picture(session, width))
+        if not self.unchanged(input_key(view.session, width, view.log_scale, view.smoothing)):
+            self.show(self.loss_picture(view, width))

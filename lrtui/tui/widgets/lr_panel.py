@@ -15,6 +15,7 @@ from lrtui.core.schedules import build_lr_plan
 from lrtui.tui.palette import MARKER, PLAN_COLOR, run_color
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.loss_panel import input_key
+from lrtui.tui.widgets.panel import Panel
 
 PLAN_BLOCK = 1 << 16  # steps per block when reducing a plan to columns
 
@@ -84,8 +85,13 @@ class PlannedLR:
         return column_centers(columns, x_range)[keep], lo[keep], hi[keep]
 
 
-class LRPanel(Chart):
+class LRPanel(Panel, Chart):
     """Learning rate against step, with the planned schedule after the current step."""
+
+    def applies(self, view) -> bool:
+        from lrtui.tui.widgets.adaptive_panel import CROWDED, adaptive_applies
+
+        return not (view.height < CROWDED and adaptive_applies(view.session))  # the effective LRs show it instead
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,7 +119,8 @@ class LRPanel(Chart):
         picture.title = f"learning rate (log10)   now {lr:.4g}"
         return picture
 
-    def redraw(self, session) -> None:
+    def redraw(self, view) -> None:
+        session = view.session
         width = self.size.width or 80
         if not self.unchanged(input_key(session, width, session.focused)):
             self.show(self.lr_picture(session, width))

@@ -1,0 +1,137 @@
+"""Every number a lesson states is checked against the engine (issue 13: a description must never contradict it).
+
+Each test reads the scenario file as shipped, computes the stated value with lrtui's own losses,
+schedules and simulation, and checks that the sentence still says it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lrtui.core.losses import build_loss
+from lrtui.scenario.library import find_builtin
+from lrtui.scenario.summary import sentences
+
+
+def lesson(name):
+    scenario = find_builtin(name).load()
+    return scenario, " ".join(scenario.description.split())
+
+
+def top_eigenvalue(loss, point) -> float:
+    return float(np.linalg.eigvalsh(loss.hessian(np.asarray(point, dtype=float).reshape(1, -1))[0])[-1])
+
+
+def final(scenario, steps=None):
+    exp = scenario.build()
+    exp.step(steps or scenario.steps)
+    return exp
+
+
+def test_too_high_oscillation_limit_at_the_minimum_and_where_it_bounces():
+    scenario, text = lesson("too-high-oscillation")
+    loss = build_loss("himmelblau")
+    curvature = top_eigenvalue(loss, [3.0, 2.0])
+    assert round(curvature) == 82 and "λ = 82" in text
+    assert f"2/82 = {2 / curvature:.3f}"[:-1] in text or "2/82 = 0.024" in text and abs(2 / curvature - 0.0244) < 5e-4
+    assert scenario.runs[0].optimizer["lr"] == 0.025 and "lr = 0.025" in text
+    exp = final(scenario)
+    gauge = exp.gauge(0)  # what the diagnostics and the status line say at the end
+    assert abs(gauge - 1.25) < 0.05 and "125% of the limit" in text
+    where = exp.current(0)["params"]
+    assert 90 <= top_eigenvalue(loss, where) <= 110 and "λ is about 100" in text and "2/λ = 0.02" in text
+
+
+def test_too_low_slow():
+    scenario, text = lesson("too-low-slow")
+    assert sorted(scenario.runs[0].loss["eigenvalues"]) == [1.0, 2.0] and "lr < 2/2 = 1" in text
+    lr = scenario.runs[0].optimizer["lr"]
+    assert lr == 0.0005 and "lr = 0.0005" in text
+    assert "0.05 to 0.1%" in text and (lr * 1.0, lr * 2.0) == (0.0005, 0.001)
+    exp = final(scenario)
+    start = scenario.build().current(0)["loss"]
+    assert 0.7 < exp.current(0)["loss"] / start < 0.8 and "fallen by a quarter" in text
+
+
+def test_just_right():
+    scenario, text = lesson("just-right")
+    low, high = sorted(scenario.runs[0].loss["eigenvalues"])
+    assert (low, high) == (1.0, 50.0) and f"2/51 = {2 / 51:.4f}" in text
+    kappa = high / low
+    assert f"{(kappa - 1) / (kappa + 1):.2f} per step" in text
+    lrs = [run.optimizer["lr"] for run in scenario.runs]
+    assert any(abs(lr - 2 / 51) < 1e-4 for lr in lrs) and 0.0399 in lrs
+
+
+def test_momentum_ravine_polyak_pair():
+    scenario, text = lesson("momentum-ravine")
+    low, high = sorted(scenario.runs[0].loss["eigenvalues"])
+    assert (low, high) == (1.0, 100.0)
+    lr, beta = (2 / (math.sqrt(high) + math.sqrt(low))) ** 2, ((10 - 1) / (10 + 1)) ** 2
+    assert f"= {lr:.3f}" in text and f"= {beta:.2f}" in text
+    polyak = next(run for run in scenario.runs if run.optimizer.get("momentum", 0) < 0.9 and run.optimizer.get("momentum"))
+    assert polyak.optimizer["lr"] == pytest.approx(lr, abs=1e-3) and polyak.optimizer["momentum"] == pytest.approx(beta, abs=1e-2)
+
+
+def test_exponential_decay_halves_every_34_steps():
+    scenario, text = lesson("exponential-decay")
+    gammas = sorted(run.schedule["gamma"] for run in scenario.runs)
+    assert gammas == [0.9, 0.98] and abs(0.98 ** 34 - 0.5) < 0.01 and "halves every 34 steps" in text
+    lr = scenario.runs[0].optimizer["lr"]
+    assert lr == 0.039 and lr < 2 / 50 and "just under 2/50" in text
+
+
+def test_reduce_on_plateau_factor_is_the_files():
+    scenario, text = lesson("reduce-on-plateau")
+    factor = next(run.schedule["factor"] for run in scenario.runs if run.schedule.get("type") == "plateau")
+    assert factor == 0.5 and "here 0.5: it halves it" in text and "default is 0.1" in text
+    exp = final(scenario)
+    cuts = [e for e in exp.events if e.kind == "plateau_cut"]
+    assert cuts, "the scheduler cuts the LR within the budget, as the lesson says"
+
+
+def test_schedule_too_aggressive_divides_by_1000_by_step_60():
+    scenario, text = lesson("schedule-too-aggressive")
+    aggressive = next(run for run in scenario.runs if run.schedule.get("gamma") == 0.1)
+    assert aggressive.schedule["step_size"] == 20 and 0.1 ** (60 // 20) == pytest.approx(1e-3)
+    assert "divides the LR by 1,000 by step 60" in text
+
+
+def test_rastrigin_local_minimum_numbers():
+    scenario, text = lesson("rastrigin-local-minimum")
+    exp = final(scenario)
+    assert f"({exp.current(0)['loss']:.1f})" in text  # the stuck run's loss, 17.9
+    loss = build_loss("rastrigin")
+    curvature = top_eigenvalue(loss, [0.0, 0.0])  # each dimple's curvature: 2 + 4 pi^2 A
+    assert 380 < curvature < 420 and "about 400" in text and "0.005" in text
+
+
+def test_rmsprop_curvatures():
+    scenario, text = lesson("rmsprop-equalizes")
+    assert sorted(scenario.runs[0].loss["eigenvalues"]) == [1.0, 400.0] and "2/400" in text
+
+
+def test_digits_chance_is_ten_percent():
+    scenario, text = lesson("digits-lr-classic")
+    exp = scenario.build()
+    assert exp.loss_of(0).n_classes == 10 and "chance (10%)" in text
+    assert sorted(run.optimizer["lr"] for run in scenario.runs) == [0.0001, 0.1]
+
+
+def test_himmelblau_four_rates_end_in_four_minima():
+    scenario, text = lesson("himmelblau-which-minimum")
+    exp = final(scenario)
+    minima = exp.loss_of(0).minima
+    ends = {int(np.argmin(np.linalg.norm(minima - exp.current(r)["params"], axis=1))) for r in range(exp.n_runs)}
+    assert len(ends) == 4 and "four different minima" in text
+
+
+@pytest.mark.parametrize("name", ["too-high-oscillation", "too-low-slow", "lr-sweep", "digits-lr-classic",
+                                  "reduce-on-plateau", "warmup-cosine"])
+def test_every_lesson_ends_with_a_short_task(name):
+    _, text = lesson(name)
+    task = [s for s in sentences(text) if s.startswith(("Try ", "Watch "))]
+    assert task and len(" ".join(task)) <= 130

@@ -1,0 +1,41 @@
+"""Every lesson's panels fit the window at 100x30 and 80x24: none is pushed off the bottom or squeezed to nothing."""
+
+import pytest
+
+from lrtui.scenario.library import builtin_scenarios
+from lrtui.tui.app import LrtuiApp
+
+SIDE = ("#description", "#landscape", "#curvature", "#decision", "#adaptive", "#diagnostics", "#lr", "#adaptive-left")
+MIN_ROWS = {"#landscape": 3, "#curvature": 8, "#decision": 6, "#adaptive": 8, "#adaptive-left": 8, "#diagnostics": 3}
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_side_panels_fit_every_lesson(size):
+    entries = builtin_scenarios()
+    app = LrtuiApp([entry.load() for entry in entries])
+    async with app.run_test(size=size) as pilot:
+        for index, entry in enumerate(entries):
+            app.session.open(index)
+            for focused in range(app.session.experiment.n_runs)[:3]:
+                app.session.focused = focused
+                app.redraw()
+                await pilot.pause()
+                bottom = app.screen.query_one("#status").region.y
+                for selector in SIDE:
+                    panel = app.screen.query_one(selector)
+                    if not panel.display:
+                        continue
+                    region = panel.region
+                    where = f"{entry.name} run {focused} at {size}: {selector} {region}"
+                    assert region.y + region.height <= bottom, where
+                    assert region.height >= MIN_ROWS.get(selector, 1), where
+
+
+async def test_the_landscape_names_its_axis_ranges_and_marks():
+    from lrtui.scenario.library import find_builtin
+
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("N")
+        first = app.screen.query_one("#landscape").render().plain.splitlines()[0]
+        assert first.startswith("x -5..5, y -5..5") and "★ min" in first and "● now" in first

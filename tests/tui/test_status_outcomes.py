@@ -1,0 +1,80 @@
+"""What the status line tells a learner: test accuracy, percentages that never read 0%, the lesson, every run."""
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.widgets.status_line import percent, visible_runs
+
+
+def test_percent_keeps_small_shares_visible():
+    assert percent(1.25) == "125%" and percent(0.0005) == "0.05%" and percent(0.034) == "3.4%" and percent(0) == "0%"
+
+
+def test_a_window_of_runs_always_holds_the_focused_one():
+    assert visible_runs(8, 7, 10) == range(8)
+    for focused in range(40):
+        shown = visible_runs(40, focused, 6)
+        assert focused in shown and len(shown) == 5
+
+
+async def test_digits_shows_test_accuracy_for_both_runs_and_the_lesson_number():
+    app = LrtuiApp([find_builtin("digits-lr-classic").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.session.experiment.step(135)  # three epochs of mini-batches
+        app.redraw()
+        await pilot.pause()
+        text = app.screen.query_one("#status").render().plain
+        lines = text.splitlines()
+        assert "lesson 23 of 23" in lines[0]
+        accuracies = [float(line.split("test acc ")[1].split("%")[0]) for line in lines[1:3]]
+        assert accuracies[0] > 60 and accuracies[1] < 20  # on the way to about 90% against about 10%
+
+
+async def test_every_run_of_a_sweep_can_be_reached_in_the_status_area():
+    app = LrtuiApp([find_builtin("lr-sweep").load()])
+    async with app.run_test(size=(100, 24)) as pilot:
+        for run in range(app.session.experiment.n_runs):
+            text = app.screen.query_one("#status").render().plain
+            focused = next(line for line in text.splitlines() if line.startswith(">"))
+            assert app.session.experiment.labels[run] in focused
+            await pilot.press("tab")
+
+
+async def test_play_to_the_end_says_finished_not_playing():
+    app = LrtuiApp([find_builtin("too-low-slow").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.speed_index = len(__import__("lrtui.tui.session", fromlist=["SPEEDS"]).SPEEDS) - 1
+        await pilot.press("space")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not app.session.playing:
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.finished and not app.session.playing
+        assert app.session.message.startswith("finished") and "playing" not in app.session.message
+        assert "finished" in app.main.query_one("#status").render().plain.splitlines()[0]
+
+
+async def test_u_shows_the_outcome_table_and_it_opens_when_play_ends():
+    app = LrtuiApp([find_builtin("rosenbrock-sgd-vs-adam").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.experiment.step(990)
+        app.session.speed_index = 3
+        await pilot.press("tab", "asterisk", "tab", "space")  # one LR change on run 1, then play to the end
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if type(app.screen).__name__ == "OutcomesScreen":
+                break
+        assert type(app.screen).__name__ == "OutcomesScreen" and app.session.finished
+        table = app.screen.query_one("DataTable")
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [row[0] for row in rows] == ["0", "1"]
+        assert rows[1][7] == "1 lr" and rows[0][7] == "none" and rows[0][5] == ""  # no accuracy on a 2-D loss
+        assert all(row[6] == "1000" for row in rows) and "_" not in rows[0][2]
+        assert float(rows[1][3]) < float(rows[0][3])  # Adam ends far lower than SGD, as the lesson says
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "MainScreen"
+        await pilot.press("u")
+        assert type(app.screen).__name__ == "OutcomesScreen"
+        await pilot.press("u")
+        assert type(app.screen).__name__ == "MainScreen"
