@@ -20,6 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.jsonl"
+CONTRACTS_VERSION = 2  # /work/wt/CONTRACTS.md, "Version 2"
 SKIPPED = HERE / "skipped.jsonl"
 
 
@@ -38,11 +39,12 @@ def record(seed: int) -> dict:
     if out["label"] is None:
         return {"seed": seed, "skip": out["clause"]}
     evidence = compact({k: v for k, v in out.items() if k not in ("label", "clause", "G", "f_star", "floor_known",
-                                                                    "path", "seconds")})
+                                                                    "floor_kind", "path", "seconds")})
     schedule = (drawn["case"].get("schedule") or {"type": "constant"})["type"]
-    return {"seed": seed, "split": split_of(seed), "family": drawn["family"], "kind": drawn["kind"],
+    return {"seed": seed, "split": split_of(seed), "contracts": CONTRACTS_VERSION, "family": drawn["family"], "kind": drawn["kind"],
             "optimizer": drawn["optimizer"], "schedule": schedule, "label": out["label"], "clause": out["clause"],
             **compact({"G": out["G"], "f_star": out["f_star"]}), "floor_known": out["floor_known"],
+            "floor_kind": out["floor_kind"],
             "oracle": out["path"], "lr_ref": drawn["lr_ref"], "seconds": round(out["seconds"], 3),
             "evidence": evidence, "case": drawn["case"]}
 
@@ -82,6 +84,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     skipped_path = args.out.with_name("skipped.jsonl") if args.out != CASES else SKIPPED
     done = _read(args.out)
+    stale = [s for s, v in done.items() if v.get("contracts") != CONTRACTS_VERSION]
+    if stale:  # labelled under other contracts: redone (the file is rewritten at the end)
+        print(f"{len(stale)} lines were labelled under other contracts and are redone", flush=True)
+        for s in stale:
+            del done[s]
     skipped = {s: v for s, v in _read(skipped_path).items() if v.get("skip") != "error"}
     pending = [s for s in range(args.cases) if s not in done and s not in skipped]
     print(f"{len(done)} labelled, {len(skipped)} skipped, {len(pending)} to do", flush=True)

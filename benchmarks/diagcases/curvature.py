@@ -56,6 +56,8 @@ def lanczos_extremes(matvec, n: int, steps: int, seed: int) -> tuple[float, floa
         betas.append(beta)
         basis.append(z / beta)
     m = len(alphas)
+    if not np.all(np.isfinite(alphas)) or not np.all(np.isfinite(betas[: m - 1])):
+        return np.nan, np.nan
     tri = np.diag(alphas) + np.diag(betas[: m - 1], 1) + np.diag(betas[: m - 1], -1)
     ritz = np.linalg.eigvalsh(tri)
     return float(ritz[0]), float(ritz[-1])
@@ -65,7 +67,10 @@ def extremes(grad_fn, w: np.ndarray, seed: int = 0) -> tuple[float, float, str]:
     """(lambda_min, lambda_max, method) of the Hessian at w."""
     w = np.asarray(w, dtype=float)
     if w.size <= FULL_LIMIT:
-        ev = np.linalg.eigvalsh(full_hessian(grad_fn, w))
+        hess = full_hessian(grad_fn, w)
+        if not np.all(np.isfinite(hess)):  # a point so far out that a difference overflowed
+            return np.nan, np.nan, "fd-full-nonfinite"
+        ev = np.linalg.eigvalsh(hess)
         return float(ev[0]), float(ev[-1]), "fd-full"
     lo, hi = lanczos_extremes(lambda v: hvp(grad_fn, w, v), w.size, LANCZOS_STEPS, seed)
     return lo, hi, f"fd-lanczos{LANCZOS_STEPS}"
@@ -76,7 +81,7 @@ def preconditioned_top(grad_fn, w: np.ndarray, diag: np.ndarray, seed: int = 0) 
     w = np.asarray(w, dtype=float)
     s = 1.0 / np.sqrt(diag)
     if w.size <= FULL_LIMIT:
-        h = full_hessian(grad_fn, w)
-        return float(np.linalg.eigvalsh(s[:, None] * h * s[None, :])[-1])
+        h = s[:, None] * full_hessian(grad_fn, w) * s[None, :]
+        return float(np.linalg.eigvalsh(h)[-1]) if np.all(np.isfinite(h)) else np.nan
     _, hi = lanczos_extremes(lambda v: s * hvp(grad_fn, w, s * v), w.size, 30, seed)
     return hi

@@ -13,27 +13,28 @@ import time
 
 import numpy as np
 
-from benchmarks.diagcases import curvature
-from benchmarks.diagcases.simulate import (CASE, FACTORS, Runs, brute_force, is_scheduled, lrtui_check, own_quadratic,
-                                           same_outcome)
+from benchmarks.diagcases import curvature, floors, limits
+from benchmarks.diagcases.simulate import (CASE, Runs, brute_force, is_scheduled, lrtui_check, own_path_case,
+                                           own_quadratic, same_outcome, try_lrs)
 
 MUCH = 10.0
+HALF = 0.5  # v2: "much lower" also when at least half the starting gap closer to the floor
 TOL = 1e-6
+SMALL_GRAD = 1e-4  # v2: |g|^2 <= SMALL_GRAD * 2 * Lambda * (L(B) - f*)
 LABELS = ("diverged", "converged", "local_minimum", "plateau", "schedule_too_aggressive", "oscillating",
           "too_slow", "improving", "ambiguous")
 HEALTHY = ("improving", "converged")
 CURVED = 1e-12  # the contracts' own absolute floor on curvature
+ROUNDING = 16 * np.finfo(float).eps  # an update at most this times max(1, |w_B|) is rounding, not a direction
 
 
-def own_path(case: dict) -> bool:
-    """Quadratic + SGD: labelled by the oracle's own eigenbasis computation."""
-    opt = case["optimizer"]
-    return (case["loss"]["type"] == "quadratic" and opt["type"] == "sgd" and "eigenvalues" in case["loss"]
-            and not opt.get("weight_decay") and not opt.get("dampening") and not opt.get("maximize"))
+own_path = own_path_case  # quadratic + SGD: labelled by the oracle's own eigenbasis computation
 
 
 def simulate(case: dict):
-    """(runs, f* when known or None, curvature function giving (lambda_min, lambda_max, method), checks)."""
+    """(runs, f* or None when it comes from the runs, floor kind, curvature function giving (lambda_min,
+    lambda_max, method), checks). The runs carry the too_slow cap and, where it lies past the grid, the ends
+    of the runs at 0.5 and 0.9 times it (finals["cap"])."""
     if own_path(case):
         runs = own_quadratic(case)
         lam = np.asarray(case["loss"]["eigenvalues"], dtype=float)
@@ -41,20 +42,38 @@ def simulate(case: dict):
         if checks["lr_dev"] > 1e-9:
             raise AssertionError(f"own schedule differs from lrtui's: {checks}")
         checks["same_outcome"] = same_outcome(runs, checks)
-        return runs, 0.0, lambda: (float(lam.min()), float(lam.max()), "exact-eigenvalues"), checks
+        runs.s_max, runs.s_max_at = float(lam.max()), 0  # the Hessian is the same everywhere
+        _cap(case, runs)
+        return runs, 0.0, "known", {}, lambda: (float(lam.min()), float(lam.max()), "exact-eigenvalues"), checks
     from benchmarks.diagcases.simulate import lrtui_parts
 
     _, loss, _ = lrtui_parts(case)
-    floor = None if loss.min_value is None else float(loss.min_value)
-    runs, loss = brute_force(case, with_m=floor is None)
+    floor, kind, floor_evidence = floors.floor_of(case, loss)
+    runs, loss = brute_force(case, with_m=kind not in floors.KNOWN_KINDS)
+    grad_fn = lambda p: loss.value_and_grad(p)[1]  # noqa: E731
+    runs.s_max, runs.s_max_at = limits.s_max_of(grad_fn, runs.samples)
+    _cap(case, runs)
     if case["loss"]["type"] == "quadratic" and "eigenvalues" in case["loss"]:
         lam = np.asarray(case["loss"]["eigenvalues"], dtype=float)
-        return runs, floor, lambda: (float(lam.min()), float(lam.max()), "exact-eigenvalues"), {}
+        return runs, floor, kind, floor_evidence, lambda: (float(lam.min()), float(lam.max()), "exact-eigenvalues"), {}
 
     def curv():
-        return curvature.extremes(lambda p: loss.value_and_grad(p)[1], runs.w_final, seed=0)
+        return curvature.extremes(grad_fn, runs.w_final, seed=0)
 
-    return runs, floor, curv, {}
+    return runs, floor, kind, floor_evidence, curv, {}
+
+
+def _cap(case: dict, runs: Runs) -> None:
+    """The too_slow cap from s_max, and the runs at 0.5 and 0.9 times it where it lies past the grid."""
+    runs.limit_c = limits.limit_constant(case)
+    runs.cap = limits.cap_of(runs.limit_c, runs.s_max)
+    if runs.diverged_at >= 0:
+        return  # diverged whatever the cap: nothing more to simulate
+    runs.extra_lrs = limits.extra_lrs(case, runs.cap, float(runs.grid_lrs()[-1]))
+    if runs.extra_lrs:
+        finals, lowest = try_lrs(case, runs.extra_lrs)
+        runs.finals["cap"] = finals
+        runs.lowest = min(runs.lowest, lowest)
 
 
 def _gaps(values, f_star: float, d0: float) -> np.ndarray:
@@ -66,18 +85,22 @@ def _gaps(values, f_star: float, d0: float) -> np.ndarray:
 
 
 def _much_lower(gaps: np.ndarray, g: float) -> bool:
-    """Some finite gap at most G / MUCH (and strictly below G, so that G = 0 never counts)."""
+    """CONTRACTS v2 clause 2: some finite gap g' < G with g' <= G / MUCH or G - g' >= HALF (a tenth of the gap,
+    or at least half the starting gap closer to the floor). g' < G keeps G = 0 from being much lower than
+    itself (DECISION 6)."""
     gaps = np.asarray(gaps, dtype=float)
-    return bool(np.any(np.isfinite(gaps) & (gaps <= g / MUCH) & (gaps < g)))
+    with np.errstate(all="ignore"):
+        return bool(np.any(np.isfinite(gaps) & (gaps < g) & ((gaps <= g / MUCH) | (g - gaps >= HALF))))
 
 
-def mean_cosine(updates: np.ndarray) -> float:
-    """Mean cosine between consecutive updates (pairs where both are non-zero); NaN when there are none."""
+def mean_cosine(updates: np.ndarray, noise: float = 0.0) -> float:
+    """Mean cosine between consecutive updates (pairs where both are larger than `noise`: an update at the
+    rounding level of the parameters has no direction); NaN when there are none."""
     if len(updates) < 2:
         return math.nan
     a, b = updates[:-1], updates[1:]
     na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
-    ok = (na > 0) & (nb > 0) & np.isfinite(na) & np.isfinite(nb)
+    ok = (na > noise) & (nb > noise) & np.isfinite(na) & np.isfinite(nb)
     if not ok.any():
         return math.nan
     return float(np.mean(np.sum(a[ok] * b[ok], axis=1) / (na[ok] * nb[ok])))
@@ -103,14 +126,16 @@ def _r(x, digits: int = 4):
     return float(f"{x:.{digits}g}")
 
 
-def decide(runs: Runs, floor: float | None, curv, scheduled: bool) -> dict:
-    """Apply the contracts in order; the record of what fired and why."""
+def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: str | None = None) -> dict:
+    """Apply the contracts in order; the record of what fired and why. `floor` is f* when the loss gives it
+    (kinds "known", "grid", "zero"), or None: then f* = min(0, the lowest loss of any simulated run)."""
     steps = runs.steps
-    known = floor is not None
-    f_star = floor if known else runs.lowest
+    kind = floor_kind or ("known" if floor is not None else "seen")
+    known = kind in floors.KNOWN_KINDS
+    f_star = float(floor) if floor is not None else min(0.0, runs.lowest)
     l0 = float(runs.loss[0])
     d0 = l0 - f_star
-    ev: dict = {"floor_known": known, "f_star": f_star, "L0": l0, "D0": d0}
+    ev: dict = {"floor_known": known, "floor_kind": kind, "f_star": f_star, "L0": l0, "D0": d0}
     if not d0 > 1e-12 * max(1.0, abs(f_star)):
         return {"label": None, "clause": "degenerate", **ev}
     diverged = runs.diverged_at >= 0
@@ -130,35 +155,46 @@ def decide(runs: Runs, floor: float | None, curv, scheduled: bool) -> dict:
         return result("diverged", "1:G>4")
     gn = runs.grad_norm
     g_final, g_max = float(gn[steps]), float(np.nanmax(gn[: steps + 1]))
-    lr_top = runs.lr_anchor * FACTORS[-1]
     stationary = g_final <= 1e-3 * g_max
-    small_rel = g_final <= 1e-2 * g_max
-    small_abs = lr_top * g_final**2 <= 1e-6 * (lb - f_star)
-    small = small_rel or small_abs
+    with np.errstate(all="ignore"):
+        lo, hi, method = curv()
+    negative = lo < -1e-6 * max(abs(hi), 1e-12)
+    lam_abs = max(abs(lo), abs(hi))
+    excess = lb - f_star
+    # v2 clause 3: the gradient is small for the gap that is left, given the curvature at w_B.
+    small = bool(excess > 0 and g_final**2 <= SMALL_GRAD * 2.0 * lam_abs * excess)
     gap_half = (float(runs.loss[steps // 2]) - f_star) / d0
     flat = gap_half - g <= 0.01 * g
-    cos = mean_cosine(runs.updates)
+    # DECISION 10: updates at the rounding level of w_B (a run that has reached its point to the last digit) are
+    # left out of the bouncing measure; the own eigenbasis path has no such floor (its w is never formed).
+    noise = 0.0 if runs.w_final is None else ROUNDING * max(1.0, float(np.linalg.norm(runs.w_final)))
+    cos = mean_cosine(runs.updates, noise)
     bouncing = bool(np.isfinite(cos) and cos <= -0.5)
     t_kill = kill_step(runs.lr, steps) if scheduled else -1
+    with np.errstate(all="ignore"):
+        ratio = g_final**2 / (2.0 * lam_abs * excess) if excess > 0 and lam_abs > 0 else math.inf
     ev.update(grad_ratio=g_final / g_max if g_max > 0 else math.nan, stationary=stationary, small_gradient=small,
-              small_by="relative" if small_rel else ("absolute" if small_abs else "no"),
-              gap_half=gap_half, flat=flat, bounce_cos=cos, bouncing=bouncing, t_kill=t_kill)
-    negative = None
-    if g <= TOL or small:
-        lo, hi, method = curv()
-        negative = lo < -1e-6 * max(abs(hi), 1e-12)
-        ev.update(lambda_min=lo, lambda_max=hi, curvature=method, negative_curvature=negative)
+              small_gradient_ratio=ratio, gap_half=gap_half, flat=flat, bounce_cos=cos, bouncing=bouncing,
+              t_kill=t_kill, lambda_min=lo, lambda_max=hi, curvature=method, negative_curvature=negative)
+    # v2 clause 4: a larger LR counts for too_slow only at or under the cap 0.9 C / s_max of the run itself.
+    lrs = runs.grid_lrs()
+    counted = (np.arange(lrs.size) > CASE) & (lrs <= runs.cap)
+    larger_gaps = np.concatenate([grid[counted], others.get("cap", np.array([]))])
     everything = np.concatenate([grid] + list(others.values()))
     lower_elsewhere = _much_lower(everything, g)
     smaller = _much_lower(grid[:CASE], g)
-    larger = _much_lower(grid[CASE + 1:], g)
-    ev.update(smaller_much_lower=smaller, larger_much_lower=larger, any_much_lower=lower_elsewhere)
+    larger = _much_lower(larger_gaps, g)
+    ev.update(s_max=runs.s_max, s_max_at=runs.s_max_at, limit_c=runs.limit_c, cap=runs.cap,
+              cap_over_lr=runs.cap / runs.lr_anchor if runs.lr_anchor > 0 else math.nan,
+              larger_counted=int(counted.sum()), extra_lrs=np.asarray(runs.extra_lrs, dtype=float),
+              smaller_much_lower=smaller, larger_much_lower=larger, any_much_lower=lower_elsewhere,
+              larger_uncapped_much_lower=_much_lower(grid[CASE + 1:], g))
 
     if g <= TOL and not negative and (known or flat):
         return result("converged", "2")
     # DECISIONS 2 and 3 (README): a local minimum is curved (lambda_max > 1e-12, not a region where the Hessian
     # vanishes) and at rest (not bouncing).
-    curved = negative is not None and ev["lambda_max"] > CURVED
+    curved = hi > CURVED
     if stationary and not negative and curved and not bouncing and flat and g > 1e-3 and (known or lower_elsewhere):
         return result("local_minimum", "3")
     # DECISION 1: a saddle plateau is flat too (not a run still falling past a region of negative curvature).
@@ -182,10 +218,11 @@ def decide(runs: Runs, floor: float | None, curv, scheduled: bool) -> dict:
 def label(case: dict) -> dict:
     """The oracle's record for one case (scenario dict): label, clause, G, f*, gaps and evidence."""
     started = time.perf_counter()
-    runs, floor, curv, checks = simulate(case)
+    runs, floor, kind, floor_evidence, curv, checks = simulate(case)
     if checks.get("same_outcome") is False:  # DECISION 4: exact arithmetic and lrtui's float64 run disagree
         return {"label": None, "clause": "numerics", "checks": checks, "seconds": time.perf_counter() - started}
-    out = decide(runs, floor, curv, is_scheduled(case))
+    out = decide(runs, floor, curv, is_scheduled(case), floor_kind=kind)
+    out.update(floor_evidence)
     out["path"] = "own-eigenbasis" if own_path(case) else "lrtui-simulation"
     out["checks"] = checks
     out["seconds"] = time.perf_counter() - started

@@ -26,6 +26,7 @@ LABELS = ("diverged", "oscillating", "too_slow", "schedule_too_aggressive", "pla
           "improving", "converged")
 HEALTHY = ("improving", "converged")
 ALARMS = ("warning", "error")
+MAX_ALARMS = 20  # alarms kept per case (the count is kept whole)
 
 
 def run_case(item: dict) -> dict:
@@ -41,7 +42,7 @@ def run_case(item: dict) -> dict:
         alarms = [(str(d.code), str(d.severity), int(d.step)) for d in exp.diagnoses(0) if d.severity in ALARMS]
     except Exception as exc:  # reported as its own column: a crash is a miss, not a reason to stop grading
         verdict, alarms = f"crash:{type(exc).__name__}", [("crash", "error", 0)]
-    return {"seed": item["seed"], "verdict": verdict, "alarms": alarms[:5], "n_alarms": len(alarms),
+    return {"seed": item["seed"], "verdict": verdict, "alarms": alarms[:MAX_ALARMS], "n_alarms": len(alarms),
             "seconds": time.perf_counter() - started}
 
 
@@ -110,6 +111,11 @@ def report(items: list[dict], results: dict[int, dict], split: str, worst: int, 
         h = [i for i in group if i["label"] in HEALTHY]
         fa = sum(bool(results[i["seed"]]["n_alarms"]) for i in h)
         out.append(f"  {fam:12s} {ok:5d}/{len(g):<5d} {100.0 * ok / max(1, len(g)):5.1f}%   false alarms {fa}/{len(h)}")
+    pairs = Counter((i["label"], results[i["seed"]]["verdict"]) for i in graded
+                    if results[i["seed"]]["verdict"] != i["label"])
+    if pairs:
+        out.append("\nmost common misses (label -> got): " + ", ".join(
+            f"{lab} -> {got} {n}" for (lab, got), n in pairs.most_common(10)))
     misses = [i for i in graded if results[i["seed"]]["verdict"] != i["label"]]
     misses += [i for i in alarmed if i not in misses]
     misses.sort(key=lambda i: (_miss_rank(i, results[i["seed"]]), i["seed"]))
@@ -139,8 +145,13 @@ def main(argv=None) -> int:
     parser.add_argument("--family", choices=("quadratic", "function", "expression", "model"), default=None)
     parser.add_argument("--worst", type=int, default=15, help="how many misses to list (default 15)")
     parser.add_argument("--file", type=Path, default=CASES, help=f"the labelled cases (default {CASES})")
-    parser.add_argument("--json", type=Path, default=None, help="also write every case's result to this file")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="also write each case's result to this JSON Lines file (tuning half only)")
     args = parser.parse_args(argv)
+    if args.out is not None and args.split != "tune":
+        print("--out writes per-case results for the tuning half only; the held-out half is graded as a whole",
+              file=sys.stderr)
+        return 2
     items = load(args.file, args.split, args.family, args.limit)
     if not items:
         print("no cases match", file=sys.stderr)
@@ -153,9 +164,24 @@ def main(argv=None) -> int:
         results = {r["seed"]: r for r in map(run_case, items)}
     wall = time.perf_counter() - started
     print(report(items, results, args.split, args.worst, wall))
-    if args.json:
-        args.json.write_text(json.dumps([{**results[i["seed"]], "label": i["label"]} for i in items]))
+    if args.out:
+        write_results(args.out, items, results)
     return 0
+
+
+def per_case(item: dict, got: dict) -> dict:
+    """One line of --out: the case, the oracle's label and clause, lrtui's verdict and its alarms with steps."""
+    return {"id": item["seed"], "family": item["family"], "kind": item["kind"], "optimizer": item["optimizer"],
+            "schedule": item["schedule"], "label": item["label"], "clause": item["clause"], "got": got["verdict"],
+            "agree": got["verdict"] == item["label"],
+            "alarms": [{"code": c, "severity": sev, "step": step} for c, sev, step in got["alarms"]],
+            "n_alarms": got["n_alarms"], "seconds": round(got["seconds"], 3)}
+
+
+def write_results(path: Path, items: list[dict], results: dict[int, dict]) -> None:
+    with open(path, "w") as out:
+        for item in items:
+            out.write(json.dumps(per_case(item, results[item["seed"]])) + "\n")
 
 
 if __name__ == "__main__":

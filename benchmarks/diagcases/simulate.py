@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchmarks.diagcases import quadratic, schedules
+from benchmarks.diagcases import limits, quadratic, schedules
 
 GRID_K = np.arange(-12, 13)
 FACTORS = 10.0 ** (GRID_K / 4.0)
@@ -37,6 +37,17 @@ class Runs:
     w_final: np.ndarray | None = None
     lr_anchor: float = 0.0
     checks: dict = field(default_factory=dict)
+    # The too_slow cap (CONTRACTS v2 clause 4, benchmarks.diagcases.limits): the case's own run sampled at about
+    # 20 steps, (t, w_t, P^-1 or None), then the largest top eigenvalue met, the limit constant and the cap.
+    samples: list = field(default_factory=list)
+    s_max: float = math.nan
+    s_max_at: int = -1
+    limit_c: float = math.nan
+    cap: float = math.inf
+    extra_lrs: list = field(default_factory=list)  # LRs tried past the grid (finals["cap"] holds their ends)
+
+    def grid_lrs(self) -> np.ndarray:
+        return self.lr_anchor * FACTORS
 
 
 def case_lr(case: dict) -> float:
@@ -135,16 +146,32 @@ def brute_force(case: dict, with_m: bool) -> tuple[Runs, object]:
         names += ["M"] * len(FACTORS)
     # Test-set evaluations are not needed by the contracts: never (they would double a model's cost).
     sim = Simulation(loss, specs, seed=scenario.seed, eval_every=10**9, diagnostics=False)
+    adaptive = case["optimizer"]["type"] in limits.ADAPTIVE
+    wanted = set(int(t) for t in limits.sample_steps(steps, adaptive))
     quarter_start = steps - steps // 4
-    sim.step(quarter_start - 1)
-    prev = sim.params[CASE].copy()
-    updates = []
-    for _ in range(quarter_start - 1, steps):
-        sim.step(1)
+    first_update = quarter_start - 1  # the updates from w_{s-1} to w_B, s = B - B // 4
+    updates, samples = [], []
+    prev = None
+    # Mini-batch runs (only in the hand-labelled suite; the generator draws full batch): L(t) is the training
+    # loss over the whole set at w_t, not the batch's, so the case is read at every step.
+    minibatch = getattr(loss, "batch_size", None) is not None
+    full_loss, full_grad = np.full(steps + 1, np.nan), np.full(steps + 1, np.nan)
+    visit = set(range(steps + 1)) if minibatch else wanted | set(range(max(first_update, 0), steps + 1))
+    for t in sorted(visit):
+        if t > sim.step_count:
+            sim.step(t - sim.step_count)
         now = sim.params[CASE].copy()
-        with np.errstate(all="ignore"):
-            updates.append(now - prev)
-        prev = now
+        if minibatch and np.all(np.isfinite(now)):
+            with np.errstate(all="ignore"):
+                value, grad = loss.value_and_grad(now[None, :])
+            full_loss[t], full_grad[t] = float(value[0]), float(np.linalg.norm(grad[0]))
+        if t >= first_update:
+            if prev is not None:
+                with np.errstate(all="ignore"):
+                    updates.append(now - prev)
+            prev = now
+        if t in wanted:
+            samples.append((t, now, _inverse_preconditioner(sim) if adaptive else None))
     finals: dict[str, list] = {}
     lowest = np.inf
     for r, name in enumerate(names):
@@ -154,10 +181,79 @@ def brute_force(case: dict, with_m: bool) -> tuple[Runs, object]:
             lowest = min(lowest, float(finite.min()))
         end = float(sim.loss_now[r])
         finals.setdefault(name, []).append(np.inf if sim.diverged_at[r] >= 0 or not np.isfinite(end) else end)
-    loss_series = _full_series(sim, "loss", steps)
-    return Runs(steps, loss_series, _full_series(sim, "grad_norm", steps), _full_series(sim, "lr", steps)[:steps],
+    loss_series, grad_series = _full_series(sim, "loss", steps), _full_series(sim, "grad_norm", steps)
+    if minibatch:
+        ends = _whole_set_ends(sim, loss)
+        for name in finals:
+            finals[name] = [e for e, n in zip(ends, names) if n == name]
+        loss_series, grad_series = full_loss, full_grad
+        if sim.diverged_at[CASE] >= 0:
+            loss_series[sim.diverged_at[CASE]:] = np.nan
+        lowest = min(lowest, float(np.nanmin(np.where(np.isfinite(ends), ends, np.nan))))
+    return Runs(steps, loss_series, grad_series, _full_series(sim, "lr", steps)[:steps],
                 int(sim.diverged_at[CASE]), np.array(updates), {k: np.array(v) for k, v in finals.items()},
-                lowest, sim.params[CASE].copy(), lr), loss
+                lowest, sim.params[CASE].copy(), lr, samples=samples), loss
+
+
+def _whole_set_ends(sim, loss) -> np.ndarray:
+    """Each run's training loss over the whole set at its last point; +inf where it diverged."""
+    with np.errstate(all="ignore"):
+        ends = np.asarray(loss.value(sim.params), dtype=float)
+    ends[(sim.diverged_at >= 0) | ~np.isfinite(ends)] = np.inf
+    return ends
+
+
+def _inverse_preconditioner(sim) -> np.ndarray:
+    """P^-1 = effective_lr / lr per parameter of the case's adaptive optimizer now (NaN where the LR in force
+    is 0: no step, no preconditioner to read)."""
+    eff = sim.effective_lr(CASE)
+    lr_now = float(sim.lr_now[CASE])
+    if eff is None or not lr_now > 0.0:
+        return np.full(sim.params.shape[1], np.nan)
+    with np.errstate(all="ignore"):
+        return np.asarray(eff, dtype=float) / lr_now
+
+
+def try_lrs(case: dict, lrs: list[float]) -> tuple[np.ndarray, float]:
+    """(final loss per LR, +inf where it diverged; lowest finite loss at any step) of the case at other LRs
+    (every LR of the case scaled, as the grid does), by the oracle's own eigenbasis SGD where it applies, else
+    one batched lrtui Simulation."""
+    if not lrs:
+        return np.array([]), math.inf
+    factors = np.asarray(lrs, dtype=float) / case_lr(case)
+    if own_path_case(case):
+        lam, z0 = quadratic.eigen_start(case["loss"])
+        opt = case["optimizer"]
+        runs = quadratic.run(lam, z0, int(case["steps"]), float(opt.get("lr", 1e-3)),
+                             case.get("schedule") or {"type": "constant"}, float(opt.get("momentum", 0.0)),
+                             bool(opt.get("nesterov", False)), factors=factors)
+        finite = runs.loss[np.isfinite(runs.loss)]
+        return _finals_from(runs.loss, runs.diverged_at), float(finite.min()) if finite.size else math.inf
+    from lrtui.core.simulation import Simulation
+
+    scenario, loss, spec = lrtui_parts(case)
+    sim = Simulation(loss, [_spec(spec, *scaled_case(case, f)) for f in factors], seed=scenario.seed,
+                     eval_every=10**9, diagnostics=False)
+    sim.step(int(case["steps"]))
+    if getattr(loss, "batch_size", None) is not None:
+        ends = _whole_set_ends(sim, loss)
+        return ends, float(np.min(ends))
+    finals, lowest = [], math.inf
+    for r in range(len(factors)):
+        values = sim.history.series("loss", r)[1]
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            lowest = min(lowest, float(finite.min()))
+        end = float(sim.loss_now[r])
+        finals.append(math.inf if sim.diverged_at[r] >= 0 or not math.isfinite(end) else end)
+    return np.array(finals), lowest
+
+
+def own_path_case(case: dict) -> bool:
+    """Quadratic + SGD without weight decay, dampening or maximize: the oracle's own eigenbasis computation."""
+    opt = case["optimizer"]
+    return (case["loss"]["type"] == "quadratic" and opt["type"] == "sgd" and "eigenvalues" in case["loss"]
+            and not opt.get("weight_decay") and not opt.get("dampening") and not opt.get("maximize"))
 
 
 def _full_series(sim, field_name: str, steps: int) -> np.ndarray:
