@@ -45,3 +45,13 @@ def test_edge_of_stability_is_reported_as_info_not_oscillation():
     codes = {d.code: d for d in exp.diagnoses(0)}
     assert "edge_of_stability" in codes and codes["edge_of_stability"].severity == "info"
     assert "oscillating" not in codes and exp.verdict(0) == "improving"
+
+
+def test_every_expected_verdict_is_the_contract_oracles_label():
+    """The suite's labels come from outside the rules: the oracle (benchmarks/diagcases) labelled each run."""
+    import json
+
+    stored = json.loads((Path(__file__).parents[2] / "benchmarks/diagcases/suite45_labels.json").read_text())
+    oracle = {(r["id"], r["run"]): r["label"] for r in stored["runs"]}
+    ours = {(case["id"], i): label for case in CASES for i, label in enumerate(case["expect"])}
+    assert ours == oracle
