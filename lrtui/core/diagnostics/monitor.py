@@ -243,6 +243,8 @@ class Monitor:
                 holds = confirm is None or confirm.stays()
             elif check.code == "converged":
                 holds = not helped  # lower ground from here: a local minimum, not convergence
+            elif check.code == "too_slow":  # ...and the unchanged run, left alone, ends short of the tolerance
+                holds = helped and not check.reaches_tolerance()
             self.book.record(check.run, check.code, holds, tried, int(e.remaining[check.run]), check.from_start)
         return True
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lrtui.core.diagnostics.evidence import TOL
 from lrtui.core.diagnostics.types import Tried
 from lrtui.core.run_spec import Change
 
@@ -69,6 +70,11 @@ class Check:
     def stays(self) -> bool:
         """The unchanged run, left alone, ends not much lower than it is now: it is stuck."""
         return not much_lower(self.baseline, self.current, self.floor, self.start_loss)
+
+    def reaches_tolerance(self) -> bool:
+        """The unchanged run ends within TOL of the starting gap from the floor (converged, as the contract says)."""
+        start = self.start_loss - self.floor
+        return bool(math.isfinite(self.baseline) and start > 0 and self.baseline - self.floor <= TOL * start)
 
     def tried(self) -> Tried:
         fix, loss = self.best()

@@ -324,8 +324,8 @@ def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
             fixes.append({"optimizer.eps": 1e-8})
         return _dedupe(fixes)
     if code == "too_slow":
-        here = e.lr_limit_here
-        cap = min(0.9 * here if math.isfinite(here) and here > 0 else math.inf, 0.9 * ceiling)
+        limit_met = e.lr_limit  # by the largest sharpness met so far: a larger LR must stay stable where the run has been
+        cap = min(0.9 * limit_met if math.isfinite(limit_met) and limit_met > 0 else math.inf, 0.9 * ceiling)
         lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)} | ({_nice(0.5 * cap)} if cap < math.inf else set()))
         return [{"optimizer.lr": x} for x in lrs if x > lr * 1.5]
     if code == "oscillating":
