@@ -46,7 +46,8 @@ class Evidence:
     first: PerRun
     best: PerRun
     floor: PerRun
-    known_floor: bool
+    known_floor: bool  # the floor is the loss's minimum (documented, or a 2-D landscape's grid minimum)
+    floor_is_bound: bool  # the floor is only a lower bound (a data model's 0): lower ground must be shown by a try
     gap: PerRun  # (loss - floor) / (first - floor)
     gap_then: PerRun  # the same a window ago
     window: int

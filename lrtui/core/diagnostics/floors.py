@@ -9,7 +9,8 @@ GRID = 257  # points per side of the landscape grid a 2-D formula's floor is rea
 
 
 def known_floor(loss) -> float | None:
-    """The lowest value the loss can take, or a lower bound for it, where one is known; else None."""
+    """The lowest value the loss can take, or a lower bound for it (a data model's 0), where one is known; else
+    None."""
     if loss.min_value is not None:
         return float(loss.min_value)
     if loss.is_model:

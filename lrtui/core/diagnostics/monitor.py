@@ -55,6 +55,9 @@ class Monitor:
         self.running = running_stats(n, sim.loss.n_params)
         self.curvature = Curvature(sim.loss, n)
         self.floor = known_floor(sim.loss)
+        # A data model's 0 is a lower bound, not its minimum (cross-entropy on overlapping classes, plus L2, stays
+        # above it): gaps are measured from it, but it does not prove lower ground exists.
+        self.floor_is_minimum = self.floor is not None and not sim.loss.is_model
         self.siblings = Siblings(sim)
         self._held = {code: np.zeros(n, dtype=np.int64) for code in CHECKED}
         self.book = CheckBook(n)
@@ -159,7 +162,8 @@ class Monitor:
         scheduled = self.siblings.scheduled
         return Evidence(
             step=step, budget=budget, remaining=np.full(n, budget - step, dtype=np.int64), loss=now,
-            first=r.first_loss, best=r.best_loss, floor=floor, known_floor=self.floor is not None,
+            first=r.first_loss, best=r.best_loss, floor=floor, known_floor=self.floor_is_minimum,
+            floor_is_bound=self.floor is not None and not self.floor_is_minimum,
             gap=gap_now, gap_then=gap_then, window=span, rate=rate, needed=needed, grad_norm=frame.grad_norm,
             grad_ratio=frame.grad_norm / np.where(r.max_grad > 0, r.max_grad, np.nan),
             nonfinite=~np.isfinite(frame.loss), diverged_at=frame.diverged_at, cos_update=r.cos_update,
@@ -236,11 +240,14 @@ class Monitor:
             if check.code == "diverged":
                 confirm = stays.get((check.run, "stays_blown_up"))
                 holds = confirm is None or not (confirm.baseline - confirm.floor <= 4 * (confirm.start_loss - confirm.floor))
-            elif check.code == "local_minimum":
-                holds = True  # the claim stands on the evidence (stationary, a known lower floor); the check is for the fix
-            elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end
+            elif check.code == "local_minimum":  # a known lower floor proves it; below a bound, a try must go lower
+                holds = self.floor_is_minimum or helped
+            elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end...
                 confirm = stays.get((check.run, "stays_stuck"))
                 holds = confirm is None or confirm.stays()
+                # ...and not at the bottom: a saddle curves down; a flat stretch is above a known minimum, or a
+                # change tried from here goes much lower
+                holds = holds and bool(e.negative_curvature[check.run] or self.floor_is_minimum or helped)
             elif check.code == "converged":
                 holds = not helped  # lower ground from here: a local minimum, not convergence
             elif check.code == "too_slow":  # ...and the unchanged run, left alone, ends short of the tolerance

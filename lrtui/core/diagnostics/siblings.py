@@ -82,11 +82,11 @@ class Siblings:
         loss = np.where(dead, np.inf, e.loss[members])
         position = np.searchsorted(lrs, self.base_lr[asking])  # where each asking run sits in its group
         if side > 0:
-            # Larger LRs, up to the stable limit at the largest sharpness each run has met, and below every LR a
-            # sibling diverged at.
+            # Larger LRs, up to the stable limit at each run's sharpness now, and below every LR a sibling
+            # diverged at.
             dead_lrs = lrs[frame.diverged_at[members] >= 0]
             ceiling = dead_lrs.min() if dead_lrs.size else math.inf
-            here = e.lr_limit[asking]
+            here = e.lr_limit_here[asking]
             with np.errstate(all="ignore"):
                 cap = np.minimum(np.where(np.isfinite(here), 0.9 * here, math.inf), ceiling)
             first = np.searchsorted(lrs, self.base_lr[asking], side="right")

@@ -225,10 +225,17 @@ def _slow_explanation(e: Evidence) -> str:
 
 
 def _improving_message(e: Evidence) -> str:
+    if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
+        return f"improving: settled at loss {fmt(e.loss)}, the lowest this model reaches as far as the checks tell"
     return f"improving: loss {fmt(e.loss)}, falling {pct(max(e.rate, 0.0))} per step"
 
 
 def _improving_explanation(e: Evidence) -> str:
+    if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
+        return ("The gradient has all but vanished, the loss is flat and the surface curves up: a minimum. A model's "
+                "loss has no known minimum (0 is only a bound), so the checks tried larger LRs and momentum from "
+                f"here: {tried_sentence(_tried(e, 'local_minimum'))}. Training longer at this LR will not help much; "
+                "a lower loss needs a bigger model or other data, not another LR.")
     return (f"Over the last {e.window:,} steps the distance to the floor fell by {pct(max(e.rate, 0.0))} a step, "
             f"and nothing the checks tried did much better. {_cap(gauge_sentence(e))}.")
 
@@ -267,8 +274,8 @@ def candidates(e: Evidence) -> dict:
     live = ~e.diverged
     return {
         "diverged": e.diverged & (e.diverged_at != 0),
-        "converged": live & ~e.known_floor & e.minimum & ~e.at_floor,
-        "local_minimum": live & e.known_floor & e.minimum & (e.gap > FAR),
+        "converged": live & ~e.known_floor & ~e.floor_is_bound & e.minimum & ~e.at_floor,
+        "local_minimum": live & (e.known_floor | e.floor_is_bound) & e.minimum & (e.gap > FAR),
         "plateau": live & e.small_grad & e.flat & (e.negative_curvature | ((e.gap > FAR) & ~e.stationary)),
         "schedule_too_aggressive": live & e.hard_cut & (e.gap > FAR) & e.behind,
         "oscillating": live & e.bouncing & (e.gap > TOL) & (e.behind | e.flat),
@@ -324,8 +331,8 @@ def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
             fixes.append({"optimizer.eps": 1e-8})
         return _dedupe(fixes)
     if code == "too_slow":
-        limit_met = e.lr_limit  # by the largest sharpness met so far: a larger LR must stay stable where the run has been
-        cap = min(0.9 * limit_met if math.isfinite(limit_met) and limit_met > 0 else math.inf, 0.9 * ceiling)
+        here = e.lr_limit_here  # by the sharpness where the run is now: how far the LR can be raised from here
+        cap = min(0.9 * here if math.isfinite(here) and here > 0 else math.inf, 0.9 * ceiling)
         lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)} | ({_nice(0.5 * cap)} if cap < math.inf else set()))
         return [{"optimizer.lr": x} for x in lrs if x > lr * 1.5]
     if code == "oscillating":
