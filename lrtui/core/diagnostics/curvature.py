@@ -115,6 +115,21 @@ class Curvature:
         with np.errstate(all="ignore"):
             return lr * self.top / self.limit
 
+    def missing_raw(self) -> np.ndarray:
+        """Runs whose Hessian's own extremes are not known (a model under an adaptive optimizer, whose samples
+        are of P^-1 H)."""
+        return ~self.exact & np.isnan(self.raw_top) & ~self.dead
+
+    def fill_raw(self, params: np.ndarray, runs: np.ndarray) -> None:
+        """Measure the Hessian's own extremes now, for the runs that need them to be judged (a flat run: is it
+        at a minimum, beside a saddle, or on a shoulder?). They hold until the next sample."""
+        if not runs.size:
+            return
+        solver = Lanczos(self.loss, params[runs].copy(), None, None, ITERATIONS, batch=self._batch)
+        solver.advance(ITERATIONS)
+        spectrum = solver.spectrum()
+        self.raw_top[runs], self.raw_bottom[runs] = spectrum.top, spectrum.bottom
+
     # -- sampling ------------------------------------------------------------------
     def sample(self, frame: StepFrame) -> None:
         """Estimate the live runs' sharpness at this step (models: start estimates, finished later)."""

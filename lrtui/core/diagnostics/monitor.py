@@ -18,7 +18,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.checkbook import CLAIMS, CheckBook
 from lrtui.core.diagnostics.curvature import Curvature
-from lrtui.core.diagnostics.evidence import MUCH, SMOOTH, Evidence, gaps, progress, window_for
+from lrtui.core.diagnostics.evidence import FAR, MUCH, SMOOTH, Evidence, gaps, progress, window_for
 from lrtui.core.diagnostics.floors import known_floor, start_cause
 from lrtui.core.diagnostics.running import running_stats
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
@@ -30,6 +30,7 @@ from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = CLAIMS
 MAX_COPIES = 8192  # run copies tried at one checkpoint at most; the rest wait for the next
+MAX_RAW = 16  # flat runs whose Hessian extremes are measured at one checkpoint, at most
 LONG_HORIZON = 20_000  # how far an unchanged copy is followed to see whether a stuck run stays stuck
 DIVERGED = CODES.index("diverged")
 
@@ -133,6 +134,13 @@ class Monitor:
         on_grid = frame.step % self.every == 0 or (self.budget is not None and frame.step == self.budget)
         with np.errstate(all="ignore"):
             e = self._measure(frame)
+            # A flat run far from the floor is judged by the Hessian's own curvature (a minimum, a saddle or a
+            # shoulder); where the samples are of P^-1 H only, it is measured now, for those runs.
+            flat = np.flatnonzero(self.curvature.missing_raw() & e.flat & (e.gap > FAR) & ~e.diverged)
+            if flat.size:
+                self.curvature.fill_raw(frame.params, flat[:MAX_RAW])
+                e = dataclasses.replace(e, raw_top=self.curvature.raw_top.copy(),
+                                        raw_bottom=self.curvature.raw_bottom.copy())
             wanted = candidates(e)
             # Only the regular checkpoints count towards a claim's two in a row (a divergence may add others).
             for code in CHECKED if on_grid else ("diverged",):

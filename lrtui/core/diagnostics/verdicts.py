@@ -276,7 +276,7 @@ def candidates(e: Evidence) -> dict:
         "diverged": e.diverged & (e.diverged_at != 0),
         "converged": live & ~e.known_floor & ~e.floor_is_bound & e.minimum & ~e.at_floor,
         "local_minimum": live & (e.known_floor | e.floor_is_bound) & e.minimum & (e.gap > FAR),
-        "plateau": live & e.small_grad & e.flat & (e.negative_curvature | ((e.gap > FAR) & ~e.stationary)),
+        "plateau": live & e.small_grad & e.flat & (e.negative_curvature | ((e.gap > FAR) & ~e.minimum)),
         "schedule_too_aggressive": live & e.hard_cut & (e.gap > FAR) & e.behind,
         "oscillating": live & e.bouncing & (e.gap > TOL) & (e.behind | e.flat),
         "too_slow": live & e.behind & ~e.bouncing & ~e.at_floor,
