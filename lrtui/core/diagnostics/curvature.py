@@ -77,11 +77,12 @@ class Curvature:
         self._vectors: dict[int, np.ndarray] = {}  # run -> (n,) warm start (top + bottom vectors)
         self._pending: list[_Pending] = []
         self._next_run = 0
+        self._calm = np.ones(n_runs, dtype=bool)  # at the last sample: not in a blow-up
 
     def add_runs(self, parents: list[int]) -> None:
         n = self.top.size
         for name in ("top", "bottom", "limit", "max_top", "max_top_step", "sampled_at", "preconditioned",
-                     "_gauge_at_sample", "dead", "raw_top", "raw_bottom"):
+                     "_gauge_at_sample", "dead", "raw_top", "raw_bottom", "_calm"):
             values = getattr(self, name)
             setattr(self, name, np.concatenate([values, values[parents]]))
         self._lr_stats = np.concatenate([self._lr_stats, self._lr_stats[:, parents]], axis=1)
@@ -131,9 +132,11 @@ class Curvature:
         self.raw_top[runs], self.raw_bottom[runs] = spectrum.top, spectrum.bottom
 
     # -- sampling ------------------------------------------------------------------
-    def sample(self, frame: StepFrame) -> None:
-        """Estimate the live runs' sharpness at this step (models: start estimates, finished later)."""
+    def sample(self, frame: StepFrame, calm: np.ndarray | None = None) -> None:
+        """Estimate the live runs' sharpness at this step (models: start estimates, finished later). Runs not
+        `calm` (blowing up) are measured, but their value does not raise the largest sharpness met."""
         live = frame.diverged_at < 0
+        self._calm = np.ones(live.size, dtype=bool) if calm is None else np.asarray(calm, dtype=bool)
         self.dead = ~live
         for view in frame.optimizers:
             runs = view.runs[live[view.runs]]
@@ -238,7 +241,8 @@ class Curvature:
             self.raw_bottom[runs] = np.nan if preconditioned else bottom
         self.preconditioned[runs] = preconditioned
         self.sampled_at[runs] = step
-        higher = ~(self.max_top[runs] >= top) & np.isfinite(top)
+        calm = self._calm[runs] if self._calm.size == self.top.size else True
+        higher = ~(self.max_top[runs] >= top) & np.isfinite(top) & calm
         self.max_top[runs] = np.where(higher, top, self.max_top[runs])
         self.max_top_step[runs] = np.where(higher, step, self.max_top_step[runs])
         for run in runs.tolist():

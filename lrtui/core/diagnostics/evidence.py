@@ -42,7 +42,8 @@ class Evidence:
     step: int
     budget: int
     remaining: PerRun
-    loss: PerRun  # smoothed over the last SMOOTH steps
+    loss: PerRun  # smoothed over the last SMOOTH steps (what the claims are judged on)
+    last_loss: PerRun  # the loss at this very step (what the messages quote, as the status line does)
     first: PerRun
     best: PerRun
     floor: PerRun

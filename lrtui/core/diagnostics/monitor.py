@@ -113,7 +113,13 @@ class Monitor:
             self._forget(np.flatnonzero(edited))
             self._edits, self._edit_count = frame.edits.copy(), frame.edit_count
         if frame.step % self.sample_every == 0:
-            self.curvature.sample(frame)
+            # A sample taken in a blow-up (the loss over twice its starting height above the floor) does not
+            # count towards the largest sharpness met: the gauge is about where the run trains.
+            r = self.running
+            floor = self.floor if self.floor is not None else np.minimum(0.0, r.best_loss)
+            with np.errstate(all="ignore"):
+                calm = np.isfinite(frame.loss) & (frame.loss - floor <= 2.0 * (r.first_loss - floor))
+            self.curvature.sample(frame, calm)
         at_end = self.budget is not None and frame.step == self.budget
         new_divergence = frame.diverged_now and frame.step > 0
         if frame.step % self.every == 0 or at_end or new_divergence:
@@ -170,6 +176,7 @@ class Monitor:
         scheduled = self.siblings.scheduled
         return Evidence(
             step=step, budget=budget, remaining=np.full(n, budget - step, dtype=np.int64), loss=now,
+            last_loss=np.asarray(frame.loss, dtype=np.float64),
             first=r.first_loss, best=r.best_loss, floor=floor, known_floor=self.floor_is_minimum,
             floor_is_bound=self.floor is not None and not self.floor_is_minimum,
             gap=gap_now, gap_then=gap_then, window=span, rate=rate, needed=needed, grad_norm=frame.grad_norm,

@@ -105,7 +105,7 @@ def _diverged_message(e: Evidence) -> str:
     if not math.isfinite(e.lr):
         who = "the schedule drove the LR to" if e.scheduled else "the LR became"
         return _with_fix(e, "diverged", f"diverged: {who} {e.lr}")
-    when = f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else f"(loss {fmt(e.loss)}, {fmt(e.gap)}x its start)"
+    when = f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else f"(loss {fmt(e.last_loss)}, {fmt(e.gap)}x its start)"
     return _with_fix(e, "diverged", f"diverged {when}: the LR {fmt(e.lr)} is too high")
 
 
@@ -117,21 +117,23 @@ def _diverged_explanation(e: Evidence) -> str:
     if e.diverged_at >= 0:
         what = f"The loss or the parameters became non-finite at step {e.diverged_at:,}"
     else:
-        what = (f"The loss is {fmt(e.loss)}, more than 4 starting gaps above the floor {fmt(e.floor)} "
+        what = (f"The loss is {fmt(e.last_loss)}, more than 4 starting gaps above the floor {fmt(e.floor)} "
                 f"(it started at {fmt(e.first)}, its best was {fmt(e.best)})")
     parts = [what, _cap(gauge_sentence(e))]
     if not math.isfinite(e.lr):
         parts.append("an infinite or undefined LR makes every update infinite, whatever the loss")
     else:
-        parts.append("past the stable limit each step overshoots more than the last")
+        parts.append("past the stable limit each step overshoots more than the last" if e.gauge >= 1 else
+                     "the samples (taken every few steps) met no point past the limit before the blow-up: the run "
+                     "reached sharper ground between them, where each step overshoots more than the last")
     tried = tried_sentence(_tried(e, "diverged"))
-    return ". ".join(parts) + (f". {_cap(tried)}." if tried else ".")
+    return ". ".join(_cap(p) for p in parts) + (f". {_cap(tried)}." if tried else ".")
 
 
 # -- the rest ---------------------------------------------------------------------------------------
 
 def _converged_message(e: Evidence) -> str:
-    return f"converged: loss {fmt(e.loss)}, {fmt(e.gap)} of its starting gap from the floor {fmt(e.floor)}"
+    return f"converged: loss {fmt(e.last_loss)}, {fmt(e.gap)} of its starting gap from the floor {fmt(e.floor)}"
 
 
 def _converged_explanation(e: Evidence) -> str:
@@ -145,7 +147,7 @@ def _converged_explanation(e: Evidence) -> str:
 
 def _local_message(e: Evidence) -> str:
     lower = f"the global minimum is {fmt(e.floor)}" if e.known_floor else "a lower minimum exists"
-    return _with_fix(e, "local_minimum", f"local minimum: stuck at loss {fmt(e.loss)}; {lower}")
+    return _with_fix(e, "local_minimum", f"local minimum: stuck at loss {fmt(e.last_loss)}; {lower}")
 
 
 def _local_explanation(e: Evidence) -> str:
@@ -159,7 +161,7 @@ def _local_explanation(e: Evidence) -> str:
 
 
 def _saddle_message(e: Evidence) -> str:
-    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.loss)} where the surface curves down "
+    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.last_loss)} where the surface curves down "
                                    f"({fmt(e.raw_bottom)}): a saddle or a shoulder")
 
 
@@ -172,7 +174,7 @@ def _saddle_explanation(e: Evidence) -> str:
 
 
 def _flat_message(e: Evidence) -> str:
-    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.loss)}, {fmt(e.gap)} of the starting gap "
+    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.last_loss)}, {fmt(e.gap)} of the starting gap "
                                    "above the floor")
 
 
@@ -186,8 +188,8 @@ def _flat_explanation(e: Evidence) -> str:
 
 def _schedule_message(e: Evidence) -> str:
     return _with_fix(e, "schedule_too_aggressive",
-                     f"schedule too aggressive: it cut the LR from {fmt(e.schedule_peak)} to {fmt(e.schedule_lr)} "
-                     f"by step {e.cut_step:,} and progress stalled")
+                     f"schedule too aggressive: it cut the LR from {fmt(e.schedule_peak)} to a hundredth of that "
+                     f"by step {e.cut_step:,} ({fmt(e.schedule_lr)} now) and progress stalled")
 
 
 def _schedule_explanation(e: Evidence) -> str:
@@ -211,7 +213,7 @@ def _oscillating_explanation(e: Evidence) -> str:
 
 
 def _slow_message(e: Evidence) -> str:
-    return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is too low for the budget (loss {fmt(e.loss)})")
+    return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is too low for the budget (loss {fmt(e.last_loss)})")
 
 
 def _slow_explanation(e: Evidence) -> str:
@@ -226,8 +228,8 @@ def _slow_explanation(e: Evidence) -> str:
 
 def _improving_message(e: Evidence) -> str:
     if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
-        return f"improving: settled at loss {fmt(e.loss)}, the lowest this model reaches as far as the checks tell"
-    return f"improving: loss {fmt(e.loss)}, falling {pct(max(e.rate, 0.0))} per step"
+        return f"improving: settled at loss {fmt(e.last_loss)}, the lowest this model reaches as far as the checks tell"
+    return f"improving: loss {fmt(e.last_loss)}, falling {pct(max(e.rate, 0.0))} per step"
 
 
 def _improving_explanation(e: Evidence) -> str:
