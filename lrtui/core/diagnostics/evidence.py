@@ -128,8 +128,7 @@ class Evidence:
 
     @cached_property
     def hard_cut(self):
-        still = self.schedule_lr <= self.schedule_peak / 100.0 * (1 + 1e-9)
-        return self.scheduled & (self.cut_step >= 0) & (self.cut_step <= EARLY_CUT * self.budget) & still
+        return self.scheduled & (self.cut_step >= 0) & (self.cut_step <= EARLY_CUT * self.budget)
 
     @cached_property
     def at_floor(self):

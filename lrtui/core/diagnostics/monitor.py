@@ -265,7 +265,8 @@ class Monitor:
                 holds = holds and bool(e.negative_curvature[check.run] or self.floor_is_minimum or helped)
             elif check.code == "converged":
                 holds = not helped  # lower ground from here: a local minimum, not convergence
-            elif check.code == "too_slow":  # ...and the unchanged run, left alone, ends short of the tolerance
+            elif check.code in ("too_slow", "oscillating", "schedule_too_aggressive"):
+                # ...and the unchanged run, left alone, ends short of the tolerance (else it converges: healthy)
                 holds = helped and not check.reaches_tolerance()
             self.book.record(check.run, check.code, holds, tried, int(e.remaining[check.run]), check.from_start)
         return True
@@ -289,7 +290,10 @@ class Monitor:
         changed = raw != self._raw
         self._since = np.where(changed, frame.step, self._since)
         # A verdict counts once it is seen at two checkpoints in a row; improving and a non-finite loss at once.
-        settles = ~changed | (raw == IMPROVING) | ((raw == DIVERGED) & (e.nonfinite | (e.diverged_at >= 0)))
+        # At the end of the budget the last checkpoint has the last word (its checks ran from the start).
+        at_end = self.budget is not None and frame.step >= self.budget
+        settles = (~changed | (raw == IMPROVING) | ((raw == DIVERGED) & (e.nonfinite | (e.diverged_at >= 0)))
+                   | at_end)
         self._codes = np.where(settles, raw, self._codes)
         self._raw = raw
         runs = np.arange(raw.size)
