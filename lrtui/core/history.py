@@ -218,6 +218,24 @@ class History:
                                      np.concatenate([self._bucket_end, recent]), values)
         return steps, values
 
+    def final_and_best(self, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every run's last value of `field` and its smallest finite value, as `series` would give them run by
+        run, in one pass over the history: (final (R,), best (R,), held (R,) bool). A run with no steps held
+        has held False (its final is nan); a run with no finite value has best nan."""
+        f = self._index[field]
+        starts = np.concatenate([self._bucket_start, self._first_step + np.arange(self._count)])
+        values = np.concatenate([self._last[:, f, :], self._rows[: self._count, f, :]])
+        # A span is kept while it starts by the run's stop (see _trim): the spans are sorted and do not overlap.
+        kept = starts[:, None] <= self.end_step[None, :]
+        n_kept = kept.sum(axis=0)
+        held = n_kept > 0
+        final = np.full(self.n_runs, np.nan)
+        final[held] = values[n_kept[held] - 1, np.flatnonzero(held)]
+        usable = kept & np.isfinite(values)
+        best = np.where(usable, values, np.inf).min(axis=0, initial=np.inf)
+        best[~usable.any(axis=0)] = np.nan
+        return final, best, held
+
     def _tail(self, since: int) -> tuple[int, int]:
         """(first bucket, first recent row) of the spans that end at or after step `since`."""
         if since <= 0:
