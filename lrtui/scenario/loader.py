@@ -294,7 +294,11 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector,
                 table = {}  # another type: the base section's parameters belong to the old one
             if isinstance(table, dict):  # otherwise check_section reports the base section itself
                 table = {**table, **change}
-        key = keys[section] = _frozen(table) if isinstance(table, dict) else None
+        if change is None:  # the base section as it is: the same content for every run, frozen once
+            key = _memo(checked, ("frozen", section, True), lambda: _frozen(table) if isinstance(table, dict) else None)
+        else:
+            key = _frozen(table) if isinstance(table, dict) else None
+        keys[section] = key
         passed = checked.get((section, key)) if key is not None else None
         if passed is not None:
             merged[section] = dict(passed)
