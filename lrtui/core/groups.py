@@ -77,7 +77,7 @@ def _remembered(memo_key, value, **options) -> str:
 def _scalars(params: dict) -> tuple | None:
     """The items of a flat table of scalars, each with its type (true is not 1) and a float's sign (-0.0 is not
     0.0, and JSON tells them apart), or None when a value is anything else (nan, a list, an array)."""
-    items = []
+    items: list[tuple] = []
     for key, value in params.items():
         kind = type(value)
         if kind is float:
