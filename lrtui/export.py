@@ -162,19 +162,21 @@ def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
 
 
 def to_table(exp: Experiment, scenario_name: str) -> str:
-    rows = [run_summary(exp, r, with_summary=False) for r in range(exp.n_runs)]
-    has_acc = any("test_accuracy" in r for r in rows)
+    """`lrtui run`'s summary: a row per run, then each run's finding. The final and best losses of every run are
+    read from the history in one pass (a sweep of a thousand runs is not walked run by run), and no finding's
+    explanation is made (only its one-line message is shown)."""
+    final, best, held = exp.final_and_best("loss")
+    has_acc = any(sim.loss.is_model for sim in exp.simulations)
     head = ["run", "label", "status", "verdict", "final loss", "best loss"] + (
         ["train loss", "test acc"] if has_acc else [])
     body = []
-    for i, r in enumerate(rows):
-        status = "ok" if r["diverged_at"] is None else f"diverged at step {r['diverged_at']}"
-        cells = [str(i), printable(r["label"]), status, in_words(r["verdict"]), _fmt(r["final_loss"]),
-                 _fmt(r["best_loss"])]
+    for i in range(exp.n_runs):
+        diverged = exp.diverged_at(i)
+        status = "ok" if diverged < 0 else f"diverged at step {diverged}"
+        cells = [str(i), printable(exp.spec(i).label), status, in_words(exp.verdict(i)),
+                 _fmt(_number(final[i]) if held[i] else None), _fmt(_number(best[i]))]
         if has_acc:
-            acc = r.get("test_accuracy")
-            cells.append(_fmt(r["train_loss"]) if "train_loss" in r else "")
-            cells.append("" if acc is None else f"{100 * acc:.1f}%")
+            cells += _model_cells(exp, i)
         body.append(cells)
     widths = [max(len(h), *(len(row[c]) for row in body)) for c, h in enumerate(head)]
     lines = [f"{scenario_name}  ({exp.step_count} steps)", "  ".join(h.ljust(w) for h, w in zip(head, widths))]
@@ -186,6 +188,14 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
             lines.append(f"run {d.run}: {d.message}")
     # Labels and the name come from the scenario file: keep its control characters off the terminal.
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _model_cells(exp: Experiment, run: int) -> list[str]:
+    """The train loss and test accuracy cells of a run on a data model (blank for a 2-D loss beside one)."""
+    if not exp.loss_of(run).is_model:
+        return ["", ""]
+    train, acc = (_number(exp.series(run, name)[1][-1]) for name in ("train_loss", "test_accuracy"))
+    return [_fmt(train), "" if acc is None else f"{100 * acc:.1f}%"]
 
 
 def _verdict_finding(exp: Experiment, run: int):

@@ -144,6 +144,20 @@ class Experiment:
         sim, local = self.locate(run)
         return sim.history.series(field, local)
 
+    def final_and_best(self, field: str = "loss") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(final, best, held) of `field` for every run, in run order: see History.final_and_best."""
+        parts = [sim.history.final_and_best(field) for sim in self.simulations]
+        part = np.array([ref.part for ref in self.order], dtype=np.int64)
+        local = np.array([ref.local for ref in self.order], dtype=np.int64)
+        out = []
+        for k in range(3):
+            column = np.empty(self.n_runs, dtype=parts[0][k].dtype)
+            for p, arrays in enumerate(parts):
+                mine = part == p
+                column[mine] = arrays[k][local[mine]]
+            out.append(column)
+        return out[0], out[1], out[2]
+
     def envelope(self, run: int, field: str):
         sim, local = self.locate(run)
         return sim.history.envelope(field, local)

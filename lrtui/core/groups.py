@@ -9,6 +9,7 @@ the group, on the group's base learning rates.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,9 +58,44 @@ class ScheduleGroup:
     controller_state: dict | None = None
 
 
+_KEYS: dict = {}  # (kind, name, hashable settings) -> the JSON key made for them
+
+
+def _remembered(memo_key, value, **options) -> str:
+    """json.dumps(value, **options), remembered under `memo_key` (a sweep asks for the same key a thousand
+    times); `memo_key` None: made afresh."""
+    if memo_key is None:
+        return json.dumps(value, **options)
+    text = _KEYS.get(memo_key)
+    if text is None:
+        if len(_KEYS) >= 4096:
+            _KEYS.clear()
+        text = _KEYS[memo_key] = json.dumps(value, **options)
+    return text
+
+
+def _scalars(params: dict) -> tuple | None:
+    """The items of a flat table of scalars, each with its type (true is not 1) and a float's sign (-0.0 is not
+    0.0, and JSON tells them apart), or None when a value is anything else (nan, a list, an array)."""
+    items: list[tuple] = []
+    for key, value in params.items():
+        kind = type(value)
+        if kind is float:
+            if value != value or value in (float("inf"), float("-inf")):
+                return None
+            items.append((key, kind, value, math.copysign(1.0, value)))
+        elif kind in (bool, int, str) or value is None:
+            items.append((key, kind, value))
+        else:
+            return None
+    return tuple(items)
+
+
 def optimizer_key(name: str, params: dict) -> str:
     fixed = {k: v for k, v in params.items() if not _numeric(v) and k != "betas"}
-    return json.dumps([name, sorted(fixed.items())], default=str)
+    scalars = _scalars(fixed)
+    memo_key = None if scalars is None else ("optimizer", name, scalars)
+    return _remembered(memo_key, [name, sorted(fixed.items())], default=str)
 
 
 def build_optimizer_group(name: str, params_per_run: list[dict], indices: np.ndarray,
@@ -79,7 +115,9 @@ def build_optimizer_group(name: str, params_per_run: list[dict], indices: np.nda
 
 
 def schedule_key(name: str, params: dict, offset: int) -> str:
-    return json.dumps([name, params, offset], sort_keys=True, default=str)
+    scalars = _scalars(params)
+    memo_key = None if scalars is None else ("schedule", name, scalars, type(offset), offset)
+    return _remembered(memo_key, [name, params, offset], sort_keys=True, default=str)
 
 
 def build_schedule_group(name: str, params: dict, offset: int, indices, base_lr, n_runs) -> ScheduleGroup:

@@ -218,6 +218,31 @@ class History:
                                      np.concatenate([self._bucket_end, recent]), values)
         return steps, values
 
+    def final_and_best(self, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every run's last value of `field` and its smallest finite value, as `series` would give them run by
+        run, in one pass over the history: (final (R,), best (R,), held (R,) bool). A run with no steps held
+        has held False (its final is nan); a run with no finite value has best nan. The rows are read a block
+        at a time, so the pass holds no copy of the history."""
+        f = self._index[field]
+        stop = self.end_step
+        final, best = np.full(self.n_runs, np.nan), np.full(self.n_runs, np.inf)
+        held, finite = np.zeros(self.n_runs, dtype=bool), np.zeros(self.n_runs, dtype=bool)
+        recent_starts = self._first_step + np.arange(self._count, dtype=np.int64)
+        for starts, values in ((self._bucket_start, self._last[:, f]), (recent_starts, self._rows[: self._count, f])):
+            for lo in range(0, starts.size, 128):
+                block = values[lo : lo + 128]
+                # A span is kept while it starts by the run's stop (see _trim): the spans are sorted and disjoint.
+                kept = starts[lo : lo + 128, None] <= stop[None, :]
+                n_kept = kept.sum(axis=0)
+                runs = np.flatnonzero(n_kept)
+                final[runs] = block[n_kept[runs] - 1, runs]
+                held[runs] = True
+                usable = kept & np.isfinite(block)
+                np.minimum(best, np.where(usable, block, np.inf).min(axis=0), out=best)
+                finite |= usable.any(axis=0)
+        best[~finite] = np.nan
+        return final, best, held
+
     def _tail(self, since: int) -> tuple[int, int]:
         """(first bucket, first recent row) of the spans that end at or after step `since`."""
         if since <= 0:

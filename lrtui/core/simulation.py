@@ -68,23 +68,28 @@ class Simulation(RunControls):
     def check_specs(cls, loss: Loss, runs: list[RunSpec]) -> None:
         """Raise the ValueError building these runs would raise (their optimizers and schedules, grouped as a
         simulation groups them), without evaluating the loss or allocating a history."""
-        specs = [spec.copy(optimizer_params=cls._full_optimizer_params(spec.optimizer, spec.optimizer_params))
-                 for spec in runs]
-        for spec in specs:
+        full = [cls._full_optimizer_params(spec.optimizer, spec.optimizer_params) for spec in runs]
+        for spec in runs:
             start = loss.start if spec.start is None else spec.start
             if np.shape(start) != (loss.n_params,):
                 raise ValueError(f"start must have {loss.n_params} values, got {np.size(start)}")
-        by_key: dict[str, list[RunSpec]] = {}
-        for spec in specs:
-            plan = build_lr_plan(spec.schedule, spec.schedule_params)
-            cycles = plan.schedule.cycles_momentum
+        by_key: dict[str, list[dict]] = {}
+        cycling: dict[str | None, bool] = {}  # by schedule: a sweep's runs share one, built once
+        for spec, params in zip(runs, full):
+            # JSON of plain values is exact; anything else (an array, whose str is abbreviated) is built each time.
+            plain = all(type(v) in (int, float, bool, str) for v in spec.schedule_params.values())
+            schedule = schedule_key(spec.schedule, spec.schedule_params, 0) if plain else None
+            if schedule is None or schedule not in cycling:
+                cycling[schedule] = build_lr_plan(spec.schedule, spec.schedule_params).schedule.cycles_momentum
+            cycles = cycling[schedule]
             if cycles and OPTIMIZERS[spec.optimizer].momentum_key is None:
                 raise ValueError(f"{spec.optimizer} has no momentum or beta1 for the schedule to cycle; "
                                  "set schedule.cycle_momentum = false")
-            by_key.setdefault(optimizer_key(spec.optimizer, spec.optimizer_params) + str(cycles), []).append(spec)
+            by_key.setdefault(optimizer_key(spec.optimizer, params) + str(cycles), []).append(
+                {"name": spec.optimizer, "params": params})
         for group in by_key.values():
             indices = np.arange(len(group))
-            build_optimizer_group(group[0].optimizer, [s.optimizer_params for s in group], indices, len(group))
+            build_optimizer_group(group[0]["name"], [g["params"] for g in group], indices, len(group))
 
     # -- set-up --------------------------------------------------------------
     def reset(self) -> None:

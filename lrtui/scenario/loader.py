@@ -94,9 +94,10 @@ def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
     variants = _variants(data, out)
     runs = []
     if base["loss"] is not None and base["optimizer"] is not None and variants is not None:
+        memo: dict = {}  # what passed, by content: a sweep's runs share most sections (see _build_run)
         for key_prefix, label, overrides in variants:
             changes = overrides.pop("changes", None)
-            run = _build_run(base, overrides, key_prefix, label, out)
+            run = _build_run(base, overrides, key_prefix, label, out, memo)
             if run is not None and changes is not None:
                 checked = _run_changes(changes, key_prefix, run, header.get("steps", 200), out)
                 if checked is None:
@@ -248,13 +249,40 @@ def _swept_value(value) -> str:
     return text if len(text) <= SWEPT_VALUE_CHARS else text[: SWEPT_VALUE_CHARS - 1] + "…"
 
 
-def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector) -> RunConfig | None:
+def _frozen(value):
+    """A hashable copy of a TOML value that tells apart what a check could tell apart (1, 1.0 and true; 0.0
+    and -0.0; the order of a table's keys), or None for anything else (nan, a date): that is never memoised."""
+    kind = type(value)
+    if kind is float:
+        return (float, value, math.copysign(1.0, value)) if math.isfinite(value) else None
+    if kind in (int, bool, str):
+        return kind, value
+    if kind is list or kind is dict:
+        items = value if kind is list else value.items()
+        parts = []
+        for item in items:
+            frozen = _frozen(item) if kind is list else _frozen(item[1])
+            if frozen is None:
+                return None
+            parts.append(frozen if kind is list else (item[0], frozen))
+        return kind, tuple(parts)
+    return None
+
+
+def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector,
+               checked: dict | None = None) -> RunConfig | None:
+    """One run's validated configuration. `checked` memoises, by content, each section that passed and each
+    start and cycling check: a section's outcome depends on its table alone, so the 1,024 runs of a sweep of
+    optimizer.lr check the loss and the schedule once (a failure is never memoised: it is reported in the
+    words of the run it happened in)."""
+    checked = {} if checked is None else checked
     for key in overrides:
         if key not in SECTIONS:
             where = f"{prefix}.{key}" if prefix else key
             out.add(where, f"a run can override only loss.*, optimizer.* and schedule.*{did_you_mean(key, SECTIONS)}")
             return None
     merged = {}
+    keys = {}
     for section, (registry, kind, extra) in SECTIONS.items():
         table = dict(base[section]) if isinstance(base[section], dict) else base[section]
         change = overrides.get(section)
@@ -266,6 +294,15 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
                 table = {}  # another type: the base section's parameters belong to the old one
             if isinstance(table, dict):  # otherwise check_section reports the base section itself
                 table = {**table, **change}
+        if change is None:  # the base section as it is: the same content for every run, frozen once
+            key = _memo(checked, ("frozen", section, True), lambda: _frozen(table) if isinstance(table, dict) else None)
+        else:
+            key = _frozen(table) if isinstance(table, dict) else None
+        keys[section] = key
+        passed = checked.get((section, key)) if key is not None else None
+        if passed is not None:
+            merged[section] = dict(passed)
+            continue
         problems, params = check_section(section, table, registry, kind, extra)
         for key, message in problems:
             sub = key.split(".", 1)[1] if "." in key else ""
@@ -284,8 +321,13 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
             in_run = change is not None and sub.split(".", 1)[-1] in change and prefix
             out.add(f"{prefix}.{sub}" if in_run else sub, message)
             return None
+        if keys[section] is not None:
+            checked[(section, keys[section])] = dict(merged[section])
     start = merged["loss"].pop("start", None)
-    problem = _start_problem(merged["loss"], start) or _cycling_problem(merged["optimizer"], merged["schedule"])
+    problem = _memo(checked, ("start", keys["loss"]), lambda: _start_problem(merged["loss"], start))
+    if not problem:
+        pair = None if keys["schedule"] is None else ("cycling", merged["optimizer"]["type"], keys["schedule"])
+        problem = _memo(checked, pair, lambda: _cycling_problem(merged["optimizer"], merged["schedule"]))
     if problem:
         key, message = problem
         section = key.split(".")[0]
@@ -294,6 +336,15 @@ def _build_run(base: dict, overrides: dict, prefix: str, label, out: _Collector)
         return None
     return RunConfig(label=label, loss=merged["loss"], start=start, optimizer=merged["optimizer"],
                      schedule=merged["schedule"])
+
+
+def _memo(checked: dict, key, compute):
+    """compute(), remembered in `checked` under `key` (never when key, or a part of it, is None)."""
+    if key is None or key[-1] is None:
+        return compute()
+    if key not in checked:
+        checked[key] = compute()
+    return checked[key]
 
 
 def _groups(runs: list[RunConfig]) -> list[tuple[int, int, bool]]:

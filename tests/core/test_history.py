@@ -72,3 +72,31 @@ def test_parameters_are_not_recorded_for_large_models():
     h = History(1, 100, recent_rows=8)
     h.append(np.zeros((3, 1)), np.zeros((1, 100)))
     assert not h.records_params
+
+
+def _series_final_and_best(history, field, run):
+    _, values = history.series(field, run)
+    finite = values[np.isfinite(values)]
+    return (values[-1] if values.size else np.nan), (finite.min() if finite.size else np.nan), values.size > 0
+
+
+def test_final_and_best_match_series_run_by_run():
+    """The one-pass summary the run table uses gives what series() gives each run: stopped runs (inside a
+    bucket, inside the recent rows, at step 0), nan and inf, with and without folded buckets."""
+    rng = np.random.default_rng(3)
+    for steps, rows in ((40, 64), (5_000, 64), (777, 128)):
+        runs = 9
+        h = History(runs, 2, recent_rows=rows, max_buckets=16)
+        for t in range(steps):
+            row = rng.normal(size=(3, runs))
+            row[1, 2] = np.nan if t > steps // 3 else row[1, 2]  # goes nan and stays nan
+            row[1, 3] = np.inf if t % 7 == 0 else row[1, 3]
+            row[1, 4] = np.nan  # never finite
+            h.append(row, np.zeros((runs, 2)))
+        for run, stop in ((5, 0), (6, steps // 2), (7, steps - 3), (8, 1)):
+            h.stop_run(run, stop)
+        final, best, held = h.final_and_best("loss")
+        for run in range(runs):
+            want = _series_final_and_best(h, "loss", run)
+            np.testing.assert_array_equal([final[run], best[run]], want[:2])
+            assert held[run] == want[2]

@@ -289,6 +289,10 @@ class Optimizer(ABC):
         return tuple(self._parse_number(f"betas[{i}]", v, BETA) for i, v in enumerate(value))
 
     def _parse_number(self, key: str, value, rule: str):
+        if type(value) is float or type(value) is int:  # the common case, without the ABC checks below
+            number = float(value)
+            self._check_value(key, number, rule, run=None)
+            return number
         if isinstance(value, (bool, np.bool_)):
             raise ValueError(f"{key} must be a number, got {value!r}")
         if isinstance(value, numbers.Real):
