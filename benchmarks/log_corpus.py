@@ -29,7 +29,7 @@ fix keeps more LR); improving and converged -> healthy. A stuck run is judged ri
 or too_slow.
 
 Seeds split the corpus: even seeds tune the rules, odd seeds are held out; FRESH_SEEDS are a second held-out
-set, built in phase 2.
+set, built in phase 2, and PHASE3_SEEDS a third, built in phase 3 (each graded once, after its phase's tuning).
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ SEEDS = (0, 1, 2, 3, 4, 5)
 # Phase 2 (lrtui watch): seeds never trained before, graded once after the live rule was written, with the same
 # label definitions. The held-out half above had been looked at by then, so it could no longer grade a change.
 FRESH_SEEDS = (6, 7, 8, 9, 10, 11)
+# Phase 3 (the finished-log judge tuned again, on even seeds only): seeds never trained before, graded once after
+# that tuning. By then the odd seeds and FRESH_SEEDS had both been looked at, so neither could grade a change.
+PHASE3_SEEDS = (12, 13, 14, 15, 16, 17)
 
 
 @dataclass

@@ -1,11 +1,14 @@
 """How often `lrtui diagnose` agrees with the counterfactual labels of the grading corpus (benchmarks/log_corpus.py).
 
 Every curve is written in one of the log formats, read back with lrtui.logs and judged, exactly as
-`lrtui diagnose FILE` does. The held-out half (odd seeds) was not looked at while the rules were tuned.
+`lrtui diagnose FILE` does. Even seeds tune the rules. Each held-out set was graded once, after the tuning of
+its phase, and then counts as looked at: the odd seeds 1-5 (phase 1), seeds 6-11 (phase 2), seeds 12-17 (phase 3,
+the current held-out set, what `make bench` prints).
 
-    python -m benchmarks.log_grading                 # the held-out agreement (what `make bench` prints)
+    python -m benchmarks.log_grading --phase3        # the current held-out set, seeds 12-17 (`make bench`)
     python -m benchmarks.log_grading --tuning -v     # the tuning half, with every disagreement
-    python -m benchmarks.log_grading --fresh         # the fresh held-out seeds of phase 2 (also in `make bench`)
+    python -m benchmarks.log_grading                 # the odd seeds 1-5 (held out in phase 1, looked at since)
+    python -m benchmarks.log_grading --fresh         # seeds 6-11 (held out in phase 2, looked at since)
 
 Each run is also judged as `lrtui watch` judges it while its log still grows (`live`): on the first 10%, 25%,
 50% and 100% of its steps. A healthy run should raise no alarm on any of them; the table says how many did,
@@ -28,7 +31,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.log_corpus import CLASSES, FRESH_SEEDS, SWEEPS, corpus, export, label  # noqa: E402
+from benchmarks.log_corpus import CLASSES, FRESH_SEEDS, PHASE3_SEEDS, SWEEPS, corpus, export, label  # noqa: E402
 
 GOAL = 0.95
 
@@ -154,13 +157,17 @@ def _corpus(cache: str | None):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tuning", action="store_true", help="grade the tuning half (even seeds) instead")
-    parser.add_argument("--fresh", action="store_true", help="grade the fresh held-out seeds of phase 2 (seeds "
-                        f"{FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]}, never used while tuning)")
+    parser.add_argument("--fresh", action="store_true", help="grade the seeds of phase 2 (seeds "
+                        f"{FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]}: held out then; its even seeds tuned phase 3)")
+    parser.add_argument("--phase3", action="store_true", help="grade the held-out seeds of phase 3 (seeds "
+                        f"{PHASE3_SEEDS[0]}-{PHASE3_SEEDS[-1]}, never used while tuning): the current held-out set")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
     parser.add_argument("--cache", metavar="FILE", help="keep the trained curves in FILE (a pickle) between runs")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    if args.fresh:
+    if args.phase3:
+        curves = corpus(SWEEPS, PHASE3_SEEDS)
+    elif args.fresh:
         curves = corpus(SWEEPS, FRESH_SEEDS)
     else:
         curves = [c for c in _corpus(args.cache) if c.held_out != args.tuning]
@@ -175,7 +182,9 @@ def main(argv=None) -> int:
     direction = sum(_direction(r[0].label) == _direction(r[3]) or (r[0].label == "stuck" and agrees("stuck", r[2], r[3]))
                     for r in graded)
     half = ("tuning half (even seeds)" if args.tuning else
-            f"fresh held-out seeds {FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]}" if args.fresh else "held-out half (odd seeds)")
+            f"held-out seeds {PHASE3_SEEDS[0]}-{PHASE3_SEEDS[-1]} (phase 3)" if args.phase3 else
+            f"seeds {FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]} (held out in phase 2, looked at since)" if args.fresh else
+            "odd seeds 1-5 (held out in phase 1, looked at since)")
     print(f"Training-log diagnosis against counterfactual labels: {half}, {len(rows)} curves of lrtui's models at "
           f"LRs 1e-5..30, written in 8 log formats and read back")
     print(table(graded))

@@ -338,3 +338,29 @@ def test_every_verdict_names_its_evidence_in_numbers():
     for clean in shapes:
         for d in diagnose_curve(noisy(clean, 0.1, seed=27)).diagnoses:
             assert re.search(r"\d", d.explanation) and d.tried is None
+
+
+def test_a_blow_up_at_the_second_step_does_not_move_the_start():
+    # 0.7 at step 0, then steps at a huge LR throw it to 2-13 and it swings there (circles at lr 10): the start
+    # is the first value, not the mean of the first two, so the verdict lowers the LR and never raises it.
+    rng = np.random.default_rng(31)
+    loss = np.concatenate([[0.705, 2.15, 12.8, 0.69, 0.705], 2.2 * np.exp(0.6 * rng.standard_normal(400))])
+    report = diagnose_curve(loss)
+    assert report.evidence["start_value"] == pytest.approx(0.705)
+    assert report.verdict in ("diverged", "plateau", "oscillating"), report.diagnoses[0].message
+    assert report.evidence["lr_factor"] < 1, report.diagnoses[0].message
+
+
+def test_a_loss_that_falls_then_climbs_back_to_its_start_points_to_a_too_high_lr():
+    # Down from 2.3 to about 1.2 in the first fifth, then back up to about 2.05 and flat: not "stayed near its
+    # initial value" (which would raise the LR), but a plateau the LR caused.
+    fall = 2.3 * np.exp(-np.linspace(0, 0.65, 200))
+    back = 1.2 + 0.85 * (1 - np.exp(-np.linspace(0, 8, 100)))
+    loss = noisy(np.concatenate([fall, back, np.full(N - 300, 2.05)]), 0.05, seed=32)
+    report = diagnose_curve(loss, lr=np.full(N, 1.0))
+    main = report.diagnoses[0]
+    assert report.verdict == "plateau" and "climbed back" in main.message, main.message
+    assert "too high" in main.message and main.fix["optimizer.lr"] < 1.0
+    # ...while a loss that never left its start is still "stayed near its initial value", with a larger LR.
+    flat = diagnose_curve(noisy(np.full(N, 2.3) * (1 - 0.02 * T), 0.05, seed=33), lr=np.full(N, 1e-5))
+    assert "initial value" in flat.diagnoses[0].message and flat.evidence["lr_factor"] > 1

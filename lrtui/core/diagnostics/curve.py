@@ -236,6 +236,20 @@ def _after_rise_why(e: Evidence) -> str:
             f"it stays.{_peak_advice(e, e.peak_step)} Lower the LR tenfold, or add a warmup.")
 
 
+def _came_back_message(e: Evidence) -> str:
+    return (f"plateau: the loss fell to {fmt(e.came_back_value)} (step {e.came_back_step}), then climbed back and "
+            f"is flat at {fmt(e.now_value)}, {100 * e.gap_now:.0f}% of where it started; the LR is too high")
+
+
+def _came_back_why(e: Evidence) -> str:
+    return (f"The loss started at {fmt(e.start_value)}, fell to {fmt(e.came_back_value)} by step {e.came_back_step} "
+            f"(below {100 * e.th.stalled:.0f}% of its start, beyond the noise), then climbed back "
+            f"{_when(e, e.came_back_step)} and now sits at {fmt(e.now_value)}, not falling. A loss does not climb "
+            "back because the LR is too low: steps too large undid what was learned and left the model in a flat "
+            f"region (dead units, or predicting the class frequencies).{_peak_advice(e, e.came_back_step)} Lower "
+            "the LR tenfold, or add a warmup.")
+
+
 def _schedule_message(e: Evidence) -> str:
     return (f"schedule too aggressive: the LR was cut from {fmt(_peak(e))} to {fmt(e.lr_at(e.cut_at))} by step "
             f"{e.cut_at} while the loss was still falling, and progress stalled")
@@ -363,6 +377,8 @@ TABLE: RuleTable[Evidence] = RuleTable([
               not e.falling and e.gap_now > e.th.drop_gap))) or (e.gap_now > e.th.rise and not e.falling),
               _after_rise_message, _after_rise_why, lambda e: lr_fix(e, 0.1, _peak(e)),
               step=lambda e: e.peak_step, lr_factor=0.1),
+    CurveRule("plateau", "warning", lambda e: e.came_back, _came_back_message, _came_back_why,
+              lambda e: lr_fix(e, 0.1, _peak(e)), step=lambda e: e.came_back_step, lr_factor=0.1),
     CurveRule("schedule_too_aggressive", "warning", lambda e: e.cut_stalled, _schedule_message, _schedule_why,
               lambda e: {"schedule.type": "cosine", "schedule.T_max": int(e.last_step)}, step=lambda e: e.cut_at),
     CurveRule("plateau", "warning", lambda e: e.stalled_at_start, _stuck_message, _stuck_why,

@@ -139,6 +139,9 @@ class Evidence:
     flat_shown: bool = False  # not falling, and even the fastest fall the noise allows is slow
     flat_from: int = 0
     lost_progress: bool = False  # back up well above its best and not coming down
+    came_back: bool = False  # fell well below its start, then climbed back near it, and is not falling
+    came_back_value: float = math.nan  # ...the lowest level it had reached
+    came_back_step: int = 0
     rise_best_value: float = math.nan
     rise_best_step: int = 0
     rise_from: int = 0
@@ -221,6 +224,8 @@ def _start(gap: np.ndarray, sigma: float) -> tuple[float, int]:
     k = min(START_POINTS, gap.size)
     while k > 1 and float(np.ptp(logs[:k])) > allowed:
         k -= 1
+    if k < 3:  # a median of two is their mean, which a blow-up at the second step pulls up: the first value
+        return float(gap[0]), 1
     return float(np.median(gap[:k])), k
 
 
@@ -327,6 +332,7 @@ def _trends(e: Evidence, cv: Curve) -> None:
         > th.slow_factor
     _flat_stretch(e, cv, tr)
     _lost_progress(e, cv)
+    _came_back(e, cv)
     _bounce(e, cv)
 
 
@@ -355,6 +361,26 @@ def _lost_progress(e: Evidence, cv: Curve) -> None:
     allowance = lowest_of(cv.pooled_noise, len(before))
     e.lost_progress = bool(risen > math.log(th.rise) and risen > th.noise_margin * noise + allowance
                            and not e.falling)
+
+
+def _came_back(e: Evidence, cv: Curve) -> None:
+    """The loss fell well below its start (its best level under STALLED of it), then climbed back above STALLED,
+    beyond the noise, and is not falling: it is near its start again, but not because it never moved. A loss does
+    not climb back because the LR is too low."""
+    th = e.th
+    if e.falling or not e.gap_now > th.stalled:
+        return
+    start_log = float(cv.log_of(e.start_value))
+    k = int(np.argmin(cv.pooled))
+    best = float(cv.pooled[k])
+    recent = float(np.median(cv.logs[-cv.recent:]))
+    noise = math.hypot(median_sigma(cv.sigma, cv.recent), cv.pooled_noise)
+    allowance = lowest_of(cv.pooled_noise, len(cv.pooled))
+    fell = best - start_log < math.log(th.stalled) and start_log - best > th.noise_margin * cv.pooled_noise + allowance
+    if fell and recent - best > th.noise_margin * noise + allowance:
+        a, b = cv.pooled_bounds[k]
+        e.came_back = True
+        e.came_back_value, e.came_back_step = cv.value_of(best), int(cv.steps[(a + b - 1) // 2])
 
 
 def _bounce(e: Evidence, cv: Curve) -> None:
