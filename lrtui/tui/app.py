@@ -24,6 +24,9 @@ from lrtui.tui.session import Session
 PLAY_WORKER = "play"
 EXPLICIT_STEP_SECONDS = 10.0
 MAX_STEP_SECONDS = 0.02
+# Actions that change the runs: not taken behind a dialog about one run (see check_action).
+RUN_CHANGING = {"play", "step", "scale_lr", "cycle_optimizer", "cycle_schedule", "fork", "replay", "reset",
+                "scenario", "apply_fix"}
 STEP_SHARE = 0.3  # of each frame (20 ms at 15 fps); keys that change the session wait for the chunk
 
 
@@ -164,7 +167,8 @@ class LrtuiApp(App):
     def action_play(self) -> None:
         s = self.session
         if s.finished and not s.playing:
-            s.message = "the step budget is used up: r replays with your changes, R resets to the file"
+            s.message = ("the step budget is used up: r replays with your changes, R resets to the file, "
+                         "] opens the next lesson")
         else:
             s.playing = not s.playing  # a chunk already stepping finishes; no new one starts
             s.play_marks.clear()
@@ -196,7 +200,21 @@ class LrtuiApp(App):
     async def action_fork(self) -> None:
         await self._guarded(self.session.fork)
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        """Behind a dialog that is about one run (the LR finder, an explanation), the keys that change the
+        runs do nothing: the dialog would go on naming a run that is no longer the one it shows."""
+        from lrtui.tui.screens.explanation import ExplanationScreen
+        from lrtui.tui.screens.finder import FinderScreen
+
+        if action in RUN_CHANGING and isinstance(self.screen, (FinderScreen, ExplanationScreen)):
+            return False
+        return True
+
     async def action_focus_run(self) -> None:
+        if self.screen is not self.main:  # tab in a dialog moves between its own widgets
+            self.screen.focus_next()
+            return
+
         def focus() -> None:
             s = self.session
             s.focus_next()
@@ -225,6 +243,9 @@ class LrtuiApp(App):
     def action_toggle_smoothing(self) -> None:
         if (main := self.main) is not None:
             main.smoothing = not main.smoothing
+            self.session.message = ("smoothing on: the loss curves show an EMA (the raw loss faint behind it)"
+                                    if main.smoothing else "smoothing off: the loss curves show the raw loss")
+            self.redraw()
 
     def action_toggle_description(self) -> None:
         if (main := self.main) is not None:

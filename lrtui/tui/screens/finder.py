@@ -143,8 +143,12 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
         else:
             step = self.experiment.step_count
             check = "   v: check each by training" if self.steps > 0 else ""
-            hint = Text(f"1-5 or enter: run {self.run} takes that lr from step {step} on{check}   escape: no change",
-                        style="dim")
+            if 0 < self.steps <= step:  # a change at the end of the budget has no step left to act
+                hint = Text(f"1-5 or enter: the step budget is used up, so every run replays from step 0 with that "
+                            f"lr on run {self.run}{check}   escape: no change", style="bold")
+            else:
+                hint = Text(f"1-5 or enter: run {self.run} takes that lr from step {step} on{check}   "
+                            "escape: no change", style="dim")
         self.query_one("#finder-hint", Static).update(hint)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
