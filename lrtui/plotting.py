@@ -193,7 +193,7 @@ def draw(picture: Picture, width: int, height: int, *, theme: str = "clear", res
     fig.plotsize(width, height)
     fig._set_size(width, height)
     fig.theme(theme)
-    xlim, ylim, pending = _describe(fig, picture, height, resolve, ascii_only, fast)
+    xlim, ylim, pending = _describe(fig, picture, height, resolve, ascii_only, fast, width)
     fig._set_sizes()
     try:
         fig._build_matrix()
@@ -217,15 +217,25 @@ def draw(picture: Picture, width: int, height: int, *, theme: str = "clear", res
     return Canvas(matrix, ascii_only, xlim, ylim)
 
 
-def _message(fig, text: str) -> None:
-    fig.text(text, 0.5, 0.5, alignment="center")
+def _message(fig, text: str, width: int = 0, height: int = 0) -> None:
+    """The text in the middle of the plot, wrapped to its width (centred text wider than the plot loses both
+    ends): one line per row, as many as the plot's rows hold."""
+    import textwrap
+
+    inner_w, inner_h = max(8, width - 4), max(1, height - 4)
+    lines = textwrap.wrap(text, inner_w) if width and len(text) > inner_w else [text]
+    lines = lines[:inner_h] if height else lines
+    for i, line in enumerate(lines):
+        # Row centres of an inner_h-row plot on the 0..1 axis, the block of lines centred on 0.5.
+        y = 0.5 + ((len(lines) - 1) / 2 - i) / max(inner_h, 1) if height else 0.5
+        fig.text(line, 0.5, min(1.0, max(0.0, y)), alignment="center")
     fig.xlim(0, 1)
     fig.ylim(0, 1)
     fig.xticks([], [])
     fig.yticks([], [])
 
 
-def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fast: bool):
+def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fast: bool, width: int = 0):
     """Hand the picture to plotext; returns the limits and the lines left for _paint to rasterize."""
     title = escape_text(picture.title)
     fig.title(to_ascii(title) if ascii_only else title)
@@ -233,7 +243,8 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         fig.xlabel(to_ascii(picture.x_label) if ascii_only else picture.x_label)
     marker = "dot" if ascii_only else "braille"
     if picture.message or not picture.lines:
-        _message(fig, to_ascii(picture.message) if ascii_only and picture.message else (picture.message or "no data yet"))
+        _message(fig, to_ascii(picture.message) if ascii_only and picture.message else (picture.message or "no data yet"),
+                 width, height)
         return None, None, None
     low, high = math.inf, -math.inf
     shown = []

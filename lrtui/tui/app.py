@@ -24,9 +24,6 @@ from lrtui.tui.session import Session
 PLAY_WORKER = "play"
 EXPLICIT_STEP_SECONDS = 10.0
 MAX_STEP_SECONDS = 0.02
-# Actions that change the runs: not taken behind a dialog about one run (see check_action).
-RUN_CHANGING = {"play", "step", "scale_lr", "cycle_optimizer", "cycle_schedule", "fork", "replay", "reset",
-                "scenario", "apply_fix"}
 STEP_SHARE = 0.3  # of each frame (20 ms at 15 fps); keys that change the session wait for the chunk
 
 
@@ -68,6 +65,8 @@ class LrtuiApp(App):
         Binding("l", "toggle_log", "log scale", show=False),
         Binding("m", "toggle_smoothing", "smoothing", show=False),
         Binding("d", "toggle_description", "description", show=False),
+        Binding("pagedown", "scroll_description(1)", "scroll the description", show=False, priority=True),
+        Binding("pageup", "scroll_description(-1)", "scroll the description back", show=False, priority=True),
         Binding("a", "apply_fix", "apply fix"),
         Binding("b", "browse", "scenarios", show=False),
         Binding("e", "export", "export CSV+JSON", show=False),
@@ -201,13 +200,9 @@ class LrtuiApp(App):
         await self._guarded(self.session.fork)
 
     def check_action(self, action: str, parameters) -> bool | None:
-        """Behind a dialog that is about one run (the LR finder, an explanation), the keys that change the
-        runs do nothing: the dialog would go on naming a run that is no longer the one it shows."""
-        from lrtui.tui.screens.explanation import ExplanationScreen
-        from lrtui.tui.screens.finder import FinderScreen
-
-        if action in RUN_CHANGING and isinstance(self.screen, (FinderScreen, ExplanationScreen)):
-            return False
+        """The description's scroll keys are the main screen's only: in a dialog they scroll the dialog."""
+        if action == "scroll_description":
+            return self.screen is self.main
         return True
 
     async def action_focus_run(self) -> None:
@@ -250,6 +245,10 @@ class LrtuiApp(App):
     def action_toggle_description(self) -> None:
         if (main := self.main) is not None:
             main.cycle_description()
+
+    def action_scroll_description(self, direction: int) -> None:
+        if (main := self.main) is not None:
+            main.scroll_description(int(direction))
 
     async def action_apply_fix(self) -> None:
         await self._guarded(self.session.apply_fix)
