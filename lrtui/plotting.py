@@ -217,6 +217,27 @@ def draw(picture: Picture, width: int, height: int, *, theme: str = "clear", res
     return Canvas(matrix, ascii_only, xlim, ylim)
 
 
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Ticks at round numbers (1, 2, 2.5 or 5 times a power of ten apart) inside low..high, at most `most`:
+    a step axis of 450 reads 0 100 200 300 400, not 0.0 112.5 225.0 337.5 450.0."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return []
+    raw = (high - low) / max(1, most - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    t = first
+    while t <= high + 1e-9 * step and len(ticks) < 50:
+        ticks.append(round(t, 12))
+        t += step
+    return ticks
+
+
+def tick_label(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
+
+
 def _message(fig, text: str, width: int = 0, height: int = 0) -> None:
     """The text in the middle of the plot, wrapped to its width (centred text wider than the plot loses both
     ends): one line per row, as many as the plot's rows hold."""
@@ -330,6 +351,10 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         inside = [(t, label) for t, label in zip(ticks, labels) if xlim[0] <= t <= xlim[1]]
         if len(inside) >= 2:
             fig.xticks([t for t, _ in inside], [label for _, label in inside])
+    else:
+        ticks = nice_ticks(*xlim, most=max(2, min(6, (width or 60) // 10)))
+        if len(ticks) >= 2:
+            fig.xticks(ticks, [tick_label(t) for t in ticks])
     fig.ylim(*ylim)
     return xlim, ylim, pending
 

@@ -71,7 +71,10 @@ def outcome_list(headers: list[str], rows: list[list[str]]) -> Text:
 
 
 class OutcomesScreen(ModalScreen):
-    BINDINGS = [Binding("escape,u,q,enter", "dismiss", "close")]
+    BINDINGS = [Binding("escape,u,q,enter", "dismiss", "close"),
+                Binding("r", "then('replay')", "replay with your changes"),
+                Binding("R", "then('reset')", "reset to the file"),
+                Binding("right_square_bracket", "then('scenario(1)')", "next lesson")]
     DEFAULT_CSS = """
     OutcomesScreen { align: center middle; }
     OutcomesScreen > Vertical { width: 96%; max-width: 130; height: auto; max-height: 90%; border: round $primary;
@@ -109,6 +112,12 @@ class OutcomesScreen(ModalScreen):
             yield Static("", id="challenge")
             yield Static(Text("escape closes; r replays with your changes, R resets to the file, ] opens the next lesson",
                               style="dim"))
+
+    def action_then(self, action: str) -> None:
+        """r, R and ] close the table and do what they do on the main screen."""
+        app = self.app
+        self.dismiss()
+        app.call_later(app.run_action, action)
 
     def on_mount(self) -> None:
         session = self.session
