@@ -147,8 +147,8 @@ class LossPanel(Panel, Chart):
             if gone:
                 first = view.run(gone[0])
                 who = f"run {gone[0]}" if len(gone) == 1 else f"{len(gone)} runs"
-                extras.append(f"; {who} diverged off the top (x) at step {first.diverged_at}: l shows how far")
-                extras.append(f"; {who} diverged off the top at step {first.diverged_at}")
+                extras.append(f"; x: {who} diverged off the top at step {first.diverged_at} (l: log)")
+                extras.append(f"; x: {who} diverged at step {first.diverged_at}")
         if any_model:
             extras.append(", test dotted")  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100:
@@ -156,7 +156,7 @@ class LossPanel(Panel, Chart):
         if any(line.marker == "!" for line in picture.lines):
             extras.append("; ! where a finding began")
         for extra in extras:
-            if extra.startswith("; ") and "diverged off the top" in title:
+            if extra.startswith("; x: ") and "; x: " in title:
                 continue  # the shorter wording of one already there
             if len(title) + len(extra) <= width - 4:
                 title += extra
