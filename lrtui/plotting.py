@@ -193,7 +193,7 @@ def draw(picture: Picture, width: int, height: int, *, theme: str = "clear", res
     fig.plotsize(width, height)
     fig._set_size(width, height)
     fig.theme(theme)
-    xlim, ylim, pending = _describe(fig, picture, height, resolve, ascii_only, fast)
+    xlim, ylim, pending = _describe(fig, picture, height, resolve, ascii_only, fast, width)
     fig._set_sizes()
     try:
         fig._build_matrix()
@@ -217,15 +217,46 @@ def draw(picture: Picture, width: int, height: int, *, theme: str = "clear", res
     return Canvas(matrix, ascii_only, xlim, ylim)
 
 
-def _message(fig, text: str) -> None:
-    fig.text(text, 0.5, 0.5, alignment="center")
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Ticks at round numbers (1, 2, 2.5 or 5 times a power of ten apart) inside low..high, at most `most`:
+    a step axis of 450 reads 0 100 200 300 400, not 0.0 112.5 225.0 337.5 450.0."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return []
+    raw = (high - low) / max(1, most - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    t = first
+    while t <= high + 1e-9 * step and len(ticks) < 50:
+        ticks.append(round(t, 12))
+        t += step
+    return ticks
+
+
+def tick_label(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def _message(fig, text: str, width: int = 0, height: int = 0) -> None:
+    """The text in the middle of the plot, wrapped to its width (centred text wider than the plot loses both
+    ends): one line per row, as many as the plot's rows hold."""
+    import textwrap
+
+    inner_w, inner_h = max(8, width - 4), max(1, height - 4)
+    lines = textwrap.wrap(text, inner_w) if width and len(text) > inner_w else [text]
+    lines = lines[:inner_h] if height else lines
+    for i, line in enumerate(lines):
+        # Row centres of an inner_h-row plot on the 0..1 axis, the block of lines centred on 0.5.
+        y = 0.5 + ((len(lines) - 1) / 2 - i) / max(inner_h, 1) if height else 0.5
+        fig.text(line, 0.5, min(1.0, max(0.0, y)), alignment="center")
     fig.xlim(0, 1)
     fig.ylim(0, 1)
     fig.xticks([], [])
     fig.yticks([], [])
 
 
-def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fast: bool):
+def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fast: bool, width: int = 0):
     """Hand the picture to plotext; returns the limits and the lines left for _paint to rasterize."""
     title = escape_text(picture.title)
     fig.title(to_ascii(title) if ascii_only else title)
@@ -233,7 +264,8 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         fig.xlabel(to_ascii(picture.x_label) if ascii_only else picture.x_label)
     marker = "dot" if ascii_only else "braille"
     if picture.message or not picture.lines:
-        _message(fig, to_ascii(picture.message) if ascii_only and picture.message else (picture.message or "no data yet"))
+        _message(fig, to_ascii(picture.message) if ascii_only and picture.message else (picture.message or "no data yet"),
+                 width, height)
         return None, None, None
     low, high = math.inf, -math.inf
     shown = []
@@ -319,6 +351,10 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         inside = [(t, label) for t, label in zip(ticks, labels) if xlim[0] <= t <= xlim[1]]
         if len(inside) >= 2:
             fig.xticks([t for t, _ in inside], [label for _, label in inside])
+    else:
+        ticks = nice_ticks(*xlim, most=max(2, min(6, (width or 60) // 10)))
+        if len(ticks) >= 2:
+            fig.xticks(ticks, [tick_label(t) for t in ticks])
     fig.ylim(*ylim)
     return xlim, ylim, pending
 

@@ -14,6 +14,20 @@ from lrtui.core.history import Envelope
 from lrtui.core.run_spec import RunSpec
 
 
+def following_label(spec: RunSpec, origin: RunSpec, lr_scale: float = 1.0) -> str:
+    """The run's label, followed by what it uses now where that differs from what the label was written for
+    ("too high: lr=0.003, now lr 0.0009"; "sgd lr=0.1, now constant"): a label never contradicts the run."""
+    now = []
+    if not spec.auto_label and spec.optimizer != origin.optimizer:
+        now.append(spec.optimizer)
+    lr, was = float(spec.optimizer_params["lr"]) * lr_scale, float(origin.optimizer_params["lr"])
+    if not spec.auto_label and np.isfinite(lr) and not np.isclose(lr, was, rtol=1e-9, atol=0.0):
+        now.append(f"lr {lr:.3g}")
+    if spec.schedule != origin.schedule:
+        now.append(spec.schedule)
+    return f"{spec.label}, now {' '.join(now)}" if now else spec.label
+
+
 class RunHistory:
     """One run's slice of its simulation's history."""
 
@@ -54,7 +68,8 @@ class RunView:
         self.revision = experiment.revision
         spec = sim.specs[local]
         lr_scale = float(sim.lr_scale[local])
-        self.label = spec.label
+        self.file_label = spec.label
+        self.label = following_label(spec, sim.origins[local], lr_scale)
         # The spec as it stands, the user's LR scale folded into its LR.
         self.spec: RunSpec = spec.copy(optimizer_params={**spec.optimizer_params,
                                                          "lr": float(spec.optimizer_params["lr"]) * lr_scale})

@@ -62,27 +62,96 @@ def final_metric(exp, run: int, metric: str) -> float:
     return float(values[-1]) if values.size else math.nan
 
 
-def best_constant_lr(scenario, challenge: Challenge) -> tuple[float, float]:
-    """(lr, its final metric): the best of a log grid of constant LRs around the run's own, trained in one batch."""
+REFINE_POINTS = 13  # a second, finer grid between the best point's neighbours (not for models)
+
+
+@dataclass(frozen=True)
+class BestLR:
+    """The best constant LR known for a challenge, and how it was found."""
+
+    lr: float
+    value: float
+    how: str  # "a sweep of 25 constant LRs from 1e-05 to 10, then 13 between the best one's neighbours"
+    run: int = -1  # a run on the screen when it did at least as well as the sweep, else -1
+
+
+def _sweep(scenario, challenge: Challenge, lrs: np.ndarray) -> np.ndarray:
     from lrtui.core.losses import build_loss
     from lrtui.core.simulation import Simulation
 
     config = scenario.runs[challenge.run]
     loss = build_loss(config.loss["type"], **{k: v for k, v in config.loss.items() if k != "type"})
     spec = config.run_spec()
-    lr = float(spec.optimizer_params.get("lr", 1e-3))
-    points = MODEL_SWEEP_POINTS if loss.is_model else SWEEP_POINTS
-    lrs = lr * np.logspace(-SWEEP_DECADES, SWEEP_DECADES, points)
     specs = [spec.copy(label=f"lr={x:.3g}", optimizer_params={**spec.optimizer_params, "lr": float(x)},
-                       schedule="constant", schedule_params={}) for x in lrs]
+                       schedule="constant", schedule_params={}, changes=[]) for x in lrs]
     sim = Simulation(loss, specs, seed=scenario.seed, eval_every=scenario.eval_every, diagnostics=False)
     sim.step(scenario.steps)
-    values = np.array([_sim_metric(sim, run, challenge.metric) for run in range(len(lrs))])
-    if not np.isfinite(values).any():
-        return math.nan, math.nan
+    return np.array([_sim_metric(sim, run, challenge.metric) for run in range(len(lrs))])
+
+
+def _best_index(challenge: Challenge, values: np.ndarray) -> int:
     scores = np.where(np.isfinite(values), values, -np.inf if challenge.metric == "test_accuracy" else np.inf)
-    best = int(np.argmax(scores) if challenge.metric == "test_accuracy" else np.argmin(scores))
-    return float(lrs[best]), float(values[best])
+    return int(np.argmax(scores) if challenge.metric == "test_accuracy" else np.argmin(scores))
+
+
+def best_constant_lr(scenario, challenge: Challenge) -> tuple[float, float]:
+    """(lr, its final metric): the best of a log grid of constant LRs around the run's own, trained in one batch,
+    then (for the cheap losses) of a finer grid between the best point's neighbours."""
+    best = best_constant(scenario, challenge)
+    return best.lr, best.value
+
+
+def best_constant(scenario, challenge: Challenge) -> BestLR:
+    from lrtui.core.losses import build_loss
+
+    config = scenario.runs[challenge.run]
+    is_model = build_loss(config.loss["type"], **{k: v for k, v in config.loss.items() if k != "type"}).is_model
+    lr = float(config.run_spec().optimizer_params.get("lr", 1e-3))
+    points = MODEL_SWEEP_POINTS if is_model else SWEEP_POINTS
+    lrs = lr * np.logspace(-SWEEP_DECADES, SWEEP_DECADES, points)
+    how = f"a sweep of {points} constant LRs from {lrs[0]:.3g} to {lrs[-1]:.3g}"
+    values = _sweep(scenario, challenge, lrs)
+    if not np.isfinite(values).any():
+        return BestLR(math.nan, math.nan, how)
+    best = _best_index(challenge, values)
+    if not is_model:
+        low, high = lrs[max(0, best - 1)], lrs[min(len(lrs) - 1, best + 1)]
+        fine = np.geomspace(low, high, REFINE_POINTS)
+        fine_values = _sweep(scenario, challenge, fine)
+        lrs, values = np.concatenate([lrs, fine]), np.concatenate([values, fine_values])
+        best = _best_index(challenge, values)
+        how += f", then {REFINE_POINTS} between the best one's neighbours"
+    return BestLR(float(lrs[best]), float(values[best]), how)
+
+
+def constant_lr_runs(exp, challenge: Challenge) -> list[tuple[int, float, float]]:
+    """(run, lr, final metric) of each run on the screen that trained the challenge's loss with the challenge run's
+    optimizer at one constant LR all along (changes at step 0 only): the runs the sweep competes with."""
+    if challenge.run >= exp.n_runs:
+        return []
+    target = exp.view(challenge.run)
+    found = []
+    for run in range(exp.n_runs):
+        view = exp.view(run)
+        if (view.loss_function is not target.loss_function or exp.diverged_at(run) >= 0
+                or view.spec.schedule != "constant" or view.spec.optimizer != target.spec.optimizer
+                or any(c.step > 0 for c in view.timeline)
+                or any(e.run == run and e.kind == "fork" and e.step > 0 for e in exp.events)):
+            continue
+        value = final_metric(exp, run, challenge.metric)
+        if math.isfinite(value):
+            found.append((run, float(view.spec.optimizer_params["lr"]), value))
+    return found
+
+
+def best_known(best: BestLR, exp, challenge: Challenge) -> BestLR:
+    """The sweep's best, or a run on the screen that did at least as well with a constant LR (the screen never
+    shows a run beating "the best constant LR")."""
+    for run, lr, value in constant_lr_runs(exp, challenge):
+        better = (value >= best.value if challenge.metric == "test_accuracy" else value <= best.value)
+        if not math.isfinite(best.value) or better:
+            best = BestLR(lr, value, best.how, run)
+    return best
 
 
 def _sim_metric(sim, run: int, metric: str) -> float:

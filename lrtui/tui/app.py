@@ -65,6 +65,8 @@ class LrtuiApp(App):
         Binding("l", "toggle_log", "log scale", show=False),
         Binding("m", "toggle_smoothing", "smoothing", show=False),
         Binding("d", "toggle_description", "description", show=False),
+        Binding("pagedown", "scroll_description(1)", "scroll the description", show=False, priority=True),
+        Binding("pageup", "scroll_description(-1)", "scroll the description back", show=False, priority=True),
         Binding("a", "apply_fix", "apply fix"),
         Binding("b", "browse", "scenarios", show=False),
         Binding("e", "export", "export CSV+JSON", show=False),
@@ -164,7 +166,8 @@ class LrtuiApp(App):
     def action_play(self) -> None:
         s = self.session
         if s.finished and not s.playing:
-            s.message = "the step budget is used up: r replays with your changes, R resets to the file"
+            s.message = ("the step budget is used up: r replays with your changes, R resets to the file, "
+                         "] opens the next lesson")
         else:
             s.playing = not s.playing  # a chunk already stepping finishes; no new one starts
             s.play_marks.clear()
@@ -196,7 +199,17 @@ class LrtuiApp(App):
     async def action_fork(self) -> None:
         await self._guarded(self.session.fork)
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        """The description's scroll keys are the main screen's only: in a dialog they scroll the dialog."""
+        if action == "scroll_description":
+            return self.screen is self.main
+        return True
+
     async def action_focus_run(self) -> None:
+        if self.screen is not self.main:  # tab in a dialog moves between its own widgets
+            self.screen.focus_next()
+            return
+
         def focus() -> None:
             s = self.session
             s.focus_next()
@@ -225,10 +238,17 @@ class LrtuiApp(App):
     def action_toggle_smoothing(self) -> None:
         if (main := self.main) is not None:
             main.smoothing = not main.smoothing
+            self.session.message = ("smoothing on: the loss curves show an EMA (the raw loss faint behind it)"
+                                    if main.smoothing else "smoothing off: the loss curves show the raw loss")
+            self.redraw()
 
     def action_toggle_description(self) -> None:
         if (main := self.main) is not None:
             main.cycle_description()
+
+    def action_scroll_description(self, direction: int) -> None:
+        if (main := self.main) is not None:
+            main.scroll_description(int(direction))
 
     async def action_apply_fix(self) -> None:
         await self._guarded(self.session.apply_fix)

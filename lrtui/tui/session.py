@@ -185,7 +185,8 @@ class Session:
         self.play_marks.append((time.perf_counter(), self.experiment.step_count))
         if self.finished and self.playing:
             self.playing = False
-            self.message = f"finished: all {self.scenario.steps} steps done (r resets, ] opens the next lesson)"
+            self.message = (f"finished: all {self.scenario.steps} steps done (r replays with your changes, R resets to "
+                            "the file, ] opens the next lesson)")
 
     def play(self, budget_seconds: float) -> int:
         """One frame of play, in the calling thread (what the worker and `played` do between them)."""
@@ -198,47 +199,80 @@ class Session:
     def focus_next(self) -> None:
         self.focused = (self.focused + 1) % self.experiment.n_runs
 
+    def _edit(self, run: int, act) -> None:
+        """Make a change to `run` with `act(experiment) -> message`: from the next step, or, once the budget is
+        used up (a change there would have no step left to act, and `r` would replay it at the very end), from
+        the start: every run is replayed from step 0 with the change made there on this one."""
+        if not self.finished:
+            self.offered_replay = None
+            self.message = act(self.experiment)
+            return
+        fresh = self.experiment.replayed()
+        done = act(fresh)  # at step 0 of the replay: it joins the run's timeline there
+        self._replace_experiment(fresh)
+        self.message = (f"{done}, from step 0: the step budget was used up, so every run was replayed with this "
+                        "change from the start; space plays, R resets to the file")
+
     def set_lr(self, lr: float, source: str = "", run: int | None = None) -> None:
         """Set a run's LR (the focused one's by default) from the next step on; it is marked on the curves."""
         run = self.focused if run is None else run
-        new = self.experiment.set_lr(run, lr)
         why = f" ({source})" if source else ""
-        self.message = f"{self._label(run)}: lr -> {new:.4g} from step {self.experiment.step_count}{why}"
+
+        def act(exp) -> str:
+            new = exp.set_lr(run, lr)
+            where = f" from step {exp.step_count}" if not self.finished else ""
+            return f"{exp.view(run).label}: lr -> {new:.4g}{where}{why}"
+
+        self._edit(run, act)
 
     def scale_lr(self, factor: float) -> None:
-        new = self.experiment.scale_lr(self.focused, factor)
-        self.message = f"{self._label(self.focused)}: lr x{factor:g} -> {new:.4g}"
+        run = self.focused
+
+        def act(exp) -> str:
+            new = exp.scale_lr(run, factor)
+            return f"{exp.view(run).label}: lr x{factor:g} -> {new:.4g}"
+
+        self._edit(run, act)
 
     def cycle_optimizer(self) -> None:
         """The focused run's next optimizer, with fresh state, at the LR it has now."""
-        names = list(OPTIMIZERS)
-        before = self.experiment.view(self.focused)
-        name = names[(names.index(before.spec.optimizer) + 1) % len(names)]
-        # The engine keeps the run's LR (its base and the scale from + - * /) when none is given. Giving the LR
-        # in force as the new base would apply the scale twice.
-        self.experiment.set_optimizer(self.focused, name)
-        after = self.experiment.view(self.focused)
-        self.message = (f"{after.label}: optimizer -> {name} (was {before.spec.optimizer}; lr {after.lr:.4g}, "
-                        f"fresh state) from step {after.step}")
+        run = self.focused
+
+        def act(exp) -> str:
+            names = list(OPTIMIZERS)
+            before = exp.view(run)
+            name = names[(names.index(before.spec.optimizer) + 1) % len(names)]
+            # The engine keeps the run's LR (its base and the scale from + - * /) when none is given. Giving the
+            # LR in force as the new base would apply the scale twice.
+            exp.set_optimizer(run, name)
+            after = exp.view(run)
+            return (f"{after.label}: optimizer -> {name} (was {before.spec.optimizer}; lr {after.lr:.4g}, "
+                    f"fresh state)" + (f" from step {after.step}" if after.step else ""))
+
+        self._edit(run, act)
 
     def cycle_schedule(self) -> None:
         """The focused run's next schedule kind (all of them in turn, warmup included), from this step on."""
-        spec = self.experiment.view(self.focused).spec
-        kinds = schedule_cycle(self.scenario.steps, float(spec.optimizer_params["lr"]))
-        names = [name for name, _, _ in kinds]
-        i = (names.index(spec.schedule) + 1) % len(names) if spec.schedule in names else 0
-        refused = []
-        for step in range(len(kinds)):
-            name, what, params = kinds[(i + step) % len(kinds)]
-            try:
-                self.experiment.set_schedule(self.focused, name, params)
-            except ValueError as exc:
-                refused.append(f"{name} ({exc})")
-                continue
-            self.message = (f"{self._label(self.focused)}: schedule -> {name}, {what}, "
-                            f"from step {self.experiment.step_count}")
-            return
-        self.message = "no schedule fits this run: " + "; ".join(refused)
+        run = self.focused
+
+        def act(exp) -> str:
+            spec = exp.view(run).spec
+            kinds = schedule_cycle(self.scenario.steps, float(spec.optimizer_params["lr"]))
+            names = [name for name, _, _ in kinds]
+            i = (names.index(spec.schedule) + 1) % len(names) if spec.schedule in names else 0
+            refused = []
+            for step in range(len(kinds)):
+                name, what, params = kinds[(i + step) % len(kinds)]
+                try:
+                    exp.set_schedule(run, name, params)
+                except ValueError as exc:
+                    refused.append(f"{name} ({exc})")
+                    continue
+                return f"{exp.view(run).label}: schedule -> {name}, {what}" + (
+                    f", from step {exp.step_count}" if exp.step_count else "")
+            raise ValueError("no schedule fits this run: " + "; ".join(refused))
+
+        self._edit(run, act)
 
     def fix_of(self, run: int):
         """The finding whose fix `a` applies to a run: its current verdict's, else its latest finding with one;
@@ -277,8 +311,8 @@ class Session:
                                             "space plays")
             else:
                 self.offered_replay = offer
-                self.message = (f"{label}: the step budget is used up, so {words} cannot act from here; "
-                                "press a again to replay every run from step 0 with it")
+                self.message = (f"press a again to replay every run from step 0 with {words} on {label}: "
+                                "the step budget is used up, so it cannot act from here")
         else:
             done = exp.apply_changes(run, fix)
             evidence = f"; {tried.sentence()}" if tried is not None else ""
@@ -291,9 +325,22 @@ class Session:
         self.message = message
 
     def fork(self) -> None:
-        new = self.experiment.fork(self.focused)
-        self.offered_replay = None
-        self.message = f"forked run {self.focused} into runs {', '.join(map(str, new))} at lr x0.3 and x3"
+        """`c`: the focused run into three at LR x0.3, x1 and x3 from this step. A run that has diverged (its
+        copies would diverge with it) or a budget used up (they would have no step left) forks from the start."""
+        run = self.focused
+        diverged = self.experiment.diverged_at(run)
+        if diverged < 0 and not self.finished:
+            new = self.experiment.fork(run)
+            self.offered_replay = None
+            self.message = f"forked run {run} into runs {', '.join(map(str, new))} at lr x0.3 and x3"
+            return
+        fresh = self.experiment.replayed()
+        new = fresh.fork(run)
+        self._replace_experiment(fresh)
+        why = (f"run {run} had diverged at step {diverged}, so its copies would diverge too"
+               if diverged >= 0 else "the step budget was used up")
+        self.message = (f"forked run {run} from step 0 into runs {', '.join(map(str, new))} at lr x0.3 and x3 "
+                        f"({why}); every run replays from the start: space plays")
 
     def change_speed(self, delta: int) -> None:
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))

@@ -22,7 +22,7 @@ import time
 import traceback
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from textual.events import Resize
 from textual.geometry import Size
@@ -239,7 +239,40 @@ def test_the_key_table_is_whole():
     assert not QUIT_KEYS & set(KEYS)
 
 
+# The learner walkthrough's key sequences (walk-report.md, defects 1-22), replayed before the random ones.
+def _walk(name: str, size, *actions):
+    return example(scenario=SCENARIOS.index(name), size=size,
+                   sequence=[("key", a) if isinstance(a, str) else a for a in actions])
+
+
+WALKTHROUGH = [
+    _walk("too-high-divergence", (100, 30), "space", ("play", 300), "escape", "enter"),
+    _walk("lr-sweep", (80, 24), "space", ("play", 1000), "escape", "tab", "tab", "tab", "tab", "tab", "enter"),
+    _walk("digits-lr-classic", (80, 24), ("play", 450), "escape", "tab", "asterisk", "asterisk", "r", "space"),
+    _walk("adagrad-decays-too-fast", (100, 30), ("play", 600), "escape", "plus", "r", "space", ("wait", 0.2)),
+    _walk("just-right", (100, 30), "space", ("play", 200), "escape", "tab", "enter", "escape", "a", "a", "space"),
+    _walk("schedule-too-aggressive", (100, 30), "space", ("play", 300), "escape", "enter"),
+    _walk("too-high-oscillation", (100, 30), ("play", 200), "f", ("wait", 0.2), "4"),
+    _walk("too-high-divergence", (100, 30), "f", ("wait", 0.2), "v", "tab", "pagedown", "end"),
+    _walk("too-high-divergence", (100, 30), "less_than_sign", "less_than_sign", "less_than_sign", "space",
+          ("wait", 0.2), ("play", 40), "c"),
+    _walk("too-high-oscillation", (100, 30), "a", "a", "r", "minus"),
+    _walk("step-decay", (100, 30), ("play", 1000), "escape", "m"),
+    _walk("too-high-divergence", (100, 30), "R", "minus", "space", "R", "o", "space"),
+    _walk("too-high-oscillation", (60, 20), "question_mark", "escape", "f", ("wait", 0.2), "escape", "pagedown",
+          "pagedown", "pageup"),
+    _walk("adagrad-decays-too-fast", (80, 24), "pagedown", "pagedown", "d", "pagedown", "u"),
+]
+
+
+def _with_walkthrough(test):
+    for walk in reversed(WALKTHROUGH):
+        test = walk(test)
+    return test
+
+
 @fuzz_settings(EXAMPLES)
+@_with_walkthrough
 @given(scenario=st.integers(0, len(SCENARIOS) - 1), size=st.sampled_from(SIZES),
        sequence=st.lists(actions, min_size=1, max_size=12))
 def test_no_key_sequence_crashes_the_app(host, scenario, size, sequence):

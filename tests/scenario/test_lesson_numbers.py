@@ -64,6 +64,18 @@ def test_just_right():
     assert f"{(kappa - 1) / (kappa + 1):.2f} per step" in text
     lrs = [run.optimizer["lr"] for run in scenario.runs]
     assert any(abs(lr - 2 / 51) < 1e-4 for lr in lrs) and 0.0399 in lrs
+    # Walkthrough defect 4: lr* is the best worst-case rate, not the lowest loss at every step from every start.
+    exp = scenario.build()
+    exp.set_lr(1, 0.036)  # what `a` gives the half-of-lr* run
+    exp.step(200)
+    best, near = exp.current(0)["loss"], exp.current(1)["loss"]
+    assert near < best and f"ends at {near:.2g}" in text.replace("e-0", "e-0") and f"lr*'s {best:.2g}" in text
+    assert f"{1 - 0.036 * low:.3f} per step against lr*'s {1 - 2 / 51 * low:.3f}" in text
+    exp.step(600)
+    assert exp.current(0)["loss"] < exp.current(1)["loss"] and "by step 800 lr* is ahead" in text
+    half = final(scenario)
+    ratio = half.current(1)["loss"] / half.current(0)["loss"]
+    assert 50 < ratio < 70 and "half of lr* ends 60 times higher" in text
 
 
 def test_momentum_ravine_polyak_pair():
@@ -135,3 +147,25 @@ def test_every_lesson_ends_with_a_short_task(name):
     _, text = lesson(name)
     task = [s for s in sentences(text) if s.startswith(("Try ", "Watch "))]
     assert task and len(" ".join(task)) <= 130
+
+
+def test_adagrad_effective_lr_flattens_at_once_and_rmsprop_climbs():
+    """Walkthrough defect 7: the lesson said "watch the effective-LR panel fall", while it is flat from step 5."""
+    scenario, text = lesson("adagrad-decays-too-fast")
+    assert scenario.runs[0].optimizer["lr"] == 0.5 and "lr = 0.5" in text
+    exp = final(scenario)
+    steps, low, _, high = exp.effective_lr_history(0)
+    early = steps <= 5
+    assert np.all((low[~early] > 0.0007) & (high[~early] < 0.0017)) and "about 0.001 within the first 5 steps" in text
+    assert high[~early].max() / low[~early].min() < 2.5  # flat and near 1e-3 for all 600 steps
+    steps, low, _, high = exp.effective_lr_history(1)
+    assert 0.0005 < low[1] < 0.002 and 0.0045 < low[-1] < 0.0055 and 0.011 < high[-1] < 0.013
+    assert "from about 0.001 to 0.005-0.012" in text
+    rms = exp.current(1)["loss"]
+    assert f"RMSProp's {rms:.2f}" in text
+    doubled = scenario.build()
+    doubled.scale_lr(0, 2.0)  # + on the Adagrad run as it starts: lr 1
+    doubled.step(scenario.steps)
+    _, low, _, high = doubled.effective_lr_history(0)
+    assert 0.0007 < low[-1] and high[-1] < 0.002 and abs(doubled.current(0)["loss"] - 3) < 0.1
+    assert "lr 1 leaves its effective LR about 0.001 and it ends near loss 3" in text

@@ -43,4 +43,23 @@ async def test_the_outcome_table_checks_the_challenge_and_shows_the_best_lr():
         await app.workers.wait_for_complete()
         await pilot.pause()
         text = app.screen.query_one("#challenge").render().plain
-        assert "done: run 0 ends at" in text and "the best constant LR the engine found: 0.5" in text
+        # The run ties the sweep's best (0.5 is on its grid): the screen names the run, and how the sweep looked.
+        assert "done: run 0 ends at" in text and "the best constant LR known: 0.5, run 0 here" in text
+        assert "no better in a sweep of 25 constant LRs" in text
+
+
+def test_the_best_lr_shown_is_never_beaten_by_a_constant_lr_run_on_the_screen():
+    """Walkthrough defect 10: "0.0141, which ends at 3.16e-30" above a run at lr 0.016 that ends at 0."""
+    from lrtui.scenario.challenges import best_constant, best_known, constant_lr_runs
+
+    challenge, scenario = CHALLENGES["too-high-oscillation"], find_builtin("too-high-oscillation").load()
+    best = best_constant(scenario, challenge)
+    assert "then 13 between the best one's neighbours" in best.how
+    exp = scenario.build().replayed({0: {"optimizer.lr": 0.016}})  # `a` on the bouncing run: lr 0.016 from step 0
+    exp.step(scenario.steps)
+    shown = best_known(best, exp, challenge)
+    on_screen = final_metric(exp, 0, "loss")
+    assert shown.value <= on_screen
+    assert (shown.run == 0) == (on_screen <= best.value)
+    exp.set_lr(0, 0.001)  # a change after step 0: no longer a constant LR, so it does not compete
+    assert all(run != 0 for run, _, _ in constant_lr_runs(exp, challenge))

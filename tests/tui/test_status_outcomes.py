@@ -67,11 +67,14 @@ async def test_u_shows_the_outcome_table_and_it_opens_when_play_ends():
                 break
         assert type(app.screen).__name__ == "OutcomesScreen" and app.session.finished
         table = app.screen.query_one("DataTable")
-        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
-        assert [row[0] for row in rows] == ["0", "1"]
-        assert rows[1][7] == "1 lr" and rows[0][7] == "none" and rows[0][5] == ""  # no accuracy on a 2-D loss
-        assert all(row[6] == "1000" for row in rows) and "_" not in rows[0][2]
-        assert float(rows[1][3]) < float(rows[0][3])  # Adam ends far lower than SGD, as the lesson says
+        headers = [str(column.label) for column in table.columns.values()]
+        rows = [dict(zip(headers, map(str, table.get_row_at(i)))) for i in range(table.row_count)]
+        assert [row["run"] for row in rows] == ["0", "1"]
+        assert rows[1]["changes made"] == "1 lr" and rows[0]["changes made"] == "none"
+        # No accuracy column on a 2-D loss, no steps column when every run took all 1000.
+        assert "test acc" not in headers and "steps" not in headers and "_" not in rows[0]["verdict"]
+        assert rows[1]["label"] == "adam lr=0.02, now lr 0.2"  # lr x10: the label follows
+        assert float(rows[1]["final loss"]) < float(rows[0]["final loss"])  # Adam ends far lower than SGD
         await pilot.press("escape")
         assert type(app.screen).__name__ == "MainScreen"
         await pilot.press("u")

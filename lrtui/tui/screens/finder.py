@@ -42,14 +42,18 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
     A rule that abstained is listed on one line; pressing its number shows its whole note.
     """
 
-    BINDINGS = [Binding("escape", "dismiss", "close"), Binding("v", "verify", "check by training")] + [
+    BINDINGS = [Binding("escape", "dismiss", "close"), Binding("v", "verify", "check by training"),
+                Binding("pagedown", "scroll_verify(1)", "scroll the check", show=False, priority=True),
+                Binding("pageup", "scroll_verify(-1)", "scroll the check back", show=False, priority=True),
+                Binding("end", "scroll_verify(2)", "end of the check", show=False, priority=True),
+                Binding("home", "scroll_verify(-2)", "start of the check", show=False, priority=True)] + [
         Binding(str(i + 1), f"choose({i})", rule, show=False) for i, rule in enumerate(RULES)
     ]
     DEFAULT_CSS = """
     FinderScreen { align: center middle; }
     FinderScreen > Vertical { width: 96%; max-width: 130; height: 96%; border: round $primary;
                               background: $surface; padding: 0 1; }
-    FinderScreen #finder-title { height: auto; max-height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
+    FinderScreen #finder-title { height: auto; max-height: 4; }
     FinderScreen #finder-hint { height: auto; max-height: 3; }
     FinderScreen #finder-verify { height: auto; max-height: 45%; display: none; }
     FinderScreen #finder-verify.-shown { display: block; }
@@ -103,6 +107,17 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
         self.run_worker(lambda: verify_suggestions(loss, spec, result, steps=steps, seed=seed), thread=True,
                         name=VERIFY_WORKER, exclusive=True, exit_on_error=False)
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        """PgDn, PgUp, Home and End scroll the check's table once it shows (before, the list of picks has them)."""
+        if action == "scroll_verify":
+            return self.query_one("#finder-verify").has_class("-shown")
+        return True
+
+    def action_scroll_verify(self, direction: int) -> None:
+        table = self.query_one("#finder-verify", VerticalScroll)
+        {1: table.scroll_page_down, -1: table.scroll_page_up, 2: table.scroll_end,
+         -2: table.scroll_home}[int(direction)](animate=False)
+
     def _show_verify(self, text: Text) -> None:
         self.query_one("#finder-verify").set_class(True, "-shown")
         self.query_one("#finder-verify-text", Static).update(text)
@@ -112,7 +127,8 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
             if event.state == WorkerState.SUCCESS:
                 from lrtui.find_command import verify_lines
 
-                self._show_verify(Text("\n".join(verify_lines(event.worker.result))))
+                lines = verify_lines(event.worker.result)
+                self._show_verify(Text("\n".join(lines) + "\n(PgDn/PgUp, Home/End scroll this table)"))
             elif event.state == WorkerState.ERROR:
                 self._show_verify(Text(f"the check failed: {event.worker.error}", style="yellow"))
             return
@@ -143,8 +159,12 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
         else:
             step = self.experiment.step_count
             check = "   v: check each by training" if self.steps > 0 else ""
-            hint = Text(f"1-5 or enter: run {self.run} takes that lr from step {step} on{check}   escape: no change",
-                        style="dim")
+            if 0 < self.steps <= step:  # a change at the end of the budget has no step left to act
+                hint = Text(f"1-5 or enter: the step budget is used up, so every run replays from step 0 with that "
+                            f"lr on run {self.run}{check}   escape: no change", style="bold")
+            else:
+                hint = Text(f"1-5 or enter: run {self.run} takes that lr from step {step} on{check}   "
+                            "escape: no change", style="dim")
         self.query_one("#finder-hint", Static).update(hint)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -20,25 +20,43 @@ GROUPS = (
     ("Play", ("play", "step", "speed")),
     ("Learning rate", ("scale_lr", "finder", "apply_fix")),
     ("Runs", ("focus_run", "cycle_optimizer", "cycle_schedule", "fork", "replay", "reset", "outcomes", "torch_script")),
-    ("View", ("toggle_log", "toggle_smoothing", "toggle_description", "help", "glossary")),
+    ("View", ("toggle_log", "toggle_smoothing", "toggle_description", "scroll_description", "help", "glossary")),
     ("Lessons and files", ("scenario", "browse", "export", "save_scenario", "quit")),
 )
 GLOSSARY = (
     ("learning rate (lr)", "how far each update moves the parameters along the negative gradient"),
-    ("sharpness, λ", "the loss's largest curvature (top Hessian eigenvalue) where the run is now"),
-    ("stable limit", "the largest lr that does not bounce outward along the sharpest direction: 2/λ for plain "
-                     "gradient descent, (2 + 2β)/λ with momentum β"),
-    ("% of limit", "lr x sharpness against that limit; over 100% the steep direction oscillates outward"),
+    ("sharpness, λ", "the loss's largest curvature (top Hessian eigenvalue) where the run is now: how steep "
+                     "the steepest direction bends"),
+    ("stable limit", "the largest lr at which the steepest direction still shrinks instead of bouncing outward: "
+                     "2/λ for plain gradient descent (SGD), (2 + 2β)/λ with momentum β"),
+    ("P⁻¹H", "the curvature as an adaptive optimizer (Adam, RMSProp, Adagrad) sees it: the Hessian H divided, "
+             "parameter by parameter, by the step-size denominator P = √v̂ + ε it keeps. Its top eigenvalue is "
+             "their λ, and their limit is 2/λ (Adagrad), (2 + 2β)/λ (RMSProp) or (2 + 2β1)/((1 - β1)λ) (Adam)"),
+    ("% of limit", "lr × the largest sharpness met so far, as a share of the optimizer's limit. Exact on "
+                   "quadratics: over 100% the steepest direction bounces outward. It keeps the sharpest point the "
+                   "run has met, so a run that passed through a sharp region early can read over 100% while it "
+                   "improves now; for adaptive optimizers it uses λ of P⁻¹H, which moves as their step sizes do, "
+                   "so read it as a warning, and the verdict as the judgement"),
     ("dotted theory curve", "the loss theory predicts for SGD on a quadratic, from the LRs the run used: "
                             "the run should lie on it"),
     ("test dotted", "on data models, the dotted line is the loss on held-out test data"),
+    ("smoothed (m)", "the loss curves as an exponential moving average, the raw loss faint behind; the numbers "
+                     "in the status line and the diagnostics are always the raw loss"),
+    ("x at the top", "where a diverged run's loss left the linear loss chart; l switches to log10 to show how "
+                     "far it went"),
     ("planned LR (dotted)", "the schedule's LR for the steps still to come"),
+    ("effective LR per parameter", "for adaptive optimizers, the step size each parameter really gets "
+                                   "(lr/√v̂ for Adam and RMSProp, lr/√(sum of g²) for Adagrad): top line the "
+                                   "largest, bottom the smallest, middle the median, dotted the lr itself; "
+                                   "'max/min now' is how many times the largest exceeds the smallest"),
     ("vertical lines", "grey: your changes (lr, optimizer, schedule, fork); yellow: the schedule's own cuts"),
-    ("landscape ★", "a minimum of the loss"),
+    ("landscape ★", "a minimum of the loss (Himmelblau's function, lessons 1 and 20, has four, all at loss 0; "
+                    "the ★ min at the top is the key, not a fifth)"),
     ("landscape ●", "where each run is now"),
     ("landscape ·", "where a run has been; the bands are loss levels, dark = low"),
     ("verdicts", "diverged, oscillating, too slow, improving, converged, plateau, local minimum, "
-                 "schedule too aggressive: the engine's judgement of each run, with its evidence"),
+                 "schedule too aggressive: the engine's judgement of each run, with its evidence (enter)"),
+    ("the description", "PgDn and PgUp scroll the lesson's text; d shows the task alone, then hides it"),
 )
 TEXTUAL_KEYS = (("ctrl+p", "command palette: every action, every lesson, the theme"), ("ctrl+q", "quit"),
                 ("tab / shift+tab", "in screens with lists: move between them"), ("escape", "close a screen"))

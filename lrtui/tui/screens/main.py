@@ -25,6 +25,10 @@ from lrtui.tui.widgets.panel import Panel
 from lrtui.tui.widgets.status_line import StatusLine
 
 
+# The rows each side panel needs at least (app.tcss): what the description leaves them in a short window.
+SIDE_MIN_ROWS = {"landscape": 4, "curvature": 8, "decision": 6, "adaptive": 8, "diagnostics": 4}
+
+
 class MainScreen(Screen):
     log_scale: reactive[bool | None] = reactive(None)  # None: automatic (log10 once the loss spans a decade)
     smoothing = reactive(False)
@@ -59,6 +63,18 @@ class MainScreen(Screen):
     def cycle_description(self) -> None:
         self.description = DESCRIPTION_MODES[(DESCRIPTION_MODES.index(self.description) + 1) % len(DESCRIPTION_MODES)]
 
+    def scroll_description(self, direction: int) -> None:
+        """PgDn/PgUp: the description a page on or back (it shows again first if `d` had hidden it, and the
+        whole lesson once the task alone has been seen)."""
+        panel = self.query_one(DescriptionPanel)
+        if self.description == "off" or (direction > 0 and self.description == "task" and not panel.at_more()):
+            self.description = "full"  # the task alone was shown whole: PgDn goes on to the rest of the lesson
+            return
+        if direction > 0:
+            panel.scroll_page_down(animate=False)
+        else:
+            panel.scroll_page_up(animate=False)
+
     def _view_changed(self, *panels: type) -> None:
         """Redraw only the panels a view flag changes (a key that changes the view stays fast while playing)."""
         app = self.app
@@ -81,6 +97,7 @@ class MainScreen(Screen):
         self._view_changed(DescriptionPanel)
 
     def on_resize(self) -> None:
+        self.call_after_refresh(self._size_description)
         # Below 100 columns the footer drops the padding around each key and the ^p hint (the help
         # panel lists the palette), so that its keys, up to ? and q, still fit in 80 columns.
         footer = self.query_one(Footer)
@@ -98,7 +115,8 @@ class MainScreen(Screen):
     def redraw(self, session, ascii_only: bool = False) -> None:
         if session.scenario is not self._scenario:
             self._scenario = session.scenario
-            self.set_reactive(MainScreen.description, "full")
+            # A short window opens a lesson at its task and challenge; PgDn or d d shows the rest.
+            self.set_reactive(MainScreen.description, "full" if self.size.height >= 30 else "task")
         view = self.view(session, ascii_only)
         # The side panels that fit the focused run: a landscape for 2-D losses, curvature for models
         # and n-D losses, decision regions for 2-D data, effective LRs for adaptive optimizers.
@@ -108,3 +126,20 @@ class MainScreen(Screen):
             panel.display = shown
             if shown:
                 panel.redraw(view)
+        self._size_description()
+
+    def _size_description(self) -> None:
+        """In a short window the lesson's task and challenge need more than 40% of the side column: the
+        description takes what the other side panels leave above their least rows."""
+        side = self.query_one("#side")
+        if not side.size.height:
+            return
+        if self.size.height >= 30:
+            room = int(0.4 * side.size.height)
+        else:
+            others = sum(SIDE_MIN_ROWS[panel.id] for panel in side.children
+                         if panel.id in SIDE_MIN_ROWS and panel.display)
+            room = max(int(0.4 * side.size.height), min(side.size.height - others, int(0.6 * side.size.height)))
+        description = self.query_one(DescriptionPanel)
+        if description.styles.max_height is None or description.styles.max_height.value != room:
+            description.styles.max_height = room

@@ -12,13 +12,13 @@ from collections import Counter
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from lrtui.core.diagnostics.types import in_words
 from lrtui.export import run_summary
-from lrtui.scenario.challenges import best_constant_lr, challenge_for, final_metric
+from lrtui.scenario.challenges import best_constant, best_known, challenge_for, final_metric
 from lrtui.tui.widgets.chart import to_ascii
 
 CHANGE_WORDS = {"lr": "lr", "optimizer": "optimizer", "schedule": "schedule", "fork": "fork"}
@@ -38,20 +38,50 @@ def outcome_rows(exp) -> list[list[str]]:
     for run in range(exp.n_runs):
         summary = run_summary(exp, run)
         accuracy = summary.get("test_accuracy")
-        rows.append([str(run), summary["label"], in_words(summary["verdict"]), _loss(summary["final_loss"]),
+        rows.append([str(run), exp.view(run).label, in_words(summary["verdict"]), _loss(summary["final_loss"]),
                      _loss(summary["best_loss"]), "" if accuracy is None else f"{100 * accuracy:.1f}%",
                      str(summary["steps"]), changes_made(exp, run)])
     return rows
 
 
+HEADERS = ("run", "label", "verdict", "final loss", "best loss", "test acc", "steps", "changes made")
+
+
+def shown_columns(rows: list[list[str]], step: int) -> tuple[list[str], list[list[str]]]:
+    """The columns worth showing: no test accuracy column without a data model, no steps column when every
+    run took all of them (a diverged run's verdict says where it stopped)."""
+    keep = [i for i, name in enumerate(HEADERS)
+            if not (name == "test acc" and not any(row[i] for row in rows))
+            and not (name == "steps" and all(row[i] == str(step) for row in rows))]
+    return [HEADERS[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
+def table_width(headers: list[str], rows: list[list[str]]) -> int:
+    """The DataTable's width: each column as wide as its widest cell, plus a cell of padding each side."""
+    return sum(max(len(h), *(len(row[i]) for row in rows)) + 2 for i, h in enumerate(headers)) + 1
+
+
+def outcome_list(headers: list[str], rows: list[list[str]]) -> Text:
+    """The table as a list, for a window too narrow for its columns: a run per paragraph, every cell named."""
+    text = Text()
+    for row in rows:
+        text.append(f"run {row[0]}  {row[1]}\n", style="bold")
+        text.append("    " + "   ".join(f"{h}: {cell}" for h, cell in zip(headers[2:], row[2:]) if cell) + "\n")
+    return text
+
+
 class OutcomesScreen(ModalScreen):
-    BINDINGS = [Binding("escape,u,q,enter", "dismiss", "close")]
+    BINDINGS = [Binding("escape,u,q,enter", "dismiss", "close"),
+                Binding("r", "then('replay')", "replay with your changes"),
+                Binding("R", "then('reset')", "reset to the file"),
+                Binding("right_square_bracket", "then('scenario(1)')", "next lesson")]
     DEFAULT_CSS = """
     OutcomesScreen { align: center middle; }
     OutcomesScreen > Vertical { width: 96%; max-width: 130; height: auto; max-height: 90%; border: round $primary;
                                 background: $surface; padding: 0 1; }
     OutcomesScreen DataTable { height: auto; max-height: 20; }
     OutcomesScreen Static { height: auto; }
+    OutcomesScreen #outcome-list { height: auto; max-height: 12; }
     """
 
     def __init__(self, session, ascii_only: bool = False):
@@ -64,15 +94,30 @@ class OutcomesScreen(ModalScreen):
         head = Text()
         head.append(f"Outcomes: {scenario.name}", style="bold")
         head.append(f"  step {exp.step_count} of {scenario.steps}", style="dim")
-        table = DataTable(zebra_stripes=True, cursor_type="row")
-        table.add_columns("run", "label", "verdict", "final loss", "best loss", "test acc", "steps", "changes made")
-        for row in outcome_rows(exp):
-            table.add_row(*(to_ascii(cell) if self.ascii_only else cell for cell in row))
+        rows = [[to_ascii(cell) if self.ascii_only else cell for cell in row] for row in outcome_rows(exp)]
+        headers, rows = shown_columns(rows, exp.step_count)
+        # The table when its columns fit the window, else a list of the same cells (no column is ever cut).
+        room = int(0.96 * min(self.app.size.width, 130)) - 4
         with Vertical():
             yield Static(head)
-            yield table
+            if table_width(headers, rows) <= room:
+                table = DataTable(zebra_stripes=True, cursor_type="row")
+                table.add_columns(*headers)
+                for row in rows:
+                    table.add_row(*row)
+                yield table
+            else:
+                with VerticalScroll(id="outcome-list"):
+                    yield Static(outcome_list(headers, rows), id="outcome-list-text")
             yield Static("", id="challenge")
-            yield Static(Text("escape closes; r replays, ] opens the next lesson", style="dim"))
+            yield Static(Text("escape closes; r replays with your changes, R resets to the file, ] opens the next lesson",
+                              style="dim"))
+
+    def action_then(self, action: str) -> None:
+        """r, R and ] close the table and do what they do on the main screen."""
+        app = self.app
+        self.dismiss()
+        app.call_later(app.run_action, action)
 
     def on_mount(self) -> None:
         session = self.session
@@ -82,7 +127,7 @@ class OutcomesScreen(ModalScreen):
         self.challenge = challenge
         self._show_challenge("the best constant LR: sweeping the run on copies...")
         scenario = session.scenario
-        self.run_worker(lambda: best_constant_lr(scenario, challenge), thread=True, name="best lr",
+        self.run_worker(lambda: best_constant(scenario, challenge), thread=True, name="best lr",
                         exclusive=True, exit_on_error=False)
 
     def _show_challenge(self, best: str) -> None:
@@ -97,8 +142,13 @@ class OutcomesScreen(ModalScreen):
             verdict, style = f"not counted: the run's {' and '.join(sorted(changed))} changed", "yellow"
         elif challenge.met(value):
             verdict, style = f"done: run {challenge.run} ends at {challenge.shown(value)}", "bold green"
+        elif value != value:
+            verdict, style = (f"not yet: run {challenge.run} diverged (its loss blew up), so it has no final "
+                              f"{'accuracy' if challenge.metric == 'test_accuracy' else 'loss'}"), "yellow"
         else:
-            verdict, style = f"not yet: run {challenge.run} ends at {challenge.shown(value)}", "yellow"
+            goal = (f"the goal is {challenge.shown(challenge.target)} or more" if challenge.metric == "test_accuracy"
+                    else f"the goal is below {challenge.shown(challenge.target)}")
+            verdict, style = f"not yet: run {challenge.run} ends at {challenge.shown(value)}; {goal}", "yellow"
         text.append(verdict + "\n", style=style)
         text.append(best, style="dim")
         self.query_one("#challenge", Static).update(text)
@@ -109,9 +159,15 @@ class OutcomesScreen(ModalScreen):
         if event.worker.name != "best lr":
             return
         if event.state == WorkerState.SUCCESS:
-            lr, value = event.worker.result
-            best = ("no constant LR trains this run" if lr != lr else
-                    f"the best constant LR the engine found: {lr:.3g}, which ends at {self.challenge.shown(value)}")
-            self._show_challenge(best)
+            best = best_known(event.worker.result, self.session.experiment, self.challenge)
+            if best.lr != best.lr:
+                shown = f"no constant LR trains this run ({best.how})"
+            elif best.run >= 0:
+                shown = (f"the best constant LR known: {best.lr:.3g}, run {best.run} here, which ends at "
+                         f"{self.challenge.shown(best.value)} (no better in {best.how})")
+            else:
+                shown = (f"the best constant LR the engine found: {best.lr:.3g}, which ends at "
+                         f"{self.challenge.shown(best.value)} ({best.how})")
+            self._show_challenge(shown)
         elif event.state == WorkerState.ERROR:
             self._show_challenge(f"the sweep failed: {event.worker.error}")

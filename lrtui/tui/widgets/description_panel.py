@@ -1,7 +1,8 @@
 """The lesson: its place in the course, what to try and watch (first, so it shows at any size), then why.
 
-`d` cycles the whole text, the task alone, and nothing. The text scrolls (mouse wheel) when it
-is longer than the panel.
+`d` cycles the whole text, the task alone, and nothing. The text scrolls with PgDn and PgUp (and
+the mouse wheel) when it is longer than the panel; the border names the lesson above and the keys below,
+so that every row inside is the lesson's.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from lrtui.text import visible
 from lrtui.tui.widgets.chart import to_ascii
 from lrtui.tui.widgets.panel import Panel
 
-HINTS = {"full": "d: the task alone   ? keys   g glossary", "task": "d: hide   ? keys   g glossary"}
+HINTS = {"full": "PgDn more  d task only", "task": "PgDn more  d hide"}
+END_HINTS = {"full": "d task only  ? keys  g glossary", "task": "PgDn all of it  d hide"}
+
+
+def lesson_title(view) -> str:
+    session = view.session
+    number = f"{session.lesson}/{len(COURSE_ORDER)} " if session.lesson else ""
+    title = number + visible(session.scenario.name)
+    return to_ascii(title) if view.ascii_only else title
 
 
 def lesson_text(view) -> Text:
@@ -30,16 +39,12 @@ def lesson_text(view) -> Text:
     if not task:  # a file of the user's with no "Try ..." or "Watch ..." sentence: all of it is the lesson
         explanation, task = "", explanation
     text = Text()
-    if session.lesson:
-        text.append(f"{session.lesson}/{len(COURSE_ORDER)} ", style="dim")
-    text.append(visible(scenario.name) + "\n", style="bold")
     text.append(task or "(no description)", style="bold italic")
     challenge = challenge_for(scenario.source) if session.lesson else None
     if challenge is not None:
         text.append(f"\nChallenge: {challenge.text}; u shows how you did.", style="bold")
     if view.description == "full" and explanation:
         text.append("\n" + explanation)
-    text.append("\n" + HINTS.get(view.description, ""), style="dim")
     if view.ascii_only:  # a user's file may hold any glyph
         text = Text.assemble(*((to_ascii(span_text), style) for span_text, style in _spans(text)))
     return text
@@ -74,8 +79,30 @@ class DescriptionPanel(Panel, VerticalScroll):
 
     def redraw(self, view) -> None:
         text = lesson_text(view)
-        if text != self._shown:  # an update re-lays out the screen: only when something changed
-            if self._shown is None or self._shown.plain.split("\n", 2)[:2] != text.plain.split("\n", 2)[:2]:
+        title = lesson_title(view)
+        if text != self._shown or title != self.border_title:  # an update re-lays out the screen: only on a change
+            if self._shown is None or title != self.border_title or self._shown.plain.split("\n", 1)[0] != \
+                    text.plain.split("\n", 1)[0]:
                 self.scroll_home(animate=False)
             self._shown = text
+            self.border_title = title
             self.query_one("#lesson-text", Static).update(text)
+        self._mode = view.description
+        self._hint()
+
+    def _hint(self) -> None:
+        """The bottom border: PgDn while there is more below, else the other keys."""
+        mode = getattr(self, "_mode", "full")
+        more = self.at_more()
+        self.border_subtitle = (HINTS if more else END_HINTS).get(mode, "")
+
+    def at_more(self) -> bool:
+        """Whether the text goes on below what the panel shows."""
+        return self.max_scroll_y > 0 and self.scroll_y < self.max_scroll_y
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._hint()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._hint)

@@ -60,7 +60,7 @@ def finder_picture(result: RangeTest, ascii_only: bool = False) -> Picture:
 def pick_prompt(result: RangeTest, number: int, rule: str) -> Text:
     pick = result.picks[rule]
     recommended = rule == result.recommended and pick.lr is not None
-    text = Text()  # one line each (see the CSS): pressing the number shows a whole note
+    text = Text()  # a note too long for the line wraps under it
     text.append(f"{number} ", style="bold")
     text.append(f"{rule:<9}", style=f"bold {rich_rule_color(rule)}")
     if pick.lr is None:
@@ -79,7 +79,7 @@ class FinderPanel(Vertical):
     DEFAULT_CSS = """
     FinderPanel { height: 1fr; }
     FinderPanel > Chart { height: 1fr; min-height: 5; }
-    FinderPanel > OptionList { height: auto; max-height: 50%; text-wrap: nowrap; text-overflow: ellipsis; }
+    FinderPanel > OptionList { height: auto; max-height: 50%; }
     """
 
     def __init__(self, **kwargs):

@@ -74,7 +74,7 @@ class LossPanel(Panel, Chart):
         return self._columns.setdefault((run, field), ViewColumns()).update(
             view.run(run).history, field, columns, x_range)
 
-    def loss_picture(self, view, width: int) -> Picture:
+    def loss_picture(self, view, width: int = 80) -> Picture:
         session = view.session
         exp = session.experiment
         palette = self.palette
@@ -116,7 +116,7 @@ class LossPanel(Panel, Chart):
         auto = view.log_scale is None
         picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
-        y_top = None
+        y_top, exits = None, []
         if not picture.log_y or auto:  # an explicit log axis shows how far the diverged runs went
             exits = clip_diverged(diverged_lines, healthy_top)
             # An x where a diverged run left the chart, in its (diverged) colour.
@@ -139,13 +139,28 @@ class LossPanel(Panel, Chart):
             for step, _kind in view.run(run).schedule_events(int(x_range[1])):
                 picture.vlines.append((step, SCHEDULE_MARKER))
         scale = "log10" if picture.log_y else "linear"
-        picture.title = f"loss ({scale}{', auto' if auto else ''})"
+        title = f"loss ({scale}{', auto' if auto else ''}{', smoothed' if view.smoothing else ''})"
+        extras = []  # most telling first; each goes only if the title still fits the chart
+        if exits:
+            # The diverged curve leaves through the top (the legend can hide where): say so in words.
+            gone = [r for r in range(exp.n_runs) if view.run(r).diverged_at > 0]
+            if gone:
+                first = view.run(gone[0])
+                who = f"run {gone[0]}" if len(gone) == 1 else f"{len(gone)} runs"
+                extras.append(f"; x: {who} diverged off the top at step {first.diverged_at} (l: log)")
+                extras.append(f"; x: {who} diverged at step {first.diverged_at}")
         if any_model:
-            picture.title += ", test dotted"  # the legend, which says so too, gives way to the curves
+            extras.append(", test dotted")  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100:
-            picture.title += " - over 2 decades: press l for log"
+            extras.append(" - over 2 decades: press l for log")
         if any(line.marker == "!" for line in picture.lines):
-            picture.title += "; ! where a finding began"
+            extras.append("; ! where a finding began")
+        for extra in extras:
+            if extra.startswith("; x: ") and "; x: " in title:
+                continue  # the shorter wording of one already there
+            if len(title) + len(extra) <= width - 4:
+                title += extra
+        picture.title = title
         return picture
 
     def redraw(self, view) -> None:

@@ -68,56 +68,89 @@ def visible_runs(n_runs: int, focused: int, rows: int) -> range:
     return range(start, start + rows)
 
 
-def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: LatestAccuracy | None = None) -> Text:
-    """With a NO_COLOR palette each run is shown with its plot marker, which colour cannot tell apart."""
+def _fit(pieces: list[tuple[int, str, str]], width: int | None) -> list[tuple[str, str]]:
+    """(priority, text, style) pieces of one line, in order: where the line is wider than `width`, the pieces
+    of the highest priority number go first (|g|, then the LR, then the gauge), so the verdict stays whole."""
+    if width is not None:
+        for drop in sorted({p for p, _, _ in pieces if p > 1}, reverse=True):
+            if sum(len(t) for _, t, _ in pieces) <= width:
+                break
+            pieces = [piece for piece in pieces if piece[0] != drop]
+    return [(t, style) for _, t, style in pieces]
+
+
+def _wrapped(message: str, width: int | None, lines: int = 3) -> list[str]:
+    """The message in lines of the window's width (at most `lines`): a hint at its end is never cut off."""
+    if width is None or len(message) + 1 <= width:
+        return [message]
+    import textwrap
+
+    return textwrap.wrap(message, max(10, width - 2), max_lines=lines, placeholder=" ...")
+
+
+def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -> list[tuple[int, str, str]]:
+    exp, session = view.experiment, view.session
+    now = view.run(run)
+    diverged = now.diverged_at >= 0
+    pieces = [(1, ">" if run == session.focused else " ", "bold"),
+              (1, f"{palette.swatch(run)} {visible(now.label)} ", rich_run_color(run, diverged))]
+    if diverged:
+        if now.diverged_at == 0:  # no update has run yet: the start itself is not finite
+            pieces.append((1, "  NOT FINITE at the start: change loss.start", "bold red"))
+        else:
+            pieces.append((1, f"  DIVERGED at step {now.diverged_at}: lr too high", "bold red"))
+        return pieces
+    pieces.append((4, f"  lr {_num(now.lr)}", ""))
+    pieces.append((1, f"  loss {_num(now.loss)}", ""))
+    test_acc = accuracy(now)
+    if math.isfinite(test_acc):
+        pieces.append((1, f"  test acc {100 * test_acc:.1f}%", "bold"))
+    pieces.append((5, f"  |g| {_num(now.grad_norm)}", ""))
+    gauge = exp.gauge(run)
+    if math.isfinite(gauge) and gauge < 0:
+        # Where the loss curves downwards no step size is unstable: there is no limit to show.
+        pieces.append((3, "  concave here: no lr limit", "dim"))
+    elif math.isfinite(gauge):
+        style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
+        pieces.append((3, f"  lr {percent(gauge)} of limit", style))
+    verdict = exp.verdict(run)
+    if verdict != "improving":
+        pieces.append((2, f"  {in_words(verdict)}", "yellow" if verdict != "converged" else "green"))
+    return pieces
+
+
+def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: LatestAccuracy | None = None,
+                width: int | None = None) -> Text:
+    """With a NO_COLOR palette each run is shown with its plot marker, which colour cannot tell apart. Given the
+    window's `width`, each run's line drops its least telling numbers rather than cut its verdict, and the
+    message wraps onto up to three lines."""
     view = as_view(view)
     session = view.session
     exp = session.experiment
     accuracy = accuracy or LatestAccuracy()
     state = "playing" if session.playing else ("finished" if session.finished else "paused")
     text = Text(no_wrap=True, overflow="crop" if palette.ascii_only else "ellipsis")
-    text.append(f" {visible(session.scenario.name)} ", style="bold")
+    head = [(2, f" {visible(session.scenario.name)} ", "bold")]
     if session.lesson:
-        text.append(f" lesson {session.lesson} of {len(COURSE_ORDER)} ", style="dim")
-    text.append(f" step {exp.step_count}/{session.scenario.steps}  {state}  x{session.speed}")
+        head.append((3, f" lesson {session.lesson} of {len(COURSE_ORDER)} ", "dim"))
+    head.append((1, f" step {exp.step_count}/{session.scenario.steps}  {state}", ""))
+    head.append((4, f"  x{session.speed}", ""))
     rate = session.steps_per_second
     if session.playing and math.isfinite(rate):
-        text.append(f"  {rate:,.0f} steps/s", style="dim")
+        head.append((5, f"  {rate:,.0f} steps/s", "dim"))
+    for piece, style in _fit(head, width):
+        text.append(piece, style=style)
     text.append("\n")
     shown = visible_runs(exp.n_runs, session.focused, run_rows)
     for run in shown:
-        now = view.run(run)
-        diverged = now.diverged_at >= 0
-        marker = ">" if run == session.focused else " "
-        text.append(f"{marker}", style="bold")
-        text.append(f"{palette.swatch(run)} {visible(now.label)} ", style=rich_run_color(run, diverged))
-        if diverged:
-            if now.diverged_at == 0:  # no update has run yet: the start itself is not finite
-                text.append("  NOT FINITE at the start: change loss.start", style="bold red")
-            else:
-                text.append(f"  DIVERGED at step {now.diverged_at}: lr too high", style="bold red")
-        else:
-            text.append(f"  lr {_num(now.lr)}  loss {_num(now.loss)}")
-            test_acc = accuracy(now)
-            if math.isfinite(test_acc):  # before the rest: at 80 columns it must not be cut off
-                text.append(f"  test acc {100 * test_acc:.1f}%", style="bold")
-            text.append(f"  |g| {_num(now.grad_norm)}")
-            gauge = exp.gauge(run)
-            if math.isfinite(gauge) and gauge < 0:
-                # Where the loss curves downwards no step size is unstable: there is no limit to show.
-                text.append("  concave here: no lr limit", style="dim")
-            elif math.isfinite(gauge):
-                style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
-                text.append(f"  lr {percent(gauge)} of limit", style=style)
-            verdict = exp.verdict(run)
-            if verdict != "improving":
-                text.append(f"  {in_words(verdict)}", style="yellow" if verdict != "converged" else "green")
+        for piece, style in _fit(run_pieces(view, run, palette, accuracy), width):
+            text.append(piece, style=style)
         text.append("\n")
     hidden = exp.n_runs - len(shown)
     if hidden:
         text.append(f"  ... {hidden} more run{'s' * (hidden != 1)}: tab moves through them\n", style="dim")
-    if session.message:
-        text.append(f" {visible(session.message)}", style="italic")  # messages quote file names and labels
+    if session.message:  # messages quote file names and labels
+        text.append("\n".join(f" {line}" for line in _wrapped(visible(session.message), width)), style="italic")
     return text
 
 
@@ -127,11 +160,13 @@ class StatusLine(Panel, Static):
 
     def redraw(self, view) -> None:
         # The status area takes at most a third of the screen: the runs beyond it scroll with tab.
-        rows = max(3, self.screen.size.height // 3 - 2)
+        width = self.size.width or None
+        message_lines = len(_wrapped(visible(view.session.message), width)) if view.session.message else 0
+        rows = max(2, self.screen.size.height // 3 - 1 - message_lines)
         if self._accuracy is None:
             self._accuracy = LatestAccuracy()
         text = status_text(view, app_palette(self.app, bool(getattr(self.app, "ascii_only", False))), rows,
-                           self._accuracy)
+                           self._accuracy, width)
         if text != self._shown:  # an update re-lays out the screen: only when something changed
             self._shown = text
             self.update(text)
