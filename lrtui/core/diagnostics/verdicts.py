@@ -229,7 +229,14 @@ def _slow_explanation(e: Evidence) -> str:
 def _improving_message(e: Evidence) -> str:
     if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
         return f"improving: settled at loss {fmt(e.last_loss)}, the lowest this model reaches as far as the checks tell"
-    return f"improving: loss {fmt(e.last_loss)}, falling {pct(max(e.rate, 0.0))} per step"
+    text = f"improving: loss {fmt(e.last_loss)}, falling {pct(max(e.rate, 0.0))} per step"
+    slow = _tried(e, "too_slow")
+    if e.behind and slow is not None and not slow.helped and slow.fix:
+        # Slow, but the LR is not what holds it back: say so, with the try (an Adagrad stall, a ravine...).
+        got = "diverged" if not math.isfinite(slow.loss) else f"ended at {fmt(slow.loss)}"
+        text += (f"; slow, but a larger LR did no better ({fix_words(slow.fix)} {got}, against {fmt(slow.baseline)}"
+                 " unchanged)")
+    return text
 
 
 def _improving_explanation(e: Evidence) -> str:
