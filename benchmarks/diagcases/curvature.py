@@ -83,5 +83,15 @@ def preconditioned_top(grad_fn, w: np.ndarray, diag: np.ndarray, seed: int = 0) 
     if w.size <= FULL_LIMIT:
         h = s[:, None] * full_hessian(grad_fn, w) * s[None, :]
         return float(np.linalg.eigvalsh(h)[-1]) if np.all(np.isfinite(h)) else np.nan
-    _, hi = lanczos_extremes(lambda v: s * hvp(grad_fn, w, s * v), w.size, 30, seed)
+    def matvec(v):
+        # The difference is taken along the unit direction of s * v, then scaled back (H is linear): s can span
+        # eight decades (Adam/RMSprop's 1/eps on a parameter with no gradient), and a step of h * s * v would
+        # leave the region the difference is meant to measure (crossing a ReLU's kink, for a dead unit).
+        u = s * v
+        norm = float(np.linalg.norm(u))
+        if not norm > 0.0:
+            return np.zeros_like(v)
+        return s * (norm * hvp(grad_fn, w, u / norm))
+
+    _, hi = lanczos_extremes(matvec, w.size, 30, seed)
     return hi

@@ -42,7 +42,7 @@ def scenarios(path: Path = SUITE) -> list[tuple[str, int, dict]]:
 
 
 def _grid_evidence(out: dict) -> dict:
-    keys = ("grid_gaps", "S1_gaps", "S2_gaps", "M_gaps", "cap_gaps", "cap", "cap_over_lr", "s_max", "s_max_at",
+    keys = ("grid_gaps", "S1_gaps", "S2_gaps", "M_gaps", "cap_gaps", "cap", "cap_over_lr", "s_end", "s_end_at",
             "limit_c", "larger_counted", "extra_lrs", "smaller_much_lower", "larger_much_lower",
             "larger_uncapped_much_lower", "any_much_lower", "flat", "small_gradient", "small_gradient_ratio",
             "stationary", "bouncing", "bounce_cos", "negative_curvature", "lambda_min", "lambda_max", "t_kill",
