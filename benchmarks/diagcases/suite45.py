@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         return 0
     started = time.perf_counter()
     rows = label_all(args.jobs)
-    LABELS_FILE.write_text(json.dumps({"contracts": 2, "source": "tests/diagnostics/cases.toml",
+    LABELS_FILE.write_text(json.dumps({"contracts": "2b", "source": "tests/diagnostics/cases.toml",
                                        "runs": rows}, indent=1, allow_nan=False) + "\n")
     for r in rows:
         print(f"{r['id']:40s} run {r['run']}  {str(r['label']):24s} clause {r['clause']:24s} G={r.get('G')} "
