@@ -64,6 +64,16 @@ def test_regenerating_stored_seeds_gives_the_same_case_and_label(stored):
         assert (out["label"], out["clause"], out["G"]) == (item["label"], item["clause"], item["G"]), item["seed"]
 
 
+def test_adaptive_model_seeds_regenerate_the_stored_case(stored):
+    """Their reference LR comes from a preconditioned Lanczos at the start (generate.py), whose difference step
+    the oracle's cap no longer uses (DECISION 16): the generator keeps the old one, so no case moves."""
+    rng = np.random.default_rng(int(os.environ.get("LRTUI_DIAGCASES_SEED", "0")))
+    adaptive = [item for item in stored if item["family"] == "model" and item["optimizer"] in limits.ADAPTIVE]
+    moved = [item for item in adaptive if item["seed"] in (183, 444, 493)]  # drew other LRs with the new step
+    for item in moved + list(rng.choice(adaptive, 4, replace=False)):
+        assert generate(item["seed"])["case"] == item["case"], item["seed"]
+
+
 SCHEDULE_CASES = [
     {"type": "constant"},
     {"type": "constant_factor", "factor": 0.2, "total_iters": 7},
