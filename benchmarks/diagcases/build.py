@@ -20,7 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.jsonl"
-CONTRACTS_VERSION = 2  # /work/wt/CONTRACTS.md, "Version 2"
+CONTRACTS_VERSION = "2b"  # /work/wt/CONTRACTS.md, "Version 2b" (clause 4': the cap from the end sharpness)
 SKIPPED = HERE / "skipped.jsonl"
 
 

@@ -76,12 +76,28 @@ def extremes(grad_fn, w: np.ndarray, seed: int = 0) -> tuple[float, float, str]:
     return lo, hi, f"fd-lanczos{LANCZOS_STEPS}"
 
 
-def preconditioned_top(grad_fn, w: np.ndarray, diag: np.ndarray, seed: int = 0) -> float:
-    """Largest eigenvalue of D^-1 H (as D^-1/2 H D^-1/2), D a positive diagonal: adaptive optimizers' sharpness."""
+def preconditioned_top(grad_fn, w: np.ndarray, diag: np.ndarray, seed: int = 0, legacy_step: bool = False) -> float:
+    """Largest eigenvalue of D^-1 H (as D^-1/2 H D^-1/2), D a positive diagonal: adaptive optimizers' sharpness.
+
+    legacy_step: Lanczos differences of step h * D^-1/2 v, as before the unit-direction fix; kept only for the
+    generator's reference LR, so that every seed still draws the case it drew (README, DECISION 16)."""
     w = np.asarray(w, dtype=float)
     s = 1.0 / np.sqrt(diag)
     if w.size <= FULL_LIMIT:
         h = s[:, None] * full_hessian(grad_fn, w) * s[None, :]
         return float(np.linalg.eigvalsh(h)[-1]) if np.all(np.isfinite(h)) else np.nan
-    _, hi = lanczos_extremes(lambda v: s * hvp(grad_fn, w, s * v), w.size, 30, seed)
+    def matvec(v):
+        # The difference is taken along the unit direction of s * v, then scaled back (H is linear): s can span
+        # eight decades (Adam/RMSprop's 1/eps on a parameter with no gradient), and a step of h * s * v would
+        # leave the region the difference is meant to measure (crossing a ReLU's kink, for a dead unit).
+        u = s * v
+        norm = float(np.linalg.norm(u))
+        if not norm > 0.0:
+            return np.zeros_like(v)
+        return s * (norm * hvp(grad_fn, w, u / norm))
+
+    if legacy_step:
+        _, hi = lanczos_extremes(lambda v: s * hvp(grad_fn, w, s * v), w.size, 30, seed)
+        return hi
+    _, hi = lanczos_extremes(matvec, w.size, 30, seed)
     return hi

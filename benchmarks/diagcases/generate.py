@@ -255,7 +255,10 @@ def reference_lr(kind: str, opt: dict, family: str, loss: dict, seed: int) -> fl
         return SGD_FACTOR[kind](float(opt.get("momentum", 0.0))) / max(top, 1e-12)
     g0 = np.abs(grad(start)[0])
     p = g0 + 1e-3 * math.sqrt(float(np.mean(g0 * g0))) + 1e-12
-    top_p = curvature.preconditioned_top(grad, start, p, seed=seed) if family != "quadratic" else float(
+    # legacy_step: the reference keeps the difference step it was drawn with (README, DECISION 16), so that
+    # every seed draws the same case as before.
+    top_p = curvature.preconditioned_top(grad, start, p, seed=seed, legacy_step=True) if family != "quadratic" \
+        else float(
         np.linalg.eigvalsh(hess / np.sqrt(p)[:, None] / np.sqrt(p)[None, :])[-1])
     beta1 = float(opt.get("betas", [0.9])[0])
     const = {"adagrad": 2.0, "rmsprop": 2.0 * math.sqrt(1 - float(opt.get("alpha", 0.99)))}.get(

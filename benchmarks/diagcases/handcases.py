@@ -49,7 +49,7 @@ def hand_cases(heavy: bool = False) -> list[tuple[str, str, dict]]:
                100)),
         ("lr-sweep's run at lr 1e-5 (Beale, momentum 0.9)", "too_slow",
          _case({"type": "beale", "start": BEALE_START}, {"type": "sgd", "lr": 1e-5, "momentum": 0.9}, 300)),
-        ("rosenbrock SGD 0.0005, 1000 steps", "improving (v2: the cap 0.9*2/s_max is 1.72x lr, under 1.78x)",
+        ("rosenbrock SGD 0.0005, 1000 steps", "improving (v2b: the cap 0.9*2/s_end is 3.0x lr: 1.78x counts, not 10x lower)",
          _case({"type": "rosenbrock", "start": [-1.5, 2.0]}, {"type": "sgd", "lr": 5e-4}, 1000)),
         ("Adagrad stalling (quadratic, lr 0.01)", "too_slow",
          _case({"type": "quadratic", "eigenvalues": [1.0, 100.0], "start": [3.0, 3.0]}, {"type": "adagrad", "lr": 0.01},
@@ -80,6 +80,11 @@ def hand_cases(heavy: bool = False) -> list[tuple[str, str, dict]]:
          _case(dict(TWO_WELLS, start=[1.6, 0.3]), {"type": "sgd", "lr": 0.2}, 300)),
         ("two Gaussian wells, no min_value, start in the shallow one", "local_minimum (v2: the grid floor is known)",
          _case(dict(TWO_WELLS, start=[-1.6, 0.3]), {"type": "sgd", "lr": 0.2}, 300)),
+        # Version 2b: the cap from the sharpness at w_B, not the largest met along the run.
+        ("Adagrad, stiff coordinate 1e-4 from its minimum, lr 0.1", "too_slow (v2b: P^-1 H is 1e4 after one "
+         "update, 10 at w_B; the cap is 1.8x lr)",
+         _case({"type": "quadratic", "eigenvalues": [1.0, 10.0], "start": [3.0, 1e-4]}, {"type": "adagrad", "lr": 0.1},
+               300)),
     ]
     if heavy:
         spiral = {"type": "mlp", "dataset": "spiral", "hidden": [32, 32], "activation": "tanh"}

@@ -1,10 +1,14 @@
-"""The too_slow cap of the contracts (version 2, clause 4): how large an LR the run itself could take.
+"""The too_slow cap of the contracts (version 2b, clause 4'): how large an LR the run itself could take now.
 
-cap = 0.9 * C / s_max, where C is the optimizer's limit constant (theory.md section 1, restated here with the
-oracle's own code) and s_max the largest top eigenvalue met along the case's own run, sampled at about 20
-evenly spaced steps: of the Hessian H for SGD, of P^-1 H for the adaptive optimizers, P = lr / effective_lr
-per parameter. Only LRs of the grid at or under the cap count as "a larger LR"; where the cap is above the
-grid's largest LR, 0.5 * cap and 0.9 * cap are tried too (not for schedules driven by a max_lr).
+cap = 0.9 * C / s_end, where C is the optimizer's limit constant (theory.md section 1, restated here with the
+oracle's own code) and s_end the top eigenvalue at the case's own final point w_B: of the Hessian H for SGD,
+of P^-1 H for the adaptive optimizers, P^-1 = effective_lr / lr per parameter from the optimizer's state at
+step B. Only LRs of the grid at or under the cap count as "a larger LR"; where the cap is above the grid's
+largest LR, 0.5 * cap and 0.9 * cap are tried too (not for schedules driven by a max_lr).
+
+(Version 2 took s_max, the largest top eigenvalue met along the run. An adaptive optimizer's preconditioned
+sharpness can be enormous on the way, while its accumulators are small, and says nothing about the LR it
+could take at the end: caps of 1e-4 times the run's own LR blocked larger LRs that are stable and far better.)
 
 Nothing here imports lrtui: the constant is computed from the optimizer's table and the schedule's own
 momentum curve (benchmarks.diagcases.schedules); the eigenvalues come from benchmarks.diagcases.curvature.
@@ -20,16 +24,8 @@ from benchmarks.diagcases import curvature, schedules
 
 CAP_SHARE = 0.9  # the cap is 90% of the run's own stable limit
 EXTRA_SHARES = (0.5, 0.9)  # LRs tried beyond the grid where the cap is above it: 0.5 * cap and 0.9 * cap
-SAMPLES = 20  # about this many evenly spaced steps of the run, 0..B
 ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw", "nadam")
 MAX_LR_SCHEDULES = ("onecycle", "cyclic")
-
-
-def sample_steps(steps: int, adaptive: bool) -> np.ndarray:
-    """t = 0..B at about SAMPLES + 1 evenly spaced points; without t = 0 for the adaptive optimizers, which have
-    no denominator before their first update."""
-    t = np.unique(np.round(np.linspace(0, steps, SAMPLES + 1)).astype(int))
-    return t[t > 0] if adaptive else t
 
 
 def _constant(kind: str, opt: dict, momentum: float | None) -> float:
@@ -73,25 +69,24 @@ def top_eigenvalue(grad_fn, w: np.ndarray, inv_precond: np.ndarray | None, seed:
     return curvature.preconditioned_top(grad_fn, w, 1.0 / inv_precond, seed=seed)
 
 
-def s_max_of(grad_fn, samples: list[tuple[int, np.ndarray, np.ndarray | None]]) -> tuple[float, int]:
-    """(the largest top eigenvalue over the samples, the step where it was met); samples are (t, w_t, P^-1 or
-    None). Samples with a non-finite point or preconditioner are left out (a run that diverged)."""
-    best, at = -math.inf, -1
-    for t, w, inv in samples:
-        if not np.all(np.isfinite(w)) or (inv is not None and not np.all(np.isfinite(inv) & (inv > 0))):
-            continue
-        with np.errstate(all="ignore"):  # a point far out can overflow a difference: then it is left out
-            top = top_eigenvalue(grad_fn, w, inv)
-        if np.isfinite(top) and top > best:
-            best, at = float(top), int(t)
-    return best, at
+def s_end_of(grad_fn, w: np.ndarray, inv_precond: np.ndarray | None) -> float:
+    """The top eigenvalue at w = w_B: of H, or of P^-1 H with P^-1 = inv_precond (None for SGD). NaN where the
+    point or the preconditioner is not finite and positive (a run that diverged) or the curvature overflows:
+    the cap is then +inf (a diverged case is labelled diverged before the cap matters)."""
+    if not np.all(np.isfinite(w)) or (inv_precond is not None and not np.all(np.isfinite(inv_precond)
+                                                                            & (inv_precond > 0))):
+        return math.nan
+    with np.errstate(all="ignore"):  # a point far out can overflow a difference
+        top = top_eigenvalue(grad_fn, w, inv_precond)
+    return float(top) if np.isfinite(top) else math.nan
 
 
-def cap_of(constant: float, s_max: float) -> float:
-    """0.9 * C / s_max; +inf where the run met no positive curvature (nothing bounds a larger LR)."""
-    if not (math.isfinite(s_max) and s_max > 0.0):
+def cap_of(constant: float, s_end: float) -> float:
+    """0.9 * C / s_end; +inf where w_B has no positive curvature (nothing bounds a larger LR) or none could be
+    measured (NaN: a diverged run)."""
+    if not (math.isfinite(s_end) and s_end > 0.0):
         return math.inf
-    return CAP_SHARE * constant / s_max
+    return CAP_SHARE * constant / s_end
 
 
 def extra_lrs(case: dict, cap: float, grid_top: float) -> list[float]:

@@ -42,7 +42,7 @@ def simulate(case: dict):
         if checks["lr_dev"] > 1e-9:
             raise AssertionError(f"own schedule differs from lrtui's: {checks}")
         checks["same_outcome"] = same_outcome(runs, checks)
-        runs.s_max, runs.s_max_at = float(lam.max()), 0  # the Hessian is the same everywhere
+        runs.s_end, runs.s_end_at = float(lam.max()), runs.steps  # the Hessian is the same everywhere
         _cap(case, runs)
         return runs, 0.0, "known", {}, lambda: (float(lam.min()), float(lam.max()), "exact-eigenvalues"), checks
     from benchmarks.diagcases.simulate import lrtui_parts
@@ -51,7 +51,8 @@ def simulate(case: dict):
     floor, kind, floor_evidence = floors.floor_of(case, loss)
     runs, loss = brute_force(case, with_m=kind not in floors.KNOWN_KINDS)
     grad_fn = lambda p: loss.value_and_grad(p)[1]  # noqa: E731
-    runs.s_max, runs.s_max_at = limits.s_max_of(grad_fn, runs.samples)
+    runs.s_end = limits.s_end_of(grad_fn, runs.w_final, runs.inv_precond_end)
+    runs.s_end_at = runs.steps
     _cap(case, runs)
     if case["loss"]["type"] == "quadratic" and "eigenvalues" in case["loss"]:
         lam = np.asarray(case["loss"]["eigenvalues"], dtype=float)
@@ -64,9 +65,9 @@ def simulate(case: dict):
 
 
 def _cap(case: dict, runs: Runs) -> None:
-    """The too_slow cap from s_max, and the runs at 0.5 and 0.9 times it where it lies past the grid."""
+    """The too_slow cap from s_end (v2b), and the runs at 0.5 and 0.9 times it where it lies past the grid."""
     runs.limit_c = limits.limit_constant(case)
-    runs.cap = limits.cap_of(runs.limit_c, runs.s_max)
+    runs.cap = limits.cap_of(runs.limit_c, runs.s_end)
     if runs.diverged_at >= 0:
         return  # diverged whatever the cap: nothing more to simulate
     runs.extra_lrs = limits.extra_lrs(case, runs.cap, float(runs.grid_lrs()[-1]))
@@ -176,7 +177,8 @@ def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: s
     ev.update(grad_ratio=g_final / g_max if g_max > 0 else math.nan, stationary=stationary, small_gradient=small,
               small_gradient_ratio=ratio, gap_half=gap_half, flat=flat, bounce_cos=cos, bouncing=bouncing,
               t_kill=t_kill, lambda_min=lo, lambda_max=hi, curvature=method, negative_curvature=negative)
-    # v2 clause 4: a larger LR counts for too_slow only at or under the cap 0.9 C / s_max of the run itself.
+    # v2b clause 4': a larger LR counts for too_slow only at or under the cap 0.9 C / s_end, s_end the top
+    # eigenvalue (of P^-1 H for the adaptive optimizers) at the run's own final point w_B.
     lrs = runs.grid_lrs()
     counted = (np.arange(lrs.size) > CASE) & (lrs <= runs.cap)
     larger_gaps = np.concatenate([grid[counted], others.get("cap", np.array([]))])
@@ -184,7 +186,7 @@ def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: s
     lower_elsewhere = _much_lower(everything, g)
     smaller = _much_lower(grid[:CASE], g)
     larger = _much_lower(larger_gaps, g)
-    ev.update(s_max=runs.s_max, s_max_at=runs.s_max_at, limit_c=runs.limit_c, cap=runs.cap,
+    ev.update(s_end=runs.s_end, s_end_at=runs.s_end_at, limit_c=runs.limit_c, cap=runs.cap,
               cap_over_lr=runs.cap / runs.lr_anchor if runs.lr_anchor > 0 else math.nan,
               larger_counted=int(counted.sum()), extra_lrs=np.asarray(runs.extra_lrs, dtype=float),
               smaller_much_lower=smaller, larger_much_lower=larger, any_much_lower=lower_elsewhere,

@@ -37,11 +37,11 @@ class Runs:
     w_final: np.ndarray | None = None
     lr_anchor: float = 0.0
     checks: dict = field(default_factory=dict)
-    # The too_slow cap (CONTRACTS v2 clause 4, benchmarks.diagcases.limits): the case's own run sampled at about
-    # 20 steps, (t, w_t, P^-1 or None), then the largest top eigenvalue met, the limit constant and the cap.
-    samples: list = field(default_factory=list)
-    s_max: float = math.nan
-    s_max_at: int = -1
+    # The too_slow cap (CONTRACTS v2b clause 4', benchmarks.diagcases.limits): P^-1 of the case's adaptive
+    # optimizer at step B (None for SGD), the top eigenvalue at w_B (of P^-1 H), the limit constant and the cap.
+    inv_precond_end: np.ndarray | None = None
+    s_end: float = math.nan
+    s_end_at: int = -1
     limit_c: float = math.nan
     cap: float = math.inf
     extra_lrs: list = field(default_factory=list)  # LRs tried past the grid (finals["cap"] holds their ends)
@@ -147,16 +147,15 @@ def brute_force(case: dict, with_m: bool) -> tuple[Runs, object]:
     # Test-set evaluations are not needed by the contracts: never (they would double a model's cost).
     sim = Simulation(loss, specs, seed=scenario.seed, eval_every=10**9, diagnostics=False)
     adaptive = case["optimizer"]["type"] in limits.ADAPTIVE
-    wanted = set(int(t) for t in limits.sample_steps(steps, adaptive))
     quarter_start = steps - steps // 4
     first_update = quarter_start - 1  # the updates from w_{s-1} to w_B, s = B - B // 4
-    updates, samples = [], []
+    updates = []
     prev = None
     # Mini-batch runs (only in the hand-labelled suite; the generator draws full batch): L(t) is the training
     # loss over the whole set at w_t, not the batch's, so the case is read at every step.
     minibatch = getattr(loss, "batch_size", None) is not None
     full_loss, full_grad = np.full(steps + 1, np.nan), np.full(steps + 1, np.nan)
-    visit = set(range(steps + 1)) if minibatch else wanted | set(range(max(first_update, 0), steps + 1))
+    visit = set(range(steps + 1)) if minibatch else set(range(max(first_update, 0), steps + 1))
     for t in sorted(visit):
         if t > sim.step_count:
             sim.step(t - sim.step_count)
@@ -170,8 +169,9 @@ def brute_force(case: dict, with_m: bool) -> tuple[Runs, object]:
                 with np.errstate(all="ignore"):
                     updates.append(now - prev)
             prev = now
-        if t in wanted:
-            samples.append((t, now, _inverse_preconditioner(sim) if adaptive else None))
+    if sim.step_count < steps:  # B = 0 or every visit before B: reach w_B
+        sim.step(steps - sim.step_count)
+    inv_end = _inverse_preconditioner(sim) if adaptive else None
     finals: dict[str, list] = {}
     lowest = np.inf
     for r, name in enumerate(names):
@@ -192,7 +192,7 @@ def brute_force(case: dict, with_m: bool) -> tuple[Runs, object]:
         lowest = min(lowest, float(np.nanmin(np.where(np.isfinite(ends), ends, np.nan))))
     return Runs(steps, loss_series, grad_series, _full_series(sim, "lr", steps)[:steps],
                 int(sim.diverged_at[CASE]), np.array(updates), {k: np.array(v) for k, v in finals.items()},
-                lowest, sim.params[CASE].copy(), lr, samples=samples), loss
+                lowest, sim.params[CASE].copy(), lr, inv_precond_end=inv_end), loss
 
 
 def _whole_set_ends(sim, loss) -> np.ndarray:
@@ -204,14 +204,18 @@ def _whole_set_ends(sim, loss) -> np.ndarray:
 
 
 def _inverse_preconditioner(sim) -> np.ndarray:
-    """P^-1 = effective_lr / lr per parameter of the case's adaptive optimizer now (NaN where the LR in force
-    is 0: no step, no preconditioner to read)."""
-    eff = sim.effective_lr(CASE)
-    lr_now = float(sim.lr_now[CASE])
-    if eff is None or not lr_now > 0.0:
-        return np.full(sim.params.shape[1], np.nan)
-    with np.errstate(all="ignore"):
-        return np.asarray(eff, dtype=float) / lr_now
+    """P^-1 = effective_lr / lr per parameter of the case's adaptive optimizer, from its state now (step B).
+    effective_lr is linear in the LR, so it is read at lr = 1 through the simulation's public frame: the same
+    ratio as effective_lr(run) / lr_now, and defined also where the schedule has brought the LR to 0 at B
+    (cosine to 0, linear or polynomial decay). NaN where the case's optimizer has no preconditioner."""
+    for view in sim.frame().optimizers:
+        hits = np.flatnonzero(np.asarray(view.runs) == CASE)
+        if hits.size:
+            with np.errstate(all="ignore"):
+                eff = view.effective_lr(np.ones(len(view.runs)))
+            if eff is not None:
+                return np.asarray(eff, dtype=float)[int(hits[0])].copy()
+    return np.full(sim.params.shape[1], np.nan)
 
 
 def try_lrs(case: dict, lrs: list[float]) -> tuple[np.ndarray, float]:

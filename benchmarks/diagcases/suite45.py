@@ -42,7 +42,7 @@ def scenarios(path: Path = SUITE) -> list[tuple[str, int, dict]]:
 
 
 def _grid_evidence(out: dict) -> dict:
-    keys = ("grid_gaps", "S1_gaps", "S2_gaps", "M_gaps", "cap_gaps", "cap", "cap_over_lr", "s_max", "s_max_at",
+    keys = ("grid_gaps", "S1_gaps", "S2_gaps", "M_gaps", "cap_gaps", "cap", "cap_over_lr", "s_end", "s_end_at",
             "limit_c", "larger_counted", "extra_lrs", "smaller_much_lower", "larger_much_lower",
             "larger_uncapped_much_lower", "any_much_lower", "flat", "small_gradient", "small_gradient_ratio",
             "stationary", "bouncing", "bounce_cos", "negative_curvature", "lambda_min", "lambda_max", "t_kill",
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         return 0
     started = time.perf_counter()
     rows = label_all(args.jobs)
-    LABELS_FILE.write_text(json.dumps({"contracts": 2, "source": "tests/diagnostics/cases.toml",
+    LABELS_FILE.write_text(json.dumps({"contracts": "2b", "source": "tests/diagnostics/cases.toml",
                                        "runs": rows}, indent=1, allow_nan=False) + "\n")
     for r in rows:
         print(f"{r['id']:40s} run {r['run']}  {str(r['label']):24s} clause {r['clause']:24s} G={r.get('G')} "
