@@ -20,7 +20,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.jsonl"
-CONTRACTS_VERSION = "2b"  # /work/wt/CONTRACTS.md, "Version 2b" (clause 4': the cap from the end sharpness)
+CONTRACTS_VERSION = "2c"  # docs/diagnostics.md's contracts; v2b: the cap from the end sharpness; v2c: no cap
+# for the adaptive optimizers (relabel_v2c.py relabels a 2b file: only the cases the change can touch)
 SKIPPED = HERE / "skipped.jsonl"
 
 

@@ -127,7 +127,11 @@ def _r(x, digits: int = 4):
     return float(f"{x:.{digits}g}")
 
 
-def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: str | None = None) -> dict:
+ADAPTIVE = ("adam", "adamw", "nadam", "rmsprop", "adagrad")  # v2c: no too_slow cap for these
+
+
+def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: str | None = None,
+           adaptive: bool = False) -> dict:
     """Apply the contracts in order; the record of what fired and why. `floor` is f* when the loss gives it
     (kinds "known", "grid", "zero"), or None: then f* = min(0, the lowest loss of any simulated run)."""
     steps = runs.steps
@@ -186,6 +190,10 @@ def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: s
     lower_elsewhere = _much_lower(everything, g)
     smaller = _much_lower(grid[:CASE], g)
     larger = _much_lower(larger_gaps, g)
+    if adaptive:
+        # v2c: an adaptive optimizer's preconditioned sharpness adapts to its LR (RMSprop ends at its own edge
+        # of stability), so no cap from it: every larger LR of the grid counts.
+        larger = larger or _much_lower(grid[CASE + 1:], g)
     ev.update(s_end=runs.s_end, s_end_at=runs.s_end_at, limit_c=runs.limit_c, cap=runs.cap,
               cap_over_lr=runs.cap / runs.lr_anchor if runs.lr_anchor > 0 else math.nan,
               larger_counted=int(counted.sum()), extra_lrs=np.asarray(runs.extra_lrs, dtype=float),
@@ -223,7 +231,8 @@ def label(case: dict) -> dict:
     runs, floor, kind, floor_evidence, curv, checks = simulate(case)
     if checks.get("same_outcome") is False:  # DECISION 4: exact arithmetic and lrtui's float64 run disagree
         return {"label": None, "clause": "numerics", "checks": checks, "seconds": time.perf_counter() - started}
-    out = decide(runs, floor, curv, is_scheduled(case), floor_kind=kind)
+    out = decide(runs, floor, curv, is_scheduled(case), floor_kind=kind,
+                 adaptive=case["optimizer"]["type"] in ADAPTIVE)
     out.update(floor_evidence)
     out["path"] = "own-eigenbasis" if own_path(case) else "lrtui-simulation"
     out["checks"] = checks

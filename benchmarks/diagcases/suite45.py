@@ -22,6 +22,8 @@ import time
 import tomllib
 from pathlib import Path
 
+from benchmarks.diagcases.build import CONTRACTS_VERSION
+
 HERE = Path(__file__).resolve().parent
 SUITE = HERE.parents[1] / "tests" / "diagnostics" / "cases.toml"
 LABELS_FILE = HERE / "suite45_labels.json"
@@ -106,7 +108,7 @@ def main(argv=None) -> int:
         return 0
     started = time.perf_counter()
     rows = label_all(args.jobs)
-    LABELS_FILE.write_text(json.dumps({"contracts": "2b", "source": "tests/diagnostics/cases.toml",
+    LABELS_FILE.write_text(json.dumps({"contracts": CONTRACTS_VERSION, "source": "tests/diagnostics/cases.toml",
                                        "runs": rows}, indent=1, allow_nan=False) + "\n")
     for r in rows:
         print(f"{r['id']:40s} run {r['run']}  {str(r['label']):24s} clause {r['clause']:24s} G={r.get('G')} "

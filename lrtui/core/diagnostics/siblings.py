@@ -86,7 +86,7 @@ class Siblings:
             # diverged at.
             dead_lrs = lrs[frame.diverged_at[members] >= 0]
             ceiling = dead_lrs.min() if dead_lrs.size else math.inf
-            here = e.lr_limit_here[asking]
+            here = np.where(e.preconditioned[asking], math.inf, e.lr_limit_here[asking])  # as fixes_for
             with np.errstate(all="ignore"):
                 cap = np.minimum(np.where(np.isfinite(here), 0.9 * here, math.inf), ceiling)
             first = np.searchsorted(lrs, self.base_lr[asking], side="right")

@@ -340,7 +340,9 @@ def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
             fixes.append({"optimizer.eps": 1e-8})
         return _dedupe(fixes)
     if code == "too_slow":
-        here = e.lr_limit_here  # by the sharpness where the run is now: how far the LR can be raised from here
+        # By the sharpness where the run is now: how far the LR can be raised from here. Not for an adaptive
+        # optimizer, whose preconditioned sharpness follows its LR (RMSprop settles at its own limit at any LR).
+        here = math.inf if e.preconditioned else e.lr_limit_here
         cap = min(0.9 * here if math.isfinite(here) and here > 0 else math.inf, 0.9 * ceiling)
         lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)} | ({_nice(0.5 * cap)} if cap < math.inf else set()))
         return [{"optimizer.lr": x} for x in lrs if x > lr * 1.5]
