@@ -272,11 +272,12 @@ class Monitor:
         return True
 
     def _plan(self, run: int, code: str, e: Evidence, final: bool = False) -> Check | None:
-        fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run))
-        if not fixes:
-            return None
         remaining = int(e.remaining)
         from_start = code == "diverged" or remaining < MIN_AHEAD or final
+        start_lr = self._start_lr(run) if from_start and code != "diverged" else None
+        fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr)
+        if not fixes:
+            return None
         horizon = horizon_for(self.sim, e.budget if from_start else remaining)
         check = Check(run, code, fixes, from_start, horizon, float(e.floor), float(e.first), float(e.loss))
         if from_start:
@@ -284,6 +285,11 @@ class Monitor:
             check.baseline = math.inf if diverged else float(e.loss)
             check.baseline_diverged = diverged
         return check
+
+    def _start_lr(self, run: int) -> float | None:
+        """The LR in force at step 0 of the run's history (what a fix tried from the start scales)."""
+        values = np.asarray(self.sim.history.series("lr", run)[1], dtype=np.float64)
+        return float(values[0]) if values.size and np.isfinite(values[0]) and values[0] > 0 else None
 
     # -- verdicts and findings -----------------------------------------------------------
     def _settle(self, frame: StepFrame, e: Evidence, raw: np.ndarray) -> None:

@@ -292,18 +292,21 @@ def candidates(e: Evidence) -> dict:
     }
 
 
-def escape_fixes(e: Evidence, spec) -> list[dict]:
-    fixes: list[dict] = [{"optimizer.lr": e.lr * 3}, {"optimizer.lr": e.lr * 10}]
+def escape_fixes(e: Evidence, spec, base: float | None = None) -> list[dict]:
+    lr = e.lr if base is None else base
+    fixes: list[dict] = [{"optimizer.lr": lr * 3}, {"optimizer.lr": lr * 10}]
     if spec.optimizer == "sgd" and not spec.optimizer_params.get("momentum"):
         fixes.append({"optimizer.momentum": 0.9})
     return fixes
 
 
-def fixes_for(code: str, e: Evidence, spec, diverged_lrs: np.ndarray) -> list[dict]:
+def fixes_for(code: str, e: Evidence, spec, diverged_lrs: np.ndarray, start_lr: float | None = None) -> list[dict]:
     """The changes a check tries for one run's claim, given the run's spec as it stands (LRs a sweep neighbour
-    showed to diverge are left out)."""
+    showed to diverge are left out). `optimizer.lr` sets the LR in force when the fix is applied, keeping the
+    schedule's shape: a fix tried from the start is scaled from `start_lr`, the LR the run had at step 0 (not
+    from the LR in force now, which a schedule may have cut a millionfold)."""
     ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
-    return [fix for fix in _fixes_for(code, e, spec, diverged_lrs)
+    return [fix for fix in _fixes_for(code, e, spec, diverged_lrs, start_lr)
             if _usable(fix) and fix.get("optimizer.lr", 0.0) < ceiling]
 
 
@@ -315,9 +318,11 @@ def _usable(fix: dict) -> bool:
     return True
 
 
-def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
+def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
     lr, limit = e.lr, e.lr_limit
     ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
+    # The LR the fixes scale: the one in force now, or, for a fix tried from the start, the one at step 0.
+    base = float(start_lr) if start_lr is not None and math.isfinite(start_lr) and start_lr > 0 else lr
     if code == "diverged":
         finite = [x for x in (lr, e.schedule_peak, e.set_lr) if math.isfinite(x) and x > 0]
         base = min(finite) if finite else 1e-3
@@ -342,20 +347,27 @@ def _fixes_for(code, e, spec, diverged_lrs) -> list[dict]:
     if code == "too_slow":
         # By the sharpness where the run is now: how far the LR can be raised from here. Not for an adaptive
         # optimizer, whose preconditioned sharpness follows its LR (RMSprop settles at its own limit at any LR).
-        here = math.inf if e.preconditioned else e.lr_limit_here
-        cap = min(0.9 * here if math.isfinite(here) and here > 0 else math.inf, 0.9 * ceiling)
-        lrs = sorted({_nice(min(lr * f, cap)) for f in (3, 10, 100, 1000)} | ({_nice(0.5 * cap)} if cap < math.inf else set()))
-        return [{"optimizer.lr": x} for x in lrs if x > lr * 1.5]
+        here = e.lr_limit_here
+        with np.errstate(all="ignore"):
+            room = 0.9 * here / lr if math.isfinite(here) and here > 0 and lr > 0 else math.inf  # as a factor
+        factors = {3.0, 10.0, 100.0, 1000.0}
+        if e.preconditioned:
+            if room > 1000:  # a limit past the multiples: try close to it too (no cap from it, though)
+                factors |= {0.5 * room, room}
+        else:
+            factors = {min(f, room) for f in factors} | ({0.5 * room} if math.isfinite(room) else set())
+        lrs = sorted({_nice(min(base * f, 0.9 * ceiling)) for f in factors if f > 1.5})
+        return [{"optimizer.lr": x} for x in lrs if x > base * 1.5]
     if code == "oscillating":
-        lrs = [lr * f for f in (0.5, 0.25, 0.1)]
+        lrs = [base * f for f in (0.5, 0.25, 0.1)]
         if math.isfinite(limit) and 0 < limit < lr:
-            lrs.append(0.8 * limit)
+            lrs.append(base * 0.8 * limit / lr)
         return _dedupe([{"optimizer.lr": _nice(x)} for x in lrs if x > 0])
     if code == "schedule_too_aggressive":
         peak = _nice(e.schedule_peak)
         return [{"schedule.type": "constant", "optimizer.lr": peak},
                 {"schedule.type": "cosine", "schedule.T_max": int(max(e.remaining, 1)), "optimizer.lr": peak}]
-    return escape_fixes(e, spec)
+    return escape_fixes(e, spec, base)
 
 
 def _nice(value: float) -> float:
