@@ -350,12 +350,17 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
         here = e.lr_limit_here
         with np.errstate(all="ignore"):
             room = 0.9 * here / lr if math.isfinite(here) and here > 0 and lr > 0 else math.inf  # as a factor
-        factors = {3.0, 10.0, 100.0, 1000.0}
-        if e.preconditioned:
-            if room > 1000:  # a limit past the multiples: try close to it too (no cap from it, though)
-                factors |= {0.5 * room, room}
-        else:
-            factors = {min(f, room) for f in factors} | ({0.5 * room} if math.isfinite(room) else set())
+        # LRs on the contracts' grid (lr x 10^(k/4)): x3.2, x10, x100, x1000 and, under a cap, the largest grid
+        # LRs under it and under half of it; a limit past the grid is tried at 0.5 and 0.9 of the cap. Adaptive
+        # optimizers have no cap (their preconditioned sharpness follows their LR), only those two tries.
+        grid = [10.0 ** (k / 4) for k in range(1, 13)]
+        factors = {grid[1], grid[3], grid[7], grid[11]}
+        if not e.preconditioned:
+            under = [f for f in grid if f <= room]
+            half = [f for f in under if f <= 0.5 * room]
+            factors = {f for f in factors if f <= room} | set(under[-1:]) | set(half[-1:])
+        if math.isfinite(room) and room > grid[-1]:
+            factors |= {0.5 * room, 0.9 * room}
         lrs = sorted({_nice(min(base * f, 0.9 * ceiling)) for f in factors if f > 1.5})
         return [{"optimizer.lr": x} for x in lrs if x > base * 1.5]
     if code == "oscillating":
