@@ -51,6 +51,7 @@ class Evidence:
     floor_is_bound: bool  # the floor is only a lower bound (a data model's 0): lower ground must be shown by a try
     gap: PerRun  # (loss - floor) / (first - floor)
     gap_then: PerRun  # the same a window ago
+    gap_half: PerRun  # the same halfway through the run so far (since its last change by hand)
     window: int
     rate: PerRun  # decrease of log(gap) per step over the window
     needed: PerRun  # steps to reach TOL at that rate (inf when not falling)
@@ -108,7 +109,9 @@ class Evidence:
 
     @cached_property
     def flat(self):
-        return (self.gap_then - self.gap) <= FLAT * self.gap
+        """Over the last half of the run so far the gap fell by at most FLAT of itself (so a run still converging
+        linearly is not flat), as the contracts define it."""
+        return (self.gap_half - self.gap) <= FLAT * self.gap
 
     @cached_property
     def minimum(self):

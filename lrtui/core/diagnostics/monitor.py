@@ -30,6 +30,7 @@ from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = CLAIMS
 MAX_COPIES = 8192  # run copies tried at one checkpoint at most; the rest wait for the next
+TRAIL = 400  # checkpoint rows kept for the halfway gap at most
 MAX_RAW = 16  # flat runs whose Hessian extremes are measured at one checkpoint, at most
 LONG_HORIZON = 20_000  # how far an unchanged copy is followed to see whether a stuck run stays stuck
 DIVERGED = CODES.index("diverged")
@@ -73,6 +74,10 @@ class Monitor:
         self.found: list[Diagnosis] = []
         self._found_by_run: dict[int, list[Diagnosis]] = {}
         self.evidence_now: Evidence | None = None
+        # Each checkpoint's smoothed loss, to read the gap halfway through the run (thinned past TRAIL rows).
+        self._trail_steps: list[int] = []
+        self._trail: list[np.ndarray] = []
+        self._fresh_from = np.zeros(n, dtype=np.int64)  # step of each run's last change by hand
         self._summaries: dict[int, Diagnosis] = {}
 
     # The latest sharpness numbers, for the app's gauge and curvature panel.
@@ -94,7 +99,8 @@ class Monitor:
         self.curvature.add_runs(parents)
         for code in CHECKED:
             self._held[code] = np.concatenate([self._held[code], np.zeros(idx.size, dtype=np.int64)])
-        for name in ("_raw", "_codes", "_since", "_edits"):
+        self._trail = [np.concatenate([row, row[idx]]) for row in self._trail]
+        for name in ("_raw", "_codes", "_since", "_edits", "_fresh_from"):
             values = getattr(self, name)
             setattr(self, name, np.concatenate([values, values[idx]]))
         self._reported = np.concatenate([self._reported, self._reported[:, idx]], axis=1)
@@ -130,6 +136,7 @@ class Monitor:
         (a finding it had before the change may be found anew)."""
         for code in CHECKED:
             self._held[code][runs] = 0
+        self._fresh_from[runs] = self.sim.step_count
         self._reported[:, runs] = False
         self.book.forget(runs)
         self.running.uncut(runs)
@@ -172,6 +179,7 @@ class Monitor:
         now = np.where(np.isfinite(frame.loss), now, frame.loss)
         floor = np.full(n, self.floor) if self.floor is not None else np.minimum(0.0, r.best_loss)
         gap_now, gap_then = gaps(now, floor, r.first_loss), gaps(then, floor, r.first_loss)
+        gap_half = gaps(self._halfway(step, now), floor, r.first_loss)
         rate, needed = progress(gap_then, gap_now, span)
         scheduled = self.siblings.scheduled
         return Evidence(
@@ -179,7 +187,7 @@ class Monitor:
             last_loss=np.asarray(frame.loss, dtype=np.float64),
             first=r.first_loss, best=r.best_loss, floor=floor, known_floor=self.floor_is_minimum,
             floor_is_bound=self.floor is not None and not self.floor_is_minimum,
-            gap=gap_now, gap_then=gap_then, window=span, rate=rate, needed=needed, grad_norm=frame.grad_norm,
+            gap=gap_now, gap_then=gap_then, gap_half=gap_half, window=span, rate=rate, needed=needed, grad_norm=frame.grad_norm,
             grad_ratio=frame.grad_norm / np.where(r.max_grad > 0, r.max_grad, np.nan),
             nonfinite=~np.isfinite(frame.loss), diverged_at=frame.diverged_at, cos_update=r.cos_update,
             flip_rate=r.flip_rate, lr=frame.lr, set_lr=self._set_lrs(), top=c.top, bottom=c.bottom, raw_top=c.raw_top,
@@ -189,6 +197,22 @@ class Monitor:
             full_batch_model=bool(sim.loss.is_model and sim.loss.batch_size is None),
             start_cause=self._start_causes(frame),
             confirmed=self.book.confirmed(), tried=self.book.tried_by_claim())
+
+    def _halfway(self, step: int, now: np.ndarray) -> np.ndarray:
+        """Each run's smoothed loss at the checkpoint nearest before halfway from its last change to `step`."""
+        if not self._trail_steps or self._trail_steps[-1] != step:
+            self._trail_steps.append(step)
+            self._trail.append(np.array(now, dtype=np.float64))
+            if len(self._trail_steps) > TRAIL:  # keep every other row: the halfway point stays within a row
+                self._trail_steps, self._trail = self._trail_steps[::2] + [step], self._trail[::2] + [self._trail[-1]]
+        steps = np.asarray(self._trail_steps)
+        half = self._fresh_from + (step - self._fresh_from) // 2
+        idx = np.clip(np.searchsorted(steps, half, side="right") - 1, 0, len(steps) - 1)
+        out = np.empty(now.shape, dtype=np.float64)
+        for i in np.unique(idx).tolist():  # most runs share one halfway row
+            chosen = idx == i
+            out[chosen] = self._trail[i][chosen]
+        return out
 
     def _start_causes(self, frame: StepFrame) -> tuple:
         """Why each run that diverged at step 0 did (found once, at the start)."""
