@@ -348,6 +348,9 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
         # By the sharpness where the run is now: how far the LR can be raised from here. Not for an adaptive
         # optimizer, whose preconditioned sharpness follows its LR (RMSprop settles at its own limit at any LR).
         here = e.lr_limit_here
+        if not (base > 0 and lr > 0):  # an LR of 0 has no multiples: try LRs under the stable limit, or plain ones
+            absolute = [0.45 * here, 0.81 * here] if math.isfinite(here) and here > 0 else [1e-3, 1e-2, 1e-1]
+            return [{"optimizer.lr": _nice(x)} for x in absolute if x < 0.9 * ceiling]
         with np.errstate(all="ignore"):
             room = 0.9 * here / lr if math.isfinite(here) and here > 0 and lr > 0 else math.inf  # as a factor
         # LRs on the contracts' grid (lr x 10^(k/4)): x3.2, x10, x100, x1000 and, under a cap, the largest grid
