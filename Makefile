@@ -32,6 +32,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.run $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON))
 	$(BIN)/python benchmarks/diagnostics.py
 	$(BIN)/python -m benchmarks.diagcases.score --split held_out --jobs 2
+	$(BIN)/python -m benchmarks.edge_of_stability
 	$(BIN)/python -m benchmarks.log_grading --phase3
 
 # 8 runs x 1,000,000 steps: memory must stay flat after warm-up (about a minute).
