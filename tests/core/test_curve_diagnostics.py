@@ -364,3 +364,51 @@ def test_a_loss_that_falls_then_climbs_back_to_its_start_points_to_a_too_high_lr
     # ...while a loss that never left its start is still "stayed near its initial value", with a larger LR.
     flat = diagnose_curve(noisy(np.full(N, 2.3) * (1 - 0.02 * T), 0.05, seed=33), lr=np.full(N, 1e-5))
     assert "initial value" in flat.diagnoses[0].message and flat.evidence["lr_factor"] > 1
+
+
+# -- phase 4 ------------------------------------------------------------------------------------------------------
+
+def test_a_loss_thrown_up_at_the_first_step_starts_at_its_first_value():
+    # 0.65 before any step, then 5-20 at once, swinging there (circles at lr 30): the first points agree within
+    # their huge noise, but their median is 25x the first value, so the start is the first value and the run,
+    # ending about 10x above it, is diverged, not "stayed near its initial value".
+    rng = np.random.default_rng(41)
+    loss = np.concatenate([[0.65, 17.8, 16.6, 0.9, 21.7], 7.0 * np.exp(0.8 * rng.standard_normal(500))])
+    report = diagnose_curve(loss)
+    assert report.evidence["start_value"] == pytest.approx(0.65)
+    assert report.verdict == "diverged", report.diagnoses[0].message
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0])
+def test_a_noisy_first_value_alone_does_not_become_the_start(sigma, monkeypatch):
+    # Healthy noise up to a factor e per batch: a low first draw is no blow-up (the test allows for 2 deviations
+    # of the noise), so the start stays the median of the agreeing first points, as without the test.
+    from lrtui.core.diagnostics import curve_evidence
+
+    curves = [noisy(2.3 * np.exp(-5.0 * T) + 0.05, sigma, seed=seed) for seed in range(40)]
+    starts = [diagnose_curve(c).evidence["start_value"] for c in curves]
+    monkeypatch.setattr(curve_evidence, "START_JUMP", float("inf"))
+    assert starts == [diagnose_curve(c).evidence["start_value"] for c in curves]
+
+
+def _cosine_run(gap_floor, seed, sigma=0.05):
+    lr = 3e-3 * 0.5 * (1 + np.cos(np.pi * T))
+    progress = np.cumsum(lr) / np.sum(lr)
+    return noisy(2.3 * (gap_floor + (1 - gap_floor) * np.exp(-7.0 * progress)), sigma, seed=seed), lr
+
+
+def test_a_loss_the_cosine_decay_barely_lowered_points_to_a_too_low_peak():
+    # Still falling at 11% of its start when the cosine took the LR below half its peak, then only 1.3x lower
+    # by the end, and flat there: the LR held nothing up; the loss stopped where the LR ran out.
+    loss, lr = _cosine_run(0.085, seed=42, sigma=0.15)
+    report = diagnose_curve(loss, lr=lr)
+    assert report.verdict == "too_slow", report.diagnoses[0].message
+    assert report.evidence["anneal_gain"] < 1.5
+    assert report.diagnoses[0].fix == {"optimizer.lr": 0.03}
+
+
+def test_a_loss_the_cosine_decay_lowered_well_is_healthy():
+    # The same run reaching 1% of its start: well below DECAY_LOW when the LR halved.
+    loss, lr = _cosine_run(0.005, seed=42, sigma=0.15)
+    report = diagnose_curve(loss, lr=lr)
+    assert not alarms(report), report.diagnoses[0].message

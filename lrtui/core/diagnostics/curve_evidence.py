@@ -28,6 +28,8 @@ STALLED = 0.85  # still above this fraction of its start and not falling: flat a
 DROP_GAP = 0.5  # at most this fraction of the starting level left: a real drop (converged if flat)
 SLOW_GAP = 0.2  # too slow only while above this fraction of the start (below it, more steps polish)
 DECAY_GAP = 0.3  # a decaying schedule is blamed for a slow run only if it lowered the LR with the loss above this
+DECAY_LOW = 0.08  # ...or with the loss above this fraction of its start, if the decay then lowered it...
+ANNEAL_GAIN = 1.5  # ...less than this many times (a loss the LR held up drops when the LR anneals)
 STEADY = 1.8  # too slow only if the middle third fell at most this many times faster than the last
 FLAT_RATE = 0.03  # a trend below 3% per run-length (in log units) is flat
 SIGNIFICANCE = 2.0  # a trend counts only beyond this many standard errors
@@ -57,6 +59,8 @@ MIN_WINDOW_POINTS = 3  # no median of fewer points
 START_POINTS = 5  # the start is the median of at most this many first points...
 START_BAND = 1.25  # ...that agree: spread within this factor (a climb or a steep first drop leaves fewer)...
 START_NOISE = 2.0  # ...plus this many deviations of the per-point noise either way
+START_JUMP = 4.0
+START_JUMP_NOISE = 2.0
 OSC_DETREND = 9  # a bounce is measured around a centred moving average of this many points
 MAX_BOUNCE_POINTS = 50_000  # ...over at most this many of the latest points
 MIN_AFTER_CUT = 0.1  # a schedule cut is judged once 10% of the run (and 10 points) have followed it
@@ -74,6 +78,8 @@ class Thresholds:
     drop_gap: float = DROP_GAP
     slow_gap: float = SLOW_GAP
     decay_gap: float = DECAY_GAP
+    decay_low: float = DECAY_LOW
+    anneal_gain: float = ANNEAL_GAIN
     steady: float = STEADY
     flat_rate: float = FLAT_RATE
     significance: float = SIGNIFICANCE
@@ -158,6 +164,7 @@ class Evidence:
     cut_stalled: bool = False
     decay_from: int = -1  # where a decaying schedule took the LR below half its peak, the loss still falling fast
     gap_at_decay: float = math.nan
+    anneal_gain: float = math.nan  # the loss when the LR left half its peak / the loss now
     overfit_at: int = -1
     val_best: float = math.nan
     val_now: float = math.nan
@@ -226,7 +233,11 @@ def _start(gap: np.ndarray, sigma: float) -> tuple[float, int]:
         k -= 1
     if k < 3:  # a median of two is their mean, which a blow-up at the second step pulls up: the first value
         return float(gap[0]), 1
-    return float(np.median(gap[:k])), k
+    median = float(np.median(gap[:k]))
+    # Thrown up at once: the first value (before any step) far below the median of the ones after it.
+    if median > gap[0] * max(START_JUMP, math.exp(START_JUMP_NOISE * sigma)):
+        return float(gap[0]), 1
+    return median, k
 
 
 def measure(loss, steps, smoothed, lr, val_steps, val_loss, th: Thresholds, grad_norm=None) -> Evidence:
@@ -447,7 +458,12 @@ def _slow_at_peak(e: Evidence, cv: Curve, story: LrStory) -> None:
                 sigma) if b - 2 * third >= a else None
     gap = float(np.exp(last.end_level - cv.log_of(e.start_value)))
     steady = last.rate > 0 and (mid is None or mid.rate <= th.steady * last.rate)
-    if last.falling(th.flat_rate, th.significance) and steady and gap > th.decay_gap and not e.rose_first:
+    # Or the decay itself did little: a loss held up by too large an LR drops once the LR anneals; one held up by
+    # too small an LR only slows down. Still above DECAY_LOW of its start, it fell less than ANNEAL_GAIN x after.
+    annealed = gap / max(e.gap_now, 1e-300)
+    e.anneal_gain = annealed
+    weak = gap > th.decay_low and annealed < th.anneal_gain and not e.falling
+    if last.falling(th.flat_rate, th.significance) and ((steady and gap > th.decay_gap) or weak) and not e.rose_first:
         e.decay_from, e.gap_at_decay = int(cv.steps[b]), gap
 
 
