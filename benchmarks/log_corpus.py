@@ -29,7 +29,8 @@ fix keeps more LR); improving and converged -> healthy. A stuck run is judged ri
 or too_slow.
 
 Seeds split the corpus: even seeds tune the rules, odd seeds are held out; FRESH_SEEDS are a second held-out
-set, built in phase 2, and PHASE3_SEEDS a third, built in phase 3 (each graded once, after its phase's tuning).
+set, built in phase 2, PHASE3_SEEDS a third, built in phase 3, and PHASE4_SEEDS a fourth, built in phase 4 (each graded once, after its
+phase's tuning).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ FRESH_SEEDS = (6, 7, 8, 9, 10, 11)
 # Phase 3 (the finished-log judge tuned again, on even seeds only): seeds never trained before, graded once after
 # that tuning. By then the odd seeds and FRESH_SEEDS had both been looked at, so neither could grade a change.
 PHASE3_SEEDS = (12, 13, 14, 15, 16, 17)
+# Phase 4 (the judge tuned on seeds 0-17, all looked at by then): seeds never trained before, graded once.
+PHASE4_SEEDS = (18, 19, 20, 21, 22, 23)
 
 
 @dataclass

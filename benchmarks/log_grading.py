@@ -2,10 +2,11 @@
 
 Every curve is written in one of the log formats, read back with lrtui.logs and judged, exactly as
 `lrtui diagnose FILE` does. Even seeds tune the rules. Each held-out set was graded once, after the tuning of
-its phase, and then counts as looked at: the odd seeds 1-5 (phase 1), seeds 6-11 (phase 2), seeds 12-17 (phase 3,
-the current held-out set, what `make bench` prints).
+its phase, and then counts as looked at: the odd seeds 1-5 (phase 1), seeds 6-11 (phase 2), seeds 12-17 (phase 3),
+seeds 18-23 (phase 4, the current held-out set, what `make bench` prints). Phase 4 tuned on seeds 0-17.
 
-    python -m benchmarks.log_grading --phase3        # the current held-out set, seeds 12-17 (`make bench`)
+    python -m benchmarks.log_grading --phase4        # the current held-out set, seeds 18-23 (`make bench`)
+    python -m benchmarks.log_grading --phase3        # seeds 12-17 (held out in phase 3, looked at since)
     python -m benchmarks.log_grading --tuning -v     # the tuning half, with every disagreement
     python -m benchmarks.log_grading                 # the odd seeds 1-5 (held out in phase 1, looked at since)
     python -m benchmarks.log_grading --fresh         # seeds 6-11 (held out in phase 2, looked at since)
@@ -31,7 +32,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.log_corpus import CLASSES, FRESH_SEEDS, PHASE3_SEEDS, SWEEPS, corpus, export, label  # noqa: E402
+from benchmarks.log_corpus import CLASSES, FRESH_SEEDS, PHASE3_SEEDS, PHASE4_SEEDS, SWEEPS, corpus, export, label  # noqa: E402
 
 GOAL = 0.95
 
@@ -159,13 +160,17 @@ def main(argv=None) -> int:
     parser.add_argument("--tuning", action="store_true", help="grade the tuning half (even seeds) instead")
     parser.add_argument("--fresh", action="store_true", help="grade the seeds of phase 2 (seeds "
                         f"{FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]}: held out then; its even seeds tuned phase 3)")
-    parser.add_argument("--phase3", action="store_true", help="grade the held-out seeds of phase 3 (seeds "
-                        f"{PHASE3_SEEDS[0]}-{PHASE3_SEEDS[-1]}, never used while tuning): the current held-out set")
+    parser.add_argument("--phase3", action="store_true", help="grade the seeds of phase 3 (seeds "
+                        f"{PHASE3_SEEDS[0]}-{PHASE3_SEEDS[-1]}: held out then; phase 4 tuned on them)")
+    parser.add_argument("--phase4", action="store_true", help="grade the held-out seeds of phase 4 (seeds "
+                        f"{PHASE4_SEEDS[0]}-{PHASE4_SEEDS[-1]}, never used while tuning): the current held-out set")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
     parser.add_argument("--cache", metavar="FILE", help="keep the trained curves in FILE (a pickle) between runs")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    if args.phase3:
+    if args.phase4:
+        curves = corpus(SWEEPS, PHASE4_SEEDS)
+    elif args.phase3:
         curves = corpus(SWEEPS, PHASE3_SEEDS)
     elif args.fresh:
         curves = corpus(SWEEPS, FRESH_SEEDS)
@@ -182,7 +187,8 @@ def main(argv=None) -> int:
     direction = sum(_direction(r[0].label) == _direction(r[3]) or (r[0].label == "stuck" and agrees("stuck", r[2], r[3]))
                     for r in graded)
     half = ("tuning half (even seeds)" if args.tuning else
-            f"held-out seeds {PHASE3_SEEDS[0]}-{PHASE3_SEEDS[-1]} (phase 3)" if args.phase3 else
+            f"held-out seeds {PHASE4_SEEDS[0]}-{PHASE4_SEEDS[-1]} (phase 4)" if args.phase4 else
+            f"seeds {PHASE3_SEEDS[0]}-{PHASE3_SEEDS[-1]} (held out in phase 3, looked at since)" if args.phase3 else
             f"seeds {FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]} (held out in phase 2, looked at since)" if args.fresh else
             "odd seeds 1-5 (held out in phase 1, looked at since)")
     print(f"Training-log diagnosis against counterfactual labels: {half}, {len(rows)} curves of lrtui's models at "
