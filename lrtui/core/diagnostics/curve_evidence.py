@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrtui.core.diagnostics.curve_features import (
-    Bounce, Trend, alternating_since, bounce_stats, exp, floor_of, lowest_of, median_sigma,
+    Bounce, Trend, alternating_since, bounce_stats, exp, floor_of, grad_note, lowest_of, median_sigma,
     noise_sigma, spike, trend, window_bounds)
 from lrtui.core.diagnostics.curve_lr import LrStory, lr_story
 
@@ -59,8 +59,7 @@ MIN_WINDOW_POINTS = 3  # no median of fewer points
 START_POINTS = 5  # the start is the median of at most this many first points...
 START_BAND = 1.25  # ...that agree: spread within this factor (a climb or a steep first drop leaves fewer)...
 START_NOISE = 2.0  # ...plus this many deviations of the per-point noise either way
-START_JUMP = 4.0
-START_JUMP_NOISE = 2.0
+START_JUMP, START_JUMP_NOISE = 4.0, 2.0  # ...unless the first value is this far below them, and beyond the noise
 OSC_DETREND = 9  # a bounce is measured around a centred moving average of this many points
 MAX_BOUNCE_POINTS = 50_000  # ...over at most this many of the latest points
 MIN_AFTER_CUT = 0.1  # a schedule cut is judged once 10% of the run (and 10 points) have followed it
@@ -233,11 +232,8 @@ def _start(gap: np.ndarray, sigma: float) -> tuple[float, int]:
         k -= 1
     if k < 3:  # a median of two is their mean, which a blow-up at the second step pulls up: the first value
         return float(gap[0]), 1
-    median = float(np.median(gap[:k]))
-    # Thrown up at once: the first value (before any step) far below the median of the ones after it.
-    if median > gap[0] * max(START_JUMP, math.exp(START_JUMP_NOISE * sigma)):
-        return float(gap[0]), 1
-    return median, k
+    median = float(np.median(gap[:k]))  # thrown up at once: the first value (before any step) far below the rest
+    return (float(gap[0]), 1) if median > gap[0] * max(START_JUMP, exp(START_JUMP_NOISE * sigma)) else (median, k)
 
 
 def measure(loss, steps, smoothed, lr, val_steps, val_loss, th: Thresholds, grad_norm=None) -> Evidence:
@@ -256,7 +252,7 @@ def measure(loss, steps, smoothed, lr, val_steps, val_loss, th: Thresholds, grad
     _levels(e, cv)
     _spike(e, cv)
     if grad_norm is not None:
-        e.grad_note = _grad_note(grad_norm[:end], steps[:end], e)
+        e.grad_note = grad_note(grad_norm[:end], steps[:end])
     if e.short:
         return e
     _trends(e, cv)
@@ -458,10 +454,8 @@ def _slow_at_peak(e: Evidence, cv: Curve, story: LrStory) -> None:
                 sigma) if b - 2 * third >= a else None
     gap = float(np.exp(last.end_level - cv.log_of(e.start_value)))
     steady = last.rate > 0 and (mid is None or mid.rate <= th.steady * last.rate)
-    # Or the decay itself did little: a loss held up by too large an LR drops once the LR anneals; one held up by
-    # too small an LR only slows down. Still above DECAY_LOW of its start, it fell less than ANNEAL_GAIN x after.
-    annealed = gap / max(e.gap_now, 1e-300)
-    e.anneal_gain = annealed
+    # Or the decay did little: a loss a too-high LR held up drops as the LR anneals, one a too-low LR held up stalls.
+    e.anneal_gain = annealed = gap / max(e.gap_now, 1e-300)
     weak = gap > th.decay_low and annealed < th.anneal_gain and not e.falling
     if last.falling(th.flat_rate, th.significance) and ((steady and gap > th.decay_gap) or weak) and not e.rose_first:
         e.decay_from, e.gap_at_decay = int(cv.steps[b]), gap
@@ -501,16 +495,3 @@ def _overfitting(e: Evidence, val_steps, val_loss, cv: Curve) -> None:
         e.overfit_at = int(vs[b])
         e.val_best, e.val_now = float(np.exp(rolling[b]) + floor), float(np.exp(now) + floor)
         e.train_at_val_best = train_then
-
-
-def _grad_note(grad_norm: np.ndarray, steps: np.ndarray, e: Evidence) -> str:
-    """A sentence on the logged gradient norm around where things went wrong, when the log has one."""
-    ok = np.isfinite(grad_norm)
-    if ok.sum() < 3:
-        return ""
-    g, s = grad_norm[ok], steps[ok]
-    early = float(np.median(g[: max(3, g.size // 10)]))
-    top = int(np.argmax(g))
-    if g[top] > 10 * early:
-        return f"The logged gradient norm rose from about {early:.3g} to {g[top]:.3g} at step {int(s[top])}."
-    return ""

@@ -173,3 +173,16 @@ def spike(gap: np.ndarray, steps: np.ndarray, weight: float, factor: float) -> t
         if b < n:  # it came back down before the end
             return int(steps[a]), float(best[a]), float(np.max(gap[a:b]))
     return None
+
+
+def grad_note(grad_norm: np.ndarray, steps: np.ndarray) -> str:
+    """A sentence on the logged gradient norm around where things went wrong, when the log has one."""
+    ok = np.isfinite(grad_norm)
+    if ok.sum() < 3:
+        return ""
+    g, s = grad_norm[ok], steps[ok]
+    early = float(np.median(g[: max(3, g.size // 10)]))
+    top = int(np.argmax(g))
+    if g[top] > 10 * early:
+        return f"The logged gradient norm rose from about {early:.3g} to {g[top]:.3g} at step {int(s[top])}."
+    return ""
