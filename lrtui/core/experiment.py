@@ -89,21 +89,23 @@ class Experiment:
 
         return RunView(self, run)
 
-    def replayed(self, changes: dict[int, dict] | None = None) -> "Experiment":
+    def replayed(self, changes: dict[int, dict] | None = None, at: dict[int, int] | None = None) -> "Experiment":
         """A new experiment that replays these runs from step 0 with every change made to them so far, at its
-        step (so it retraces what happened here exactly); `changes[run]`, if given, is applied to that run from
-        the start as well (a fix, replayed)."""
-        from lrtui.core.run_spec import Change
+        step (so it retraces what happened here exactly); `changes[run]`, if given, is applied to that run as
+        well (a fix, replayed): from step `at[run]` (0 if not given), after the changes already made up to that
+        step, as the engine tried it."""
+        from lrtui.core.run_spec import Change, with_change
 
-        changes = changes or {}
+        changes, at = changes or {}, at or {}
         index = {(ref.part, ref.local): run for run, ref in enumerate(self.order)}
         parts = []
         for p, sim in enumerate(self.simulations):
             specs = sim.replay_specs()
             for local, spec in enumerate(specs):
-                fix = changes.get(index.get((p, local), -1))
+                run = index.get((p, local), -1)
+                fix = changes.get(run)
                 if fix:
-                    spec.changes = [Change(0, dict(fix)), *spec.changes]
+                    spec.changes = with_change(spec.changes, Change(int(at.get(run, 0)), dict(fix)))
             parts.append((sim.loss, specs))
         return Experiment(parts, order=list(self.order), **self._settings)
 

@@ -25,6 +25,14 @@ class Change:
         return {"step": int(self.step), **self.changes}
 
 
+def with_change(timeline: list[Change], change: Change) -> list[Change]:
+    """The timeline with `change` made last at its step: after every change already at that step or before it
+    (so a fix at step 0 has the last word over a hand edit at step 0), before the later ones."""
+    at = sum(1 for c in timeline if c.step <= change.step)
+    ordered = sorted(timeline, key=lambda c: c.step)
+    return [*ordered[:at], change, *ordered[at:]]
+
+
 @dataclass
 class RunSpec:
     label: str = ""

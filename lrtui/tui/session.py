@@ -306,13 +306,14 @@ class Session:
             self._replay_with(run, fix, f"{label}: replayed every run from step 0 with {words} on this one "
                                         f"(the fix was tried from the start: {tried.sentence()}); space plays")
         elif self.finished:
+            step = tried.from_step if tried is not None else 0
             if self.offered_replay == offer:
-                self._replay_with(run, fix, f"{label}: replayed every run from step 0 with {words} on this one; "
-                                            "space plays")
+                self._replay_with(run, fix, f"{label}: replayed every run from step 0; {words} takes effect at "
+                                            f"step {step:,} on this one, as it was tried; space plays", step)
             else:
                 self.offered_replay = offer
-                self.message = (f"press a again to replay every run from step 0 with {words} on {label}: "
-                                "the step budget is used up, so it cannot act from here")
+                self.message = (f"press a again to replay every run, with {words} on {label} from step {step:,} "
+                                "as it was tried: the step budget is used up, so it cannot act from here")
         else:
             done = exp.apply_changes(run, fix)
             evidence = f"; {tried.sentence()}" if tried is not None else ""
@@ -320,8 +321,8 @@ class Session:
 
     apply_suggestion = apply_fix  # the name earlier versions used
 
-    def _replay_with(self, run: int, fix: dict, message: str) -> None:
-        self._replace_experiment(self.experiment.replayed({run: fix}))
+    def _replay_with(self, run: int, fix: dict, message: str, step: int = 0) -> None:
+        self._replace_experiment(self.experiment.replayed({run: fix}, {run: step}))
         self.message = message
 
     def fork(self) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.evidence import TOL
 from lrtui.core.diagnostics.types import Tried
-from lrtui.core.run_spec import Change
+from lrtui.core.run_spec import Change, with_change
 
 MUCH = 10.0  # a fix helps when the gap it leaves is at most a tenth of the unchanged run's...
 CLOSER = 0.5  # ...or when it ends at least half the starting gap closer to the floor
@@ -140,7 +140,7 @@ def _from_start(sim, checks: list[Check]) -> None:
         check.from_step = 0
         origin = sim.origins[check.run]
         for j, fix in enumerate(check.fixes):
-            specs.append(origin.copy(changes=[Change(0, dict(fix)), *origin.changes]))
+            specs.append(origin.copy(changes=with_change(origin.changes, Change(0, dict(fix)))))
             owner.append((k, j))
     twin = sim.restarted(specs)
     ends = _advance(twin, [checks[k].horizon for k, _ in owner])
