@@ -121,11 +121,13 @@ class Scenario:
         minibatch = any(run.loss.get("batch_size") for run in self.runs)
         return max(1, self.steps // (100 if minibatch else 1000))
 
-    def check_buildable(self) -> None:
+    def check_buildable(self) -> int:
         """Group every run's optimizer and schedule as a simulation would, so that they check their values
-        together (without evaluating anything: `build` does that)."""
-        for loss, specs in self._parts()[0]:
+        together (without evaluating anything: `build` does that). Returns how many simulations `build` makes."""
+        parts = self._parts()[0]
+        for loss, specs in parts:
             Simulation.check_specs(loss, specs)
+        return len(parts)
 
 
 def stack_parts(parts: list[tuple[Loss, list[RunSpec]]],
