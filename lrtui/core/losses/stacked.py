@@ -18,7 +18,7 @@ from lrtui.core.losses.base import Loss
 
 MAX_STACKED_PARAMS = 16  # the sharpness of runs this small is exact, all runs at once, row by row
 
-# Parameters each kind keeps per member, besides its start; a kind not here is not stacked.
+# The kinds that stack; any other (the data models) stays one simulation per set of loss values.
 _STACKABLE = frozenset({"quadratic", "rosenbrock", "beale", "himmelblau", "six_hump_camel", "saddle", "ackley",
                         "rastrigin", "expression"})
 
