@@ -20,6 +20,7 @@ from lrtui.core.run_spec import Change, Event, RunSpec
 if TYPE_CHECKING:
     from lrtui.core.diagnostics.monitor import Monitor
     from lrtui.core.history import History
+    from lrtui.core.losses.base import Loss
 
 SCHEDULE_RESTART = "schedule.restart"  # true: the changed schedule counts its steps from now
 
@@ -29,6 +30,7 @@ class RunControls:
 
     # What the mixin relies on. Simulation sets these; they are declared here so that they are type-checked.
     specs: list[RunSpec]
+    loss: Loss
     history: History
     monitor: Monitor | None
     recording: bool
@@ -276,6 +278,7 @@ class RunControls:
         new_runs = []
         for factor in extra:
             new = self.n_runs
+            self.loss = self.loss.rows(np.append(np.arange(new), run))  # a copy is a run of its parent's loss
             label = f"{self.specs[run].label} x{factor:g}"
             self.specs.append(self.specs[run].copy(label=label, auto_label=False))
             change = Change(self.step_count, {"optimizer.lr_factor": factor})

@@ -72,7 +72,9 @@ class Experiment:
         return sim.specs[local]
 
     def loss_of(self, run: int) -> Loss:
-        return self.locate(run)[0].loss
+        """The run's own loss (one member of a stacked loss)."""
+        sim, local = self.locate(run)
+        return sim.loss.rows([local])
 
     @property
     def labels(self) -> list[str]:

@@ -17,6 +17,7 @@ BASE_FIELDS = ("lr", "loss", "grad_norm")
 MAX_RECORDED_PARAMS = 16
 
 
+GROW_ROWS = 1024  # recent rows allocated at first; doubled as needed up to the capacity
 MAX_RECENT_ROWS = 131072
 MIN_RECENT_ROWS = 64  # and MIN_BUCKETS: however many runs, a plot keeps this much shape
 MIN_BUCKETS = 32
@@ -81,8 +82,11 @@ class History:
         self.max_buckets = max(2, int(max_buckets))
         # Rows past _count are never read, so the buffer is left unfilled: the memory is only touched
         # (and counted in the process's RSS) as steps arrive, and a short sweep pays nothing for the rest.
-        self._rows = np.empty((self.capacity, len(self.fields), n_runs))
-        self._params = np.empty((self.capacity, n_runs, n_params)) if self.records_params else None
+        # Allocated as steps arrive, up to the capacity (folding starts only there): a stacked sweep of 4,096
+        # runs that each keep 131,072 rows reserves no address space it does not use.
+        first = min(self.capacity, GROW_ROWS)
+        self._rows = np.empty((first, len(self.fields), n_runs))
+        self._params = np.empty((first, n_runs, n_params)) if self.records_params else None
         self._count = 0  # rows held in the recent buffer
         self._first_step = 0  # step of recent row 0
         self._bucket_start = np.empty(0, dtype=np.int64)
@@ -104,6 +108,8 @@ class History:
         if self._count == self.capacity:
             self._fold_oldest_half()
         i = self._count
+        if i == self._rows.shape[0]:
+            self._grow()
         self._rows[i] = row
         if self._params is not None and params is not None:
             self._params[i] = params
@@ -114,12 +120,25 @@ class History:
         if self._count == self.capacity:
             self._fold_oldest_half()
         i = self._count
+        if i == self._rows.shape[0]:
+            self._grow()
         row = self._rows[i]
         for j, column in enumerate(columns):
             row[j] = column
         if self._params is not None and params is not None:
             self._params[i] = params
         self._count = i + 1
+
+    def _grow(self) -> None:
+        """Room for more recent rows (twice as many, up to the capacity)."""
+        size = min(self.capacity, 2 * self._rows.shape[0])
+        rows = np.empty((size,) + self._rows.shape[1:])
+        rows[: self._count] = self._rows[: self._count]
+        self._rows = rows
+        if self._params is not None:
+            params = np.empty((size,) + self._params.shape[1:])
+            params[: self._count] = self._params[: self._count]
+            self._params = params
 
     def overwrite_last(self, field: str, values, run: int | None = None) -> None:
         """Replace the newest row's value of `field` (for every run, or one): the LR a run's next update

@@ -31,7 +31,7 @@ from lrtui.core.groups import (
     stack_rows,
     take_rows,
 )
-from lrtui.core.history import History
+from lrtui.core.history import History, plan_rows
 from lrtui.core.losses.base import Loss
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.core.run_spec import Event, RunSpec
@@ -49,6 +49,7 @@ class Simulation(RunControls):
         if not runs:
             raise ValueError("a simulation needs at least one run")
         self.loss = loss
+        self._initial_loss = loss  # a fork adds rows to a stacked loss; a reset goes back to these
         self.seed = int(seed)
         self._initial_specs = [spec.copy() for spec in runs]
         self._history_rows = history_rows
@@ -95,6 +96,7 @@ class Simulation(RunControls):
     def reset(self) -> None:
         """Back to step 0 with the runs as first given (their mid-run changes are replayed as they come)."""
         self.revision += 1
+        self.loss = self._initial_loss
         self.specs = [self._completed(spec) for spec in self._initial_specs]
         n_runs = len(self.specs)
         starts = [self.loss.start if s.start is None else s.start for s in self.specs]
@@ -130,8 +132,12 @@ class Simulation(RunControls):
         self.events: list[Event] = []
         self._event_cache: dict = {}
         extra = MODEL_FIELDS if self.loss.is_model else ()
-        self.history = History(n_runs, self.loss.n_params, extra,
-                               recent_rows=self._history_rows if self.recording else 4)
+        rows, buckets = self._history_rows if self.recording else 4, 2048
+        member = self.loss.members_of(n_runs)
+        if rows is None and self.recording and n_runs and member.max() > 0:
+            # Runs of several losses (stacked) keep what each loss's own simulation would.
+            rows, buckets = plan_rows(int(np.bincount(member).max()), self.loss.n_params, 3 + len(extra))
+        self.history = History(n_runs, self.loss.n_params, extra, recent_rows=rows, max_buckets=buckets)
         self._metrics = np.full((len(extra), n_runs), np.nan)
         self._opt_groups: list[OptimizerGroup] = []
         self._sched_groups: list = []
@@ -414,7 +420,8 @@ class Simulation(RunControls):
         have no diagnostics and no history: they are for seeing where a change leads."""
         idx = np.asarray(runs, dtype=np.int64)
         twin = object.__new__(Simulation)
-        twin.loss, twin.seed, twin.eval_every, twin.budget = self.loss, self.seed, self.eval_every, self.budget
+        twin.loss = twin._initial_loss = self.loss.rows(idx)
+        twin.seed, twin.eval_every, twin.budget = self.seed, self.eval_every, self.budget
         twin.sampler = None if self.sampler is None else BatchSampler(self.loss.n_train, self.loss.batch_size,
                                                                       self.seed)
         twin.diagnostics, twin.recording, twin._history_rows, twin.monitor = False, False, None, None
@@ -447,9 +454,11 @@ class Simulation(RunControls):
             twin._regroup(twin._saved_optimizer_states(), twin._saved_controller_states())
         return twin
 
-    def restarted(self, specs: list[RunSpec], record: bool = False) -> "Simulation":
-        """A new simulation of this one's loss, seed and budget from step 0, for other specs."""
-        return Simulation(self.loss, specs, seed=self.seed, eval_every=self.eval_every, budget=self.budget,
+    def restarted(self, specs: list[RunSpec], record: bool = False, runs=None) -> "Simulation":
+        """A new simulation of this one's loss, seed and budget from step 0, for other specs; spec i is a run
+        of the loss of run `runs[i]` (needed when the runs' losses differ: a stacked loss)."""
+        loss = self.loss if runs is None else self.loss.rows(runs)
+        return Simulation(loss, specs, seed=self.seed, eval_every=self.eval_every, budget=self.budget,
                           diagnostics=False, record=record)
 
     def run(self, until: int) -> None:

@@ -125,8 +125,9 @@ class TheoryTracker:
     def __init__(self, sim, local: int):
         self.sim, self.local, self.history = sim, local, sim.history
         spec = sim.specs[local]
-        start = sim.loss.start if spec.start is None else spec.start
-        self.recursion = SGDRecursion(sim.loss, start, spec.optimizer_params)
+        loss = sim.loss.rows([local])
+        start = loss.start if spec.start is None else spec.start
+        self.recursion = SGDRecursion(loss, start, spec.optimizer_params)
         self.record = History(1, 0, recent_rows=PREDICTION_ROWS)
         self.record.append(np.array([[np.nan], [self.recursion.loss()], [np.nan]]))
         self.broken = False
@@ -160,7 +161,7 @@ def theory_applies(sim, local: int) -> bool:
     the fork counts too.
     """
     spec = sim.specs[local]
-    if not isinstance(sim.loss, Quadratic) or spec.optimizer not in EXACT_OPTIMIZERS:
+    if not isinstance(sim.loss.rows([local]), Quadratic) or spec.optimizer not in EXACT_OPTIMIZERS:
         return False
     if sim.cycles_momentum(local):
         return False  # the schedule overrides momentum every step

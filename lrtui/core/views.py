@@ -80,7 +80,7 @@ class RunView:
         self.diverged_at = int(sim.diverged_at[local])
         self.params = np.array(sim.params[local])
         self.history = RunHistory(sim.history, local)
-        self.loss_function = sim.loss
+        self.loss_function = sim.loss.rows([local])
         self.budget = sim.budget
 
     # -- the plan ahead ------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Memory a scenario will need, worked out before anything is built, and refused past a budget.
 
 The limits on runs, steps and parameters each hold alone, but together they can still ask for more memory
-than a machine has: 4,096 runs that each sweep a loss key become 4,096 simulations, each with its own
-history. This adds up the parts that grow with the scenario:
+than a machine has: 4,096 runs that each sweep a loss key keep 4,096 histories, one per loss, whether
+they are 4,096 simulations or, when their losses stack, one. This adds up the parts that grow with the
+scenario:
 
 - each simulation's history (lrtui.core.history plans it within about 64 MB, and touches only the rows
   the steps fill) and its sharpness record;
@@ -71,18 +72,24 @@ def simulation_bytes(n_runs: int, n_params: int, steps: int, is_model: bool) -> 
     return history + samples + state + SIMULATION_OVERHEAD
 
 
-def memory_needed(groups: list[tuple[int, int, bool]], steps: int) -> int:
-    """Bytes for simulations given as (runs, parameters per run, is a model) each."""
-    return PROCESS_BASE + sum(simulation_bytes(runs, params, steps, model) for runs, params, model in groups)
+def memory_needed(groups: list[tuple[int, int, bool]], steps: int, stacked: bool = False) -> int:
+    """Bytes for simulations given as (runs, parameters per run, is a model) each. `stacked`: the groups are the
+    losses of one simulation (lrtui.core.losses.stacked), whose runs of each loss keep what its own simulation
+    would (history, sharpness record, state), with the fixed cost paid once."""
+    needed = PROCESS_BASE + sum(simulation_bytes(runs, params, steps, model) for runs, params, model in groups)
+    return needed - (len(groups) - 1) * SIMULATION_OVERHEAD if stacked and groups else needed
 
 
-def memory_problem(groups: list[tuple[int, int, bool]], steps: int) -> str | None:
+def memory_problem(groups: list[tuple[int, int, bool]], steps: int, stacked: bool = False) -> str | None:
     """Why these simulations cannot be run within the budget (one line that names what to change), or None."""
-    needed = memory_needed(groups, steps)
+    needed = memory_needed(groups, steps, stacked)
     limit = budget()
     if needed <= limit:
         return None
-    if len(groups) > 1:
+    if len(groups) > 1 and stacked:
+        what = f"{sum(g[0] for g in groups):,} runs over {len(groups):,} sets of loss.* values, each with its own history"
+        fix = "sweep fewer loss values, train fewer steps"
+    elif len(groups) > 1:
         what = f"{len(groups):,} simulations, one per set of loss.* values, each with its own history"
         fix = "sweep fewer loss values, train fewer steps"
     else:

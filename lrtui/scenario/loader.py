@@ -111,14 +111,15 @@ def scenario_from_data(data: dict, name: str, text: str = "") -> Scenario:
         raise ScenarioError(out.problems)
     scenario = Scenario(runs=runs, source=name, text=text, **header)
     try:
-        scenario.check_buildable()  # the limits on parameters speak first: they say more than a memory total
+        simulations = scenario.check_buildable()  # the limits on parameters speak first, before a memory total
     except ValueError as exc:
         raise ScenarioError([Problem(name, "", str(exc))]) from None
     except MemoryError:
         raise ScenarioError([Problem(name, "", OUT_OF_MEMORY)]) from None
-    # Before training: 4,096 loss-swept runs are 4,096 simulations, each with its own history.
+    # Before training: 4,096 loss-swept runs keep 4,096 histories (in one simulation when their losses stack).
     try:
-        too_much = memory_problem(_groups(runs), header.get("steps", 200))
+        groups = _groups(runs)
+        too_much = memory_problem(groups, header.get("steps", 200), stacked=simulations < len(groups))
     except BudgetError as exc:
         too_much = str(exc)
     if too_much:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrtui.core.experiment import Experiment, RunRef
-from lrtui.core.losses import build_loss
+from lrtui.core.losses import build_loss, stack_losses
 from lrtui.core.losses.base import MAX_PARAMS, Loss
 from lrtui.core.run_spec import Change, RunSpec
 from lrtui.core.simulation import Simulation
@@ -81,8 +81,17 @@ class Scenario:
         return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or self._default_eval_every(),
                           budget=self.steps)
 
-    def _parts(self) -> tuple[list[tuple[Loss, list[RunSpec]]], list[RunRef]]:
-        """(loss, run specs) per loss group, and where each run went; refuses runs too large to hold."""
+    def _parts(self, group: bool = True) -> tuple[list[tuple[Loss, list[RunSpec]]], list[RunRef]]:
+        """(loss, run specs) per loss group, and where each run went; refuses runs too large to hold. With
+        `group`, loss groups that stack (same kind and shape, as many runs each: see `stacked`) are one part."""
+        parts, order = self._loss_parts()
+        if group and len(parts) > 1:
+            stacked = stack_parts(parts, order)
+            if stacked is not None:
+                return stacked
+        return parts, order
+
+    def _loss_parts(self) -> tuple[list[tuple[Loss, list[RunSpec]]], list[RunRef]]:
         parts: list[tuple[Loss, list[RunSpec]]] = []
         placed: dict[int, RunRef] = {}
         total = 0
@@ -101,13 +110,42 @@ class Scenario:
                 placed[i] = RunRef(part, local)
         return parts, [placed[i] for i in range(len(self.runs))]
 
+    def build_ungrouped(self) -> Experiment:
+        """The experiment with one simulation per set of loss values, as before grouping (for comparing)."""
+        parts, order = self._parts(group=False)
+        return Experiment(parts, order=order, seed=self.seed, eval_every=self.eval_every or self._default_eval_every(),
+                          budget=self.steps)
+
     def _default_eval_every(self) -> int:
         """About 100 test evaluations per mini-batch run, one per step for short full-batch runs."""
         minibatch = any(run.loss.get("batch_size") for run in self.runs)
         return max(1, self.steps // (100 if minibatch else 1000))
 
-    def check_buildable(self) -> None:
+    def check_buildable(self) -> int:
         """Group every run's optimizer and schedule as a simulation would, so that they check their values
-        together (without evaluating anything: `build` does that)."""
-        for loss, specs in self._parts()[0]:
+        together (without evaluating anything: `build` does that). Returns how many simulations `build` makes."""
+        parts = self._parts()[0]
+        for loss, specs in parts:
             Simulation.check_specs(loss, specs)
+        return len(parts)
+
+
+def stack_parts(parts: list[tuple[Loss, list[RunSpec]]],
+                order: list[RunRef]) -> tuple[list[tuple[Loss, list[RunSpec]]], list[RunRef]] | None:
+    """The parts as one simulation of a stacked loss (each part's runs in a block, in order), or None when
+    their losses do not stack or the parts hold different numbers of runs (a simulation's history and
+    sampling are planned for its runs of one loss, so every loss must have as many)."""
+    if len({len(specs) for _, specs in parts}) != 1:
+        return None
+    loss = stack_losses([part_loss for part_loss, _ in parts])
+    if loss is None:
+        return None
+    size = len(parts[0][1])
+    loss = loss.rows(np.repeat(np.arange(len(parts)), size))
+    specs = [spec for _, part_specs in parts for spec in part_specs]
+    return [(loss, specs)], [RunRef(0, ref.part * size + ref.local) for ref in order]
+
+
+def stacks(losses: list[Loss], sizes: list[int]) -> bool:
+    """True when runs of these losses, `sizes[k]` runs of losses[k], are stepped as one simulation."""
+    return len(losses) > 1 and len(set(sizes)) == 1 and stack_losses(losses) is not None

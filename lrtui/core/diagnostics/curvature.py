@@ -69,7 +69,8 @@ class Curvature:
         self.sampled_at = np.full(n_runs, -1, dtype=np.int64)
         self.preconditioned = np.zeros(n_runs, dtype=bool)
         self.formula = ["2/λ"] * n_runs
-        self.record = SharpnessRecord(n_runs)
+        member = loss.members_of(n_runs)
+        self.record = SharpnessRecord(n_runs, alike=int(np.bincount(member).max()) if n_runs else None)
         self._gauge_at_sample = nan.copy()  # lr x top / limit at each run's last sample, for the record
         self._lr_stats = np.full((3, n_runs), np.nan)  # min, median, max effective LR at the last sample
         self.dead = np.zeros(n_runs, dtype=bool)  # diverged: nothing more to record
@@ -81,6 +82,7 @@ class Curvature:
 
     def add_runs(self, parents: list[int]) -> None:
         n = self.top.size
+        self.loss = self.loss.rows(np.concatenate([np.arange(n), np.asarray(parents, dtype=np.int64)]))
         for name in ("top", "bottom", "limit", "max_top", "max_top_step", "sampled_at", "preconditioned",
                      "_gauge_at_sample", "dead", "raw_top", "raw_bottom", "_calm"):
             values = getattr(self, name)
@@ -126,7 +128,7 @@ class Curvature:
         at a minimum, beside a saddle, or on a shoulder?). They hold until the next sample."""
         if not runs.size:
             return
-        solver = Lanczos(self.loss, params[runs].copy(), None, None, ITERATIONS, batch=self._batch)
+        solver = Lanczos(self.loss.rows(runs), params[runs].copy(), None, None, ITERATIONS, batch=self._batch)
         solver.advance(ITERATIONS)
         spectrum = solver.spectrum()
         self.raw_top[runs], self.raw_bottom[runs] = spectrum.top, spectrum.bottom
@@ -160,7 +162,7 @@ class Curvature:
 
     def _exact(self, frame, runs, lr, precond, limit, rule, started, stats) -> None:
         with np.errstate(all="ignore"):
-            h = self.loss.hessian(frame.params[runs])  # once: the Hessian's own spectrum and that of P^-1 H
+            h = self.loss.rows(runs).hessian(frame.params[runs])  # once: the Hessian's own spectrum and that of P^-1 H
             raw = hessian_spectrum(h, None, want_vectors=False)
             spectrum = raw if precond is None else hessian_spectrum(h, preconditioner_scale(precond), False)
         top, bottom = spectrum.top, spectrum.bottom
@@ -175,8 +177,9 @@ class Curvature:
         # Runs at the same point (a sweep's start) share one estimate; at most SHARPNESS_RUNS, in turn.
         keys: dict = {}
         rep = np.empty(runs.size, dtype=np.int64)
+        member = self.loss.members_of(self.top.size)[runs]  # one point of two different losses is two points
         for j in range(runs.size):
-            key = params[j].tobytes() + (b"" if precond is None else precond[j].tobytes())
+            key = params[j].tobytes() + (b"" if precond is None else precond[j].tobytes()) + member[j].tobytes()
             rep[j] = keys.setdefault(key, len(keys))
         firsts = np.array([int(np.flatnonzero(rep == k)[0]) for k in range(len(keys))])
         if firsts.size > SHARPNESS_RUNS:
@@ -192,12 +195,13 @@ class Curvature:
         points = params[firsts].copy()
         p = None if precond is None else precond[firsts]
         warm = [self._vectors.get(int(r)) for r in given[firsts]]
+        loss = self.loss.rows(given[firsts])
         if any(w is None for w in warm):
-            solver = Lanczos(self.loss, points, p, None, ITERATIONS, batch=self._batch)
+            solver = Lanczos(loss, points, p, None, ITERATIONS, batch=self._batch)
             solver.advance(ITERATIONS)  # a first estimate: cold, and made now
         else:
             start = np.stack([np.asarray(w, dtype=np.float64) for w in warm])
-            solver = Lanczos(self.loss, points, p, start, ITERATIONS, batch=self._batch, tolerance=TOLERANCE)
+            solver = Lanczos(loss, points, p, start, ITERATIONS, batch=self._batch, tolerance=TOLERANCE)
         pending = _Pending(runs, rep, solver, lr, limit, rule.preconditioned, rule.formula, frame.step, stats)
         if solver.done:
             self._finish(pending)

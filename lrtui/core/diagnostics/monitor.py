@@ -29,7 +29,8 @@ from lrtui.core.frame import StepFrame
 from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = CLAIMS
-MAX_COPIES = 8192  # run copies tried at one checkpoint at most; the rest wait for the next
+MAX_COPIES = 8192  # run copies tried at one checkpoint at most (per loss, when losses are stacked); the rest wait
+SWEEP_RUNS = 64  # runs of one loss past which a sweep's sharpness is sampled every fourth checkpoint
 TRAIL = 400  # checkpoint rows kept for the halfway gap at most
 MAX_RAW = 16  # flat runs whose Hessian extremes are measured at one checkpoint, at most
 LONG_HORIZON = 20_000  # how far an unchanged copy is followed to see whether a stuck run stays stuck
@@ -50,10 +51,14 @@ class Monitor:
         n = sim.n_runs
         self.every = checkpoint_every(budget)
         # Sharpness every checkpoint on small problems; a large sweep's every fourth, a model's every 25 steps.
+        # A sweep is the runs of one loss: those of a stacked loss's members are sampled as their own
+        # simulations would be (lrtui.core.losses.stacked).
+        member = sim.loss.members_of(n)
+        alike = int(np.bincount(member).max()) if n else 0
         if sim.loss.n_params > EXACT_LIMIT:
             self.sample_every = max(self.every, 25)
         else:
-            self.sample_every = self.every * (4 if n > 64 else 1)
+            self.sample_every = self.every * (4 if alike > SWEEP_RUNS else 1)
         self.running = running_stats(n, sim.loss.n_params)
         self.curvature = Curvature(sim.loss, n)
         self.floor = known_floor(sim.loss)
@@ -217,7 +222,7 @@ class Monitor:
     def _start_causes(self, frame: StepFrame) -> tuple:
         """Why each run that diverged at step 0 did (found once, at the start)."""
         if self._causes is None or len(self._causes) != self.n_runs:
-            self._causes = tuple(start_cause(self.sim.loss, frame.params[run], float(frame.loss[run]))
+            self._causes = tuple(start_cause(self.sim.loss.rows([run]), frame.params[run], float(frame.loss[run]))
                                  if frame.diverged_at[run] == 0 else "" for run in range(self.n_runs))
         return self._causes
 
@@ -250,14 +255,20 @@ class Monitor:
                     recorded = True
         if not due:
             return recorded
-        checks, copies = [], 0
+        checks: list[Check] = []
+        # Each loss's runs have their own budget of copies, as they would in their own simulation.
+        member = self.sim.loss.members_of(self.n_runs)
+        copies = np.zeros(int(member.max()) + 1 if member.size else 1, dtype=np.int64)
         for run, code in due:
+            mine = member[run]
+            if copies[mine] > MAX_COPIES:
+                continue
             check = self._plan(run, code, e.at(run), final)
             if check is None:
                 continue
-            copies += len(check.fixes) + (0 if check.from_start else 1)
-            if copies > MAX_COPIES:
-                break
+            copies[mine] += len(check.fixes) + (0 if check.from_start else 1)
+            if copies[mine] > MAX_COPIES:
+                continue
             checks.append(check)
             left = int(e.remaining[run])
             if code == "diverged" and not (e.nonfinite[run] or e.diverged_at[run] >= 0) and not final:

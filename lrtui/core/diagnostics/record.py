@@ -17,8 +17,9 @@ FIELDS = ("top", "gauge", "lr_min", "lr_median", "lr_max")
 
 
 class SharpnessRecord:
-    def __init__(self, n_runs: int, capacity: int = CAPACITY):
-        fits = MEMORY // (8 * len(FIELDS) * max(n_runs, 1))
+    def __init__(self, n_runs: int, capacity: int = CAPACITY, alike: int | None = None):
+        # `alike`: the runs of one loss, when several losses' runs share the record (each keeps what its own would)
+        fits = MEMORY // (8 * len(FIELDS) * max(n_runs if alike is None else alike, 1))
         self.capacity = max(2, min(int(capacity), fits)) // 2 * 2
         self.count = 0
         self.steps = np.zeros(self.capacity, dtype=np.int64)

@@ -34,13 +34,14 @@ class Siblings:
         self.group = np.full(n, -1, dtype=np.int64)
         self.base_lr = np.full(n, np.nan)
         self.scheduled = np.array([spec.schedule != "constant" for spec in sim.specs], dtype=bool)
+        member = sim.loss.members_of(n)  # runs of different losses (stacked) are not each other's siblings
         for run, origin in enumerate(sim.origins):
             if origin.changes or sim.edits[run]:
                 continue
             params = {k: v for k, v in origin.optimizer_params.items() if k != "lr"}
             start = None if origin.start is None else np.asarray(origin.start).tolist()
-            key = json.dumps([origin.optimizer, params, origin.schedule, origin.schedule_params, start],
-                             sort_keys=True, default=str)
+            key = json.dumps([origin.optimizer, params, origin.schedule, origin.schedule_params, start,
+                              int(member[run])], sort_keys=True, default=str)
             self.group[run] = keys.setdefault(key, len(keys))
             self.base_lr[run] = float(origin.optimizer_params["lr"])
         counts = np.bincount(self.group[self.group >= 0], minlength=len(keys)) if keys else np.zeros(0, int)

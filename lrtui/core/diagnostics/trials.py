@@ -135,14 +135,15 @@ def _from_now(sim, checks: list[Check]) -> None:
 
 
 def _from_start(sim, checks: list[Check]) -> None:
-    specs, owner = [], []
+    specs, owner, runs = [], [], []
     for k, check in enumerate(checks):
         check.from_step = 0
         origin = sim.origins[check.run]
         for j, fix in enumerate(check.fixes):
             specs.append(origin.copy(changes=with_change(origin.changes, Change(0, dict(fix)))))
             owner.append((k, j))
-    twin = sim.restarted(specs)
+            runs.append(check.run)
+    twin = sim.restarted(specs, runs=runs)
     ends = _advance(twin, [checks[k].horizon for k, _ in owner])
     for check in checks:
         check.outcomes = [None] * len(check.fixes)

@@ -52,4 +52,11 @@ def build_loss(name: str, **params) -> Loss:
     return lookup(LOSSES, name, "loss")(**params)
 
 
-__all__ = ["LOSSES", "Loss", "Window", "as_batch", "build_loss"]
+def stack_losses(losses: list[Loss]) -> Loss | None:
+    """One loss for runs of several losses of one kind and shape (see lrtui.core.losses.stacked), or None."""
+    from lrtui.core.losses.stacked import stack_losses as stack
+
+    return stack(losses)
+
+
+__all__ = ["LOSSES", "Loss", "Window", "as_batch", "build_loss", "stack_losses"]

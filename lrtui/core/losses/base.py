@@ -99,6 +99,15 @@ class Loss(ABC):
     def describe(self) -> str:
         return self.name
 
+    def rows(self, indices) -> "Loss":
+        """The loss for the runs at `indices` of a batch, in that order. An ordinary loss is the same function
+        for every run, so it is itself; a stacked loss (lrtui.core.losses.stacked) gives its rows' own."""
+        return self
+
+    def members_of(self, n_rows: int) -> np.ndarray:
+        """For each of `n_rows` runs, which function it is: equal numbers, the same function (all 0 here)."""
+        return np.zeros(int(n_rows), dtype=np.int64)
+
 
 def as_batch(params: np.ndarray) -> np.ndarray:
     """Accept (n,) or (R, n) parameters and return a float64 (R, n) array."""
