@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -224,12 +225,16 @@ class Experiment:
     @property
     def events(self) -> list[Event]:
         index = {(ref.part, ref.local): run for run, ref in enumerate(self.order)}
-        merged = [
-            Event(e.step, index[(p, e.run)], e.kind, e.detail, index.get((p, e.parent), -1))
-            for p, sim in enumerate(self.simulations)
-            for e in sim.events
-            if (p, e.run) in index
-        ]
+        merged = []
+        for p, sim in enumerate(self.simulations):
+            for e in sim.events:
+                if (p, e.run) not in index:
+                    continue
+                parent = index.get((p, e.parent), -1)
+                detail = e.detail
+                if e.kind == "fork" and parent >= 0:  # the simulation names its parent by its own numbering
+                    detail = re.sub(r"^forked from run \d+", f"forked from run {parent}", detail)
+                merged.append(Event(e.step, index[(p, e.run)], e.kind, detail, parent))
         return sorted(merged, key=lambda e: (e.step, e.run))
 
     # -- controls, addressed by experiment run number ------------------------------
