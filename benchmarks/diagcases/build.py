@@ -79,11 +79,13 @@ def _rewrite(path: Path, items: dict[int, dict]) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Build the labelled diagnostics benchmark (resumable).")
-    parser.add_argument("--cases", type=int, default=2400, help="seeds 0..N-1 (default 2400)")
+    parser.add_argument("--cases", type=int, default=2400, help="seeds FIRST..N-1 (default 2400)")
+    parser.add_argument("--first", type=int, default=0,
+                        help="the first seed (default 0); a fresh held-out set uses seeds never drawn before")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--out", type=Path, default=CASES, help=f"the labelled file (default {CASES})")
     args = parser.parse_args(argv)
-    skipped_path = args.out.with_name("skipped.jsonl") if args.out != CASES else SKIPPED
+    skipped_path = args.out.with_name(args.out.stem + "_skipped.jsonl") if args.out != CASES else SKIPPED
     done = _read(args.out)
     stale = [s for s, v in done.items() if v.get("contracts") != CONTRACTS_VERSION]
     if stale:  # labelled under other contracts: redone (the file is rewritten at the end)
@@ -91,7 +93,7 @@ def main(argv=None) -> int:
         for s in stale:
             del done[s]
     skipped = {s: v for s, v in _read(skipped_path).items() if v.get("skip") != "error"}
-    pending = [s for s in range(args.cases) if s not in done and s not in skipped]
+    pending = [s for s in range(args.first, args.cases) if s not in done and s not in skipped]
     print(f"{len(done)} labelled, {len(skipped)} skipped, {len(pending)} to do", flush=True)
     started = time.perf_counter()
     errors = 0
@@ -120,9 +122,9 @@ def main(argv=None) -> int:
         if pool is not None:
             pool.close()
             pool.join()
-    _rewrite(args.out, {s: v for s, v in done.items() if s < args.cases})
+    _rewrite(args.out, {s: v for s, v in done.items() if args.first <= s < args.cases})
     kept = _read(skipped_path)
-    _rewrite(skipped_path, {s: v for s, v in kept.items() if s < args.cases and s not in done})
+    _rewrite(skipped_path, {s: v for s, v in kept.items() if args.first <= s < args.cases and s not in done})
     print(f"done in {time.perf_counter() - started:.0f} s; {len(done)} cases in {args.out}; {errors} errors")
     return 1 if errors else 0
 

@@ -48,7 +48,7 @@ def run_case(item: dict) -> dict:
 
 def load(path: Path, split: str, family: str | None, limit: int | None) -> list[dict]:
     items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    items = [i for i in items if i["split"] == split and (family is None or i["family"] == family)]
+    items = [i for i in items if split in ("all", i["split"]) and (family is None or i["family"] == family)]
     items.sort(key=lambda i: i["seed"])
     return items[:limit] if limit else items
 
@@ -139,7 +139,9 @@ def report(items: list[dict], results: dict[int, dict], split: str, worst: int, 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Score lrtui's diagnostics on the generated benchmark.")
-    parser.add_argument("--split", choices=("tune", "held_out"), default="tune")
+    parser.add_argument("--split", choices=("tune", "held_out", "all"), default="tune",
+                        help="which half (all: every case of the file, for a fresh held-out file such as "
+                             "cases_fresh.jsonl)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N cases of the half, by seed")
     parser.add_argument("--family", choices=("quadratic", "function", "expression", "model"), default=None)

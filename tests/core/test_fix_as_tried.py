@@ -24,10 +24,10 @@ def replay_ends_like_the_try(exp, steps, run, diagnosis):
 
 
 def test_a_fix_tried_from_a_later_step_replays_from_that_step():
-    exp, steps = finished("lr-sweep")
+    exp, steps = finished("too-high-oscillation")
     later = [(run, d) for run in range(exp.n_runs) for d in [exp.summary(run)] + exp.diagnoses(run)
              if d.fix and d.tried is not None and d.tried.from_step > 0]
-    assert later, "lr-sweep has a fix tried from a later step"
+    assert later, "lesson 1's bounce has a fix tried from a later step"
     run, diagnosis = later[0]
     replay_ends_like_the_try(exp, steps, run, diagnosis)
 

@@ -309,10 +309,19 @@ class Monitor:
     def _plan(self, run: int, code: str, e: Evidence, final: bool = False) -> Check | None:
         remaining = int(e.remaining)
         from_start = code == "diverged" or remaining < MIN_AHEAD or final
-        start_lr = self._start_lr(run) if from_start and code != "diverged" else None
+        # "Too slow" is a claim about the LR from the start: a larger one, run for the whole budget, ends much
+        # lower than this run will (its unchanged copy, continued to the end). A larger LR switched on mid-run
+        # after a stretch at the small one is another experiment, and can win where no larger LR would.
+        whole = code == "too_slow" and not from_start and self.budget is not None
+        start_lr = self._start_lr(run) if (from_start or whole) and code != "diverged" else None
         fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr)
         if not fixes:
             return None
+        # Both copies must reach the end of the budget (no horizon cut) for the comparison to be fair.
+        if (whole and start_lr is not None and horizon_for(self.sim, e.budget) == e.budget
+                and horizon_for(self.sim, remaining) == remaining and remaining > 0):
+            return Check(run, code, fixes, True, int(e.budget), float(e.floor), float(e.first), float(e.loss),
+                         baseline_ahead=remaining)
         horizon = horizon_for(self.sim, e.budget if from_start else remaining)
         check = Check(run, code, fixes, from_start, horizon, float(e.floor), float(e.first), float(e.loss))
         if from_start:

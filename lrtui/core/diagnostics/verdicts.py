@@ -353,18 +353,14 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
             return [{"optimizer.lr": _nice(x)} for x in absolute if x < 0.9 * ceiling]
         with np.errstate(all="ignore"):
             room = 0.9 * here / lr if math.isfinite(here) and here > 0 and lr > 0 else math.inf  # as a factor
-        # LRs on the contracts' grid (lr x 10^(k/4)): x3.2, x10, x100, x1000 and, under a cap, the largest grid
-        # LRs under it and under half of it; a limit past the grid is tried at 0.5 and 0.9 of the cap. Adaptive
-        # optimizers have no cap (their preconditioned sharpness follows their LR), only those two tries.
+        # The contracts' grid of larger LRs (lr x 10^(k/4), k = 1..12, to three figures), under the cap for the
+        # SGD family; a limit past the grid is tried at 0.5 and 0.9 of the cap too. Adaptive optimizers have no
+        # cap: their preconditioned sharpness follows their LR.
         grid = [10.0 ** (k / 4) for k in range(1, 13)]
-        factors = {grid[1], grid[3], grid[7], grid[11]}
-        if not e.preconditioned:
-            under = [f for f in grid if f <= room]
-            half = [f for f in under if f <= 0.5 * room]
-            factors = {f for f in factors if f <= room} | set(under[-1:]) | set(half[-1:])
+        factors = {f for f in grid if e.preconditioned or f <= room}
         if math.isfinite(room) and room > grid[-1]:
             factors |= {0.5 * room, 0.9 * room}
-        lrs = sorted({_nice(min(base * f, 0.9 * ceiling)) for f in factors if f > 1.5})
+        lrs = sorted({_nice(min(base * f, 0.9 * ceiling), 3) for f in factors})
         return [{"optimizer.lr": x} for x in lrs if x > base * 1.5]
     if code == "oscillating":
         lrs = [base * f for f in (0.5, 0.25, 0.1)]
@@ -378,11 +374,11 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
     return escape_fixes(e, spec, base)
 
 
-def _nice(value: float) -> float:
-    """Two significant figures, rounded down: a value a person can type."""
+def _nice(value: float, digits: int = 2) -> float:
+    """`digits` significant figures, rounded down: a value a person can type."""
     if not math.isfinite(value) or value <= 0:
         return value
-    scale = 10.0 ** (math.floor(math.log10(value)) - 1)
+    scale = 10.0 ** (math.floor(math.log10(value)) - (digits - 1))
     if scale == 0.0:
         return value
     return float(f"{math.floor(value / scale + 1e-9) * scale:.3g}")
