@@ -211,6 +211,9 @@ class Monitor:
             if len(self._trail_steps) > TRAIL:  # keep every other row: the halfway point stays within a row
                 self._trail_steps, self._trail = self._trail_steps[::2] + [step], self._trail[::2] + [self._trail[-1]]
         steps = np.asarray(self._trail_steps)
+        if not self._fresh_from.any():  # nobody changed by hand: one halfway row for all
+            i = int(np.clip(np.searchsorted(steps, step // 2, side="right") - 1, 0, len(steps) - 1))
+            return self._trail[i]
         half = self._fresh_from + (step - self._fresh_from) // 2
         idx = np.clip(np.searchsorted(steps, half, side="right") - 1, 0, len(steps) - 1)
         out = np.empty(now.shape, dtype=np.float64)

@@ -105,14 +105,17 @@ def run_checks(sim, checks: list[Check]) -> None:
     """Fill in every check's baseline and outcomes, from now or from the start, in at most two batches."""
     ahead = [c for c in checks if not c.from_start]
     again = [c for c in checks if c.from_start and c.fixes]
-    # A from-the-start check whose baseline is the run continued to the end: an unchanged copy goes ahead.
+    # A from-the-start check whose baseline is the run continued to the end of the budget: without mini-batches
+    # the run replays itself exactly, so an unchanged copy joins the fixes' batch from the start (one batch,
+    # not two); with them, an unchanged copy goes ahead from now, on the run's own batches.
+    replays = not (sim.loss.is_model and sim.loss.batch_size is not None)
     mirrors = {id(c): Check(c.run, c.code, [], False, c.baseline_ahead, c.floor, c.start_loss, c.current)
-               for c in again if c.baseline_ahead > 0}
+               for c in again if c.baseline_ahead > 0 and not replays}
     ahead += list(mirrors.values())
     if ahead:
         _from_now(sim, ahead)
     if again:
-        _from_start(sim, again)
+        _from_start(sim, again, replays)
     for check in again:
         mirror = mirrors.get(id(check))
         if mirror is not None:
@@ -145,11 +148,15 @@ def _from_now(sim, checks: list[Check]) -> None:
             check.outcomes[j] = (check.fixes[j], float(loss))
 
 
-def _from_start(sim, checks: list[Check]) -> None:
+def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
     specs, owner, runs = [], [], []
     for k, check in enumerate(checks):
         check.from_step = 0
         origin = sim.origins[check.run]
+        if replays and check.baseline_ahead > 0:  # the unchanged run, replayed to the end of the budget
+            specs.append(origin.copy())
+            owner.append((k, -1))
+            runs.append(check.run)
         for j, fix in enumerate(check.fixes):
             specs.append(origin.copy(changes=with_change(origin.changes, Change(0, dict(fix)))))
             owner.append((k, j))
@@ -159,7 +166,10 @@ def _from_start(sim, checks: list[Check]) -> None:
     for check in checks:
         check.outcomes = [None] * len(check.fixes)
     for (k, j), loss in zip(owner, ends):
-        checks[k].outcomes[j] = (checks[k].fixes[j], float(loss))
+        if j < 0:
+            checks[k].baseline, checks[k].baseline_diverged = float(loss), not math.isfinite(loss)
+        else:
+            checks[k].outcomes[j] = (checks[k].fixes[j], float(loss))
 
 
 def _advance(twin, horizons: list[int]) -> np.ndarray:
