@@ -116,12 +116,11 @@ class LrtuiApp(App):
 
     def on_chunk_stepped(self, message: ChunkStepped) -> None:
         self._chunk = None
-        was_playing = self.session.playing
         if message.experiment is self.session.experiment:
             self.session.played(message.done, message.seconds)
+        # At the end of the budget the message points to `u`: the outcome table never opens by itself, where
+        # it would take the keys a learner is pressing at that moment (m, l, -) without a word.
         self.redraw()
-        if was_playing and self.session.finished and self.screen is self.main:
-            self.call_later(self.action_outcomes)  # play reached the end of the budget: how did each run do?
 
     async def _chunk_done(self) -> None:
         """Wait for the chunk stepping now, if any: the experiment is the UI thread's again after it."""

@@ -185,8 +185,8 @@ class Session:
         self.play_marks.append((time.perf_counter(), self.experiment.step_count))
         if self.finished and self.playing:
             self.playing = False
-            self.message = (f"finished: all {self.scenario.steps} steps done (r replays with your changes, R resets to "
-                            "the file, ] opens the next lesson)")
+            self.message = (f"finished: all {self.scenario.steps} steps done. u shows how each run did; r replays with "
+                            "your changes, R resets to the file, ] opens the next lesson")
 
     def play(self, budget_seconds: float) -> int:
         """One frame of play, in the calling thread (what the worker and `played` do between them)."""
