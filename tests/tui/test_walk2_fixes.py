@@ -1,6 +1,6 @@
 """The second learner walkthrough's defects in the app (walk2-report.md), each on the lesson that showed it."""
 
-import numpy as np
+import pytest
 
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
@@ -59,3 +59,76 @@ async def test_the_divergence_caption_gives_the_range_of_steps():
         assert len(steps) >= 2 and steps[0] != steps[-1]
         title = app.main.query_one("#loss").picture.title
         assert f"{len(steps)} runs diverged" in title and f"at steps {steps[0]}-{steps[-1]}" in title
+
+
+# -- 10, 11: no cut text; the status line drops the same fields on every run ------------------------------------------
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_the_finished_message_is_whole_under_eight_runs(size):
+    app = make_app("lr-sweep")
+    async with app.run_test(size=size) as pilot:
+        app.session.experiment.step(295)
+        await pilot.press("space")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.session.finished and not app.session.playing:
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        widget = app.main.query_one("#status")
+        lines = status(app).splitlines()
+        assert len(lines) <= widget.size.height  # nothing below the status area's last row
+        assert lines[-1].rstrip().endswith("opens the next lesson")
+
+
+def test_every_run_line_keeps_the_same_fields():
+    from lrtui.tui.widgets.status_line import _fit_together
+
+    lines = [[(1, "> run 0", ""), (4, "  lr 0.1", ""), (1, "  loss 1", ""), (5, "  |g| 2", "")],
+             [(1, "> run 1 with a much longer label", ""), (4, "  lr 0.1", ""), (1, "  loss 1", ""),
+              (5, "  |g| 2", "")]]
+    fitted = _fit_together(lines, 40)
+    assert ["".join(t for t, _ in line) for line in fitted] == ["> run 0  loss 1",
+                                                                 "> run 1 with a much longer label  loss 1"]
+
+
+async def test_status_fields_are_dropped_alike_for_all_runs_after_a_fork():
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "c")
+        app.redraw()
+        await pilot.pause()
+        runs = [line for line in status(app).splitlines()[1:] if line[:1] in "> " and "loss" in line]
+        assert len(runs) == 3
+        assert len({("|g|" in line, "  lr " in line) for line in runs}) == 1
+        assert all(len(line) <= 100 for line in runs)
+
+
+async def test_the_header_keeps_the_lesson_and_speed_at_80_columns():
+    app = make_app("step-decay")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        head = status(app).splitlines()[0]
+        assert "lesson 7 of 23" in head and "x10" in head and head.lstrip().startswith("Step decay")
+
+
+async def test_the_footer_keeps_help_and_quit_at_60_columns():
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        keys = [key.action for key in app.main.query("FooterKey") if key.display]
+        assert "help" in keys and "quit" in keys and "play" in keys
+        footer = app.main.query_one("LrtuiFooter")
+        right = max(key.region.right for key in app.main.query("FooterKey"))
+        assert right <= footer.region.right
+
+
+async def test_the_diagnostics_summary_shows_the_fix_whole_at_100x30():
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await finish(app, pilot)
+        panel = app.main.query_one("#diagnostics")
+        summary = panel.get_option_at_index(0).prompt.plain
+        assert "\n→ a: lr = " in summary and summary.rstrip().endswith(")")
+        prompt = panel.get_option_at_index(0).prompt
+        rows = prompt.wrap(app.console, panel.scrollable_content_region.width)
+        assert len(rows) <= panel.scrollable_content_region.height
