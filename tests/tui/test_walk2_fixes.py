@@ -132,3 +132,19 @@ async def test_the_diagnostics_summary_shows_the_fix_whole_at_100x30():
         prompt = panel.get_option_at_index(0).prompt
         rows = prompt.wrap(app.console, panel.scrollable_content_region.width)
         assert len(rows) <= panel.scrollable_content_region.height
+
+
+# -- 14: a label made from the settings reads "..., now lr X" after a fix, like every other label --------------------
+async def test_a_fix_relabels_an_auto_labelled_run_with_now():
+    app = make_app("lr-sweep")
+    async with app.run_test(size=(100, 30)) as pilot:
+        exp = app.session.experiment
+        exp.step(60)
+        diverged = next(r for r in range(exp.n_runs) if exp.view(r).diverged_at > 0)
+        was = exp.view(diverged).label
+        app.session.focused = diverged
+        await pilot.press("a", "a")
+        exp = app.session.experiment
+        lr = exp.view(diverged).lr
+        assert exp.view(diverged).label == f"{was}, now lr {lr:.3g}"
+        assert app.session.experiment.view(diverged).label.startswith("sgd lr=")
