@@ -196,8 +196,9 @@ class Session:
         return done
 
     # -- run controls -----------------------------------------------------------
-    def focus_next(self) -> None:
-        self.focused = (self.focused + 1) % self.experiment.n_runs
+    def focus_next(self, delta: int = 1) -> None:
+        """tab: the next run; shift+tab (delta -1): the previous one."""
+        self.focused = (self.focused + delta) % self.experiment.n_runs
 
     def _edit(self, run: int, act) -> None:
         """Make a change to `run` with `act(experiment) -> message`: from the next step, or, once the budget is

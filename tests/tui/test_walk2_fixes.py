@@ -148,3 +148,49 @@ async def test_a_fix_relabels_an_auto_labelled_run_with_now():
         lr = exp.view(diverged).lr
         assert exp.view(diverged).label == f"{was}, now lr {lr:.3g}"
         assert app.session.experiment.view(diverged).label.startswith("sgd lr=")
+
+
+# -- 17: shift+tab focuses the previous run --------------------------------------------------------------------------
+async def test_shift_tab_focuses_the_previous_run():
+    app = make_app("lr-sweep")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("shift+tab")
+        assert app.session.focused == app.session.experiment.n_runs - 1
+        await pilot.press("tab", "tab", "shift+tab")
+        assert app.session.focused == 0 and app.session.message.startswith("focused run 0")
+
+
+# -- 5: the finder's check trains what the lesson trains, and the curve keeps its rows -------------------------------
+async def test_the_finder_check_matches_training_that_lr_in_the_lesson_and_keeps_the_curve():
+    app = make_app("too-high-divergence")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("minus")  # a change of the learner's own first: the check still trains from the start
+        app.session.experiment.step(300)
+        await pilot.press("f")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("v")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = app.screen.query_one("#finder-verify-text").render().plain
+        assert "from the run's start (step 0)" in text
+        rows = {}
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0][0].isdigit():
+                rows[float(parts[0])] = parts[1]
+        chart = app.screen.query_one("FinderPanel > Chart")
+        assert chart.size.height >= 7  # the curve keeps its rows under the table
+    # Each grid LR (shown to 3 digits), trained in the lesson itself from its file, ends where the table says.
+    import re
+
+    from lrtui.scenario.loader import parse_scenario
+
+    for lr, shown in list(rows.items())[-3:]:
+        text = re.sub(r"(?m)^lr = 0.003$", f"lr = {lr!r}", find_builtin("too-high-divergence").text())
+        exp = parse_scenario(text, "x").build()
+        exp.step(300)
+        if exp.view(0).diverged_at >= 0:
+            assert "diverged" in shown or shown in ("-", "nan/inf", "inf")
+        else:
+            assert abs(float(shown) - exp.view(0).loss) <= 0.01 * abs(exp.view(0).loss)
