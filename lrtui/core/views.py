@@ -16,16 +16,23 @@ from lrtui.core.run_spec import RunSpec
 
 def following_label(spec: RunSpec, origin: RunSpec, lr_scale: float = 1.0) -> str:
     """The run's label, followed by what it uses now where that differs from what the label was written for
-    ("too high: lr=0.003, now lr 0.0009"; "sgd lr=0.1, now constant"): a label never contradicts the run."""
+    ("too high: lr=0.003, now lr 0.0009"; "sgd lr=0.1, now constant"): a label never contradicts the run.
+    A label made from the settings ("sgd lr=0.1") reads the same way after an edit ("sgd lr=0.1, now lr 0.003"),
+    not silently renamed: the learner sees which run it was and what it uses now."""
+    base = spec.label
+    if spec.auto_label and origin.label:
+        base = origin.label
+    elif spec.auto_label:  # no label to start from: the label made from the settings says it all
+        return spec.label + (f", now {spec.schedule}" if spec.schedule != origin.schedule else "")
     now = []
-    if not spec.auto_label and spec.optimizer != origin.optimizer:
+    if spec.optimizer != origin.optimizer:
         now.append(spec.optimizer)
     lr, was = float(spec.optimizer_params["lr"]) * lr_scale, float(origin.optimizer_params["lr"])
-    if not spec.auto_label and np.isfinite(lr) and not np.isclose(lr, was, rtol=1e-9, atol=0.0):
+    if np.isfinite(lr) and not np.isclose(lr, was, rtol=1e-9, atol=0.0):
         now.append(f"lr {lr:.3g}")
     if spec.schedule != origin.schedule:
         now.append(spec.schedule)
-    return f"{spec.label}, now {' '.join(now)}" if now else spec.label
+    return f"{base}, now {' '.join(now)}" if now else base
 
 
 class RunHistory:

@@ -56,6 +56,7 @@ class LrtuiApp(App):
         Binding("s", "cycle_schedule", "schedule", show=False),
         Binding("c", "fork", "fork x0.3/x1/x3", show=False),
         Binding("tab", "focus_run", "next run", show=False, priority=True),
+        Binding("shift+tab", "focus_run(-1)", "previous run", show=False, priority=True),
         Binding("r", "replay", "replay (changes kept)", show=False),
         Binding("R", "reset", "reset to the file", show=False),
         Binding("left_square_bracket", "scenario(-1)", "previous lesson", show=False),
@@ -116,12 +117,11 @@ class LrtuiApp(App):
 
     def on_chunk_stepped(self, message: ChunkStepped) -> None:
         self._chunk = None
-        was_playing = self.session.playing
         if message.experiment is self.session.experiment:
             self.session.played(message.done, message.seconds)
+        # At the end of the budget the message points to `u`: the outcome table never opens by itself, where
+        # it would take the keys a learner is pressing at that moment (m, l, -) without a word.
         self.redraw()
-        if was_playing and self.session.finished and self.screen is self.main:
-            self.call_later(self.action_outcomes)  # play reached the end of the budget: how did each run do?
 
     async def _chunk_done(self) -> None:
         """Wait for the chunk stepping now, if any: the experiment is the UI thread's again after it."""
@@ -205,14 +205,14 @@ class LrtuiApp(App):
             return self.screen is self.main
         return True
 
-    async def action_focus_run(self) -> None:
+    async def action_focus_run(self, delta: int = 1) -> None:
         if self.screen is not self.main:  # tab in a dialog moves between its own widgets
-            self.screen.focus_next()
+            self.screen.focus_next() if int(delta) > 0 else self.screen.focus_previous()
             return
 
         def focus() -> None:
             s = self.session
-            s.focus_next()
+            s.focus_next(int(delta))
             s.message = f"focused run {s.focused}: {s.experiment.view(s.focused).label}"
 
         await self._guarded(focus)

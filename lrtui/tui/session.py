@@ -185,8 +185,8 @@ class Session:
         self.play_marks.append((time.perf_counter(), self.experiment.step_count))
         if self.finished and self.playing:
             self.playing = False
-            self.message = (f"finished: all {self.scenario.steps} steps done (r replays with your changes, R resets to "
-                            "the file, ] opens the next lesson)")
+            self.message = (f"finished: all {self.scenario.steps} steps done. u shows how each run did; r replays with "
+                            "your changes, R resets to the file, ] opens the next lesson")
 
     def play(self, budget_seconds: float) -> int:
         """One frame of play, in the calling thread (what the worker and `played` do between them)."""
@@ -196,8 +196,9 @@ class Session:
         return done
 
     # -- run controls -----------------------------------------------------------
-    def focus_next(self) -> None:
-        self.focused = (self.focused + 1) % self.experiment.n_runs
+    def focus_next(self, delta: int = 1) -> None:
+        """tab: the next run; shift+tab (delta -1): the previous one."""
+        self.focused = (self.focused + delta) % self.experiment.n_runs
 
     def _edit(self, run: int, act) -> None:
         """Make a change to `run` with `act(experiment) -> message`: from the next step, or, once the budget is

@@ -33,8 +33,9 @@ async def test_a_sweep_with_exploded_runs_still_draws_every_healthy_curve():
         assert max(healthy) < top < 1e3  # the diverged curves leave through the top, not at 1e278
         # The healthy runs span decades: the automatic axis is log10 already, and still clipped.
         assert picture.log_y and "auto" in picture.title
-        # Eight labels would cover the curves' start; the status line names the runs instead.
-        assert not any(line.label for line in picture.lines)
+        # Eight labels would cover the curves' start: one line names the focused run and the count.
+        assert [line.label for line in picture.lines if line.label] == [
+            f"{exp.view(0).label} (focused; +{exp.n_runs - 1} runs, tab)"]
         await pilot.press("l", "l")  # linear, then log by choice
         logged = panel.loss_picture(app.main.view(app.session), panel.size.width)
         assert max(float(np.nanmax(line.y)) for line in logged.lines) > 1e100  # a chosen log scale shows it all

@@ -55,7 +55,7 @@ async def test_play_to_the_end_says_finished_not_playing():
         assert "finished" in app.main.query_one("#status").render().plain.splitlines()[0]
 
 
-async def test_u_shows_the_outcome_table_and_it_opens_when_play_ends():
+async def test_u_shows_the_outcome_table_once_play_ends():
     app = LrtuiApp([find_builtin("rosenbrock-sgd-vs-adam").load()])
     async with app.run_test(size=(100, 30)) as pilot:
         app.session.experiment.step(990)
@@ -63,8 +63,12 @@ async def test_u_shows_the_outcome_table_and_it_opens_when_play_ends():
         await pilot.press("tab", "asterisk", "tab", "space")  # one LR change on run 1, then play to the end
         for _ in range(200):
             await pilot.pause(0.05)
-            if type(app.screen).__name__ == "OutcomesScreen":
+            if app.session.finished and not app.session.playing:
                 break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is app.main and "u shows how each run did" in app.session.message
+        await pilot.press("u")
         assert type(app.screen).__name__ == "OutcomesScreen" and app.session.finished
         table = app.screen.query_one("DataTable")
         headers = [str(column.label) for column in table.columns.values()]
@@ -81,3 +85,25 @@ async def test_u_shows_the_outcome_table_and_it_opens_when_play_ends():
         assert type(app.screen).__name__ == "OutcomesScreen"
         await pilot.press("u")
         assert type(app.screen).__name__ == "MainScreen"
+
+
+async def test_keys_pressed_as_a_run_finishes_still_act():
+    """Walkthrough 2, defect 4: the outcome table opened by itself as play ended and swallowed m, l and -."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.session.experiment.step(app.session.scenario.steps - 3)
+        await pilot.press("space")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.session.finished and not app.session.playing:
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.finished and app.screen is app.main
+        smoothing, lr = app.main.smoothing, app.session.experiment.view(0).lr
+        shown_log = app.main.query_one("#loss").shown_log
+        await pilot.press("m", "l", "minus")
+        await pilot.pause()
+        assert app.screen is app.main
+        assert app.main.smoothing != smoothing and app.main.log_scale == (not shown_log)
+        assert app.session.experiment.view(0).lr == lr / 2  # replayed from step 0 at half the LR

@@ -61,9 +61,12 @@ async def test_the_finished_messages_tell_one_story_about_r_and_R():
         await pilot.press("space")
         for _ in range(100):
             await pilot.pause(0.02)
-            if app.session.finished and type(app.screen).__name__ == "OutcomesScreen":
+            if app.session.finished and not app.session.playing:
                 break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         assert "r replays with your changes, R resets to the file" in app.session.message
+        await pilot.press("u")
         assert "r replays with your changes, R resets to the file" in app.screen.query_one(
             "Static:last-of-type").render().plain
         await pilot.press("r")  # from the outcome table: it closes and replays

@@ -55,7 +55,9 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                               background: $surface; padding: 0 1; }
     FinderScreen #finder-title { height: auto; max-height: 4; }
     FinderScreen #finder-hint { height: auto; max-height: 3; }
-    FinderScreen #finder-verify { height: auto; max-height: 45%; display: none; }
+    FinderScreen #finder-verify { height: auto; max-height: 30%; display: none; }
+    FinderScreen FinderPanel { min-height: 11; }
+    FinderScreen FinderPanel > Chart { min-height: 7; }
     FinderScreen #finder-verify.-shown { display: block; }
     """
 
@@ -128,7 +130,9 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                 from lrtui.find_command import verify_lines
 
                 lines = verify_lines(event.worker.result)
-                self._show_verify(Text("\n".join(lines) + "\n(PgDn/PgUp, Home/End scroll this table)"))
+                start = "each trained from the run's start (step 0) at that LR, constant, for the whole budget"
+                self._show_verify(Text("\n".join([lines[0], start, *lines[1:]])
+                                       + "\n(PgDn/PgUp, Home/End scroll this table)"))
             elif event.state == WorkerState.ERROR:
                 self._show_verify(Text(f"the check failed: {event.worker.error}", style="yellow"))
             return

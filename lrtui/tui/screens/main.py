@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from lrtui.tui.view import DESCRIPTION_MODES, View
 from lrtui.tui.widgets.adaptive_panel import AdaptivePanel
@@ -18,6 +17,7 @@ from lrtui.tui.widgets.curvature_panel import CurvaturePanel
 from lrtui.tui.widgets.decision_panel import DecisionPanel
 from lrtui.tui.widgets.description_panel import DescriptionPanel
 from lrtui.tui.widgets.diagnostics_panel import DiagnosticsPanel
+from lrtui.tui.widgets.footer import NARROW_WIDTH, LrtuiFooter
 from lrtui.tui.widgets.landscape_panel import LandscapePanel
 from lrtui.tui.widgets.loss_panel import LossPanel
 from lrtui.tui.widgets.lr_panel import LRPanel
@@ -52,7 +52,7 @@ class MainScreen(Screen):
                 yield AdaptivePanel(id="adaptive")
                 yield DiagnosticsPanel(id="diagnostics")
         yield StatusLine(id="status")
-        yield Footer()
+        yield LrtuiFooter()
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.app.redraw)  # the first frame, once the panels have their sizes
@@ -100,8 +100,9 @@ class MainScreen(Screen):
         self.call_after_refresh(self._size_description)
         # Below 100 columns the footer drops the padding around each key and the ^p hint (the help
         # panel lists the palette), so that its keys, up to ? and q, still fit in 80 columns.
-        footer = self.query_one(Footer)
+        footer = self.query_one(LrtuiFooter)
         footer.compact = self.size.width < 100
+        footer.narrow = self.size.width < NARROW_WIDTH
         footer.show_command_palette = self.size.width >= 100 and not getattr(self.app, "ascii_only", False)
 
     def on_option_list_option_selected(self, event) -> None:

@@ -1,6 +1,7 @@
 """The outcome of every run, in one table: the in-app twin of `lrtui run`'s summary (lrtui.export.to_table).
 
-Opens on `u`, and by itself when play reaches the end of the step budget. Per run: the verdict
+Opens on `u` only (the finished message points to it): a table that opened by itself would take the keys
+the learner is pressing as play ends. Per run: the verdict
 in words, the final and best loss, the test accuracy (data models), the steps taken, and the
 changes made to it during the run (LR, optimizer, schedule, forks).
 """

@@ -62,18 +62,20 @@ def summary_text(d, label: str, palette: PlotPalette, finished: bool) -> Text:
     ascii_only = palette.ascii_only
     text = Text(overflow="fold")
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
-    text.append(f"run {d.run} {'ended' if finished else 'now'}: ", style="bold")
+    text.append(f"run {d.run}: ", style="bold")  # now or at the end: the status line says which
     text.append(d.words, style=VERDICT_STYLE.get(d.code, SEVERITY_STYLE.get(d.severity, "bold")))
-    text.append(f"  ({visible(label)})", style="dim")
+    # No label: the run is the focused one, named by the status line in the same colour; the line it took
+    # pushed the fix's closing words below a short panel (enter shows the label with the whole explanation).
     what, fared = split_message(d)
-    text.append("\n  " + _shown(without_code(what, d), ascii_only))
+    # Not indented: in a 36-column panel the indent alone took the fix's closing words to a row out of view.
+    text.append("\n" + _shown(without_code(what, d), ascii_only))
     if d.fix:
         arrow = "->" if ascii_only else "→"
-        text.append(f"\n  {arrow} a: {fix_words(d.fix)}", style="bold")
+        text.append(f"\n{arrow} a: {fix_words(d.fix)}", style="bold")
         if d.tried is not None:
             text.append(f" ({_shown(d.tried.sentence(), ascii_only)})")
     elif fared:
-        text.append(f"\n  {_shown(fared, ascii_only)}", style="dim")
+        text.append(f"\n{_shown(fared, ascii_only)}", style="dim")
     return text
 
 

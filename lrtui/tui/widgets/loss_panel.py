@@ -49,6 +49,18 @@ def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, fl
     return exits
 
 
+def compact_legend(label: str, n_runs: int) -> str:
+    """The legend's one line when there are too many curves to name: the focused run, and how many others."""
+    others = n_runs - 1
+    return f"{label} (focused; +{others} run{'s' * (others != 1)}, tab)" if others else label
+
+
+def diverged_steps(steps: list[int]) -> str:
+    """Where runs diverged, in words: "at step 7", or "at steps 4-20" when they differ."""
+    low, high = min(steps), max(steps)
+    return f"at step {low}" if low == high else f"at steps {low}-{high}"
+
+
 def finding_marks(view, y_top: float | None) -> list[Line]:
     """A mark on the loss curve at the step where each warning or error began (at most MAX_FINDING_MARKS)."""
     marks = []
@@ -85,6 +97,7 @@ class LossPanel(Panel, Chart):
         span_low, span_high = np.inf, -np.inf
         healthy_top, diverged_lines = -np.inf, []
         any_model = False
+        focused_line = None
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
             run_view = view.run(run)
@@ -98,6 +111,8 @@ class LossPanel(Panel, Chart):
                 picture.lines.append(Line(x, middle, color=color, label=label, marker=marker))
             else:
                 picture.lines.append(Line(*as_line(x, low, high), color=color, label=label, marker=marker))
+            if run == session.focused:
+                focused_line = picture.lines[-1]
             if run_view.loss_function.is_model:
                 any_model = True
                 tx, tlo, thi = self.reduced(view, run, "test_loss", columns, x_range)
@@ -125,11 +140,15 @@ class LossPanel(Panel, Chart):
             y_top = exits[0][1] if exits else None
         picture.lines.extend(finding_marks(view, y_top))
         labelled = [line for line in picture.lines if line.label]
-        if len(labelled) > MAX_LEGEND_LINES:
+        legend_rows = max(0, min(MAX_LEGEND_LINES, ((self.size.height or 12) - 4) // 3))  # as plotting.draw allows
+        if len(labelled) > legend_rows:
             # plotext pins its legend to the top left, where every curve starts: with many runs it
-            # would hide them. The status line below names each run in its colour instead.
+            # would hide them. A one-line legend names the focused run and how many others there are;
+            # the status line below names each run in its colour.
             for line in labelled:
                 line.label = None
+            if focused_line is not None and legend_rows:
+                focused_line.label = compact_legend(view.run(session.focused).label, exp.n_runs)
         for event in exp.events:
             if event.kind in MARKED_EVENTS:
                 picture.vlines.append((event.step, MARKER))
@@ -145,10 +164,10 @@ class LossPanel(Panel, Chart):
             # The diverged curve leaves through the top (the legend can hide where): say so in words.
             gone = [r for r in range(exp.n_runs) if view.run(r).diverged_at > 0]
             if gone:
-                first = view.run(gone[0])
                 who = f"run {gone[0]}" if len(gone) == 1 else f"{len(gone)} runs"
-                extras.append(f"; x: {who} diverged off the top at step {first.diverged_at} (l: log)")
-                extras.append(f"; x: {who} diverged at step {first.diverged_at}")
+                where = diverged_steps([view.run(r).diverged_at for r in gone])
+                extras.append(f"; x: {who} diverged off the top {where} (l: log)")
+                extras.append(f"; x: {who} diverged {where}")
         if any_model:
             extras.append(", test dotted")  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100:
@@ -165,5 +184,5 @@ class LossPanel(Panel, Chart):
 
     def redraw(self, view) -> None:
         width = self.size.width or 80
-        if not self.unchanged(view.key(width, view.log_scale, view.smoothing)):
+        if not self.unchanged(view.key(width, view.log_scale, view.smoothing, view.session.focused)):
             self.show(self.loss_picture(view, width))

@@ -79,6 +79,17 @@ def _fit(pieces: list[tuple[int, str, str]], width: int | None) -> list[tuple[st
     return [(t, style) for _, t, style in pieces]
 
 
+def _fit_together(lines: list[list[tuple[int, str, str]]], width: int | None) -> list[list[tuple[str, str]]]:
+    """Every run's line with the same fields: what the widest line must drop, every line drops, so that a column
+    (|g|, the LR) is there for all the runs or for none."""
+    if width is not None:
+        for drop in sorted({p for line in lines for p, _, _ in line if p > 1}, reverse=True):
+            if all(sum(len(t) for _, t, _ in line) <= width for line in lines):
+                break
+            lines = [[piece for piece in line if piece[0] != drop] for line in lines]
+    return [[(t, style) for _, t, style in line] for line in lines]
+
+
 def _wrapped(message: str, width: int | None, lines: int = 3) -> list[str]:
     """The message in lines of the window's width (at most `lines`): a hint at its end is never cut off."""
     if width is None or len(message) + 1 <= width:
@@ -120,7 +131,7 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
 
 
 def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: LatestAccuracy | None = None,
-                width: int | None = None) -> Text:
+                width: int | None = None, message_lines: int = 3) -> Text:
     """With a NO_COLOR palette each run is shown with its plot marker, which colour cannot tell apart. Given the
     window's `width`, each run's line drops its least telling numbers rather than cut its verdict, and the
     message wraps onto up to three lines."""
@@ -130,7 +141,8 @@ def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: Latest
     accuracy = accuracy or LatestAccuracy()
     state = "playing" if session.playing else ("finished" if session.finished else "paused")
     text = Text(no_wrap=True, overflow="crop" if palette.ascii_only else "ellipsis")
-    head = [(2, f" {visible(session.scenario.name)} ", "bold")]
+    name = visible(session.scenario.name)
+    head = [(1, f" {name[:20]} ", "bold")]  # the fields are fitted beside the name's first 20 characters
     if session.lesson:
         head.append((3, f" lesson {session.lesson} of {len(COURSE_ORDER)} ", "dim"))
     head.append((1, f" step {exp.step_count}/{session.scenario.steps}  {state}", ""))
@@ -138,19 +150,27 @@ def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: Latest
     rate = session.steps_per_second
     if session.playing and math.isfinite(rate):
         head.append((5, f"  {rate:,.0f} steps/s", "dim"))
-    for piece, style in _fit(head, width):
+    head = _fit(head, width)
+    rest = sum(len(t) for t, _ in head[1:])
+    if width is None or len(name) + 2 + rest <= width:
+        head[0] = (f" {name} ", head[0][1])
+    else:  # the rest of the name gives way before the lesson number, the step and the speed
+        room = max(8, width - rest - 2)
+        head[0] = (f" {name[:room - 2]}{'.' if palette.ascii_only else '…'} ", head[0][1])
+    for piece, style in head:
         text.append(piece, style=style)
     text.append("\n")
     shown = visible_runs(exp.n_runs, session.focused, run_rows)
-    for run in shown:
-        for piece, style in _fit(run_pieces(view, run, palette, accuracy), width):
+    for line in _fit_together([run_pieces(view, run, palette, accuracy) for run in shown], width):
+        for piece, style in line:
             text.append(piece, style=style)
         text.append("\n")
     hidden = exp.n_runs - len(shown)
     if hidden:
         text.append(f"  ... {hidden} more run{'s' * (hidden != 1)}: tab moves through them\n", style="dim")
     if session.message:  # messages quote file names and labels
-        text.append("\n".join(f" {line}" for line in _wrapped(visible(session.message), width)), style="italic")
+        text.append("\n".join(f" {line}" for line in _wrapped(visible(session.message), width, message_lines)),
+                    style="italic")
     return text
 
 
@@ -159,14 +179,17 @@ class StatusLine(Panel, Static):
     _accuracy: LatestAccuracy | None = None
 
     def redraw(self, view) -> None:
-        # The status area takes at most a third of the screen: the runs beyond it scroll with tab.
+        # The status area takes at most a third of the screen (app.tcss: max-height 33%, which Textual rounds
+        # down): the head line, the runs (those beyond scroll with tab) and the message fit in it whole.
         width = self.size.width or None
-        message_lines = len(_wrapped(visible(view.session.message), width)) if view.session.message else 0
-        rows = max(2, self.screen.size.height // 3 - 1 - message_lines)
+        height = self.screen.size.height
+        most = 4 if height >= 24 else 3  # a message's lines: long ones (a fix and where it was tried) stay whole
+        message_lines = len(_wrapped(visible(view.session.message), width, most)) if view.session.message else 0
+        rows = max(2, height * 33 // 100 - 1 - message_lines)
         if self._accuracy is None:
             self._accuracy = LatestAccuracy()
         text = status_text(view, app_palette(self.app, bool(getattr(self.app, "ascii_only", False))), rows,
-                           self._accuracy, width)
+                           self._accuracy, width, most)
         if text != self._shown:  # an update re-lays out the screen: only when something changed
             self._shown = text
             self.update(text)
