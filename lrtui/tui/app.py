@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 from textual import work
 from textual.app import App
@@ -315,7 +314,8 @@ class LrtuiApp(App):
             else:
                 kept = f" with its {changes} change{'s' * (changes != 1)} at their steps" if changes else ""
                 caveat = f"; it stops matching lrtui {stops}" if stops else ""
-                self.session.message = f"wrote {path}{kept}: python {path} > loss.csv{caveat}"
+                where = Path(path).resolve()
+                self.session.message = f"wrote {where}{kept}: python {where} > loss.csv{caveat}"
 
         await self._guarded(write)
 

@@ -214,7 +214,8 @@ async def test_t_writes_the_focused_run_as_a_pytorch_script(tmp_path, monkeypatc
         [script] = tmp_path.glob("lrtui-*-run1.py")
         text = script.read_text()
         compile(text, str(script), "exec")
-        assert "torch.optim.Adam([w]" in text and app.session.message.startswith(f"wrote {script.name}")
+        # The message gives the full path: a learner finds the file whatever folder the app was started in.
+        assert "torch.optim.Adam([w]" in text and app.session.message.startswith(f"wrote {script.resolve()}")
         await pilot.press("N", "plus", "N", "o", "t")  # an LR edit and an optimizer switch: the script makes both
         assert "with its 2 changes at their steps" in app.session.message and "stops" not in app.session.message
         [script] = [p for p in tmp_path.glob("lrtui-*-run1-1.py")]

@@ -315,7 +315,9 @@ class Monitor:
         # "Too slow" is a claim about the LR from the start: a larger one, run for the whole budget, ends much
         # lower than this run will (its unchanged copy, continued to the end). A larger LR switched on mid-run
         # after a stretch at the small one is another experiment, and can win where no larger LR would.
-        whole = code == "too_slow" and not from_start and self.budget is not None
+        # (A run changed by hand is asked from now: its own timeline after the change is the question.)
+        whole = (code == "too_slow" and not from_start and self.budget is not None
+                 and not self.sim.origins[run].changes)
         start_lr = self._start_lr(run) if (from_start or whole) and code != "diverged" else None
         fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr)
         if not fixes:

@@ -24,6 +24,10 @@ FINDING_COLORS = {"warning": "warning", "error": "diverged"}  # theme roles, see
 MAX_FINDING_MARKS = 40
 AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the automatic axis is log10
 
+# `m`: an EMA over the screen columns (each already a min/max over its steps); 0.85 averages about 7 columns,
+# so a mini-batch curve's jitter visibly gives way to its trend.
+SMOOTHING = 0.85
+
 
 def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, float]]:
     """Let diverged curves leave through the top of the healthy runs' range; returns where each left it.
@@ -107,7 +111,7 @@ class LossPanel(Panel, Chart):
             label = run_view.label + (" (diverged)" if diverged else "")
             if view.smoothing and len(x):
                 picture.lines.append(Line(*as_line(x, low, high), color="muted"))
-                middle = debiased_ema(0.5 * (low + high), 0.6)
+                middle = debiased_ema(0.5 * (low + high), SMOOTHING)  # per screen column
                 picture.lines.append(Line(x, middle, color=color, label=label, marker=marker))
             else:
                 picture.lines.append(Line(*as_line(x, low, high), color=color, label=label, marker=marker))
