@@ -58,7 +58,9 @@ class Follower:
         frame = self.frame
         due = self.clock() >= self._next_judge
         going = not self.live.status().stopped
-        if frame is None or (due and (frame.version != self.live.version or frame.live != going)):
+        # A restart (truncation, rotation) is judged at once: the old run's verdict must not linger beside it.
+        restarted = frame is not None and frame.starts != self.live.starts
+        if frame is None or restarted or (due and (frame.version != self.live.version or frame.live != going)):
             frame = self.frame = self.judged()
             self._next_judge = self.clock() + frame.seconds / JUDGE_SHARE
         return replace(frame, status=self.live.status())
