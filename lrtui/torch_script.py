@@ -40,6 +40,20 @@ class NoTorchScript(ValueError):
     """The run cannot be written as a script (one line says why)."""
 
 
+# The training loop's head, shared by both scripts: print the loss after t updates, stop at the budget or
+# where the run diverges (as lrtui does), then backpropagate.
+LOOP_HEAD = [
+    'print("step,loss")',
+    "for step in range(STEPS + 1):",
+    "    optimizer.zero_grad()",
+    "    loss = loss_fn(w)",
+    '    print(f"{step},{loss.item()!r}")',
+    "    if step == STEPS or not torch.isfinite(loss):",
+    "        break  # lrtui stops a run where it diverges",
+    "    loss.backward()",
+]
+
+
 def _number(value) -> str:
     """A Python literal that reads back as exactly this float64 (or int, bool, str, list); a value that carries
     its own `code` (an LR times the run's LR scale, say) is written as that expression."""
@@ -222,14 +236,7 @@ def torch_script(name: str, steps: int, loss, spec: RunSpec, run: int = 0, chang
               optimizer_line(spec), scheduler_line(spec), ""]
     observe = "scheduler.step(loss.item())" if spec.schedule == "plateau" else "scheduler.step()"
     lines += [
-        'print("step,loss")',
-        "for step in range(STEPS + 1):",
-        "    optimizer.zero_grad()",
-        "    loss = loss_fn(w)",
-        '    print(f"{step},{loss.item()!r}")',
-        "    if step == STEPS or not torch.isfinite(loss):",
-        "        break  # lrtui stops a run where it diverges",
-        "    loss.backward()",
+        *LOOP_HEAD,
         "    if step in LR_CHANGES:",
         "        for group in optimizer.param_groups:",
         '            group["lr"] = LR_CHANGES[step]',
@@ -274,14 +281,7 @@ def _script_with_changes(name, steps, loss, spec, run, source, label, start, cod
     lines += [optimizer_line(spec), scheduler_line(spec), ""]
     lines += helper_lines(code, _number)
     lines += [
-        'print("step,loss")',
-        "for step in range(STEPS + 1):",
-        "    optimizer.zero_grad()",
-        "    loss = loss_fn(w)",
-        '    print(f"{step},{loss.item()!r}")',
-        "    if step == STEPS or not torch.isfinite(loss):",
-        "        break  # lrtui stops a run where it diverges",
-        "    loss.backward()",
+        *LOOP_HEAD,
         *apply,
         "    optimizer.step()",
         f"    {observe}",
