@@ -23,8 +23,11 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 run: $(RUN_STAMP)
 	$(BIN)/lrtui $(ARGS)
 
+# One BLAS thread (tests/conftest.py says why).
+THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(THREADS) $(BIN)/python -m pytest
 
 # Performance targets (issue 7) and the diagnostics' confusion matrix. The torch baselines need an
 # interpreter with torch: make bench TORCH_PYTHON=/path/to/torch-venv/bin/python (else they are skipped).
@@ -42,7 +45,7 @@ soak: $(RUN_STAMP)
 # The fuzz tests with FUZZ_EXAMPLES random cases each instead of a few fixed ones; prints how many ran.
 FUZZ_EXAMPLES ?= 2000
 fuzz: $(TEST_STAMP)
-	LRTUI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz
+	$(THREADS) LRTUI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -30,12 +30,21 @@ SAMPLES = 512  # a model's Hessian is estimated on this many training samples at
 
 
 def preconditioner(effective_lr: np.ndarray | None, lr: np.ndarray) -> np.ndarray | None:
-    """P = lr / effective_lr, so that lr * lam(P^-1 H) is what bounds an adaptive step."""
+    """P = lr / effective_lr, so that lr * lam(P^-1 H) is what bounds an adaptive step (effective_lr given at
+    this lr; the caller reads it at lr 1)."""
     if effective_lr is None:
         return None
     with np.errstate(all="ignore"):
         p = np.asarray(lr, dtype=np.float64)[:, None] / effective_lr
     return np.where(np.isfinite(p) & (p > 0), p, 1.0)
+
+
+def state_preconditioner(view, rows: np.ndarray) -> np.ndarray | None:
+    """P of the view's runs `rows`, from the optimizer's state alone: its effective LR read at lr 1 (every
+    optimizer's effective LR is linear in lr). Read at the LR in force, a schedule that has taken the LR to 0
+    would leave 0/0, and P^-1 H would become the raw Hessian."""
+    unit = view.effective_lr(np.ones(view.runs.size))
+    return None if unit is None else preconditioner(unit[rows], np.ones(len(rows)))
 
 
 @dataclass
@@ -151,7 +160,7 @@ class Curvature:
             effective = None if effective is None else effective[rows]
             started = view.updates_taken[rows] > 0
             stats = effective_lr_stats(effective, view.updates_taken[rows], runs.size)
-            precond = preconditioner(effective, lr) if rule.preconditioned else None
+            precond = state_preconditioner(view, rows) if rule.preconditioned else None
             limit = np.asarray(rule.limit, dtype=np.float64)[rows]
             if self.exact:
                 self._exact(frame, runs, lr, precond, limit, rule, started, stats)

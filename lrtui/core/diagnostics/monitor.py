@@ -278,7 +278,7 @@ class Monitor:
                 # A finite blow-up is divergence only if it stays: the unchanged run, continued, tells.
                 checks.append(Check(run, "stays_blown_up", [], False, horizon_for(self.sim, left),
                                     float(e.floor[run]), float(e.first[run])))
-            if code == "plateau" and not check.from_start:
+            if code in ("plateau", "local_minimum") and not check.from_start:
                 # Stuck means stuck for the rest of the budget: the unchanged run, continued alone, tells.
                 checks.append(Check(run, "stays_stuck", [], False, max(1, min(left, LONG_HORIZON)),
                                     float(e.floor[run]), float(e.first[run]), float(e.loss[run])))
@@ -294,7 +294,9 @@ class Monitor:
                 confirm = stays.get((check.run, "stays_blown_up"))
                 holds = confirm is None or not (confirm.baseline - confirm.floor <= 4 * (confirm.start_loss - confirm.floor))
             elif check.code == "local_minimum":  # a known lower floor proves it; below a bound, a try must go lower
-                holds = self.floor_is_minimum or helped
+                # ...and stuck there for the rest of the budget (a run that climbs out later was only passing by)
+                confirm = stays.get((check.run, "stays_stuck"))
+                holds = (self.floor_is_minimum or helped) and (confirm is None or confirm.stays())
             elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end...
                 confirm = stays.get((check.run, "stays_stuck"))
                 holds = confirm is None or confirm.stays()
@@ -316,7 +318,8 @@ class Monitor:
         # lower than this run will (its unchanged copy, continued to the end). A larger LR switched on mid-run
         # after a stretch at the small one is another experiment, and can win where no larger LR would.
         # (A run changed by hand is asked from now: its own timeline after the change is the question.)
-        whole = (code == "too_slow" and not from_start and self.budget is not None
+        # The same holds for a schedule too aggressive: holding the peak, or a gentler schedule, from the start.
+        whole = (code in ("too_slow", "schedule_too_aggressive") and not from_start and self.budget is not None
                  and not self.sim.origins[run].changes)
         start_lr = self._start_lr(run) if (from_start or whole) and code != "diverged" else None
         fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr)

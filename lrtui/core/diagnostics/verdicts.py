@@ -256,7 +256,7 @@ RULES: RuleTable[Evidence] = RuleTable([
     Rule("converged", "info", lambda e: (e.at_floor & ~e.negative_curvature) | e.confirmed["converged"],
          _converged_message, _converged_explanation),
     Rule("local_minimum", "warning",
-         lambda e: e.minimum & (e.gap > FAR) & (e.known_floor | e.confirmed["local_minimum"]),
+         lambda e: e.minimum & (e.gap > FAR) & e.confirmed["local_minimum"],
          _local_message, _local_explanation, lambda e: _fix(e, "local_minimum")),
     Rule("plateau", "warning", lambda e: e.small_grad & e.negative_curvature & e.flat & e.confirmed["plateau"],
          _saddle_message, _saddle_explanation, lambda e: _fix(e, "plateau")),
@@ -348,18 +348,23 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
         # By the sharpness where the run is now: how far the LR can be raised from here. Not for an adaptive
         # optimizer, whose preconditioned sharpness follows its LR (RMSprop settles at its own limit at any LR).
         here = e.lr_limit_here
-        if not (base > 0 and lr > 0):  # an LR of 0 has no multiples: try LRs under the stable limit, or plain ones
+        from_start = start_lr is not None and math.isfinite(start_lr) and start_lr > 0
+        if not (base > 0 and (lr > 0 or from_start)):  # an LR of 0 has no multiples: LRs under the limit, or plain
             absolute = [0.45 * here, 0.81 * here] if math.isfinite(here) and here > 0 else [1e-3, 1e-2, 1e-1]
             return [{"optimizer.lr": _nice(x)} for x in absolute if x < 0.9 * ceiling]
+        # The cap bounds the LR the factor multiplies: from now, the LR in force; from the start, the run's own
+        # LR scale (optimizer.lr, or a cyclic schedule's max_lr), which every LR of the schedule is a share of.
+        # (Against the LR in force, a schedule that has decayed it would leave room for any multiple.)
+        anchor = _anchor(spec, lr) if from_start else lr
         with np.errstate(all="ignore"):
-            room = 0.9 * here / lr if math.isfinite(here) and here > 0 and lr > 0 else math.inf  # as a factor
+            room = 0.9 * here / anchor if math.isfinite(here) and here > 0 and anchor > 0 else math.inf  # a factor
         # The contracts' grid of larger LRs (lr x 10^(k/4), k = 1..12, to three figures), under the cap for the
         # SGD family; a limit past the grid is tried at 0.5 and 0.9 of the cap too. Adaptive optimizers have no
         # cap: their preconditioned sharpness follows their LR.
         grid = [10.0 ** (k / 4) for k in range(1, 13)]
         factors = {f for f in grid if e.preconditioned or f <= room}
-        if math.isfinite(room) and room > grid[-1]:
-            factors |= {0.5 * room, 0.9 * room}
+        if math.isfinite(room) and room > grid[-1] and spec.schedule not in MAX_LR_SCHEDULES:
+            factors |= {0.5 * room, 0.9 * room}  # (a cyclic schedule's max_lr is its own ceiling: not past it)
         lrs = sorted({_nice(min(base * f, 0.9 * ceiling), 3) for f in factors})
         return [{"optimizer.lr": x} for x in lrs if x > base * 1.5]
     if code == "oscillating":
@@ -369,9 +374,23 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
         return _dedupe([{"optimizer.lr": _nice(x)} for x in lrs if x > 0])
     if code == "schedule_too_aggressive":
         peak = _nice(e.schedule_peak)
+        if start_lr is not None:  # from the start, as the contract asks: hold the peak, or anneal over the budget
+            return [{"schedule.type": "constant", "optimizer.lr": peak},
+                    {"schedule.type": "cosine", "schedule.T_max": int(max(e.budget, 1)),
+                     "optimizer.lr": _nice(_anchor(spec, e.schedule_peak), 3)}]
         return [{"schedule.type": "constant", "optimizer.lr": peak},
                 {"schedule.type": "cosine", "schedule.T_max": int(max(e.remaining, 1)), "optimizer.lr": peak}]
     return escape_fixes(e, spec, base)
+
+
+MAX_LR_SCHEDULES = ("onecycle", "cyclic")  # schedules that set their own LRs from a max_lr
+
+
+def _anchor(spec, fallback: float) -> float:
+    """The LR a run's schedule is a share of: a cyclic schedule's max_lr, else the optimizer's lr."""
+    key = "max_lr" if spec.schedule in MAX_LR_SCHEDULES else None
+    value = spec.schedule_params.get(key) if key else spec.optimizer_params.get("lr")
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else fallback
 
 
 def _nice(value: float, digits: int = 2) -> float:

@@ -1,0 +1,75 @@
+"""The checks ask the contracts' questions (docs/diagnostics.md), found where a schedule had moved the LR:
+
+- too slow's cap bounds the run's own LR scale (optimizer.lr, or a cyclic schedule's max_lr), not the LR a
+  schedule has decayed to by the time of the check;
+- an adaptive optimizer's preconditioner comes from its state, also when a schedule has taken the LR to 0;
+- a schedule too aggressive is asked from the start: holding the peak, or cosine over the budget;
+- a local minimum is one the run stays in (a run that climbs out later was only passing by).
+"""
+
+import numpy as np
+
+from lrtui.core.diagnostics.curvature import state_preconditioner
+from lrtui.core.losses.quadratic import Quadratic
+from lrtui.core.run_spec import RunSpec
+from lrtui.core.simulation import Simulation
+from lrtui.scenario.loader import scenario_from_data
+
+
+def test_the_preconditioner_is_read_from_the_state_at_an_lr_of_zero():
+    q = Quadratic(eigenvalues=[1.0, 50.0], start=[1.0, 1.0])
+    spec = RunSpec(optimizer="adagrad", optimizer_params={"lr": 0.1}, schedule="polynomial",
+                   schedule_params={"total_iters": 3, "power": 1.0})
+    sim = Simulation(q, [spec], budget=20, diagnostics=False)
+    sim.step(10)
+    assert sim.lr_now[0] == 0.0
+    frame = sim.frame()
+    [view] = frame.optimizers
+    p = state_preconditioner(view, np.array([0]))
+    # Adagrad's P is sqrt(sum of squared gradients) + eps: not 1 (no preconditioning), as lr/effective_lr was
+    expected = 1.0 / view.effective_lr(np.ones(1))[0]
+    assert np.allclose(p[0], expected, rtol=1e-12)
+    assert not np.allclose(p[0], 1.0)
+    # ...and the same as read at any LR in force
+    assert np.allclose(p[0], 0.3 / view.effective_lr(np.full(1, 0.3))[0], rtol=1e-12)
+
+
+def _diagnosed(data: dict):
+    scenario = scenario_from_data({"name": "case", **data}, "case")
+    exp = scenario.build()
+    exp.step(scenario.steps)
+    return exp
+
+
+def test_too_slow_counts_larger_lrs_against_the_run_s_own_lr_scale_not_the_decayed_lr():
+    # A decaying schedule on a quadratic of curvature 100: the stable limit is 0.02. The run's own LR is 0.01,
+    # so no grid LR past 1.8x of it is under the cap, and those do not end much lower: not too slow. Against
+    # the LR in force late in the run (0.01 * 0.97^t), any multiple up to ~100x looked allowed.
+    exp = _diagnosed({"steps": 150, "loss": {"type": "quadratic", "eigenvalues": [100.0, 1.0], "start": [1.0, 1.0]},
+                      "optimizer": {"type": "sgd", "lr": 0.01}, "schedule": {"type": "exponential", "gamma": 0.97}})
+    slow = [d for d in exp.diagnoses(0) if d.code == "too_slow"]
+    for d in slow:  # whatever was shown, no fix past the stable limit of the run's own LR scale
+        assert d.fix is None or d.fix["optimizer.lr"] <= 0.9 * 2 / 100 + 1e-12
+    tried = [d.fix["optimizer.lr"] for d in slow if d.fix]
+    assert all(lr < 0.02 for lr in tried)
+
+
+def test_a_schedule_too_aggressive_is_tried_from_the_start_over_the_whole_budget():
+    exp = _diagnosed({"steps": 300, "loss": {"type": "quadratic", "eigenvalues": [1.0, 0.01], "start": [1.0, 1.0]},
+                      "optimizer": {"type": "sgd", "lr": 0.5},
+                      "schedule": {"type": "step", "step_size": 10, "gamma": 0.1}})
+    [d] = [d for d in exp.diagnoses(0) if d.code == "schedule_too_aggressive"]
+    assert d.tried is not None and d.tried.helped
+    assert d.tried.from_step == 0 and d.tried.steps == 300
+    if d.fix.get("schedule.type") == "cosine":
+        assert d.fix["schedule.T_max"] == 300
+
+
+def test_a_local_minimum_is_reported_when_the_run_stays_in_it():
+    # A tilted double well started in the shallow well (x = 0.96, loss 0.294; the global minimum is -0.305 at
+    # x = -1.036): plain SGD settles there and stays for the rest of the budget.
+    formula = {"type": "expression", "expr": "(x**2 - 1)**2 + 0.3*x", "vars": ["x"], "start": [1.0],
+               "min_value": -0.3054284837}
+    exp = _diagnosed({"steps": 400, "loss": formula, "optimizer": {"type": "sgd", "lr": 0.05}})
+    [d] = [d for d in exp.diagnoses(0) if d.code == "local_minimum"]
+    assert d.severity == "warning" and exp.verdict(0) == "local_minimum"
