@@ -13,7 +13,12 @@ seeds 24-29 (phase 5, the current held-out set, what `make bench` prints). Phase
     python -m benchmarks.log_grading --fresh         # seeds 6-11 (held out in phase 2, looked at since)
     python -m benchmarks.log_grading                 # the odd seeds 1-5 (held out in phase 1, looked at since)
 
-Phase 5, measured on 2026-12-06: PHASE5_RESULT
+Phase 5 (`--phase5`, graded once on 2026-12-06 after the tuning on seeds 0-23 was done): agreement 659/692 = 95.2%
+(goal 95%), no false alarm on 114 healthy runs, the fix pointing the right way on 667/692 = 96.4%, 64 borderline
+runs (none called diverged). Label / verdict class (healthy, too_low, too_high, diverged): healthy 114, 0, 0, 0;
+too_low 12, 255, 0, 0; too_high 4, 1, 99, 2; diverged 0, 0, 6, 38; stuck 8, 123, 30, 0 (153/161 plateau or too
+slow). The tuning set, seeds 0-23 (`--tuning`), went from 2574/2737 = 94.0% with 9 false alarms on 453 healthy
+runs to 2601/2737 = 95.0% with 6.
 
 Each run is also judged as `lrtui watch` judges it while its log still grows (`live`): on the first 10%, 25%,
 50% and 100% of its steps. A healthy run should raise no alarm on any of them; the table says how many did,
