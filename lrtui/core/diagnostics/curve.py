@@ -257,8 +257,8 @@ def _thrown_message(e: Evidence) -> str:
 
 
 def _thrown_why(e: Evidence) -> str:
-    return (f"The loss started at {fmt(e.start_value)} and early in the run (step {e.peak_step}"
-            f"{_when(e, e.peak_step)}) shot up to {fmt(e.peak_value)}, more than {e.th.thrown:g}x its start and "
+    return (f"The loss started at {fmt(e.start_value)} and early in the run, at step {e.peak_step}"
+            f"{_when(e, e.peak_step)}, shot up to {fmt(e.peak_value)}, more than {e.th.thrown:g}x its start and "
             f"beyond what its noise reaches by chance. It came back down, but is still {fmt(e.now_value)}, above "
             f"{100 * e.th.tolerance:.0f}% of its start. A first step that throws the loss this far up overshot: "
             "the weights landed far from where training started, and the run spends its steps recovering (often "
