@@ -36,7 +36,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/diagnostics.py
 	$(BIN)/python -m benchmarks.diagcases.score --file benchmarks/diagcases/cases_fresh.jsonl --split all --jobs 2
 	$(BIN)/python -m benchmarks.edge_of_stability
-	$(BIN)/python -m benchmarks.log_grading --phase4
+	$(BIN)/python -m benchmarks.log_grading --phase5
 
 # 8 runs x 1,000,000 steps: memory must stay flat after warm-up (about a minute).
 soak: $(RUN_STAMP)

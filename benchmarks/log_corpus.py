@@ -29,8 +29,8 @@ fix keeps more LR); improving and converged -> healthy. A stuck run is judged ri
 or too_slow.
 
 Seeds split the corpus: even seeds tune the rules, odd seeds are held out; FRESH_SEEDS are a second held-out
-set, built in phase 2, PHASE3_SEEDS a third, built in phase 3, and PHASE4_SEEDS a fourth, built in phase 4 (each graded once, after its
-phase's tuning).
+set, built in phase 2, PHASE3_SEEDS a third, built in phase 3, PHASE4_SEEDS a fourth, built in phase 4, and PHASE5_SEEDS a fifth,
+built in phase 5 (each graded once, after its phase's tuning). TUNING_SEEDS are every seed looked at before phase 5.
 """
 
 from __future__ import annotations
@@ -83,6 +83,9 @@ FRESH_SEEDS = (6, 7, 8, 9, 10, 11)
 PHASE3_SEEDS = (12, 13, 14, 15, 16, 17)
 # Phase 4 (the judge tuned on seeds 0-17, all looked at by then): seeds never trained before, graded once.
 PHASE4_SEEDS = (18, 19, 20, 21, 22, 23)
+# Phase 5 (the judge tuned on seeds 0-23, all looked at by then): seeds never trained before, graded once.
+TUNING_SEEDS = tuple(range(24))
+PHASE5_SEEDS = (24, 25, 26, 27, 28, 29)
 
 
 @dataclass

@@ -250,6 +250,37 @@ def _came_back_why(e: Evidence) -> str:
             "the LR tenfold, or add a warmup.")
 
 
+def _thrown_message(e: Evidence) -> str:
+    return (f"unstable: the loss shot up to {fmt(e.peak_value)} at step {e.peak_step}, "
+            f"{times(e.peak_over_start)} its start, and is still "
+            f"{100 * e.gap_now:.0f}% of where it started; the LR is likely too high")
+
+
+def _thrown_why(e: Evidence) -> str:
+    return (f"The loss started at {fmt(e.start_value)} and early in the run, at step {e.peak_step}"
+            f"{_when(e, e.peak_step)}, shot up to {fmt(e.peak_value)}, more than {e.th.thrown:g}x its start and "
+            f"beyond what its noise reaches by chance. It came back down, but is still {fmt(e.now_value)}, above "
+            f"{100 * e.th.tolerance:.0f}% of its start. A first step that throws the loss this far up overshot: "
+            "the weights landed far from where training started, and the run spends its steps recovering (often "
+            f"with dead units or saturated outputs).{_peak_advice(e, e.peak_step)} Lower the LR (about 3x), or add "
+            "a warmup.")
+
+
+def _held_message(e: Evidence) -> str:
+    return (f"unstable: at its peak LR ({fmt(_peak(e))}, steps {e.held_from} to {e.held_to}) the loss fell only "
+            f"{times(e.peak_fall)}, and {times(e.decay_fall)} more once the LR decayed; the peak LR is likely too high")
+
+
+def _held_why(e: Evidence) -> str:
+    return (f"From step {e.held_from}, where the LR reached its peak of {fmt(_peak(e))}, to step {e.held_to}, where "
+            f"it fell below half of it, the loss went down only {times(e.peak_fall)} (less than "
+            f"{e.th.peak_fall:g}x), to {fmt(e.held_value)}; as the schedule lowered the LR after that, it fell "
+            f"{times(e.decay_fall)} more, to {fmt(e.now_value)}, beyond its noise. A good peak LR drives the loss "
+            "down most while it is high; a loss that waits for the decay to fall was held up by steps too large "
+            "for the valley it was in. A lower peak (about 3x lower) lets the loss fall while the LR is high; the "
+            "decay then polishes.")
+
+
 def _schedule_message(e: Evidence) -> str:
     return (f"schedule too aggressive: the LR was cut from {fmt(_peak(e))} to {fmt(e.lr_at(e.cut_at))} by step "
             f"{e.cut_at} while the loss was still falling, and progress stalled")
@@ -379,6 +410,10 @@ TABLE: RuleTable[Evidence] = RuleTable([
               step=lambda e: e.peak_step, lr_factor=0.1),
     CurveRule("plateau", "warning", lambda e: e.came_back, _came_back_message, _came_back_why,
               lambda e: lr_fix(e, 0.1, _peak(e)), step=lambda e: e.came_back_step, lr_factor=0.1),
+    CurveRule("oscillating", "warning", lambda e: e.thrown_up, _thrown_message, _thrown_why,
+              lambda e: lr_fix(e, 0.3, _peak(e)), step=lambda e: e.peak_step, lr_factor=0.3),
+    CurveRule("oscillating", "warning", lambda e: e.held_up and not e.rose_first, _held_message, _held_why,
+              lambda e: lr_fix(e, 0.3, _peak(e)), step=lambda e: e.held_from, lr_factor=0.3),
     CurveRule("schedule_too_aggressive", "warning", lambda e: e.cut_stalled, _schedule_message, _schedule_why,
               lambda e: {"schedule.type": "cosine", "schedule.T_max": int(e.last_step)}, step=lambda e: e.cut_at),
     CurveRule("plateau", "warning", lambda e: e.stalled_at_start, _stuck_message, _stuck_why,

@@ -15,22 +15,26 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrtui.core.diagnostics.curve_features import (
-    Bounce, Trend, alternating_since, bounce_stats, exp, floor_of, grad_note, lowest_of, median_sigma,
-    noise_sigma, spike, trend, window_bounds)
+    MIN_WINDOW_POINTS, RECENT_WINDOWS, Bounce, Trend, alternating_since, bounce_stats, exp, floor_of, grad_note,
+    lowest_of, median_sigma, needed, noise_sigma, spike, trend, window_bounds)
 from lrtui.core.diagnostics.curve_lr import LrStory, lr_story
+from lrtui.core.diagnostics.curve_schedule import judge_schedule
 
 # -- judging thresholds (the defaults of Thresholds) ----------------------------------------------------------
 DIVERGE = 4.0  # the loss now this multiple of its start (and of its best): diverged, even when flat there
 BLOWUP = 4.0  # the smoothed loss this multiple of its best so far and back down again: a loss spike (info)
 RISE = 2.0  # the last third this multiple of the best level before it, and not falling: unstable (too high)
 RISE_FIRST = 1.25  # early on, a jump to this multiple of the start (beyond the noise): the LR knocked it up
+THROWN = 4.0  # ...a jump to this multiple, and the loss still above TOLERANCE of its start: thrown up, too high
+THROWN_POINTS = 2  # ...on at least this many of the first points (not one wild batch)
 STALLED = 0.85  # still above this fraction of its start and not falling: flat at its initial value
 DROP_GAP = 0.5  # at most this fraction of the starting level left: a real drop (converged if flat)
 SLOW_GAP = 0.2  # too slow only while above this fraction of the start (below it, more steps polish)
 DECAY_GAP = 0.3  # a decaying schedule is blamed for a slow run only if it lowered the LR with the loss above this
 DECAY_LOW = 0.08  # ...or with the loss above this fraction of its start, if the decay then lowered it...
 ANNEAL_GAIN = 1.5  # ...less than this many times (a loss the LR held up drops when the LR anneals)
-STEADY = 1.8  # too slow only if the middle third fell at most this many times faster than the last
+PEAK_FALL = 3.0  # at its peak the LR lowered the loss less than this many times, the decay ANNEAL_GAIN x: held up
+STEADY = 1.4  # too slow only if the middle third fell at most this many times faster than the last
 FLAT_RATE = 0.03  # a trend below 3% per run-length (in log units) is flat
 SIGNIFICANCE = 2.0  # a trend counts only beyond this many standard errors
 NOISE_MARGIN = 3.0  # a level difference counts only beyond this many standard deviations of window medians
@@ -54,15 +58,14 @@ SMOOTH_SPAN = 0.02  # the EMA averages over about 2% of the run...
 SMOOTH_MIN, SMOOTH_MAX = 0.6, 0.99  # ...with a weight between TensorBoard's default and 0.99
 WINDOWS = 20  # the run is cut into this many windows for its medians
 RECENT = 1 / 3  # the current trend is judged on the last third of the run...
-RECENT_WINDOWS = 7  # ...cut into this many windows
-MIN_WINDOW_POINTS = 3  # no median of fewer points
+# ...cut into RECENT_WINDOWS = 7 windows; no median of fewer than MIN_WINDOW_POINTS = 3 points (curve_features)
 START_POINTS = 5  # the start is the median of at most this many first points...
 START_BAND = 1.25  # ...that agree: spread within this factor (a climb or a steep first drop leaves fewer)...
 START_NOISE = 2.0  # ...plus this many deviations of the per-point noise either way
-START_JUMP, START_JUMP_NOISE = 4.0, 2.0  # ...unless the first value is this far below them, and beyond the noise
+START_JUMP, START_JUMP_NOISE = 2.0, 2.0  # ...unless the first value is this far below them, and beyond the noise
+START_SHARE, START_AFTER = 0.05, 10  # ...or below every one of the next 5% of the points (at least 10 of them)
 OSC_DETREND = 9  # a bounce is measured around a centred moving average of this many points
 MAX_BOUNCE_POINTS = 50_000  # ...over at most this many of the latest points
-MIN_AFTER_CUT = 0.1  # a schedule cut is judged once 10% of the run (and 10 points) have followed it
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,14 @@ class Thresholds:
     blowup: float = BLOWUP
     rise: float = RISE
     rise_first: float = RISE_FIRST
+    thrown: float = THROWN
     stalled: float = STALLED
     drop_gap: float = DROP_GAP
     slow_gap: float = SLOW_GAP
     decay_gap: float = DECAY_GAP
     decay_low: float = DECAY_LOW
     anneal_gain: float = ANNEAL_GAIN
+    peak_fall: float = PEAK_FALL
     steady: float = STEADY
     flat_rate: float = FLAT_RATE
     significance: float = SIGNIFICANCE
@@ -130,6 +135,8 @@ class Evidence:
     peak_value: float = math.nan
     peak_step: int = 0
     rose_first: bool = False  # early on, it jumped well above its start
+    thrown_up: bool = False  # ...to THROWN x its start, and it is still above TOLERANCE of its start
+    peak_over_start: float = 1.0  # the early peak / the start (both above the floor)
     spike_at: int = -1  # a climb to BLOWUP x the best so far that came back down
     spike_best: float = math.nan
     spike_peak: float = math.nan
@@ -164,6 +171,12 @@ class Evidence:
     decay_from: int = -1  # where a decaying schedule took the LR below half its peak, the loss still falling fast
     gap_at_decay: float = math.nan
     anneal_gain: float = math.nan  # the loss when the LR left half its peak / the loss now
+    peak_fall: float = math.nan  # the loss when the LR reached its peak / when it left half of it
+    decay_fall: float = math.nan  # the loss when the LR left half its peak / now (windows of 5% of the run)
+    held_up: bool = False  # the peak LR held the loss up: it fell little there, and once the LR decayed
+    held_from: int = -1
+    held_to: int = -1
+    held_value: float = math.nan
     overfit_at: int = -1
     val_best: float = math.nan
     val_now: float = math.nan
@@ -233,7 +246,21 @@ def _start(gap: np.ndarray, sigma: float) -> tuple[float, int]:
     if k < 3:  # a median of two is their mean, which a blow-up at the second step pulls up: the first value
         return float(gap[0]), 1
     median = float(np.median(gap[:k]))  # thrown up at once: the first value (before any step) far below the rest
-    return (float(gap[0]), 1) if median > gap[0] * max(START_JUMP, exp(START_JUMP_NOISE * sigma)) else (median, k)
+    if median > gap[0] * max(START_JUMP, exp(START_JUMP_NOISE * sigma)) or _thrown_at_once(gap):
+        return float(gap[0]), 1
+    return median, k
+
+
+def _thrown_at_once(gap: np.ndarray) -> bool:
+    """The first value below every one of the points after it (the first START_SHARE of the run, at least
+    START_AFTER of them), and their median START_JUMP x above it: the very first steps threw the loss up, however
+    noisy it is since. Noise alone makes the first of m + 1 points the lowest once in m + 1 runs, and then
+    rarely START_JUMP x below their median."""
+    m = min(gap.size - 1, max(START_AFTER, math.ceil(START_SHARE * gap.size)))
+    if m < START_AFTER:
+        return False
+    after = gap[1: m + 1]
+    return bool(np.all(after > gap[0]) and np.median(after) > START_JUMP * gap[0])
 
 
 def measure(loss, steps, smoothed, lr, val_steps, val_loss, th: Thresholds, grad_norm=None) -> Evidence:
@@ -257,8 +284,7 @@ def measure(loss, steps, smoothed, lr, val_steps, val_loss, th: Thresholds, grad
         return e
     _trends(e, cv)
     if e.lr is not None:
-        _schedule_cut(e, cv, e.lr)
-        _slow_at_peak(e, cv, e.lr)
+        judge_schedule(e, cv, e.lr)
     if val_loss is not None:
         _overfitting(e, val_steps, val_loss, cv)
     return e
@@ -311,6 +337,13 @@ def _levels(e: Evidence, cv: Curve) -> None:
         a, b = cv.bounds[k]
         e.peak_value, e.peak_step = float(np.median(cv.x[a:b])), int(cv.steps[a])
     e.rose_first = bool(jumped or above)
+    e.peak_over_start = (e.peak_value - cv.floor) / cv.start if cv.start > 0 else math.inf
+    # Thrown up by the first steps (the first START_SHARE of the run): not one wild batch (heavy-tailed noise has
+    # those), but THROWN_POINTS points that far up, and beyond what the largest of that many noisy points reaches.
+    first = cv.logs[1: 1 + max(START_AFTER, math.ceil(START_SHARE * cv.n))]
+    reach = cv.sigma * (math.sqrt(2.0 * math.log(max(first.size, 2))) + th.noise_margin)
+    up = np.count_nonzero(first - start_log >= max(math.log(th.thrown), reach))
+    e.thrown_up = bool(e.rose_first and up >= THROWN_POINTS and e.gap_now > th.tolerance)
 
 
 def _spike(e: Evidence, cv: Curve) -> None:
@@ -335,7 +368,7 @@ def _trends(e: Evidence, cv: Curve) -> None:
     e.stalled_at_start = (not e.falling) and th.stalled < e.gap_now <= th.rise
     # Flat, not just undecided: even at the fastest pace the noise allows, reaching TOLERANCE of the start
     # would take more than SLOW_FACTOR run-lengths.
-    e.flat_shown = (not e.falling) and _needed(e.gap_now, tr.rate + th.significance * tr.se, th.tolerance) \
+    e.flat_shown = (not e.falling) and needed(e.gap_now, tr.rate + th.significance * tr.se, th.tolerance) \
         > th.slow_factor
     _flat_stretch(e, cv, tr)
     _lost_progress(e, cv)
@@ -401,66 +434,6 @@ def _bounce(e: Evidence, cv: Curve) -> None:
         e.bounce_from = alternating_since(cv.x, cv.steps, th.osc_flips)
 
 
-def _needed(gap: float, rate: float, tolerance: float) -> float:
-    if gap <= tolerance:
-        return 0.0
-    return math.log(gap / tolerance) / rate if rate > 0 else math.inf
-
-
-def _schedule_cut(e: Evidence, cv: Curve, story: LrStory) -> None:
-    """An LR cut 100x from its peak early, while the loss was still falling, and the loss then stalled."""
-    th, t, logs, steps, sigma, end = e.th, cv.t, cv.logs, cv.steps, cv.sigma, cv.n
-    lr = story.values[:end]
-    start_log = float(cv.log_of(e.start_value))
-    peak = np.fmax.accumulate(lr)
-    cut = (peak > 0) & (lr <= peak / th.big_cut * (1 + 1e-9))
-    first = np.flatnonzero(cut)
-    if first.size == 0:
-        return
-    ci = int(first[0])
-    e.cut_at, e.cut_fraction = int(steps[ci]), float(t[ci])
-    after = end - ci
-    before = ci - max(0, ci - after)
-    if not cut[-1] or after < max(10, math.ceil(MIN_AFTER_CUT * end)) or before < 2 * MIN_WINDOW_POINTS:
-        return
-    pre = trend(t[ci - before: ci], logs[ci - before: ci], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
-    post = trend(t[ci:], logs[ci:], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
-    e.pre_cut_rate, e.post_cut_rate = pre.rate, post.rate
-    e.gap_at_cut = float(np.exp(pre.end_level - start_log))
-    gap_after = float(np.exp(post.end_level - start_log))
-    progressing = (post.falling(th.flat_rate, th.significance)
-                   and _needed(gap_after, post.rate, th.tolerance) <= th.slow_factor)
-    e.cut_stalled = bool(e.cut_fraction <= th.early_cut and e.gap_at_cut > th.tolerance
-                         and pre.falling(th.flat_rate, th.significance) and not progressing
-                         and post.rate < th.stall_ratio * pre.rate)
-
-
-def _slow_at_peak(e: Evidence, cv: Curve, story: LrStory) -> None:
-    """A schedule that decays the LR (cosine, linear, steps) slows any loss down at the end, so a too-low LR
-    hides there: judge the pace on the stretch where the LR was at least half its peak instead. Still falling
-    steadily, and far from low, when the LR left that stretch: too slow."""
-    th, lr, end = e.th, story.values[: cv.n], cv.n
-    peak = float(np.nanmax(lr))
-    high = np.flatnonzero(lr >= 0.5 * peak)
-    if story.constant or peak <= 0 or high.size == 0 or lr[-1] >= 0.5 * peak:
-        return
-    a, b = int(high[0]), int(high[-1]) + 1
-    if b - a < 4 * MIN_WINDOW_POINTS or b >= end:
-        return
-    third = max(2 * MIN_WINDOW_POINTS, (b - a) // 3)
-    t, logs, sigma = cv.t, cv.logs, cv.sigma
-    last = trend(t[b - third: b], logs[b - third: b], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
-    mid = trend(t[b - 2 * third: b - third], logs[b - 2 * third: b - third], RECENT_WINDOWS, MIN_WINDOW_POINTS,
-                sigma) if b - 2 * third >= a else None
-    gap = float(np.exp(last.end_level - cv.log_of(e.start_value)))
-    steady = last.rate > 0 and (mid is None or mid.rate <= th.steady * last.rate)
-    # Or the decay did little: a loss a too-high LR held up drops as the LR anneals, one a too-low LR held up stalls.
-    e.anneal_gain = annealed = gap / max(e.gap_now, 1e-300)
-    weak = gap > th.decay_low and annealed < th.anneal_gain and not e.falling
-    if last.falling(th.flat_rate, th.significance) and ((steady and gap > th.decay_gap) or weak) and not e.rose_first:
-        e.decay_from, e.gap_at_decay = int(cv.steps[b]), gap
-
-
 def _overfitting(e: Evidence, val_steps, val_loss, cv: Curve) -> None:
     """The validation loss climbing well above its best while the training loss keeps falling."""
     th = e.th
@@ -490,8 +463,10 @@ def _overfitting(e: Evidence, val_steps, val_loss, cv: Curve) -> None:
     after = trend((vs[b:] - vs[0]) / (span if span > 0 else 1.0), logs[b:], RECENT_WINDOWS, MIN_WINDOW_POINTS, sigma)
     train_then = float(np.interp(vs[b], cv.steps, cv.smoothed))
     climbing = after.rising(th.flat_rate, th.significance) or rise > 2 * th.noise_margin * noise + allowance
+    # ...and still up at the latest evaluation: a rise that the last value has already given back is a wander.
+    still = logs[-1] - float(rolling[b]) > math.log1p(th.overfit_rise)
     if (rise > max(math.log1p(th.overfit_rise), th.noise_margin * math.sqrt(2.0) * noise + allowance)
-            and climbing and e.now_value < train_then):
+            and climbing and still and e.now_value < train_then):
         e.overfit_at = int(vs[b])
         e.val_best, e.val_now = float(np.exp(rolling[b]) + floor), float(np.exp(now) + floor)
         e.train_at_val_best = train_then

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+RECENT_WINDOWS = 7  # a trend is fitted through the medians of this many windows...
+MIN_WINDOW_POINTS = 3  # ...and no median has fewer points
 _MAD_TO_SIGMA = 1.4826  # the median absolute deviation of a normal variable is 0.6745 sigma
 _MEDIAN_EFFICIENCY = 1.2533  # the median of m normal points scatters sqrt(pi/2) times more than their mean
 
@@ -96,6 +98,13 @@ def trend(t: np.ndarray, logs: np.ndarray, target: int, min_points: int, sigma: 
         resid = ym - ym.mean() - slope * dt
         se = max(se, math.sqrt(float(resid @ resid) / (len(bounds) - 2) / sxx))
     return Trend(-slope, se, float(ym[0]), float(ym[-1]), len(bounds))
+
+
+def needed(gap: float, rate: float, tolerance: float) -> float:
+    """Run-lengths a loss at `gap` (a fraction of its start) falling at `rate` needs to reach `tolerance`."""
+    if gap <= tolerance:
+        return 0.0
+    return math.log(gap / tolerance) / rate if rate > 0 else math.inf
 
 
 def block_medians(values: np.ndarray, block: int) -> np.ndarray:
