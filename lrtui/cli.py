@@ -167,8 +167,8 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
+    try:  # first: an interrupt at any moment of main() exits 130 with one line
+        argv = list(sys.argv[1:] if argv is None else argv)
         if argv and argv[0] in SUBCOMMANDS:
             args = _command_parser(argv[0]).parse_args(argv[1:])
             with exit_on_hangup_or_term():

@@ -35,8 +35,21 @@ lr = 0.05
 """
 # Runs main() as `python -m lrtui` does, after saying on stderr that the imports are done, so that a
 # test sends SIGINT to the command itself rather than to an interpreter still starting up.
-READY_THEN_MAIN = ("import sys; from lrtui.cli import main; print('ready', file=sys.stderr, flush=True); "
-                   "raise SystemExit(main(sys.argv[1:]))")
+# An interrupt that lands in this harness itself, between "ready" and main()'s first line, is not lrtui's: it
+# exits as main() would. One raised out of main() (a frame of lrtui.cli in its traceback) is a real failure.
+READY_THEN_MAIN = """
+import sys, traceback
+from lrtui.cli import main
+try:
+    print('ready', file=sys.stderr, flush=True)
+    code = main(sys.argv[1:])
+except KeyboardInterrupt as exc:
+    if any(frame.filename.endswith('cli.py') for frame in traceback.extract_tb(exc.__traceback__)):
+        raise
+    print('interrupted', file=sys.stderr)
+    code = 130
+raise SystemExit(code)
+"""
 
 
 @pytest.fixture
