@@ -1,7 +1,8 @@
 """The checks ask the contracts' questions (docs/diagnostics.md), found where a schedule had moved the LR:
 
 - too slow's cap bounds the run's own LR scale (optimizer.lr, or a cyclic schedule's max_lr), not the LR a
-  schedule has decayed to by the time of the check;
+  schedule has decayed to by the time of the check, and is the stable limit at the unchanged run's own final
+  point, not where the run happens to be when the claim is checked;
 - an adaptive optimizer's preconditioner comes from its state, also when a schedule has taken the LR to 0;
 - a schedule too aggressive is asked from the start: holding the peak, or cosine over the budget;
 - a local minimum is one the run stays in (a run that climbs out later was only passing by).
@@ -73,3 +74,31 @@ def test_a_local_minimum_is_reported_when_the_run_stays_in_it():
     exp = _diagnosed({"steps": 400, "loss": formula, "optimizer": {"type": "sgd", "lr": 0.05}})
     [d] = [d for d in exp.diagnoses(0) if d.code == "local_minimum"]
     assert d.severity == "warning" and exp.verdict(0) == "local_minimum"
+
+
+def test_too_slow_drops_the_larger_lrs_past_the_stable_limit_at_the_unchanged_run_s_end():
+    from lrtui.core.diagnostics.trials import Check, _apply_end_cap
+
+    q = Quadratic(eigenvalues=[100.0, 1.0], start=[1.0, 1.0])
+    sim = Simulation(q, [RunSpec(optimizer="sgd", optimizer_params={"lr": 0.001})], budget=50, diagnostics=False)
+    fixes = [{"optimizer.lr": lr} for lr in (0.003, 0.01, 0.017, 0.019, 0.03)]
+    check = Check(0, "too_slow", list(fixes), True, 50, 0.0, 101.0, end_cap=2.0, cap_scale=1.0,
+                  end_params=np.array([0.5, 0.5]))
+    check.outcomes = [(fix, 1e-3) for fix in fixes]
+    check.baseline = 1.0
+    _apply_end_cap(sim, check)
+    # the cap is 0.9 * 2 / 100 = 0.018 at the end point (the Hessian is the same everywhere here)
+    assert [fix["optimizer.lr"] for fix in check.fixes] == [0.003, 0.01, 0.017]
+    assert [fix for fix, _ in check.outcomes] == check.fixes
+
+
+def test_a_larger_lr_over_the_cap_where_the_run_ends_does_not_make_it_too_slow():
+    # A rippled valley (curvature from -137 to +141 along x) under ReduceLROnPlateau: early on the run sits
+    # where the curvature is low, and a larger LR looked allowed; the run ends in a ripple's minimum of
+    # curvature 138, where the cap (0.013) is under the run's own LR (0.026). Seed 3698 of cases_fresh2.
+    exp = _diagnosed({"steps": 131, "loss": {"type": "expression",
+                                             "expr": "x**2 + 3.532*(1 - cos(2*pi*x)) + 0.8472*y**2",
+                                             "vars": ["x", "y"], "start": [-1.68883, -0.342172], "min_value": 0.0},
+                      "optimizer": {"type": "sgd", "lr": 0.0261939},
+                      "schedule": {"type": "plateau", "factor": 0.0929, "patience": 3, "threshold": 0.0508}})
+    assert "too_slow" not in [d.code for d in exp.diagnoses(0)]

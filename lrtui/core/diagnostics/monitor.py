@@ -24,7 +24,8 @@ from lrtui.core.diagnostics.running import running_stats
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
 from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, horizon_for, run_checks
 from lrtui.core.diagnostics.types import Diagnosis
-from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for
+from lrtui.core.diagnostics.verdicts import (CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for,
+                                           own_lr_scale)
 from lrtui.core.frame import StepFrame
 from lrtui.core.sharpness import EXACT_LIMIT
 
@@ -328,8 +329,14 @@ class Monitor:
         # Both copies must reach the end of the budget (no horizon cut) for the comparison to be fair.
         if (whole and start_lr is not None and horizon_for(self.sim, e.budget) == e.budget
                 and horizon_for(self.sim, remaining) == remaining and remaining > 0):
-            return Check(run, code, fixes, True, int(e.budget), float(e.floor), float(e.first), float(e.loss),
-                         baseline_ahead=remaining)
+            check = Check(run, code, fixes, True, int(e.budget), float(e.floor), float(e.first), float(e.loss),
+                          baseline_ahead=remaining)
+            limit = float(e.limit)
+            if code == "too_slow" and not e.preconditioned and math.isfinite(limit) and limit > 0:
+                # The SGD family's cap is the stable limit at the unchanged run's own final point (the contract's
+                # s_end), known once that copy has run: the fixes past it are dropped then.
+                check.end_cap, check.cap_scale = limit, own_lr_scale(self.sim.specs[run], start_lr) / start_lr
+            return check
         horizon = horizon_for(self.sim, e.budget if from_start else remaining)
         check = Check(run, code, fixes, from_start, horizon, float(e.floor), float(e.first), float(e.loss))
         if from_start:

@@ -17,6 +17,7 @@ import numpy as np
 from lrtui.core.diagnostics.evidence import TOL
 from lrtui.core.diagnostics.types import Tried
 from lrtui.core.run_spec import Change, with_change
+from lrtui.core.sharpness import extreme_eigenvalues
 
 MUCH = 10.0  # a fix helps when the gap it leaves is at most a tenth of the unchanged run's...
 CLOSER = 0.5  # ...or when it ends at least half the starting gap closer to the floor
@@ -32,6 +33,7 @@ def much_lower(loss: float, baseline: float, floor: float, start: float) -> bool
         return True
     gap, base = max(loss - floor, 0.0), max(baseline - floor, 0.0)
     return gap <= base / MUCH or (base - gap) >= CLOSER * max(start - floor, 0.0)
+CAP_SHARE = 0.9  # too_slow's cap: this share of the stable limit at the unchanged run's final point
 HORIZON = 2000  # steps a check looks ahead at most
 MIN_AHEAD = 10  # fewer steps than this left in the budget: a check replays from the start instead
 MODEL_WORK = 4e8  # a model's check is cut to about this many parameter-sample-steps per copy
@@ -54,6 +56,12 @@ class Check:
     # Fixes from the start over the whole budget, against the unchanged run continued from now to the end of it
     # (too_slow's claim: a larger LR from the start ends much lower than this run will).
     baseline_ahead: int = 0  # steps from now to the end of the budget (0: not such a check)
+    # too_slow's cap for the SGD family, as the contract sets it: 0.9 C / s_end, s_end the top Hessian eigenvalue
+    # at the unchanged run's own final point. `end_cap` is C (0: no cap); `cap_scale` turns a fix's LR at step 0
+    # into the run's LR scale that the cap bounds. Fixes over it are dropped once the baseline has ended.
+    end_cap: float = 0.0
+    cap_scale: float = 1.0
+    end_params: np.ndarray | None = None  # the unchanged run's parameters at the end (filled by the trial)
 
     def best(self) -> tuple[dict | None, float]:
         """The fix that helps most and its loss, or (None, nan) when none helps."""
@@ -120,6 +128,25 @@ def run_checks(sim, checks: list[Check]) -> None:
         mirror = mirrors.get(id(check))
         if mirror is not None:
             check.baseline, check.baseline_diverged = mirror.baseline, mirror.baseline_diverged
+            check.end_params = mirror.end_params
+        if check.end_cap > 0:
+            _apply_end_cap(sim, check)
+
+
+def _apply_end_cap(sim, check: Check) -> None:
+    """Drop the fixes whose LR scale is past 0.9 C / s_end (a larger LR counts only under the cap at the
+    unchanged run's own final point). Without that point (the baseline blew up), nothing is dropped."""
+    if check.end_params is None or check.baseline_diverged or not np.all(np.isfinite(check.end_params)):
+        return
+    with np.errstate(all="ignore"):
+        top = float(extreme_eigenvalues(sim.loss.rows([check.run]), check.end_params[None, :], vectors=False).top[0])
+    if not (math.isfinite(top) and top > 0):
+        return  # no positive curvature at the end: nothing bounds a larger LR
+    cap = CAP_SHARE * check.end_cap / top
+    kept = [(fix, loss) for fix, loss in check.outcomes
+            if not ("optimizer.lr" in fix and fix["optimizer.lr"] * check.cap_scale > cap * (1 + 1e-9))]
+    check.outcomes = kept
+    check.fixes = [fix for fix, _ in kept]
 
 
 def _from_now(sim, checks: list[Check]) -> None:
@@ -136,14 +163,15 @@ def _from_now(sim, checks: list[Check]) -> None:
             changes.append(fix)
             owner.append((k, j))
     twin = sim.branch(runs, changes)
-    ends = _advance(twin, [checks[k].horizon for k, _ in owner])
+    ends, at = _advance(twin, [checks[k].horizon for k, _ in owner])
     for check in checks:
         check.outcomes = [None] * len(check.fixes)
-    for (k, j), loss in zip(owner, ends):
+    for row, ((k, j), loss) in enumerate(zip(owner, ends)):
         check = checks[k]
         if j < 0:
             check.baseline = float(loss)
             check.baseline_diverged = not math.isfinite(loss)
+            check.end_params = at[row].copy()
         else:
             check.outcomes[j] = (check.fixes[j], float(loss))
 
@@ -162,26 +190,30 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
             owner.append((k, j))
             runs.append(check.run)
     twin = sim.restarted(specs, runs=runs)
-    ends = _advance(twin, [checks[k].horizon for k, _ in owner])
+    ends, at = _advance(twin, [checks[k].horizon for k, _ in owner])
     for check in checks:
         check.outcomes = [None] * len(check.fixes)
-    for (k, j), loss in zip(owner, ends):
+    for row, ((k, j), loss) in enumerate(zip(owner, ends)):
         if j < 0:
             checks[k].baseline, checks[k].baseline_diverged = float(loss), not math.isfinite(loss)
+            checks[k].end_params = at[row].copy()
         else:
             checks[k].outcomes[j] = (checks[k].fixes[j], float(loss))
 
 
-def _advance(twin, horizons: list[int]) -> np.ndarray:
-    """Step the copies, reading each one's training loss when its own horizon is reached (inf if it diverged)."""
+def _advance(twin, horizons: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Step the copies, reading each one's training loss (inf if it diverged) and parameters when its own
+    horizon is reached."""
     start = twin.step_count
     ends = np.full(len(horizons), np.nan)
     horizons_arr = np.asarray(horizons, dtype=np.int64)
+    at = np.full_like(twin.params, np.nan)  # each copy's parameters at its own horizon
     for h in sorted(set(horizons)):
         twin.step(start + h - twin.step_count)
         rows = np.flatnonzero(horizons_arr == h)
         ends[rows] = _training_loss(twin)[rows]
-    return ends
+        at[rows] = twin.params[rows]
+    return ends, at
 
 
 def _training_loss(twin) -> np.ndarray:

@@ -355,7 +355,7 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
         # The cap bounds the LR the factor multiplies: from now, the LR in force; from the start, the run's own
         # LR scale (optimizer.lr, or a cyclic schedule's max_lr), which every LR of the schedule is a share of.
         # (Against the LR in force, a schedule that has decayed it would leave room for any multiple.)
-        anchor = _anchor(spec, lr) if from_start else lr
+        anchor = own_lr_scale(spec, lr) if from_start else lr
         with np.errstate(all="ignore"):
             room = 0.9 * here / anchor if math.isfinite(here) and here > 0 and anchor > 0 else math.inf  # a factor
         # The contracts' grid of larger LRs (lr x 10^(k/4), k = 1..12, to three figures), under the cap for the
@@ -377,7 +377,7 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
         if start_lr is not None:  # from the start, as the contract asks: hold the peak, or anneal over the budget
             return [{"schedule.type": "constant", "optimizer.lr": peak},
                     {"schedule.type": "cosine", "schedule.T_max": int(max(e.budget, 1)),
-                     "optimizer.lr": _nice(_anchor(spec, e.schedule_peak), 3)}]
+                     "optimizer.lr": _nice(own_lr_scale(spec, e.schedule_peak), 3)}]
         return [{"schedule.type": "constant", "optimizer.lr": peak},
                 {"schedule.type": "cosine", "schedule.T_max": int(max(e.remaining, 1)), "optimizer.lr": peak}]
     return escape_fixes(e, spec, base)
@@ -386,7 +386,7 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
 MAX_LR_SCHEDULES = ("onecycle", "cyclic")  # schedules that set their own LRs from a max_lr
 
 
-def _anchor(spec, fallback: float) -> float:
+def own_lr_scale(spec, fallback: float) -> float:
     """The LR a run's schedule is a share of: a cyclic schedule's max_lr, else the optimizer's lr."""
     key = "max_lr" if spec.schedule in MAX_LR_SCHEDULES else None
     value = spec.schedule_params.get(key) if key else spec.optimizer_params.get("lr")
