@@ -5,8 +5,8 @@ import pytest
 from lrtui.scenario.library import builtin_scenarios
 from lrtui.tui.app import LrtuiApp
 
-SIDE = ("#description", "#landscape", "#curvature", "#decision", "#adaptive", "#diagnostics", "#lr", "#adaptive-left")
-MIN_ROWS = {"#landscape": 3, "#curvature": 8, "#decision": 6, "#adaptive": 8, "#adaptive-left": 8, "#diagnostics": 3}
+SIDE = ("#description", "#landscape", "#curvature", "#decision", "#adaptive", "#diagnostics", "#lr")
+MIN_ROWS = {"#landscape": 3, "#curvature": 8, "#decision": 6, "#adaptive": 8, "#diagnostics": 3, "#lr": 5}
 
 
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
@@ -21,6 +21,8 @@ async def test_side_panels_fit_every_lesson(size):
                 app.redraw()
                 await pilot.pause()
                 bottom = app.screen.query_one("#status").region.y
+                # The LR chart, with every run's planned schedule, shows in every lesson at both sizes.
+                assert app.screen.query_one("#lr").display, f"{entry.name} run {focused} at {size}: no LR chart"
                 for selector in SIDE:
                     panel = app.screen.query_one(selector)
                     if not panel.display:
