@@ -31,6 +31,7 @@ from textual.screen import Screen
 from lrtui.scenario.library import builtin_scenarios
 from lrtui.tui.app import LrtuiApp
 from tests.fuzz.harness import CASES, SLOWEST, fuzz_settings
+from tests.tui.built_once import cached_builds
 
 KIND = "key sequence"
 SIZES = [(100, 30), (80, 24), (60, 20)]
@@ -42,6 +43,7 @@ GENERIC_KEYS = ["escape", "enter", "up", "down", "left", "right", "pageup", "pag
 BUDGET_SECONDS = float(os.environ.get("LRTUI_FUZZ_KEYS_SECONDS", 0 if os.environ.get("LRTUI_FUZZ_EXAMPLES") else 40))
 CALL_SECONDS = 60.0  # one action, or the reset before an example: longer is a hang
 EXAMPLES = 300
+PLAY_SECONDS = 0.1  # a "play" action steps for at most this long (10 to 10,000 steps): far enough to end most lessons
 
 
 def _binding_keys(bindings) -> set[str]:
@@ -104,7 +106,7 @@ class AppHost:
     def start(self) -> None:
         from lrtui.scenario.library import find_builtin
 
-        scenarios = [find_builtin(name).load() for name in SCENARIOS]
+        scenarios = [cached_builds(find_builtin(name).load()) for name in SCENARIOS]
         ready = threading.Event()
 
         async def main():
@@ -167,32 +169,33 @@ class AppHost:
         await app.workers.wait_for_complete()
         while len(app.screen_stack) > 2:  # the default screen and the main screen stay
             app.pop_screen()
-        await resize(pilot, *size)
+        if tuple(app.size) != tuple(size):  # a resize lays out and draws every panel again: only when needed
+            await resize(pilot, *size)
         reset_view = getattr(app, "reset_view", None)
         if reset_view is not None:
             reset_view()
         app.session.speed_index = 3
         app.session.open(scenario)
         app.redraw()
-        await pilot.pause()
+        await drained(pilot)
 
     async def act(self, action) -> None:
         kind, value = action
         pilot = self.pilot
         if kind == "key":
-            await pilot.press(value)
+            await press(pilot, value)
         elif kind == "wait":
             await asyncio.sleep(value)
-            await pilot.pause()
+            await drained(pilot)
         elif kind == "play":
             app = self.app
             playing = app.session.playing
             app.session.playing = False
             await app.workers.wait_for_complete()
-            app.session.advance(value, budget_seconds=0.2)
+            app.session.advance(value, budget_seconds=PLAY_SECONDS)
             app.session.playing = playing and not app.session.finished
             app.redraw()
-            await pilot.pause()
+            await drained(pilot)
         else:
             await resize(pilot, *value)
 
@@ -203,11 +206,38 @@ class AppHost:
         await self.pilot.pause()
 
 
+async def press(pilot, key: str) -> None:
+    """The key as Pilot.press sends it (the same Key event, through the driver), then the screen drained.
+
+    Pilot.press also waits twice for the process to go idle after each key: 40 ms or more per key, and up to
+    its 1 s cap while a run plays in a worker thread, which was most of an example's time."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
+
+    try:
+        char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    event = events.Key(key, char)
+    event.set_sender(pilot.app)
+    pilot.app._driver.send_message(event)
+    await drained(pilot)
+
+
+async def drained(pilot) -> None:
+    """Every message the screen's widgets have queued is handled (Pilot.pause(0)), without `pause()`'s wait for
+    the process to go idle: while a run plays, a worker thread keeps it busy, and that wait ran to its 1 s cap
+    after every action. The key handlers and redraws ran all the same; a crash surfaces either way."""
+    await pilot.pause(0)
+
+
 async def resize(pilot, width: int, height: int) -> None:
     size = Size(width, height)
     pilot.app._driver._size = size
     pilot.app.post_message(Resize(size, size))
-    await pilot.pause()
+    await drained(pilot)
 
 
 @pytest.fixture(scope="module")

@@ -166,3 +166,23 @@ async def test_the_check_of_a_run_with_a_schedule_says_the_schedule_is_left_out(
         screen = screen_cls(app.session.experiment, 0, steps=app.session.scenario.steps)
         caption = " ".join(screen.verify_caption())
         assert "without the run's step schedule; a pick keeps it" in caption and "number shown" not in caption
+
+
+# -- the outcome table's sweep is done once per lesson, so a second `u` answers at once -----------------------------
+async def test_a_second_u_shows_the_best_lr_at_once_without_sweeping_again():
+    from lrtui.tui.screens import outcomes
+
+    outcomes.SWEEPS.clear()
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.experiment.step(200)
+        await pilot.press("u")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        first = app.screen.query_one("#challenge").render().plain
+        assert "the best constant LR" in first and "sweeping" not in first and len(outcomes.SWEEPS) == 1
+        await pilot.press("escape")
+        await pilot.press("u")
+        await pilot.pause()
+        assert not any(worker.name == "best lr" for worker in app.workers)
+        assert app.screen.query_one("#challenge").render().plain == first
