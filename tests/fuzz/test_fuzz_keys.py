@@ -9,7 +9,10 @@ steps, workers finish and frames draw) and resizes, down to tiny windows.
 Starting an app costs about half a second, so one app serves every example: it runs in a thread
 of its own with its own event loop, the examples drive it through its Pilot, and each example
 first puts it back on a scenario at step 0 on the main screen. A crash restarts it. `make test`
-runs a few hundred sequences within a time budget; `make fuzz` runs thousands.
+runs the walkthrough's sequences, then as many random ones of up to 6 actions as fit in 40 seconds
+(about 40 to 50 on a loaded 2-core machine, more on a quiet one); `make fuzz` runs thousands, of up to 12.
+Keys go in as Pilot.press sends them, without its waits for an idle process, and each lesson's
+experiment is built once and copied (tests/tui/built_once.py): most of an example's time was those.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ GENERIC_KEYS = ["escape", "enter", "up", "down", "left", "right", "pageup", "pag
 BUDGET_SECONDS = float(os.environ.get("LRTUI_FUZZ_KEYS_SECONDS", 0 if os.environ.get("LRTUI_FUZZ_EXAMPLES") else 40))
 CALL_SECONDS = 60.0  # one action, or the reset before an example: longer is a hang
 EXAMPLES = 300
+# Sequences of up to 6 actions in `make test` (an action costs 50-150 ms of layout and drawing, so about twice
+# as many sequences fit in its time budget), up to 12 in `make fuzz`.
+MAX_ACTIONS = 12 if os.environ.get("LRTUI_FUZZ_EXAMPLES") else 6
 PLAY_SECONDS = 0.1  # a "play" action steps for at most this long (10 to 10,000 steps): far enough to end most lessons
 
 
@@ -304,7 +310,7 @@ def _with_walkthrough(test):
 @fuzz_settings(EXAMPLES)
 @_with_walkthrough
 @given(scenario=st.integers(0, len(SCENARIOS) - 1), size=st.sampled_from(SIZES),
-       sequence=st.lists(actions, min_size=1, max_size=12))
+       sequence=st.lists(actions, min_size=1, max_size=MAX_ACTIONS))
 def test_no_key_sequence_crashes_the_app(host, scenario, size, sequence):
     if BUDGET_SECONDS and time.perf_counter() - host.started > BUDGET_SECONDS:
         return  # the time budget of `make test` is spent; `make fuzz` has none

@@ -95,8 +95,8 @@ async def test_adaptive_panel_shows_the_spread_of_per_parameter_lrs(size):
     text = await drawn(panel, session, size)
     picture = panel.picture
     labels = [line.label for line in picture.lines]
-    assert labels == ["max", "median", "min", "lr"] and picture.log_y
-    high, median, low = (line.y for line in picture.lines[:3])
+    assert labels == ["lr", "max", "median", "min"] and picture.log_y  # lr first: the others drawn over it
+    high, median, low = (line.y for line in picture.lines[1:4])
     assert np.all(low <= median + 1e-15) and np.all(median <= high + 1e-15) and high.max() > low.min()
     # A key at every size, naming the lines (its stroke drawn in each line's colour): the full one where it fits.
     assert all(name in picture.title for name in ("max", "min", "lr"))

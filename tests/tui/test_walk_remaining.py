@@ -63,7 +63,7 @@ async def test_the_adagrad_panel_shows_its_effective_lr_falling_and_names_its_li
         await pilot.pause()
         picture = panel.picture
         assert picture.log_x and picture.x_range[0] == 0.0  # the step axis starts at step 1, in decades
-        high, median, low = (line for line in picture.lines[:3])
+        high, median, low = (line for line in picture.lines[1:4])
         # The first update's step sizes (from a replayed copy; the engine samples from step 5) are about 6 times
         # the ones it keeps for the rest of the 600 steps: on the log axis the fall takes a tenth of the width (1/600
         # on a linear one).
@@ -186,3 +186,19 @@ async def test_a_second_u_shows_the_best_lr_at_once_without_sweeping_again():
         await pilot.pause()
         assert not any(worker.name == "best lr" for worker in app.workers)
         assert app.screen.query_one("#challenge").render().plain == first
+
+
+def test_the_finder_curve_ends_at_the_stop_line_so_the_part_the_rules_read_keeps_its_rows():
+    """walk2 5: after the check, lesson 2's curve was one row: its last step, past the 4x stop line, set the axis."""
+    from lrtui.core.finder import range_test
+    from lrtui.tui.widgets.finder_panel import finder_picture
+
+    view = find_builtin("too-high-divergence").load().build().view(0)
+    result = range_test(view.loss_function, view.spec, seed=0, num_it=100)
+    best = float(np.nanmin(result.smoothed))
+    assert np.nanmax(result.smoothed) > 10 * best  # the last step is far above the stop line
+    picture = finder_picture(result)
+    assert not picture.log_y and picture.y_range[1] == pytest.approx(4 * best)
+    rows = draw(picture, 70, 9).plain().splitlines()[2:7]
+    curve_rows = [row for row in rows if any("\u2800" < c <= "\u28ff" for c in row[5:])]
+    assert len(curve_rows) >= 2  # the fall from the start to the picks spans rows

@@ -186,16 +186,17 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
     colors = colors or SPREAD_COLORS
     x = np.log10(np.maximum(steps, 1.0))
     plain = PLAIN_MARKERS if no_color else {}
-    for name, values, color in (("max", high, colors["max"]), ("median", median, run_color(run)),
-                                ("min", low, colors["min"])):
-        cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
-        picture.lines.append(Line(cx, np.sqrt(lo * hi), color=color, label=name, marker=plain.get(name)))
+    # The nominal LR first, dotted, so that the per-parameter lines are drawn over it where they meet.
     lr_steps, lr_values = view.focused.history.series("lr")
     keep = (lr_steps >= 1) & np.isfinite(lr_values) & (lr_values > 0)
     if keep.any():
         lx, llo, lhi = min_max_columns(np.log10(lr_steps[keep].astype(np.float64)), lr_values[keep],
                                        lr_values[keep], columns, x_range)
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
+    for name, values, color in (("max", high, colors["max"]), ("median", median, run_color(run)),
+                                ("min", low, colors["min"])):
+        cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
+        picture.lines.append(Line(cx, np.sqrt(lo * hi), color=color, label=name, marker=plain.get(name)))
     picture.legend = False  # the key row names the lines, in their colours, without covering them
     entries = [("max", ("solid", colors["max"], plain.get("max"))),
                ("median", ("solid", run, plain.get("median"))),
