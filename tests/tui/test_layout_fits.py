@@ -5,6 +5,7 @@ import pytest
 from lrtui.scenario.library import builtin_scenarios
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.panel import Panel
+from tests.tui.built_once import builtin
 
 SIDE = ("#description", "#landscape", "#curvature", "#decision", "#adaptive", "#diagnostics", "#lr")
 MIN_ROWS = {"#landscape": 3, "#curvature": 8, "#decision": 6, "#adaptive": 8, "#diagnostics": 3, "#lr": 5}
@@ -13,7 +14,7 @@ MIN_ROWS = {"#landscape": 3, "#curvature": 8, "#decision": 6, "#adaptive": 8, "#
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
 async def test_side_panels_fit_every_lesson(size):
     entries = builtin_scenarios()
-    app = LrtuiApp([entry.load() for entry in entries])
+    app = LrtuiApp([builtin(entry.name) for entry in entries])  # each lesson built once for both sizes
     async with app.run_test(size=size) as pilot:
         for index, entry in enumerate(entries):
             app.session.open(index)

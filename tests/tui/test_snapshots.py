@@ -47,9 +47,7 @@ def test_lesson_task(snap_compare, size, scenario):
 def test_lesson_outcome(snap_compare, size, scenario):
     async def finish(pilot):
         app = pilot.app
-        app.open_named(scenario)
-        app.session.experiment.step(app.session.scenario.steps)
-        app.redraw()
+        app.open_finished(scenario)  # trained once for both sizes
         await pilot.press("u")
         await app.workers.wait_for_complete()
         await pilot.pause()
