@@ -10,7 +10,8 @@ Starting an app costs about half a second, so one app serves every example: it r
 of its own with its own event loop, the examples drive it through its Pilot, and each example
 first puts it back on a scenario at step 0 on the main screen. A crash restarts it. `make test`
 runs the walkthrough's sequences, then as many random ones of up to 6 actions as fit in 40 seconds
-(about 40 to 50 on a loaded 2-core machine, more on a quiet one); `make fuzz` runs thousands, of up to 12.
+(43 to 103 in runs on a 2-core machine shared with other work, where 12 fit before these changes; more
+on a quiet one); `make fuzz` runs thousands, of up to 12.
 Keys go in as Pilot.press sends them, without its waits for an idle process, and each lesson's
 experiment is built once and copied (tests/tui/built_once.py): most of an example's time was those.
 """
