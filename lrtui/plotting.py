@@ -290,15 +290,17 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         return None, None, None
     ylim = None
     most_y = max(3, min(8, height - 4))  # at most a tick a row
+    # The rows plotext will have for the data: the frame, the x tick labels, the title and an x label take the rest.
+    rows = height - 3 - (1 if picture.title.strip() else 0) - (1 if picture.x_label.strip() else 0)
     if picture.y_range is not None and picture.y_range[1] > picture.y_range[0]:
         ylim = (float(picture.y_range[0]), float(picture.y_range[1]))
         if picture.log_y:
             _, ticks, labels = decade_axis(*ylim, most=most_y)
-            fig.yticks(ticks, labels)
+            fig.yticks(*one_tick_a_row(ticks, labels, ylim, rows))
     elif picture.log_y:
         # Whole decades around the data, so that nothing is clipped and the ticks read 1e-3, 0.1, 1 ...
         ylim, ticks, labels = decade_axis(low, high, most=most_y)
-        fig.yticks(ticks, labels)
+        fig.yticks(*one_tick_a_row(ticks, labels, ylim, rows))
     elif high > low:
         ylim = (low, high)
     else:  # one value: a band around it, so plotext has a range to divide into ticks
@@ -357,6 +359,23 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
             fig.xticks(ticks, [tick_label(t) for t in ticks])
     fig.ylim(*ylim)
     return xlim, ylim, pending
+
+
+def one_tick_a_row(ticks: list[float], labels: list[str], ylim, rows: int) -> tuple[list[float], list[str]]:
+    """The ticks that each get a row of their own (the lowest of those that would share one).
+
+    plotext writes every label at its row, in an order it takes from a set of (tick, label) pairs, which
+    follows the string hash of the labels: two labels on one row showed one or the other from one run
+    of Python to the next (the lr-sweep's 1e-2 against 1e-4 in a 3-row LR chart)."""
+    if rows < 1 or ylim[1] <= ylim[0]:
+        return ticks, labels
+    kept, taken = [], set()
+    for tick, label in sorted(zip(ticks, labels)):
+        row = math.floor(round(0.5 + (rows - 1) * (tick - ylim[0]) / (ylim[1] - ylim[0]), 8))  # plotext's mapping
+        if row not in taken:
+            taken.add(row)
+            kept.append((tick, label))
+    return [t for t, _ in kept], [label for _, label in kept]
 
 
 def _pieces(shown, xlim, ylim):

@@ -9,7 +9,11 @@ steps, workers finish and frames draw) and resizes, down to tiny windows.
 Starting an app costs about half a second, so one app serves every example: it runs in a thread
 of its own with its own event loop, the examples drive it through its Pilot, and each example
 first puts it back on a scenario at step 0 on the main screen. A crash restarts it. `make test`
-runs a few hundred sequences within a time budget; `make fuzz` runs thousands.
+runs the walkthrough's sequences, then as many random ones of up to 6 actions as fit in 40 seconds
+(43 to 103 in runs on a 2-core machine shared with other work, where 12 fit before these changes; more
+on a quiet one); `make fuzz` runs thousands, of up to 12.
+Keys go in as Pilot.press sends them, without its waits for an idle process, and each lesson's
+experiment is built once and copied (tests/tui/built_once.py): most of an example's time was those.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from textual.screen import Screen
 from lrtui.scenario.library import builtin_scenarios
 from lrtui.tui.app import LrtuiApp
 from tests.fuzz.harness import CASES, SLOWEST, fuzz_settings
+from tests.tui.built_once import cached_builds
 
 KIND = "key sequence"
 SIZES = [(100, 30), (80, 24), (60, 20)]
@@ -42,6 +47,10 @@ GENERIC_KEYS = ["escape", "enter", "up", "down", "left", "right", "pageup", "pag
 BUDGET_SECONDS = float(os.environ.get("LRTUI_FUZZ_KEYS_SECONDS", 0 if os.environ.get("LRTUI_FUZZ_EXAMPLES") else 40))
 CALL_SECONDS = 60.0  # one action, or the reset before an example: longer is a hang
 EXAMPLES = 300
+# Sequences of up to 6 actions in `make test` (an action costs 50-150 ms of layout and drawing, so about twice
+# as many sequences fit in its time budget), up to 12 in `make fuzz`.
+MAX_ACTIONS = 12 if os.environ.get("LRTUI_FUZZ_EXAMPLES") else 6
+PLAY_SECONDS = 0.1  # a "play" action steps for at most this long (10 to 10,000 steps): far enough to end most lessons
 
 
 def _binding_keys(bindings) -> set[str]:
@@ -104,7 +113,7 @@ class AppHost:
     def start(self) -> None:
         from lrtui.scenario.library import find_builtin
 
-        scenarios = [find_builtin(name).load() for name in SCENARIOS]
+        scenarios = [cached_builds(find_builtin(name).load()) for name in SCENARIOS]
         ready = threading.Event()
 
         async def main():
@@ -167,32 +176,33 @@ class AppHost:
         await app.workers.wait_for_complete()
         while len(app.screen_stack) > 2:  # the default screen and the main screen stay
             app.pop_screen()
-        await resize(pilot, *size)
+        if tuple(app.size) != tuple(size):  # a resize lays out and draws every panel again: only when needed
+            await resize(pilot, *size)
         reset_view = getattr(app, "reset_view", None)
         if reset_view is not None:
             reset_view()
         app.session.speed_index = 3
         app.session.open(scenario)
         app.redraw()
-        await pilot.pause()
+        await drained(pilot)
 
     async def act(self, action) -> None:
         kind, value = action
         pilot = self.pilot
         if kind == "key":
-            await pilot.press(value)
+            await press(pilot, value)
         elif kind == "wait":
             await asyncio.sleep(value)
-            await pilot.pause()
+            await drained(pilot)
         elif kind == "play":
             app = self.app
             playing = app.session.playing
             app.session.playing = False
             await app.workers.wait_for_complete()
-            app.session.advance(value, budget_seconds=0.2)
+            app.session.advance(value, budget_seconds=PLAY_SECONDS)
             app.session.playing = playing and not app.session.finished
             app.redraw()
-            await pilot.pause()
+            await drained(pilot)
         else:
             await resize(pilot, *value)
 
@@ -203,11 +213,38 @@ class AppHost:
         await self.pilot.pause()
 
 
+async def press(pilot, key: str) -> None:
+    """The key as Pilot.press sends it (the same Key event, through the driver), then the screen drained.
+
+    Pilot.press also waits twice for the process to go idle after each key: 40 ms or more per key, and up to
+    its 1 s cap while a run plays in a worker thread, which was most of an example's time."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
+
+    try:
+        char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    event = events.Key(key, char)
+    event.set_sender(pilot.app)
+    pilot.app._driver.send_message(event)
+    await drained(pilot)
+
+
+async def drained(pilot) -> None:
+    """Every message the screen's widgets have queued is handled (Pilot.pause(0)), without `pause()`'s wait for
+    the process to go idle: while a run plays, a worker thread keeps it busy, and that wait ran to its 1 s cap
+    after every action. The key handlers and redraws ran all the same; a crash surfaces either way."""
+    await pilot.pause(0)
+
+
 async def resize(pilot, width: int, height: int) -> None:
     size = Size(width, height)
     pilot.app._driver._size = size
     pilot.app.post_message(Resize(size, size))
-    await pilot.pause()
+    await drained(pilot)
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +311,7 @@ def _with_walkthrough(test):
 @fuzz_settings(EXAMPLES)
 @_with_walkthrough
 @given(scenario=st.integers(0, len(SCENARIOS) - 1), size=st.sampled_from(SIZES),
-       sequence=st.lists(actions, min_size=1, max_size=12))
+       sequence=st.lists(actions, min_size=1, max_size=MAX_ACTIONS))
 def test_no_key_sequence_crashes_the_app(host, scenario, size, sequence):
     if BUDGET_SECONDS and time.perf_counter() - host.started > BUDGET_SECONDS:
         return  # the time budget of `make test` is spent; `make fuzz` has none

@@ -1,16 +1,22 @@
 """The app as the snapshot tests see it: a fixed scenario list, no clock-driven stepping."""
 
-from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
+from tests.tui.built_once import builtin, finished
 
 
 class SnapshotApp(LrtuiApp):
     def open_named(self, name: str) -> None:
-        self.session.open_scenario(find_builtin(name).load())
+        self.session.open_scenario(builtin(name))  # built once per test process, then copied
+        self.redraw()
+
+    def open_finished(self, name: str) -> None:
+        """The lesson with its whole budget trained (once per test process, then copied)."""
+        self.session.open_scenario(builtin(name))
+        self.session.experiment = finished(name)
         self.redraw()
 
 
-app = SnapshotApp([find_builtin("too-high-oscillation").load()])
+app = SnapshotApp([builtin("too-high-oscillation")])
 
 if __name__ == "__main__":
     app.run()

@@ -95,15 +95,17 @@ async def test_adaptive_panel_shows_the_spread_of_per_parameter_lrs(size):
     text = await drawn(panel, session, size)
     picture = panel.picture
     labels = [line.label for line in picture.lines]
-    assert labels == ["max", "median", "min", "lr"] and picture.log_y
-    high, median, low = (line.y for line in picture.lines[:3])
+    assert labels == ["lr", "max", "median", "min"] and picture.log_y  # lr first: the others drawn over it
+    high, median, low = (line.y for line in picture.lines[1:4])
     assert np.all(low <= median + 1e-15) and np.all(median <= high + 1e-15) and high.max() > low.min()
-    # A title at every size (plotext drops one wider than the chart): the full one where it fits.
-    assert "LR per parameter" in picture.title
+    # A key at every size, naming the lines (its stroke drawn in each line's colour): the full one where it fits.
+    assert all(name in picture.title for name in ("max", "min", "lr"))
     if size[0] >= 30:
+        assert "LR" in picture.title
         assert picture.title in text
     if size[0] >= 100:
-        assert picture.title.startswith("effective LR per parameter (lr/√v̂): min, median, max")
+        # The title row is the key: each line's name after a stroke in its colour, and the median against lr.
+        assert picture.title.startswith("effective LR per parameter: ━ max ━ median ━ min ┈ lr  now median = lr/")
 
 
 async def test_adaptive_panel_explains_when_the_run_is_not_adaptive():

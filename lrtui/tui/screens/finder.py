@@ -109,6 +109,20 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
         self.run_worker(lambda: verify_suggestions(loss, spec, result, steps=steps, seed=seed), thread=True,
                         name=VERIFY_WORKER, exclusive=True, exit_on_error=False)
 
+    def verify_caption(self) -> list[str]:
+        """What the check trained, and whether a pick chosen now will end where the table says (and why not)."""
+        spec, step = self._spec, self.experiment.step_count
+        lines = [f"each trained from the run's start (step 0): {spec.optimizer} at that LR, constant, for all "
+                 f"{self.steps} steps"]
+        if spec.schedule != "constant":
+            lines.append(f"(without the run's {spec.schedule} schedule; a pick keeps it, so the run ends elsewhere)")
+        if spec.schedule == "constant" and 0 < self.steps <= step:
+            lines.append("a pick replays every run from step 0 with it, so the run ends at the number shown")
+        elif 0 < step < self.steps:
+            lines.append(f"a pick acts from step {step} on, after the run's first {step} steps at its own LR, "
+                         "so it ends elsewhere; R, then f and a pick, trains it from step 0 as here")
+        return lines
+
     def check_action(self, action: str, parameters) -> bool | None:
         """PgDn, PgUp, Home and End scroll the check's table once it shows (before, the list of picks has them)."""
         if action == "scroll_verify":
@@ -130,8 +144,7 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                 from lrtui.find_command import verify_lines
 
                 lines = verify_lines(event.worker.result)
-                start = "each trained from the run's start (step 0) at that LR, constant, for the whole budget"
-                self._show_verify(Text("\n".join([lines[0], start, *lines[1:]])
+                self._show_verify(Text("\n".join([lines[0], *self.verify_caption(), *lines[1:]])
                                        + "\n(PgDn/PgUp, Home/End scroll this table)"))
             elif event.state == WorkerState.ERROR:
                 self._show_verify(Text(f"the check failed: {event.worker.error}", style="yellow"))

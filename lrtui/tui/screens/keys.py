@@ -46,9 +46,14 @@ GLOSSARY = (
                      "far it went"),
     ("planned LR (dotted)", "the schedule's LR for the steps still to come"),
     ("effective LR per parameter", "for adaptive optimizers, the step size each parameter really gets "
-                                   "(lr/√v̂ for Adam and RMSProp, lr/√(sum of g²) for Adagrad): top line the "
-                                   "largest, bottom the smallest, middle the median, dotted the lr itself; "
-                                   "'max/min now' is how many times the largest exceeds the smallest"),
+                                   "(lr/√v̂ for Adam and RMSProp, lr/√(sum of g²) for Adagrad). The key row names "
+                                   "the lines in their colours: max, the parameter with the largest step; median; "
+                                   "min, the smallest; lr dotted, the LR you set. The step axis is logarithmic "
+                                   "(1, 10, 1e2 ...), so the first updates, where Adagrad's sum jumps, get room. "
+                                   "'now median = lr/415' says the typical parameter moves 415 times less than lr "
+                                   "would say; the gap between max and min is how unevenly the optimizer treats "
+                                   "the parameters. In short windows the LR chart draws max and min over the "
+                                   "planned LR instead"),
     ("vertical lines", "grey: your changes (lr, optimizer, schedule, fork); yellow: the schedule's own cuts"),
     ("landscape ★", "a minimum of the loss (Himmelblau's function, lessons 1 and 20, has four, all at loss 0; "
                     "the ★ min at the top is the key, not a fifth)"),

@@ -43,7 +43,6 @@ class MainScreen(Screen):
             with Vertical(id="curves"):
                 yield LossPanel(id="loss")
                 yield LRPanel(id="lr")
-                yield AdaptivePanel(id="adaptive-left", left=True)
             with Vertical(id="side"):
                 yield DescriptionPanel(id="description")
                 yield LandscapePanel(id="landscape")

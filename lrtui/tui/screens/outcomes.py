@@ -25,6 +25,10 @@ from lrtui.tui.widgets.chart import to_ascii
 CHANGE_WORDS = {"lr": "lr", "optimizer": "optimizer", "schedule": "schedule", "fork": "fork"}
 
 
+SWEEPS: dict[tuple, object] = {}  # the best-constant-LR sweep of each lesson's challenge, once per process
+MAX_SWEEPS = 32
+
+
 def _loss(value) -> str:
     return "nan/inf" if value is None else f"{value:.4g}"
 
@@ -126,8 +130,13 @@ class OutcomesScreen(ModalScreen):
         if challenge is None or challenge.run >= session.experiment.n_runs:
             return
         self.challenge = challenge
-        self._show_challenge("the best constant LR: sweeping the run on copies...")
         scenario = session.scenario
+        # The sweep depends only on the lesson as its file has it: a second `u` (or another window) reuses it.
+        self._sweep_key = (repr(challenge), repr(scenario.runs[challenge.run]), scenario.steps, scenario.seed)
+        if self._sweep_key in SWEEPS:
+            self._show_best(SWEEPS[self._sweep_key])
+            return
+        self._show_challenge("the best constant LR: sweeping the run on copies...")
         self.run_worker(lambda: best_constant(scenario, challenge), thread=True, name="best lr",
                         exclusive=True, exit_on_error=False)
 
@@ -160,15 +169,22 @@ class OutcomesScreen(ModalScreen):
         if event.worker.name != "best lr":
             return
         if event.state == WorkerState.SUCCESS:
-            best = best_known(event.worker.result, self.session.experiment, self.challenge)
-            if best.lr != best.lr:
-                shown = f"no constant LR trains this run ({best.how})"
-            elif best.run >= 0:
-                shown = (f"the best constant LR known: {best.lr:.3g}, run {best.run} here, which ends at "
-                         f"{self.challenge.shown(best.value)} (no better in {best.how})")
-            else:
-                shown = (f"the best constant LR the engine found: {best.lr:.3g}, which ends at "
-                         f"{self.challenge.shown(best.value)} ({best.how})")
-            self._show_challenge(shown)
+            while len(SWEEPS) >= MAX_SWEEPS:
+                SWEEPS.pop(next(iter(SWEEPS)))
+            SWEEPS[self._sweep_key] = event.worker.result
+            self._show_best(event.worker.result)
         elif event.state == WorkerState.ERROR:
             self._show_challenge(f"the sweep failed: {event.worker.error}")
+
+    def _show_best(self, result) -> None:
+        """The challenge with the sweep's best LR, or a run on the screen that does as well."""
+        best = best_known(result, self.session.experiment, self.challenge)
+        if best.lr != best.lr:
+            shown = f"no constant LR trains this run ({best.how})"
+        elif best.run >= 0:
+            shown = (f"the best constant LR known: {best.lr:.3g}, run {best.run} here, which ends at "
+                     f"{self.challenge.shown(best.value)} (no better in {best.how})")
+        else:
+            shown = (f"the best constant LR the engine found: {best.lr:.3g}, which ends at "
+                     f"{self.challenge.shown(best.value)} ({best.how})")
+        self._show_challenge(shown)

@@ -2,31 +2,43 @@
 
 Adagrad, RMSprop and the Adam family divide the learning rate by a running
 root-mean-square of each parameter's gradients, so every parameter moves with
-its own effective LR. The chart shows the smallest, the median and the
-largest of them for the focused run, with the nominal LR dotted for scale:
-a wide spread means the optimizer is equalizing very different curvatures;
-a falling band is Adagrad's ever-growing sum at work.
+its own effective LR. The chart shows the largest, the median and the smallest
+of them for the focused run, with the nominal LR dotted for scale, and a key
+row in the lines' own colours says which is which.
+
+The step axis is logarithmic: what makes Adagrad stall happens in its first
+few updates (its sum of squared gradients jumps, and its effective LR falls
+hundreds of times below lr), then nothing moves for hundreds of steps. On a
+linear axis that fall is one column wide; on a log axis it takes the left
+quarter, and RMSProp's late climb still shows on the right. The engine samples
+the effective LRs every few steps; the steps before its first sample are
+filled in from a replayed copy of the run (EarlySteps), so the line starts
+where the first update put it.
+
+Where the side column has no room (windows under CROWDED rows), the LR chart
+draws the focused run's largest and smallest effective LR over every run's
+LR and plan instead (`effective_lines`), so the planned schedule stays in view.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from lrtui.core.decimate import min_max_columns
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.tui.palette import run_color
-from lrtui.tui.view import ViewColumns, as_view
+from lrtui.tui.view import as_view
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
 
-TITLE = "effective LR per parameter (lr/√v̂): min, median, max"
-ASCII_TITLE = "effective LR per parameter (lr/sqrt(v)): min, median, max"
-SHORT_TITLE = "effective LR per parameter"  # plotext drops a title wider than the chart
-TINY_TITLE = "LR per parameter"
 CROWDED = 30  # screen rows below which the side column cannot hold this panel beside a landscape
 SPREAD_COLORS = {"max": "warning", "min": "accent"}  # theme roles, see palette.py
-# Under NO_COLOR the four lines differ by marker instead, and the legend shows which is which.
+# Under NO_COLOR the four lines differ by marker instead, and the key row shows which is which.
 PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": "."}
+EARLY_STEPS = 30  # at most this many steps before the engine's first sample (and checkpoint) are replayed
+WAITING = "per-parameter LR: after the first update (n)"
 
 
 def adaptive_names() -> list[str]:
@@ -39,61 +51,198 @@ def adaptive_applies(view) -> bool:
     return name in OPTIMIZERS and OPTIMIZERS[name].adaptive
 
 
+def spread_colors(palette, run: int) -> dict[str, str]:
+    """Theme roles for the max and min lines: two that differ from each other and from the run's own colour
+    (the median's), so that the key row tells them apart (accent and warning are one orange in some themes)."""
+    if palette is None or palette.no_color:
+        return dict(SPREAD_COLORS)
+    taken = [palette.color(run)]
+    chosen = []
+    for role in ("warning", "success", "secondary", "error", "primary", "accent"):
+        if palette.color(role) not in taken:
+            chosen.append(role)
+            taken.append(palette.color(role))
+        if len(chosen) == 2:
+            return {"max": chosen[0], "min": chosen[1]}
+    return dict(SPREAD_COLORS)
+
+
+def _stats(values: np.ndarray) -> tuple[float, float, float]:
+    values = np.asarray(values, dtype=np.float64).ravel()
+    return float(values.min()), float(np.median(values)), float(values.max())
+
+
+class EarlySteps:
+    """The effective LRs of the steps before the engine's first sample of them, from a replayed copy of the run.
+
+    `Experiment.replayed()` retraces the run exactly (its changes at their steps, the same batches), so
+    stepping the copy one update at a time gives what the run's own optimizer held after each. Kept per
+    experiment, run and spec; computed only for steps the run has taken, and given up for an experiment
+    whose steps are too slow to replay within a frame (a network, whose engine samples start later anyway)."""
+
+    BUDGET = 0.08  # seconds of replay per redraw, at most
+
+    def __init__(self):
+        self._key = None
+        self._value = (np.empty(0), np.empty(0), np.empty(0), np.empty(0))
+        self._too_slow = None  # the experiment whose replay ran out of time: not tried again
+
+    def get(self, experiment, run: int, until: int):
+        """(steps, min, median, max) for steps 1 .. until - 1 (at most EARLY_STEPS of them)."""
+        import time
+
+        from lrtui.core.diagnostics.monitor import checkpoint_every
+
+        # Only the steps before the engine's first checkpoint, where it would try fixes on copies of the runs.
+        until = min(int(until), EARLY_STEPS + 1, checkpoint_every(experiment.view(run).budget))
+        if until <= 1 or experiment is self._too_slow:
+            return self._value if experiment is self._too_slow and self._key and self._key[0] is experiment else (
+                np.empty(0), np.empty(0), np.empty(0), np.empty(0))
+        key = (experiment, run, until, repr(experiment.view(run).spec))
+        if key != self._key:
+            started = time.perf_counter()
+            copy = experiment.replayed()
+            rows = []
+            for step in range(1, until):
+                copy.step(1)
+                values = copy.effective_lr(run)
+                if values is None or not np.size(values) or not np.all(np.isfinite(values)):
+                    break
+                rows.append((step, *_stats(values)))
+                if time.perf_counter() - started > self.BUDGET and step < until - 1:
+                    self._too_slow = experiment
+                    break
+            table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+            self._key, self._value = key, tuple(table[:, i].copy() for i in range(4))
+        return self._value
+
+
+def effective_series(view, early: EarlySteps | None = None):
+    """(steps, min, median, max) of the focused run's effective LRs: the replayed first steps, then the engine's
+    samples (finite ones only)."""
+    view = as_view(view)
+    exp, run = view.session.experiment, view.session.focused
+    steps, low, median, high = exp.effective_lr_history(run)
+    ok = np.isfinite(low) & np.isfinite(median) & np.isfinite(high) & (steps > 0)
+    steps, low, median, high = steps[ok], low[ok], median[ok], high[ok]
+    first = int(steps[0]) if len(steps) else exp.step_count + 1
+    if early is not None and first > 1:
+        e_steps, e_low, e_median, e_high = early.get(exp, run, min(first, exp.step_count + 1))
+        steps = np.concatenate([e_steps, steps.astype(np.float64)])
+        low, median, high = (np.concatenate(pair) for pair in ((e_low, low), (e_median, median), (e_high, high)))
+    return steps.astype(np.float64), low, median, high
+
+
+def ratio_text(ratio: float, ascii_only: bool = False) -> str:
+    """The median effective LR against lr: 'lr/415' when smaller, '3.2×lr' when larger."""
+    if not (np.isfinite(ratio) and ratio > 0):
+        return ""
+    if ratio < 1:
+        return f"lr/{1 / ratio:.3g}"
+    return f"{ratio:.3g}{'x' if ascii_only else '×'}lr"
+
+
+def key_row(entries: list[tuple[str, tuple]], no_color: bool, ascii_only: bool, lead: str, extra: str,
+            width: int) -> list[tuple[str, object]]:
+    """The panel's key: `lead`, then a short stroke in each line's own colour (its marker under NO_COLOR)
+    and its name, then `extra`, as much as fits in `width`. Entries are (name, (style, role, marker))."""
+    glyph = {"solid": "-" if ascii_only else "━", "dotted": "." if ascii_only else "┈"}
+    short_lead = lead.split(" per ")[0] + ": " if " per " in lead else lead
+
+    def build(lead: str, gap: str, extra: str, names: bool = True) -> list[tuple[str, object]]:
+        parts: list[tuple[str, object]] = [(lead, None)] if lead else []
+        for i, (name, (style, role, marker)) in enumerate(entries):
+            parts.append(((" " if i else "") + (marker if no_color and marker else glyph[style]), role))
+            parts.append((gap + (name if names else name[:3]), None))
+        if extra:
+            parts.append((f"  {extra}", None))
+        return parts
+
+    for parts in (build(lead, " ", extra), build(lead, " ", ""), build(short_lead, " ", ""), build(short_lead, "", ""),
+                  build("", " ", ""), build("", "", ""), build("", "", "", names=False)):
+        if sum(len(text) for text, _ in parts) <= width:
+            return parts
+    return parts
+
+
 def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool = False,
-                     lr_columns: ViewColumns | None = None) -> Picture:
+                     early: EarlySteps | None = None, colors: dict | None = None) -> tuple[Picture, list]:
+    """The side panel's picture on a log step axis, and its key row."""
     view = as_view(view)
     session = view.session
     exp, run = session.experiment, session.focused
-    x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
-    title = ASCII_TITLE if ascii_only else TITLE
-    short = SHORT_TITLE if width >= len(SHORT_TITLE) + 12 else TINY_TITLE
-    picture = Picture(log_y=True, x_range=x_range, title=title if width >= len(title) + 24 else short)
+    end = float(max(session.scenario.steps, exp.step_count, 10))
+    x_range = (0.0, math.log10(end))
+    picture = Picture(log_y=True, log_x=True, x_range=x_range, title="effective LR per parameter")
     if not adaptive_applies(view):
         name = view.focused.spec.optimizer
         picture.message = f"per-parameter LR: only for {', '.join(adaptive_names())}; run {run} uses {name}"
-        return picture
+        return picture, []
+    steps, low, median, high = effective_series(view, early)
+    if not len(steps):
+        picture.message = WAITING
+        return picture, []
     columns = max(10, 2 * width)
-    steps, low, median, high = exp.effective_lr_history(run)
-    x, lo, _ = min_max_columns(steps, low, low, columns, x_range)
-    xh, _, hi = min_max_columns(steps, high, high, columns, x_range)
-    xm, mlo, mhi = min_max_columns(steps, median, median, columns, x_range)
-    if not (len(x) and len(xh) and len(xm)):
-        picture.message = "per-parameter LR: known after the first update (press n)"
-        return picture
+    colors = colors or SPREAD_COLORS
+    x = np.log10(np.maximum(steps, 1.0))
     plain = PLAIN_MARKERS if no_color else {}
-    picture.lines.append(Line(xh, hi, color=SPREAD_COLORS["max"], label="max", marker=plain.get("max")))
-    picture.lines.append(Line(xm, 0.5 * (mlo + mhi), color=run_color(run), label="median", marker=plain.get("median")))
-    picture.lines.append(Line(x, lo, color=SPREAD_COLORS["min"], label="min", marker=plain.get("min")))
-    lx, llo, lhi = (lr_columns or ViewColumns()).update(view.focused.history, "lr", columns, x_range)
-    if len(lx):
+    # The nominal LR first, dotted, so that the per-parameter lines are drawn over it where they meet.
+    lr_steps, lr_values = view.focused.history.series("lr")
+    keep = (lr_steps >= 1) & np.isfinite(lr_values) & (lr_values > 0)
+    if keep.any():
+        lx, llo, lhi = min_max_columns(np.log10(lr_steps[keep].astype(np.float64)), lr_values[keep],
+                                       lr_values[keep], columns, x_range)
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
-    spread = hi[-1] / lo[-1] if lo[-1] > 0 else np.nan
-    if np.isfinite(spread):
-        extra = f"  max/min now {spread:.3g}"
-        if len(picture.title) + len(extra) <= width - 2:
-            picture.title += extra
-    return picture
+    for name, values, color in (("max", high, colors["max"]), ("median", median, run_color(run)),
+                                ("min", low, colors["min"])):
+        cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
+        picture.lines.append(Line(cx, np.sqrt(lo * hi), color=color, label=name, marker=plain.get(name)))
+    picture.legend = False  # the key row names the lines, in their colours, without covering them
+    entries = [("max", ("solid", colors["max"], plain.get("max"))),
+               ("median", ("solid", run, plain.get("median"))),
+               ("min", ("solid", colors["min"], plain.get("min"))),
+               ("lr", ("dotted", "muted", plain.get("lr")))]
+    now = ratio_text(median[-1] / view.focused.lr if view.focused.lr > 0 else np.nan, ascii_only)
+    key = key_row(entries, no_color, ascii_only, "effective LR per parameter: ", f"now median = {now}" if now else "",
+                  width)
+    picture.title = "".join(text for text, _ in key)
+    return picture, key
+
+
+def effective_lines(view, columns: int, x_range, no_color: bool = False, early: EarlySteps | None = None,
+                    colors: dict | None = None):
+    """The focused run's largest and smallest effective LR on a linear step axis, for the LR chart."""
+    colors = colors or SPREAD_COLORS
+    steps, low, _, high = effective_series(view, early)
+    if not len(steps):
+        return []
+    plain = PLAIN_MARKERS if no_color else {}
+    lines = []
+    for name, values in (("max", high), ("min", low)):
+        cx, lo, hi = min_max_columns(steps, values, values, columns, x_range)
+        lines.append(Line(cx, np.sqrt(lo * hi), color=colors[name], label=name, marker=plain.get(name)))
+    return lines
 
 
 class AdaptivePanel(Panel, Chart):
-    """The spread of the focused run's per-parameter learning rates, on a log axis."""
+    """The spread of the focused run's per-parameter learning rates, on log axes."""
 
     picture: Picture | None = None
 
-    def __init__(self, *args, left: bool = False, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.left = left  # the copy in the left column, in the LR chart's place, for windows under CROWDED rows
+        self._early = EarlySteps()
 
     def applies(self, view) -> bool:
-        # It shows the nominal LR too, so where the side column has no room it takes the LR chart's place.
-        return adaptive_applies(view) and (view.height < CROWDED) == self.left
+        # Where the side column has no room, the LR chart shows the spread over the plan instead.
+        return adaptive_applies(view) and view.height >= CROWDED
 
     def redraw(self, view) -> None:
         session = view.session
         width = self.size.width or 60
         if self.unchanged(view.key(width, session.focused, self.ascii_only)):
             return
-        if getattr(self, "_lr_focus", None) != session.focused:  # the nominal LR of the focused run, as it grows
-            self._lr_focus, self._lr_columns = session.focused, ViewColumns()
-        self.picture = adaptive_picture(view, width, self.ascii_only, self.palette.no_color, self._lr_columns)
-        self.show(self.picture)
+        palette = self.palette
+        picture, key = adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early,
+                                        spread_colors(palette, session.focused))
+        self.show(picture, key)

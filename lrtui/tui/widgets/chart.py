@@ -74,6 +74,7 @@ class Chart(PlotextPlot):
         self._built: list | None = None
         self._strips: dict[int, Strip] = {}
         self.canvas: Canvas | None = None
+        self.key: list[tuple[str, object]] | None = None  # a title row naming the lines in their colours
         self.builds = 0  # canvases built: a redraw with nothing new builds none
 
     @property
@@ -95,10 +96,29 @@ class Chart(PlotextPlot):
         self._input_key = key
         return False
 
-    def show(self, picture: Picture) -> None:
+    def show(self, picture: Picture, key: list[tuple[str, object]] | None = None) -> None:
+        """Draw `picture`; `key`, if given, replaces its title row: (text, colour role or None) pieces, so that
+        a short stroke in each line's own colour names it (plotext's legend would cover a small plot)."""
         self.picture = picture
+        self.key = key or None
         self._built_key = None
         self.refresh()
+
+    def _key_segments(self, title_row: list[tuple[str, tuple]], width: int) -> list[Segment]:
+        """The key, centred on the title row, in that row's own colours (each stroke in its line's colour)."""
+        fullground, style, background = title_row[0][1] if title_row else ("default", "default", "default")
+        plain = cell_style(fullground, style, background)
+        pieces = [(to_ascii(text) if self.ascii_only or self.palette.ascii_only else text, role)
+                  for text, role in self.key]
+        pad = max(0, (width - sum(len(text) for text, _ in pieces)) // 2)
+        segments = [Segment(" " * pad, plain)]
+        for text, role in pieces:
+            colored = role is not None and not self.palette.no_color
+            segments.append(Segment(text, cell_style(self.resolve(role), style, background) if colored else plain))
+        used = sum(len(segment.text) for segment in segments)
+        if used < width:
+            segments.append(Segment(" " * (width - used), plain))
+        return segments
 
     def resolve(self, color):
         if isinstance(color, str) and color in LEGACY_MUTED:
@@ -122,7 +142,10 @@ class Chart(PlotextPlot):
                                theme=self._get_plotext_theme_name(self.app.theme), resolve=self.resolve,
                                ascii_only=self.ascii_only or palette.ascii_only, fast=self.fast_lines,
                                figure=self._plot)
-            self._built = [[Segment(text, cell_style(*colors)) for text, colors in row] for row in self.canvas.runs()]
+            runs = self.canvas.runs()
+            self._built = [[Segment(text, cell_style(*colors)) for text, colors in row] for row in runs]
+            if self.key and self._built and self.picture is not None and self.picture.lines and height > 1:
+                self._built[0] = self._key_segments(runs[0], width)
             self._built_key = key
             self._strips = {}
             self.builds += 1

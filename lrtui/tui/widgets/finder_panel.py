@@ -30,12 +30,21 @@ def finder_picture(result: RangeTest, ascii_only: bool = False) -> Picture:
     smooth_ok = np.isfinite(result.smoothed)
     if smooth_ok.sum() < 2:
         return Picture(message=f"too few points to draw ({result.stop_reason} after {result.lr.size})")
-    # The raw loss can shoot up by decades in the last steps; keep to the smoothed curve's range.
+    # The raw loss can shoot up by decades in the last steps; keep to the smoothed curve's range, and that only
+    # up to the test's own stop line (4x the best smoothed loss): the last step that crossed it can be decades
+    # above, which left the part of the curve the rules read as one flat row.
     top = float(result.smoothed[smooth_ok].max())
+    best = float(result.smoothed[smooth_ok].min())
+    factor = float(result.settings.get("diverge_factor", 4.0)) if isinstance(result.settings, dict) else 4.0
+    if best > 0 and np.isfinite(factor) and factor > 1:
+        top = min(top, factor * best)
     raw_ok = np.isfinite(result.loss) & (result.loss <= top)
-    shown = np.concatenate([result.smoothed[smooth_ok], result.loss[raw_ok]])
+    shown = np.concatenate([result.smoothed[smooth_ok & (result.smoothed <= top)], result.loss[raw_ok]])
     log_y = bool(shown.min() > 0 and shown.max() / shown.min() > LOG_Y_SPAN)
     picture = Picture(log_y=log_y, log_x=True)
+    low_y = float(shown.min())
+    if top > low_y:  # the axis ends at the stop line: a last point beyond it runs off the top
+        picture.y_range = (math.log10(low_y), math.log10(top)) if log_y else (low_y, top)
     picture.lines.append(Line(x[raw_ok], result.loss[raw_ok], color="gray"))
     picture.lines.append(Line(x[smooth_ok], result.smoothed[smooth_ok], color="cyan"))
     low = float(x[0])

@@ -68,17 +68,17 @@ class PlannedLR:
 
 
 class LRPanel(Panel, Chart):
-    """Learning rate against step, with the planned schedule after the current step."""
+    """Learning rate against step, with the planned schedule after the current step.
 
-    def applies(self, view) -> bool:
-        from lrtui.tui.widgets.adaptive_panel import CROWDED, adaptive_applies
-
-        return not (view.height < CROWDED and adaptive_applies(view))  # the effective LRs show it instead
+    In a window under CROWDED rows, where the side column has no room for the effective-LR panel, the
+    focused run's largest and smallest per-parameter LR (adaptive optimizers) are drawn here too, so that
+    the planned schedule and the step sizes it really gives both stay in view."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._planned = PlannedLR()
         self._used: dict[int, ViewColumns] = {}
+        self._early = None
 
     def lr_picture(self, view, width: int) -> Picture:
         session = view.session
@@ -102,6 +102,34 @@ class LRPanel(Panel, Chart):
         return picture
 
     def redraw(self, view) -> None:
+        from lrtui.tui.widgets.adaptive_panel import CROWDED, adaptive_applies
+
         width = self.size.width or 80
-        if not self.unchanged(view.key(width, view.session.focused)):
-            self.show(self.lr_picture(view, width))
+        merged = view.height < CROWDED and adaptive_applies(view)
+        if self.unchanged(view.key(width, view.session.focused, merged)):
+            return
+        picture = self.lr_picture(view, width)
+        self.show(picture, self._spread(view, picture, width) if merged else None)
+
+    def _spread(self, view, picture: Picture, width: int) -> list:
+        """The focused run's largest and smallest effective LR added to the picture; the key row naming them."""
+        from lrtui.tui.widgets.adaptive_panel import EarlySteps, PLAIN_MARKERS, effective_lines, key_row, spread_colors
+
+        if self._early is None:
+            self._early = EarlySteps()
+        no_color = self.palette.no_color
+        colors = spread_colors(self.palette, view.session.focused)
+        lines = effective_lines(view, max(10, 2 * width), picture.x_range, no_color, self._early, colors)
+        picture.lines.extend(lines)
+        picture.legend = False
+        run = view.session.focused
+        plain = PLAIN_MARKERS if no_color else {}
+        entries = [("planned", ("dotted", PLAN_COLOR, None))]
+        if lines:
+            entries += [("max", ("solid", colors["max"], plain.get("max"))),
+                        ("min", ("solid", colors["min"], plain.get("min")))]
+        lead = f"lr now {view.focused.lr:.3g}; " + (f"run {run} per parameter: " if lines else "")
+        key = key_row(entries, no_color, self.ascii_only, lead, "" if lines else "(per parameter after a step)",
+                      width)
+        picture.title = "".join(text for text, _ in key)
+        return key
