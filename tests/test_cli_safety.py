@@ -35,11 +35,13 @@ lr = 0.05
 """
 # Runs main() as `python -m lrtui` does, after saying on stderr that the imports are done, so that a
 # test sends SIGINT to the command itself rather than to an interpreter still starting up.
-# An interrupt that lands in this harness itself, between "ready" and main()'s first line, is not lrtui's: it
-# exits as main() would. One raised out of main() (a frame of lrtui.cli in its traceback) is a real failure.
+# The child takes ^C as a terminal gives it (a shell without job control starts background jobs with SIGINT
+# ignored, and Python keeps it ignored). An interrupt that lands in this harness itself, between "ready" and
+# main()'s first line, is not lrtui's: it exits as main() would. One raised out of main() (a frame of lrtui.cli in its traceback) is a real failure.
 READY_THEN_MAIN = """
-import sys, traceback
+import signal, sys, traceback
 from lrtui.cli import main
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if this shell ignores ^C
 try:
     print('ready', file=sys.stderr, flush=True)
     code = main(sys.argv[1:])
