@@ -107,3 +107,20 @@ async def test_keys_pressed_as_a_run_finishes_still_act():
         assert app.screen is app.main
         assert app.main.smoothing != smoothing and app.main.log_scale == (not shown_log)
         assert app.session.experiment.view(0).lr == lr / 2  # replayed from step 0 at half the LR
+
+
+def test_a_data_model_s_outcome_row_gives_the_training_set_s_loss_beside_its_last_batch_s():
+    """Walkthrough 3: step decay 'ends at 1.35 against the constant run's 1.33', the last mini-batch's losses,
+    while its training-set loss (0.29 against 0.43) is where the lesson's lower floor shows."""
+    from lrtui.tui.screens.outcomes import outcome_rows, shown_columns
+
+    exp = find_builtin("step-decay").load().build()
+    exp.step(exp.step_count + 240)
+    headers, rows = shown_columns(outcome_rows(exp), 240)
+    assert "train loss" in headers and "test acc" in headers
+    named = [dict(zip(headers, row)) for row in rows]
+    decay, constant = (float(row["train loss"]) for row in named)
+    assert decay < constant  # the cuts lowered the floor, as the lesson says
+    twod = find_builtin("too-high-oscillation").load().build()
+    headers, _ = shown_columns(outcome_rows(twod), 0)
+    assert "train loss" not in headers

@@ -1,9 +1,9 @@
 """The outcome of every run, in one table: the in-app twin of `lrtui run`'s summary (lrtui.export.to_table).
 
 Opens on `u` only (the finished message points to it): a table that opened by itself would take the keys
-the learner is pressing as play ends. Per run: the verdict
-in words, the final and best loss, the test accuracy (data models), the steps taken, and the
-changes made to it during the run (LR, optimizer, schedule, forks).
+the learner is pressing as play ends. Per run: the verdict in words, the final and best loss, the training
+set's loss and the test accuracy (data models), the steps taken, and the changes made to it during the run
+(LR, optimizer, schedule, forks).
 """
 
 from __future__ import annotations
@@ -43,20 +43,22 @@ def outcome_rows(exp) -> list[list[str]]:
     for run in range(exp.n_runs):
         summary = run_summary(exp, run)
         accuracy = summary.get("test_accuracy")
+        # A data model's loss column is its last (mini-)batch's; the training set's loss is the floor it reached.
+        train = "" if "train_loss" not in summary else _loss(summary["train_loss"])
         rows.append([str(run), exp.view(run).label, in_words(summary["verdict"]), _loss(summary["final_loss"]),
-                     _loss(summary["best_loss"]), "" if accuracy is None else f"{100 * accuracy:.1f}%",
+                     _loss(summary["best_loss"]), train, "" if accuracy is None else f"{100 * accuracy:.1f}%",
                      str(summary["steps"]), changes_made(exp, run)])
     return rows
 
 
-HEADERS = ("run", "label", "verdict", "final loss", "best loss", "test acc", "steps", "changes made")
+HEADERS = ("run", "label", "verdict", "final loss", "best loss", "train loss", "test acc", "steps", "changes made")
 
 
 def shown_columns(rows: list[list[str]], step: int) -> tuple[list[str], list[list[str]]]:
-    """The columns worth showing: no test accuracy column without a data model, no steps column when every
-    run took all of them (a diverged run's verdict says where it stopped)."""
+    """The columns worth showing: no train loss or test accuracy column without a data model, no steps column
+    when every run took all of them (a diverged run's verdict says where it stopped)."""
     keep = [i for i, name in enumerate(HEADERS)
-            if not (name == "test acc" and not any(row[i] for row in rows))
+            if not (name in ("train loss", "test acc") and not any(row[i] for row in rows))
             and not (name == "steps" and all(row[i] == str(step) for row in rows))]
     return [HEADERS[i] for i in keep], [[row[i] for i in keep] for row in rows]
 
