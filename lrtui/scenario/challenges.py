@@ -63,6 +63,7 @@ def final_metric(exp, run: int, metric: str) -> float:
 
 
 REFINE_POINTS = 13  # a second, finer grid between the best point's neighbours (not for models)
+EXTEND_POINTS = 3  # where the best is at an end of the grid, this many more LRs past it, same spacing
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,18 @@ def best_constant(scenario, challenge: Challenge) -> BestLR:
     if not np.isfinite(values).any():
         return BestLR(math.nan, math.nan, how)
     best = _best_index(challenge, values)
+    if best in (0, len(lrs) - 1):
+        # The best is at an end of the grid: the best LR may lie past it (a run whose own LR is far too low has
+        # its best three decades up, and more). Go on in that direction, as far again.
+        step = lrs[1] / lrs[0]
+        sign = 1 if best == len(lrs) - 1 else -1
+        more = lrs[best] * step ** (sign * np.arange(1, EXTEND_POINTS + 1))
+        more_values = _sweep(scenario, challenge, more)
+        lrs, values = np.concatenate([lrs, more]), np.concatenate([values, more_values])
+        order = np.argsort(lrs)
+        lrs, values = lrs[order], values[order]
+        how = f"a sweep of {len(lrs)} constant LRs from {lrs[0]:.3g} to {lrs[-1]:.3g}"
+        best = _best_index(challenge, values)
     if not is_model:
         low, high = lrs[max(0, best - 1)], lrs[min(len(lrs) - 1, best + 1)]
         fine = np.geomspace(low, high, REFINE_POINTS)
