@@ -124,3 +124,19 @@ def test_a_data_model_s_outcome_row_gives_the_training_set_s_loss_beside_its_las
     twod = find_builtin("too-high-oscillation").load().build()
     headers, _ = shown_columns(outcome_rows(twod), 0)
     assert "train loss" not in headers
+
+
+async def test_every_run_says_its_verdict_in_the_status_line_a_healthy_one_too():
+    """Walkthrough 3, defect 6: lesson 2's "safe" run showed only its numbers; improving goes before the LR."""
+    from lrtui.tui.widgets.status_line import _fit
+
+    app = LrtuiApp([find_builtin("too-high-divergence").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.experiment.step(60)
+        app.redraw()
+        await pilot.pause()
+        lines = app.screen.query_one("#status").render().plain.splitlines()
+        safe = next(line for line in lines if "safe" in line)
+        assert safe.rstrip().endswith("improving") and "DIVERGED" in next(line for line in lines if "too high" in line)
+    pieces = [(4, "  lr 0.0003", ""), (1, "  loss 5.6", ""), (4.5, "  improving", "dim"), (2, "  too slow", "")]
+    assert [t for t, _ in _fit(pieces, 30)] == ["  lr 0.0003", "  loss 5.6", "  too slow"]

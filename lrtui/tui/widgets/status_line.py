@@ -68,7 +68,7 @@ def visible_runs(n_runs: int, focused: int, rows: int) -> range:
     return range(start, start + rows)
 
 
-def _fit(pieces: list[tuple[int, str, str]], width: int | None) -> list[tuple[str, str]]:
+def _fit(pieces: list[tuple[float, str, str]], width: int | None) -> list[tuple[str, str]]:
     """(priority, text, style) pieces of one line, in order: where the line is wider than `width`, the pieces
     of the highest priority number go first (|g|, then the LR, then the gauge), so the verdict stays whole."""
     if width is not None:
@@ -79,7 +79,7 @@ def _fit(pieces: list[tuple[int, str, str]], width: int | None) -> list[tuple[st
     return [(t, style) for _, t, style in pieces]
 
 
-def _fit_together(lines: list[list[tuple[int, str, str]]], width: int | None) -> list[list[tuple[str, str]]]:
+def _fit_together(lines: list[list[tuple[float, str, str]]], width: int | None) -> list[list[tuple[str, str]]]:
     """Every run's line with the same fields: what the widest line must drop, every line drops, so that a column
     (|g|, the LR) is there for all the runs or for none."""
     if width is not None:
@@ -99,7 +99,7 @@ def _wrapped(message: str, width: int | None, lines: int = 3) -> list[str]:
     return textwrap.wrap(message, max(10, width - 2), max_lines=lines, placeholder=" ...")
 
 
-def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -> list[tuple[int, str, str]]:
+def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -> list[tuple[float, str, str]]:
     exp, session = view.experiment, view.session
     now = view.run(run)
     diverged = now.diverged_at >= 0
@@ -124,9 +124,10 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     elif math.isfinite(gauge):
         style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
         pieces.append((3, f"  lr {percent(gauge)} of limit", style))
-    verdict = exp.verdict(run)
-    if verdict != "improving":
-        pieces.append((2, f"  {in_words(verdict)}", "yellow" if verdict != "converged" else "green"))
+    verdict = exp.verdict(run)  # every run says its verdict, a healthy one too (walkthrough 3: "safe" said nothing)
+    style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
+    # "improving" tells least: in a narrow window it goes after |g| and before the LR; any other verdict stays
+    pieces.append((4.5 if verdict == "improving" else 2, f"  {in_words(verdict)}", style))
     return pieces
 
 
