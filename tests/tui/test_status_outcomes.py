@@ -139,4 +139,4 @@ async def test_every_run_says_its_verdict_in_the_status_line_a_healthy_one_too()
         safe = next(line for line in lines if "safe" in line)
         assert safe.rstrip().endswith("improving") and "DIVERGED" in next(line for line in lines if "too high" in line)
     pieces = [(4, "  lr 0.0003", ""), (1, "  loss 5.6", ""), (4.5, "  improving", "dim"), (2, "  too slow", "")]
-    assert [t for t, _ in _fit(pieces, 30)] == ["  lr 0.0003", "  loss 5.6", "  too slow"]
+    assert [t for t, _ in _fit(pieces, 32)] == ["  lr 0.0003", "  loss 5.6", "  too slow"]
