@@ -102,3 +102,15 @@ def test_a_larger_lr_over_the_cap_where_the_run_ends_does_not_make_it_too_slow()
                       "optimizer": {"type": "sgd", "lr": 0.0261939},
                       "schedule": {"type": "plateau", "factor": 0.0929, "patience": 3, "threshold": 0.0508}})
     assert "too_slow" not in [d.code for d in exp.diagnoses(0)]
+
+
+def test_a_healthy_run_that_is_not_falling_says_so_instead_of_falling_0_percent():
+    """Walkthrough 3: "improving: loss 1.35, falling 0% per step" on a mini-batch run at its noise floor."""
+    from lrtui.scenario.library import find_builtin
+
+    exp = find_builtin("step-decay").load().build()
+    exp.step(240)
+    message = exp.summary(0).message
+    assert "falling 0%" not in message
+    if exp.verdict(0) == "improving" and "falling" not in message:
+        assert "level over the last" in message

@@ -229,7 +229,10 @@ def _slow_explanation(e: Evidence) -> str:
 def _improving_message(e: Evidence) -> str:
     if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
         return f"improving: settled at loss {fmt(e.last_loss)}, the lowest this model reaches as far as the checks tell"
-    text = f"improving: loss {fmt(e.last_loss)}, falling {pct(max(e.rate, 0.0))} per step"
+    if e.rate > 0:
+        text = f"improving: loss {fmt(e.last_loss)}, falling {pct(e.rate)} per step"
+    else:  # healthy by every check, but not falling over the window (a mini-batch run at its noise floor, say)
+        text = f"improving: loss {fmt(e.last_loss)}, level over the last {e.window:,} steps; no check found a problem"
     slow = _tried(e, "too_slow")
     if e.behind and slow is not None and not slow.helped and slow.fix:
         # Slow, but the LR is not what holds it back: say so, with the try (an Adagrad stall, a ravine...).
