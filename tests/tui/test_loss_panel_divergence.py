@@ -54,3 +54,20 @@ async def test_oscillation_shows_without_pressing_l():
         rows = panel.size.height - 4  # frame, title and ticks
         band = (np.log10(4.24) - np.log10(3.09)) / (top - bottom) * rows * 4  # braille dots
         assert band >= 2  # at least two dots tall: the bounce is visible
+
+
+async def test_smoothing_on_a_log_axis_follows_a_loss_falling_by_decades():
+    """Walkthrough 3, defect 10: with m on, a run converging to 1e-30 drew a smoothed line flat near 1e-5."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        exp = app.session.experiment
+        exp.set_lr(0, 0.0125)  # half the LR from step 0: the bouncing dies out and the loss falls to ~1e-30
+        exp.step(200)
+        await pilot.press("m")
+        panel = app.screen.query_one(LossPanel)
+        picture = panel.loss_picture(app.main.view(app.session), panel.size.width)
+        assert picture.log_y
+        raw_end = float(exp.current(0)["loss"])
+        smooth = next(line for line in picture.lines if line.label and line.label.startswith(exp.view(0).label))
+        end = float(smooth.y[np.isfinite(smooth.y)][-1])
+        assert raw_end < 1e-20 and end < 1e-15  # within a few decades of the raw loss, not held near 1e-5

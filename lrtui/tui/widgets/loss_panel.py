@@ -102,6 +102,7 @@ class LossPanel(Panel, Chart):
         healthy_top, diverged_lines = -np.inf, []
         any_model = False
         focused_line = None
+        smoothed: list[tuple[int, np.ndarray]] = []
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
             run_view = view.run(run)
@@ -111,7 +112,9 @@ class LossPanel(Panel, Chart):
             label = run_view.label + (" (diverged)" if diverged else "")
             if view.smoothing and len(x):
                 picture.lines.append(Line(*as_line(x, low, high), color="muted"))
-                middle = debiased_ema(0.5 * (low + high), SMOOTHING)  # per screen column
+                source = 0.5 * (low + high)
+                smoothed.append((len(picture.lines), source))  # redone in log10 if the axis turns out log
+                middle = debiased_ema(source, SMOOTHING)  # per screen column
                 picture.lines.append(Line(x, middle, color=color, label=label, marker=marker))
             else:
                 picture.lines.append(Line(*as_line(x, low, high), color=color, label=label, marker=marker))
@@ -135,6 +138,13 @@ class LossPanel(Panel, Chart):
         auto = view.log_scale is None
         picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
+        if picture.log_y:
+            # On a log axis the average is taken of log10(loss): averaged linearly, a loss falling from 1 to 1e-30
+            # would be held near 1e-5 by its own past, a plateau that is not there (walkthrough 3, defect 10).
+            for index, source in smoothed:
+                with np.errstate(all="ignore"):
+                    logged = np.where(source > 0, np.log10(np.where(source > 0, source, 1.0)), np.nan)
+                    picture.lines[index].y = 10.0 ** debiased_ema(logged, SMOOTHING)
         y_top, exits = None, []
         if not picture.log_y or auto:  # an explicit log axis shows how far the diverged runs went
             exits = clip_diverged(diverged_lines, healthy_top)
