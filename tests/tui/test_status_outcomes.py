@@ -140,3 +140,15 @@ async def test_every_run_says_its_verdict_in_the_status_line_a_healthy_one_too()
         assert safe.rstrip().endswith("improving") and "DIVERGED" in next(line for line in lines if "too high" in line)
     pieces = [(4, "  lr 0.0003", ""), (1, "  loss 5.6", ""), (4.5, "  improving", "dim"), (2, "  too slow", "")]
     assert [t for t, _ in _fit(pieces, 32)] == ["  lr 0.0003", "  loss 5.6", "  too slow"]
+
+
+async def test_help_lists_the_panel_keys_and_the_glossary_explains_concave_here():
+    """Walkthrough 3, defect 16: `?` did not list enter, the finder's v and 1-5; "concave here" was unexplained."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        text = app.screen.query_one("#keys-text").render().plain
+        assert "In panels and screens" in text
+        for words in ("explain the focused run's diagnosis", "check each pick by training", "apply that pick",
+                      "concave here: no lr limit: the status line's word"):
+            assert words in text

@@ -37,6 +37,9 @@ GLOSSARY = (
                    "run has met, so a run that passed through a sharp region early can read over 100% while it "
                    "improves now; for adaptive optimizers it uses λ of P⁻¹H, which moves as their step sizes do, "
                    "so read it as a warning, and the verdict as the judgement"),
+    ("concave here: no lr limit", "the status line's word where the loss curves downward in every direction "
+                                  "the run could step (a hilltop or the start of a slope): no step size is "
+                                  "unstable there, so there is no limit to show yet"),
     ("dotted theory curve", "the loss theory predicts for SGD on a quadratic, from the LRs the run used: "
                             "the run should lie on it"),
     ("test dotted", "on data models, the dotted line is the loss on held-out test data"),
@@ -63,6 +66,11 @@ GLOSSARY = (
                  "schedule too aggressive: the engine's judgement of each run, with its evidence (enter)"),
     ("the description", "PgDn and PgUp scroll the lesson's text; d shows the task alone, then hides it"),
 )
+# Keys that belong to one panel or screen (not in the app's bindings, so listed here).
+PANEL_KEYS = (("enter", "on the main screen: explain the focused run's diagnosis, with its evidence"),
+              ("f, then v", "in the LR finder: check each pick by training it, with a grid of LRs"),
+              ("f, then 1-5/enter", "in the LR finder: apply that pick to the focused run"),
+              ("u, then r / R / ]", "in the outcome table: replay with your changes, reset, next lesson"))
 TEXTUAL_KEYS = (("ctrl+p", "command palette: every action, every lesson, the theme"), ("ctrl+q", "quit"),
                 ("tab / shift+tab", "in screens with lists: move between them"), ("escape", "close a screen"))
 
@@ -86,6 +94,10 @@ def keys_text(app) -> Text:
         for keys, description in entries:
             text.append(f"  {keys:<16}", style="bold")
             text.append(f"{description}\n")
+    text.append("In panels and screens\n", style="bold underline")
+    for keys, description in PANEL_KEYS:
+        text.append(f"  {keys:<20}", style="bold")
+        text.append(f"{description}\n")
     text.append("\nGlossary\n", style="bold underline")
     for term, meaning in GLOSSARY:
         text.append(f"  {term}: ", style="bold")
