@@ -71,3 +71,26 @@ async def test_smoothing_on_a_log_axis_follows_a_loss_falling_by_decades():
         smooth = next(line for line in picture.lines if line.label and line.label.startswith(exp.view(0).label))
         end = float(smooth.y[np.isfinite(smooth.y)][-1])
         assert raw_end < 1e-20 and end < 1e-15  # within a few decades of the raw loss, not held near 1e-5
+
+
+async def test_a_run_judged_diverged_but_still_finite_does_not_set_the_automatic_axis():
+    """Walkthrough 3, defect 12: lr-sweep's exploded runs (finite, near 1e250) put every healthy run on one row."""
+    app = LrtuiApp([find_builtin("lr-sweep").load()])
+    async with app.run_test(size=(100, 30)):
+        exp = app.session.experiment
+        exp.step(5)  # run 6 (lr 0.1) is at 1.9e271, finite, and judged diverged; it is inf a few steps later
+        blown = [r for r in range(exp.n_runs) if exp.diverged_at(r) < 0 and exp.verdict(r) == "diverged"]
+        healthy = [exp.current(r)["loss"] for r in range(exp.n_runs) if exp.verdict(r) != "diverged"]
+        panel = app.screen.query_one(LossPanel)
+        picture = panel.loss_picture(app.main.view(app.session), panel.size.width)
+        top = max(float(np.nanmax(line.y)) for line in picture.lines)
+        assert top < 1e3 * max(healthy)  # the healthy runs keep the chart; the blown-up ones leave through the top
+        assert blown  # the case this guards: a finite run judged diverged
+
+
+def test_a_finite_loss_a_million_times_its_start_counts_as_blown_up():
+    from lrtui.tui.widgets.loss_panel import _blown_up
+
+    assert _blown_up(np.array([12.0, 30.0, 5e37]), np.array([12.0, 40.0, 5e37]))
+    assert not _blown_up(np.array([12.0, 3.0, 0.1]), np.array([12.0, 4.0, 0.2]))
+    assert not _blown_up(np.array([np.nan]), np.array([np.nan]))

@@ -22,6 +22,7 @@ MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
 MAX_LEGEND_LINES = 4
 FINDING_COLORS = {"warning": "warning", "error": "diverged"}  # theme roles, see palette.py
 MAX_FINDING_MARKS = 40
+BLOWN_UP = 1e6  # a finite loss this many times its start leaves the chart like a diverged one
 AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the automatic axis is log10
 
 # `m`: an EMA over the screen columns (each already a min/max over its steps); 0.85 averages about 7 columns,
@@ -107,7 +108,9 @@ class LossPanel(Panel, Chart):
             first_line = len(picture.lines)
             run_view = view.run(run)
             x, low, high = self.reduced(view, run, "loss", columns, x_range)
-            diverged = run_view.diverged_at >= 0
+            # Judged diverged too: a loss blown up far above its start but still finite (1e250, say), which would
+            # otherwise set the automatic axis and flatten every healthy run onto one row (walkthrough 3, #12).
+            diverged = run_view.diverged_at >= 0 or exp.verdict(run) == "diverged" or _blown_up(low, high)
             color, marker = run_color(run, diverged), palette.run_marker(run)
             label = run_view.label + (" (diverged)" if diverged else "")
             if view.smoothing and len(x):
@@ -200,3 +203,10 @@ class LossPanel(Panel, Chart):
         width = self.size.width or 80
         if not self.unchanged(view.key(width, view.log_scale, view.smoothing, view.session.focused)):
             self.show(self.loss_picture(view, width))
+
+
+def _blown_up(low: np.ndarray, high: np.ndarray) -> bool:
+    """The run's loss, still finite, now more than BLOWN_UP times where it started (a run on its way to inf)."""
+    first = low[np.isfinite(low)]
+    last = high[np.isfinite(high)]
+    return bool(first.size and last.size and first[0] > 0 and last[-1] > BLOWN_UP * first[0])
