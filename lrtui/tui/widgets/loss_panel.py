@@ -110,7 +110,8 @@ class LossPanel(Panel, Chart):
             x, low, high = self.reduced(view, run, "loss", columns, x_range)
             # Judged diverged too: a loss blown up far above its start but still finite (1e250, say), which would
             # otherwise set the automatic axis and flatten every healthy run onto one row (walkthrough 3, #12).
-            diverged = run_view.diverged_at >= 0 or exp.verdict(run) == "diverged" or _blown_up(low, high)
+            diverged = run_view.diverged_at >= 0 or exp.verdict(run) == "diverged"
+            off_chart = diverged or _blown_up(low, high)  # leaves through the top; named diverged once judged so
             color, marker = run_color(run, diverged), palette.run_marker(run)
             label = run_view.label + (" (diverged)" if diverged else "")
             if view.smoothing and len(x):
@@ -128,12 +129,12 @@ class LossPanel(Panel, Chart):
                 tx, tlo, thi = self.reduced(view, run, "test_loss", columns, x_range)
                 picture.lines.append(Line(tx, 0.5 * (tlo + thi), color=color, label=f"{run_view.label} test",
                                           marker="dot"))
-            if diverged:
+            if off_chart:
                 diverged_lines.extend(picture.lines[first_line:])
             elif np.isfinite(high).any():
                 healthy_top = max(healthy_top, float(high[np.isfinite(high)].max()))
             finite = low[np.isfinite(low) & (low > 0)]
-            if finite.size and not diverged:  # the healthy runs' span decides the automatic scale
+            if finite.size and not off_chart:  # the healthy runs' span decides the automatic scale
                 span_low, span_high = min(span_low, finite.min()), max(span_high, high[np.isfinite(high)].max())
         # Auto (until l chooses): a log axis once the loss spans more than AUTO_LOG_SPAN, so a run that
         # bounces between two levels far below its start shows as a band, not a flat line.
