@@ -19,6 +19,7 @@ from lrtui.tui.palette import DIVERGED, run_color
 from lrtui.tui.view import as_view
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
+from lrtui.tui.widgets.status_line import percent as percent_text
 
 LOG_ABOVE_PERCENT = 1000.0  # past 10x the limit a linear axis would flatten the 100% line to the floor
 # Each chart spends 4 rows on its title, frame and ticks: below this height two charts leave no room to
@@ -72,7 +73,7 @@ def gauge_picture(view, width: int) -> Picture:
                               marker="dot"))
     picture.log_y = peak > LOG_ABOVE_PERCENT
     now = exp.gauge(session.focused)
-    shown = f"{100 * now:.0f}%" if math.isfinite(now) else "not measured"
+    shown = percent_text(now) if math.isfinite(now) else "not measured"  # written as the status line writes it
     scale = ", log10" if picture.log_y else ""
     if width >= 60:
         picture.title = f"lr x sharpness, % of stable limit{scale} (>100% diverges)  now {shown}"
