@@ -103,7 +103,7 @@ class LossPanel(Panel, Chart):
         healthy_top, diverged_lines = -np.inf, []
         any_model = False
         focused_line = None
-        smoothed: list[tuple[int, np.ndarray]] = []
+        smoothed: list[int] = []
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
             run_view = view.run(run)
@@ -116,10 +116,8 @@ class LossPanel(Panel, Chart):
             label = run_view.label + (" (diverged)" if diverged else "")
             if view.smoothing and len(x):
                 picture.lines.append(Line(*as_line(x, low, high), color="muted"))
-                source = 0.5 * (low + high)
-                smoothed.append((len(picture.lines), source))  # redone in log10 if the axis turns out log
-                middle = debiased_ema(source, SMOOTHING)  # per screen column
-                picture.lines.append(Line(x, middle, color=color, label=label, marker=marker))
+                smoothed.append(len(picture.lines))  # averaged below, once the axis is known (per screen column)
+                picture.lines.append(Line(x, 0.5 * (low + high), color=color, label=label, marker=marker))
             else:
                 picture.lines.append(Line(*as_line(x, low, high), color=color, label=label, marker=marker))
             if run == session.focused:
@@ -142,13 +140,16 @@ class LossPanel(Panel, Chart):
         auto = view.log_scale is None
         picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
-        if picture.log_y:
+        for index in smoothed:
             # On a log axis the average is taken of log10(loss): averaged linearly, a loss falling from 1 to 1e-30
             # would be held near 1e-5 by its own past, a plateau that is not there (walkthrough 3, defect 10).
-            for index, source in smoothed:
+            line = picture.lines[index]
+            if picture.log_y:
                 with np.errstate(all="ignore"):
-                    logged = np.where(source > 0, np.log10(np.where(source > 0, source, 1.0)), np.nan)
-                    picture.lines[index].y = 10.0 ** debiased_ema(logged, SMOOTHING)
+                    logged = np.where(line.y > 0, np.log10(np.where(line.y > 0, line.y, 1.0)), np.nan)
+                    line.y = 10.0 ** debiased_ema(logged, SMOOTHING)
+            else:
+                line.y = debiased_ema(line.y, SMOOTHING)
         y_top, exits = None, []
         if not picture.log_y or auto:  # an explicit log axis shows how far the diverged runs went
             exits = clip_diverged(diverged_lines, healthy_top)
