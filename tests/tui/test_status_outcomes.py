@@ -3,6 +3,7 @@
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.status_line import percent, visible_runs
+from tests.tui.pilot_steps import play_to_the_end
 
 
 def test_percent_keeps_small_shares_visible():
@@ -61,12 +62,7 @@ async def test_u_shows_the_outcome_table_once_play_ends():
         app.session.experiment.step(990)
         app.session.speed_index = 3
         await pilot.press("tab", "asterisk", "tab", "space")  # one LR change on run 1, then play to the end
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if app.session.finished and not app.session.playing:
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await play_to_the_end(app, pilot, pause=0.05, tries=200)
         assert app.screen is app.main and "u shows how each run did" in app.session.message
         await pilot.press("u")
         assert type(app.screen).__name__ == "OutcomesScreen" and app.session.finished
@@ -93,12 +89,7 @@ async def test_keys_pressed_as_a_run_finishes_still_act():
     async with app.run_test(size=(80, 24)) as pilot:
         app.session.experiment.step(app.session.scenario.steps - 3)
         await pilot.press("space")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if app.session.finished and not app.session.playing:
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await play_to_the_end(app, pilot)
         assert app.session.finished and app.screen is app.main
         smoothing, lr = app.main.smoothing, app.session.experiment.view(0).lr
         shown_log = app.main.query_one("#loss").shown_log

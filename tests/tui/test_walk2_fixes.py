@@ -5,6 +5,7 @@ import pytest
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.loss_panel import diverged_steps
+from tests.tui.pilot_steps import open_finder_and_check, play_to_the_end
 
 
 def make_app(*names):
@@ -68,12 +69,7 @@ async def test_the_finished_message_is_whole_under_eight_runs(size):
     async with app.run_test(size=size) as pilot:
         app.session.experiment.step(295)
         await pilot.press("space")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if app.session.finished and not app.session.playing:
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await play_to_the_end(app, pilot)
         widget = app.main.query_one("#status")
         lines = status(app).splitlines()
         assert len(lines) <= widget.size.height  # nothing below the status area's last row
@@ -166,12 +162,7 @@ async def test_the_finder_check_matches_training_that_lr_in_the_lesson_and_keeps
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("minus")  # a change of the learner's own first: the check still trains from the start
         app.session.experiment.step(300)
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.press("v")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_finder_and_check(pilot, app)
         text = app.screen.query_one("#finder-verify-text").render().plain
         assert "from the run's start (step 0)" in text
         rows = {}

@@ -12,6 +12,7 @@ from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.palette import PLAN_COLOR
 from lrtui.tui.widgets.adaptive_panel import WAITING, key_row
+from tests.tui.pilot_steps import open_finder_and_check
 
 
 def make_app(*names):
@@ -130,24 +131,14 @@ async def test_a_pick_at_the_end_of_the_budget_ends_at_the_checks_number_and_a_m
     async with app.run_test(size=(100, 30)) as pilot:
         app.session.experiment.step(120)
         app.redraw()
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.press("v")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_finder_and_check(pilot, app)
         text = app.screen.query_one("#finder-verify-text").render().plain
         assert "each trained from the run's start (step 0): sgd at that LR, constant, for all 300 steps" in text
         assert "a pick acts from step 120 on" in text and "so it ends elsewhere" in text
         await pilot.press("escape")
         app.session.experiment.step(180)
         app.redraw()
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.press("v")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_finder_and_check(pilot, app)
         text = app.screen.query_one("#finder-verify-text").render().plain
         assert "a pick replays every run from step 0 with it, so the run ends at the number shown" in text
         row = next(line.split() for line in text.splitlines() if line.startswith("minimum"))

@@ -8,6 +8,7 @@ from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.status_line import status_text
 from lrtui.tui.palette import PlotPalette
+from tests.tui.pilot_steps import open_finder_and_check, play_to_the_end
 
 
 def make_app(*names):
@@ -59,12 +60,7 @@ async def test_the_finished_messages_tell_one_story_about_r_and_R():
     async with app.run_test(size=(100, 30)) as pilot:
         app.session.experiment.step(199)
         await pilot.press("space")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if app.session.finished and not app.session.playing:
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await play_to_the_end(app, pilot)
         assert "r replays with your changes, R resets to the file" in app.session.message
         await pilot.press("u")
         assert "r replays with your changes, R resets to the file" in app.screen.query_one(
@@ -223,12 +219,7 @@ async def test_a_diverged_run_shows_leaving_the_linear_chart():
 async def test_the_finder_check_table_scrolls_with_pgdn_and_end():
     app = make_app("too-high-divergence")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.press("v")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_finder_and_check(pilot, app)
         table = app.screen.query_one("#finder-verify")
         assert table.max_scroll_y > 0
         await pilot.press("end")
