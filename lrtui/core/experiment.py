@@ -190,7 +190,19 @@ class Experiment:
         sim, local = self.locate(run)
         if sim.monitor is None:
             return math.nan
-        top, limit = float(sim.monitor.max_top[local]), float(sim.monitor.limit[local])
+        return self._gauge_by(sim, local, sim.monitor.max_top)
+
+    def gauge_here(self, run: int) -> float:
+        """The same by the sharpness at the run's last sample, where it is now (NaN until known). Under the gauge
+        after a run has passed through a sharp region, it says why the run can train well over 100%."""
+        sim, local = self.locate(run)
+        if sim.monitor is None:
+            return math.nan
+        return self._gauge_by(sim, local, sim.monitor.top)
+
+    @staticmethod
+    def _gauge_by(sim, local: int, tops) -> float:
+        top, limit = float(tops[local]), float(sim.monitor.limit[local])
         if not (math.isfinite(top) and math.isfinite(limit)) or limit == 0:
             return math.nan
         return float(sim.lr_now[local]) * top / limit

@@ -20,7 +20,7 @@ def test_a_blow_up_does_not_inflate_the_gauge_of_its_own_explanation():
     # stable limit"; the gauge is about where the run trains, so it reads lr x lambda at the start / 2: 314%.
     exp = _finished(SCENARIOS / "too-high-divergence.toml")
     [diverged] = [d for d in exp.diagnoses(0) if d.code == "diverged"]
-    percent = float(re.search(r"is ([\d,.]+)% of the stable limit", diverged.explanation).group(1).replace(",", ""))
+    percent = float(re.search(r"was ([\d,.]+)% of the stable limit", diverged.explanation).group(1).replace(",", ""))
     assert 100 <= percent <= 1000
     assert "Past the stable limit" in diverged.explanation  # a sentence starts with a capital
 

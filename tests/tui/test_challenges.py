@@ -67,3 +67,20 @@ def test_the_best_lr_shown_is_never_beaten_by_a_constant_lr_run_on_the_screen():
     assert (shown.run == 0) == (on_screen <= best.value)
     exp.set_lr(0, 0.001)  # a change after step 0: no longer a constant LR, so it does not compete
     assert all(run != 0 for run, _, _ in constant_lr_runs(exp, challenge))
+
+
+def test_the_fix_for_the_diverged_rosenbrock_run_meets_its_challenge():
+    """Walkthrough 3, defect 19: `a` gave lr 0.0009 (x0.3), ending at 5.14 against the goal of 3, because the
+    diverged run's fixes stepped down in factors of about 3; the best LR (0.00204) lies just under the edge
+    (0.0021 diverges). Eighths of a decade find an LR under the edge that meets the goal; `a` replays with it."""
+    from lrtui.tui.session import Session
+
+    challenge, scenario = CHALLENGES["too-high-divergence"], find_builtin("too-high-divergence").load()
+    session = Session([scenario])
+    session.experiment.step(scenario.steps)
+    session.focused = challenge.run
+    session.apply_fix()
+    assert "replayed every run from step 0" in session.message
+    exp = session.experiment
+    exp.step(scenario.steps)
+    assert challenge.met(final_metric(exp, challenge.run, challenge.metric)), session.message

@@ -143,3 +143,24 @@ async def test_help_lists_the_panel_keys_and_the_glossary_explains_concave_here(
         for words in ("explain the focused run's diagnosis", "check each pick by training", "apply that pick",
                       "concave here: no lr limit: the status line's word"):
             assert words in text
+
+
+async def test_a_run_over_the_limit_by_a_point_met_on_the_way_says_its_share_here():
+    """Walkthrough 3, defect 5: lr 0.0015 on Rosenbrock reads 157% of the limit (the start is sharp) and still
+    trains; the status line adds the share by the sharpness where the run is now, which is under 100%."""
+    scenario = find_builtin("too-high-divergence").load([("optimizer.lr", 0.0015)])
+    app = LrtuiApp([scenario])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.experiment.step(300)
+        app.redraw()
+        await pilot.pause()
+        line = app.screen.query_one("#status").render().plain.splitlines()[1]
+        exp = app.session.experiment
+        assert exp.gauge(0) > 1 and exp.gauge_here(0) < 0.9
+        over = float(line.split("lr ")[-1].split("% of limit")[0])
+        here = float(line.split("(")[-1].split("% here)")[0])
+        assert over > 100 and here < 90, line
+        assert "improving" in line or "converged" in line
+        safe = app.screen.query_one("#status").render().plain.splitlines()[2]  # lr 0.0003, under the limit
+        assert "% of limit" in safe and "here)" not in safe
+

@@ -53,8 +53,10 @@ def gauge_sentence(e: Evidence) -> str:
     if not (math.isfinite(e.gauge) and math.isfinite(e.max_top) and e.max_top > 0):
         return "the sharpness is not known yet"
     of = "of P⁻¹H, " if e.preconditioned else ""
-    return (f"the LR {fmt(e.lr)} is {pct(e.gauge)} of the stable limit {e.formula} = {fmt(e.lr_limit)} "
-            f"(λ = {fmt(e.max_top)}, {of}the largest sharpness met, at step {e.max_top_step:,})")
+    # Dated like the finding: the status line's gauge goes on moving with the run, this sentence does not.
+    return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the stable limit {e.formula} = {fmt(e.lr_limit)} when "
+            f"this was checked (λ = {fmt(e.max_top)}, {of}the largest sharpness met by then, at step "
+            f"{e.max_top_step:,})")
 
 
 def _cap(text: str) -> str:
@@ -338,7 +340,9 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
                 peaks = [{**fix, "schedule.base_lr": _nice(fix["schedule.max_lr"] / 10)}
                          if low > fix["schedule.max_lr"] / 10 else fix for fix in peaks]
             return _dedupe(peaks)
-        lrs = [base * f for f in (0.3, 0.1, 0.03, 0.01, 0.001)]
+        # Eighths of a decade down to a tenth, then coarser: the largest LR that stays finite is often the best,
+        # and the edge can be sharp (Rosenbrock from (-1.5, 2): lr 0.002 ends at 7e-4, 0.0021 diverges).
+        lrs = [base * 10 ** (-k / 8) for k in range(1, 9)] + [base * f for f in (0.03, 0.01, 0.001)]
         if math.isfinite(limit) and 0 < limit < base:
             lrs.append(0.8 * limit)
         fixes: list[dict] = [{"optimizer.lr": _nice(x)} for x in lrs]

@@ -35,7 +35,7 @@ GLOSSARY = (
     ("% of limit", "lr × the largest sharpness met so far, as a share of the optimizer's limit. Exact on "
                    "quadratics: over 100% the steepest direction bounces outward. It keeps the sharpest point the "
                    "run has met, so a run that passed through a sharp region early can read over 100% while it "
-                   "improves now; for adaptive optimizers it uses λ of P⁻¹H, which moves as their step sizes do, "
+                   "improves now: then \"(56% here)\" beside it is the share by the sharpness where the run is now; for adaptive optimizers it uses λ of P⁻¹H, which moves as their step sizes do, "
                    "so read it as a warning, and the verdict as the judgement"),
     ("concave here: no lr limit", "the status line's word where the loss curves downward in every direction "
                                   "the run could step (a hilltop or the start of a slope): no step size is "

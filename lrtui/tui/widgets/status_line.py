@@ -70,7 +70,8 @@ def visible_runs(n_runs: int, focused: int, rows: int) -> range:
 
 def _fit(pieces: list[tuple[float, str, str]], width: int | None) -> list[tuple[str, str]]:
     """(priority, text, style) pieces of one line, in order: where the line is wider than `width`, the pieces
-    of the highest priority number go first (|g|, then the LR, then the gauge), so the verdict stays whole."""
+    of the highest priority number go first (|g|, the gauge "here", the LR, a healthy verdict, then the gauge),
+    so a warning verdict stays whole."""
     if width is not None:
         for drop in sorted({p for p, _, _ in pieces if p > 1}, reverse=True):
             if sum(len(t) for _, t, _ in pieces) <= width:
@@ -124,10 +125,14 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     elif math.isfinite(gauge):
         style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
         pieces.append((3, f"  lr {percent(gauge)} of limit", style))
+        here = exp.gauge_here(run)
+        if gauge >= 1 and math.isfinite(here) and 0 <= here < 0.9 * gauge:
+            # Over 100% by a sharp point met on the way, but not where the run is now: why it still trains.
+            pieces.append((4.7, f" ({percent(here)} here)", "green" if here < 0.8 else "yellow"))
     verdict = exp.verdict(run)  # every run says its verdict, a healthy one too (walkthrough 3: "safe" said nothing)
     style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
-    # "improving" tells least: in a narrow window it goes after |g| and before the LR; any other verdict stays
-    pieces.append((4.5 if verdict == "improving" else 2, f"  {in_words(verdict)}", style))
+    # "improving" tells least: in a narrow window it goes after |g| and the LR; any other verdict stays
+    pieces.append((3.8 if verdict == "improving" else 2, f"  {in_words(verdict)}", style))
     return pieces
 
 
