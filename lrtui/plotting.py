@@ -33,6 +33,7 @@ from lrtui.core.decimate import rasterize_lines
 
 DECADE_NAMES = {0: "1", 1: "10", -1: "0.1"}
 DRAWABLE = 1e300  # plotext divides the axis range into ticks: beyond this it overflows
+LOG_DRAWABLE = 700.0  # log10 units: past the largest and smallest float64 (1e308, 5e-324)
 NOT_DRAWN = "(no plot: the values are beyond what a terminal plot can draw)"
 # plotext draws its frame, ticks and vertical lines with box-drawing characters: one ASCII cell for each.
 ASCII_CELLS = str.maketrans({"─": "-", "│": "|", "┼": "+", "┬": "+", "┴": "+", "├": "+", "┤": "+", "└": "+",
@@ -223,6 +224,8 @@ def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return []
     raw = (high - low) / max(1, most - 1)
+    if raw < 1e-300:  # subnormal steps: powers of ten lose their digits there (10**-320 * 5 < 1e-320 * ...)
+        return []
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     first = math.ceil(low / step - 1e-9) * step
@@ -289,10 +292,14 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         _message(fig, "nothing finite to draw")
         return None, None, None
     ylim = None
+    entries = sum(1 for line, _, _ in shown if line.label)  # the legend's rows
     most_y = max(3, min(8, height - 4))  # at most a tick a row
     # The rows plotext will have for the data: the frame, the x tick labels, the title and an x label take the rest.
     rows = height - 3 - (1 if picture.title.strip() else 0) - (1 if picture.x_label.strip() else 0)
-    if picture.y_range is not None and picture.y_range[1] > picture.y_range[0]:
+    # A pinned range is used when it is one plotext can draw (in log10 units, at most a few hundred decades).
+    bound = LOG_DRAWABLE if picture.log_y else DRAWABLE
+    if picture.y_range is not None and picture.y_range[1] > picture.y_range[0] and all(
+            math.isfinite(v) and abs(v) <= bound for v in picture.y_range):
         ylim = (float(picture.y_range[0]), float(picture.y_range[1]))
         if picture.log_y:
             _, ticks, labels = decade_axis(*ylim, most=most_y)
@@ -300,12 +307,16 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
     elif picture.log_y:
         # Whole decades around the data, so that nothing is clipped and the ticks read 1e-3, 0.1, 1 ...
         ylim, ticks, labels = decade_axis(low, high, most=most_y)
+        if with_legend:
+            ylim = legend_headroom(ylim, high, rows, entries)
         fig.yticks(*one_tick_a_row(ticks, labels, ylim, rows))
     elif high > low:
         ylim = (low, high)
     else:  # one value: a band around it, so plotext has a range to divide into ticks
         pad = max(abs(low) * 0.05, 1e-12)
         ylim = (low - pad, high + pad)
+    if picture.y_range is None and with_legend and not picture.log_y:
+        ylim = legend_headroom(ylim, high, rows, entries)
     xlim = None
     if picture.x_range is not None and picture.x_range[1] > picture.x_range[0] and all(
             math.isfinite(v) and abs(v) <= DRAWABLE for v in picture.x_range):
@@ -361,6 +372,19 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
     return xlim, ylim, pending
 
 
+def legend_headroom(ylim: tuple[float, float], high: float, rows: int, entries: int) -> tuple[float, float]:
+    """A fitted axis raised so that the data stays under the legend's rows (plotext pins the legend to the top
+    left, where a loss curve starts, and would hide it: walkthrough 3 saw a flat loss at 2.3 vanish under it).
+    Only where the plot keeps at least 4 rows for the data; the raised top is the legend's, ticks stay put."""
+    low, top = ylim
+    data_rows = rows - entries
+    if entries <= 0 or data_rows < 4 or not (top > low):
+        return ylim
+    # The rows of the data's top: under the legend, it needs `entries` more rows above it.
+    needed = low + (high - low) * rows / data_rows
+    return (low, max(top, needed))
+
+
 def one_tick_a_row(ticks: list[float], labels: list[str], ylim, rows: int) -> tuple[list[float], list[str]]:
     """The ticks that each get a row of their own (the lowest of those that would share one).
 
@@ -371,7 +395,10 @@ def one_tick_a_row(ticks: list[float], labels: list[str], ylim, rows: int) -> tu
         return ticks, labels
     kept, taken = [], set()
     for tick, label in sorted(zip(ticks, labels)):
-        row = math.floor(round(0.5 + (rows - 1) * (tick - ylim[0]) / (ylim[1] - ylim[0]), 8))  # plotext's mapping
+        where = 0.5 + (rows - 1) * (tick - ylim[0]) / (ylim[1] - ylim[0])
+        if not math.isfinite(where):  # a range of a few subnormals: no row can be told from the next
+            continue
+        row = math.floor(round(where, 8))  # plotext's mapping
         if row not in taken:
             taken.add(row)
             kept.append((tick, label))

@@ -42,3 +42,13 @@ def test_a_schedule_cut_names_the_hundredth_and_the_lr_now_apart():
     exp.step(200)
     [cut] = [d for d in exp.diagnoses(0) if d.code == "schedule_too_aggressive"]
     assert "a hundredth of that" in cut.message and "now)" in cut.message
+
+
+def test_a_run_that_went_non_finite_is_dated_at_that_step_as_its_explanation_says():
+    """Walkthrough 3, defect 4: "diverged (error) at step 5" above "became non-finite at step 7" (the climb was
+    seen at step 5; the explanation is of the run as it ended)."""
+    exp = _finished(SCENARIOS / "too-high-divergence.toml")
+    at = exp.view(0).diverged_at
+    summary = exp.summary(0)
+    assert summary.code == "diverged" and summary.step == at == 7
+    assert f"non-finite at step {at}" in summary.explanation

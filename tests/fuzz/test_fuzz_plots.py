@@ -76,8 +76,19 @@ CRASH = Picture(lines=[Line(np.arange(200.0), 2.0 * 0.25 ** np.arange(200.0), "g
                 log_y=True, x_range=(0.0, 200.0))
 
 
+# Ranges past what a float can divide into rows, found by the fuzz test itself (each raised OverflowError or
+# StopIteration): a pinned log axis of 1.76e308 decades, one of 1e-308 decades, and steps 1e-320 apart.
+TWO = dict(x=np.array([0.0, 1.0]), y=np.array([1.0, 1.0]), color="red")
+HUGE_LOG = Picture(lines=[Line(**TWO)], log_y=True, y_range=(0.0, 1.7624442498650155e308))
+TINY_LOG = Picture(lines=[Line(**TWO)], log_y=True, y_range=(0.0, 1.1125369292536007e-308))
+SUBNORMAL_X = Picture(lines=[Line(np.array([0.0, 1e-320]), np.array([0.0, 0.0]), "red")])
+
+
 @fuzz_settings(150)
 @example(picture=CRASH, width=54, height=14, ascii_only=False)
+@example(picture=HUGE_LOG, width=1, height=1, ascii_only=False)
+@example(picture=TINY_LOG, width=40, height=12, ascii_only=False)
+@example(picture=SUBNORMAL_X, width=1, height=1, ascii_only=False)
 @given(picture=pictures(), width=st.integers(1, 160), height=st.integers(1, 50), ascii_only=st.booleans())
 def test_any_picture_draws_at_any_size(picture, width, height, ascii_only):
     started = time.perf_counter()

@@ -193,3 +193,24 @@ def test_the_finder_curve_ends_at_the_stop_line_so_the_part_the_rules_read_keeps
     rows = draw(picture, 70, 9).plain().splitlines()[2:7]
     curve_rows = [row for row in rows if any("\u2800" < c <= "\u28ff" for c in row[5:])]
     assert len(curve_rows) >= 2  # the fall from the start to the picks spans rows
+
+
+# -- walk3 2: the legend sits over the data -------------------------------------------------------------------------
+@pytest.mark.parametrize("log_y", [False, True])
+@pytest.mark.parametrize("height", [10, 14, 20])
+def test_a_flat_loss_at_the_top_stays_visible_under_the_legend(log_y, height):
+    """Digits' slow run stays at its start (2.3), the top of a fitted axis, where plotext pins the legend: the
+    axis is raised so that the curves stay under the legend's rows, and the flat line shows across the chart."""
+    from lrtui.plotting import legend_headroom
+
+    steps = np.arange(400.0)
+    falling = 2.3 * np.exp(-steps / 60) + 0.05
+    lines = [Line(steps, falling, label="lr=0.1 (focused)"), Line(steps, np.full(400, 2.3), label="lr=0.0001")]
+    text = draw(Picture(lines=lines, log_y=log_y), 60, height).plain().splitlines()
+    legend_rows = [i for i, row in enumerate(text) if "lr=0.0001" in row or "lr=0.1" in row]
+    assert len(legend_rows) == 2
+    below = text[legend_rows[-1] + 1:]
+    # the flat line: a row under the legend that is drawn across most of the plot's width
+    assert any(sum(ch not in " │┤┌┐└┘─┬┴0123456789.e-" for ch in row) > 40 for row in below), "\n".join(text)
+    assert legend_headroom((0.0, 1.0), 1.0, 10, 2) == (0.0, 1.25)  # 8 rows for the data, 2 for the legend
+    assert legend_headroom((0.0, 1.0), 1.0, 5, 2) == (0.0, 1.0)  # too few rows: the legend is not given room

@@ -369,7 +369,7 @@ class Monitor:
             rule = RULES.entries[int(raw[run])]
             self._reported[code_row[run], run] = True
             one = e.at(run)
-            self._add(RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code)))
+            self._add(RULES.diagnosis(rule, one, self._dated(rule, one, run), run, one.tried.get(rule.code)))
         edge = edge_of_stability(e) & (self._codes != CODES.index("oscillating")) & ~self._reported[-1]
         for run in np.flatnonzero(edge).tolist():
             self._reported[-1, run] = True
@@ -399,11 +399,19 @@ class Monitor:
             rule = RULES.entries[int(self._codes[run])]
             assert self.evidence_now is not None  # judged at step 0, when the simulation is built
             one = self.evidence_now.at(run)
-            self._summaries[run] = RULES.diagnosis(rule, one, int(self._since[run]), run, one.tried.get(rule.code))
+            self._summaries[run] = RULES.diagnosis(rule, one, self._dated(rule, one, run), run,
+                                                   one.tried.get(rule.code))
         return self._summaries[run]
 
     def gauge(self, lr: np.ndarray) -> np.ndarray:
         return self.curvature.gauge(lr)
+
+    def _dated(self, rule, one: Evidence, run: int) -> int:
+        """The step a finding is dated at: where its verdict began, except that a run that went non-finite
+        diverged at that step, as its status line and explanation say (not where the climb was first seen)."""
+        if rule.code == "diverged" and int(one.diverged_at) > 0:
+            return int(one.diverged_at)
+        return int(self._since[run])
 
 
 def _mean(rows: np.ndarray) -> np.ndarray:
