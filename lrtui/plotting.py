@@ -365,7 +365,10 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         if len(inside) >= 2:
             fig.xticks([t for t, _ in inside], [label for _, label in inside])
     else:
-        ticks = nice_ticks(*xlim, most=max(2, min(6, (width or 60) // 10)))
+        most = max(2, min(6, (width or 60) // 10))
+        ticks = nice_ticks(*xlim, most=most)
+        if len(ticks) < 2:  # a round step as wide as the axis leaves one tick: a finer one (0 200 400, not 0.0 112.5)
+            ticks = nice_ticks(*xlim, most=most + 1)
         if len(ticks) >= 2:
             fig.xticks(ticks, [tick_label(t) for t in ticks])
     fig.ylim(*ylim)

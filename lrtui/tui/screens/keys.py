@@ -70,7 +70,8 @@ GLOSSARY = (
 PANEL_KEYS = (("enter", "on the main screen: explain the focused run's diagnosis, with its evidence"),
               ("f, then v", "in the LR finder: check each pick by training it, with a grid of LRs"),
               ("f, then 1-5/enter", "in the LR finder: apply that pick to the focused run"),
-              ("u, then r / R / ]", "in the outcome table: replay with your changes, reset, next lesson"))
+              ("u, then r / R / ]", "in the outcome table: replay with your changes, reset, next lesson"),
+              ("u, then PgDn / PgUp", "in the outcome table: scroll it when its frame says PgDn more"))
 TEXTUAL_KEYS = (("ctrl+p", "command palette: every action, every lesson, the theme"), ("ctrl+q", "quit"),
                 ("tab / shift+tab", "in screens with lists: move between them"), ("escape", "close a screen"))
 

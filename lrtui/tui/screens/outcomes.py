@@ -13,7 +13,7 @@ from collections import Counter
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
@@ -81,14 +81,15 @@ class OutcomesScreen(ModalScreen):
     BINDINGS = [Binding("escape,u,q,enter", "dismiss", "close"),
                 Binding("r", "then('replay')", "replay with your changes"),
                 Binding("R", "then('reset')", "reset to the file"),
-                Binding("right_square_bracket", "then('scenario(1)')", "next lesson")]
+                Binding("right_square_bracket", "then('scenario(1)')", "next lesson"),
+                Binding("pagedown", "page(1)", "scroll down", show=False),
+                Binding("pageup", "page(-1)", "scroll up", show=False)]
     DEFAULT_CSS = """
     OutcomesScreen { align: center middle; }
-    OutcomesScreen > Vertical { width: 96%; max-width: 130; height: auto; max-height: 90%; border: round $primary;
-                                background: $surface; padding: 0 1; }
+    OutcomesScreen > #outcomes-body { width: 96%; max-width: 130; height: auto; max-height: 90%;
+                                      border: round $primary; background: $surface; padding: 0 1; }
     OutcomesScreen DataTable { height: auto; max-height: 20; }
     OutcomesScreen Static { height: auto; }
-    OutcomesScreen #outcome-list { height: auto; max-height: 12; }
     """
 
     def __init__(self, session, ascii_only: bool = False):
@@ -105,7 +106,9 @@ class OutcomesScreen(ModalScreen):
         headers, rows = shown_columns(rows, exp.step_count)
         # The table when its columns fit the window, else a list of the same cells (no column is ever cut).
         room = int(0.96 * min(self.app.size.width, 130)) - 4
-        with Vertical():
+        # The whole sheet scrolls (PgDn/PgUp) where the window is too short for it (60x20: the challenge's last
+        # lines and the keys were cut off).
+        with VerticalScroll(id="outcomes-body"):
             yield Static(head)
             if table_width(headers, rows) <= room:
                 table = DataTable(zebra_stripes=True, cursor_type="row")
@@ -114,11 +117,20 @@ class OutcomesScreen(ModalScreen):
                     table.add_row(*row)
                 yield table
             else:
-                with VerticalScroll(id="outcome-list"):
-                    yield Static(outcome_list(headers, rows), id="outcome-list-text")
+                yield Static(outcome_list(headers, rows), id="outcome-list-text")  # the sheet scrolls, not the list
             yield Static("", id="challenge")
             yield Static(Text("escape closes; r replays with your changes, R resets to the file, ] opens the next lesson",
                               style="dim"))
+
+    def action_page(self, direction: int) -> None:
+        body = self.query_one("#outcomes-body", VerticalScroll)
+        (body.scroll_page_down if direction > 0 else body.scroll_page_up)(animate=False)
+
+    def _mark_more(self) -> None:
+        """The sheet's frame says when there is more below (or above) the window."""
+        body = self.query_one("#outcomes-body", VerticalScroll)
+        below, above = body.scroll_y < body.max_scroll_y, body.scroll_y > 0
+        body.border_subtitle = "PgDn more" if below else ("PgUp back" if above else "")
 
     def action_then(self, action: str) -> None:
         """r, R and ] close the table and do what they do on the main screen."""
@@ -127,6 +139,10 @@ class OutcomesScreen(ModalScreen):
         app.call_later(app.run_action, action)
 
     def on_mount(self) -> None:
+        body = self.query_one("#outcomes-body", VerticalScroll)
+        self.watch(body, "scroll_y", lambda _old, _new: self._mark_more(), init=False)
+        self.watch(body, "max_scroll_y", lambda _old, _new: self._mark_more(), init=False)
+        self.call_after_refresh(self._mark_more)
         session = self.session
         challenge = challenge_for(session.scenario.source) if session.lesson else None
         if challenge is None or challenge.run >= session.experiment.n_runs:

@@ -98,7 +98,11 @@ class LRPanel(Panel, Chart):
                 picture.lines.append(Line(*as_line(x, low, high), color=PLAN_COLOR,
                                           marker="dot"))
         picture.vlines.append((exp.step_count, MARKER))
-        picture.title = f"learning rate (log10)   now {view.focused.lr:.4g}"
+        now = f"now {view.focused.lr:.4g}"
+        # plotext centres the title over the whole widget: a long one reaches the panel beside it (at 60x20
+        # "now 0.1" ran into the gauge's "100.0┤" as "now 0.1100.0").
+        long = f"learning rate (log10)   {now}"
+        picture.title = long if width >= len(long) + 8 else f"lr (log10)  {now}"
         return picture
 
     def redraw(self, view) -> None:

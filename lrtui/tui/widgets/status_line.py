@@ -70,8 +70,8 @@ def visible_runs(n_runs: int, focused: int, rows: int) -> range:
 
 def _fit(pieces: list[tuple[float, str, str]], width: int | None) -> list[tuple[str, str]]:
     """(priority, text, style) pieces of one line, in order: where the line is wider than `width`, the pieces
-    of the highest priority number go first (|g|, the gauge "here", the LR, a healthy verdict, then the gauge),
-    so a warning verdict stays whole."""
+    of the highest priority number go first (|g|, the gauge "here", the LR, a healthy verdict, the gauge, then
+    the loss), so a warning verdict stays whole."""
     if width is not None:
         for drop in sorted({p for p, _, _ in pieces if p > 1}, reverse=True):
             if sum(len(t) for _, t, _ in pieces) <= width:
@@ -113,7 +113,7 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
             pieces.append((1, f"  DIVERGED at step {now.diverged_at}: lr too high", "bold red"))
         return pieces
     pieces.append((4, f"  lr {_num(now.lr)}", ""))
-    pieces.append((1, f"  loss {_num(now.loss)}", ""))
+    pieces.append((1.5, f"  loss {_num(now.loss)}", ""))  # in the loss chart too: it gives way to a warning
     test_acc = accuracy(now)
     if math.isfinite(test_acc):
         pieces.append((1, f"  test acc {100 * test_acc:.1f}%", "bold"))
@@ -132,7 +132,7 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     verdict = exp.verdict(run)  # every run says its verdict, a healthy one too (walkthrough 3: "safe" said nothing)
     style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
     # "improving" tells least: in a narrow window it goes after |g| and the LR; any other verdict stays
-    pieces.append((3.8 if verdict == "improving" else 2, f"  {in_words(verdict)}", style))
+    pieces.append((3.8 if verdict == "improving" else 1.4, f"  {in_words(verdict)}", style))
     return pieces
 
 

@@ -1,0 +1,56 @@
+"""Walkthrough 3 at 60x20 (defects 13 and 14): nothing runs into its neighbour, the focused run's gauge line is
+the one drawn, a warning verdict outlasts the loss in a narrow status line, and the outcome sheet scrolls."""
+
+from lrtui.plotting import Line, Picture, draw, nice_ticks
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.widgets.curvature_panel import focused_last
+
+
+def test_the_focused_run_is_drawn_last_so_its_dots_win_a_shared_row():
+    assert focused_last(3, 0) == [1, 2, 0] and focused_last(3, 2) == [0, 1, 2] and focused_last(1, 0) == [0]
+
+
+def test_a_narrow_step_axis_gets_round_ticks():
+    """The gauge at 60x20 read '0.0 112.5  337.5': one round tick only, so plotext chose its own."""
+    assert nice_ticks(0, 450, 2) == [0.0]
+    text = draw(Picture(lines=[Line([0.0, 450.0], [1.0, 2.0])], x_range=(0.0, 450.0)), 19, 6).plain()
+    assert "250" in text and "112.5" not in text
+
+
+async def test_at_60_columns_a_warning_verdict_stays_and_the_lr_title_is_short():
+    app = LrtuiApp([find_builtin("too-low-slow").load()])
+    async with app.run_test(size=(60, 20)) as pilot:
+        app.session.experiment.step(200)
+        app.redraw()
+        await pilot.pause()
+        line = app.screen.query_one("#status").render().plain.splitlines()[1]
+        assert "too slow" in line, line
+        from lrtui.tui.view import as_view
+        from lrtui.tui.widgets.lr_panel import LRPanel
+
+        panel = app.screen.query_one(LRPanel)
+        assert panel.lr_picture(as_view(app.session), 34).title == "lr (log10)  now 0.0005"
+        assert panel.lr_picture(as_view(app.session), 60).title == "learning rate (log10)   now 0.0005"
+
+
+async def test_the_outcome_sheet_scrolls_in_a_short_window():
+    app = LrtuiApp([find_builtin("lr-sweep").load()])
+    async with app.run_test(size=(60, 20)) as pilot:
+        app.session.experiment.step(300)
+        app.redraw()
+        await pilot.press("u")
+        await pilot.pause()
+        body = app.screen.query_one("#outcomes-body")
+        assert body.max_scroll_y > 0  # taller than the window: its end is below
+        assert body.border_subtitle == "PgDn more"
+        for _ in range(20):  # to the end of the sheet
+            await pilot.press("pagedown")
+            await pilot.pause()
+            if body.scroll_y >= body.max_scroll_y:
+                break
+        assert body.scroll_y > 0 and body.border_subtitle == "PgUp back"
+        for _ in range(20):
+            await pilot.press("pageup")
+        await pilot.pause()
+        assert body.scroll_y == 0 and body.border_subtitle == "PgDn more"
