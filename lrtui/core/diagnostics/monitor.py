@@ -85,6 +85,9 @@ class Monitor:
         self._trail: list[np.ndarray] = []
         self._fresh_from = np.zeros(n, dtype=np.int64)  # step of each run's last change by hand
         self._summaries: dict[int, Diagnosis] = {}
+        # Each run's oscillating check from the start over the whole budget: the same copies whenever it is asked
+        # (until the run is changed), so it is run once and kept.
+        self._whole_confirms: dict[int, Check] = {}
 
     # The latest sharpness numbers, for the app's gauge and curvature panel.
     top = property(lambda self: self.curvature.top)
@@ -143,6 +146,8 @@ class Monitor:
         for code in CHECKED:
             self._held[code][runs] = 0
         self._fresh_from[runs] = self.sim.step_count
+        for run in runs.tolist():
+            self._whole_confirms.pop(int(run), None)
         self._reported[:, runs] = False
         self.book.forget(runs)
         self.running.uncut(runs)
@@ -354,11 +359,16 @@ class Monitor:
         if from_start:
             diverged = bool(e.diverged)
             check.baseline = math.inf if diverged else float(e.loss)
-            if code == "oscillating" and not diverged and not (self.sim.loss.is_model and self.sim.loss.batch_size):
-                # A bouncing run ends where its last step left it, not at the mean of its last steps (which mixes
-                # the high and the low side of the bounce); without mini-batches the last loss is exact.
-                check.baseline = float(e.last_loss)
             check.baseline_diverged = diverged
+            if code == "oscillating" and not diverged:
+                # Against the unchanged run's end, as the contract asks: a bouncing run ends where its last step
+                # leaves it, not at the mean of its last steps (which mixes the two sides of the bounce), nor
+                # where it is a few steps before the end. Short of the end, an unchanged copy replays beside the
+                # fixes; at the end, without mini-batches, the last loss is exact.
+                if remaining > 0 and horizon == e.budget:
+                    check.replay = True
+                elif not (self.sim.loss.is_model and self.sim.loss.batch_size):
+                    check.baseline = float(e.last_loss)
         return check
 
     def _confirm_from_start(self, checks: list[Check], e: Evidence) -> dict:
@@ -370,11 +380,15 @@ class Monitor:
         bounce and that the cheaper try from now could not clear pay for it (the edge-of-stability runs do not:
         nothing from now helps them). Returns id(check) -> its confirming check."""
         plans: dict[int, Check] = {}
+        fresh: list[Check] = []
         for check in checks:
             run = check.run
             if (check.code != "oscillating" or check.from_start or self.budget is None
                     or self.sim.origins[run].changes or check.best()[0] is None or check.reaches_tolerance()):
                 continue  # (a run changed by hand is asked from now: its own timeline after the change)
+            if run in self._whole_confirms:
+                plans[id(check)] = self._whole_confirms[run]
+                continue
             start_lr = self._start_lr(run)
             one = e.at(run)
             fixes = fixes_for("oscillating", one, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr,
@@ -389,8 +403,12 @@ class Monitor:
                 plan = Check(run, "oscillating", fixes, True, horizon, float(e.floor[run]), float(e.first[run]),
                              float(e.loss[run]), replay=True)
             plans[id(check)] = plan
-        if plans:
-            run_checks(self.sim, list(plans.values()))
+            fresh.append(plan)
+        if fresh:
+            run_checks(self.sim, fresh)
+        for plan in fresh:
+            if plan.horizon >= e.budget:
+                self._whole_confirms[plan.run] = plan
         return plans
 
     def _start_lr(self, run: int) -> float | None:

@@ -374,11 +374,13 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
         return [{"optimizer.lr": x} for x in lrs if x > base * 1.5]
     if code == "oscillating":
         if start_lr is not None and math.isfinite(start_lr) and start_lr > 0:
-            # From the start, as the contract asks: the smaller LRs of its grid (lr x 10^(-k/4), k = 1..12, to
-            # three figures), the schedule kept; what a constant smaller LR does from step 0, not an annealing
-            # switched on from now (which can help a little where no smaller LR from the start does).
-            grid = GRID_SMALLER_MODEL if model else GRID_SMALLER
-            return _dedupe([{"optimizer.lr": _nice(base * 10.0 ** (-k / 4), 3)} for k in grid])
+            # From the start, as the contract asks: the smaller LRs of its grid (lr x 10^(-k/4), k = 1..12), the
+            # schedule kept; what a constant smaller LR does from step 0, not an annealing switched on from now
+            # (which can help a little where no smaller LR from the start does). Not rounded: near the edge the
+            # end of a bouncing run can turn on the fourth figure of its LR (RMSprop at 0.002378 ends at half
+            # the loss it ends at with 0.00237), and a fix is shown only as it was tried.
+            ks = GRID_SMALLER_MODEL if model else GRID_SMALLER
+            return _dedupe([{"optimizer.lr": base * 10.0 ** (-k / 4)} for k in ks])
         lrs = [base * f for f in (0.5, 0.25, 0.1)]
         if math.isfinite(limit) and 0 < limit < lr:
             lrs.append(base * 0.8 * limit / lr)
@@ -395,7 +397,7 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
 
 
 MAX_LR_SCHEDULES = ("onecycle", "cyclic")  # schedules that set their own LRs from a max_lr
-GRID_SMALLER = range(1, 13)  # the contracts' smaller LRs: lr x 10^(-k/4) for these k (down to a thousandth)
+GRID_SMALLER = tuple(range(1, 13))  # the contracts' smaller LRs: lr x 10^(-k/4) for these k (down to a thousandth)
 GRID_SMALLER_MODEL = (1, 2, 4, 8)  # ...for a model, four of them (x0.56, x0.32, x0.1, x0.01): as many copies as from now
 
 
