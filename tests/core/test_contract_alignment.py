@@ -5,7 +5,9 @@
   point, not where the run happens to be when the claim is checked;
 - an adaptive optimizer's preconditioner comes from its state, also when a schedule has taken the LR to 0;
 - a schedule too aggressive is asked from the start: holding the peak, or cosine over the budget;
-- a local minimum is one the run stays in (a run that climbs out later was only passing by).
+- a local minimum is one the run stays in (a run that climbs out later was only passing by);
+- oscillating is asked from the start (a smaller constant LR of the grid, against the unchanged run's end), not
+  by an annealing switched on from now.
 """
 
 import numpy as np
@@ -164,3 +166,14 @@ def test_sgd_bouncing_under_the_stable_limit_is_still_oscillating():
     assert exp.verdict(0) == "oscillating" and d.severity == "warning"
     assert d.fix is not None and d.fix["optimizer.lr"] < 0.0198 and d.tried is not None and d.tried.helped
     assert d.step <= 20  # found early (within two checkpoints of its start), not only at the end of the budget
+
+
+def test_a_claim_made_in_the_last_steps_is_weighed_against_the_unchanged_run_s_end():
+    # Nesterov SGD on a logistic regression under a polynomial decay (seed 1063 of cases.jsonl): at step 60 of
+    # 69 the run bounces at loss 1.06 and falls to 0.68 by the end. Smaller LRs from the start end at 0.68 too:
+    # much lower than where the run was at step 60, not than where it ends, so it is not oscillating.
+    exp = _diagnosed({"steps": 69, "loss": {"type": "logistic_regression", "dataset": "spiral", "seed": 729,
+                                            "n_samples": 264, "data_seed": 48},
+                      "optimizer": {"type": "sgd", "momentum": 0.961, "nesterov": True, "lr": 58.4083},
+                      "schedule": {"type": "polynomial", "total_iters": 74, "power": 1.72}})
+    assert "oscillating" not in [d.code for d in exp.diagnoses(0)], [d.message for d in exp.diagnoses(0)]
