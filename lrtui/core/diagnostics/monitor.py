@@ -402,6 +402,11 @@ class Monitor:
             else:
                 plan = Check(run, "oscillating", fixes, True, horizon, float(e.floor[run]), float(e.first[run]),
                              float(e.loss[run]), replay=True)
+            if sum(len(p.fixes) + 1 for p in fresh) + len(fixes) + 1 > MAX_COPIES:
+                # Past this checkpoint's copies: not confirmed yet (asked again once the claim is stale).
+                plan = Check(run, "oscillating", [], False, 0, float(e.floor[run]), float(e.first[run]))
+                plans[id(check)] = plan
+                continue
             plans[id(check)] = plan
             fresh.append(plan)
         if fresh:
