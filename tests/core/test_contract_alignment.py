@@ -5,7 +5,9 @@
   point, not where the run happens to be when the claim is checked;
 - an adaptive optimizer's preconditioner comes from its state, also when a schedule has taken the LR to 0;
 - a schedule too aggressive is asked from the start: holding the peak, or cosine over the budget;
-- a local minimum is one the run stays in (a run that climbs out later was only passing by).
+- a local minimum is one the run stays in (a run that climbs out later was only passing by);
+- oscillating is asked from the start (a smaller constant LR of the grid, against the unchanged run's end), not
+  by an annealing switched on from now.
 """
 
 import numpy as np
@@ -114,3 +116,64 @@ def test_a_healthy_run_that_is_not_falling_says_so_instead_of_falling_0_percent(
     assert "falling 0%" not in message
     if exp.verdict(0) == "improving" and "falling" not in message:
         assert "level over the last" in message
+
+
+# RMSprop on Rastrigin near its own edge of stability (seed 4958 of cases_fresh3): the updates bounce, and a
+# smaller LR switched on mid-run (an annealing from there) ends much lower, but no smaller constant LR from the
+# start does: the contract's "a smaller LR" (its grid, lr x 10^(-k/4)) reaches 0.28 of the starting gap at best,
+# against 0.40 unchanged.
+BOUNCING_AT_ITS_OWN_EDGE = {"steps": 650, "loss": {"type": "rastrigin", "start": [-2.81631, -3.89169]},
+                            "optimizer": {"type": "rmsprop", "alpha": 0.989, "lr": 0.354829}}
+
+
+def _tried(data: dict, fixes: list[dict], from_start: bool, at: int):
+    """A check's outcome for these fixes, made at step `at` from now or from the start, over the whole budget."""
+    from lrtui.core.diagnostics.trials import Check, run_checks
+
+    exp = scenario_from_data({"name": "case", **data}, "case").build()
+    exp.step(at)
+    [sim] = exp.simulations
+    budget, loss = data["steps"], float(exp.current(0)["loss"])
+    start = float(np.asarray(exp.series(0, "loss")[1], dtype=float)[0])
+    if from_start:
+        check = Check(0, "oscillating", fixes, True, budget, 0.0, start, loss, baseline_ahead=budget - at)
+    else:
+        check = Check(0, "oscillating", fixes, False, budget - at, 0.0, start, loss)
+    run_checks(sim, [check])
+    return check
+
+
+def test_a_smaller_lr_that_helps_only_from_now_does_not_make_a_run_oscillating():
+    lr = BOUNCING_AT_ITS_OWN_EDGE["optimizer"]["lr"]
+    # The premise: from step 100 a smaller LR ends much lower than the unchanged run...
+    now = _tried(BOUNCING_AT_ITS_OWN_EDGE, [{"optimizer.lr": lr * f} for f in (0.5, 0.25, 0.1)], False, 100)
+    assert now.best()[0] is not None
+    # ...while none of the contract's smaller LRs from the start does.
+    grid = [{"optimizer.lr": lr * 10 ** (-k / 4)} for k in range(1, 13)]
+    start = _tried(BOUNCING_AT_ITS_OWN_EDGE, grid, True, 100)
+    assert start.best()[0] is None
+    exp = _diagnosed(BOUNCING_AT_ITS_OWN_EDGE)
+    assert "oscillating" not in [d.code for d in exp.diagnoses(0)], [d.message for d in exp.diagnoses(0)]
+    assert exp.verdict(0) == "improving"
+
+
+def test_sgd_bouncing_under_the_stable_limit_is_still_oscillating():
+    # SGD at 99% of 2/100 on curvatures 100 and 50: the steep coordinate flips sign every step and shrinks by
+    # only 0.98 a step, while lr = 0.01 from the start (its grid's x0.56 rounds near it) clears both at once.
+    exp = _diagnosed({"steps": 200, "loss": {"type": "quadratic", "eigenvalues": [100.0, 50.0], "start": [1.0, 1.0]},
+                      "optimizer": {"type": "sgd", "lr": 0.0198}})
+    [d] = [d for d in exp.diagnoses(0) if d.code == "oscillating"]
+    assert exp.verdict(0) == "oscillating" and d.severity == "warning"
+    assert d.fix is not None and d.fix["optimizer.lr"] < 0.0198 and d.tried is not None and d.tried.helped
+    assert d.step <= 20  # found early (within two checkpoints of its start), not only at the end of the budget
+
+
+def test_a_claim_made_in_the_last_steps_is_weighed_against_the_unchanged_run_s_end():
+    # Nesterov SGD on a logistic regression under a polynomial decay (seed 1063 of cases.jsonl): at step 60 of
+    # 69 the run bounces at loss 1.06 and falls to 0.68 by the end. Smaller LRs from the start end at 0.68 too:
+    # much lower than where the run was at step 60, not than where it ends, so it is not oscillating.
+    exp = _diagnosed({"steps": 69, "loss": {"type": "logistic_regression", "dataset": "spiral", "seed": 729,
+                                            "n_samples": 264, "data_seed": 48},
+                      "optimizer": {"type": "sgd", "momentum": 0.961, "nesterov": True, "lr": 58.4083},
+                      "schedule": {"type": "polynomial", "total_iters": 74, "power": 1.72}})
+    assert "oscillating" not in [d.code for d in exp.diagnoses(0)], [d.message for d in exp.diagnoses(0)]

@@ -85,6 +85,9 @@ class Monitor:
         self._trail: list[np.ndarray] = []
         self._fresh_from = np.zeros(n, dtype=np.int64)  # step of each run's last change by hand
         self._summaries: dict[int, Diagnosis] = {}
+        # Each run's oscillating check from the start over the whole budget: the same copies whenever it is asked
+        # (until the run is changed), so it is run once and kept.
+        self._whole_confirms: dict[int, Check] = {}
 
     # The latest sharpness numbers, for the app's gauge and curvature panel.
     top = property(lambda self: self.curvature.top)
@@ -143,6 +146,8 @@ class Monitor:
         for code in CHECKED:
             self._held[code][runs] = 0
         self._fresh_from[runs] = self.sim.step_count
+        for run in runs.tolist():
+            self._whole_confirms.pop(int(run), None)
         self._reported[:, runs] = False
         self.book.forget(runs)
         self.running.uncut(runs)
@@ -284,6 +289,7 @@ class Monitor:
                 checks.append(Check(run, "stays_stuck", [], False, max(1, min(left, LONG_HORIZON)),
                                     float(e.floor[run]), float(e.first[run]), float(e.loss[run])))
         run_checks(self.sim, checks)
+        confirms = self._confirm_from_start(checks, e)
         stays = {(c.run, c.code): c for c in checks if c.code in ("stays_blown_up", "stays_stuck")}
         for check in checks:
             if check.code in ("stays_blown_up", "stays_stuck"):
@@ -309,6 +315,16 @@ class Monitor:
             elif check.code in ("too_slow", "oscillating", "schedule_too_aggressive"):
                 # ...and the unchanged run, left alone, ends short of the tolerance (else it converges: healthy)
                 holds = helped and not check.reaches_tolerance()
+            confirm = confirms.get(id(check))
+            if confirm is not None and holds:
+                # A smaller LR from now helped; the claim is that one from the start does. The fix shown stays the
+                # one tried from now (what `a` applies); without the confirmation nothing is shown.
+                holds = confirm.best()[0] is not None and not confirm.reaches_tolerance()
+                if not holds:
+                    tried = confirm.tried()
+                    self.book.record(check.run, check.code, False, tried, int(e.remaining[check.run]),
+                                     confirm.horizon >= e.budget)
+                    continue
             self.book.record(check.run, check.code, holds, tried, int(e.remaining[check.run]), check.from_start)
         return True
 
@@ -323,7 +339,8 @@ class Monitor:
         whole = (code in ("too_slow", "schedule_too_aggressive") and not from_start and self.budget is not None
                  and not self.sim.origins[run].changes)
         start_lr = self._start_lr(run) if (from_start or whole) and code != "diverged" else None
-        fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr)
+        fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr,
+                          self.sim.loss.is_model)
         if not fixes:
             return None
         # Both copies must reach the end of the budget (no horizon cut) for the comparison to be fair.
@@ -343,7 +360,61 @@ class Monitor:
             diverged = bool(e.diverged)
             check.baseline = math.inf if diverged else float(e.loss)
             check.baseline_diverged = diverged
+            if code == "oscillating" and not diverged:
+                # Against the unchanged run's end, as the contract asks: a bouncing run ends where its last step
+                # leaves it, not at the mean of its last steps (which mixes the two sides of the bounce), nor
+                # where it is a few steps before the end. Short of the end, an unchanged copy replays beside the
+                # fixes; at the end, without mini-batches, the last loss is exact.
+                if remaining > 0 and horizon == e.budget:
+                    check.replay = True
+                elif not (self.sim.loss.is_model and self.sim.loss.batch_size):
+                    check.baseline = float(e.last_loss)
         return check
+
+    def _confirm_from_start(self, checks: list[Check], e: Evidence) -> dict:
+        """For each oscillating check from now whose smaller LR helped: the contract's question, a smaller constant
+        LR from the start (the schedule kept) ends much lower than the unchanged run will. An annealing switched on
+        from now can help a little where no smaller LR from the start does (an adaptive optimizer at its own
+        edge). Over the whole budget, against the unchanged run continued to its end, where that fits in a check;
+        else from the start over the check's horizon, against an unchanged replay as far. Only the runs that
+        bounce and that the cheaper try from now could not clear pay for it (the edge-of-stability runs do not:
+        nothing from now helps them). Returns id(check) -> its confirming check."""
+        plans: dict[int, Check] = {}
+        fresh: list[Check] = []
+        for check in checks:
+            run = check.run
+            if (check.code != "oscillating" or check.from_start or self.budget is None
+                    or self.sim.origins[run].changes or check.best()[0] is None or check.reaches_tolerance()):
+                continue  # (a run changed by hand is asked from now: its own timeline after the change)
+            if run in self._whole_confirms:
+                plans[id(check)] = self._whole_confirms[run]
+                continue
+            start_lr = self._start_lr(run)
+            one = e.at(run)
+            fixes = fixes_for("oscillating", one, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr,
+                              self.sim.loss.is_model)
+            if start_lr is None or not fixes:
+                continue
+            remaining, horizon = int(e.remaining[run]), horizon_for(self.sim, e.budget)
+            if horizon == e.budget and horizon_for(self.sim, remaining) == remaining and remaining > 0:
+                plan = Check(run, "oscillating", fixes, True, int(e.budget), float(e.floor[run]), float(e.first[run]),
+                             float(e.loss[run]), baseline_ahead=remaining)
+            else:
+                plan = Check(run, "oscillating", fixes, True, horizon, float(e.floor[run]), float(e.first[run]),
+                             float(e.loss[run]), replay=True)
+            if sum(len(p.fixes) + 1 for p in fresh) + len(fixes) + 1 > MAX_COPIES:
+                # Past this checkpoint's copies: not confirmed yet (asked again once the claim is stale).
+                plan = Check(run, "oscillating", [], False, 0, float(e.floor[run]), float(e.first[run]))
+                plans[id(check)] = plan
+                continue
+            plans[id(check)] = plan
+            fresh.append(plan)
+        if fresh:
+            run_checks(self.sim, fresh)
+        for plan in fresh:
+            if plan.horizon >= e.budget:
+                self._whole_confirms[plan.run] = plan
+        return plans
 
     def _start_lr(self, run: int) -> float | None:
         """The LR in force at step 0 of the run's history (what a fix tried from the start scales)."""

@@ -62,6 +62,9 @@ class Check:
     end_cap: float = 0.0
     cap_scale: float = 1.0
     end_params: np.ndarray | None = None  # the unchanged run's parameters at the end (filled by the trial)
+    # A from-the-start check over a bounded horizon: an unchanged copy replays from the start beside the fixes,
+    # and the baseline is its loss at the same step (both sides from step 0, as far as each other).
+    replay: bool = False
 
     def best(self) -> tuple[dict | None, float]:
         """The fix that helps most and its loss, or (None, nan) when none helps."""
@@ -181,7 +184,7 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
     for k, check in enumerate(checks):
         check.from_step = 0
         origin = sim.origins[check.run]
-        if replays and check.baseline_ahead > 0:  # the unchanged run, replayed to the end of the budget
+        if (replays and check.baseline_ahead > 0) or check.replay:  # the unchanged run, replayed beside them
             specs.append(origin.copy())
             owner.append((k, -1))
             runs.append(check.run)

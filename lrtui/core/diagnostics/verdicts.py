@@ -305,13 +305,15 @@ def escape_fixes(e: Evidence, spec, base: float | None = None) -> list[dict]:
     return fixes
 
 
-def fixes_for(code: str, e: Evidence, spec, diverged_lrs: np.ndarray, start_lr: float | None = None) -> list[dict]:
+def fixes_for(code: str, e: Evidence, spec, diverged_lrs: np.ndarray, start_lr: float | None = None,
+              model: bool = False) -> list[dict]:
     """The changes a check tries for one run's claim, given the run's spec as it stands (LRs a sweep neighbour
     showed to diverge are left out). `optimizer.lr` sets the LR in force when the fix is applied, keeping the
     schedule's shape: a fix tried from the start is scaled from `start_lr`, the LR the run had at step 0 (not
-    from the LR in force now, which a schedule may have cut a millionfold)."""
+    from the LR in force now, which a schedule may have cut a millionfold). A `model`'s copies cost far more a
+    step than a small problem's: its grid of smaller LRs is thinned (GRID_SMALLER_MODEL)."""
     ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
-    return [fix for fix in _fixes_for(code, e, spec, diverged_lrs, start_lr)
+    return [fix for fix in _fixes_for(code, e, spec, diverged_lrs, start_lr, model)
             if _usable(fix) and fix.get("optimizer.lr", 0.0) < ceiling]
 
 
@@ -323,7 +325,7 @@ def _usable(fix: dict) -> bool:
     return True
 
 
-def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
+def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[dict]:
     lr, limit = e.lr, e.lr_limit
     ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
     # The LR the fixes scale: the one in force now, or, for a fix tried from the start, the one at step 0.
@@ -375,6 +377,14 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
         lrs = sorted({_nice(min(base * f, 0.9 * ceiling), 3) for f in factors})
         return [{"optimizer.lr": x} for x in lrs if x > base * 1.5]
     if code == "oscillating":
+        if start_lr is not None and math.isfinite(start_lr) and start_lr > 0:
+            # From the start, as the contract asks: the smaller LRs of its grid (lr x 10^(-k/4), k = 1..12), the
+            # schedule kept; what a constant smaller LR does from step 0, not an annealing switched on from now
+            # (which can help a little where no smaller LR from the start does). Not rounded: near the edge the
+            # end of a bouncing run can turn on the fourth figure of its LR (RMSprop at 0.002378 ends at half
+            # the loss it ends at with 0.00237), and a fix is shown only as it was tried.
+            ks = GRID_SMALLER_MODEL if model else GRID_SMALLER
+            return _dedupe([{"optimizer.lr": base * 10.0 ** (-k / 4)} for k in ks])
         lrs = [base * f for f in (0.5, 0.25, 0.1)]
         if math.isfinite(limit) and 0 < limit < lr:
             lrs.append(base * 0.8 * limit / lr)
@@ -391,6 +401,8 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None) -> list[dict]:
 
 
 MAX_LR_SCHEDULES = ("onecycle", "cyclic")  # schedules that set their own LRs from a max_lr
+GRID_SMALLER = tuple(range(1, 13))  # the contracts' smaller LRs: lr x 10^(-k/4) for these k (down to a thousandth)
+GRID_SMALLER_MODEL = (1, 2, 4, 8)  # ...for a model, four of them (x0.56, x0.32, x0.1, x0.01): as many copies as from now
 
 
 def own_lr_scale(spec, fallback: float) -> float:
