@@ -478,11 +478,8 @@ class Monitor:
         return self.curvature.gauge(lr)
 
     def _dated(self, rule, one: Evidence, run: int) -> int:
-        """The step a finding is dated at: where its verdict began, except that a run that went non-finite
-        diverged at that step, as its status line and explanation say (not where the climb was first seen)."""
-        if rule.code == "diverged" and int(one.diverged_at) > 0:
-            return int(one.diverged_at)
-        return int(self._since[run])
+        """Where the verdict began; a run gone non-finite at that step, as its status line and explanation say."""
+        return int(one.diverged_at) if rule.code == "diverged" and one.diverged_at > 0 else int(self._since[run])
 
 
 def _mean(rows: np.ndarray) -> np.ndarray:
