@@ -60,7 +60,9 @@ def _given_entry(index: int, scenario: Scenario) -> CatalogEntry:
 
 
 def catalog_entries(scenarios: list[Scenario]) -> list[CatalogEntry]:
-    """The session's scenarios in order, then each built-in that is not among them."""
+    """The session's own files in order, then the built-in lessons in the course's order, open or not (an open
+    one is the session's copy: walkthrough 3 saw lessons visited out of order listed first, 1-7, 19, 18, 17, 20-23,
+    and the rest after a rule)."""
     entries = []
     open_builtins = set()
     library = builtin_scenarios()
@@ -82,7 +84,9 @@ def catalog_entries(scenarios: list[Scenario]) -> list[CatalogEntry]:
         if entry.name not in open_builtins:
             text = texts.get(entry.name) or entry.text()
             entries.append(CatalogEntry(entry.name, summary_line(text), True, None, entry.load, entry.number))
-    return entries
+    own = [e for e in entries if not e.builtin]
+    lessons = sorted((e for e in entries if e.builtin), key=lambda e: (e.number or 10**6, e.key))
+    return own + lessons
 
 
 def try_load(entry: CatalogEntry) -> tuple[Scenario | None, str]:

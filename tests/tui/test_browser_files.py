@@ -59,9 +59,10 @@ async def test_b_lists_given_files_and_builtins_enter_opens_and_escape_closes(ti
         assert type(screen).__name__ == "BrowserScreen"
         keys = option_keys(screen)
         builtins = [e.name for e in builtin_scenarios()]
-        # The app's scenarios first, then every built-in not among them, each once.
-        assert keys[:2] == [str(tiny), "too-low-slow"]
-        assert sorted(keys[2:]) == sorted(set(builtins) - {"too-low-slow"})
+        # The learner's own files first, then every built-in lesson once, in the course's order (an open one too).
+        assert keys[0] == str(tiny)
+        assert keys[1:] == [e.name for e in sorted(builtin_scenarios(), key=lambda e: e.number)]
+        assert sorted(keys[1:]) == sorted(builtins)
         assert all(e.summary for e in screen.entries)
         assert screen.entries[0].summary.startswith("Tiny: two runs: Two SGD runs")
         await pilot.press("escape")
@@ -79,7 +80,7 @@ async def test_b_lists_given_files_and_builtins_enter_opens_and_escape_closes(ti
         # Opened once, it is one of the app's scenarios: listed once, and [ ] cycle through it.
         await pilot.press("b")
         assert option_keys(app.screen).count("cosine-annealing") == 1
-        assert app.screen.entries[2].session_index == 2
+        assert next(e for e in app.screen.entries if e.key == "cosine-annealing").session_index == 2
         await pilot.press("escape", "right_square_bracket")
         assert app.session.index == 0
 

@@ -45,7 +45,7 @@ class BrowserScreen(ModalScreen):
         options = []
         builtins_started = False
         for i, entry in enumerate(self.entries):
-            if entry.builtin and entry.session_index is None and not builtins_started:
+            if entry.builtin and not builtins_started:  # a rule between the learner's own files and the course
                 builtins_started = True
                 if options:
                     options.append(None)
