@@ -54,3 +54,20 @@ async def test_the_outcome_sheet_scrolls_in_a_short_window():
             await pilot.press("pageup")
         await pilot.pause()
         assert body.scroll_y == 0 and body.border_subtitle == "PgDn more"
+
+
+async def test_a_lesson_name_the_frame_cuts_heads_the_explanation():
+    """Walkthrough 3, defect 20: '1/23 Too high: bouncing around a …' in the description's frame."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        panel = app.screen.query_one("DescriptionPanel")
+        for _ in range(3):  # d cycles the text: the whole of it, the task alone, hidden
+            text = app.screen.query_one("#lesson-text").render().plain
+            if "Himmelblau" in text:
+                break
+            await pilot.press("d")
+            await pilot.pause()
+        name = app.session.scenario.name
+        assert len(panel.border_title) + 8 > panel.size.width  # the frame cuts it here
+        assert f"\n{name}\n" in text

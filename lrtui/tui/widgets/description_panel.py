@@ -30,7 +30,9 @@ def lesson_title(view) -> str:
     return to_ascii(title) if view.ascii_only else title
 
 
-def lesson_text(view) -> Text:
+def lesson_text(view, name_line: bool = False) -> Text:
+    """The task (and challenge) first, then the explanation; with `name_line`, the lesson's whole name heads the
+    explanation (the panel's frame cuts a long one: "1/23 Too high: bouncing around a …")."""
     session = view.session
     scenario = session.scenario
     # A user's file may hold control characters (the loader refuses them, and a file can change while open):
@@ -44,6 +46,8 @@ def lesson_text(view) -> Text:
     if challenge is not None:
         text.append(f"\nChallenge: {challenge.text}; u shows how you did.", style="bold")
     if view.description == "full" and explanation:
+        if name_line:
+            text.append("\n" + visible(scenario.name), style="bold")
         text.append("\n" + explanation)
     if view.ascii_only:  # a user's file may hold any glyph
         text = Text.assemble(*((to_ascii(span_text), style) for span_text, style in _spans(text)))
@@ -78,8 +82,9 @@ class DescriptionPanel(Panel, VerticalScroll):
         return view.description != "off"
 
     def redraw(self, view) -> None:
-        text = lesson_text(view)
         title = lesson_title(view)
+        width = self.size.width
+        text = lesson_text(view, name_line=bool(width) and len(title) + 8 > width)  # the frame's corners and dashes
         if text != self._shown or title != self.border_title:  # an update re-lays out the screen: only on a change
             if self._shown is None or title != self.border_title or self._shown.plain.split("\n", 1)[0] != \
                     text.plain.split("\n", 1)[0]:
