@@ -26,8 +26,10 @@ run: $(RUN_STAMP)
 # One BLAS thread (tests/conftest.py says why).
 THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
+# The tests timed against the wall clock alone, then the rest on both cores (tests/conftest.py lists which).
 test: $(TEST_STAMP)
-	$(THREADS) $(BIN)/python -m pytest
+	$(THREADS) $(BIN)/python -m pytest -m serial
+	$(THREADS) $(BIN)/python -m pytest -m "not serial" -n 2
 
 # Performance targets (issue 7) and the diagnostics' confusion matrix. The torch baselines need an
 # interpreter with torch: make bench TORCH_PYTHON=/path/to/torch-venv/bin/python (else they are skipped).

@@ -44,7 +44,7 @@ GENERIC_KEYS = ["escape", "enter", "up", "down", "left", "right", "pageup", "pag
                 "shift+tab", "ctrl+p", "f1", "backspace", "space"]
 # In `make test` the sequences stop after this many seconds (each further example passes at once);
 # `make fuzz` runs them all.
-BUDGET_SECONDS = float(os.environ.get("LRTUI_FUZZ_KEYS_SECONDS", 0 if os.environ.get("LRTUI_FUZZ_EXAMPLES") else 40))
+BUDGET_SECONDS = float(os.environ.get("LRTUI_FUZZ_KEYS_SECONDS", 0 if os.environ.get("LRTUI_FUZZ_EXAMPLES") else 100))
 CALL_SECONDS = 60.0  # one action, or the reset before an example: longer is a hang
 EXAMPLES = 300
 # Sequences of up to 6 actions in `make test` (an action costs 50-150 ms of layout and drawing, so about twice
@@ -299,6 +299,10 @@ WALKTHROUGH = [
     _walk("too-high-oscillation", (60, 20), "question_mark", "escape", "f", ("wait", 0.2), "escape", "pagedown",
           "pagedown", "pageup"),
     _walk("adagrad-decays-too-fast", (80, 24), "pagedown", "pagedown", "d", "pagedown", "u"),
+    # Found by this test: a window 8 columns wide left the finder's list, then Textual's command palette, 0
+    # columns to wrap their options to (ValueError inside Textual's layout).
+    _walk("too-high-oscillation", (100, 30), "f", ("resize", (8, 10)), "r", "c"),
+    _walk("lr-sweep", (100, 30), "ctrl+p", ("resize", (8, 10)), ("resize", (3, 3))),
 ]
 
 

@@ -1,6 +1,8 @@
 """Walkthrough 3 at 60x20 (defects 13 and 14): nothing runs into its neighbour, the focused run's gauge line is
 the one drawn, a warning verdict outlasts the loss in a narrow status line, and the outcome sheet scrolls."""
 
+import pytest
+
 from lrtui.plotting import Line, Picture, draw, nice_ticks
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
@@ -71,3 +73,18 @@ async def test_a_lesson_name_the_frame_cuts_heads_the_explanation():
         name = app.session.scenario.name
         assert len(panel.border_title) + 8 > panel.size.width  # the frame cuts it here
         assert f"\n{name}\n" in text
+
+
+@pytest.mark.parametrize("keys", [("f",), ("ctrl+p",)])
+async def test_a_screen_with_a_list_survives_a_window_a_few_columns_wide(keys):
+    """The key fuzz test found it: at 8 columns the finder's list, then Textual's command palette, had 0 columns
+    to wrap their options to, and Textual's layout raised ValueError (range() arg 3 must not be zero)."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        for size in [(8, 10), (6, 8), (3, 3), (1, 1), (100, 30)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+        assert app.return_code in (None, 0)
+        assert app.is_running

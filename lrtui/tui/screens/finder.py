@@ -52,7 +52,7 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
     DEFAULT_CSS = """
     FinderScreen { align: center middle; }
     FinderScreen > Vertical { width: 96%; max-width: 130; height: 96%; border: round $primary;
-                              background: $surface; padding: 0 1; }
+                              background: $surface; padding: 0 1; min-width: 30; min-height: 12; }
     FinderScreen #finder-title { height: auto; max-height: 4; }
     FinderScreen #finder-hint { height: auto; max-height: 3; }
     FinderScreen #finder-verify { height: auto; max-height: 30%; display: none; }
