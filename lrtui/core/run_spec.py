@@ -25,12 +25,21 @@ class Change:
         return {"step": int(self.step), **self.changes}
 
 
+LR_KEYS = ("optimizer.lr", "optimizer.lr_factor")
+
+
 def with_change(timeline: list[Change], change: Change) -> list[Change]:
     """The timeline with `change` made last at its step: after every change already at that step or before it
-    (so a fix at step 0 has the last word over a hand edit at step 0), before the later ones."""
+    (so a fix at step 0 has the last word over a hand edit at step 0), before the later ones. A change that sets
+    the LR sets it for good: later changes keep their other keys but not theirs (a fork's "x3" at step 2 made a
+    fix of lr 0.0059 from step 0 run at 0.0177, while the message and the try said 0.0059)."""
     at = sum(1 for c in timeline if c.step <= change.step)
     ordered = sorted(timeline, key=lambda c: c.step)
-    return [*ordered[:at], change, *ordered[at:]]
+    later = ordered[at:]
+    if any(key in change.changes for key in LR_KEYS):
+        later = [Change(c.step, {k: v for k, v in c.changes.items() if k not in LR_KEYS}) for c in later]
+        later = [c for c in later if c.changes]
+    return [*ordered[:at], change, *later]
 
 
 @dataclass

@@ -150,13 +150,11 @@ class LossPanel(Panel, Chart):
                     line.y = 10.0 ** debiased_ema(logged, SMOOTHING)
             else:
                 line.y = debiased_ema(line.y, SMOOTHING)
-        y_top, exits = None, []
-        if not picture.log_y or auto:  # an explicit log axis shows how far the diverged runs went
-            exits = clip_diverged(diverged_lines, healthy_top)
-            # An x where a diverged run left the chart, in its (diverged) colour.
-            picture.lines.extend(Line(np.array([x]), np.array([top]), color="diverged", marker="x")
-                                 for x, top in exits)
-            y_top = exits[0][1] if exits else None
+        # On every axis, `l`'s log one too: a run at 1e250 would put every healthy run on one row (walkthrough 4).
+        exits = clip_diverged(diverged_lines, healthy_top)
+        # An x where a diverged run left the chart, in its (diverged) colour.
+        picture.lines.extend(Line(np.array([x]), np.array([top]), color="diverged", marker="x") for x, top in exits)
+        y_top = exits[0][1] if exits else None
         picture.lines.extend(finding_marks(view, y_top))
         labelled = [line for line in picture.lines if line.label]
         legend_rows = max(0, min(MAX_LEGEND_LINES, ((self.size.height or 12) - 4) // 3))  # as plotting.draw allows
@@ -185,7 +183,7 @@ class LossPanel(Panel, Chart):
             if gone:
                 who = f"run {gone[0]}" if len(gone) == 1 else f"{len(gone)} runs"
                 where = diverged_steps([view.run(r).diverged_at for r in gone])
-                extras.append(f"; x: {who} diverged off the top {where} (l: log)")
+                extras.append(f"; x: {who} diverged off the top {where}")
                 extras.append(f"; x: {who} diverged {where}")
         if any_model:
             extras.append(", test dotted")  # the legend, which says so too, gives way to the curves

@@ -173,7 +173,10 @@ def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: Latest
         text.append("\n")
     hidden = exp.n_runs - len(shown)
     if hidden:
-        text.append(f"  ... {hidden} more run{'s' * (hidden != 1)}: tab moves through them\n", style="dim")
+        above, below = shown.start, exp.n_runs - shown.stop
+        where = " and ".join(part for part in (f"{above} above" if above else "", f"{below} below" if below else "")
+                             if part)
+        text.append(f"  ... {hidden} more run{'s' * (hidden != 1)} ({where}): tab moves through them\n", style="dim")
     if session.message:  # messages quote file names and labels
         text.append("\n".join(f" {line}" for line in _wrapped(visible(session.message), width, message_lines)),
                     style="italic")

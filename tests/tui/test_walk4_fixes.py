@@ -1,0 +1,39 @@
+"""Defects a fourth learner walkthrough found (/work/wt/walk4-report.md in the lead's notes)."""
+
+from lrtui.core.run_spec import Change, with_change
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.session import Session
+
+
+def test_a_fix_that_sets_the_lr_sets_it_for_good_over_a_forks_factor():
+    timeline = [Change(2, {"optimizer.lr_factor": 3.0}), Change(5, {"optimizer.momentum": 0.9})]
+    fixed = with_change(timeline, Change(0, {"optimizer.lr": 0.01}))
+    assert [c.as_dict() for c in fixed] == [{"step": 0, "optimizer.lr": 0.01}, {"step": 5, "optimizer.momentum": 0.9}]
+    # a change that does not touch the LR leaves the later LR edits alone
+    kept = with_change(timeline, Change(0, {"optimizer.eps": 1e-8}))
+    assert [c.as_dict() for c in kept][1] == {"step": 2, "optimizer.lr_factor": 3.0}
+
+
+def test_a_on_a_diverged_fork_runs_at_the_lr_its_message_names():
+    """Walk 4, defect 3: lesson 1, `c`, play, tab to the x3 fork (diverged), `a`: 'lr = 0.0059', then 0.0177."""
+    scenario = find_builtin("too-high-oscillation").load()
+    session = Session([scenario])
+    session.experiment.step(2)
+    session.fork()
+    session.experiment.step(scenario.steps - 2)
+    session.focused = 2  # the x3 copy, diverged
+    assert session.experiment.view(2).diverged_at >= 0
+    session.apply_fix()
+    fixed_lr = float(session.message.split("with lr = ")[1].split(" ")[0])
+    session.experiment.step(10)
+    assert abs(session.experiment.view(2).lr - fixed_lr) <= 1e-12 * fixed_lr
+
+
+def test_the_line_for_runs_left_out_says_where_they_are():
+    from lrtui.tui.palette import PlotPalette
+    from lrtui.tui.widgets.status_line import status_text
+
+    session = Session([find_builtin("lr-sweep").load()])
+    session.focused = 4
+    text = status_text(session, PlotPalette(), run_rows=4, width=100).plain
+    assert "more runs (" in text and "above" in text and "below" in text
