@@ -37,3 +37,20 @@ def test_the_line_for_runs_left_out_says_where_they_are():
     session.focused = 4
     text = status_text(session, PlotPalette(), run_rows=4, width=100).plain
     assert "more runs (" in text and "above" in text and "below" in text
+
+
+async def test_a_fork_that_meets_the_challenge_counts():
+    """Walk 4, D4: too-low-slow, play, c, tab tab, * *, play, u: 'not yet: run 0 ends at 1.08' while the fork
+    (the same run with only its LR changed) ended at 2.93e-29."""
+    from lrtui.tui.app import LrtuiApp
+
+    app = LrtuiApp([find_builtin("too-low-slow").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.experiment.step(20)
+        await pilot.press("c", "tab", "tab", "asterisk", "asterisk")
+        assert app.session.focused == 2
+        app.session.experiment.step(app.session.scenario.steps - 20)
+        await pilot.press("u")
+        await pilot.pause()
+        text = app.screen.query_one("#challenge").render().plain
+        assert "done: run 2 (a fork of run 0) ends at" in text, text

@@ -164,8 +164,12 @@ class OutcomesScreen(ModalScreen):
         changed = {e.kind for e in exp.events if e.run == challenge.run} & {"optimizer", "fork"}
         text = Text()
         text.append(f"Challenge: {challenge.text}.\n", style="bold")
+        fork = self._fork_that_met(challenge, exp)
         if exp.step_count < self.session.scenario.steps:
             verdict, style = f"run {challenge.run} is at {challenge.shown(value)} so far (step {exp.step_count})", "dim"
+        elif fork is not None:  # a fork (c) differs from its run by its LR alone: it counts (walkthrough 4, D4)
+            verdict, style = (f"done: run {fork} (a fork of run {challenge.run}) ends at "
+                              f"{challenge.shown(final_metric(exp, fork, challenge.metric))}"), "bold green"
         elif changed:
             verdict, style = f"not counted: the run's {' and '.join(sorted(changed))} changed", "yellow"
         elif challenge.met(value):
@@ -180,6 +184,23 @@ class OutcomesScreen(ModalScreen):
         text.append(verdict + "\n", style=style)
         text.append(best, style="dim")
         self.query_one("#challenge", Static).update(text)
+
+    @staticmethod
+    def _fork_that_met(challenge, exp) -> int | None:
+        """A run forked (c) from the challenge's run, or from a fork of it, that meets the goal with no optimizer
+        change of its own: the first such, or None when the challenge's run is not done at the end itself."""
+        family, grew = {challenge.run}, True
+        while grew:
+            forks = {e.run for e in exp.events if e.kind == "fork" and e.parent in family}
+            grew = not forks <= family
+            family |= forks
+        if challenge.met(final_metric(exp, challenge.run, challenge.metric)):
+            return None
+        for run in sorted(family - {challenge.run}):
+            if not any(e.run == run and e.kind == "optimizer" for e in exp.events) and \
+                    challenge.met(final_metric(exp, run, challenge.metric)):
+                return run
+        return None
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
