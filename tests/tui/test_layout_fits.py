@@ -51,3 +51,18 @@ async def test_the_landscape_names_its_axis_ranges_and_marks():
         await pilot.press("N")
         first = app.screen.query_one("#landscape").render().plain.splitlines()[0]
         assert first.startswith("x -5..5, y -5..5") and "★ min" in first and "● now" in first
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@pytest.mark.parametrize("name", ["too-low-slow", "rosenbrock-sgd-vs-adam", "momentum-ravine"])
+async def test_the_landscapes_key_is_never_cut(name, size):
+    """Walkthrough 4: at 100x30 too-low-slow's caption ended '● now ·', its 'path' cut off."""
+    from lrtui.scenario.library import find_builtin
+
+    app = LrtuiApp([find_builtin(name).load()])
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        landscape = app.screen.query_one("#landscape")
+        first = landscape.render().plain.splitlines()[0].rstrip()
+        if "min" in first:  # a short panel gives its rows to the map and has no caption
+            assert first.endswith("path") and len(first) <= landscape.size.width, first

@@ -185,8 +185,15 @@ class LandscapePanel(Panel, Widget):
         return out
 
     def _caption(self, w) -> str:
+        """The window's ranges and the marks' key; in a narrow panel the key keeps its words longer than the ranges
+        (walkthrough 4: "path" was cut off at 100x30)."""
         star, head, dot = ("X", "@", ".") if self.ascii_only else ("★", "●", "·")
-        return f"x {w.x_min:g}..{w.x_max:g}, y {w.y_min:g}..{w.y_max:g}  {star} min {head} now {dot} path"
+        keys, tight = f"{star} min {head} now {dot} path", f"{star}min {head}now {dot}path"
+        x, y = f"{w.x_min:g}..{w.x_max:g}", f"{w.y_min:g}..{w.y_max:g}"
+        ranges = f"x,y {x}" if x == y else f"x {x} y {y}"
+        forms = [f"x {x}, y {y}  {keys}", f"{ranges} {keys}", f"{ranges} {tight}", tight]
+        width = self.size.width
+        return next((form for form in forms if not width or len(form) <= width), forms[-1])
 
     def render_line(self, y: int) -> Strip:
         rows = self._rows()
