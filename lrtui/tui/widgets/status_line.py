@@ -70,8 +70,8 @@ def visible_runs(n_runs: int, focused: int, rows: int) -> range:
 
 def _fit(pieces: list[tuple[float, str, str]], width: int | None) -> list[tuple[str, str]]:
     """(priority, text, style) pieces of one line, in order: where the line is wider than `width`, the pieces
-    of the highest priority number go first (|g|, the gauge "here", the LR, a healthy verdict, the gauge, then
-    the loss), so a warning verdict stays whole."""
+    of the highest priority number go first (|g|, the LR, a healthy verdict, the gauge, then the loss), so a
+    warning verdict stays whole."""
     if width is not None:
         for drop in sorted({p for p, _, _ in pieces if p > 1}, reverse=True):
             if sum(len(t) for _, t, _ in pieces) <= width:
@@ -124,11 +124,14 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
         pieces.append((3, "  concave here: no lr limit", "dim"))
     elif math.isfinite(gauge):
         style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
-        pieces.append((3, f"  lr {percent(gauge)} of limit", style))
         here = exp.gauge_here(run)
+        note = ""
         if gauge >= 1 and math.isfinite(here) and 0 <= here < 0.9 * gauge:
-            # Over 100% by a sharp point met on the way, but not where the run is now: why it still trains.
-            pieces.append((4.7, f" ({percent(here)} here)", "green" if here < 0.8 else "yellow"))
+            # Over 100% by a sharp point met on the way, but not where the run is now: why it still trains. One
+            # piece with the gauge, so that a narrow window never shows "157% of limit" beside "improving" without
+            # it (walkthrough 4); a healthy verdict gives way first.
+            note = f" ({percent(here)} here)"
+        pieces.append((3, f"  lr {percent(gauge)} of limit{note}", style))
     verdict = exp.verdict(run)  # every run says its verdict, a healthy one too (walkthrough 3: "safe" said nothing)
     style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
     # "improving" tells least: in a narrow window it goes after |g| and the LR; any other verdict stays
