@@ -54,3 +54,13 @@ async def test_a_fork_that_meets_the_challenge_counts():
         await pilot.pause()
         text = app.screen.query_one("#challenge").render().plain
         assert "done: run 2 (a fork of run 0) ends at" in text, text
+
+
+def test_a_mini_batch_models_tries_name_the_training_set_loss():
+    """Walk 4, D8: digits' diagnosis said 'against 0.221 unchanged' beside the status line's 'loss 0.35' (the
+    tries compare the whole training set; the status line shows the last batch)."""
+    from lrtui.core.diagnostics.types import Tried
+
+    tried = Tried({"optimizer.lr": 1.0}, 100, 350, 0.05, 0.22, False, True, "training-set loss")
+    assert tried.sentence() == "tried: training-set loss 0.05 at step 450, against 0.22 unchanged"
+    assert Tried({}, 0, 10, 1.0, 2.0, False, True).sentence().startswith("tried: loss 1 at step 10")

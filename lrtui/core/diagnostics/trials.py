@@ -62,6 +62,7 @@ class Check:
     end_cap: float = 0.0
     cap_scale: float = 1.0
     end_params: np.ndarray | None = None  # the unchanged run's parameters at the end (filled by the trial)
+    measure: str = "loss"  # what the losses are (set by run_checks: a mini-batch model's whole training set)
     # A from-the-start check over a bounded horizon: an unchanged copy replays from the start beside the fixes,
     # and the baseline is its loss at the same step (both sides from step 0, as far as each other).
     replay: bool = False
@@ -100,7 +101,7 @@ class Check:
         else:
             helped = True
         return Tried(dict(fix), self.from_step, self.horizon, float(loss), float(self.baseline),
-                     bool(self.baseline_diverged), helped)
+                     bool(self.baseline_diverged), helped, self.measure)
 
 
 def horizon_for(sim, remaining: int) -> int:
@@ -114,6 +115,9 @@ def horizon_for(sim, remaining: int) -> int:
 
 def run_checks(sim, checks: list[Check]) -> None:
     """Fill in every check's baseline and outcomes, from now or from the start, in at most two batches."""
+    if sim.loss.is_model and sim.loss.batch_size is not None:
+        for check in checks:
+            check.measure = "training-set loss"
     ahead = [c for c in checks if not c.from_start]
     again = [c for c in checks if c.from_start and c.fixes]
     # A from-the-start check whose baseline is the run continued to the end of the budget: without mini-batches

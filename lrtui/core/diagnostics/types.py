@@ -70,6 +70,9 @@ class Tried:
     baseline: float  # the unchanged run's loss at the same step
     baseline_diverged: bool
     helped: bool
+    # What `loss` and `baseline` are: a mini-batch model's tries are compared on the whole training set, not on
+    # the last batch the status line shows (walkthrough 4: "against 0.221 unchanged" beside "loss 0.35").
+    measure: str = "loss"
 
     @property
     def end_step(self) -> int:
@@ -78,7 +81,7 @@ class Tried:
     def sentence(self) -> str:
         """The evidence in a few words: "tried: loss 4e-09 at step 200, against 3.09 unchanged"."""
         against = "the unchanged run diverged" if self.baseline_diverged else f"against {_fmt(self.baseline)} unchanged"
-        got = "diverged" if not math.isfinite(self.loss) else f"loss {_fmt(self.loss)}"
+        got = "diverged" if not math.isfinite(self.loss) else f"{self.measure} {_fmt(self.loss)}"
         return f"tried: {got} at step {self.end_step:,}, {against}"
 
     def as_dict(self) -> dict:

@@ -238,7 +238,8 @@ def _improving_message(e: Evidence) -> str:
     slow = _tried(e, "too_slow")
     if e.behind and slow is not None and not slow.helped and slow.fix:
         # Slow, but the LR is not what holds it back: say so, with the try (an Adagrad stall, a ravine...).
-        got = "diverged" if not math.isfinite(slow.loss) else f"ended at {fmt(slow.loss)}"
+        measure = "" if slow.measure == "loss" else f"{slow.measure} "
+        got = "diverged" if not math.isfinite(slow.loss) else f"ended at {measure}{fmt(slow.loss)}"
         how = "helped only a little" if math.isfinite(slow.loss) and slow.loss < slow.baseline else "did no better"
         text += f"; slow, but a larger LR {how} ({fix_words(slow.fix)} {got}, against {fmt(slow.baseline)} unchanged)"
     return text
