@@ -297,6 +297,9 @@ class Session:
             tried = next((d.tried for d in [summary] + exp.diagnoses(run)[::-1] if d.tried is not None), None)
             if tried is not None:
                 self.message = f"{label}: nothing tried helped ({tried.sentence()}), so nothing changed"
+            elif exp.step_count == 0:  # a replay (another run's fix, r) starts every run afresh: nothing checked yet
+                self.message = (f"{label}: no fix yet: every run starts afresh at step 0, and the engine checks it "
+                                "as it plays (space); nothing changed")
             else:
                 self.message = f"{label}: no fix to apply, the run is {summary.words}; nothing changed"
             return

@@ -64,3 +64,27 @@ def test_a_mini_batch_models_tries_name_the_training_set_loss():
     tried = Tried({"optimizer.lr": 1.0}, 100, 350, 0.05, 0.22, False, True, "training-set loss")
     assert tried.sentence() == "tried: training-set loss 0.05 at step 450, against 0.22 unchanged"
     assert Tried({}, 0, 10, 1.0, 2.0, False, True).sentence().startswith("tried: loss 1 at step 10")
+
+
+def test_a_after_a_replay_says_the_runs_are_checked_as_they_play():
+    """Walk 4, D13: after one run's fix replayed every run, `a` on another said 'no fix to apply, the run is
+    improving' (at step 0, before any check)."""
+    session = Session([find_builtin("lr-sweep").load()])
+    session.experiment.step(300)
+    session.focused = 5  # lr 0.0072, diverged at step 20
+    session.apply_fix()
+    assert session.experiment.step_count == 0
+    session.focused = 6
+    session.apply_fix()
+    assert "no fix yet" in session.message and "as it plays" in session.message
+
+
+def test_the_lr_charts_key_names_the_effective_lr_in_a_short_window():
+    """Walk 4, D11: at 80x24 the task said 'Watch the effective-LR panel' and the LR chart's key read only
+    '┈ planned ━ max ━ min'."""
+    from lrtui.tui.widgets.adaptive_panel import key_row
+
+    entries = [("planned", ("dotted", "plan", None)), ("max", ("solid", "a", None)), ("min", ("solid", "b", None))]
+    text = "".join(t for t, _ in key_row(entries, False, False, "lr now 0.5; run 0 effective lr per parameter: ", "",
+                                          45))
+    assert text.startswith("run 0 effective lr: ") and len(text) <= 45

@@ -158,8 +158,9 @@ def key_row(entries: list[tuple[str, tuple]], no_color: bool, ascii_only: bool, 
             parts.append((f"  {extra}", None))
         return parts
 
+    tail_lead = short_lead.split("; ", 1)[1] if "; " in short_lead else ""  # "run 0 effective lr: " alone
     for parts in (build(lead, " ", extra), build(lead, " ", ""), build(short_lead, " ", ""), build(short_lead, "", ""),
-                  build("", " ", ""), build("", "", ""), build("", "", "", names=False)):
+                  build(tail_lead, " ", ""), build("", " ", ""), build("", "", ""), build("", "", "", names=False)):
         if sum(len(text) for text, _ in parts) <= width:
             return parts
     return parts

@@ -132,7 +132,8 @@ class LRPanel(Panel, Chart):
         if lines:
             entries += [("max", ("solid", colors["max"], plain.get("max"))),
                         ("min", ("solid", colors["min"], plain.get("min")))]
-        lead = f"lr now {view.focused.lr:.3g}; " + (f"run {run} per parameter: " if lines else "")
+        # "effective lr" names what the lesson's task calls the effective-LR panel, drawn here in a short window
+        lead = f"lr now {view.focused.lr:.3g}; " + (f"run {run} effective lr per parameter: " if lines else "")
         key = key_row(entries, no_color, self.ascii_only, lead, "" if lines else "(per parameter after a step)",
                       width)
         picture.title = "".join(text for text, _ in key)
