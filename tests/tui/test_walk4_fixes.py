@@ -88,3 +88,16 @@ def test_the_lr_charts_key_names_the_effective_lr_in_a_short_window():
     text = "".join(t for t, _ in key_row(entries, False, False, "lr now 0.5; run 0 effective lr per parameter: ", "",
                                           45))
     assert text.startswith("run 0 effective lr: ") and len(text) <= 45
+
+
+def test_the_outcome_list_breaks_lines_between_fields():
+    from lrtui.tui.screens.outcomes import outcome_list
+
+    headers = ["run", "label", "verdict", "final loss", "test acc", "changes made"]
+    rows = [["0", "lr=0.1", "improving", "0.3501", "91.4%", "none"]]
+    lines = outcome_list(headers, rows, 40).plain.splitlines()
+    assert all(len(line) <= 40 for line in lines[1:]), lines
+    body = " ".join(line.strip() for line in lines[1:])
+    for field in ("verdict: improving", "final loss: 0.3501", "test acc: 91.4%", "changes made: none"):
+        assert field in [part.strip() for part in body.split("   ")] or field in body
+    assert all(line.startswith("    ") for line in lines[1:])

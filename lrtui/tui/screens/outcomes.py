@@ -68,12 +68,21 @@ def table_width(headers: list[str], rows: list[list[str]]) -> int:
     return sum(max(len(h), *(len(row[i]) for row in rows)) + 2 for i, h in enumerate(headers)) + 1
 
 
-def outcome_list(headers: list[str], rows: list[list[str]]) -> Text:
-    """The table as a list, for a window too narrow for its columns: a run per paragraph, every cell named."""
+def outcome_list(headers: list[str], rows: list[list[str]], width: int = 0) -> Text:
+    """The table as a list, for a window too narrow for its columns: a run per paragraph, every cell named. Given
+    the `width`, lines break between fields, never inside one ("test / acc: 91.4%" in walkthrough 4)."""
     text = Text()
     for row in rows:
         text.append(f"run {row[0]}  {row[1]}\n", style="bold")
-        text.append("    " + "   ".join(f"{h}: {cell}" for h, cell in zip(headers[2:], row[2:]) if cell) + "\n")
+        fields = [f"{h}: {cell}" for h, cell in zip(headers[2:], row[2:]) if cell]
+        line = ""
+        for field in fields:
+            joined = f"{line}   {field}" if line else f"    {field}"
+            if line and width and len(joined) > width:
+                text.append(line + "\n")
+                joined = f"    {field}"
+            line = joined
+        text.append(line + "\n")
     return text
 
 
@@ -117,7 +126,8 @@ class OutcomesScreen(ModalScreen):
                     table.add_row(*row)
                 yield table
             else:
-                yield Static(outcome_list(headers, rows), id="outcome-list-text")  # the sheet scrolls, not the list
+                # the sheet scrolls, not the list (its scroll bar takes 2 columns)
+                yield Static(outcome_list(headers, rows, room - 2), id="outcome-list-text")
             yield Static("", id="challenge")
             yield Static(Text("escape closes; r replays with your changes, R resets to the file, ] opens the next lesson",
                               style="dim"))
