@@ -100,3 +100,19 @@ def test_the_outcome_list_breaks_lines_between_fields():
     fields = [part for line in lines[1:] for part in line.strip().split("   ")]
     assert fields == ["verdict: improving", "final loss: 0.3501", "test acc: 91.4%", "changes made: none"], lines
     assert len(lines) > 2 and all(line.startswith("    ") for line in lines[1:])
+
+
+async def test_a_short_diagnostics_panel_shows_the_verdict_and_its_fix():
+    """Walk 4, D10: at 80x24 the panel's two rows showed 'diverged at step 7: the LR' and no fix."""
+    from lrtui.tui.app import LrtuiApp
+
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus", "plus")
+        app.session.experiment.step(200)
+        app.redraw()
+        await pilot.pause()
+        panel = app.screen.query_one("DiagnosticsPanel")
+        assert panel.size.height <= 4
+        shown = panel.get_option_at_index(0).prompt.plain
+        assert "diverged" in shown and "a: lr = " in shown and shown.count("\n") == 1, shown

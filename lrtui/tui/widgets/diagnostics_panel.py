@@ -57,8 +57,10 @@ def _shown(text: str, ascii_only: bool) -> str:
     return to_ascii(text) if ascii_only else text
 
 
-def summary_text(d, label: str, palette: PlotPalette, finished: bool) -> Text:
-    """The focused run's verdict now, in words, and why; the fix `a` applies, if the engine found one that helps."""
+def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: bool = False) -> Text:
+    """The focused run's verdict now, in words, and why; the fix `a` applies, if the engine found one that helps.
+    `compact` (a panel of 2-3 rows, as at 80x24) with a fix: the verdict and the fix only, the why behind enter
+    (the why's first words, cut off mid-sentence, had pushed the fix out of view: walkthrough 4)."""
     ascii_only = palette.ascii_only
     text = Text(overflow="fold")
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
@@ -67,6 +69,10 @@ def summary_text(d, label: str, palette: PlotPalette, finished: bool) -> Text:
     # No label: the run is the focused one, named by the status line in the same colour; the line it took
     # pushed the fix's closing words below a short panel (enter shows the label with the whole explanation).
     what, fared = split_message(d)
+    if compact and d.fix:  # the frame's title says "(enter, a)" already
+        arrow = "->" if ascii_only else "→"
+        text.append(f"\n{arrow} a: {fix_words(d.fix)}", style="bold")
+        return text
     # Not indented: in a 36-column panel the indent alone took the fix's closing words to a row out of view.
     text.append("\n" + _shown(without_code(what, d), ascii_only))
     if d.fix:
@@ -93,6 +99,9 @@ def diagnosis_line(d, palette: PlotPalette) -> Text:
     return text
 
 
+COMPACT_ROWS = 4  # a panel this short (its frame included) shows the verdict and the fix, the why behind enter
+
+
 class DiagnosticsPanel(Panel, OptionList):
     """The focused run's verdict, then the findings, newest first; enter shows one in full."""
 
@@ -115,10 +124,11 @@ class DiagnosticsPanel(Panel, OptionList):
         findings = exp.diagnoses()[::-1]
         run = session.focused
         started = exp.step_count > 0
-        shown = (exp, run, started, tuple((d.run, d.code, d.step, d.message) for d in findings))
+        shown = (exp, run, started, self.size.height, tuple((d.run, d.code, d.step, d.message) for d in findings))
         palette = app_palette(self.app, bool(getattr(self.app, "ascii_only", False)))
         summary = exp.summary(run) if started else None
-        summary_text = (summary_text_of(summary, view, palette) if summary is not None
+        compact = 0 < self.size.height <= COMPACT_ROWS
+        summary_text = (summary_text_of(summary, view, palette, compact) if summary is not None
                         else Text("step (n) or play (space): the engine judges each run as it trains", style="dim"))
         if shown == self._shown:
             if summary_text != self._summary_text:  # the verdict's numbers move every step: one option changes
@@ -139,5 +149,5 @@ class DiagnosticsPanel(Panel, OptionList):
         self.highlighted = first if highlighted is None else max(first, min(highlighted, len(self.entries) - 1))
 
 
-def summary_text_of(summary, view, palette: PlotPalette) -> Text:
-    return summary_text(summary, view.run(summary.run).label, palette, view.session.finished)
+def summary_text_of(summary, view, palette: PlotPalette, compact: bool = False) -> Text:
+    return summary_text(summary, view.run(summary.run).label, palette, view.session.finished, compact)
