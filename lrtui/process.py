@@ -60,6 +60,23 @@ def detach_stdout() -> None:
     os.close(devnull)
 
 
+def terminal_gone(error: BaseException, terminal=None) -> bool:
+    """Whether `error` is a write to a terminal whose other side has closed (EIO, EPIPE, ENXIO) and the terminal
+    is indeed gone: the hangup watcher below polls twice a second, and a frame drawn in between fails this way."""
+    import errno
+    import termios
+
+    if not (isinstance(error, OSError) and error.errno in (errno.EIO, errno.EPIPE, errno.ENXIO)):
+        return False
+    try:
+        termios.tcgetattr((terminal or sys.stdin).fileno())
+    except termios.error:
+        return True
+    except (AttributeError, OSError, ValueError):
+        return False
+    return False
+
+
 def end_on_hangup(terminal) -> None:
     """End the process as SIGHUP would when its terminal goes away without sending one (no controlling
     terminal, SIGHUP ignored): Textual's input thread would spin forever on a terminal that reads as EOF."""

@@ -89,3 +89,19 @@ def test_a_run_that_diverged_inside_a_bucket_keeps_its_last_step():
     assert history.params_series(1)[0].tolist() == [3]
     steps, values = history.series("loss", 0)  # a run that did not stop is unchanged
     assert steps[-1] == 99 and values[-1] == 0.01
+
+
+def test_a_write_error_counts_as_a_hangup_only_when_the_terminal_is_gone():
+    import errno
+    import os
+    import pty
+
+    from lrtui.process import terminal_gone
+
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "rb", buffering=0) as terminal:
+        eio = OSError(errno.EIO, "Input/output error")
+        assert not terminal_gone(eio, terminal)  # the other side is still open: a real error, reported
+        os.close(master)
+        assert terminal_gone(eio, terminal)  # closed: the hangup
+        assert not terminal_gone(ValueError("x"), terminal)

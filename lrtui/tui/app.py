@@ -42,6 +42,19 @@ class LrtuiApp(App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     TITLE = "lrtui"
     COMMANDS = App.COMMANDS | {LrtuiCommands}
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's hook for an unhandled error. A frame written to a terminal that has just closed (the SSH link
+        dropped, before the hangup watcher saw it) is the hangup, not a crash: end as SIGHUP would, without a
+        traceback on a terminal nobody reads (seen once in make test's hangup test)."""
+        import os
+        import signal
+
+        from lrtui.process import terminal_gone
+
+        if terminal_gone(error):
+            os._exit(128 + signal.SIGHUP)
+        super()._handle_exception(error)
     # The footer shows what fits in 100 columns; the help panel (?) and the palette list every key.
     BINDINGS = [
         Binding("space", "play", "play/pause"),
