@@ -17,3 +17,15 @@ async def open_finder_and_check(pilot, app) -> None:
         await pilot.press(key)
         await app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def step_and_draw(app, pilot, steps: int) -> None:
+    """Take `steps` steps of the engine directly (no play worker), then draw the screen once and let it settle."""
+    app.session.experiment.step(steps)
+    app.redraw()
+    await pilot.pause()
+
+
+def status_lines(app) -> list[str]:
+    """The status area's lines as plain text (the header first, then a line per run shown)."""
+    return app.screen.query_one("#status").render().plain.splitlines()

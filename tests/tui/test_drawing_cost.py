@@ -16,6 +16,7 @@ from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.chart import Chart
 from lrtui.tui.widgets.landscape_panel import cells_of
 from lrtui.tui.widgets.lr_panel import PlannedLR
+from tests.tui.pilot_steps import step_and_draw
 
 
 def filled_history(steps: int, recent_rows: int = 64, seed: int = 0) -> tuple[History, np.ndarray]:
@@ -113,17 +114,13 @@ def test_planned_lr_at_column_resolution_equals_the_reduced_full_plan(schedule):
 async def test_an_unchanged_panel_builds_nothing_and_a_step_rebuilds_it():
     app = LrtuiApp([find_builtin("rosenbrock-sgd-vs-adam").load()])
     async with app.run_test(size=(120, 40)) as pilot:
-        app.session.experiment.step(30)
-        app.redraw()
-        await pilot.pause()
+        await step_and_draw(app, pilot, 30)
         loss, lr = app.screen.query_one("#loss"), app.screen.query_one("#lr")
         builds = (loss.builds, lr.builds)
         app.redraw()
         await pilot.pause()
         assert (loss.builds, lr.builds) == builds  # nothing new: the canvases are kept
-        app.session.experiment.step(1)
-        app.redraw()
-        await pilot.pause()
+        await step_and_draw(app, pilot, 1)
         assert loss.builds == builds[0] + 1 and lr.builds == builds[1] + 1
         columns = 2 * loss.size.width
         assert all(len(line.x) <= 2 * columns for line in loss.picture.lines)

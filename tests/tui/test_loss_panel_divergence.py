@@ -6,6 +6,7 @@ from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.chart import Line
 from lrtui.tui.widgets.loss_panel import LossPanel, clip_diverged
+from tests.tui.pilot_steps import step_and_draw
 
 
 def test_diverged_curves_are_clipped_to_just_above_the_healthy_range():
@@ -47,9 +48,7 @@ async def test_oscillation_shows_without_pressing_l():
     """Himmelblau at lr 0.025 bounces between 3.09 and 4.24: the automatic log axis shows a band, not a flat line."""
     app = LrtuiApp([find_builtin("too-high-oscillation").load()])
     async with app.run_test(size=(100, 30)) as pilot:
-        app.session.experiment.step(200)
-        app.redraw()
-        await pilot.pause()
+        await step_and_draw(app, pilot, 200)
         panel = app.screen.query_one(LossPanel)
         assert panel.picture.log_y and "auto" in panel.picture.title
         bottom, top = panel.canvas.ylim

@@ -7,6 +7,7 @@ from lrtui.scenario.loader import scenario_from_data
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.palette import RUN_MARKERS, PlotPalette, rich_run_color, run_colors
 from lrtui.tui.widgets.chart import Chart
+from tests.tui.pilot_steps import step_and_draw
 
 THEMES = ["textual-dark", "textual-light", "nord", "gruvbox", "solarized-light", "dracula", "ansi-dark"]
 
@@ -18,9 +19,7 @@ def four_runs(loss: str = "rosenbrock", lrs=(1e-3, 2e-3, 5e-3, 1e-2)):
 
 
 async def drawn_app(pilot, app, steps: int = 60):
-    app.session.experiment.step(steps)
-    app.redraw()
-    await pilot.pause()
+    await step_and_draw(app, pilot, steps)
 
 
 def foregrounds(widget) -> set:

@@ -7,6 +7,7 @@ from lrtui.plotting import Line, Picture, draw, nice_ticks
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.curvature_panel import focused_last
+from tests.tui.pilot_steps import status_lines, step_and_draw
 
 
 def test_the_focused_run_is_drawn_last_so_its_dots_win_a_shared_row():
@@ -23,10 +24,8 @@ def test_a_narrow_step_axis_gets_round_ticks():
 async def test_at_60_columns_a_warning_verdict_stays_and_the_lr_title_is_short():
     app = LrtuiApp([find_builtin("too-low-slow").load()])
     async with app.run_test(size=(60, 20)) as pilot:
-        app.session.experiment.step(200)
-        app.redraw()
-        await pilot.pause()
-        line = app.screen.query_one("#status").render().plain.splitlines()[1]
+        await step_and_draw(app, pilot, 200)
+        line = status_lines(app)[1]
         assert "too slow" in line, line
         from lrtui.tui.view import as_view
         from lrtui.tui.widgets.lr_panel import LRPanel

@@ -3,7 +3,7 @@
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.status_line import percent, visible_runs
-from tests.tui.pilot_steps import play_to_the_end
+from tests.tui.pilot_steps import play_to_the_end, status_lines, step_and_draw
 
 
 def test_percent_keeps_small_shares_visible():
@@ -123,10 +123,8 @@ async def test_every_run_says_its_verdict_in_the_status_line_a_healthy_one_too()
 
     app = LrtuiApp([find_builtin("too-high-divergence").load()])
     async with app.run_test(size=(100, 30)) as pilot:
-        app.session.experiment.step(60)
-        app.redraw()
-        await pilot.pause()
-        lines = app.screen.query_one("#status").render().plain.splitlines()
+        await step_and_draw(app, pilot, 60)
+        lines = status_lines(app)
         safe = next(line for line in lines if "safe" in line)
         assert safe.rstrip().endswith("improving") and "DIVERGED" in next(line for line in lines if "too high" in line)
     pieces = [(4, "  lr 0.0003", ""), (1, "  loss 5.6", ""), (4.5, "  improving", "dim"), (2, "  too slow", "")]
@@ -151,16 +149,14 @@ async def test_a_run_over_the_limit_by_a_point_met_on_the_way_says_its_share_her
     scenario = find_builtin("too-high-divergence").load([("optimizer.lr", 0.0015)])
     app = LrtuiApp([scenario])
     async with app.run_test(size=(100, 30)) as pilot:
-        app.session.experiment.step(300)
-        app.redraw()
-        await pilot.pause()
-        line = app.screen.query_one("#status").render().plain.splitlines()[1]
+        await step_and_draw(app, pilot, 300)
+        line = status_lines(app)[1]
         exp = app.session.experiment
         assert exp.gauge(0) > 1 and exp.gauge_here(0) < 0.9
         over = float(line.split("lr ")[-1].split("% of limit")[0])
         here = float(line.split("(")[-1].split("% here)")[0])
         assert over > 100 and here < 90, line
         assert "improving" in line or "converged" in line
-        safe = app.screen.query_one("#status").render().plain.splitlines()[2]  # lr 0.0003, under the limit
+        safe = status_lines(app)[2]  # lr 0.0003, under the limit
         assert "% of limit" in safe and "here)" not in safe
 

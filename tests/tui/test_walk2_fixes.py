@@ -5,7 +5,7 @@ import pytest
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.loss_panel import diverged_steps
-from tests.tui.pilot_steps import open_finder_and_check, play_to_the_end
+from tests.tui.pilot_steps import open_finder_and_check, play_to_the_end, step_and_draw
 
 
 def make_app(*names):
@@ -17,9 +17,7 @@ def status(app) -> str:
 
 
 async def finish(app, pilot):
-    app.session.experiment.step(app.session.scenario.steps - app.session.experiment.step_count)
-    app.redraw()
-    await pilot.pause()
+    await step_and_draw(app, pilot, app.session.scenario.steps - app.session.experiment.step_count)
 
 
 # -- 12: with 3 or more runs the loss chart still has a legend ------------------------------------------------

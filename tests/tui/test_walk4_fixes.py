@@ -3,6 +3,7 @@
 from lrtui.core.run_spec import Change, with_change
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.session import Session
+from tests.tui.pilot_steps import step_and_draw
 
 
 def test_a_fix_that_sets_the_lr_sets_it_for_good_over_a_forks_factor():
@@ -109,9 +110,7 @@ async def test_a_short_diagnostics_panel_shows_the_verdict_and_its_fix():
     app = LrtuiApp([find_builtin("too-high-oscillation").load()])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("plus", "plus")
-        app.session.experiment.step(200)
-        app.redraw()
-        await pilot.pause()
+        await step_and_draw(app, pilot, 200)
         panel = app.screen.query_one("DiagnosticsPanel")
         assert panel.size.height <= 4
         shown = panel.get_option_at_index(0).prompt.plain

@@ -12,7 +12,7 @@ from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.palette import PLAN_COLOR
 from lrtui.tui.widgets.adaptive_panel import WAITING, key_row
-from tests.tui.pilot_steps import open_finder_and_check
+from tests.tui.pilot_steps import open_finder_and_check, step_and_draw
 
 
 def make_app(*names):
@@ -39,9 +39,7 @@ async def test_lesson_19_shows_both_planned_schedules_before_and_while_playing(s
         if size == (80, 24):
             text = lr.render().plain
             assert "planned" in text.splitlines()[0] and "known after" not in text
-        app.session.experiment.step(30)
-        app.redraw()
-        await pilot.pause()
+        await step_and_draw(app, pilot, 30)
         labels = [line.label for line in lr.picture.lines if line.label]
         if size == (80, 24):  # the focused Adam run's largest and smallest step size join the plan here
             assert labels == ["max", "min"] and len(plan_lines(lr.picture)) == 2
@@ -59,9 +57,7 @@ async def test_the_adagrad_panel_shows_its_effective_lr_falling_and_names_its_li
         panel = app.main.query_one("#adaptive")
         words = " ".join(panel.render().plain.replace("│", " ").split())
         assert WAITING in words  # before the first update: the whole message, cut on neither side
-        app.session.experiment.step(600)
-        app.redraw()
-        await pilot.pause()
+        await step_and_draw(app, pilot, 600)
         picture = panel.picture
         assert picture.log_x and picture.x_range[0] == 0.0  # the step axis starts at step 1, in decades
         high, median, low = (line for line in picture.lines[1:4])

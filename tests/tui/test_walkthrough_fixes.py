@@ -8,7 +8,7 @@ from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.widgets.status_line import status_text
 from lrtui.tui.palette import PlotPalette
-from tests.tui.pilot_steps import open_finder_and_check, play_to_the_end
+from tests.tui.pilot_steps import open_finder_and_check, play_to_the_end, step_and_draw
 
 
 def make_app(*names):
@@ -20,9 +20,7 @@ def status(app) -> str:
 
 
 async def finish(app, pilot):
-    app.session.experiment.step(app.session.scenario.steps - app.session.experiment.step_count)
-    app.redraw()
-    await pilot.pause()
+    await step_and_draw(app, pilot, app.session.scenario.steps - app.session.experiment.step_count)
 
 
 # -- 3, 16: a change to a finished run replays it from step 0 with the change, and says so ------------------
@@ -207,9 +205,7 @@ async def test_c_on_a_diverged_run_forks_from_the_start():
 async def test_a_diverged_run_shows_leaving_the_linear_chart():
     app = make_app("too-high-divergence")
     async with app.run_test(size=(100, 30)) as pilot:
-        app.session.experiment.step(20)
-        app.redraw()
-        await pilot.pause()
+        await step_and_draw(app, pilot, 20)
         picture = app.main.query_one("#loss").picture
         assert not picture.log_y and "; x: run 0 diverged at step 7" in picture.title
         assert any(line.marker == "x" for line in picture.lines)
