@@ -151,7 +151,7 @@ class OutcomesScreen(ModalScreen):
     def on_mount(self) -> None:
         body = self.query_one("#outcomes-body", VerticalScroll)
         self.watch(body, "scroll_y", lambda _old, _new: self._mark_more(), init=False)
-        self.watch(body, "max_scroll_y", lambda _old, _new: self._mark_more(), init=False)
+        self.watch(body, "virtual_size", lambda _old, _new: self.call_after_refresh(self._mark_more), init=False)
         self.call_after_refresh(self._mark_more)
         session = self.session
         challenge = challenge_for(session.scenario.source) if session.lesson else None
