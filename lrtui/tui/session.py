@@ -12,7 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from lrtui.core.diagnostics.verdicts import fix_words
+from lrtui.core.diagnostics.verdicts import as_tried, fix_words
 from lrtui.core.experiment import Experiment
 from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.scenario.library import COURSE_ORDER, find_builtin, lesson_number
@@ -304,7 +304,7 @@ class Session:
                 self.message = f"{label}: no fix to apply, the run is {summary.words}; nothing changed"
             return
         fix, tried = dict(chosen.fix), chosen.tried
-        words = fix_words(fix)
+        words = fix_words(fix, tried)
         offer = (exp, exp.revision, run, fix)
         if tried is not None and tried.from_step == 0:
             self._replay_with(run, fix, f"{label}: replayed every run from step 0 with {words} on this one "
@@ -319,7 +319,7 @@ class Session:
                 self.message = (f"press a again to replay every run, with {words} on {label} from step {step:,} "
                                 "as it was tried: the step budget is used up, so it cannot act from here")
         else:
-            done = exp.apply_changes(run, fix)
+            done = exp.apply_changes(run, as_tried(fix, tried))
             evidence = f"; {tried.sentence()}" if tried is not None else ""
             self.message = f"{label}: applied {done} from step {exp.step_count} (fixes {chosen.words}{evidence})"
 

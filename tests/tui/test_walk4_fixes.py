@@ -115,3 +115,50 @@ async def test_a_short_diagnostics_panel_shows_the_verdict_and_its_fix():
         assert panel.size.height <= 4
         shown = panel.get_option_at_index(0).prompt.plain
         assert "diverged" in shown and "a: lr = " in shown and shown.count("\n") == 1, shown
+
+
+def _rescheduled_session(at: int):
+    """Lesson 19 as walkthrough 4 played it: the frozen run given cosine warm restarts with `s` at step `at`."""
+    scenario = find_builtin("schedule-too-aggressive").load()
+    session = Session([scenario])
+    session.experiment.step(at)
+    session.experiment.set_schedule(0, "cosine_warm_restarts", {"T_0": 75})
+    return session, scenario.steps
+
+
+def test_an_lr_fix_under_a_schedule_says_what_it_multiplies():
+    """Walk 4, defect 2: 'Fix: lr = 0.0194' under a cyclic schedule, then 'now lr 1.78': the LR set scales every LR
+    the schedule gives. The words say the factor, and it is the new LR over the LR in force where it was tried."""
+    session, steps = _rescheduled_session(70)
+    exp = session.experiment
+    exp.step(steps - 70)
+    d = next(d for d in [exp.summary(0)] + exp.diagnoses(0) if d.fix and "optimizer.lr" in d.fix and d.tried.from_step)
+    tried = d.tried
+    lr_then = exp.series(0, "lr")[1][tried.from_step]
+    assert tried.schedule == "cosine_warm_restarts"
+    assert abs(tried.lr_then - lr_then) <= 1e-12 * lr_then
+    factor = d.fix["optimizer.lr"] / lr_then
+    assert f"lr x{factor:.3g} = {d.fix['optimizer.lr']:g}, schedule kept" in d.message
+    # a run with a constant LR keeps the plain words
+    lesson = find_builtin("too-low-slow").load()
+    plain = lesson.build()
+    plain.step(lesson.steps)
+    fixed = [d for d in plain.diagnoses(0) if d.fix]
+    assert fixed and all("schedule kept" not in d.message for d in fixed)
+
+
+def test_a_applied_some_steps_after_the_try_scales_by_the_same_factor():
+    """Applied from a later step, the fix multiplies the LR in force there by the factor tried, not set to the LR
+    in force at the try's step (which the schedule has moved since)."""
+    session, steps = _rescheduled_session(70)
+    exp = session.experiment
+    exp.step(15)  # a too-slow claim is checked by step 85
+    chosen = session.fix_of(0)
+    assert chosen is not None and chosen.tried.schedule, "the rescheduled run gets a fix under its schedule"
+    exp.step(5)
+    before = float(exp.view(0).lr)
+    session.apply_fix()
+    assert "lr x" in session.message
+    exp.step(1)
+    planned = before * chosen.tried.lr_factor
+    assert abs(exp.series(0, "lr")[1][-2] - planned) <= 1e-9 * planned, session.message

@@ -66,6 +66,10 @@ class Check:
     # A from-the-start check over a bounded horizon: an unchanged copy replays from the start beside the fixes,
     # and the baseline is its loss at the same step (both sides from step 0, as far as each other).
     replay: bool = False
+    # Where the try starts: the LR the unchanged run has in force there, and its schedule ("" for constant). An
+    # LR fix under a schedule scales every LR the schedule gives (filled in by run_checks, for the words).
+    lr_then: float = math.nan
+    schedule: str = ""
 
     def best(self) -> tuple[dict | None, float]:
         """The fix that helps most and its loss, or (None, nan) when none helps."""
@@ -101,7 +105,7 @@ class Check:
         else:
             helped = True
         return Tried(dict(fix), self.from_step, self.horizon, float(loss), float(self.baseline),
-                     bool(self.baseline_diverged), helped, self.measure)
+                     bool(self.baseline_diverged), helped, self.measure, self.lr_then, self.schedule)
 
 
 def horizon_for(sim, remaining: int) -> int:
@@ -162,6 +166,8 @@ def _from_now(sim, checks: list[Check]) -> None:
     owner: list[tuple[int, int]] = []
     for k, check in enumerate(checks):
         check.from_step = sim.step_count
+        check.lr_then = float(sim.lr_now[check.run])
+        check.schedule = _scheduled(sim.specs[check.run].schedule)
         runs.append(check.run)
         changes.append(None)
         owner.append((k, -1))
@@ -183,11 +189,18 @@ def _from_now(sim, checks: list[Check]) -> None:
             check.outcomes[j] = (check.fixes[j], float(loss))
 
 
+def _scheduled(name: str) -> str:
+    return "" if name == "constant" else name
+
+
 def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
     specs, owner, runs = [], [], []
     for k, check in enumerate(checks):
         check.from_step = 0
         origin = sim.origins[check.run]
+        first = np.asarray(sim.history.series("lr", check.run)[1], dtype=np.float64)[:1]
+        check.lr_then = float(first[0]) if first.size else math.nan
+        check.schedule = _scheduled(origin.schedule)
         if (replays and check.baseline_ahead > 0) or check.replay:  # the unchanged run, replayed beside them
             specs.append(origin.copy())
             owner.append((k, -1))

@@ -73,6 +73,18 @@ class Tried:
     # What `loss` and `baseline` are: a mini-batch model's tries are compared on the whole training set, not on
     # the last batch the status line shows (walkthrough 4: "against 0.221 unchanged" beside "loss 0.35").
     measure: str = "loss"
+    # The LR the unchanged run had in force where the try started, and its schedule ("" when constant): under a
+    # schedule, "lr = 0.956" set at step 80 scales every LR the schedule gives from then on (by lr_factor).
+    lr_then: float = math.nan
+    schedule: str = ""
+
+    @property
+    def lr_factor(self) -> float:
+        """What an LR fix multiplies the LR in force by where it starts (nan when it sets no LR, or unknown)."""
+        new = self.fix.get("optimizer.lr")
+        if new is None or "schedule.type" in self.fix or not (math.isfinite(self.lr_then) and self.lr_then > 0):
+            return math.nan
+        return float(new) / self.lr_then
 
     @property
     def end_step(self) -> int:

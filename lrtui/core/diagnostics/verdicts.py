@@ -30,10 +30,13 @@ def pct(fraction: float) -> str:
     return f"{value:.0f}%"
 
 
-def fix_words(fix: dict | None) -> str:
-    """A fix as a person types it: "lr = 0.016", "momentum = 0.9", "schedule constant, lr = 0.1"."""
+def fix_words(fix: dict | None, tried: Tried | None = None) -> str:
+    """A fix as a person types it: "lr = 0.016", "momentum = 0.9", "schedule constant, lr = 0.1". Given the try,
+    an LR set under a schedule says what it multiplies: "lr x9.67 = 0.956, schedule kept", since the schedule
+    keeps its shape around the new LR (walkthrough 4: "lr = 0.0194" was followed by "now lr 1.78")."""
     if not fix:
         return ""
+    factor = tried.lr_factor if tried is not None and tried.schedule and tried.fix == fix else math.nan
     parts: list[str] = []
     for key, value in fix.items():
         name = key.split(".", 1)[1] if "." in key else key
@@ -45,7 +48,19 @@ def fix_words(fix: dict | None) -> str:
             parts.append(f"lr x{value:g}")
         else:
             parts.append(f"{name} = {value:g}" if isinstance(value, float) else f"{name} = {value}")
+            if key == "optimizer.lr" and math.isfinite(factor) and factor > 0:
+                parts[-1] = f"lr x{factor:.3g} = {value:g}, schedule kept"
     return ", ".join(parts)
+
+
+def as_tried(fix: dict, tried: Tried | None) -> dict:
+    """The fix to apply from now, as the engine tried it. Under a schedule, an LR set where the try started scaled
+    every LR the schedule gives by `tried.lr_factor`; applied some steps later, the same factor is the same fix
+    (the same LR would not be: the schedule has moved the LR in force since)."""
+    factor = tried.lr_factor if tried is not None and tried.schedule and tried.fix == fix else math.nan
+    if not (math.isfinite(factor) and factor > 0):
+        return dict(fix)
+    return {**{k: v for k, v in fix.items() if k != "optimizer.lr"}, "optimizer.lr_factor": factor}
 
 
 def gauge_sentence(e: Evidence) -> str:
@@ -68,8 +83,8 @@ def tried_sentence(tried: Tried | None) -> str:
         return ""
     if tried.helped:
         where = "from the start" if tried.from_step == 0 else f"from step {tried.from_step:,}"
-        return f"tried {fix_words(tried.fix)} {where}: {tried.sentence().removeprefix('tried: ')}"
-    return ("nothing tried helped" + (f" (best: {fix_words(tried.fix)}, {tried.sentence().removeprefix('tried: ')})"
+        return f"tried {fix_words(tried.fix, tried)} {where}: {tried.sentence().removeprefix('tried: ')}"
+    return ("nothing tried helped" + (f" (best: {fix_words(tried.fix, tried)}, {tried.sentence().removeprefix('tried: ')})"
                                       if tried.fix else ""))
 
 
@@ -87,7 +102,7 @@ def _with_fix(e: Evidence, code: str, text: str) -> str:
     if tried is None:
         return text
     if tried.helped:
-        return f"{text}; try {fix_words(tried.fix)} ({tried.sentence()})"
+        return f"{text}; try {fix_words(tried.fix, tried)} ({tried.sentence()})"
     return f"{text}; nothing tried helped"
 
 
@@ -241,7 +256,7 @@ def _improving_message(e: Evidence) -> str:
         measure = "" if slow.measure == "loss" else f"{slow.measure} "
         got = "diverged" if not math.isfinite(slow.loss) else f"ended at {measure}{fmt(slow.loss)}"
         how = "helped only a little" if math.isfinite(slow.loss) and slow.loss < slow.baseline else "did no better"
-        text += f"; slow, but a larger LR {how} ({fix_words(slow.fix)} {got}, against {fmt(slow.baseline)} unchanged)"
+        text += f"; slow, but a larger LR {how} ({fix_words(slow.fix, slow)} {got}, against {fmt(slow.baseline)} unchanged)"
     return text
 
 

@@ -18,7 +18,7 @@ def tried_text(tried) -> str:
     """How the engine tried the fix, in a sentence: from where, for how long, and what came of it."""
     where = "from the start (a replay of the whole run)" if tried.from_step == 0 else f"from step {tried.from_step:,}"
     verdict = "It helped." if tried.helped else "It did not help enough to suggest it."
-    return (f"Tried {fix_words(tried.fix)} {where} for {tried.steps:,} steps, next to the unchanged run: "
+    return (f"Tried {fix_words(tried.fix, tried)} {where} for {tried.steps:,} steps, next to the unchanged run: "
             f"{tried.sentence().removeprefix('tried: ')}. {verdict}")
 
 
@@ -41,7 +41,7 @@ def explanation_text(d, label: str, focused: bool = True, finished: bool = False
     text.append(what + "\n\n", style="bold")
     text.append(d.explanation + "\n")
     if d.fix:
-        text.append(f"\nFix: {fix_words(d.fix)}\n", style="bold")
+        text.append(f"\nFix: {fix_words(d.fix, d.tried)}\n", style="bold")
     if d.tried is not None:
         text.append(tried_text(d.tried) + "\n")
     elif fared:

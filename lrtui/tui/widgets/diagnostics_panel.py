@@ -25,22 +25,17 @@ VERDICT_STYLE = {"improving": "green", "converged": "bold green"}
 NOTHING_HELPED = "; nothing tried helped"
 
 
-def fix_text(fix: dict | None) -> str:
-    """A fix as a person types it ("lr = 0.016"), as the engine words it."""
-    return fix_words(fix)
-
-
 def split_message(d) -> tuple[str, str]:
     """(what was found, how the fix fared): the engine's message ends with the fix and its try, which the panel
     shows on a line of its own."""
     message = d.message
     tried = d.tried
     if tried is not None and tried.helped and d.fix:
-        tail = f"; try {fix_words(tried.fix)} ({tried.sentence()})"
+        tail = f"; try {fix_words(tried.fix, tried)} ({tried.sentence()})"
         if message.endswith(tail):
-            return message[: -len(tail)], f"fix: {fix_words(d.fix)} ({tried.sentence()})"
+            return message[: -len(tail)], f"fix: {fix_words(d.fix, tried)} ({tried.sentence()})"
     if message.endswith(NOTHING_HELPED):
-        best = f" (best: {fix_words(tried.fix)}, {tried.sentence()})" if tried is not None and tried.fix else ""
+        best = f" (best: {fix_words(tried.fix, tried)}, {tried.sentence()})" if tried is not None and tried.fix else ""
         return message[: -len(NOTHING_HELPED)], f"nothing tried helped{best}"
     if tried is not None and not tried.helped:
         return message, f"nothing tried helped ({tried.sentence()})"
@@ -71,13 +66,13 @@ def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: b
     what, fared = split_message(d)
     if compact and d.fix:  # the frame's title says "(enter, a)" already
         arrow = "->" if ascii_only else "→"
-        text.append(f"\n{arrow} a: {fix_words(d.fix)}", style="bold")
+        text.append(f"\n{arrow} a: {fix_words(d.fix, d.tried)}", style="bold")
         return text
     # Not indented: in a 36-column panel the indent alone took the fix's closing words to a row out of view.
     text.append("\n" + _shown(without_code(what, d), ascii_only))
     if d.fix:
         arrow = "->" if ascii_only else "→"
-        text.append(f"\n{arrow} a: {fix_words(d.fix)}", style="bold")
+        text.append(f"\n{arrow} a: {fix_words(d.fix, d.tried)}", style="bold")
         if d.tried is not None:
             text.append(f" ({_shown(d.tried.sentence(), ascii_only)})")
     elif fared:
