@@ -109,8 +109,22 @@ class Experiment:
                 fix = changes.get(run)
                 if fix:
                     spec.changes = with_change(spec.changes, Change(int(at.get(run, 0)), dict(fix)))
+                ceiling = self._diverged_lr(run) if run >= 0 and set(fix or {}) <= {"optimizer.lr"} else None
+                if ceiling is not None:
+                    spec.diverged_lrs = (*spec.diverged_lrs, ceiling)
             parts.append((sim.loss, specs))
         return Experiment(parts, order=list(self.order), **self._settings)
+
+    def _diverged_lr(self, run: int) -> float | None:
+        """The largest LR a run on a constant schedule used before it diverged: a ceiling for the LR fixes of its
+        replays, whose other settings are the same (None: it did not diverge, or a schedule set its LRs)."""
+        at = self.diverged_at(run)
+        spec = self.spec(run)
+        if at < 0 or spec.schedule != "constant" or any("schedule.type" in c.changes for c in spec.changes):
+            return None
+        lrs = np.asarray(self.series(run, "lr")[1][: at + 1], dtype=np.float64)
+        lrs = lrs[np.isfinite(lrs) & (lrs > 0)]
+        return float(lrs.max()) if lrs.size else None
 
     @property
     def step_count(self) -> int:

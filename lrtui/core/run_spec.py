@@ -52,6 +52,10 @@ class RunSpec:
     start: np.ndarray | None = None
     changes: list[Change] = field(default_factory=list)  # applied at their steps, in order
     auto_label: bool = False  # the label was made from the settings, so it follows them when they change
+    # LRs this run, set up as it is apart from its LR, was seen to diverge at (a replay remembers them): no fix
+    # tried later suggests one of them, or more (walkthrough 4: after lesson 2's fix replayed the run at 0.0016,
+    # the engine tried 0.00284, next to the 0.003 that had diverged).
+    diverged_lrs: tuple = ()
 
     def copy(self, **changes) -> "RunSpec":
         values: dict[str, Any] = {
@@ -63,6 +67,7 @@ class RunSpec:
             "start": None if self.start is None else np.array(self.start, dtype=np.float64),
             "changes": list(self.changes),
             "auto_label": self.auto_label,
+            "diverged_lrs": tuple(self.diverged_lrs),
         }
         values.update(changes)
         return RunSpec(**values)

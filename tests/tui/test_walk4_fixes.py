@@ -162,3 +162,25 @@ def test_a_applied_some_steps_after_the_try_scales_by_the_same_factor():
     exp.step(1)
     planned = before * chosen.tried.lr_factor
     assert abs(exp.series(0, "lr")[1][-2] - planned) <= 1e-9 * planned, session.message
+
+
+def test_a_replayed_run_remembers_the_lr_it_diverged_at():
+    """Walk 4, defect 7: after lesson 2's fix (a replay at lr 0.0016), the engine tried lr 0.00284, next to the
+    0.003 the run had diverged at. The replay remembers 0.003 as a ceiling: no LR tried later reaches 0.9 of it."""
+    scenario = find_builtin("too-high-divergence").load()
+    session = Session([scenario])
+    session.experiment.step(scenario.steps)
+    diverged_lr = float(session.experiment.series(0, "lr")[1][0])
+    session.apply_fix()
+    exp = session.experiment
+    assert exp.spec(0).diverged_lrs == (diverged_lr,)
+    exp.step(scenario.steps)
+    message = exp.summary(0).message  # "improving: ...; slow, but a larger LR helped only a little (lr = X ended"
+    assert "a larger LR" in message, "the replayed run's slowness is checked"
+    larger = float(message.split("a larger LR")[1].split("lr = ")[1].split(" ")[0])
+    assert larger <= 0.9 * diverged_lr * (1 + 1e-3), message
+    tried = [d.tried for d in exp.diagnoses(0) if d.tried is not None]
+    assert all(t.fix.get("optimizer.lr", 0.0) <= 0.9 * diverged_lr * (1 + 1e-9) for t in tried), tried
+    # replayed again, it still remembers (and a run that never diverged remembers nothing)
+    assert exp.replayed().spec(0).diverged_lrs == (diverged_lr,)
+    assert Session([find_builtin("too-low-slow").load()]).experiment.replayed().spec(0).diverged_lrs == ()

@@ -54,12 +54,14 @@ class Siblings:
             self._groups[g] = members[np.argsort(self.base_lr[members], kind="stable")]
 
     def diverged_lrs(self, run: int) -> np.ndarray:
-        """The LRs of this run's siblings that diverged (no fix suggests one of them, or more)."""
+        """The LRs of this run's siblings that diverged, and those the run itself diverged at before a replay (no
+        fix suggests one of them, or more)."""
+        own = np.asarray(self.sim.origins[run].diverged_lrs, dtype=np.float64)
         members = self._groups.get(int(self.group[run]))
         if members is None:
-            return np.empty(0)
+            return own
         bad = members[(self.sim.diverged_at[members] >= 0) & (members != run)]
-        return self.base_lr[bad]
+        return np.concatenate([self.base_lr[bad], own])
 
     def evidence(self, runs: np.ndarray, code: str, e, frame) -> dict:
         """The siblings' verdict on a claim for each of `runs`: a Tried (from the start, up to now), WAIT if they
