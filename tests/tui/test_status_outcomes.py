@@ -160,3 +160,26 @@ async def test_a_run_over_the_limit_by_a_point_met_on_the_way_says_its_share_her
         safe = status_lines(app)[2]  # lr 0.0003, under the limit
         assert "% of limit" in safe and "here)" not in safe
 
+
+
+async def test_an_adaptive_optimizers_gauge_says_adaptive_limit_without_a_warning_colour():
+    """Walkthrough 4, defect 6: "rmsprop ... lr 176% of limit improving" in red, "adagrad ... 80% of limit too slow"
+    in yellow. Their limit is on P⁻¹H, which follows their own steps: the gauge says "adaptive limit", is not
+    coloured as a warning, and the glossary says how to read it."""
+    app = LrtuiApp([find_builtin("adagrad-decays-too-fast").load()])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await step_and_draw(app, pilot, 100)
+        status = app.screen.query_one("#status").render()
+        lines = status.plain.splitlines()
+        for line in lines[1:3]:
+            assert "% of adaptive limit" in line, line
+        for span in status.spans:
+            if "adaptive limit" in status.plain[span.start:span.end]:
+                assert "red" not in str(span.style) and "yellow" not in str(span.style), span
+        await pilot.press("question_mark")
+        assert "% of adaptive limit: the same share" in app.screen.query_one("#keys-text").render().plain
+    sgd = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with sgd.run_test(size=(120, 30)) as pilot:
+        await step_and_draw(sgd, pilot, 20)
+        line = status_lines(sgd)[1]
+        assert "% of limit" in line and "adaptive" not in line, line

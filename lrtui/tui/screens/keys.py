@@ -35,8 +35,12 @@ GLOSSARY = (
     ("% of limit", "lr × the largest sharpness met so far, as a share of the optimizer's limit. Exact on "
                    "quadratics: over 100% the steepest direction bounces outward. It keeps the sharpest point the "
                    "run has met, so a run that passed through a sharp region early can read over 100% while it "
-                   "improves now: then \"(56% here)\" beside it is the share by the sharpness where the run is now; for adaptive optimizers it uses λ of P⁻¹H, which moves as their step sizes do, "
-                   "so read it as a warning, and the verdict as the judgement"),
+                   "improves now: then \"(56% here)\" beside it is the share by the sharpness where the run is now. "
+                   "Read it as a warning, and the verdict as the judgement"),
+    ("% of adaptive limit", "the same share for Adam, RMSProp and Adagrad, by λ of P⁻¹H. Their P follows their "
+                            "own steps, so they often settle near or past 100% and still improve, and a larger lr "
+                            "moves the limit too: it does not say whether lr is too low or too high. Read the "
+                            "verdict, and the effective-LR panel"),
     ("concave here: no lr limit", "the status line's word where the loss curves downward in every direction "
                                   "the run could step (a hilltop or the start of a slope): no step size is "
                                   "unstable there, so there is no limit to show yet"),

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from lrtui.core.diagnostics.types import in_words
+from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.scenario.library import COURSE_ORDER
 from lrtui.text import visible
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
@@ -131,7 +132,14 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
             # piece with the gauge, so that a narrow window never shows "157% of limit" beside "improving" without
             # it (walkthrough 4); a healthy verdict gives way first.
             note = f" ({percent(here)} here)"
-        pieces.append((3, f"  lr {percent(gauge)} of limit{note}", style))
+        optimizer = OPTIMIZERS.get(exp.spec(run).optimizer)
+        if optimizer is not None and optimizer.adaptive:
+            # Adam, RMSProp, Adagrad: the limit is on P⁻¹H, which follows their own step sizes; they settle near or
+            # past it and still improve, and a larger lr moves it. Not a red warning beside "improving" or a
+            # yellow one beside "too slow" (walkthrough 4, D6): its own words, and the glossary says how to read it.
+            pieces.append((3, f"  lr {percent(gauge)} of adaptive limit{note}", "dim"))
+        else:
+            pieces.append((3, f"  lr {percent(gauge)} of limit{note}", style))
     verdict = exp.verdict(run)  # every run says its verdict, a healthy one too (walkthrough 3: "safe" said nothing)
     style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
     # "improving" tells least: in a narrow window it goes after |g| and the LR; any other verdict stays
