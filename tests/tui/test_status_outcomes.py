@@ -183,3 +183,14 @@ async def test_an_adaptive_optimizers_gauge_says_adaptive_limit_without_a_warnin
         await step_and_draw(sgd, pilot, 20)
         line = status_lines(sgd)[1]
         assert "% of limit" in line and "adaptive" not in line, line
+
+
+async def test_before_any_step_a_run_says_not_started_not_improving():
+    """Lesson 22 after a on run 5: every run replayed to step 0 read "lr 741% of limit  improving" before a step."""
+    app = LrtuiApp([find_builtin("lr-sweep").load()])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        lines = status_lines(app)[1:9]
+        assert all(line.rstrip().endswith("not started") for line in lines), lines
+        await step_and_draw(app, pilot, 30)
+        assert not any("not started" in line for line in status_lines(app)), status_lines(app)

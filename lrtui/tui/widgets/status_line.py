@@ -140,6 +140,10 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
             pieces.append((3, f"  lr {percent(gauge)} of adaptive limit{note}", "dim"))
         else:
             pieces.append((3, f"  lr {percent(gauge)} of limit{note}", style))
+    if exp.step_count == 0:
+        # Nothing trained yet (a start, or a replay after a): "improving" beside "741% of limit" said too much.
+        pieces.append((3.8, "  not started", "dim"))
+        return pieces
     verdict = exp.verdict(run)  # every run says its verdict, a healthy one too (walkthrough 3: "safe" said nothing)
     style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
     # "improving" tells least: in a narrow window it goes after |g| and the LR; any other verdict stays
