@@ -190,3 +190,24 @@ def test_theory_lines_follow_each_quadratic_sgd_run():
     exp.set_optimizer(0, "adam", {"lr": 0.01})
     assert len(theory_lines(session, (0.0, 150.0), 200)) == 2
     assert theory_lines(session_of("too-high-oscillation", 5), (0.0, 100.0), 200) == []
+
+
+def test_the_adaptive_panel_draws_the_other_adaptive_runs_median_for_comparison():
+    """Walkthrough 4: lesson 17 asks to compare Adagrad's flat lines with RMSProp's climb, and the panel showed
+    the focused run alone. The other adaptive run's median is drawn in its colour, and the key names it while
+    the panel's own name still fits."""
+    from lrtui.scenario.library import find_builtin
+    from lrtui.tui.session import Session
+    from lrtui.tui.view import as_view
+    from lrtui.tui.widgets.adaptive_panel import adaptive_picture
+
+    session = Session([find_builtin("adagrad-decays-too-fast").load()])
+    session.experiment.step(300)
+    view = as_view(session)
+    wide, key = adaptive_picture(view, 60)
+    labels = [line.label for line in wide.lines]
+    assert "run 1" in labels and labels.index("run 1") < labels.index("median"), labels
+    assert wide.title.startswith("effective LR") and "run 1" in wide.title, wide.title
+    narrow, _ = adaptive_picture(view, 38)
+    assert narrow.title.startswith("effective LR"), narrow.title
+    assert "run 1" in [line.label for line in narrow.lines]

@@ -3,8 +3,9 @@
 Adagrad, RMSprop and the Adam family divide the learning rate by a running
 root-mean-square of each parameter's gradients, so every parameter moves with
 its own effective LR. The chart shows the largest, the median and the smallest
-of them for the focused run, with the nominal LR dotted for scale, and a key
-row in the lines' own colours says which is which.
+of them for the focused run, with the nominal LR dotted for scale and the
+median of up to three other adaptive runs for comparison, and a key row in
+the lines' own colours says which is which.
 
 The step axis is logarithmic: what makes Adagrad stall happens in its first
 few updates (its sum of squared gradients jumps, and its effective LR falls
@@ -36,7 +37,8 @@ from lrtui.tui.widgets.panel import Panel
 CROWDED = 30  # screen rows below which the side column cannot hold this panel beside a landscape
 SPREAD_COLORS = {"max": "warning", "min": "accent"}  # theme roles, see palette.py
 # Under NO_COLOR the four lines differ by marker instead, and the key row shows which is which.
-PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": "."}
+PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": ".", "other": "o"}
+MAX_OTHERS = 3  # other adaptive runs whose median is drawn beside the focused run's spread
 EARLY_STEPS = 30  # at most this many steps before the engine's first sample (and checkpoint) are replayed
 WAITING = "per-parameter LR: after the first update (n)"
 
@@ -194,6 +196,9 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
         lx, llo, lhi = min_max_columns(np.log10(lr_steps[keep].astype(np.float64)), lr_values[keep],
                                        lr_values[keep], columns, x_range)
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
+    others = other_medians(view, columns, x_range)
+    for other, (ox, oy) in others:  # under the focused run's lines: thin company, for comparison
+        picture.lines.append(Line(ox, oy, color=run_color(other), label=f"run {other}", marker=plain.get("other")))
     for name, values, color in (("max", high, colors["max"]), ("median", median, run_color(run)),
                                 ("min", low, colors["min"])):
         cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
@@ -204,10 +209,37 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
                ("min", ("solid", colors["min"], plain.get("min"))),
                ("lr", ("dotted", "muted", plain.get("lr")))]
     now = ratio_text(median[-1] / view.focused.lr if view.focused.lr > 0 else np.nan, ascii_only)
-    key = key_row(entries, no_color, ascii_only, "effective LR per parameter: ", f"now median = {now}" if now else "",
-                  width)
+    company = [(f"run {other}", ("solid", other, plain.get("other"))) for other, _ in others]  # their medians
+    for keyed in (entries + company, entries):
+        key = key_row(keyed, no_color, ascii_only, "effective LR per parameter: ", f"now median = {now}" if now else "",
+                      width)
+        if key and key[0][0].startswith("effective LR"):
+            break  # the panel's name stays (lesson 17's task points at it); the other runs' keys give way first
     picture.title = "".join(text for text, _ in key)
     return picture, key
+
+
+def other_medians(view, columns: int, x_range) -> list[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+    """The median effective LR of the other adaptive runs (up to MAX_OTHERS), from the engine's samples, on the
+    same log step axis: lesson 17 asks to compare Adagrad's flat lines with RMSProp's climb, and the focused run
+    alone showed one of them at a time (walkthrough 4)."""
+    view = as_view(view)
+    exp, focused = view.session.experiment, view.session.focused
+    out = []
+    for other in range(exp.n_runs):
+        name = exp.spec(other).optimizer
+        if other == focused or name not in OPTIMIZERS or not OPTIMIZERS[name].adaptive:
+            continue
+        steps, _, median, _ = exp.effective_lr_history(other)
+        ok = np.isfinite(median) & (median > 0) & (steps > 0)
+        if not ok.any():
+            continue
+        x = np.log10(np.asarray(steps[ok], dtype=np.float64))
+        cx, lo, hi = min_max_columns(x, median[ok], median[ok], columns, x_range)
+        out.append((other, (cx, np.sqrt(lo * hi))))
+        if len(out) == MAX_OTHERS:
+            break
+    return out
 
 
 def effective_lines(view, columns: int, x_range, no_color: bool = False, early: EarlySteps | None = None,
