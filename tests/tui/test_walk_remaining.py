@@ -60,7 +60,8 @@ async def test_the_adagrad_panel_shows_its_effective_lr_falling_and_names_its_li
         await step_and_draw(app, pilot, 600)
         picture = panel.picture
         assert picture.log_x and picture.x_range[0] == 0.0  # the step axis starts at step 1, in decades
-        high, median, low = (line for line in picture.lines[1:4])
+        by_label = {line.label: line for line in picture.lines}
+        high, median, low = by_label["max"], by_label["median"], by_label["min"]
         # The first update's step sizes (from a replayed copy; the engine samples from step 5) are about 6 times
         # the ones it keeps for the rest of the 600 steps: on the log axis the fall takes a tenth of the width (1/600
         # on a linear one).
