@@ -78,6 +78,7 @@ class LrtuiApp(App):
         Binding("l", "toggle_log", "log scale", show=False),
         Binding("m", "toggle_smoothing", "smoothing", show=False),
         Binding("d", "toggle_description", "description", show=False),
+        Binding("z", "zoom", "zoom a panel", show=False),
         Binding("pagedown", "scroll_description(1)", "scroll the description", show=False, priority=True),
         Binding("pageup", "scroll_description(-1)", "scroll the description back", show=False, priority=True),
         Binding("a", "apply_fix", "apply fix"),
@@ -257,6 +258,11 @@ class LrtuiApp(App):
     def action_toggle_description(self) -> None:
         if (main := self.main) is not None:
             main.cycle_description()
+
+    def action_zoom(self) -> None:
+        if (main := self.main) is not None:
+            self.session.message = main.cycle_zoom()
+            self.redraw()
 
     def action_scroll_description(self, direction: int) -> None:
         if (main := self.main) is not None:

@@ -82,7 +82,8 @@ async def test_no_color_gives_each_run_its_own_marker_and_the_legend_shows_it(mo
         lr = app.screen.query_one("#lr", Chart)
         assert [line.marker for line in lr.picture.lines if line.marker in RUN_MARKERS] == list(RUN_MARKERS[:4])
         adaptive = app.screen.query_one("#adaptive", Chart)
-        assert len({line.marker for line in adaptive.picture.lines}) == len(adaptive.picture.lines) == 4
+        # the focused run's spread (max, median, min, lr) and the other adaptive runs' medians, each its own marker
+        assert len({line.marker for line in adaptive.picture.lines}) == len(adaptive.picture.lines) >= 4
 
 
 async def test_no_color_landscape_numbers_each_run_path_without_colour(monkeypatch):

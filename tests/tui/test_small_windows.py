@@ -87,3 +87,29 @@ async def test_a_screen_with_a_list_survives_a_window_a_few_columns_wide(keys):
             await pilot.pause()
         assert app.return_code in (None, 0)
         assert app.is_running
+
+
+async def test_z_zooms_the_landscape_then_the_next_panels_and_escape_goes_back():
+    """Walkthrough 4: lesson 16 at 80x24 asks to "watch the two paths on the landscape", which had 3 rows there.
+    `z` gives it the main area (the status and keys stay), z again the next chart, and escape brings all back."""
+    from lrtui.scenario.library import find_builtin
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import status_lines
+
+    app = LrtuiApp([find_builtin("rmsprop-equalizes").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        small = app.main.query_one("#landscape").size.height
+        await pilot.press("z")
+        await pilot.pause()
+        landscape = app.main.query_one("#landscape")
+        assert app.main.maximized is landscape and landscape.size.height > 2 * small
+        assert status_lines(app), "the status stays in view"
+        assert "zoomed: the landscape" in app.session.message
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.main.maximized is app.main.query_one("#loss")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.main.maximized is None and app.session.message.startswith("zoom off")
+        assert app.main.query_one("#landscape").size.height == small

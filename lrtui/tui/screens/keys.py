@@ -20,7 +20,7 @@ GROUPS = (
     ("Play", ("play", "step", "speed")),
     ("Learning rate", ("scale_lr", "finder", "apply_fix")),
     ("Runs", ("focus_run", "cycle_optimizer", "cycle_schedule", "fork", "replay", "reset", "outcomes", "torch_script")),
-    ("View", ("toggle_log", "toggle_smoothing", "toggle_description", "scroll_description", "help", "glossary")),
+    ("View", ("toggle_log", "toggle_smoothing", "toggle_description", "scroll_description", "zoom", "help", "glossary")),
     ("Lessons and files", ("scenario", "browse", "export", "save_scenario", "quit")),
 )
 GLOSSARY = (

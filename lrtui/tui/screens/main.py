@@ -27,9 +27,15 @@ from lrtui.tui.widgets.status_line import StatusLine
 
 # The rows each side panel needs at least (app.tcss): what the description leaves them in a short window.
 SIDE_MIN_ROWS = {"landscape": 4, "curvature": 8, "decision": 6, "adaptive": 8, "diagnostics": 4}
+# The panels `z` zooms, in turn: the side pictures first (the smallest in a short window), then the curves.
+ZOOMABLE = ("landscape", "curvature", "decision", "adaptive", "loss", "lr")
+ZOOM_NAMES = {"landscape": "the landscape", "curvature": "the curvature panel", "decision": "the decision regions",
+              "adaptive": "the effective-LR panel", "loss": "the loss chart", "lr": "the LR chart"}
 
 
 class MainScreen(Screen):
+    ALLOW_IN_MAXIMIZED_VIEW = "#status, LrtuiFooter"  # a zoomed panel keeps the runs' status and the keys
+
     log_scale: reactive[bool | None] = reactive(None)  # None: automatic (log10 once the loss spans a decade)
     smoothing = reactive(False)
     description = reactive("full")
@@ -73,6 +79,26 @@ class MainScreen(Screen):
             panel.scroll_page_down(animate=False)
         else:
             panel.scroll_page_up(animate=False)
+
+    def cycle_zoom(self) -> str:
+        """`z`: the next chart panel shown fills the main area (status and keys stay); after the last, back to
+        the whole screen. Escape goes back too. Returns what happened, for the message line."""
+        shown = [name for name in ZOOMABLE if self.query_one(f"#{name}").display]
+        current = self.maximized.id if self.maximized is not None else None
+        following = shown[shown.index(current) + 1:] if current in shown else ([] if current else shown)
+        if not following:
+            self.minimize()
+            return "zoom off: every panel shows again (z zooms one)"
+        self.maximize(self.query_one(f"#{following[0]}"), container=False)
+        self.call_after_refresh(self.app.redraw)
+        more = "z: the next panel" if len(following) > 1 else "z: back"
+        return f"zoomed: {ZOOM_NAMES[following[0]]} ({more}, escape: back)"
+
+    def watch_maximized(self, widget) -> None:
+        session = getattr(self.app, "session", None)
+        if widget is None and session is not None and session.message.startswith("zoomed"):
+            session.message = "zoom off: every panel shows again (z zooms one)"  # escape, or the panel went away
+            self.call_after_refresh(self.app.redraw)
 
     def _view_changed(self, *panels: type) -> None:
         """Redraw only the panels a view flag changes (a key that changes the view stays fast while playing)."""
@@ -126,6 +152,8 @@ class MainScreen(Screen):
             panel.display = shown
             if shown:
                 panel.redraw(view)
+        if self.maximized is not None and not self.maximized.display:
+            self.minimize()  # the zoomed panel has nothing to show for the run now focused
         self._size_description()
 
     def _size_description(self) -> None:

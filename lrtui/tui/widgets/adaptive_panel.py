@@ -29,7 +29,7 @@ import numpy as np
 
 from lrtui.core.decimate import min_max_columns
 from lrtui.core.optimizers import OPTIMIZERS
-from lrtui.tui.palette import run_color
+from lrtui.tui.palette import RUN_MARKERS, run_color
 from lrtui.tui.view import as_view
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
@@ -37,7 +37,7 @@ from lrtui.tui.widgets.panel import Panel
 CROWDED = 30  # screen rows below which the side column cannot hold this panel beside a landscape
 SPREAD_COLORS = {"max": "warning", "min": "accent"}  # theme roles, see palette.py
 # Under NO_COLOR the four lines differ by marker instead, and the key row shows which is which.
-PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": ".", "other": "o"}
+PLAIN_MARKERS = {"max": "^", "median": "*", "min": "v", "lr": "."}
 MAX_OTHERS = 3  # other adaptive runs whose median is drawn beside the focused run's spread
 EARLY_STEPS = 30  # at most this many steps before the engine's first sample (and checkpoint) are replayed
 WAITING = "per-parameter LR: after the first update (n)"
@@ -197,8 +197,9 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
                                        lr_values[keep], columns, x_range)
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
     others = other_medians(view, columns, x_range)
+    marks = {other: other_marker(other) if no_color else None for other, _ in others}
     for other, (ox, oy) in others:  # under the focused run's lines: thin company, for comparison
-        picture.lines.append(Line(ox, oy, color=run_color(other), label=f"run {other}", marker=plain.get("other")))
+        picture.lines.append(Line(ox, oy, color=run_color(other), label=f"run {other}", marker=marks[other]))
     for name, values, color in (("max", high, colors["max"]), ("median", median, run_color(run)),
                                 ("min", low, colors["min"])):
         cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
@@ -209,7 +210,7 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
                ("min", ("solid", colors["min"], plain.get("min"))),
                ("lr", ("dotted", "muted", plain.get("lr")))]
     now = ratio_text(median[-1] / view.focused.lr if view.focused.lr > 0 else np.nan, ascii_only)
-    company = [(f"run {other}", ("solid", other, plain.get("other"))) for other, _ in others]  # their medians
+    company = [(f"run {other}", ("solid", other, marks[other])) for other, _ in others]  # their medians
     for keyed in (entries + company, entries):
         key = key_row(keyed, no_color, ascii_only, "effective LR per parameter: ", f"now median = {now}" if now else "",
                       width)
@@ -217,6 +218,12 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
             break  # the panel's name stays (lesson 17's task points at it); the other runs' keys give way first
     picture.title = "".join(text for text, _ in key)
     return picture, key
+
+
+def other_marker(run: int) -> str:
+    """Under NO_COLOR, another run's median line takes that run's own marker, unless the spread's lines use it."""
+    free = [m for m in RUN_MARKERS if m not in PLAIN_MARKERS.values()]
+    return RUN_MARKERS[run % len(RUN_MARKERS)] if RUN_MARKERS[run % len(RUN_MARKERS)] in free else free[run % len(free)]
 
 
 def other_medians(view, columns: int, x_range) -> list[tuple[int, tuple[np.ndarray, np.ndarray]]]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 
 class Panel:
+    ALLOW_MAXIMIZE = True  # `z` zooms a chart panel to the whole main area (MainScreen.cycle_zoom)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # Textual matches a type selector against the DOMNode bases' names; a mixin adds its own.
