@@ -184,3 +184,17 @@ def test_a_replayed_run_remembers_the_lr_it_diverged_at():
     # replayed again, it still remembers (and a run that never diverged remembers nothing)
     assert exp.replayed().spec(0).diverged_lrs == (diverged_lr,)
     assert Session([find_builtin("too-low-slow").load()]).experiment.replayed().spec(0).diverged_lrs == ()
+
+
+async def test_a_short_windows_lr_chart_leaves_out_another_optimizers_lr_and_keys_the_focused_runs():
+    """Walk 4, defect 11: at 80x24 lesson 17's LR chart drew RMSProp's lr 0.01 as a solid line between Adagrad's
+    effective-LR lines, unkeyed. Runs of another optimizer are left out there; the focused run's lr is keyed."""
+    from lrtui.tui.app import LrtuiApp
+
+    app = LrtuiApp([find_builtin("adagrad-decays-too-fast").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 100)
+        picture = app.main.query_one("#lr").picture
+        levels = [line.y for line in picture.lines if line.label not in ("max", "min")]
+        assert all(abs(float(y[-1]) - 0.01) > 1e-9 for y in levels if len(y)), "RMSProp's lr is left out"
+        assert "━ lr" in picture.title or "- lr" in picture.title, picture.title

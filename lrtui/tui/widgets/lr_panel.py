@@ -80,14 +80,19 @@ class LRPanel(Panel, Chart):
         self._used: dict[int, ViewColumns] = {}
         self._early = None
 
-    def lr_picture(self, view, width: int) -> Picture:
+    def lr_picture(self, view, width: int, merged: bool = False) -> Picture:
+        """Every run's LR so far and its plan. `merged` (a short window's effective-LR mode): only the runs with
+        the focused run's optimizer, whose plans compare (lesson 19's two schedules), so that another
+        optimizer's LR is not taken for one of the focused run's effective-LR lines (walkthrough 4: RMSProp's
+        0.01 read as Adagrad's max)."""
         session = view.session
         exp = session.experiment
         columns = max(10, 2 * width)
         end = max(session.scenario.steps, exp.step_count)
         x_range = (0.0, float(max(end, 1)))
         picture = Picture(log_y=True, x_range=x_range)
-        for run in range(exp.n_runs):
+        kind = exp.spec(session.focused).optimizer
+        for run in (r for r in range(exp.n_runs) if not merged or exp.spec(r).optimizer == kind):
             run_view = view.run(run)
             used = self._used.setdefault(run, ViewColumns())
             x, low, high = used.update(run_view.history, "lr", columns, x_range)
@@ -112,7 +117,7 @@ class LRPanel(Panel, Chart):
         merged = view.height < CROWDED and adaptive_applies(view)
         if self.unchanged(view.key(width, view.session.focused, merged)):
             return
-        picture = self.lr_picture(view, width)
+        picture = self.lr_picture(view, width, merged=merged)
         self.show(picture, self._spread(view, picture, width) if merged else None)
 
     def _spread(self, view, picture: Picture, width: int) -> list:
@@ -128,7 +133,8 @@ class LRPanel(Panel, Chart):
         picture.legend = False
         run = view.session.focused
         plain = PLAIN_MARKERS if no_color else {}
-        entries = [("planned", ("dotted", PLAN_COLOR, None))]
+        entries = [("lr", ("solid", run, self.palette.run_marker(run) if no_color else None)),
+                   ("planned", ("dotted", PLAN_COLOR, None))]
         if lines:
             entries += [("max", ("solid", colors["max"], plain.get("max"))),
                         ("min", ("solid", colors["min"], plain.get("min")))]
