@@ -317,6 +317,23 @@ class Experiment:
             tracker = trackers[key] = TheoryTracker(sim, local)
         return tracker.update()
 
+    def fastest_theory(self, run: int, steps: int) -> tuple[float, np.ndarray] | None:
+        """(lr, predicted loss at steps 0..steps) of plain SGD on this run's quadratic at the fastest constant LR,
+        2/(λmax + λmin), from the run's start; None unless the run is plain SGD on a positive definite quadratic
+        (see lrtui.core.theory.fastest_theory). Computed once per run and budget."""
+        from lrtui.core.theory import fastest_theory, theory_applies
+
+        sim, local = self.locate(run)
+        if not theory_applies(sim, local) or sim.specs[local].optimizer != "sgd":
+            return None
+        key = ("fastest", self.order[run].part, local, int(steps), repr(sim.specs[local].optimizer_params))
+        if key not in self._theory_trackers:
+            loss = sim.loss.rows([local])
+            spec = sim.specs[local]
+            start = loss.start if spec.start is None else spec.start
+            self._theory_trackers[key] = fastest_theory(loss, start, spec.optimizer_params, steps)
+        return self._theory_trackers[key]
+
     def curvature_history(self, run: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, top Hessian eigenvalue, gauge) at each sharpness update; the gauge is lr * top / limit."""
         sim, local = self.locate(run)

@@ -115,6 +115,28 @@ def predicted_loss(loss: Quadratic, start, optimizer: str, params: dict, lrs: np
     return np.concatenate([[recursion.loss()], recursion.advance(lrs)])
 
 
+def fastest_constant_lr(loss: Quadratic) -> float | None:
+    """2 / (λmax + λmin): the constant LR at which plain gradient descent on a positive definite quadratic
+    shrinks its slowest direction fastest (the steepest and the flattest contract at the same rate). None when
+    the quadratic has a direction that is not curved upward."""
+    lam = np.asarray(loss.eigenvalues, dtype=np.float64)
+    if lam.size == 0 or not np.all(lam > 0):
+        return None
+    return float(2.0 / (lam.max() + lam.min()))
+
+
+def fastest_theory(loss: Quadratic, start, params: dict, steps: int) -> tuple[float, np.ndarray] | None:
+    """(lr, the loss theory predicts at steps 0..steps) for plain SGD at `fastest_constant_lr`: a reference for a
+    run whose LR is far below it (lesson 3). None where it does not apply (momentum, weight decay, no minimum)."""
+    if any(float(params.get(key, 0.0) or 0.0) != 0.0 for key in ("momentum", "weight_decay")) or params.get("maximize"):
+        return None
+    lr = fastest_constant_lr(loss)
+    if lr is None:
+        return None
+    values = predicted_loss(loss, start, "sgd", params, np.full(int(steps), lr))
+    return None if values is None else (lr, values)
+
+
 class TheoryTracker:
     """One run's prediction kept up to date as its simulation steps, so a frame costs only the new steps.
 

@@ -198,3 +198,25 @@ async def test_a_short_windows_lr_chart_leaves_out_another_optimizers_lr_and_key
         levels = [line.y for line in picture.lines if line.label not in ("max", "min")]
         assert all(abs(float(y[-1]) - 0.01) > 1e-9 for y in levels if len(y)), "RMSProp's lr is left out"
         assert "━ lr" in picture.title or "- lr" in picture.title, picture.title
+
+
+def test_a_run_far_below_the_fastest_lr_on_a_quadratic_gets_the_best_lrs_theory_curve():
+    """Walk 4, lesson 3: no reference on screen, and a linear axis from 1.08 to 1.59 made the creep look like a fall.
+    The loss chart draws what plain SGD at 2/(λmax + λmin) would do over the budget, labelled."""
+    from lrtui.tui.widgets.theory_overlay import fastest_line
+
+    scenario = find_builtin("too-low-slow").load()  # curvatures 1 and 2: the best constant LR is 2/3
+    session = Session([scenario])
+    session.experiment.step(scenario.steps)
+    (line,) = fastest_line(session, (0.0, float(scenario.steps)), 100)
+    assert line.label == "theory, best lr 0.667" and line.marker == "dot"
+    assert line.y[0] > 0.5 and line.y[-1] < 1e-20  # from near the start (1.5) to the bottom within the budget
+    # the same closed form as the engine's: SGD at 2/3 from the same start lands on it
+    exp = find_builtin("too-low-slow").load([("optimizer.lr", 2 / 3)]).build()
+    exp.step(20)
+    assert abs(exp.series(0, "loss")[1][20] - exp.fastest_theory(0, 200)[1][20]) <= 1e-12
+    # not for a run near the best LR, nor for an adaptive optimizer
+    near = Session([find_builtin("too-low-slow").load([("optimizer.lr", 0.5)])])
+    assert fastest_line(near, (0.0, 200.0), 100) == []
+    adam = Session([find_builtin("too-low-slow").load([("optimizer.type", "adam")])])
+    assert fastest_line(adam, (0.0, 200.0), 100) == []

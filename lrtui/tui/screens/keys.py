@@ -46,6 +46,9 @@ GLOSSARY = (
                                   "unstable there, so there is no limit to show yet"),
     ("dotted theory curve", "the loss theory predicts for SGD on a quadratic, from the LRs the run used: "
                             "the run should lie on it"),
+    ("theory, best lr", "the dotted curve of plain SGD at the fastest constant LR on this quadratic, "
+                        "2/(λmax + λmin), where its steepest and flattest directions shrink at the same rate; "
+                        "drawn when the focused run's LR is under a tenth of it"),
     ("test dotted", "on data models, the dotted line is the loss on held-out test data"),
     ("smoothed (m)", "the loss curves as an exponential moving average, the raw loss faint behind; the numbers "
                      "in the status line and the diagnostics are always the raw loss"),

@@ -16,7 +16,7 @@ from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
 from lrtui.tui.view import ViewColumns
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
-from lrtui.tui.widgets.theory_overlay import theory_lines
+from lrtui.tui.widgets.theory_overlay import BEST_LABEL, theory_lines
 
 MARKED_EVENTS = ("lr", "optimizer", "schedule", "fork")
 MAX_LEGEND_LINES = 4
@@ -157,6 +157,7 @@ class LossPanel(Panel, Chart):
         y_top = exits[0][1] if exits else None
         picture.lines.extend(finding_marks(view, y_top))
         labelled = [line for line in picture.lines if line.label]
+        fastest = next((line.label for line in labelled if line.label.startswith(BEST_LABEL)), None)
         legend_rows = max(0, min(MAX_LEGEND_LINES, ((self.size.height or 12) - 4) // 3))  # as plotting.draw allows
         if len(labelled) > legend_rows:
             # plotext pins its legend to the top left, where every curve starts: with many runs it
@@ -189,6 +190,8 @@ class LossPanel(Panel, Chart):
             extras.append(", test dotted")  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100:
             extras.append(" - over 2 decades: press l for log")
+        if fastest is not None and len(labelled) > legend_rows:  # the legend that named it gave way: the title does
+            extras.append(f"; dots: {fastest.removeprefix('theory, ')}")
         if any(line.marker == "!" for line in picture.lines):
             extras.append("; ! where a finding began")
         for extra in extras:
