@@ -366,6 +366,8 @@ class LrtuiApp(App):
 
         await self._chunk_done()
         s = self.session
+        if diagnosis is None:  # the focused run's verdict, as it is now
+            diagnosis = s.experiment.summary(s.focused)
         self.push_screen(ExplanationScreen(diagnosis, s.experiment.view(diagnosis.run).label,
                                            focused=diagnosis.run == s.focused, finished=s.finished))
 

@@ -133,7 +133,9 @@ class MainScreen(Screen):
     def on_option_list_option_selected(self, event) -> None:
         panel = self.query_one(DiagnosticsPanel)
         if 0 <= event.option_index < len(panel.entries) and panel.entries[event.option_index] is not None:
-            self.app.call_later(self.app.show_explanation, panel.entries[event.option_index])
+            # The verdict (the first option) is read when shown, after the chunk of play under way: as it is then.
+            chosen = None if event.option_index == 0 else panel.entries[event.option_index]
+            self.app.call_later(self.app.show_explanation, chosen)
 
     def view(self, session, ascii_only: bool = False) -> View:
         return View(session, self.log_scale, self.smoothing, self.description, ascii_only, self.size.height or 30)

@@ -85,8 +85,11 @@ def diagnosis_line(d, palette: PlotPalette) -> Text:
     ascii_only = palette.ascii_only
     text = Text(no_wrap=True, overflow="crop" if ascii_only else "ellipsis")
     text.append(f"{d.step:>6} ", style="dim")
-    text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
-    text.append(f"{d.severity:<7} ", style=SEVERITY_STYLE.get(d.severity, ""))
+    # Every run's findings are listed: each says whose (walkthrough 5: run 3's "LR 0.00052" read as run 0's).
+    # A warning is the usual finding: only an error or an info says its kind, so that the words fit.
+    text.append(f"{palette.swatch(d.run)} run {d.run} ", style=rich_run_color(d.run))
+    if d.severity != "warning":
+        text.append(f"{d.severity} ", style=SEVERITY_STYLE.get(d.severity, ""))
     what, fared = split_message(d)
     text.append(_shown(what, ascii_only))
     if fared:
@@ -126,9 +129,11 @@ class DiagnosticsPanel(Panel, OptionList):
         summary_text = (summary_text_of(summary, view, palette, compact) if summary is not None
                         else Text("step (n) or play (space): the engine judges each run as it trains", style="dim"))
         if shown == self._shown:
+            # The verdict now, for enter, even where its words here stay the same (a compact panel shows the
+            # verdict and fix only: its explanation had kept the loss and steps left of an early frame).
+            self.entries[0] = summary
             if summary_text != self._summary_text:  # the verdict's numbers move every step: one option changes
                 self._summary_text = summary_text
-                self.entries[0] = summary
                 self.replace_option_prompt_at_index(0, summary_text)
             return
         self._shown, self._summary_text = shown, summary_text

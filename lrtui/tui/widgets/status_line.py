@@ -146,8 +146,9 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
         return pieces
     verdict = exp.verdict(run)  # every run says its verdict, a healthy one too (walkthrough 3: "safe" said nothing)
     style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
-    # "improving" tells least: in a narrow window it goes after |g| and the LR; any other verdict stays
-    pieces.append((3.8 if verdict == "improving" else 1.4, f"  {in_words(verdict)}", style))
+    # "improving" tells least: in a narrow window it goes after |g| and the LR, but before the gauge (walkthrough 5:
+    # "lr 167% of limit (49% here)" with no verdict read as a warning); any other verdict stays
+    pieces.append((2.9 if verdict == "improving" else 1.4, f"  {in_words(verdict)}", style))
     return pieces
 
 

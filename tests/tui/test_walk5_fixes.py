@@ -1,0 +1,56 @@
+"""Defects a fifth learner walkthrough found (/work/wt/walk5-report.md in the lead's notes)."""
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.screens.explanation import ExplanationScreen
+from lrtui.tui.session import Session
+from lrtui.tui.widgets.diagnostics_panel import diagnosis_line
+from tests.tui.pilot_steps import status_lines, step_and_draw
+
+
+async def test_enter_on_the_verdict_explains_it_as_it_is_now_in_a_compact_panel():
+    """D14: lesson 3 at 80x24, play to the end, enter: "(loss 1.48) ... 190 steps of the 200-step budget left"
+    beside "against 1.08 unchanged". The compact panel's words stayed the same, so its entry kept an early frame's
+    verdict; enter now reads the verdict when it shows it."""
+    scenario = find_builtin("too-low-slow").load()
+    app = LrtuiApp([scenario])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 10)
+        await step_and_draw(app, pilot, scenario.steps - 10)
+        panel = app.main.query_one("#diagnostics")
+        assert panel.entries[0].message == app.session.experiment.summary(0).message
+        panel.focus()
+        panel.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplanationScreen)
+        text = app.screen.diagnosis.explanation
+        assert "0 steps of the 200-step budget left" in text and "190 steps" not in text, text
+
+
+def test_each_finding_in_the_panel_says_whose_it_is():
+    """D15: the panel lists every run's findings; run 3's "LR 0.00052" read as the focused run 0's."""
+    session = Session([find_builtin("lr-sweep").load()])
+    session.experiment.step(300)
+    app = LrtuiApp([find_builtin("lr-sweep").load()])
+    findings = session.experiment.diagnoses()
+    assert {d.run for d in findings} >= {0, 3}
+    from lrtui.tui.palette import PlotPalette
+
+    palette = PlotPalette(app.theme_variables)
+    for d in findings:
+        line = diagnosis_line(d, palette).plain
+        assert f" run {d.run} " in line.split("\n")[0], line
+
+
+async def test_improving_outlasts_the_gauge_in_a_narrow_status_line():
+    """D6 (80x24): lesson 2 after a read "lr 167% of limit (49% here)" with no verdict."""
+    scenario = find_builtin("too-high-divergence").load()
+    app = LrtuiApp([scenario])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, scenario.steps)
+        app.session.focused = 0
+        app.session.apply_fix()
+        await step_and_draw(app, pilot, scenario.steps)
+        line = next(line for line in status_lines(app) if "too high" in line)
+        assert line.rstrip().endswith(("improving", "converged", "too slow (LR too low)")), line
