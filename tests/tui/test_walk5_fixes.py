@@ -54,3 +54,16 @@ async def test_improving_outlasts_the_gauge_in_a_narrow_status_line():
         await step_and_draw(app, pilot, scenario.steps)
         line = next(line for line in status_lines(app) if "too high" in line)
         assert line.rstrip().endswith(("improving", "converged", "too slow (LR too low)")), line
+
+
+async def test_the_compact_legend_fits_its_plot_so_it_is_drawn():
+    """D5 (walkthroughs 4 and 5): lesson 3, play, c, tab tab * *, play: the legend row was blank, since plotext
+    leaves out a legend wider than its plot ("sgd lr=0.0005 x3, now lr 0.15 (focused; +2 runs, tab)")."""
+    for size in ((100, 30), (80, 24)):
+        app = LrtuiApp([find_builtin("too-low-slow").load()])
+        async with app.run_test(size=size) as pilot:
+            await step_and_draw(app, pilot, 200)
+            await pilot.press("c", "tab", "tab", "asterisk", "asterisk")
+            await step_and_draw(app, pilot, 200)
+            rows = app.main.query_one("#loss").render().plain.splitlines()
+            assert any("sgd lr=0.0005 x3" in row and "tab)" in row for row in rows[:4]), rows[:4]

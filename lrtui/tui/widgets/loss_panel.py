@@ -54,10 +54,18 @@ def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, fl
     return exits
 
 
-def compact_legend(label: str, n_runs: int) -> str:
-    """The legend's one line when there are too many curves to name: the focused run, and how many others."""
+def compact_legend(label: str, n_runs: int, room: int = 10_000, ascii_only: bool = False) -> str:
+    """The legend's one line when there are too many curves to name: the focused run, and how many others, cut to
+    `room` characters from the label's end (plotext leaves out a legend wider than its plot: lesson 3's fork
+    "sgd lr=0.0005 x3, now lr 0.15 (focused; +2 runs, tab)" left the legend row blank, walkthroughs 4 and 5)."""
     others = n_runs - 1
-    return f"{label} (focused; +{others} run{'s' * (others != 1)}, tab)" if others else label
+    tail = f" (focused; +{others} run{'s' * (others != 1)}, tab)" if others else ""
+    if len(label) + len(tail) > room:
+        tail = f" (+{others}, tab)" if others else ""
+        keep = max(room - len(tail), 4)
+        if len(label) > keep:
+            label = label[: keep - 3] + "..." if ascii_only else label[: keep - 1] + "…"
+    return label + tail
 
 
 def diverged_steps(steps: list[int]) -> str:
@@ -166,7 +174,8 @@ class LossPanel(Panel, Chart):
             for line in labelled:
                 line.label = None
             if focused_line is not None and legend_rows:
-                focused_line.label = compact_legend(view.run(session.focused).label, exp.n_runs)
+                focused_line.label = compact_legend(view.run(session.focused).label, exp.n_runs, width - 12,
+                                                    self.ascii_only)
         for event in exp.events:
             if event.kind in MARKED_EVENTS:
                 picture.vlines.append((event.step, MARKER))
