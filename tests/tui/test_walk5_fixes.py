@@ -67,3 +67,21 @@ async def test_the_compact_legend_fits_its_plot_so_it_is_drawn():
             await step_and_draw(app, pilot, 200)
             rows = app.main.query_one("#loss").render().plain.splitlines()
             assert any("sgd lr=0.0005 x3" in row and "tab)" in row for row in rows[:4]), rows[:4]
+
+
+async def test_a_short_landscape_keeps_its_caption_and_a_small_one_says_z_zooms():
+    """D10: at 80x24 lessons 1, 2, 3, 17, 19 and 22 showed their landscapes without the ranges and the marks' key."""
+    for name in ("too-high-oscillation", "too-low-slow", "schedule-too-aggressive"):
+        app = LrtuiApp([find_builtin(name).load()])
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            landscape = app.main.query_one("#landscape")
+            first = landscape.render().plain.splitlines()[0]
+            assert "min" in first and "now" in first and "path" in first, (name, first)
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.main.query_one("#landscape").render().plain.splitlines()[0].rstrip().endswith("z: zoom")
+        await pilot.press("z")
+        await pilot.pause()
+        assert "z: zoom" not in app.main.query_one("#landscape").render().plain.splitlines()[0]

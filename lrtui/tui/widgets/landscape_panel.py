@@ -24,7 +24,8 @@ from lrtui.tui.widgets.panel import Panel
 BAND_COLORS = ("#0b1d3a", "#12325c", "#1b4d7a", "#236a8c", "#2f8891", "#4aa38a", "#7bbd76", "#b8d35c", "#f0e34a")
 BAND_GLYPHS = " .:-=+*#%"
 MINIMUM_COLOR = "white"
-CAPTION_FROM_HEIGHT = 6  # rows: below this the map keeps them all  # on the dark-to-yellow bands, whatever the theme
+CAPTION_FROM_HEIGHT = 4  # rows: below this the map keeps them all (z zooms the panel: walkthrough 5 found no caption
+ZOOM_HINT_BELOW = 12  # rows: under this the caption says that z zooms, where it fits  # on the dark-to-yellow bands, whatever the theme
 
 
 def band_levels(values: np.ndarray, bands: int) -> np.ndarray:
@@ -142,7 +143,8 @@ class LandscapePanel(Panel, Widget):
             return [[Segment("no 2-D landscape for this loss"[:width], Style(dim=True))]]
         caption = []
         if height >= CAPTION_FROM_HEIGHT:  # the axis ranges and what the marks mean, on the top row
-            caption = [[Segment(self._caption(loss.window)[:width].ljust(width), Style(dim=True))]]
+            caption = [[Segment(self._caption(loss.window, height < ZOOM_HINT_BELOW)[:width].ljust(width),
+                                Style(dim=True))]]
             height -= 1
         bands = self._grid_bands(loss, width, height)
         # Per cell: 0 = nothing drawn, else an index into `marks` of (glyph, colour, bold).
@@ -184,7 +186,7 @@ class LandscapePanel(Panel, Widget):
         self._rows_key, self._rows_cache = key, out
         return out
 
-    def _caption(self, w) -> str:
+    def _caption(self, w, hint: bool = False) -> str:
         """The window's ranges and the marks' key; in a narrow panel the key keeps its words longer than the ranges
         (walkthrough 4: "path" was cut off at 100x30)."""
         star, head, dot = ("X", "@", ".") if self.ascii_only else ("★", "●", "·")
@@ -192,6 +194,8 @@ class LandscapePanel(Panel, Widget):
         x, y = f"{w.x_min:g}..{w.x_max:g}", f"{w.y_min:g}..{w.y_max:g}"
         ranges = f"x,y {x}" if x == y else f"x {x} y {y}"
         forms = [f"x {x}, y {y}  {keys}", f"{ranges} {keys}", f"{ranges} {tight}", tight]
+        if hint and self.screen.maximized is not self:  # a small map: say how to see it large, where that fits
+            forms = [f"{form}  z: zoom" for form in forms[:2]] + forms  # never at the cost of the key's spaces
         width = self.size.width
         return next((form for form in forms if not width or len(form) <= width), forms[-1])
 
