@@ -70,6 +70,7 @@ class Check:
     # LR fix under a schedule scales every LR the schedule gives (filled in by run_checks, for the words).
     lr_then: float = math.nan
     schedule: str = ""
+    scale_then: float = math.nan
 
     def best(self) -> tuple[dict | None, float]:
         """The fix that helps most and its loss, or (None, nan) when none helps."""
@@ -105,7 +106,8 @@ class Check:
         else:
             helped = True
         return Tried(dict(fix), self.from_step, self.horizon, float(loss), float(self.baseline),
-                     bool(self.baseline_diverged), helped, self.measure, self.lr_then, self.schedule)
+                     bool(self.baseline_diverged), helped, self.measure, self.lr_then, self.schedule,
+                     self.scale_then)
 
 
 def horizon_for(sim, remaining: int) -> int:
@@ -168,6 +170,7 @@ def _from_now(sim, checks: list[Check]) -> None:
         check.from_step = sim.step_count
         check.lr_then = float(sim.lr_now[check.run])
         check.schedule = _scheduled(sim.specs[check.run].schedule)
+        check.scale_then = _lr_scale(sim.specs[check.run]) * float(sim.lr_scale[check.run])
         runs.append(check.run)
         changes.append(None)
         owner.append((k, -1))
@@ -193,6 +196,13 @@ def _scheduled(name: str) -> str:
     return "" if name == "constant" else name
 
 
+def _lr_scale(spec) -> float:
+    """The LR a run's schedule is a share of: a cyclic schedule's max_lr, else the optimizer's lr (nan if unknown)."""
+    cyclic = spec.schedule in ("onecycle", "cyclic")
+    value = spec.schedule_params.get("max_lr") if cyclic else spec.optimizer_params.get("lr")
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else math.nan
+
+
 def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
     specs, owner, runs = [], [], []
     for k, check in enumerate(checks):
@@ -201,6 +211,7 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
         first = np.asarray(sim.history.series("lr", check.run)[1], dtype=np.float64)[:1]
         check.lr_then = float(first[0]) if first.size else math.nan
         check.schedule = _scheduled(origin.schedule)
+        check.scale_then = _lr_scale(origin)
         if (replays and check.baseline_ahead > 0) or check.replay:  # the unchanged run, replayed beside them
             specs.append(origin.copy())
             owner.append((k, -1))

@@ -77,6 +77,7 @@ class Tried:
     # schedule, "lr = 0.956" set at step 80 scales every LR the schedule gives from then on (by lr_factor).
     lr_then: float = math.nan
     schedule: str = ""
+    scale_then: float = math.nan  # the schedule's own LR scale there (its lr, or a cyclic max_lr): what it multiplies
 
     @property
     def lr_factor(self) -> float:

@@ -32,7 +32,7 @@ def pct(fraction: float) -> str:
 
 def fix_words(fix: dict | None, tried: Tried | None = None) -> str:
     """A fix as a person types it: "lr = 0.016", "momentum = 0.9", "schedule constant, lr = 0.1". Given the try,
-    an LR set under a schedule says what it multiplies: "lr x9.67 = 0.956, schedule kept", since the schedule
+    an LR set under a schedule says what it multiplies: "lr x9.67 on the whole schedule, 0.1 to 0.967", since the schedule
     keeps its shape around the new LR (walkthrough 4: "lr = 0.0194" was followed by "now lr 1.78")."""
     if not fix:
         return ""
@@ -49,7 +49,11 @@ def fix_words(fix: dict | None, tried: Tried | None = None) -> str:
         else:
             parts.append(f"{name} = {value:g}" if isinstance(value, float) else f"{name} = {value}")
             if key == "optimizer.lr" and math.isfinite(factor) and factor > 0:
-                parts[-1] = f"lr x{factor:.3g} = {value:g}, schedule kept"
+                scale = tried.scale_then
+                # Led by the raise, on the schedule's own scale (walkthrough 5: "lr x17.8 = 0.0194" named the LR in
+                # force at the try's step, which the learner never saw, beside "now lr 1.78" after it).
+                parts[-1] = (f"lr x{factor:.3g} on the whole schedule, {scale:.3g} to {scale * factor:.3g}"
+                             if math.isfinite(scale) and scale > 0 else f"lr x{factor:.3g} on the whole schedule")
     return ", ".join(parts)
 
 
