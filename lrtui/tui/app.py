@@ -369,7 +369,8 @@ class LrtuiApp(App):
         if diagnosis is None:  # the focused run's verdict, as it is now
             diagnosis = s.experiment.summary(s.focused)
         self.push_screen(ExplanationScreen(diagnosis, s.experiment.view(diagnosis.run).label,
-                                           focused=diagnosis.run == s.focused, finished=s.finished))
+                                           focused=diagnosis.run == s.focused, finished=s.finished,
+                                           now=s.experiment.step_count))
 
     def action_help(self, at_glossary: bool = False) -> None:
         from lrtui.tui.screens.keys import KeysScreen

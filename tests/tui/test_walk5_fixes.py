@@ -85,3 +85,19 @@ async def test_a_short_landscape_keeps_its_caption_and_a_small_one_says_z_zooms(
         await pilot.press("z")
         await pilot.pause()
         assert "z: zoom" not in app.main.query_one("#landscape").render().plain.splitlines()[0]
+
+
+def test_an_explanation_dates_a_verdict_now_and_a_finding_when_found():
+    """D8: "improving (info) at step 0" over a body about the last 45 steps; "at step 45" over "by step 40"."""
+    from lrtui.tui.screens.explanation import explanation_text
+
+    scenario = find_builtin("schedule-too-aggressive").load()
+    exp = scenario.build()
+    exp.step(scenario.steps)
+    finding = next(d for d in exp.diagnoses(0) if d.code == "schedule_too_aggressive")
+    assert f"(warning) found at step {finding.step:,}, run 0" in explanation_text(finding, "x", now=300).plain
+    healthy = Session([find_builtin("just-right").load()])
+    healthy.experiment.step(50)
+    verdict = healthy.experiment.summary(0)
+    assert verdict.code in ("improving", "converged") and verdict.step == 0
+    assert "at step 50, run 0" in explanation_text(verdict, "x", now=50).plain

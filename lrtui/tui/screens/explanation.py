@@ -33,10 +33,17 @@ def how_to_apply(d, focused: bool, finished: bool) -> str:
     return "Press a on the main screen to apply it from the current step."
 
 
-def explanation_text(d, label: str, focused: bool = True, finished: bool = False) -> Text:
+HEALTHY = ("improving", "converged")
+
+
+def explanation_text(d, label: str, focused: bool = True, finished: bool = False, now: int | None = None) -> Text:
     text = Text()
     text.append(f"{d.words} ", style=SEVERITY_STYLE.get(d.severity, "bold"))
-    text.append(f"({d.severity}) at step {d.step:,}, run {d.run}: {visible(label)}\n\n", style="dim")
+    # A healthy verdict is dated now (its step is where it began, 0 for most: "improving at step 0" over a body
+    # about the last 45 steps); a finding by the step it was found at, which can come after the event it
+    # describes ("by step 40" under "found at step 45"): walkthrough 5.
+    when = f"at step {now:,}" if d.code in HEALTHY and now is not None else f"found at step {d.step:,}"
+    text.append(f"({d.severity}) {when}, run {d.run}: {visible(label)}\n\n", style="dim")
     what, fared = split_message(d)
     text.append(what + "\n\n", style="bold")
     text.append(d.explanation + "\n")
@@ -63,8 +70,9 @@ class ExplanationScreen(ModalScreen):
     ExplanationScreen Static { height: auto; }
     """
 
-    def __init__(self, diagnosis, label: str, focused: bool = True, finished: bool = False):
+    def __init__(self, diagnosis, label: str, focused: bool = True, finished: bool = False, now: int | None = None):
         super().__init__()
+        self.now = now
         self.diagnosis = diagnosis
         self.label = label
         self.for_focused_run = focused  # (a Screen's `focused` is its focused widget)
@@ -72,4 +80,4 @@ class ExplanationScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(explanation_text(self.diagnosis, self.label, self.for_focused_run, self.finished))
+            yield Static(explanation_text(self.diagnosis, self.label, self.for_focused_run, self.finished, self.now))
