@@ -101,3 +101,23 @@ def test_an_explanation_dates_a_verdict_now_and_a_finding_when_found():
     verdict = healthy.experiment.summary(0)
     assert verdict.code in ("improving", "converged") and verdict.step == 0
     assert "at step 50, run 0" in explanation_text(verdict, "x", now=50).plain
+
+
+def test_a_diverged_runs_fix_is_refined_up_to_the_edge_where_it_blows_up():
+    """D7: lesson 2's fix was lr 0.0016 (ends at 2.95) while 0.00204 ends near 0.05 and 0.00225 diverges: the
+    eighths of a decade step over a sharp edge. LRs between the best fix and the next one tried, which diverged,
+    are tried too, and the best of all is the fix; the replay `a` makes ends where the try did."""
+    scenario = find_builtin("too-high-divergence").load()
+    exp = scenario.build()
+    exp.step(scenario.steps)
+    summary = exp.summary(0)
+    assert summary.code == "diverged" and summary.tried.helped
+    lr = summary.fix["optimizer.lr"]
+    assert 0.0017 < lr < 0.00225 and summary.tried.loss < 0.1, summary.message
+    again = exp.replayed({0: summary.fix})
+    again.step(scenario.steps)
+    assert abs(again.series(0, "loss")[1][-1] - summary.tried.loss) <= 1e-9 * max(summary.tried.loss, 1e-300)
+    # just above it, the run diverges: the fix sits at the edge, not past it
+    above = exp.replayed({0: {"optimizer.lr": 0.00225}})
+    above.step(scenario.steps)
+    assert above.diverged_at(0) >= 0
