@@ -88,3 +88,19 @@ def test_too_slow_tries_the_contract_s_grid_lrs_unrounded_from_the_start():
     # ...while a fix tried from now is still rounded for a person to type
     from_now = fixes_for("too_slow", e, sim.specs[0], np.empty(0))
     assert all(float(f"{fix['optimizer.lr']:.3g}") == fix["optimizer.lr"] for fix in from_now)
+
+
+def test_schedule_too_aggressive_tries_the_contract_s_s1_and_s2_unrounded():
+    # S1 holds the schedule's peak LR, S2 is a cosine over the budget from the run's own LR: exactly those LRs
+    # (the old check rounded them to two and three figures: 0.044 and 0.0442 for 0.0442997).
+    q = Quadratic(eigenvalues=[1.0, 0.01], start=[1.0, 1.0])
+    lr = 0.0442997
+    spec = RunSpec(optimizer="sgd", optimizer_params={"lr": lr}, schedule="step",
+                   schedule_params={"step_size": 5, "gamma": 0.1})
+    sim = Simulation(q, [spec], budget=200)
+    sim.step(20)
+    e = sim.monitor.evidence_now.at(0)
+    hold, cosine = fixes_for("schedule_too_aggressive", e, sim.specs[0], np.empty(0), start_lr=lr)
+    assert hold == {"schedule.type": "constant", "optimizer.lr": pytest.approx(lr, rel=1e-12)}
+    assert cosine["schedule.type"] == "cosine" and cosine["schedule.T_max"] == 200
+    assert cosine["optimizer.lr"] == pytest.approx(lr, rel=1e-12)
