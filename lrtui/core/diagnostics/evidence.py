@@ -151,7 +151,7 @@ class Evidence:
         if (tried is None or tried.measure != "loss" or tried.baseline_diverged or not math.isfinite(tried.baseline)
                 or tried.end_step <= self.step):
             return gap
-        return gaps(np.float64(tried.baseline), floor, first)
+        return gaps(np.asarray(tried.baseline, dtype=np.float64), floor, first)
 
     def stays_flat(self, code: str):
         """The contract's "flat" (gap(B/2) - G <= FLAT G, B the end of the budget) asked of the run's future: G is
