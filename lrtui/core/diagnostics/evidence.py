@@ -133,6 +133,38 @@ class Evidence:
     def hard_cut(self):
         return self.scheduled & (self.cut_step >= 0) & (self.cut_step <= EARLY_CUT * self.budget)
 
+    def gap_ahead(self, code: str):
+        """The gap the unchanged run reaches at the end of the look-ahead of `code`'s check, where that end lies
+        after this step; elsewhere (no such check, a mini-batch model's tries measured on the whole training set,
+        an unchanged copy that blew up, the look-ahead already past) the gap now. A claim about where the run
+        ends (the contracts judge the end of the budget) is asked of the run's own continuation, which the check
+        has simulated, not of the run so far."""
+        tried = self.tried.get(code)
+        if tried is None or not isinstance(tried, np.ndarray):
+            return self._gap_ahead_one(tried, self.gap, self.floor, self.first)
+        out = np.array(self.gap, dtype=np.float64, copy=True)
+        for run in [i for i, t in enumerate(tried) if t is not None]:
+            out[run] = self._gap_ahead_one(tried[run], out[run], self.floor[run], self.first[run])
+        return out
+
+    def _gap_ahead_one(self, tried, gap, floor, first):
+        if (tried is None or tried.measure != "loss" or tried.baseline_diverged or not math.isfinite(tried.baseline)
+                or tried.end_step <= self.step):
+            return gap
+        return gaps(np.asarray(tried.baseline, dtype=np.float64), floor, first)
+
+    def stays_flat(self, code: str):
+        """The contract's "flat" (gap(B/2) - G <= FLAT G, B the end of the budget) asked of the run's future: G is
+        where the unchanged run, continued as far as `code`'s check looked, ends. Before halfway the gap now stands
+        in for gap(B/2) (which a falling run is below); from halfway on, the gap at half the steps so far (which it
+        is below too), so the test is never looser than the contract's. Nor may the run climb by more than FLAT of
+        G. A run flat over the last half of its steps so far can be leaving a plateau or a dimple: judged at the
+        end of the budget, as the contracts judge it, it is no longer flat. Without a look-ahead this is `flat`."""
+        ahead = self.gap_ahead(code)
+        with np.errstate(all="ignore"):
+            before = np.where(2 * self.step >= self.budget, np.fmax(self.gap, self.gap_half), self.gap)
+            return ((before - ahead) <= FLAT * ahead) & ((ahead - self.gap) <= FLAT * ahead)
+
     @cached_property
     def at_floor(self):
         return self.gap <= TOL
