@@ -121,3 +121,18 @@ def test_a_diverged_runs_fix_is_refined_up_to_the_edge_where_it_blows_up():
     above = exp.replayed({0: {"optimizer.lr": 0.00225}})
     above.step(scenario.steps)
     assert above.diverged_at(0) >= 0
+
+
+def test_healthy_words_say_settled_and_how_much_a_larger_lr_did():
+    """D9: lesson 7's step decay read "improving: loss 1.35, level ... fell by 0% a step"; lesson 23's good run was
+    told a 2.5-fold drop "helped only a little"."""
+    scenario = find_builtin("step-decay").load()
+    exp = scenario.build()
+    exp.step(scenario.steps)
+    settled = exp.summary(0)
+    assert settled.message.startswith("improving: settled at loss") and "fell by 0% a step" not in settled.explanation
+    digits = find_builtin("digits-lr-classic").load()
+    exp = digits.build()
+    exp.step(digits.steps)
+    good = exp.summary(0).message
+    assert "times closer to the floor, short of the tenfold a fix needs" in good and "only a little" not in good

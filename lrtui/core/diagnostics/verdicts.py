@@ -47,7 +47,11 @@ def fix_words(fix: dict | None, tried: Tried | None = None) -> str:
         elif name == "lr_factor":
             parts.append(f"lr x{value:g}")
         else:
-            parts.append(f"{name} = {value:g}" if isinstance(value, float) else f"{name} = {value}")
+            # An LR tried exactly (the contract's grid, lr x 10^(k/4)) reads to 4 figures: "0.0008891", not
+            # "0.00088914"; `a` applies the value tried.
+            shown = f"{value:.4g}" if key == "optimizer.lr" and isinstance(value, float) else (
+                f"{value:g}" if isinstance(value, float) else f"{value}")
+            parts.append(f"{name} = {shown}")
             if key == "optimizer.lr" and math.isfinite(factor) and factor > 0:
                 scale = tried.scale_then
                 # Led by the raise, on the schedule's own scale (walkthrough 5: "lr x17.8 = 0.0194" named the LR in
@@ -253,13 +257,21 @@ def _improving_message(e: Evidence) -> str:
     if e.rate > 0:
         text = f"improving: loss {fmt(e.last_loss)}, falling {pct(e.rate)} per step"
     else:  # healthy by every check, but not falling over the window (a mini-batch run at its noise floor, say)
-        text = f"improving: loss {fmt(e.last_loss)}, level over the last {e.window:,} steps; no check found a problem"
+        text = (f"improving: settled at loss {fmt(e.last_loss)}, level over the last {e.window:,} steps; nothing the "
+                "checks tried did much better")
     slow = _tried(e, "too_slow")
     if e.behind and slow is not None and not slow.helped and slow.fix:
         # Slow, but the LR is not what holds it back: say so, with the try (an Adagrad stall, a ravine...).
         measure = "" if slow.measure == "loss" else f"{slow.measure} "
         got = "diverged" if not math.isfinite(slow.loss) else f"ended at {measure}{fmt(slow.loss)}"
-        how = "helped only a little" if math.isfinite(slow.loss) and slow.loss < slow.baseline else "did no better"
+        how = "did no better"
+        if math.isfinite(slow.loss) and slow.loss < slow.baseline:
+            # Much lower is tenfold closer to the floor (or half the starting gap): a 2.5-fold drop is no "little"
+            # (walkthrough 5, lesson 23), but it is short of what a fix must do.
+            with np.errstate(all="ignore"):
+                times = (slow.baseline - e.floor) / (slow.loss - e.floor) if slow.loss > e.floor else math.inf
+            how = (f"ended {times:.2g} times closer to the floor, short of the tenfold a fix needs"
+                   if math.isfinite(times) and times >= 2 else "helped only a little")
         text += f"; slow, but a larger LR {how} ({fix_words(slow.fix, slow)} {got}, against {fmt(slow.baseline)} unchanged)"
     return text
 
@@ -270,8 +282,9 @@ def _improving_explanation(e: Evidence) -> str:
                 "loss has no known minimum (0 is only a bound), so the checks tried larger LRs and momentum from "
                 f"here: {tried_sentence(_tried(e, 'local_minimum'))}. Training longer at this LR will not help much; "
                 "a lower loss needs a bigger model or other data, not another LR.")
-    return (f"Over the last {e.window:,} steps the distance to the floor fell by {pct(max(e.rate, 0.0))} a step, "
-            f"and nothing the checks tried did much better. {_cap(gauge_sentence(e))}.")
+    fell = (f"fell by {pct(e.rate)} a step" if e.rate >= 0.0005 else "stayed level (it fell by less than 0.05% a step)")
+    return (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
+            f"better. {_cap(gauge_sentence(e))}.")
 
 
 RULES: RuleTable[Evidence] = RuleTable([
