@@ -105,7 +105,7 @@ def test_curvature_record_holds_sharpness_and_gauge_at_each_update():
     exp = Experiment.single(loss, [RunSpec("s", "sgd", {"lr": 0.015}), RunSpec("m", "sgd", {"lr": 0.01, "momentum": 0.9})])
     exp.step(23)
     steps, top, gauge = exp.curvature_history(1)
-    assert steps.tolist() == [0, 5, 10, 15, 20]
+    assert steps.tolist() == [0, 1, 2, 3, 4, 5, 10, 15, 20]  # a small loss: every step at first, then every 5
     assert np.allclose(top, 100.0, rtol=1e-6)
     assert np.allclose(gauge, 0.01 * 100.0 / (2 + 2 * 0.9), rtol=1e-6)
     _, low, median, high = exp.effective_lr_history(0)

@@ -136,3 +136,40 @@ def test_healthy_words_say_settled_and_how_much_a_larger_lr_did():
     exp.step(digits.steps)
     good = exp.summary(0).message
     assert "times closer to the floor, short of the tenfold a fix needs" in good and "only a little" not in good
+
+
+def test_a_run_that_blows_up_within_its_first_steps_still_gets_its_sharpness():
+    """D16: lesson 1, `+ +`, play, enter: "The sharpness is not known yet". The start is a hilltop (negative
+    curvature) and the next sample fell in the blow-up; small losses are sampled every step at first."""
+    scenario = find_builtin("too-high-oscillation").load()
+    exp = scenario.build()
+    exp.scale_lr(0, 2)
+    exp.scale_lr(0, 2)
+    exp.step(scenario.steps)
+    summary = exp.summary(0)
+    assert summary.code == "diverged"
+    assert "not known yet" not in summary.explanation and "% of the stable limit 2/λ" in summary.explanation
+
+
+def screen_rows(app) -> list[str]:
+    """The screen as text rows, as a terminal shows it (from Textual's own screenshot)."""
+    import html
+    import re
+
+    rows: dict = {}
+    for m in re.finditer(r'<text[^>]*?x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', app.export_screenshot(), re.S):
+        words = html.unescape(re.sub("<[^>]+>", "", m.group(3))).replace("\xa0", " ")
+        rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), words))
+    return ["".join(t for _, t in sorted(v)) for _, v in sorted(rows.items())]
+
+
+async def test_a_compact_panel_shows_the_fix_below_a_verdict_that_wraps():
+    """D10 (80x24): the verdict "oscillating (LR too high)" wrapped once a scroll bar came, and the option list,
+    which had counted it as one row, left the fix line `a` applies out of view."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("N", "N", "N")
+        await pilot.pause()
+        await pilot.pause()
+        assert any("a: lr = 0.016" in row for row in screen_rows(app)), screen_rows(app)

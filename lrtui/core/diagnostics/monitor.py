@@ -31,6 +31,7 @@ from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = CLAIMS
 MAX_COPIES = 8192  # run copies tried at one checkpoint at most (per loss, when losses are stacked); the rest wait
+EARLY_SAMPLES = 5  # steps sampled one by one at the start, on small losses (exact Hessians: cheap)
 SWEEP_RUNS = 64  # runs of one loss past which a sweep's sharpness is sampled every fourth checkpoint
 TRAIL = 400  # checkpoint rows kept for the halfway gap at most
 MAX_RAW = 16  # flat runs whose Hessian extremes are measured at one checkpoint, at most
@@ -127,7 +128,8 @@ class Monitor:
             edited = frame.edits != self._edits
             self._forget(np.flatnonzero(edited))
             self._edits, self._edit_count = frame.edits.copy(), frame.edit_count
-        if frame.step % self.sample_every == 0:
+        # Small losses: every step at first (lesson 1 after `+ +` blew up from a hilltop before a calm sample).
+        if frame.step % self.sample_every == 0 or (self.curvature.exact and frame.step < EARLY_SAMPLES):
             # A sample taken in a blow-up (the loss over twice its starting height above the floor) does not
             # count towards the largest sharpness met: the gauge is about where the run trains.
             r = self.running

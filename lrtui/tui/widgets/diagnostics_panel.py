@@ -59,7 +59,8 @@ def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: b
     ascii_only = palette.ascii_only
     text = Text(overflow="fold")
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
-    text.append(f"run {d.run}: ", style="bold")  # now or at the end: the status line says which
+    if not compact:  # (a compact panel is the focused run's alone: "run 0: " pushed the fix out, walkthrough 5)
+        text.append(f"run {d.run}: ", style="bold")  # now or at the end: the status line says which
     text.append(d.words, style=VERDICT_STYLE.get(d.code, SEVERITY_STYLE.get(d.severity, "bold")))
     # No label: the run is the focused one, named by the status line in the same colour; the line it took
     # pushed the fix's closing words below a short panel (enter shows the label with the whole explanation).
@@ -113,6 +114,12 @@ class DiagnosticsPanel(Panel, OptionList):
         self._shown: tuple | None = None  # what the options were built from
         self._summary_text: Text | None = None
 
+    def _wrapped(self, text: Text) -> Text:
+        region = self.scrollable_content_region
+        # Room for the scroll bar, which comes once the findings outgrow the panel (and narrows every line).
+        width = region.width - (0 if self.show_vertical_scrollbar else self.styles.scrollbar_size_vertical)
+        return wrap_to(text, width, self.app.console) if region.width else text
+
     def redraw(self, view) -> None:
         # A border title wider than the box is cut with "…": pick one that fits (and stays ASCII).
         width = self.size.width or 80
@@ -128,6 +135,7 @@ class DiagnosticsPanel(Panel, OptionList):
         compact = 0 < self.size.height <= COMPACT_ROWS
         summary_text = (summary_text_of(summary, view, palette, compact) if summary is not None
                         else Text("step (n) or play (space): the engine judges each run as it trains", style="dim"))
+        summary_text = self._wrapped(summary_text)
         if shown == self._shown:
             # The verdict now, for enter, even where its words here stay the same (a compact panel shows the
             # verdict and fix only: its explanation had kept the loss and steps left of an early frame).
@@ -147,6 +155,17 @@ class DiagnosticsPanel(Panel, OptionList):
             return
         first = 0 if summary is not None else 1
         self.highlighted = first if highlighted is None else max(first, min(highlighted, len(self.entries) - 1))
+
+
+def wrap_to(text: Text, width: int, console) -> Text:
+    """`text` broken into lines of at most `width` cells here, so that the option list counts the rows it draws (it
+    measured a 27-character verdict as one row in a 26-column panel and left out the fix below it)."""
+    if width < 8:
+        return text
+    lines = text.wrap(console, width)
+    out = Text("\n").join(lines)
+    out.no_wrap = True
+    return out
 
 
 def summary_text_of(summary, view, palette: PlotPalette, compact: bool = False) -> Text:
