@@ -104,3 +104,29 @@ def test_schedule_too_aggressive_tries_the_contract_s_s1_and_s2_unrounded():
     assert hold == {"schedule.type": "constant", "optimizer.lr": pytest.approx(lr, rel=1e-12)}
     assert cosine["schedule.type"] == "cosine" and cosine["schedule.T_max"] == 200
     assert cosine["optimizer.lr"] == pytest.approx(lr, rel=1e-12)
+
+
+def test_a_plateau_or_minimum_is_judged_at_rest_where_the_unchanged_run_ends():
+    """The contracts ask "small gradient" (a plateau: 1e-2 of the largest met, or too small for lr x 1000 to move
+    the loss) and "stationary" (a local minimum: 1e-3) at the end of the budget, where the "stays stuck" copy
+    leaves the unchanged run; a run level over the look-ahead but bouncing in a well, or speeding up, is not at
+    rest there (tuning files: a NAdam run in a double well, seed 6798, was called a plateau at step 45)."""
+    from lrtui.core.diagnostics.trials import Check
+
+    q = Quadratic(eigenvalues=[1.0, 10.0], start=[1.0, 1.0])
+    sim = Simulation(q, [RunSpec(optimizer="sgd", optimizer_params={"lr": 0.01})], budget=200)
+
+    def check_at(point, baseline=1.0):
+        check = Check(0, "stays_stuck", [], False, 1, 0.0, 5.5, 1.0)
+        check.end_params, check.baseline = np.array(point, dtype=np.float64), baseline
+        return check
+
+    assert not check_at([0.5, 0.0]).at_rest(sim, 10.0, 1e-2)  # |g| 0.5: 5% of the largest, not small
+    assert check_at([1e-3, 0.0]).at_rest(sim, 10.0, 1e-2)  # 1e-4 of it: small...
+    assert check_at([1e-3, 0.0]).at_rest(sim, 10.0, 1e-3)  # ...and stationary
+    assert not check_at([5e-2, 0.0]).at_rest(sim, 10.0, 1e-3)  # 5e-3: small, not stationary
+    # a flat tail: every gradient met tiny; 10% of the largest, but lr x 1000 could not move the loss from there
+    assert check_at([1e-9, 0.0]).at_rest(sim, 1e-8, 1e-2)
+    assert not check_at([1e-9, 0.0]).at_rest(sim, 1e-8, 1e-3)
+    # without an end point to judge by, the claim stands as it was seen
+    assert Check(0, "stays_stuck", [], False, 1, 0.0, 5.5).at_rest(sim, 10.0, 1e-2)

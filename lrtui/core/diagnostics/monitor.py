@@ -4,9 +4,9 @@ Every step the simulation hands over a frozen StepFrame and the monitor updates 
 all runs at once. Every `every` steps (a checkpoint: 5 steps, or 1/200 of a long budget) it measures the
 evidence, spots the claims worth checking (a run that looks too slow, bouncing, stuck...), checks them by
 trying their fixes on copies of the runs (trials.py; in a sweep the neighbouring runs are evidence too),
-and takes each run's verdict from the rule table (verdicts.py). A claim must be seen at two checkpoints in
-a row before it is checked, so a finding is reported at most 2 x `every` steps (max(10 steps, 1% of the
-budget)) after it starts to hold; a non-finite loss is reported at once.
+and takes each run's verdict from the rule table (verdicts.py). A claim seen at two checkpoints in a row is
+checked: a finding comes at most 2 x `every` steps (max(10 steps, 1% of the budget)) after it starts to
+hold; a non-finite loss at once.
 """
 
 from __future__ import annotations
@@ -291,7 +291,7 @@ class Monitor:
                 checks.append(Check(run, "stays_stuck", [], False, max(1, min(left, LONG_HORIZON)),
                                     float(e.floor[run]), float(e.first[run]), float(e.loss[run])))
         run_checks(self.sim, checks)
-        confirms = self._confirm_from_start(checks, e)
+        confirms, max_grad = self._confirm_from_start(checks, e), self.running.max_grad
         stays = {(c.run, c.code): c for c in checks if c.code in ("stays_blown_up", "stays_stuck")}
         for check in checks:
             if check.code in ("stays_blown_up", "stays_stuck"):
@@ -305,10 +305,11 @@ class Monitor:
             elif check.code == "local_minimum":  # a known lower floor proves it; below a bound, a try must go lower
                 # ...and stuck there for the rest of the budget (a run that climbs out later was only passing by)
                 confirm = stays.get((check.run, "stays_stuck"))
-                holds = (self.floor_is_minimum or helped) and (confirm is None or confirm.stays())
+                holds = (self.floor_is_minimum or helped) and (confirm is None or confirm.stays()
+                                                               and confirm.at_rest(self.sim, max_grad[check.run], 1e-3))
             elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end...
                 confirm = stays.get((check.run, "stays_stuck"))
-                holds = confirm is None or confirm.stays()
+                holds = confirm is None or confirm.stays() and confirm.at_rest(self.sim, max_grad[check.run], 1e-2)
                 # ...and not at the bottom: a saddle curves down; a flat stretch is above a known minimum, or a
                 # change tried from here goes much lower
                 holds = holds and bool(e.negative_curvature[check.run] or self.floor_is_minimum or helped)
@@ -448,8 +449,7 @@ class Monitor:
             self._reported[-1, run] = True
             self._add(_edge_diagnosis(e.at(run), frame.step, run))
 
-    # -- reading -------------------------------------------------------------------------
-    @property
+    @property  # -- reading --
     def verdicts(self) -> list[str]:
         return [CODES[c] for c in self._codes]
 

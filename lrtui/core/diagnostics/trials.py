@@ -91,6 +91,24 @@ class Check:
         """The unchanged run, left alone, ends not much lower than it is now: it is stuck."""
         return not much_lower(self.baseline, self.current, self.floor, self.start_loss)
 
+    def at_rest(self, sim, max_grad: float, share: float) -> bool:
+        """The unchanged run's gradient where this check left it (the end of the budget, for a "stays stuck" look
+        ahead) is at most `share` of the largest gradient met: the contracts judge a plateau (share 1e-2) and a
+        local minimum (1e-3, stationary) at the run's end, not at the point the claim was first seen (a run that
+        starts to bounce in a well, or picks up speed, is level over the look-ahead but not at rest)."""
+        if self.end_params is None or not np.all(np.isfinite(self.end_params)) or not max_grad > 0:
+            return True  # nothing to judge by: the claim stands as it was seen
+        with np.errstate(all="ignore"):
+            grad = sim.loss.rows([self.run]).grad(self.end_params[None, :])
+        norm = float(np.linalg.norm(grad))
+        if not math.isfinite(norm):
+            return False
+        # ...or so small that the largest LR of the contracts' grid (lr x 1000) could not move the loss from there
+        # (a flat tail, where every gradient met was tiny): the contracts' other "small gradient".
+        lr = float(sim.lr_now[self.run])
+        tiny = share >= 1e-2 and 1e3 * lr * norm ** 2 <= 1e-6 * max(self.baseline - self.floor, 0.0)
+        return bool(norm <= share * max_grad or tiny)
+
     def reaches_tolerance(self) -> bool:
         """The unchanged run ends within TOL of the starting gap from the floor (converged, as the contract says)."""
         start = self.start_loss - self.floor
