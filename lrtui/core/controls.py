@@ -280,9 +280,9 @@ class RunControls:
             new = self.n_runs
             self.loss = self.loss.rows(np.append(np.arange(new), run))  # a copy is a run of its parent's loss
             label = f"{self.specs[run].label} x{factor:g}"
-            self.specs.append(self.specs[run].copy(label=label, auto_label=False))
+            self.specs.append(self.specs[run].copy(label=label, auto_label=False, forked_from=run))
             change = Change(self.step_count, {"optimizer.lr_factor": factor})
-            self.origins.append(self.origins[run].copy(label=label, auto_label=False,
+            self.origins.append(self.origins[run].copy(label=label, auto_label=False, forked_from=run,
                                                        changes=[*self.origins[run].changes, change]))
             self.params = np.concatenate([self.params, self.params[run : run + 1]])
             for name in ("lr_scale", "schedule_offset", "active", "diverged_at", "edits", "lr_now", "momentum_now",

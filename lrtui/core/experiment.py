@@ -115,6 +115,13 @@ class Experiment:
             parts.append((sim.loss, specs))
         return Experiment(parts, order=list(self.order), **self._settings)
 
+    def forked_from(self, run: int) -> int:
+        """The run this one was forked from (`c`), numbered in this experiment, or -1; a replay keeps it."""
+        sim, local = self.locate(run)
+        parent = sim.specs[local].forked_from
+        part = self.order[run].part
+        return next((r for r, ref in enumerate(self.order) if ref.part == part and ref.local == parent), -1)
+
     def _diverged_lr(self, run: int) -> float | None:
         """The largest LR a run on a constant schedule used before it diverged: a ceiling for the LR fixes of its
         replays, whose other settings are the same (None: it did not diverge, or a schedule set its LRs)."""

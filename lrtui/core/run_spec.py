@@ -56,6 +56,7 @@ class RunSpec:
     # tried later suggests one of them, or more (walkthrough 4: after lesson 2's fix replayed the run at 0.0016,
     # the engine tried 0.00284, next to the 0.003 that had diverged).
     diverged_lrs: tuple = ()
+    forked_from: int = -1  # the run (in its simulation) this one was forked from with `c`; kept by replays
 
     def copy(self, **changes) -> "RunSpec":
         values: dict[str, Any] = {
@@ -68,6 +69,7 @@ class RunSpec:
             "changes": list(self.changes),
             "auto_label": self.auto_label,
             "diverged_lrs": tuple(self.diverged_lrs),
+            "forked_from": self.forked_from,
         }
         values.update(changes)
         return RunSpec(**values)

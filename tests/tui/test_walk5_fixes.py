@@ -173,3 +173,24 @@ async def test_a_compact_panel_shows_the_fix_below_a_verdict_that_wraps():
         await pilot.pause()
         await pilot.pause()
         assert any("a: lr = 0.016" in row for row in screen_rows(app)), screen_rows(app)
+
+
+def test_a_fork_made_mid_run_still_counts_for_the_challenge_after_a_replays_it():
+    """Walk 6, D24: lesson 1, `n N c space`, `tab tab a space`, `u`: both forks converged, but "not yet: run 0 ends
+    at 3.09". `a` on the fork replayed every run, and the replay had no fork events: the lineage is kept in the
+    runs now."""
+    from lrtui.scenario.challenges import challenge_for
+    from lrtui.tui.screens.outcomes import OutcomesScreen
+
+    scenario = find_builtin("too-high-oscillation").load()
+    session = Session([scenario])
+    session.experiment.step(11)
+    session.fork()
+    session.experiment.step(scenario.steps - 11)
+    session.focused = 2
+    session.apply_fix()
+    exp = session.experiment
+    assert [exp.forked_from(r) for r in range(exp.n_runs)] == [-1, 0, 0]
+    exp.step(scenario.steps)
+    challenge = challenge_for(scenario.source)
+    assert OutcomesScreen._fork_that_met(challenge, exp) in (1, 2)

@@ -200,8 +200,9 @@ class OutcomesScreen(ModalScreen):
         """A run forked (c) from the challenge's run, or from a fork of it, that meets the goal with no optimizer
         change of its own: the first such, or None when the challenge's run is not done at the end itself."""
         family, grew = {challenge.run}, True
-        while grew:
+        while grew:  # (a replay, after a on a fork, keeps the lineage in the runs, not in fork events)
             forks = {e.run for e in exp.events if e.kind == "fork" and e.parent in family}
+            forks |= {r for r in range(exp.n_runs) if exp.forked_from(r) in family}
             grew = not forks <= family
             family |= forks
         if challenge.met(final_metric(exp, challenge.run, challenge.metric)):
