@@ -194,3 +194,19 @@ def test_a_fork_made_mid_run_still_counts_for_the_challenge_after_a_replays_it()
     exp.step(scenario.steps)
     challenge = challenge_for(scenario.source)
     assert OutcomesScreen._fork_that_met(challenge, exp) in (1, 2)
+
+
+async def test_enter_explains_again_after_a_zoom_and_escape():
+    """Walk 6, D21: after `z` then escape, enter opened nothing until ? or g had been opened and closed."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_and_draw(app, pilot, 30)
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ExplanationScreen), type(app.screen).__name__
