@@ -210,3 +210,18 @@ async def test_enter_explains_again_after_a_zoom_and_escape():
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, ExplanationScreen), type(app.screen).__name__
+
+
+async def test_the_best_lr_theory_curve_does_not_stretch_a_log_axis():
+    """Walk 6, D19: lesson 3, `* *`, play: the log axis ran down to 1e-175 after the best LR's theory curve, so the
+    converged run (6e-10) looked flat at 1. Theory is clipped a decade below the runs' lowest loss."""
+    app = LrtuiApp([find_builtin("too-low-slow").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("asterisk", "asterisk")
+        await step_and_draw(app, pilot, 200)
+        loss = app.main.query_one("#loss")
+        assert loss.shown_log
+        lowest = min(float(app.session.experiment.series(0, "loss")[1].min()), 1.0)
+        for line in loss.picture.lines:
+            if line.marker == "dot" and len(line.y):
+                assert float(min(line.y)) >= 0.1 * lowest * (1 - 1e-9), (line.label, min(line.y))

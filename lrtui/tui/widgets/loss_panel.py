@@ -106,7 +106,8 @@ class LossPanel(Panel, Chart):
         columns = max(10, 2 * width)  # braille packs two points per cell
         x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
         picture = Picture(x_range=x_range)
-        picture.lines.extend(theory_lines(session, x_range, columns))  # first, so the real curves draw over it
+        theory = theory_lines(session, x_range, columns)
+        picture.lines.extend(theory)  # first, so the real curves draw over it
         span_low, span_high = np.inf, -np.inf
         healthy_top, diverged_lines = -np.inf, []
         any_model = False
@@ -148,6 +149,11 @@ class LossPanel(Panel, Chart):
         auto = view.log_scale is None
         picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
+        if picture.log_y and np.isfinite(span_low) and span_low > 0:
+            # Theory follows the runs' axis, never sets it: the best LR's curve reaches 1e-175 in lesson 3, which
+            # flattened the converged run at 1 (walkthrough 6, D19); below, it leaves through the bottom.
+            for line in theory:
+                line.y = np.fmax(line.y, 0.1 * span_low)
         for index in smoothed:
             # On a log axis the average is taken of log10(loss): averaged linearly, a loss falling from 1 to 1e-30
             # would be held near 1e-5 by its own past, a plateau that is not there (walkthrough 3, defect 10).
