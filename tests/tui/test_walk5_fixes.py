@@ -225,3 +225,25 @@ async def test_the_best_lr_theory_curve_does_not_stretch_a_log_axis():
         for line in loss.picture.lines:
             if line.marker == "dot" and len(line.y):
                 assert float(min(line.y)) >= 0.1 * lowest * (1 - 1e-9), (line.label, min(line.y))
+
+
+async def test_a_long_label_after_s_keeps_the_legend_at_80x24():
+    """Walk 6, D22 as a learner gets there: lesson 19, play, `s` until cosine warm restarts, play."""
+    app = LrtuiApp([find_builtin("schedule-too-aggressive").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 40)
+        await pilot.press("s", "s", "s", "s")
+        await step_and_draw(app, pilot, 40)
+        label = app.session.experiment.view(0).label
+        rows = app.main.query_one("#loss").render().plain.splitlines()[:4]
+        assert len(label) > 40 and any("adam, gamma 0.1" in row for row in rows), (label, rows)
+
+
+def test_every_legend_label_is_cut_to_its_plot():
+    """Walk 6, D22: lesson 19 at 80x24 after `s`: a label "adam, gamma 0.1 every 20, now ... cosine_warm_restarts"
+    wider than the plot left the whole legend out."""
+    from lrtui.tui.widgets.loss_panel import compact_legend
+
+    long = "adam, gamma 0.1 every 20, now lr 1.78 cosine_warm_restarts"
+    assert compact_legend(long, 1, 36) == long[:35] + "…" and len(compact_legend(long, 1, 36, True)) == 36
+    assert compact_legend("sgd lr=0.1", 1, 36) == "sgd lr=0.1"

@@ -182,6 +182,9 @@ class LossPanel(Panel, Chart):
             if focused_line is not None and legend_rows:
                 focused_line.label = compact_legend(view.run(session.focused).label, exp.n_runs, width - 12,
                                                     self.ascii_only)
+        else:
+            for line in labelled:  # plotext leaves out a legend wider than its plot (walkthrough 6, D22)
+                line.label = compact_legend(line.label, 1, width - 12, self.ascii_only)
         for event in exp.events:
             if event.kind in MARKED_EVENTS:
                 picture.vlines.append((event.step, MARKER))
