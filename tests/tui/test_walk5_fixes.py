@@ -172,7 +172,10 @@ async def test_a_compact_panel_shows_the_fix_below_a_verdict_that_wraps():
         await pilot.press("N", "N", "N")
         await pilot.pause()
         await pilot.pause()
-        assert any("a: lr = 0.016" in row for row in screen_rows(app)), screen_rows(app)
+        rows = screen_rows(app)
+        assert any("a: lr = 0.016" in row for row in rows), rows
+        # the verdict's name alone above it (walkthrough 6: its words took two rows), the rest behind enter
+        assert any(row.rstrip().endswith("■ oscillating│") for row in rows), rows
 
 
 def test_a_fork_made_mid_run_still_counts_for_the_challenge_after_a_replays_it():

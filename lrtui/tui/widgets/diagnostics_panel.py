@@ -61,7 +61,10 @@ def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: b
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
     if not compact:  # (a compact panel is the focused run's alone: "run 0: " pushed the fix out, walkthrough 5)
         text.append(f"run {d.run}: ", style="bold")  # now or at the end: the status line says which
-    text.append(d.words, style=VERDICT_STYLE.get(d.code, SEVERITY_STYLE.get(d.severity, "bold")))
+    # Compact: the verdict's name alone ("oscillating", not "oscillating (LR too high)"), so that it and the fix
+    # fit two rows (walkthrough 6: at 80x24 the words took two and the fix was out of view); enter has the rest.
+    words = d.words.split(" (")[0] if compact and d.fix else d.words
+    text.append(words, style=VERDICT_STYLE.get(d.code, SEVERITY_STYLE.get(d.severity, "bold")))
     # No label: the run is the focused one, named by the status line in the same colour; the line it took
     # pushed the fix's closing words below a short panel (enter shows the label with the whole explanation).
     what, fared = split_message(d)
