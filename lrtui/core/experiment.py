@@ -335,7 +335,11 @@ class Experiment:
             return None
         key = ("fastest", self.order[run].part, local, int(steps), repr(sim.specs[local].optimizer_params))
         if key not in self._theory_trackers:
+            from lrtui.core.losses.quadratic import Quadratic
+
             loss = sim.loss.rows([local])
+            if not isinstance(loss, Quadratic):  # (theory_applies says it is; this tells the type checker)
+                return None
             spec = sim.specs[local]
             start = loss.start if spec.start is None else spec.start
             self._theory_trackers[key] = fastest_theory(loss, start, spec.optimizer_params, steps)

@@ -53,7 +53,7 @@ def fix_words(fix: dict | None, tried: Tried | None = None) -> str:
                 f"{value:g}" if isinstance(value, float) else f"{value}")
             parts.append(f"{name} = {shown}")
             if key == "optimizer.lr" and math.isfinite(factor) and factor > 0:
-                scale = tried.scale_then
+                scale = tried.scale_then if tried is not None else math.nan
                 # Led by the raise, on the schedule's own scale (walkthrough 5: "lr x17.8 = 0.0194" named the LR in
                 # force at the try's step, which the learner never saw, beside "now lr 1.78" after it).
                 parts[-1] = (f"lr x{factor:.3g} on the whole schedule, {scale:.3g} to {scale * factor:.3g}"
