@@ -250,3 +250,16 @@ def test_every_legend_label_is_cut_to_its_plot():
     long = "adam, gamma 0.1 every 20, now lr 1.78 cosine_warm_restarts"
     assert compact_legend(long, 1, 36) == long[:35] + "…" and len(compact_legend(long, 1, 36, True)) == 36
     assert compact_legend("sgd lr=0.1", 1, 36) == "sgd lr=0.1"
+
+
+def test_an_improving_run_past_the_limit_says_why_no_larger_lr_was_tried():
+    """Walk 6, D20: lesson 2 after `-` (lr 0.0015) ends at 3.33, "nothing the checks tried did much better", while u
+    finds 0.00204. No larger LR was tried: the contracts' next one is past the stable limit of the sharpest point."""
+    scenario = find_builtin("too-high-divergence").load()
+    exp = scenario.build()
+    exp.scale_lr(0, 0.5)
+    exp.step(scenario.steps)
+    summary = exp.summary(0)
+    assert summary.code == "improving"
+    assert "No larger LR was tried: the next one, x1.78, is past that limit" in summary.explanation
+    assert summary.explanation.endswith(".")

@@ -283,8 +283,14 @@ def _improving_explanation(e: Evidence) -> str:
                 f"here: {tried_sentence(_tried(e, 'local_minimum'))}. Training longer at this LR will not help much; "
                 "a lower loss needs a bigger model or other data, not another LR.")
     fell = (f"fell by {pct(e.rate)} a step" if e.rate >= 0.0005 else "stayed level (it fell by less than 0.05% a step)")
-    return (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
+    text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
             f"better. {_cap(gauge_sentence(e))}.")
+    if _tried(e, "too_slow") is None and math.isfinite(e.gauge) and e.gauge * 10 ** 0.25 > 1:
+        # Why no larger LR was tried (walkthrough 6, D20: lesson 2 after `-`, where u's sweep finds 0.00204): the
+        # contracts' next larger LR, x10^(1/4), is past the stable limit of the sharpest point met.
+        text += (" No larger LR was tried: the next one, x1.78, is past that limit; u sweeps constant LRs on copies "
+                 "for the best one.")
+    return text
 
 
 RULES: RuleTable[Evidence] = RuleTable([
