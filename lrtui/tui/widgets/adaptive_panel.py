@@ -216,6 +216,8 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
                       width)
         if key and key[0][0].startswith("effective LR"):
             break  # the panel's name stays (lesson 17's task points at it); the other runs' keys give way first
+    if company and keyed is entries:  # ...and their lines with them: a line without a key (walkthrough 6, D23)
+        picture.lines = [line for line in picture.lines if not str(line.label).startswith("run ")]
     picture.title = "".join(text for text, _ in key)
     return picture, key
 
