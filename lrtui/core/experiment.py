@@ -52,6 +52,7 @@ class Experiment:
         self._initial_order = list(order)
         self.order = list(order)
         self._theory_trackers: dict = {}  # per run: the theory curve, extended as the run steps
+        self._fastest: dict = {}  # per run, budget and hyperparameters: the fastest constant LR's theory curve
 
     @classmethod
     def single(cls, loss: Loss, specs: list[RunSpec], seed: int = 0) -> "Experiment":
@@ -164,6 +165,7 @@ class Experiment:
             sim.reset()
         self.order = list(self._initial_order)
         self._theory_trackers.clear()
+        self._fastest.clear()
 
     # -- per-run views -----------------------------------------------------------
     def series(self, run: int, field: str):
@@ -333,8 +335,8 @@ class Experiment:
         sim, local = self.locate(run)
         if not theory_applies(sim, local) or sim.specs[local].optimizer != "sgd":
             return None
-        key = ("fastest", self.order[run].part, local, int(steps), repr(sim.specs[local].optimizer_params))
-        if key not in self._theory_trackers:
+        key = (self.order[run].part, local, int(steps), repr(sim.specs[local].optimizer_params))
+        if key not in self._fastest:
             from lrtui.core.losses.quadratic import Quadratic
 
             loss = sim.loss.rows([local])
@@ -342,8 +344,8 @@ class Experiment:
                 return None
             spec = sim.specs[local]
             start = loss.start if spec.start is None else spec.start
-            self._theory_trackers[key] = fastest_theory(loss, start, spec.optimizer_params, steps)
-        return self._theory_trackers[key]
+            self._fastest[key] = fastest_theory(loss, start, spec.optimizer_params, steps)
+        return self._fastest[key]
 
     def curvature_history(self, run: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, top Hessian eigenvalue, gauge) at each sharpness update; the gauge is lr * top / limit."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,16 @@ class RunSpec:
 
     def default_label(self, lr: float) -> str:
         return f"{self.optimizer} lr={lr:.4g}"
+
+
+MAX_LR_SCHEDULES = ("onecycle", "cyclic")  # schedules that set their own LRs from a max_lr
+
+
+def own_lr_scale(spec, fallback: float) -> float:
+    """The LR a run's schedule is a share of: a cyclic schedule's max_lr, else the optimizer's lr."""
+    key = "max_lr" if spec.schedule in MAX_LR_SCHEDULES else None
+    value = spec.schedule_params.get(key) if key else spec.optimizer_params.get("lr")
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else fallback
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from lrtui.core.diagnostics.running import running_stats
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
 from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, horizon_for, run_checks
 from lrtui.core.diagnostics.types import Diagnosis
-from lrtui.core.diagnostics.verdicts import (CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for,
-                                           own_lr_scale)
+from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for
 from lrtui.core.frame import StepFrame
+from lrtui.core.run_spec import own_lr_scale
 from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = CLAIMS

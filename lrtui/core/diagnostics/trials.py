@@ -16,7 +16,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.evidence import TOL
 from lrtui.core.diagnostics.types import Tried
-from lrtui.core.run_spec import Change, with_change
+from lrtui.core.run_spec import Change, own_lr_scale, with_change
 from lrtui.core.sharpness import extreme_eigenvalues
 
 MUCH = 10.0  # a fix helps when the gap it leaves is at most a tenth of the unchanged run's...
@@ -226,7 +226,7 @@ def _from_now(sim, checks: list[Check]) -> None:
         check.from_step = sim.step_count
         check.lr_then = float(sim.lr_now[check.run])
         check.schedule = _scheduled(sim.specs[check.run].schedule)
-        check.scale_then = _lr_scale(sim.specs[check.run]) * float(sim.lr_scale[check.run])
+        check.scale_then = own_lr_scale(sim.specs[check.run], math.nan) * float(sim.lr_scale[check.run])
         runs.append(check.run)
         changes.append(None)
         owner.append((k, -1))
@@ -252,13 +252,6 @@ def _scheduled(name: str) -> str:
     return "" if name == "constant" else name
 
 
-def _lr_scale(spec) -> float:
-    """The LR a run's schedule is a share of: a cyclic schedule's max_lr, else the optimizer's lr (nan if unknown)."""
-    cyclic = spec.schedule in ("onecycle", "cyclic")
-    value = spec.schedule_params.get("max_lr") if cyclic else spec.optimizer_params.get("lr")
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else math.nan
-
-
 def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
     specs, owner, runs = [], [], []
     for k, check in enumerate(checks):
@@ -267,7 +260,7 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
         first = np.asarray(sim.history.series("lr", check.run)[1], dtype=np.float64)[:1]
         check.lr_then = float(first[0]) if first.size else math.nan
         check.schedule = _scheduled(origin.schedule)
-        check.scale_then = _lr_scale(origin)
+        check.scale_then = own_lr_scale(origin, math.nan)
         if (replays and check.baseline_ahead > 0) or check.replay:  # the unchanged run, replayed beside them
             specs.append(origin.copy())
             owner.append((k, -1))

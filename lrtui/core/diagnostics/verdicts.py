@@ -14,6 +14,7 @@ import numpy as np
 from lrtui.core.diagnostics.evidence import FAR, MUCH, TOL, Evidence
 from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
 from lrtui.core.diagnostics.types import Tried
+from lrtui.core.run_spec import MAX_LR_SCHEDULES, own_lr_scale
 
 
 def fmt(value: float) -> str:
@@ -36,7 +37,7 @@ def fix_words(fix: dict | None, tried: Tried | None = None) -> str:
     keeps its shape around the new LR (walkthrough 4: "lr = 0.0194" was followed by "now lr 1.78")."""
     if not fix:
         return ""
-    factor = tried.lr_factor if tried is not None and tried.schedule and tried.fix == fix else math.nan
+    factor = _schedule_factor(fix, tried)
     parts: list[str] = []
     for key, value in fix.items():
         name = key.split(".", 1)[1] if "." in key else key
@@ -61,11 +62,16 @@ def fix_words(fix: dict | None, tried: Tried | None = None) -> str:
     return ", ".join(parts)
 
 
+def _schedule_factor(fix: dict, tried: Tried | None) -> float:
+    """What `fix`, tried under a schedule, multiplies every LR of the schedule by (nan when not so)."""
+    return tried.lr_factor if tried is not None and tried.schedule and tried.fix == fix else math.nan
+
+
 def as_tried(fix: dict, tried: Tried | None) -> dict:
     """The fix to apply from now, as the engine tried it. Under a schedule, an LR set where the try started scaled
     every LR the schedule gives by `tried.lr_factor`; applied some steps later, the same factor is the same fix
     (the same LR would not be: the schedule has moved the LR in force since)."""
-    factor = tried.lr_factor if tried is not None and tried.schedule and tried.fix == fix else math.nan
+    factor = _schedule_factor(fix, tried)
     if not (math.isfinite(factor) and factor > 0):
         return dict(fix)
     return {**{k: v for k, v in fix.items() if k != "optimizer.lr"}, "optimizer.lr_factor": factor}
@@ -449,16 +455,8 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
     return escape_fixes(e, spec, base)
 
 
-MAX_LR_SCHEDULES = ("onecycle", "cyclic")  # schedules that set their own LRs from a max_lr
 GRID_SMALLER = tuple(range(1, 13))  # the contracts' smaller LRs: lr x 10^(-k/4) for these k (down to a thousandth)
 GRID_SMALLER_MODEL = (1, 2, 4, 8)  # ...for a model, four of them (x0.56, x0.32, x0.1, x0.01): as many copies as from now
-
-
-def own_lr_scale(spec, fallback: float) -> float:
-    """The LR a run's schedule is a share of: a cyclic schedule's max_lr, else the optimizer's lr."""
-    key = "max_lr" if spec.schedule in MAX_LR_SCHEDULES else None
-    value = spec.schedule_params.get(key) if key else spec.optimizer_params.get("lr")
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else fallback
 
 
 def _nice(value: float, digits: int = 2) -> float:

@@ -95,12 +95,13 @@ class MainScreen(Screen):
         return f"zoomed: {ZOOM_NAMES[following[0]]} ({more}, escape: back)"
 
     def watch_maximized(self, widget) -> None:
-        if widget is None:  # back from a zoom: enter explains the focused run again (walkthrough 6, D21)
-            panel = self.query_one(DiagnosticsPanel)
-            if panel.display:
-                self.call_after_refresh(panel.focus)
+        if widget is not None:
+            return
+        panel = self.query_one(DiagnosticsPanel)
+        if panel.display:  # back from a zoom: enter explains the focused run again (walkthrough 6, D21)
+            self.call_after_refresh(panel.focus)
         session = getattr(self.app, "session", None)
-        if widget is None and session is not None and session.message.startswith("zoomed"):
+        if session is not None and session.message.startswith("zoomed"):
             session.message = "zoom off: every panel shows again (z zooms one)"  # escape, or the panel went away
             self.call_after_refresh(self.app.redraw)
 

@@ -47,10 +47,14 @@ def adaptive_names() -> list[str]:
     return [name for name, cls in OPTIMIZERS.items() if cls.adaptive]
 
 
+def is_adaptive(name: str) -> bool:
+    """True for an optimizer with per-parameter step sizes (Adagrad, RMSProp, the Adam family)."""
+    return name in OPTIMIZERS and OPTIMIZERS[name].adaptive
+
+
 def adaptive_applies(view) -> bool:
     """True when the focused run uses an optimizer with per-parameter step sizes."""
-    name = as_view(view).focused.spec.optimizer
-    return name in OPTIMIZERS and OPTIMIZERS[name].adaptive
+    return is_adaptive(as_view(view).focused.spec.optimizer)
 
 
 def spread_colors(palette, run: int) -> dict[str, str]:
@@ -198,8 +202,9 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
     others = other_medians(view, columns, x_range)
     marks = {other: other_marker(other) if no_color else None for other, _ in others}
-    for other, (ox, oy) in others:  # under the focused run's lines: thin company, for comparison
-        picture.lines.append(Line(ox, oy, color=run_color(other), label=f"run {other}", marker=marks[other]))
+    company_lines = [Line(ox, oy, color=run_color(other), label=f"run {other}", marker=marks[other])
+                     for other, (ox, oy) in others]
+    picture.lines.extend(company_lines)  # under the focused run's lines: thin company, for comparison
     for name, values, color in (("max", high, colors["max"]), ("median", median, run_color(run)),
                                 ("min", low, colors["min"])):
         cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
@@ -217,7 +222,7 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
         if key and key[0][0].startswith("effective LR"):
             break  # the panel's name stays (lesson 17's task points at it); the other runs' keys give way first
     if company and keyed is entries:  # ...and their lines with them: a line without a key (walkthrough 6, D23)
-        picture.lines = [line for line in picture.lines if not str(line.label).startswith("run ")]
+        picture.lines = [line for line in picture.lines if all(line is not c for c in company_lines)]
     picture.title = "".join(text for text, _ in key)
     return picture, key
 
@@ -236,8 +241,7 @@ def other_medians(view, columns: int, x_range) -> list[tuple[int, tuple[np.ndarr
     exp, focused = view.session.experiment, view.session.focused
     out = []
     for other in range(exp.n_runs):
-        name = exp.spec(other).optimizer
-        if other == focused or name not in OPTIMIZERS or not OPTIMIZERS[name].adaptive:
+        if other == focused or not is_adaptive(exp.spec(other).optimizer):
             continue
         steps, _, median, _ = exp.effective_lr_history(other)
         ok = np.isfinite(median) & (median > 0) & (steps > 0)

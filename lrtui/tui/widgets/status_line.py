@@ -10,11 +10,11 @@ from rich.text import Text
 from textual.widgets import Static
 
 from lrtui.core.diagnostics.types import in_words
-from lrtui.core.optimizers import OPTIMIZERS
 from lrtui.scenario.library import COURSE_ORDER
 from lrtui.text import visible
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.view import as_view
+from lrtui.tui.widgets.adaptive_panel import is_adaptive
 from lrtui.tui.widgets.panel import Panel
 
 
@@ -132,8 +132,7 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
             # piece with the gauge, so that a narrow window never shows "157% of limit" beside "improving" without
             # it (walkthrough 4); a healthy verdict gives way first.
             note = f" ({percent(here)} here)"
-        optimizer = OPTIMIZERS.get(exp.spec(run).optimizer)
-        if optimizer is not None and optimizer.adaptive:
+        if is_adaptive(exp.spec(run).optimizer):
             # Adam, RMSProp, Adagrad: the limit is on P⁻¹H, which follows their own step sizes; they settle near or
             # past it and still improve, and a larger lr moves it. Not a red warning beside "improving" or a
             # yellow one beside "too slow" (walkthrough 4, D6): its own words, and the glossary says how to read it.
