@@ -163,7 +163,7 @@ def to_json(exp: Experiment, scenario_name: str, configs: list[dict]) -> str:
 
 def to_table(exp: Experiment, scenario_name: str) -> str:
     """`lrtui run`'s summary: a row per run, then each run's finding. The final and best losses of every run are
-    read from the history in one pass (a sweep of a thousand runs is not walked run by run), and no finding's
+    read from the history in one pass (a sweep of a thousand runs is not walked run by run), and no verdict's
     explanation is made (only its one-line message is shown)."""
     final, best, held = exp.final_and_best("loss")
     has_acc = any(sim.loss.is_model for sim in exp.simulations)
@@ -181,7 +181,8 @@ def to_table(exp: Experiment, scenario_name: str) -> str:
     widths = [max(len(h), *(len(row[c]) for row in body)) for c, h in enumerate(head)]
     lines = [f"{scenario_name}  ({exp.step_count} steps)", "  ".join(h.ljust(w) for h, w in zip(head, widths))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in body]
-    findings = [d for r in range(exp.n_runs) if (d := _verdict_finding(exp, r)).code != "improving"]
+    # Each verdict as it stands at the end, as the app's `enter` explains it (its try dated where it was made).
+    findings = [d for r in range(exp.n_runs) if (d := exp.summary(r)).code != "improving"]
     if findings:
         lines.append("")
         for d in findings:
@@ -196,15 +197,6 @@ def _model_cells(exp: Experiment, run: int) -> list[str]:
         return ["", ""]
     train, acc = (_number(exp.series(run, name)[1][-1]) for name in ("train_loss", "test_accuracy"))
     return [_fmt(train), "" if acc is None else f"{100 * acc:.1f}%"]
-
-
-def _verdict_finding(exp: Experiment, run: int):
-    """The finding that stated the run's verdict when it was made (the current summary if none did)."""
-    verdict = exp.verdict(run)
-    for d in reversed(exp.diagnoses(run)):
-        if d.code == verdict:
-            return d
-    return exp.summary(run)
 
 
 def _fmt(value) -> str:

@@ -52,3 +52,32 @@ def test_a_run_that_went_non_finite_is_dated_at_that_step_as_its_explanation_say
     summary = exp.summary(0)
     assert summary.code == "diverged" and summary.step == at == 7
     assert f"non-finite at step {at}" in summary.explanation
+
+
+def test_a_sweeps_too_slow_fix_is_the_sibling_that_ended_best_quoted_at_its_last_step():
+    """Walk 6, D25: lr-sweep's run at 1e-5 was told "try lr = 0.00052 (tried: loss 4.18 at step 30)", the sibling
+    that led at step 30, which the same screen calls too slow itself. At the end of the budget the siblings are
+    asked once more: the fix is the LR that ended best below every LR a sibling diverged at, and the try quotes
+    the losses the table shows."""
+    exp = _finished(SCENARIOS / "lr-sweep.toml")
+    finals = [exp.series(run, "loss")[1][-1] for run in range(exp.n_runs)]
+    lrs = [exp.spec(run).optimizer_params["lr"] for run in range(exp.n_runs)]
+    alive = [run for run in range(exp.n_runs) if exp.diverged_at(run) < 0]
+    best = min(alive, key=lambda run: finals[run])
+    for run in (0, 1, 2, 3):
+        verdict = exp.summary(run)
+        assert verdict.code == "too_slow" and verdict.fix == {"optimizer.lr": lrs[best]}, verdict.message
+        assert verdict.tried.end_step == exp.step_count
+        assert f"loss {finals[best]:.3g} at step {exp.step_count}" in verdict.message
+        assert f"against {finals[run]:.3g} unchanged" in verdict.message
+
+
+def test_the_run_table_states_each_verdict_as_the_app_explains_it():
+    """`lrtui run` once printed the finding as made mid-run ("converged: loss 2e-05" beside a final loss of
+    1.3e-08, in a scenario at another LR); it prints the verdict as it stands at the end, as `enter` does."""
+    from lrtui.export import to_table
+
+    exp = _finished(SCENARIOS / "lr-sweep.toml")
+    table = to_table(exp, "sweep")
+    for run in range(exp.n_runs):
+        assert f"run {run}: {exp.summary(run).message}" in table

@@ -262,7 +262,7 @@ class Monitor:
                 if found is None:
                     due.append((run, code))
                 elif found is not WAIT:
-                    self.book.record(run, code, found.helped, found, int(e.remaining[run]), True)
+                    self.book.record(run, code, found.helped, found, int(e.remaining[run]), True, True)
                     recorded = True
         if not due:
             return recorded

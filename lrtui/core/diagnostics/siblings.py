@@ -111,8 +111,11 @@ class Siblings:
             diverged = bool(frame.diverged_at[run] >= 0 or not math.isfinite(own))
             helped = (math.isfinite(found) and found < start) if diverged else much_lower(found, own, floor, start)
             lr = float(lrs[where[k]]) if where[k] >= 0 else math.nan
-            out[run] = Tried({"optimizer.lr": lr}, 0, int(frame.step), found, math.inf if diverged else own,
-                             diverged, bool(helped and math.isfinite(lr)))
+            # Judged on the smoothed losses; quoted at this very step, as the messages and the status line are.
+            said = float(e.last_loss[members[where[k]]]) if where[k] >= 0 else found
+            out[run] = Tried({"optimizer.lr": lr}, 0, int(frame.step), said,
+                             math.inf if diverged else float(e.last_loss[run]), diverged,
+                             bool(helped and math.isfinite(lr)))
         return out
 
 
