@@ -138,22 +138,6 @@ class DiagnosticsPanel(Panel, OptionList):
         width = region.width - (0 if self.show_vertical_scrollbar else self.styles.scrollbar_size_vertical)
         return wrap_to(text, width, self.app.console) if region.width else text
 
-    def _fitting(self, summary, view, palette: PlotPalette) -> Text:
-        """The compact verdict and fix in the rows the panel has: the longest wording of the fix that fits, on a row
-        of its own or after the verdict; where none fits, the one that takes fewest rows."""
-        rows = max(1, self.scrollable_content_region.height)
-        label, finished = view.run(summary.run).label, view.session.finished
-        best = None
-        for fix in fix_forms(fix_words(summary.fix, summary.tried)):
-            for flow in (False, True):
-                text = self._wrapped(summary_text(summary, label, palette, finished, True, fix, flow))
-                lines = len(text.plain.splitlines())
-                if lines <= rows:
-                    return text
-                if best is None or lines < best[0]:
-                    best = (lines, text)
-        return best[1]
-
     def redraw(self, view) -> None:
         # A border title wider than the box is cut with "…": pick one that fits (and stays ASCII).
         width = self.size.width or 80
@@ -171,7 +155,8 @@ class DiagnosticsPanel(Panel, OptionList):
             summary_text = self._wrapped(Text("step (n) or play (space): the engine judges each run as it trains",
                                               style="dim"))
         elif compact and summary.fix:
-            summary_text = self._fitting(summary, view, palette)
+            summary_text = fitting_summary(summary, view.run(summary.run).label, palette, view.session.finished,
+                                           self._wrapped, self.scrollable_content_region.height)
         else:
             summary_text = self._wrapped(summary_text_of(summary, view, palette, compact))
         if shown == self._shown:
@@ -193,6 +178,21 @@ class DiagnosticsPanel(Panel, OptionList):
             return
         first = 0 if summary is not None else 1
         self.highlighted = first if highlighted is None else max(first, min(highlighted, len(self.entries) - 1))
+
+
+def fitting_summary(summary, label: str, palette: PlotPalette, finished: bool, wrap, rows: int) -> Text:
+    """The compact verdict and fix in `rows` rows (`wrap` breaks a text into the panel's lines): the longest wording
+    of the fix that fits, on a row of its own or after the verdict; where none fits, the one that takes fewest rows."""
+    best = None
+    for fix in fix_forms(fix_words(summary.fix, summary.tried)):
+        for flow in (False, True):
+            text = wrap(summary_text(summary, label, palette, finished, True, fix, flow))
+            lines = len(text.plain.splitlines())
+            if lines <= max(1, rows):
+                return text
+            if best is None or lines < best[0]:
+                best = (lines, text)
+    return best[1]
 
 
 def wrap_to(text: Text, width: int, console) -> Text:
