@@ -363,14 +363,16 @@ class LrtuiApp(App):
 
     async def show_explanation(self, diagnosis) -> None:
         from lrtui.tui.screens.explanation import ExplanationScreen
+        from lrtui.tui.widgets.adaptive_panel import adagrad_note
 
         await self._chunk_done()
         s = self.session
         if diagnosis is None:  # the focused run's verdict, as it is now
             diagnosis = s.experiment.summary(s.focused)
+        note = adagrad_note(s.experiment, diagnosis.run, diagnosis.code, self.ascii_only)
         self.push_screen(ExplanationScreen(diagnosis, s.experiment.view(diagnosis.run).label,
                                            focused=diagnosis.run == s.focused, finished=s.finished,
-                                           now=s.experiment.step_count))
+                                           now=s.experiment.step_count, note=note))
 
     def action_help(self, at_glossary: bool = False) -> None:
         from lrtui.tui.screens.keys import KeysScreen

@@ -65,6 +65,7 @@ async def test_smoothing_on_a_log_axis_follows_a_loss_falling_by_decades():
         exp.set_lr(0, 0.0125)  # half the LR from step 0: the bouncing dies out and the loss falls to ~1e-30
         exp.step(200)
         await pilot.press("m")
+        app.main.log_scale = True  # l's log axis, every decade (the automatic one stops 4 decades down)
         panel = app.screen.query_one(LossPanel)
         picture = panel.loss_picture(app.main.view(app.session), panel.size.width)
         assert picture.log_y

@@ -36,7 +36,9 @@ def how_to_apply(d, focused: bool, finished: bool) -> str:
 HEALTHY = ("improving", "converged")
 
 
-def explanation_text(d, label: str, focused: bool = True, finished: bool = False, now: int | None = None) -> Text:
+def explanation_text(d, label: str, focused: bool = True, finished: bool = False, now: int | None = None,
+                     note: str = "") -> Text:
+    """The diagnosis in full; `note`, the app's own paragraph after the engine's (why Adagrad stalls)."""
     text = Text()
     text.append(f"{d.words} ", style=SEVERITY_STYLE.get(d.severity, "bold"))
     # A healthy verdict is dated now (its step is where it began, 0 for most: "improving at step 0" over a body
@@ -47,6 +49,8 @@ def explanation_text(d, label: str, focused: bool = True, finished: bool = False
     what, fared = split_message(d)
     text.append(what + "\n\n", style="bold")
     text.append(d.explanation + "\n")
+    if note:
+        text.append(f"\n{note}\n")
     if d.fix:
         text.append(f"\nFix: {fix_words(d.fix, d.tried)}\n", style="bold")
     if d.tried is not None:
@@ -70,8 +74,10 @@ class ExplanationScreen(ModalScreen):
     ExplanationScreen Static { height: auto; }
     """
 
-    def __init__(self, diagnosis, label: str, focused: bool = True, finished: bool = False, now: int | None = None):
+    def __init__(self, diagnosis, label: str, focused: bool = True, finished: bool = False, now: int | None = None,
+                 note: str = ""):
         super().__init__()
+        self.note = note
         self.now = now
         self.diagnosis = diagnosis
         self.label = label
@@ -80,4 +86,5 @@ class ExplanationScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(explanation_text(self.diagnosis, self.label, self.for_focused_run, self.finished, self.now))
+            yield Static(explanation_text(self.diagnosis, self.label, self.for_focused_run, self.finished, self.now,
+                                      self.note))

@@ -133,6 +133,7 @@ class MainScreen(Screen):
         footer = self.query_one(LrtuiFooter)
         footer.compact = self.size.width < 100
         footer.narrow = self.size.width < NARROW_WIDTH
+        footer.room = self.size.width if footer.narrow else 0  # (a wide footer is not recomposed on each resize)
         footer.show_command_palette = self.size.width >= 100 and not getattr(self.app, "ascii_only", False)
 
     def on_option_list_option_selected(self, event) -> None:

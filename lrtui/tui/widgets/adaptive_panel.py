@@ -292,3 +292,32 @@ class AdaptivePanel(Panel, Chart):
         picture, key = adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early,
                                         spread_colors(palette, session.focused))
         self.show(picture, key)
+
+
+STALLS = ("too_slow", "plateau")  # verdicts of a stalled run, where Adagrad's note says why it stalls
+
+
+def adagrad_note(experiment, run: int, code: str, ascii_only: bool = False) -> str:
+    """Why an Adagrad run stalls, in its own numbers, for the explanation of a too-slow or plateau verdict: the
+    effective LR its first updates left it with (walkthrough 6: the explanation said only "too slow"). Empty for
+    other optimizers and verdicts, and where the effective LR did not fall (by at least half)."""
+    if code not in STALLS or experiment.view(run).spec.optimizer != "adagrad":
+        return ""
+    steps, _low, median, _high = experiment.effective_lr_history(run)
+    since = max((e.step for e in experiment.events if e.run == run and e.kind in ("optimizer", "fork")), default=0)
+    keep = np.isfinite(median) & (median > 0) & (steps > since)
+    steps, median = steps[keep], median[keep]
+    if len(steps) < 2 or not median[0] >= 2 * median[-1]:
+        return ""
+    now = float(median[-1])
+    settled = int(steps[np.flatnonzero(median <= 1.25 * now)[0]])  # where it came within 25% of its level now
+    lr = float(experiment.current(run)["lr"])
+    ratio = ratio_text(now / lr, ascii_only) if lr > 0 else ""
+    early = settled - since <= 0.1 * (int(steps[-1]) - since)  # most of the fall came in the first tenth
+    why = ("the first, large gradients filled the sum, and every later step stays that small" if early else
+           "each gradient adds to the sum, so its steps keep shrinking however small the gradients get")
+    return (f"Why it stalls: Adagrad divides lr by the square root of the sum of every squared gradient so far, "
+            f"and that sum only grows. Its effective LR (the median over the parameters) fell from {median[0]:.3g} "
+            f"after step {int(steps[0]):,} to {float(median[steps == settled][0]):.3g} by step {settled:,}, and is "
+            f"{now:.3g} now{f' ({ratio})' if ratio else ''}: {why}. A larger lr scales every step up; RMSProp and "
+            f"Adam average the squared gradients instead, so their steps can grow again.")

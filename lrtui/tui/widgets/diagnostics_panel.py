@@ -9,6 +9,8 @@ codes are put in words by the engine (`in_words`).
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -52,10 +54,23 @@ def _shown(text: str, ascii_only: bool) -> str:
     return to_ascii(text) if ascii_only else text
 
 
-def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: bool = False) -> Text:
+def fix_forms(words: str) -> list[str]:
+    """A fix's wordings, longest first, for a panel of two rows (walkthrough 6, lesson 19 at 80x24: "→ a: schedule
+    constant, lr" and "→ a: lr x31.6 on the whole" were cut): the schedule's range goes first, then its words."""
+    forms = [words]
+    if whole := re.fullmatch(r"(lr x\S+) on the whole schedule(, \S+ to \S+)?", words):
+        forms += [f"{whole[1]} on the whole schedule", f"{whole[1]} on the schedule", whole[1]]
+    if swap := re.fullmatch(r"schedule (\w+), lr = (\S+)", words):
+        forms += [f"schedule {swap[1]}, lr {swap[2]}", f"{swap[1]} lr {swap[2]}"]
+    return list(dict.fromkeys(forms))
+
+
+def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: bool = False,
+                 fix: str | None = None, flow: bool = False) -> Text:
     """The focused run's verdict now, in words, and why; the fix `a` applies, if the engine found one that helps.
     `compact` (a panel of 2-3 rows, as at 80x24) with a fix: the verdict and the fix only, the why behind enter
-    (the why's first words, cut off mid-sentence, had pushed the fix out of view: walkthrough 4)."""
+    (the why's first words, cut off mid-sentence, had pushed the fix out of view: walkthrough 4). `fix`: the fix in
+    other words (one of fix_forms); `flow`: it follows the verdict on the same row rather than on its own."""
     ascii_only = palette.ascii_only
     text = Text(overflow="fold")
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
@@ -70,7 +85,7 @@ def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: b
     what, fared = split_message(d)
     if compact and d.fix:  # the frame's title says "(enter, a)" already
         arrow = "->" if ascii_only else "→"
-        text.append(f"\n{arrow} a: {fix_words(d.fix, d.tried)}", style="bold")
+        text.append(f"{' ' if flow else chr(10)}{arrow} a: {fix or fix_words(d.fix, d.tried)}", style="bold")
         return text
     # Not indented: in a 36-column panel the indent alone took the fix's closing words to a row out of view.
     text.append("\n" + _shown(without_code(what, d), ascii_only))
@@ -136,9 +151,14 @@ class DiagnosticsPanel(Panel, OptionList):
         palette = app_palette(self.app, bool(getattr(self.app, "ascii_only", False)))
         summary = exp.summary(run) if started else None
         compact = 0 < self.size.height <= COMPACT_ROWS
-        summary_text = (summary_text_of(summary, view, palette, compact) if summary is not None
-                        else Text("step (n) or play (space): the engine judges each run as it trains", style="dim"))
-        summary_text = self._wrapped(summary_text)
+        if summary is None:
+            summary_text = self._wrapped(Text("step (n) or play (space): the engine judges each run as it trains",
+                                              style="dim"))
+        elif compact and summary.fix:
+            summary_text = fitting_summary(summary, view.run(summary.run).label, palette, view.session.finished,
+                                           self._wrapped, self.scrollable_content_region.height)
+        else:
+            summary_text = self._wrapped(summary_text_of(summary, view, palette, compact))
         if shown == self._shown:
             # The verdict now, for enter, even where its words here stay the same (a compact panel shows the
             # verdict and fix only: its explanation had kept the loss and steps left of an early frame).
@@ -158,6 +178,21 @@ class DiagnosticsPanel(Panel, OptionList):
             return
         first = 0 if summary is not None else 1
         self.highlighted = first if highlighted is None else max(first, min(highlighted, len(self.entries) - 1))
+
+
+def fitting_summary(summary, label: str, palette: PlotPalette, finished: bool, wrap, rows: int) -> Text:
+    """The compact verdict and fix in `rows` rows (`wrap` breaks a text into the panel's lines): the longest wording
+    of the fix that fits, on a row of its own or after the verdict; where none fits, the one that takes fewest rows."""
+    best = None
+    for fix in fix_forms(fix_words(summary.fix, summary.tried)):
+        for flow in (False, True):
+            text = wrap(summary_text(summary, label, palette, finished, True, fix, flow))
+            lines = len(text.plain.splitlines())
+            if lines <= max(1, rows):
+                return text
+            if best is None or lines < best[0]:
+                best = (lines, text)
+    return best[1]
 
 
 def wrap_to(text: Text, width: int, console) -> Text:

@@ -23,9 +23,11 @@ from lrtui.tui.widgets.panel import Panel
 
 BAND_COLORS = ("#0b1d3a", "#12325c", "#1b4d7a", "#236a8c", "#2f8891", "#4aa38a", "#7bbd76", "#b8d35c", "#f0e34a")
 BAND_GLYPHS = " .:-=+*#%"
-MINIMUM_COLOR = "white"
-CAPTION_FROM_HEIGHT = 4  # rows: below this the map keeps them all (z zooms the panel: walkthrough 5 found no caption
-ZOOM_HINT_BELOW = 12  # rows: under this the caption says that z zooms, where it fits  # on the dark-to-yellow bands, whatever the theme
+MINIMUM_COLOR = "white"  # on the dark-to-yellow bands, whatever the theme
+# rows: from this height the top row is the caption (ranges and marks' key). At 2 the map has one row left, but a map
+# without its key showed four unexplained ★ (walkthrough 6: lessons 17 and 19 at 100x30, description open).
+CAPTION_FROM_HEIGHT = 2
+ZOOM_HINT_BELOW = 12  # rows: under this the caption says that z zooms, where it fits
 
 
 def band_levels(values: np.ndarray, bands: int) -> np.ndarray:

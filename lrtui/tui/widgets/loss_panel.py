@@ -12,6 +12,7 @@ import numpy as np
 
 from lrtui.core.decimate import as_line
 from lrtui.core.smoothing import debiased_ema
+from lrtui.plotting import DECADE_NAMES
 from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
 from lrtui.tui.view import ViewColumns
 from lrtui.tui.widgets.chart import Chart, Line, Picture
@@ -24,6 +25,11 @@ FINDING_COLORS = {"warning": "warning", "error": "diverged"}  # theme roles, see
 MAX_FINDING_MARKS = 40
 BLOWN_UP = 1e6  # a finite loss this many times its start leaves the chart like a diverged one
 AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the automatic axis is log10
+# The automatic log axis reaches at most this many decades below the highest loss of the healthy runs (its floor a
+# whole decade: 170 gives 0.1, 1 gives 1e-4). A converged run at 1e-29 had stretched it to 1e-30, and a run bouncing
+# between 1.5 and 7 beside it became a flat line at 1 (walkthrough 6, D17). Lower runs go along the bottom edge from
+# a "v"; `l` twice gives the log axis with every decade.
+AUTO_LOG_DECADES = 4
 
 # `m`: an EMA over the screen columns (each already a min/max over its steps); 0.85 averages about 7 columns,
 # so a mini-batch curve's jitter visibly gives way to its trend.
@@ -66,6 +72,40 @@ def compact_legend(label: str, n_runs: int, room: int = 10_000, ascii_only: bool
         if len(label) > keep:
             label = label[: keep - 3] + "..." if ascii_only else label[: keep - 1] + "…"
     return label + tail
+
+
+def auto_log_floor(low: float, high: float) -> float | None:
+    """The automatic log axis's floor for healthy losses spanning low..high: None when they fit AUTO_LOG_DECADES."""
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high) or high / low <= 10.0 ** AUTO_LOG_DECADES:
+        return None
+    return float(10.0 ** np.ceil(np.log10(high) - AUTO_LOG_DECADES))
+
+
+def floor_lines(lines: list[Line], floor: float) -> None:
+    """Every line's values under `floor` (a loss of exactly 0 too) drawn at it, along the axis's bottom edge."""
+    for line in lines:
+        with np.errstate(invalid="ignore"):
+            line.y = np.where(np.isnan(line.y), np.nan, np.fmax(line.y, floor))
+
+
+def below_floor(line: Line, floor: float) -> float | None:
+    """The first step at which `line` fell under the floor (None when it never did)."""
+    with np.errstate(invalid="ignore"):
+        under = np.flatnonzero(line.y < floor)
+    return float(line.x[under[0]]) if under.size else None
+
+
+def fit_title(title: str, notes: list[tuple[list[str], bool]], room: int) -> str:
+    """`title` with the notes that fit in `room` characters, most telling first, each in its longest wording that
+    fits. A note is (wordings, longest first; whether it names runs that left the chart). Those leave room for the
+    shortest wording of the later ones: "v: run 1 below 0.1; x: diverged" says where both went."""
+    for i, (forms, _) in enumerate(notes):
+        reserve = sum(len(later[-1]) for later, leaving in notes[i + 1:] if leaving)
+        fitting = [form for form in forms if len(title) + len(form) <= room]
+        kept = [form for form in fitting if len(title) + len(form) + reserve <= room]
+        if kept or fitting:
+            title += (kept or fitting)[0]
+    return title
 
 
 def diverged_steps(steps: list[int]) -> str:
@@ -112,6 +152,7 @@ class LossPanel(Panel, Chart):
         healthy_top, diverged_lines = -np.inf, []
         any_model = False
         focused_line = None
+        run_lines: dict[int, Line] = {}  # each healthy run's loss curve, for where it left a floored axis
         smoothed: list[int] = []
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
@@ -131,6 +172,8 @@ class LossPanel(Panel, Chart):
                 picture.lines.append(Line(*as_line(x, low, high), color=color, label=label, marker=marker))
             if run == session.focused:
                 focused_line = picture.lines[-1]
+            if not off_chart:
+                run_lines[run] = picture.lines[-1]
             if run_view.loss_function.is_model:
                 any_model = True
                 tx, tlo, thi = self.reduced(view, run, "test_loss", columns, x_range)
@@ -149,11 +192,12 @@ class LossPanel(Panel, Chart):
         auto = view.log_scale is None
         picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
+        floor = auto_log_floor(span_low, span_high) if picture.log_y and auto else None
         if picture.log_y and np.isfinite(span_low) and span_low > 0:
             # Theory follows the runs' axis, never sets it: the best LR's curve reaches 1e-175 in lesson 3, which
             # flattened the converged run at 1 (walkthrough 6, D19); below, it leaves through the bottom.
             for line in theory:
-                line.y = np.fmax(line.y, 0.1 * span_low)
+                line.y = np.fmax(line.y, 0.1 * span_low if floor is None else floor)
         for index in smoothed:
             # On a log axis the average is taken of log10(loss): averaged linearly, a loss falling from 1 to 1e-30
             # would be held near 1e-5 by its own past, a plateau that is not there (walkthrough 3, defect 10).
@@ -170,6 +214,11 @@ class LossPanel(Panel, Chart):
         picture.lines.extend(Line(np.array([x]), np.array([top]), color="diverged", marker="x") for x, top in exits)
         y_top = exits[0][1] if exits else None
         picture.lines.extend(finding_marks(view, y_top))
+        sunk: list[tuple[int, float]] = []  # (run, step) of each run that fell under the automatic log axis's floor
+        if floor is not None:
+            sunk = [(run, step) for run, line in run_lines.items() if (step := below_floor(line, floor)) is not None]
+            floor_lines(picture.lines, floor)
+            picture.lines.extend(Line(np.array([step]), np.array([floor]), color=run, marker="v") for run, step in sunk)
         labelled = [line for line in picture.lines if line.label]
         fastest = next((line.label for line in labelled if line.label.startswith(BEST_LABEL)), None)
         legend_rows = max(0, min(MAX_LEGEND_LINES, ((self.size.height or 12) - 4) // 3))  # as plotting.draw allows
@@ -195,28 +244,31 @@ class LossPanel(Panel, Chart):
                 picture.vlines.append((step, SCHEDULE_MARKER))
         scale = "log10" if picture.log_y else "linear"
         title = f"loss ({scale}{', auto' if auto else ''}{', smoothed' if view.smoothing else ''})"
-        extras = []  # most telling first; each goes only if the title still fits the chart
+        notes = []  # most telling first: (wordings, longest first; names runs that left the chart)
+        if sunk:  # first: a diverged run says so in the status line too, a sunk one only here
+            who = f"run {sunk[0][0]}" if len(sunk) == 1 else f"{len(sunk)} runs"
+            power = int(round(np.log10(floor)))
+            low = DECADE_NAMES.get(power, f"1e{power}")  # as the axis's ticks name it
+            from_step = diverged_steps([int(step) for _, step in sunk]).replace("at step", "from step")
+            notes.append(([f"; v: {who} below {low} {from_step}", f"; v: {who} below {low}", f"; v: below {low}"],
+                          True))
         if exits:
             # The diverged curve leaves through the top (the legend can hide where): say so in words.
             gone = [r for r in range(exp.n_runs) if view.run(r).diverged_at > 0]
             if gone:
                 who = f"run {gone[0]}" if len(gone) == 1 else f"{len(gone)} runs"
                 where = diverged_steps([view.run(r).diverged_at for r in gone])
-                extras.append(f"; x: {who} diverged off the top {where}")
-                extras.append(f"; x: {who} diverged {where}")
+                notes.append(([f"; x: {who} diverged off the top {where}", f"; x: {who} diverged {where}",
+                               f"; x: {who} diverged", "; x: diverged"], True))
         if any_model:
-            extras.append(", test dotted")  # the legend, which says so too, gives way to the curves
+            notes.append(([", test dotted"], False))  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100:
-            extras.append(" - over 2 decades: press l for log")
+            notes.append(([" - over 2 decades: press l for log"], False))
         if fastest is not None and len(labelled) > legend_rows:  # the legend that named it gave way: the title does
-            extras.append(f"; dots: {fastest.removeprefix('theory, ')}")
+            notes.append(([f"; dots: {fastest.removeprefix('theory, ')}"], False))
         if any(line.marker == "!" for line in picture.lines):
-            extras.append("; ! where a finding began")
-        for extra in extras:
-            if extra.startswith("; x: ") and "; x: " in title:
-                continue  # the shorter wording of one already there
-            if len(title) + len(extra) <= width - 4:
-                title += extra
+            notes.append((["; ! where a finding began"], False))
+        title = fit_title(title, notes, width - 4)
         picture.title = title
         return picture
 
