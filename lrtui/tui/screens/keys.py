@@ -54,10 +54,11 @@ GLOSSARY = (
                      "in the status line and the diagnostics are always the raw loss"),
     ("x at the top", "where a diverged run's loss left the linear loss chart; l switches to log10 to show how "
                      "far it went"),
-    ("v at the bottom", "the automatic log axis (\"log10, auto\" in the title) reaches at most 4 decades below the "
-                        "highest loss of the healthy runs, so that a bouncing run stays a band beside one converging "
-                        "to 1e-30: a run that falls further goes along the bottom edge from the v, and the title says "
-                        "from which step. l twice (linear, then log10) gives the log axis with every decade"),
+    ("v at the bottom", "the automatic log axis (\"log10, auto\" in the title) reaches a decade or two below where "
+                        "the runs that have not converged are now, so that a bouncing run stays a band beside one "
+                        "converging to 1e-30: a converged run that falls further goes along the bottom edge from the "
+                        "v, and the title says from which step. l twice (linear, then log10) gives the log axis with "
+                        "every decade"),
     ("planned LR (dotted)", "the schedule's LR for the steps still to come"),
     ("effective LR per parameter", "for adaptive optimizers, the step size each parameter really gets "
                                    "(lr/√v̂ for Adam and RMSProp, lr/√(sum of g²) for Adagrad). The key row names "

@@ -25,11 +25,12 @@ FINDING_COLORS = {"warning": "warning", "error": "diverged"}  # theme roles, see
 MAX_FINDING_MARKS = 40
 BLOWN_UP = 1e6  # a finite loss this many times its start leaves the chart like a diverged one
 AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the automatic axis is log10
-# The automatic log axis reaches at most this many decades below the highest loss of the healthy runs (its floor a
-# whole decade: 170 gives 0.1, 1 gives 1e-4). A converged run at 1e-29 had stretched it to 1e-30, and a run bouncing
-# between 1.5 and 7 beside it became a flat line at 1 (walkthrough 6, D17). Lower runs go along the bottom edge from
-# a "v"; `l` twice gives the log axis with every decade.
-AUTO_LOG_DECADES = 4
+# The automatic log axis reaches this many whole decades below where the runs that have not converged (the ones
+# still telling a story) are now: the lowest loss of their last third. Converged runs falling further go along the
+# bottom edge from a "v". A converged fork at 1e-29 had stretched it to 1e-30, and a run bouncing between 3.1 and
+# 4.2 beside it became a flat line at 1 (walkthrough 6, D17). With every run converged, or none below that, the
+# axis keeps every decade; so does `l` twice.
+AUTO_LOG_BELOW_OPEN = 1
 
 # `m`: an EMA over the screen columns (each already a min/max over its steps); 0.85 averages about 7 columns,
 # so a mini-batch curve's jitter visibly gives way to its trend.
@@ -74,11 +75,13 @@ def compact_legend(label: str, n_runs: int, room: int = 10_000, ascii_only: bool
     return label + tail
 
 
-def auto_log_floor(low: float, high: float) -> float | None:
-    """The automatic log axis's floor for healthy losses spanning low..high: None when they fit AUTO_LOG_DECADES."""
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high) or high / low <= 10.0 ** AUTO_LOG_DECADES:
+def auto_log_floor(low: float, open_low: float) -> float | None:
+    """The automatic log axis's floor: AUTO_LOG_BELOW_OPEN whole decades under `open_low`, where the healthy runs
+    that have not converged are now, when some run (`low`: the lowest of all) falls under it; else None."""
+    if not (np.isfinite(low) and np.isfinite(open_low) and 0 < low < open_low):
         return None
-    return float(10.0 ** np.ceil(np.log10(high) - AUTO_LOG_DECADES))
+    floor = float(10.0 ** (np.floor(np.log10(open_low)) - AUTO_LOG_BELOW_OPEN))
+    return floor if low < floor else None
 
 
 def floor_lines(lines: list[Line], floor: float) -> None:
@@ -149,6 +152,7 @@ class LossPanel(Panel, Chart):
         theory = theory_lines(session, x_range, columns)
         picture.lines.extend(theory)  # first, so the real curves draw over it
         span_low, span_high = np.inf, -np.inf
+        open_low = np.inf  # where the healthy runs that have not converged are now: the floor is set from it
         healthy_top, diverged_lines = -np.inf, []
         any_model = False
         focused_line = None
@@ -186,13 +190,15 @@ class LossPanel(Panel, Chart):
             finite = low[np.isfinite(low) & (low > 0)]
             if finite.size and not off_chart:  # the healthy runs' span decides the automatic scale
                 span_low, span_high = min(span_low, finite.min()), max(span_high, high[np.isfinite(high)].max())
+                if exp.verdict(run) != "converged":
+                    open_low = min(open_low, float(finite[-max(1, finite.size // 3):].min()))
         # Auto (until l chooses): a log axis once the loss spans more than AUTO_LOG_SPAN, so a run that
         # bounces between two levels far below its start shows as a band, not a flat line.
         span = span_high / span_low if np.isfinite(span_low) and span_low > 0 else 1.0
         auto = view.log_scale is None
         picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
-        floor = auto_log_floor(span_low, span_high) if picture.log_y and auto else None
+        floor = auto_log_floor(span_low, open_low) if picture.log_y and auto else None
         if picture.log_y and np.isfinite(span_low) and span_low > 0:
             # Theory follows the runs' axis, never sets it: the best LR's curve reaches 1e-175 in lesson 3, which
             # flattened the converged run at 1 (walkthrough 6, D19); below, it leaves through the bottom.
