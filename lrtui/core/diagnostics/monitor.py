@@ -22,11 +22,10 @@ from lrtui.core.diagnostics.evidence import FAR, MUCH, SMOOTH, Evidence, gaps, p
 from lrtui.core.diagnostics.floors import known_floor, start_cause
 from lrtui.core.diagnostics.running import running_stats
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
-from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, horizon_for, run_checks
+from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, curves_down, end_capped, horizon_for, run_checks
 from lrtui.core.diagnostics.types import Diagnosis
 from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for
 from lrtui.core.frame import StepFrame
-from lrtui.core.run_spec import own_lr_scale
 from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = CLAIMS
@@ -303,16 +302,19 @@ class Monitor:
                 confirm = stays.get((check.run, "stays_blown_up"))
                 holds = confirm is None or not (confirm.baseline - confirm.floor <= 4 * (confirm.start_loss - confirm.floor))
             elif check.code == "local_minimum":  # a known lower floor proves it; below a bound, a try must go lower
-                # ...and stuck there for the rest of the budget (a run that climbs out later was only passing by)
+                # ...and stuck there for the rest of the budget (a run that climbs out later was only passing by),
+                # with no negative curvature where it ends (the contract's w_B)
                 confirm = stays.get((check.run, "stays_stuck"))
-                holds = (self.floor_is_minimum or helped) and (confirm is None or confirm.stays()
-                                                               and confirm.at_rest(self.sim, max_grad[check.run], 1e-3))
+                holds = (self.floor_is_minimum or helped) and (confirm is None or confirm.stays() and confirm.at_rest(
+                    self.sim, max_grad[check.run], 1e-3)) and not curves_down(confirm, self.sim, check.run, False)
             elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end...
                 confirm = stays.get((check.run, "stays_stuck"))
                 holds = confirm is None or confirm.stays() and confirm.at_rest(self.sim, max_grad[check.run], 1e-2)
                 # ...and not at the bottom: a saddle curves down; a flat stretch is above a known minimum, or a
                 # change tried from here goes much lower
-                holds = holds and bool(e.negative_curvature[check.run] or self.floor_is_minimum or helped)
+                # (a saddle where the unchanged run ends, as the contract judges it: trials.curves_down)
+                holds = holds and bool(self.floor_is_minimum or helped
+                                       or curves_down(confirm, self.sim, check.run, e.negative_curvature[check.run]))
             elif check.code == "converged":
                 holds = not helped  # lower ground from here: a local minimum, not convergence
             elif check.code in ("too_slow", "oscillating", "schedule_too_aggressive"):
@@ -338,9 +340,10 @@ class Monitor:
         # lower than this run will (its unchanged copy, continued to the end). A larger LR switched on mid-run
         # after a stretch at the small one is another experiment, and can win where no larger LR would.
         # (A run changed by hand is asked from now: its own timeline after the change is the question.)
-        # The same holds for a schedule too aggressive: holding the peak, or a gentler schedule, from the start.
-        whole = (code in ("too_slow", "schedule_too_aggressive") and not from_start and self.budget is not None
-                 and not self.sim.origins[run].changes)
+        # The same holds for a schedule too aggressive (the peak held, or a gentler schedule, from the start) and
+        # for lower ground where there is no floor (converged, or a local minimum: the grid and M from the start).
+        whole = (code in ("too_slow", "schedule_too_aggressive", "converged") and not from_start
+                 and self.budget is not None and not self.sim.origins[run].changes)
         start_lr = self._start_lr(run) if (from_start or whole) and code != "diverged" else None
         fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr,
                           self.sim.loss.is_model)
@@ -351,12 +354,8 @@ class Monitor:
                 and horizon_for(self.sim, remaining) == remaining and remaining > 0):
             check = Check(run, code, fixes, True, int(e.budget), float(e.floor), float(e.first), float(e.loss),
                           baseline_ahead=remaining)
-            limit = float(e.limit)
-            if code == "too_slow" and not e.preconditioned and math.isfinite(limit) and limit > 0:
-                # The SGD family's cap is the stable limit at the unchanged run's own final point (the contract's
-                # s_end), known once that copy has run: the fixes past it are dropped then.
-                check.end_cap, check.cap_scale = limit, own_lr_scale(self.sim.specs[run], start_lr) / start_lr
-            return check
+            # Too slow's cap is the stable limit at the unchanged run's own final point (the contract's s_end).
+            return end_capped(check, e, self.sim.specs[run], start_lr, self.siblings.diverged_lrs(run), self.sim)
         horizon = horizon_for(self.sim, e.budget if from_start else remaining)
         check = Check(run, code, fixes, from_start, horizon, float(e.floor), float(e.first), float(e.loss))
         if from_start:
@@ -372,7 +371,7 @@ class Monitor:
                     check.replay = True
                 elif not (self.sim.loss.is_model and self.sim.loss.batch_size):
                     check.baseline = float(e.last_loss)
-        return check
+        return end_capped(check, e, self.sim.specs[run], start_lr, self.siblings.diverged_lrs(run), self.sim)
 
     def _confirm_from_start(self, checks: list[Check], e: Evidence) -> dict:
         """For each oscillating check from now whose smaller LR helped: the contract's question, a smaller constant

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lrtui.core.diagnostics.evidence import TOL
+from lrtui.core.diagnostics.curvature import state_preconditioner
+from lrtui.core.diagnostics.evidence import NEGATIVE, TOL
 from lrtui.core.diagnostics.types import Tried
-from lrtui.core.run_spec import Change, own_lr_scale, with_change
+from lrtui.core.run_spec import MAX_LR_SCHEDULES, Change, own_lr_scale, with_change
 from lrtui.core.sharpness import extreme_eigenvalues
 
 MUCH = 10.0  # a fix helps when the gap it leaves is at most a tenth of the unchanged run's...
@@ -34,6 +35,9 @@ def much_lower(loss: float, baseline: float, floor: float, start: float) -> bool
     gap, base = max(loss - floor, 0.0), max(baseline - floor, 0.0)
     return gap <= base / MUCH or (base - gap) >= CLOSER * max(start - floor, 0.0)
 CAP_SHARE = 0.9  # too_slow's cap: this share of the stable limit at the unchanged run's final point
+EXTRA_SHARES = (0.5, 0.9)  # ...and where it lies past the contracts' grid, the LRs tried at these shares of it
+GRID_TOP = 1e3  # the contracts' largest LR: the run's own x 10^(12/4)
+END_ITERATIONS = 60  # Lanczos products for the Hessian's extremes where a run ends (a model's)
 HORIZON = 2000  # steps a check looks ahead at most
 MIN_AHEAD = 10  # fewer steps than this left in the budget: a check replays from the start instead
 MODEL_WORK = 4e8  # a model's check is cut to about this many parameter-sample-steps per copy
@@ -56,12 +60,20 @@ class Check:
     # Fixes from the start over the whole budget, against the unchanged run continued from now to the end of it
     # (too_slow's claim: a larger LR from the start ends much lower than this run will).
     baseline_ahead: int = 0  # steps from now to the end of the budget (0: not such a check)
-    # too_slow's cap for the SGD family, as the contract sets it: 0.9 C / s_end, s_end the top Hessian eigenvalue
-    # at the unchanged run's own final point. `end_cap` is C (0: no cap); `cap_scale` turns a fix's LR at step 0
-    # into the run's LR scale that the cap bounds. Fixes over it are dropped once the baseline has ended.
+    # too_slow's cap, as the contract sets it: 0.9 C / s_end, s_end the top eigenvalue (of H; of P^-1 H for an
+    # adaptive optimizer) at the unchanged run's own final point. `end_cap` is C (0: no cap); `cap_scale` turns a
+    # fix's LR at step 0 into the run's LR scale that the cap bounds. Once the baseline has ended, the SGD family's
+    # fixes over the cap are dropped (an adaptive optimizer's grid is not capped), and where the cap lies past
+    # the grid's top (`grid_top`, a fix's LR), 0.5 and 0.9 of it are tried too (`end_capped`, `_past_grid`).
     end_cap: float = 0.0
     cap_scale: float = 1.0
+    adaptive: bool = False
+    grid_top: float = math.inf
+    past_grid: bool = False  # the cap's own LRs may be tried (not under a schedule driven by its max_lr)
+    ceiling: float = math.inf  # the smallest LR a sweep neighbour diverged at
+    cap_lr: float = math.inf  # the cap as a fix's LR, once measured
     end_params: np.ndarray | None = None  # the unchanged run's parameters at the end (filled by the trial)
+    end_precond: np.ndarray | None = None  # ...and its optimizer's P there (adaptive optimizers; None for SGD)
     measure: str = "loss"  # what the losses are (set by run_checks: a mini-batch model's whole training set)
     # A from-the-start check over a bounded horizon: an unchanged copy replays from the start beside the fixes,
     # and the baseline is its loss at the same step (both sides from step 0, as far as each other).
@@ -128,6 +140,23 @@ class Check:
                      self.scale_then)
 
 
+def curves_down(check: Check | None, sim, run: int, seen: bool) -> bool:
+    """Negative curvature (the Hessian's own, lambda_min < -NEGATIVE x |lambda_max|) where the run ends: where the
+    unchanged run of a "stays stuck" look-ahead (`check`) ends, or, without one (a claim checked in the budget's
+    last steps), where the run is now. The contracts judge a saddle at the run's final point, not where the claim
+    was first seen or the last sample was taken (an MLP's smallest eigenvalue can drift across the line as the
+    run creeps along a flat stretch: seed 7766 is at 1.03 x the line at step 190 and at 0 at its end). Lanczos
+    gives the bottom from above, so a value under the line is under it. Without a finite point, `seen` stands."""
+    point = np.asarray(sim.params[run] if check is None else check.end_params, dtype=np.float64)
+    if point.ndim != 1 or not np.all(np.isfinite(point)):
+        return seen
+    with np.errstate(all="ignore"):
+        spectrum = extreme_eigenvalues(sim.loss.rows([run]), point[None, :], iterations=END_ITERATIONS,
+                                       vectors=False)
+    top, bottom = float(spectrum.top[0]), float(spectrum.bottom[0])
+    return bool(math.isfinite(top) and math.isfinite(bottom) and bottom < -NEGATIVE * abs(top))
+
+
 def horizon_for(sim, remaining: int) -> int:
     """How far a check looks: the rest of the budget, bounded (a model's by its cost per step)."""
     cap = HORIZON
@@ -159,11 +188,46 @@ def run_checks(sim, checks: list[Check]) -> None:
         mirror = mirrors.get(id(check))
         if mirror is not None:
             check.baseline, check.baseline_diverged = mirror.baseline, mirror.baseline_diverged
-            check.end_params = mirror.end_params
+            check.end_params, check.end_precond = mirror.end_params, mirror.end_precond
         if check.end_cap > 0:
             _apply_end_cap(sim, check)
+    _past_grid(sim, [c for c in again if c.end_cap > 0])
     if not sim.loss.is_model:
         _refine_edges(sim, [c for c in again if c.code == "diverged" and not c.replay and c.baseline_ahead == 0])
+
+
+def end_capped(check: Check, e, spec, start_lr: float | None, diverged_lrs: np.ndarray, sim) -> Check:
+    """Make a too_slow check from the start ask the contract's question about its cap (version 2c): a larger LR
+    counts at most at 0.9 C / s_end, s_end the top eigenvalue at the unchanged run's own final point (of H for the
+    SGD family; of P^-1 H for an adaptive optimizer, whose grid is not capped by it), and where that cap lies past
+    the grid's largest LR, the LRs at 0.5 and 0.9 of it are tried as well. `e` is the run's evidence; a check
+    that is not run to the end of the budget (made in its last steps) takes the point where the run is now.
+    Other checks are returned as they are."""
+    limit = float(e.limit)
+    if check.code != "too_slow" or start_lr is None or not (math.isfinite(limit) and limit > 0 and start_lr > 0):
+        return check
+    check.end_cap, check.cap_scale = limit, own_lr_scale(spec, start_lr) / start_lr
+    check.adaptive, check.grid_top = bool(e.preconditioned), start_lr * GRID_TOP
+    check.past_grid = spec.schedule not in MAX_LR_SCHEDULES
+    check.ceiling = float(np.min(diverged_lrs)) if diverged_lrs.size else math.inf
+    if check.baseline_ahead <= 0:
+        check.end_params = np.array(sim.params[check.run], dtype=np.float64)
+        check.end_precond = _preconditioners(sim, [check.run])[0]
+    return check
+
+
+def _preconditioners(sim, rows) -> list:
+    """Each row's P (lr over its effective LR, from the optimizer's state alone), or None under the SGD family."""
+    out: list = [None] * len(rows)
+    for view in sim.frame().optimizers:
+        if not view.optimizer.stability_rule(view.runs.size).preconditioned:
+            continue
+        where = {int(r): i for i, r in enumerate(view.runs.tolist())}
+        p = state_preconditioner(view, np.arange(view.runs.size))
+        for k, row in enumerate(rows):
+            if p is not None and int(row) in where:
+                out[k] = p[where[int(row)]].copy()
+    return out
 
 
 EDGE_STEPS = 3  # LRs tried between a diverged run's best fix and the next larger one tried, which diverged
@@ -203,19 +267,52 @@ def _refine_edges(sim, checks: list[Check]) -> None:
 
 
 def _apply_end_cap(sim, check: Check) -> None:
-    """Drop the fixes whose LR scale is past 0.9 C / s_end (a larger LR counts only under the cap at the
-    unchanged run's own final point). Without that point (the baseline blew up), nothing is dropped."""
+    """Measure the cap at the unchanged run's own final point (`cap_lr`, as a fix's LR) and, for the SGD family,
+    drop the fixes past it (a larger LR counts only under it). Without that point (the baseline blew up), or
+    without positive curvature there, there is no cap: nothing is dropped, and nothing is tried past the grid."""
     if check.end_params is None or check.baseline_diverged or not np.all(np.isfinite(check.end_params)):
         return
+    precond = check.end_precond if check.adaptive else None
+    if check.adaptive and precond is None:
+        return
     with np.errstate(all="ignore"):
-        top = float(extreme_eigenvalues(sim.loss.rows([check.run]), check.end_params[None, :], vectors=False).top[0])
+        top = float(extreme_eigenvalues(sim.loss.rows([check.run]), check.end_params[None, :],
+                                        None if precond is None else precond[None, :], vectors=False).top[0])
     if not (math.isfinite(top) and top > 0):
         return  # no positive curvature at the end: nothing bounds a larger LR
-    cap = CAP_SHARE * check.end_cap / top
+    check.cap_lr = CAP_SHARE * check.end_cap / top / check.cap_scale
+    if check.adaptive:
+        return  # version 2c: every larger LR of the grid counts for an adaptive optimizer
     kept = [(fix, loss) for fix, loss in check.outcomes
-            if not ("optimizer.lr" in fix and fix["optimizer.lr"] * check.cap_scale > cap * (1 + 1e-9))]
+            if not ("optimizer.lr" in fix and fix["optimizer.lr"] > check.cap_lr * (1 + 1e-9))]
     check.outcomes = kept
     check.fixes = [fix for fix, _ in kept]
+
+
+def _past_grid(sim, checks: list[Check]) -> None:
+    """Where the cap at the run's end lies past the grid's largest LR and nothing of the grid helped, the LRs at 0.5
+    and 0.9 of that cap, from the start over the same budget against the same baseline (one more batch). Taken
+    from the cap where the run ends, as the contract does, not where it was when the claim was seen: past the
+    grid a model's outcome turns on the LR's first figures (seed 8209: x1430 ends 40x lower, the contract's x1510
+    not 2x)."""
+    extra: list[tuple[Check, Check]] = []
+    for check in checks:
+        if (not check.past_grid or not math.isfinite(check.cap_lr) or check.cap_lr <= check.grid_top
+                or check.best()[0] is not None):
+            continue
+        lrs = sorted({min(share * check.cap_lr, 0.9 * check.ceiling) for share in EXTRA_SHARES})
+        fixes = [{"optimizer.lr": x} for x in lrs if check.grid_top < x < check.ceiling]
+        if not fixes:
+            continue
+        more = Check(check.run, check.code, fixes, True, check.horizon, check.floor, check.start_loss, check.current)
+        more.baseline, more.baseline_diverged = check.baseline, check.baseline_diverged
+        extra.append((check, more))
+    if not extra:
+        return
+    _from_start(sim, [more for _, more in extra])
+    for check, more in extra:
+        check.fixes = check.fixes + more.fixes
+        check.outcomes = check.outcomes + more.outcomes
 
 
 def _from_now(sim, checks: list[Check]) -> None:
@@ -235,7 +332,8 @@ def _from_now(sim, checks: list[Check]) -> None:
             changes.append(fix)
             owner.append((k, j))
     twin = sim.branch(runs, changes)
-    ends, at = _advance(twin, [checks[k].horizon for k, _ in owner])
+    ends, at, precond = _advance(twin, [checks[k].horizon for k, _ in owner],
+                               [j < 0 and checks[k].code == "too_slow" for k, j in owner])
     for check in checks:
         check.outcomes = [None] * len(check.fixes)
     for row, ((k, j), loss) in enumerate(zip(owner, ends)):
@@ -243,7 +341,7 @@ def _from_now(sim, checks: list[Check]) -> None:
         if j < 0:
             check.baseline = float(loss)
             check.baseline_diverged = not math.isfinite(loss)
-            check.end_params = at[row].copy()
+            check.end_params, check.end_precond = at[row].copy(), precond.get(row)
         else:
             check.outcomes[j] = (check.fixes[j], float(loss))
 
@@ -270,30 +368,35 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
             owner.append((k, j))
             runs.append(check.run)
     twin = sim.restarted(specs, runs=runs)
-    ends, at = _advance(twin, [checks[k].horizon for k, _ in owner])
+    ends, at, precond = _advance(twin, [checks[k].horizon for k, _ in owner],
+                               [j < 0 and checks[k].code == "too_slow" for k, j in owner])
     for check in checks:
         check.outcomes = [None] * len(check.fixes)
     for row, ((k, j), loss) in enumerate(zip(owner, ends)):
         if j < 0:
             checks[k].baseline, checks[k].baseline_diverged = float(loss), not math.isfinite(loss)
-            checks[k].end_params = at[row].copy()
+            checks[k].end_params, checks[k].end_precond = at[row].copy(), precond.get(row)
         else:
             checks[k].outcomes[j] = (checks[k].fixes[j], float(loss))
 
 
-def _advance(twin, horizons: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _advance(twin, horizons: list[int], unchanged: list[bool]) -> tuple[np.ndarray, np.ndarray, dict]:
     """Step the copies, reading each one's training loss (inf if it diverged) and parameters when its own
-    horizon is reached."""
+    horizon is reached, and for the `unchanged` copies (the baselines) their optimizer's P there (adaptive)."""
     start = twin.step_count
     ends = np.full(len(horizons), np.nan)
     horizons_arr = np.asarray(horizons, dtype=np.int64)
     at = np.full_like(twin.params, np.nan)  # each copy's parameters at its own horizon
+    precond: dict = {}
     for h in sorted(set(horizons)):
         twin.step(start + h - twin.step_count)
         rows = np.flatnonzero(horizons_arr == h)
         ends[rows] = _training_loss(twin)[rows]
         at[rows] = twin.params[rows]
-    return ends, at
+        wanted = [int(r) for r in rows if unchanged[r]]
+        if wanted:
+            precond.update(zip(wanted, _preconditioners(twin, wanted)))
+    return ends, at, precond
 
 
 def _training_loss(twin) -> np.ndarray:

@@ -416,11 +416,12 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
         with np.errstate(all="ignore"):
             room = 0.9 * here / anchor if math.isfinite(here) and here > 0 and anchor > 0 else math.inf  # a factor
         # The contracts' grid of larger LRs (lr x 10^(k/4), k = 1..12, to three figures), under the cap for the
-        # SGD family; a limit past the grid is tried at 0.5 and 0.9 of the cap too. Adaptive optimizers have no
-        # cap: their preconditioned sharpness follows their LR.
+        # SGD family; a limit past the grid is tried at 0.5 and 0.9 of the cap too, from now by the limit here
+        # (from the start the check takes them from the cap where the unchanged run ends: trials.end_capped).
+        # Adaptive optimizers' grid has no cap: their preconditioned sharpness follows their LR.
         grid = [10.0 ** (k / 4) for k in range(1, 13)]
         factors = {f for f in grid if e.preconditioned or f <= room}
-        if math.isfinite(room) and room > grid[-1] and spec.schedule not in MAX_LR_SCHEDULES:
+        if math.isfinite(room) and room > grid[-1] and spec.schedule not in MAX_LR_SCHEDULES and not from_start:
             factors |= {0.5 * room, 0.9 * room}  # (a cyclic schedule's max_lr is its own ceiling: not past it)
         # From the start the LRs are the grid's own, not rounded: on a rippled landscape which basin a large LR
         # lands in turns on its third figure (seed 7024: lr x 10^2.5 = 1.1598 ends where the run does, 1.15
@@ -441,6 +442,15 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
         if math.isfinite(limit) and 0 < limit < lr:
             lrs.append(base * 0.8 * limit / lr)
         return _dedupe([{"optimizer.lr": _nice(x)} for x in lrs if x > 0])
+    if code == "converged" and start_lr is not None and math.isfinite(start_lr) and start_lr > 0:
+        # Lower ground as the contracts look for it on a loss with no floor: every other LR of the grid (the
+        # schedule kept) and SGD with momentum 0.9 at a constant LR of the grid (their M), from the start over the
+        # whole budget, against the unchanged run's end. (Tried from now, a larger LR switched on at the bottom
+        # of one well can reach another that none from the start reaches: seed 240 of cases.jsonl.)
+        grid = [base * 10.0 ** (k / 4) for k in GRID_ALL]
+        return ([{"optimizer.lr": x} for x in grid if x != base]
+                + [{"optimizer.type": "sgd", "optimizer.momentum": 0.9, "schedule.type": "constant",
+                    "optimizer.lr": x} for x in grid])
     if code == "schedule_too_aggressive":
         peak = _nice(e.schedule_peak)
         if start_lr is not None:  # from the start, as the contract asks: hold the peak, or anneal over the budget
@@ -455,6 +465,7 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
     return escape_fixes(e, spec, base)
 
 
+GRID_ALL = tuple(range(-12, 13))  # the contracts' whole grid: lr x 10^(k/4)
 GRID_SMALLER = tuple(range(1, 13))  # the contracts' smaller LRs: lr x 10^(-k/4) for these k (down to a thousandth)
 GRID_SMALLER_MODEL = (1, 2, 4, 8)  # ...for a model, four of them (x0.56, x0.32, x0.1, x0.01): as many copies as from now
 
