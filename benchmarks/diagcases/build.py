@@ -32,22 +32,33 @@ def split_of(seed: int) -> str:
 def record(seed: int) -> dict:
     """The stored line for one seed (or a skip: {"seed", "skip": reason})."""
     from benchmarks.diagcases.generate import check, generate
-    from benchmarks.diagcases.oracle import compact, final_label
+    from benchmarks.diagcases.oracle import final_label
 
     drawn = generate(seed)
     check(drawn["case"])
     out = final_label(drawn["case"])
     if out["label"] is None:
         return {"seed": seed, "skip": out["clause"]}
-    evidence = compact({k: v for k, v in out.items() if k not in ("label", "clause", "G", "f_star", "floor_known",
-                                                                    "floor_kind", "path", "seconds")})
+    fields = oracle_fields(out)
     schedule = (drawn["case"].get("schedule") or {"type": "constant"})["type"]
     return {"seed": seed, "split": split_of(seed), "contracts": CONTRACTS_VERSION, "family": drawn["family"], "kind": drawn["kind"],
-            "optimizer": drawn["optimizer"], "schedule": schedule, "label": out["label"], "clause": out["clause"],
-            **compact({"G": out["G"], "f_star": out["f_star"]}), "floor_known": out["floor_known"],
-            "floor_kind": out["floor_kind"],
-            "oracle": out["path"], "lr_ref": drawn["lr_ref"], "seconds": round(out["seconds"], 3),
-            "evidence": evidence, "case": drawn["case"]}
+            "optimizer": drawn["optimizer"], "schedule": schedule, "label": fields["label"], "clause": fields["clause"],
+            "G": fields["G"], "f_star": fields["f_star"], "floor_known": fields["floor_known"],
+            "floor_kind": fields["floor_kind"],
+            "oracle": fields["oracle"], "lr_ref": drawn["lr_ref"], "seconds": round(out["seconds"], 3),
+            "evidence": fields["evidence"], "case": drawn["case"]}
+
+
+def oracle_fields(out: dict) -> dict:
+    """The stored line's fields that come from the oracle's record `out` (final_label): label, clause, G, f*,
+    the floor, the oracle's path and the rounded evidence (relabel.py rewrites exactly these)."""
+    from benchmarks.diagcases.oracle import compact
+
+    evidence = compact({k: v for k, v in out.items() if k not in ("label", "clause", "G", "f_star", "floor_known",
+                                                                    "floor_kind", "path", "seconds")})
+    return {"label": out["label"], "clause": out["clause"], **compact({"G": out["G"], "f_star": out["f_star"]}),
+            "floor_known": out["floor_known"], "floor_kind": out["floor_kind"], "oracle": out["path"],
+            "evidence": evidence}
 
 
 def _work(seed: int) -> str:

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from benchmarks.diagcases import curvature, floors, limits
+from benchmarks.diagcases import curvature, floors, limits, pwlinear
 from benchmarks.diagcases.simulate import (CASE, Runs, brute_force, is_scheduled, lrtui_check, own_path_case,
                                            own_quadratic, same_outcome, try_lrs)
 
@@ -50,7 +50,9 @@ def simulate(case: dict):
     _, loss, _ = lrtui_parts(case)
     floor, kind, floor_evidence = floors.floor_of(case, loss)
     runs, loss = brute_force(case, with_m=kind not in floors.KNOWN_KINDS)
-    grad_fn = lambda p: loss.value_and_grad(p)[1]  # noqa: E731
+    # The gradient differenced for the curvature at w_B: lrtui's, except on ReLU networks, where it is the
+    # oracle's own with the ReLU pattern held at w_B (a difference step across a kink is not curvature).
+    grad_fn = pwlinear.model_gradient(loss, runs.w_final)
     runs.s_end = limits.s_end_of(grad_fn, runs.w_final, runs.inv_precond_end)
     runs.s_end_at = runs.steps
     _cap(case, runs)
@@ -59,7 +61,8 @@ def simulate(case: dict):
         return runs, floor, kind, floor_evidence, lambda: (float(lam.min()), float(lam.max()), "exact-eigenvalues"), {}
 
     def curv():
-        return curvature.extremes(grad_fn, runs.w_final, seed=0)
+        lo, hi, method = curvature.extremes(grad_fn, runs.w_final, seed=0)
+        return lo, hi, method + ("-frozen-relu" if isinstance(grad_fn, pwlinear.FrozenReluGradient) else "")
 
     return runs, floor, kind, floor_evidence, curv, {}
 
