@@ -78,8 +78,8 @@ def test_relu_preconditioned_lanczos_matches_the_exact_top_eigenvalue():
     s = np.sqrt(inv)
     exact = np.linalg.eigvalsh(s[:, None] * _exact_hessian(loss, w) * s[None, :])[-1]
     plain = lambda p: loss.value_and_grad(np.atleast_2d(p))[1]  # noqa: E731
-    assert limits.s_end_of(plain, w, inv) > 1.5 * exact
-    assert limits.s_end_of(pwlinear.model_gradient(loss, w), w, inv) == pytest.approx(exact, rel=1e-3)
+    assert limits.s_end_of(plain, w, inv) > 5 * exact  # 11.6x: the kink, stepped along P^-1/2 directions
+    assert limits.s_end_of(pwlinear.model_gradient(loss, w), w, inv) == pytest.approx(exact, rel=1e-5)
 
 
 @pytest.fixture(scope="module")
