@@ -22,7 +22,7 @@ from lrtui.core.diagnostics.evidence import FAR, MUCH, SMOOTH, Evidence, gaps, p
 from lrtui.core.diagnostics.floors import known_floor, start_cause
 from lrtui.core.diagnostics.running import running_stats
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
-from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, curves_down, end_capped, horizon_for, run_checks
+from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, curves_down, edited_peak, end_capped, horizon_for, run_checks
 from lrtui.core.diagnostics.types import Diagnosis
 from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for
 from lrtui.core.frame import StepFrame
@@ -344,7 +344,8 @@ class Monitor:
         # for lower ground where there is no floor (converged, or a local minimum: the grid and M from the start).
         whole = (code in ("too_slow", "schedule_too_aggressive", "converged") and not from_start
                  and self.budget is not None and not self.sim.origins[run].changes)
-        start_lr = self._start_lr(run) if (from_start or whole) and code != "diverged" else None
+        start_lr = ((edited_peak(self.sim, run) if code == "diverged" else self._start_lr(run))
+                    if (from_start or whole) else None)
         fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr,
                           self.sim.loss.is_model)
         if not fixes:

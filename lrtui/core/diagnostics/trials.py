@@ -157,6 +157,18 @@ def curves_down(check: Check | None, sim, run: int, seen: bool) -> bool:
     return bool(math.isfinite(top) and math.isfinite(bottom) and bottom < -NEGATIVE * abs(top))
 
 
+def edited_peak(sim, run: int) -> float | None:
+    """The largest LR a run on a constant schedule used, when its LR was changed by hand: what a diverged run's
+    replay from the start lowers. Halved at step 3 after 0.003 had thrown it far up, lesson 2 diverged at 0.0015;
+    fractions of 0.0015 missed the 0.00203 that fractions of 0.003 find (walkthrough 7, D28). None otherwise."""
+    spec = sim.specs[run]
+    if not (sim.origins[run].changes or sim.edits[run]) or spec.schedule != "constant":
+        return None
+    values = np.asarray(sim.history.series("lr", run)[1], dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    return float(values.max()) if values.size else None
+
+
 def horizon_for(sim, remaining: int) -> int:
     """How far a check looks: the rest of the budget, bounded (a model's by its cost per step)."""
     cap = HORIZON

@@ -1,9 +1,8 @@
 """The simulation's verdicts: one ordered rule table, each entry a claim the engine has checked.
 
-The first entry whose condition holds is a run's verdict. A condition that makes a claim about other
-learning rates or schedules ("a larger LR reaches a much lower loss") holds only once a check has tried
-it (see trials.py): `e.confirmed[code]`. docs/diagnostics.md states each contract.
-"""
+The first entry whose condition holds is a run's verdict. A condition that makes a claim about other learning rates
+or schedules ("a larger LR reaches a much lower loss") holds only once a check has tried it (see trials.py):
+`e.confirmed[code]`. docs/diagnostics.md states each contract."""
 
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.evidence import FAR, MUCH, TOL, Evidence
 from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
+from lrtui.core.diagnostics.trials import CAP_SHARE
 from lrtui.core.diagnostics.types import Tried
 from lrtui.core.run_spec import MAX_LR_SCHEDULES, own_lr_scale
 
@@ -292,10 +292,11 @@ def _improving_explanation(e: Evidence) -> str:
     text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
             f"better. {_cap(gauge_sentence(e))}.")
     if _tried(e, "too_slow") is None and math.isfinite(e.gauge) and e.gauge * 10 ** 0.25 > 1:
-        # Why no larger LR was tried (walkthrough 6, D20: lesson 2 after `-`, where u's sweep finds 0.00204): the
-        # contracts' next larger LR, x10^(1/4), is past the stable limit of the sharpest point met.
-        text += (" No larger LR was tried: the next one, x1.78, is past that limit; u sweeps constant LRs on copies "
-                 "for the best one.")
+        # Why (walks 6-7, D20, D26): the too-slow cap is CAP_SHARE of the limit where the run is, not the gauge's.
+        here, nxt = e.lr_limit_here, e.lr * 10 ** 0.25
+        why = (f": the next one, x1.78 (lr {fmt(nxt)}), is past 90% of the stable limit where the run is now ("
+               f"{fmt(here)})" if math.isfinite(here) and 0 < CAP_SHARE * here < nxt else "")
+        text += f" No larger LR was tried{why}; u sweeps constant LRs on copies for the best one."
     return text
 
 
@@ -381,6 +382,8 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
     if code == "diverged":
         finite = [x for x in (lr, e.schedule_peak, e.set_lr) if math.isfinite(x) and x > 0]
         base = min(finite) if finite else 1e-3
+        if start_lr is not None and math.isfinite(start_lr) and start_lr > 0:
+            base = float(start_lr)  # a run whose LR was changed by hand: the largest it used (trials.edited_peak)
         peak = spec.schedule_params.get("max_lr")
         if isinstance(peak, (int, float)) and peak > 0:
             # A cyclic schedule sets its own LRs: its peak is what to lower (a gentler cycle, not optimizer.lr).

@@ -1,0 +1,55 @@
+"""Walkthrough 7's defects in lesson 2 (too-high-divergence), checked on the engine as the app drives it."""
+
+import pytest
+
+from lrtui.scenario.challenges import best_constant, best_known, challenge_for, tried_constant_lrs
+from lrtui.scenario.library import find_builtin
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return find_builtin("too-high-divergence").load()
+
+
+def test_a_diverged_run_halved_by_hand_gets_the_fix_a_fresh_divergence_gets(lesson):
+    """D28: `n n n -` then play: 0.003 threw the run far up in 3 steps and it diverged at 0.0015. Its fix replays
+    from the start, so it lowers the largest LR the run used, 0.003, not 0.0015: fractions of 0.0015 gave 0.0011,
+    which ends at 4.91 and misses the challenge (below 3); a fresh divergence's fix is 0.00203 (0.00142)."""
+    exp = lesson.build()
+    exp.step(3)
+    exp.scale_lr(0, 0.5)
+    exp.step(lesson.steps - 3)
+    fresh = lesson.build()
+    fresh.step(lesson.steps)
+    verdict, expected = exp.summary(0), fresh.summary(0)
+    assert exp.diverged_at(0) > 3 and verdict.code == expected.code == "diverged"
+    assert verdict.fix == expected.fix and verdict.fix["optimizer.lr"] > 0.0015
+    replay = exp.replayed({0: verdict.fix}, {0: 0})
+    replay.step(lesson.steps)
+    assert replay.series(0, "loss")[1][-1] < 3 and replay.diverged_at(0) < 0
+
+
+def test_no_larger_lr_tried_says_the_limit_the_check_used(lesson):
+    """D26: "157% of the stable limit ... the next one, x1.78, is past that limit" read as a contradiction: the
+    too-slow cap is 90% of the limit where the run is now, which the sentence now names with both numbers."""
+    exp = lesson.build()
+    exp.scale_lr(0, 0.5)
+    exp.step(lesson.steps)
+    verdict = exp.summary(0)
+    assert verdict.code == "improving"
+    assert "x1.78 (lr 0.00267), is past 90% of the stable limit where the run is now (" in verdict.explanation
+    assert "past that limit" not in verdict.explanation
+
+
+def test_the_best_constant_lr_known_counts_the_fixes_the_checks_tried(lesson):
+    """D27: u's sweep found 0.00204 (ends at 0.0522) beside a fix, 0.00203, tried on copies from step 0 to the
+    end, that ends at 0.00142: on this sharp edge the fix is the better constant LR, and u says so."""
+    challenge = challenge_for(lesson.source)
+    exp = lesson.build()
+    exp.step(lesson.steps)
+    tried = tried_constant_lrs(exp, challenge)
+    assert tried and all(lr == 0.00203 for lr, _ in tried)
+    sweep = best_constant(lesson, challenge)
+    best = best_known(sweep, exp, challenge)
+    assert best.value <= min(value for _, value in tried) < sweep.value
+    assert best.lr == 0.00203 and best.how.startswith("tried by the checks as a fix")
