@@ -307,8 +307,14 @@ class Session:
         words = fix_words(fix, tried)
         offer = (exp, exp.revision, run, fix)
         if tried is not None and tried.from_step == 0:
-            self._replay_with(run, fix, f"{label}: replayed every run from step 0 with {words} on this one "
-                                        f"(the fix was tried from the start: {tried.sentence()}); space plays")
+            # The other diverged runs' fixes replay from step 0 too, and a replay would clear them: they go along,
+            # named (walkthrough 7, D31: lesson 22's three diverged runs took three plays to fix).
+            others = self._diverged_fixes(exclude=run)
+            also = (f", and the other diverged run{'s' * (len(others) > 1)}' fix{'es' * (len(others) > 1)} (run"
+                    f"{'s' * (len(others) > 1)} {', '.join(map(str, others))})" if others else "")
+            self._replace_experiment(self.experiment.replayed({run: fix, **others}, {r: 0 for r in [run, *others]}))
+            self.message = (f"{label}: replayed every run from step 0 with {words} on this one{also} (the fix was "
+                            f"tried from the start: {tried.sentence()}); space plays")
         elif self.finished:
             step = tried.from_step if tried is not None else 0
             if self.offered_replay == offer:
@@ -324,6 +330,15 @@ class Session:
             self.message = f"{label}: applied {done} from step {exp.step_count} (fixes {chosen.words}{evidence})"
 
     apply_suggestion = apply_fix  # the name earlier versions used
+
+    def _diverged_fixes(self, exclude: int) -> dict[int, dict]:
+        """run -> fix of every other run that diverged and has a fix tried from the start."""
+        exp, out = self.experiment, {}
+        for other in range(exp.n_runs):
+            chosen = self.fix_of(other) if other != exclude and exp.diverged_at(other) >= 0 else None
+            if chosen is not None and chosen.tried is not None and chosen.tried.from_step == 0:
+                out[other] = dict(chosen.fix)
+        return out
 
     def _replay_with(self, run: int, fix: dict, message: str, step: int = 0) -> None:
         self._replace_experiment(self.experiment.replayed({run: fix}, {run: step}))

@@ -53,3 +53,25 @@ def test_the_best_constant_lr_known_counts_the_fixes_the_checks_tried(lesson):
     best = best_known(sweep, exp, challenge)
     assert best.value <= min(value for _, value in tried) < sweep.value
     assert best.lr == 0.00203 and best.how.startswith("tried by the checks as a fix")
+
+
+def test_a_on_one_diverged_run_of_a_sweep_takes_the_other_diverged_runs_fixes_along():
+    """D31: lesson 22's `a` on run 5 replayed every run from step 0, which cleared runs 6 and 7's fixes: three
+    plays to fix three runs. Their fixes replay from step 0 too, so they go along, and the message names them."""
+    from lrtui.tui.session import Session
+
+    session = Session([find_builtin("lr-sweep").load()])
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    diverged = [run for run in range(exp.n_runs) if exp.diverged_at(run) >= 0]
+    fixes = {run: session.fix_of(run).fix for run in diverged}
+    assert diverged == [5, 6, 7]
+    session.focused = 5
+    session.apply_fix()
+    assert "and the other diverged runs' fixes (runs 6, 7)" in session.message, session.message
+    replay = session.experiment
+    assert replay.step_count == 0
+    replay.step(session.scenario.steps)
+    for run in diverged:
+        assert replay.series(run, "lr")[1][1] == pytest.approx(fixes[run]["optimizer.lr"])
+    assert all(replay.diverged_at(run) < 0 for run in range(replay.n_runs))
