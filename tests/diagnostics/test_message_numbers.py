@@ -58,17 +58,20 @@ def test_a_sweeps_too_slow_fix_is_the_sibling_that_ended_best_quoted_at_its_last
     """Walk 6, D25: lr-sweep's run at 1e-5 was told "try lr = 0.00052 (tried: loss 4.18 at step 30)", the sibling
     that led at step 30, which the same screen calls too slow itself. At the end of the budget the siblings are
     asked once more: the fix is the LR that ended best below every LR a sibling diverged at, and the try quotes
-    the losses the table shows."""
+    the losses the table shows. Walk 7: that sibling (run 4, 0.0019) is too slow too, and its own fix, tried from
+    step 0 to the end, ends lower still: the slower runs are sent there."""
     exp = _finished(SCENARIOS / "lr-sweep.toml")
     finals = [exp.series(run, "loss")[1][-1] for run in range(exp.n_runs)]
-    lrs = [exp.spec(run).optimizer_params["lr"] for run in range(exp.n_runs)]
     alive = [run for run in range(exp.n_runs) if exp.diverged_at(run) < 0]
     best = min(alive, key=lambda run: finals[run])
+    chained = exp.summary(best)
+    assert best == 4 and chained.code == "too_slow" and chained.tried.from_step == 0 and chained.tried.helped
+    assert chained.tried.loss < finals[best]
     for run in (0, 1, 2, 3):
         verdict = exp.summary(run)
-        assert verdict.code == "too_slow" and verdict.fix == {"optimizer.lr": lrs[best]}, verdict.message
+        assert verdict.code == "too_slow" and verdict.fix == chained.fix, verdict.message
         assert verdict.tried.end_step == exp.step_count
-        assert f"loss {finals[best]:.3g} at step {exp.step_count}" in verdict.message
+        assert f"loss {chained.tried.loss:.3g} at step {exp.step_count}" in verdict.message
         assert f"against {finals[run]:.3g} unchanged" in verdict.message
 
 

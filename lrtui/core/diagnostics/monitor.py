@@ -66,9 +66,9 @@ class Monitor:
         # A data model's 0 is a lower bound, not its minimum (cross-entropy on overlapping classes, plus L2, stays
         # above it): gaps are measured from it, but it does not prove lower ground exists.
         self.floor_is_minimum = self.floor is not None and not sim.loss.is_model
-        self.siblings = Siblings(sim)
-        self._held = {code: np.zeros(n, dtype=np.int64) for code in CHECKED}
         self.book = CheckBook(n)
+        self._held = {code: np.zeros(n, dtype=np.int64) for code in CHECKED}
+        self.siblings = Siblings(sim, self.book)
         self._set_lr_cache: tuple | None = None
         self._causes: tuple | None = None
         self._raw = np.full(n, IMPROVING)

@@ -23,8 +23,9 @@ WAIT = object()  # the siblings will answer, but not yet
 
 
 class Siblings:
-    def __init__(self, sim):
+    def __init__(self, sim, book=None):
         self.sim = sim
+        self.book = book  # the monitor's CheckBook: what the checks found for each sibling (for chain_fix)
         self.refresh()
 
     def refresh(self) -> None:
@@ -113,10 +114,24 @@ class Siblings:
             lr = float(lrs[where[k]]) if where[k] >= 0 else math.nan
             # Judged on the smoothed losses; quoted at this very step, as the messages and the status line are.
             said = float(e.last_loss[members[where[k]]]) if where[k] >= 0 else found
+            if side > 0 and where[k] >= 0:
+                lr, said = self._chain(int(members[where[k]]), lr, said, min(float(cap[k]), ceiling), frame)
             out[run] = Tried({"optimizer.lr": lr}, 0, int(frame.step), said,
                              math.inf if diverged else float(e.last_loss[run]), diverged,
                              bool(helped and math.isfinite(lr)))
         return out
+
+    def _chain(self, best: int, lr: float, loss: float, cap: float, frame) -> tuple[float, float]:
+        """A too-slow run's fix is the sibling that ended best, unless that sibling is too slow itself and its
+        own fix, tried from step 0 to the end on copies that differ from this run only in the LR, ended lower:
+        then that LR (lesson 22: run 0 was sent to 0.0019, which the same screen calls too slow; its fix,
+        0.003379, ends at 1.1e-06; walkthrough 7, D25)."""
+        book = self.book
+        tried = book.tried["too_slow"][best] if book is not None and book.holds["too_slow"][best] else None
+        if (tried is None or tried.from_step != 0 or tried.end_step < frame.step or set(tried.fix) != {"optimizer.lr"}
+                or not tried.helped or not tried.loss < loss or not tried.fix["optimizer.lr"] < cap):
+            return lr, loss
+        return float(tried.fix["optimizer.lr"]), float(tried.loss)
 
 
 def _range_min(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
