@@ -137,7 +137,10 @@ def _diverged_message(e: Evidence) -> str:
         who = "the schedule drove the LR to" if e.scheduled else "the LR became"
         return _with_fix(e, "diverged", f"diverged: {who} {e.lr}")
     when = f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else f"(loss {fmt(e.last_loss)}, {fmt(e.gap)}x its start)"
-    return _with_fix(e, "diverged", f"diverged {when}: the LR {fmt(e.lr)} is too high")
+    hand = fix.get("optimizer.lr", 0.0) > e.lr and not e.scheduled  # a fix above the LR now (walk 8, D32)
+    why = (f"a larger LR before a change by hand threw it off (the LR is {fmt(e.lr)} now), so the fix replays it "
+           "from step 0" if hand else f"the LR {fmt(e.lr)} is too high")
+    return _with_fix(e, "diverged", f"diverged {when}: {why}")
 
 
 def _diverged_explanation(e: Evidence) -> str:
@@ -412,9 +415,8 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
         if not (base > 0 and (lr > 0 or from_start)):  # an LR of 0 has no multiples: LRs under the limit, or plain
             absolute = [0.45 * here, 0.81 * here] if math.isfinite(here) and here > 0 else [1e-3, 1e-2, 1e-1]
             return [{"optimizer.lr": _nice(x)} for x in absolute if x < 0.9 * ceiling]
-        # The cap bounds the LR the factor multiplies: from now, the LR in force; from the start, the run's own
-        # LR scale (optimizer.lr, or a cyclic schedule's max_lr), which every LR of the schedule is a share of.
-        # (Against the LR in force, a schedule that has decayed it would leave room for any multiple.)
+        # The cap bounds the LR the factor multiplies: from now, the LR in force; from the start, the run's own LR
+        # scale (optimizer.lr, or a cyclic max_lr), of which every LR of the schedule is a share (not the decayed one).
         anchor = own_lr_scale(spec, lr) if from_start else lr
         with np.errstate(all="ignore"):
             room = 0.9 * here / anchor if math.isfinite(here) and here > 0 and anchor > 0 else math.inf  # a factor
@@ -426,9 +428,8 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
         factors = {f for f in grid if e.preconditioned or f <= room}
         if math.isfinite(room) and room > grid[-1] and spec.schedule not in MAX_LR_SCHEDULES and not from_start:
             factors |= {0.5 * room, 0.9 * room}  # (a cyclic schedule's max_lr is its own ceiling: not past it)
-        # From the start the LRs are the grid's own, not rounded: on a rippled landscape which basin a large LR
-        # lands in turns on its third figure (seed 7024: lr x 10^2.5 = 1.1598 ends where the run does, 1.15
-        # ten times lower), and the claim is about the grid. From now they are rounded for a person to type.
+        # From the start the LRs are the grid's own, not rounded: on a rippled landscape the basin a large LR lands
+        # in turns on its third figure (seed 7024: 1.1598 ends where the run does, 1.15 ten times lower).
         rounded = (lambda x: x) if from_start else (lambda x: _nice(x, 3))
         lrs = sorted({rounded(min(base * f, 0.9 * ceiling)) for f in factors})
         return [{"optimizer.lr": x} for x in lrs if x > base * 1.5]
@@ -446,10 +447,9 @@ def _fixes_for(code, e, spec, diverged_lrs, start_lr=None, model=False) -> list[
             lrs.append(base * 0.8 * limit / lr)
         return _dedupe([{"optimizer.lr": _nice(x)} for x in lrs if x > 0])
     if code == "converged" and start_lr is not None and math.isfinite(start_lr) and start_lr > 0:
-        # Lower ground as the contracts look for it on a loss with no floor: every other LR of the grid (the
-        # schedule kept) and SGD with momentum 0.9 at a constant LR of the grid (their M), from the start over the
-        # whole budget, against the unchanged run's end. (Tried from now, a larger LR switched on at the bottom
-        # of one well can reach another that none from the start reaches: seed 240 of cases.jsonl.)
+        # Lower ground as the contracts look for it with no floor: every other grid LR (schedule kept) and SGD with
+        # momentum 0.9 at each grid LR (their M), from the start over the whole budget, against the unchanged
+        # run's end (from now, a larger LR at the bottom of one well can reach another: seed 240, cases.jsonl).
         grid = [base * 10.0 ** (k / 4) for k in GRID_ALL]
         return ([{"optimizer.lr": x} for x in grid if x != base]
                 + [{"optimizer.type": "sgd", "optimizer.momentum": 0.9, "schedule.type": "constant",
