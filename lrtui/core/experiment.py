@@ -130,9 +130,8 @@ class Experiment:
         spec = self.spec(run)
         if at < 0 or spec.schedule != "constant" or any("schedule.type" in c.changes for c in spec.changes):
             return None
-        lrs = np.asarray(self.series(run, "lr")[1][: at + 1], dtype=np.float64)
-        lrs = lrs[np.isfinite(lrs) & (lrs > 0)]
-        return float(lrs.max()) if lrs.size else None
+        sim, local = self.locate(run)
+        return sim.history.largest("lr", local, at)
 
     @property
     def step_count(self) -> int:

@@ -237,6 +237,13 @@ class History:
                                      np.concatenate([self._bucket_end, recent]), values)
         return steps, values
 
+    def largest(self, field: str, run: int, until: int | None = None) -> float | None:
+        """The largest finite positive value of a field for one run, up to step `until` (None: every step held)."""
+        steps, values = self.series(field, run)
+        values = values[(steps <= until) if until is not None else slice(None)]
+        values = values[np.isfinite(values) & (values > 0)]
+        return float(values.max()) if values.size else None
+
     def final_and_best(self, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every run's last value of `field` and its smallest finite value, as `series` would give them run by
         run, in one pass over the history: (final (R,), best (R,), held (R,) bool). A run with no steps held

@@ -164,9 +164,7 @@ def edited_peak(sim, run: int) -> float | None:
     spec = sim.specs[run]
     if not (sim.origins[run].changes or sim.edits[run]) or spec.schedule != "constant":
         return None
-    values = np.asarray(sim.history.series("lr", run)[1], dtype=np.float64)
-    values = values[np.isfinite(values) & (values > 0)]
-    return float(values.max()) if values.size else None
+    return sim.history.largest("lr", run)
 
 
 def horizon_for(sim, remaining: int) -> int:
