@@ -172,14 +172,15 @@ def tried_constant_lrs(exp, challenge: Challenge) -> list[tuple[float, float]]:
     return found
 
 
-def best_known(best: BestLR, exp, challenge: Challenge) -> BestLR:
+def best_known(best: BestLR, exp, challenge: Challenge, remembered=()) -> BestLR:
     """The sweep's best, a run on the screen that did at least as well with a constant LR (the screen never shows a
-    run beating "the best constant LR"), or a fix the checks tried that did better still."""
+    run beating "the best constant LR"), or a fix the checks tried that did better still (on this experiment, or
+    `remembered`: (lr, final loss) pairs tried before a replay, under the same settings)."""
     for run, lr, value in constant_lr_runs(exp, challenge):
         better = (value >= best.value if challenge.metric == "test_accuracy" else value <= best.value)
         if not math.isfinite(best.value) or better:
             best = BestLR(lr, value, best.how, run)
-    for lr, value in tried_constant_lrs(exp, challenge):
+    for lr, value in [*tried_constant_lrs(exp, challenge), *remembered]:
         if not math.isfinite(best.value) or value < best.value:
             best = BestLR(lr, value, f"tried by the checks as a fix; {best.how}", -1)
     return best

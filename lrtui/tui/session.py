@@ -59,6 +59,9 @@ class Session:
     play_marks: deque = field(default_factory=lambda: deque(maxlen=16), init=False, repr=False)
     # A replay that `a` offered at the end of the budget: (experiment, revision, run, fix); a second `a` takes it.
     offered_replay: tuple | None = field(default=None, init=False, repr=False)
+    # Constant-LR fixes the checks tried on the challenge run, kept across replays of the open lesson:
+    # (the run's optimizer and settings but the LR, lr, final loss). `u` weighs them against its sweep (walk 8, D27).
+    remembered_tries: list = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self):
         # With one scenario (or none named), `]` and `[` walk the course; with a list, they cycle through it.
@@ -111,6 +114,7 @@ class Session:
         self.recent_paces.clear()
         self.play_marks.clear()
         self.offered_replay = None
+        self.remembered_tries = []
         self.message = f"opened {self.scenario.name}"
 
     def open_scenario(self, scenario: Scenario, index: int | None = None) -> None:
@@ -126,12 +130,27 @@ class Session:
         return self.experiment.view(run).label
 
     def _replace_experiment(self, experiment: Experiment) -> None:
+        self.remembered_tries = [*self.remembered_tries, *self.constant_tries()]
         self.experiment = experiment
         self.focused = min(self.focused, experiment.n_runs - 1)
         self.playing = False
         self.recent_paces.clear()
         self.play_marks.clear()
         self.offered_replay = None
+
+    def constant_tries(self) -> list[tuple]:
+        """The open experiment's constant-LR tries on the challenge run, with the settings they were tried under."""
+        from lrtui.scenario.challenges import challenge_for, tried_constant_lrs
+
+        challenge = challenge_for(self.scenario.source)
+        if challenge is None or challenge.run >= self.experiment.n_runs:
+            return []
+        key = self.settings_key(challenge.run)
+        return [(key, lr, value) for lr, value in tried_constant_lrs(self.experiment, challenge)]
+
+    def settings_key(self, run: int) -> tuple:
+        spec = self.experiment.view(run).spec
+        return spec.optimizer, tuple(sorted((k, str(v)) for k, v in spec.optimizer_params.items() if k != "lr"))
 
     def changed(self) -> bool:
         """Whether any run carries a change made here (an edit, a switch, a fork, a fix): what `r` keeps."""

@@ -78,3 +78,25 @@ def test_a_on_one_diverged_run_of_a_sweep_takes_the_other_diverged_runs_fixes_al
     for run in diverged:
         assert replay.series(run, "lr")[1][1] == pytest.approx(fixes[run]["optimizer.lr"])
     assert all(replay.diverged_at(run) < 0 for run in range(replay.n_runs))
+
+
+def test_u_remembers_the_fixes_tried_before_a_replay(lesson):
+    """Walk 8, D27 on its path: play (the run diverges; the fix 0.00203 is tried and ends at 0.00142), `-` (every
+    run replays at half the LR), play, `u`: the new experiment had forgotten the try, and u called the sweep's
+    0.00204 (0.0522) the best constant LR. The session keeps the tries across replays of the open lesson."""
+    from lrtui.tui.session import Session
+
+    session = Session([lesson])
+    session.experiment.step(lesson.steps)
+    session.scale_lr(0.5)
+    assert session.experiment.step_count == 0  # the budget was used up: `-` replayed every run
+    session.experiment.step(lesson.steps)
+    challenge = challenge_for(lesson.source)
+    assert tried_constant_lrs(session.experiment, challenge) == []  # the improving replay tried no constant LR
+    key = session.settings_key(challenge.run)
+    remembered = [(lr, value) for k, lr, value in session.remembered_tries if k == key]
+    assert remembered and remembered[0][0] == 0.00203
+    best = best_known(best_constant(lesson, challenge), session.experiment, challenge, remembered)
+    assert best.lr == 0.00203 and best.value < 0.01
+    session.open(session.index)  # another lesson, or this one afresh: nothing remembered
+    assert session.remembered_tries == []

@@ -228,7 +228,10 @@ class OutcomesScreen(ModalScreen):
 
     def _show_best(self, result) -> None:
         """The challenge with the sweep's best LR, or a run on the screen that does as well."""
-        best = best_known(result, self.session.experiment, self.challenge)
+        session = self.session
+        key = session.settings_key(self.challenge.run) if self.challenge.run < session.experiment.n_runs else None
+        remembered = [(lr, value) for k, lr, value in session.remembered_tries if k == key]
+        best = best_known(result, session.experiment, self.challenge, remembered)
         if best.lr != best.lr:
             shown = f"no constant LR trains this run ({best.how})"
         elif best.run >= 0:
