@@ -333,7 +333,7 @@ class Session:
                     f"{'s' * (len(others) > 1)} {', '.join(map(str, others))})" if others else "")
             self._replace_experiment(self.experiment.replayed({run: fix, **others}, {r: 0 for r in [run, *others]}))
             self.message = (f"{label}: replayed every run from step 0 with {words} on this one{also} (the fix was "
-                            f"tried from the start: {tried.sentence()}); space plays")
+                            f"tried from the start, {tried.sentence().removeprefix('tried: ')}); space plays")
         elif self.finished:
             step = tried.from_step if tried is not None else 0
             if self.offered_replay == offer:

@@ -100,3 +100,14 @@ def test_u_remembers_the_fixes_tried_before_a_replay(lesson):
     assert best.lr == 0.00203 and best.value < 0.01
     session.open(session.index)  # another lesson, or this one afresh: nothing remembered
     assert session.remembered_tries == []
+
+
+def test_the_replay_message_says_tried_once(lesson):
+    """Walk 9, D34: "(the fix was tried from the start: tried: loss ...)"."""
+    from lrtui.tui.session import Session
+
+    session = Session([lesson])
+    session.experiment.step(lesson.steps)
+    session.apply_fix()
+    assert "tried from the start, loss 0.00142 at step 300" in session.message, session.message
+    assert session.message.count("tried") == 1
