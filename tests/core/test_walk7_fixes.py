@@ -32,18 +32,6 @@ def test_a_diverged_run_halved_by_hand_gets_the_fix_a_fresh_divergence_gets(less
     assert replay.series(0, "loss")[1][-1] < 3 and replay.diverged_at(0) < 0
 
 
-def test_no_larger_lr_tried_says_the_limit_the_check_used(lesson):
-    """D26: "157% of the stable limit ... the next one, x1.78, is past that limit" read as a contradiction: the
-    too-slow cap is 90% of the limit where the run is now, which the sentence now names with both numbers."""
-    exp = lesson.build()
-    exp.scale_lr(0, 0.5)
-    exp.step(lesson.steps)
-    verdict = exp.summary(0)
-    assert verdict.code == "improving"
-    assert "x1.78 (lr 0.00267), is past 90% of the stable limit where the run is now (" in verdict.explanation
-    assert "past that limit" not in verdict.explanation
-
-
 def test_the_best_constant_lr_known_counts_the_fixes_the_checks_tried(lesson):
     """D27: u's sweep found 0.00204 (ends at 0.0522) beside a fix, 0.00203, tried on copies from step 0 to the
     end, that ends at 0.00142: on this sharp edge the fix is the better constant LR, and u says so."""

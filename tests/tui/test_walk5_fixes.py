@@ -262,5 +262,7 @@ def test_an_improving_run_past_the_limit_says_why_no_larger_lr_was_tried():
     summary = exp.summary(0)
     assert summary.code == "improving"
     # (Walk 7, D26: named against the limit the check used, where the run is now; tests/core/test_walk7_fixes.py.)
-    assert "No larger LR was tried: the next one, x1.78 (lr 0.00267), is past 90% of" in summary.explanation
+    assert ("No larger LR was tried: the next one, x1.78 (lr 0.00267), is past 90% of the stable limit where the run "
+            "is now (") in summary.explanation
+    assert "past that limit" not in summary.explanation
     assert summary.explanation.endswith(".")
