@@ -137,7 +137,7 @@ def _wells(tilts: list[float], start: list[float]) -> dict:
 def test_lower_ground_without_a_floor_is_looked_for_from_the_start():
     """On a loss with no floor, "converged" and "local minimum" turn on whether some grid LR or M (SGD with
     momentum 0.9 at a grid LR) ends much lower, from the start over the budget (the contracts' clause 3)."""
-    from lrtui.core.diagnostics.verdicts import fixes_for
+    from lrtui.core.diagnostics.fixes import fixes_for
 
     exp = _diagnosed({"steps": 50, "loss": _wells([-0.08178, 0.02027], [-0.2, -0.5]),
                       "optimizer": {"type": "adam", "lr": 0.01}, "schedule": {"type": "cosine", "T_max": 50}})

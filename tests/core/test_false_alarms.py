@@ -14,7 +14,7 @@ checks have simulated the unchanged run to the end, so the rules ask them:
 import numpy as np
 import pytest
 
-from lrtui.core.diagnostics.verdicts import fixes_for
+from lrtui.core.diagnostics.fixes import fixes_for
 from lrtui.core.losses.quadratic import Quadratic
 from lrtui.core.run_spec import RunSpec
 from lrtui.core.simulation import Simulation

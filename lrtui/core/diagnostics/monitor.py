@@ -18,13 +18,14 @@ import numpy as np
 
 from lrtui.core.diagnostics.checkbook import CLAIMS, CheckBook
 from lrtui.core.diagnostics.curvature import Curvature
-from lrtui.core.diagnostics.evidence import FAR, MUCH, SMOOTH, Evidence, gaps, progress, window_for
+from lrtui.core.diagnostics.evidence import FAR, SMOOTH, Evidence, gaps, progress, window_for
+from lrtui.core.diagnostics.fixes import candidates, fixes_for
 from lrtui.core.diagnostics.floors import known_floor, start_cause
 from lrtui.core.diagnostics.running import running_stats
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
 from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, curves_down, edited_peak, end_capped, horizon_for, run_checks
 from lrtui.core.diagnostics.types import Diagnosis
-from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, candidates, edge_of_stability, fixes_for
+from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, edge_diagnosis, edge_of_stability
 from lrtui.core.frame import StepFrame
 from lrtui.core.sharpness import EXACT_LIMIT
 
@@ -447,7 +448,7 @@ class Monitor:
         edge = edge_of_stability(e) & (self._codes != CODES.index("oscillating")) & ~self._reported[-1]
         for run in np.flatnonzero(edge).tolist():
             self._reported[-1, run] = True
-            self._add(_edge_diagnosis(e.at(run), frame.step, run))
+            self._add(edge_diagnosis(e.at(run), frame.step, run))
 
     @property  # -- reading --
     def verdicts(self) -> list[str]:
@@ -487,14 +488,3 @@ class Monitor:
 def _mean(rows: np.ndarray) -> np.ndarray:
     """The mean of each run's values over the rows; NaN where a row is not finite (a diverging run)."""
     return rows.sum(axis=0) / rows.shape[0]
-
-
-def _edge_diagnosis(e: Evidence, step: int, run: int) -> Diagnosis:
-    from lrtui.core.diagnostics.verdicts import _cap, gauge_sentence
-
-    message = "edge of stability: sharpness has risen to the stable limit while the loss still falls (normal)"
-    explanation = (f"{_cap(gauge_sentence(e))}. Under full-batch training, networks "
-                   "sharpen until the sharpness reaches about 2/lr and then hover there while the loss keeps "
-                   "falling over the long run (Cohen et al., 2021). This is not a too-high LR: a lower LR is "
-                   f"suggested only when a check shows it ends {MUCH:g}x lower.")
-    return Diagnosis("edge_of_stability", step, "info", message, explanation, None, None, run)
