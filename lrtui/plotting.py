@@ -302,14 +302,13 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
             math.isfinite(v) and abs(v) <= bound for v in picture.y_range):
         ylim = (float(picture.y_range[0]), float(picture.y_range[1]))
         if picture.log_y:
-            _, ticks, labels = decade_axis(*ylim, most=most_y)
-            fig.yticks(*one_tick_a_row(ticks, labels, ylim, rows))
+            fig.yticks(*evenly_spaced_decades(ylim, ylim, rows, most_y)[1:])
     elif picture.log_y:
         # Whole decades around the data, so that nothing is clipped and the ticks read 1e-3, 0.1, 1 ...
-        ylim, ticks, labels = decade_axis(low, high, most=most_y)
+        ylim = decade_axis(low, high, most=most_y)[0]
         if with_legend:
             ylim = legend_headroom(ylim, high, rows, entries)
-        fig.yticks(*one_tick_a_row(ticks, labels, ylim, rows))
+        fig.yticks(*evenly_spaced_decades((low, high), ylim, rows, most_y)[1:])
     elif high > low:
         ylim = (low, high)
     else:  # one value: a band around it, so plotext has a range to divide into ticks
@@ -386,6 +385,20 @@ def legend_headroom(ylim: tuple[float, float], high: float, rows: int, entries: 
     # The rows of the data's top: under the legend, it needs `entries` more rows above it.
     needed = low + (high - low) * rows / data_rows
     return (low, max(top, needed))
+
+
+def evenly_spaced_decades(data, ylim, rows: int, most: int) -> tuple[tuple[float, float], list[float], list[str]]:
+    """Decade ticks for a log axis drawn over `ylim` in `rows` rows, each on a row of its own and evenly spaced:
+    where two would share a row, fewer ticks (a coarser step), not one dropped from the middle (walkthrough 7: "1,
+    1e-5, 1e-10, 1e-20, 1e-25" in a short chart). `data` is the range the ticks are chosen for."""
+    for fewer in range(most, 1, -1):
+        _, ticks, labels = decade_axis(*data, most=fewer)
+        inside = [(t, label) for t, label in zip(ticks, labels) if ylim[0] <= t <= ylim[1]]
+        ticks, labels = [t for t, _ in inside], [label for _, label in inside]
+        kept = one_tick_a_row(ticks, labels, ylim, rows)
+        if len(kept[0]) == len(ticks):
+            return ylim, ticks, labels
+    return (ylim, *one_tick_a_row(ticks, labels, ylim, rows))
 
 
 def one_tick_a_row(ticks: list[float], labels: list[str], ylim, rows: int) -> tuple[list[float], list[str]]:

@@ -29,7 +29,11 @@ def following_label(spec: RunSpec, origin: RunSpec, lr_scale: float = 1.0) -> st
         now.append(spec.optimizer)
     lr, was = float(spec.optimizer_params["lr"]) * lr_scale, float(origin.optimizer_params["lr"])
     if np.isfinite(lr) and not np.isclose(lr, was, rtol=1e-9, atol=0.0):
-        now.append(f"lr {lr:.3g}")
+        # To the figures a fix states ("lr = 0.003379", not "now lr 0.00338"); under a schedule, what it multiplies
+        # the schedule by ("lr x17.8 on the whole schedule"): "now lr 1.78" read as the LR in force, which the
+        # schedule had cut to 0.22 (walkthrough 8, D34).
+        scheduled = spec.schedule == origin.schedule != "constant" and was > 0  # (the file's schedule, kept)
+        now.append(f"lr x{lr / was:.3g}" if scheduled else f"lr {lr:.4g}")
     if spec.schedule != origin.schedule:
         now.append(spec.schedule)
     return f"{base}, now {' '.join(now)}" if now else base

@@ -370,9 +370,10 @@ class LrtuiApp(App):
         if diagnosis is None:  # the focused run's verdict, as it is now
             diagnosis = s.experiment.summary(s.focused)
         note = adagrad_note(s.experiment, diagnosis.run, diagnosis.code, self.ascii_only)
+        remembered = s.remembered_note(diagnosis.run) if diagnosis.run == s.focused and not diagnosis.fix else ""
         self.push_screen(ExplanationScreen(diagnosis, s.experiment.view(diagnosis.run).label,
                                            focused=diagnosis.run == s.focused, finished=s.finished,
-                                           now=s.experiment.step_count, note=note))
+                                           now=s.experiment.step_count, note=note, remembered=remembered))
 
     def action_help(self, at_glossary: bool = False) -> None:
         from lrtui.tui.screens.keys import KeysScreen

@@ -148,6 +148,41 @@ class Session:
         key = self.settings_key(challenge.run)
         return [(key, lr, value) for lr, value in tried_constant_lrs(self.experiment, challenge)]
 
+    def remembered_fix(self, run: int) -> tuple[float, float, float] | None:
+        """(lr, its final loss, this run's final loss): a constant LR the checks tried from step 0 over the whole
+        budget, in this play or an earlier one of the open lesson under the same settings, that meets the lesson's
+        challenge where `run`, the challenge's run at the end of its budget with no fix of its own, does not. The
+        best such (walkthrough 9, D35: after -, the run at 0.0015 ends "improving" at 3.33, and a had nothing,
+        while u named 0.00203, which the first play's check had tried: 0.00142)."""
+        from lrtui.scenario.challenges import challenge_for, final_metric
+
+        challenge = challenge_for(self.scenario.source)
+        exp = self.experiment
+        if (challenge is None or challenge.metric != "loss" or run != challenge.run or run >= exp.n_runs
+                or not self.finished or exp.view(run).spec.schedule != "constant" or self.fix_of(run) is not None):
+            return None
+        now = final_metric(exp, run, "loss")
+        if challenge.met(now):
+            return None
+        key = self.settings_key(run)
+        known = sorted((value, lr) for k, lr, value in [*self.remembered_tries, *self.constant_tries()]
+                       if k == key and challenge.met(value))
+        return (known[0][1], known[0][0], now) if known else None
+
+    def remembered_note(self, run: int) -> str:
+        """The explanation's paragraph on `remembered_fix`, or "" (what a will do, in the modal that says why)."""
+        from lrtui.scenario.challenges import challenge_for
+
+        known = self.remembered_fix(run)
+        if known is None:
+            return ""
+        lr, value, now = known
+        goal = challenge_for(self.scenario.source)
+        return (f"The challenge is not met: this run ends at {now:.3g}, and the goal is below {goal.shown(goal.target)}. "
+                f"A check of this lesson tried lr = {lr:.3g} from step 0 over the whole budget (on a copy, in an "
+                f"earlier play, as the fix of a finding there): it ended at {value:.3g}. Press a on the main "
+                "screen to replay every run from step 0 with it.")
+
     def settings_key(self, run: int) -> tuple:
         spec = self.experiment.view(run).spec
         return spec.optimizer, tuple(sorted((k, str(v)) for k, v in spec.optimizer_params.items() if k != "lr"))
@@ -310,6 +345,13 @@ class Session:
         exp, run = self.experiment, self.focused
         label = self._label(run)
         chosen = self.fix_of(run)
+        if chosen is None and (known := self.remembered_fix(run)) is not None:
+            lr, value, now = known
+            self._replay_with(run, {"optimizer.lr": lr},
+                              f"{label}: replayed every run from step 0 with lr = {lr:.3g} on this one: a check of this "
+                              f"lesson tried it from step 0 (loss {value:.3g} at the end of the budget, against "
+                              f"{now:.3g} here), and it meets the challenge; space plays")
+            return
         if chosen is None:
             self.offered_replay = None
             summary = exp.summary(run)

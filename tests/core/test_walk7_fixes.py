@@ -25,7 +25,7 @@ def test_a_diverged_run_halved_by_hand_gets_the_fix_a_fresh_divergence_gets(less
     assert exp.diverged_at(0) > 3 and verdict.code == expected.code == "diverged"
     assert verdict.fix == expected.fix and verdict.fix["optimizer.lr"] > 0.0015
     # Walk 8, D32: "the LR 0.0015 is too high; try lr = 0.00203" read backwards: the words say what blew it up.
-    assert "a larger LR before a change by hand threw it off (the LR is 0.0015 now)" in verdict.message
+    assert "a larger LR (0.003 at the start) before a change by hand threw it off (the LR is 0.0015 now)" in verdict.message
     assert "replays it from step 0" in verdict.message and "the LR 0.003 is too high" in expected.message
     replay = exp.replayed({0: verdict.fix}, {0: 0})
     replay.step(lesson.steps)

@@ -143,7 +143,7 @@ async def test_a_fix_relabels_an_auto_labelled_run_with_now():
         await pilot.press("a", "a")
         exp = app.session.experiment
         lr = exp.view(diverged).lr
-        assert exp.view(diverged).label == f"{was}, now lr {lr:.3g}"
+        assert exp.view(diverged).label == f"{was}, now lr {lr:.4g}"
         assert app.session.experiment.view(diverged).label.startswith("sgd lr=")
 
 

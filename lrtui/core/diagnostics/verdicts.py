@@ -82,9 +82,11 @@ def gauge_sentence(e: Evidence) -> str:
         return "the sharpness is not known yet"
     of = "of P⁻¹H, " if e.preconditioned else ""
     # Dated like the finding: the status line's gauge goes on moving with the run, this sentence does not.
+    # "When this was checked" names its step: a verdict found at step 25 is checked again at each checkpoint after
+    # (walkthrough 8, D34: "found at step 25 ... met by then, at step 200").
     return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the stable limit {e.formula} = {fmt(e.lr_limit)} when "
-            f"this was checked (λ = {fmt(e.max_top)}, {of}the largest sharpness met by then, at step "
-            f"{e.max_top_step:,})")
+            f"this was checked at step {e.step:,} (λ = {fmt(e.max_top)}, {of}the largest sharpness met by then, at "
+            f"step {e.max_top_step:,})")
 
 
 def _cap(text: str) -> str:
@@ -135,11 +137,19 @@ def _diverged_message(e: Evidence) -> str:
     if not math.isfinite(e.lr):
         who = "the schedule drove the LR to" if e.scheduled else "the LR became"
         return _with_fix(e, "diverged", f"diverged: {who} {e.lr}")
-    when = f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else f"(loss {fmt(e.last_loss)}, {fmt(e.gap)}x its start)"
-    hand = fix.get("optimizer.lr", 0.0) > e.lr and not e.scheduled  # a fix above the LR now (walk 8, D32)
-    why = (f"a larger LR before a change by hand threw it off (the LR is {fmt(e.lr)} now), so the fix replays it "
-           "from step 0" if hand else f"the LR {fmt(e.lr)} is too high")
+    when = f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else f"(loss {fmt(e.last_loss)}, {fmt(e.last_gap)}x its start)"
+    larger = (f"a larger LR ({fmt(tried.lr_then)} at the start)"
+              if tried is not None and _by_hand(e, tried) and tried.lr_then > e.lr else "a larger LR")
+    why = (f"{larger} before a change by hand threw it off (the LR is {fmt(e.lr)} now), so the fix replays it "
+           "from step 0" if _by_hand(e, tried) else f"the LR {fmt(e.lr)} is too high")
     return _with_fix(e, "diverged", f"diverged {when}: {why}")
+
+
+def _by_hand(e: Evidence, tried: Tried | None) -> bool:
+    """A diverged run whose fix, replayed from step 0, is above the LR it has now: the LR was lowered by hand after
+    a larger one had thrown the run off, and the fix lowers that larger one (walkthroughs 8 and 9, D32)."""
+    fix = tried.fix if tried is not None and tried.helped else {}
+    return fix.get("optimizer.lr", 0.0) > e.lr and not e.scheduled
 
 
 def _diverged_explanation(e: Evidence) -> str:
@@ -153,20 +163,38 @@ def _diverged_explanation(e: Evidence) -> str:
         what = (f"The loss is {fmt(e.last_loss)}, more than 4 starting gaps above the floor {fmt(e.floor)} "
                 f"(it started at {fmt(e.first)}, its best was {fmt(e.best)})")
     parts = [what, _cap(gauge_sentence(e))]
+    tried = _tried(e, "diverged")
     if not math.isfinite(e.lr):
         parts.append("an infinite or undefined LR makes every update infinite, whatever the loss")
+    elif tried is not None and _by_hand(e, tried):
+        parts += _by_hand_sentences(e, tried)
     else:
         parts.append("past the stable limit each step overshoots more than the last" if e.gauge >= 1 else
                      "the samples (taken every few steps) met no point past the limit before the blow-up: the run "
                      "reached sharper ground between them, where each step overshoots more than the last")
-    tried = tried_sentence(_tried(e, "diverged"))
-    return ". ".join(_cap(p) for p in parts) + (f". {_cap(tried)}." if tried else ".")
+    said = tried_sentence(tried)
+    return ". ".join(_cap(p) for p in parts) + (f". {_cap(said)}." if said else ".")
+
+
+def _by_hand_sentences(e: Evidence, tried: Tried) -> list[str]:
+    """Why the fix of a run thrown off before a change by hand is larger than the LR it has now (walkthrough 9,
+    D32: "0.0015 was 157% of the limit", then "Fix: lr = 0.00203", 212% of it, with no word on why)."""
+    limit = e.lr_limit if math.isfinite(e.lr_limit) and e.lr_limit > 0 else math.nan
+    share = (lambda lr: f" ({pct(lr / limit)} of that limit)") if limit == limit else (lambda lr: "")
+    new = float(tried.fix["optimizer.lr"])
+    before = (f"from the start until the change by hand it used lr {fmt(tried.lr_then)}{share(tried.lr_then)}"
+              if tried.lr_then > e.lr else "before the change by hand it used a larger LR")
+    return [f"{before}: those steps threw it onto ground so steep that the lower LR after them still overshot, "
+            "more with each step",
+            f"a loss that is not a quadratic has no single limit: the sharpness changes as the run moves, and from "
+            f"step 0 a run meets the start's sharpness only once. So the fix lowers the larger LR and replays from "
+            f"step 0, at lr {fmt(new)}{share(new)}, and it was tried on a copy over the whole budget"]
 
 
 # -- the rest ---------------------------------------------------------------------------------------
 
 def _converged_message(e: Evidence) -> str:
-    return f"converged: loss {fmt(e.last_loss)}, {fmt(e.gap)} of its starting gap from the floor {fmt(e.floor)}"
+    return f"converged: loss {fmt(e.last_loss)}, {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}"
 
 
 def _converged_explanation(e: Evidence) -> str:
@@ -186,7 +214,7 @@ def _local_message(e: Evidence) -> str:
 def _local_explanation(e: Evidence) -> str:
     text = (f"The gradient is {fmt(e.grad_ratio)} of its largest, the loss has stopped falling, and the Hessian "
             f"is positive here (eigenvalues {fmt(e.bottom)} to {fmt(e.top)}): a minimum. ")
-    text += (f"The known global minimum is {fmt(e.floor)}, so this one is {fmt(e.gap)} of the starting gap above it. "
+    text += (f"The known global minimum is {fmt(e.floor)}, so this one is {fmt(e.last_gap)} of the starting gap above it. "
              if e.known_floor else "A change tried from here found lower ground. ")
     tried = tried_sentence(_tried(e, "local_minimum"))
     return text + (_cap(tried) + ". " if tried else "") + (
@@ -207,7 +235,7 @@ def _saddle_explanation(e: Evidence) -> str:
 
 
 def _flat_message(e: Evidence) -> str:
-    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.last_loss)}, {fmt(e.gap)} of the starting gap "
+    return _with_fix(e, "plateau", f"plateau: flat at loss {fmt(e.last_loss)}, {fmt(e.last_gap)} of the starting gap "
                                    "above the floor")
 
 
@@ -228,7 +256,7 @@ def _schedule_message(e: Evidence) -> str:
 def _schedule_explanation(e: Evidence) -> str:
     tried = tried_sentence(_tried(e, "schedule_too_aggressive"))
     return (f"At step {e.cut_step:,} the schedule had cut the LR to 1/100 of its peak {fmt(e.schedule_peak)}, "
-            f"before {int(100 * 0.75)}% of the budget, while the loss was still {fmt(e.gap)} of its starting gap "
+            f"before {int(100 * 0.75)}% of the budget, while the loss was still {fmt(e.last_gap)} of its starting gap "
             f"from the floor; the gradient is {fmt(e.grad_ratio)} of its largest, far from small."
             + (f" {_cap(tried)}." if tried else "") + " A gentler decay keeps enough LR to finish.")
 
@@ -253,7 +281,7 @@ def _slow_explanation(e: Evidence) -> str:
     tried = tried_sentence(_tried(e, "too_slow"))
     pace = (f"at its recent pace it needs about {e.needed:,.0f} more steps" if math.isfinite(e.needed)
             else "at its recent pace it never gets there")
-    return (f"The loss is {fmt(e.gap)} of its starting gap from the floor {fmt(e.floor)}; to get within {fmt(TOL)} "
+    return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; to get within {fmt(TOL)} "
             f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left. "
             f"{_cap(gauge_sentence(e))}."
             + (f" {_cap(tried)}." if tried else ""))

@@ -37,8 +37,9 @@ HEALTHY = ("improving", "converged")
 
 
 def explanation_text(d, label: str, focused: bool = True, finished: bool = False, now: int | None = None,
-                     note: str = "") -> Text:
-    """The diagnosis in full; `note`, the app's own paragraph after the engine's (why Adagrad stalls)."""
+                     note: str = "", remembered: str = "") -> Text:
+    """The diagnosis in full; `note`, the app's own paragraph after the engine's (why Adagrad stalls);
+    `remembered`, a fix the lesson's checks tried in an earlier play, which a applies (Session.remembered_note)."""
     text = Text()
     text.append(f"{d.words} ", style=SEVERITY_STYLE.get(d.severity, "bold"))
     # A healthy verdict is dated now (its step is where it began, 0 for most: "improving at step 0" over a body
@@ -59,6 +60,8 @@ def explanation_text(d, label: str, focused: bool = True, finished: bool = False
         text.append(f"\n{fared}\n")
     if d.fix:
         text.append(how_to_apply(d, focused, finished) + "\n", style="bold")
+    elif remembered:
+        text.append(f"\n{remembered}\n", style="bold")
     elif d.tried is not None:
         text.append("Nothing tried helped, so a changes nothing for this finding.\n", style="dim")
     text.append("\nescape to close", style="dim")
@@ -75,9 +78,9 @@ class ExplanationScreen(ModalScreen):
     """
 
     def __init__(self, diagnosis, label: str, focused: bool = True, finished: bool = False, now: int | None = None,
-                 note: str = ""):
+                 note: str = "", remembered: str = ""):
         super().__init__()
-        self.note = note
+        self.note, self.remembered = note, remembered
         self.now = now
         self.diagnosis = diagnosis
         self.label = label
@@ -87,4 +90,4 @@ class ExplanationScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(explanation_text(self.diagnosis, self.label, self.for_focused_run, self.finished, self.now,
-                                      self.note))
+                                          self.note, self.remembered))
