@@ -88,6 +88,7 @@ class History:
         self._rows = np.empty((first, len(self.fields), n_runs))
         self._params = np.empty((first, n_runs, n_params)) if self.records_params else None
         self._count = 0  # rows held in the recent buffer
+        self.overwrites = 0  # times a recorded row was changed (overwrite_last)
         self._first_step = 0  # step of recent row 0
         self._bucket_start = np.empty(0, dtype=np.int64)
         self._bucket_end = np.empty(0, dtype=np.int64)
@@ -146,6 +147,7 @@ class History:
         if self._count == 0:
             raise ValueError("nothing recorded yet")
         row = self._rows[self._count - 1, self._index[field]]
+        self.overwrites += 1  # a reader that reduced the old value must read the row again (views.RunHistory.source)
         if run is None:
             row[:] = values
         else:

@@ -49,8 +49,10 @@ class RunHistory:
 
     @property
     def source(self) -> tuple:
-        """Identifies the history read from: a panel's cache is stale once this changes (a reset, a replay)."""
-        return (id(self._history), self._run)
+        """Identifies the history read from: a panel's cache is stale once this changes (a reset, a replay, or a
+        recorded row changed: an LR set by hand at step 0 replaces the file's in row 0, which a chart had reduced
+        already; walkthrough 10a, D45)."""
+        return (id(self._history), self._run, self._history.overwrites)
 
     @property
     def steps_recorded(self) -> int:

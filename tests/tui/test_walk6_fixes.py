@@ -92,7 +92,9 @@ async def test_no_run_is_cut_where_none_has_converged_or_all_have(name, keys):
         panel = app.main.query_one("#loss")
         lowest = min(float(np.nanmin(app.session.experiment.series(run, "loss")[1]))
                      for run in range(app.session.experiment.n_runs) if app.session.experiment.diverged_at(run) < 0)
-        assert "below" not in panel.picture.title and not any(line.marker == "v" for line in panel.picture.lines)
+        # (the theory's dots may go on below the axis, with their own "v": walkthrough 10a, D44; no run's does)
+        assert "v: run" not in panel.picture.title and "runs below" not in panel.picture.title
+        assert not any(line.marker == "v" and isinstance(line.color, int) for line in panel.picture.lines)
         assert panel.canvas.ylim[0] <= np.log10(lowest) + 0.05, (panel.canvas.ylim, lowest)
 
 

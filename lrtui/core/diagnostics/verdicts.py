@@ -83,10 +83,27 @@ def gauge_sentence(e: Evidence) -> str:
     of = "of P⁻¹H, " if e.preconditioned else ""
     # Dated like the finding: the status line's gauge goes on moving with the run, this sentence does not.
     # "When this was checked" names its step: a verdict found at step 25 is checked again at each checkpoint after
-    # (walkthrough 8, D34: "found at step 25 ... met by then, at step 200").
+    # (walkthrough 8, D34: "found at step 25 ... met by then, at step 200"); a run that diverged is not checked
+    # after (walkthrough 10a, D42: "diverged at step 7 ... when this was checked at step 300").
+    if e.diverged_at >= 0:
+        return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the stable limit {e.formula} = {fmt(e.lr_limit)} when "
+                f"it diverged (λ = {fmt(e.max_top)}, {of}the largest sharpness met before, at step {e.max_top_step:,})")
     return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the stable limit {e.formula} = {fmt(e.lr_limit)} when "
             f"this was checked at step {e.step:,} (λ = {fmt(e.max_top)}, {of}the largest sharpness met by then, at "
             f"step {e.max_top_step:,})")
+
+
+def above_the_limit(e: Evidence, tried: Tried | None) -> str:
+    """Where a fix's LR is past the stable limit the explanation just gave, why it still trains (walkthrough 10a,
+    D40-D41: lesson 2's fix 0.00203 is 212% of 2/λ at the start; lesson 1 at lr 0.05 met λ = 286, and its fix
+    0.021 is 300% of 2/286). "" where the fix is within the limit, or there is none."""
+    new = tried.fix.get("optimizer.lr") if tried is not None and tried.helped else None
+    if not (isinstance(new, float) and math.isfinite(e.lr_limit) and 0 < e.lr_limit < new) or e.preconditioned:
+        return ""
+    return (f"the fix, lr {fmt(new)}, is {pct(new / e.lr_limit)} of that limit, and it trains: the limit is set by "
+            f"the sharpest ground this run met (λ = {fmt(e.max_top)}, at step {e.max_top_step:,}), and on a loss "
+            "that is not a quadratic the sharpness changes from place to place, so a run at another LR need not "
+            "meet it, or meets it only for a step")
 
 
 def _cap(text: str) -> str:
@@ -172,6 +189,7 @@ def _diverged_explanation(e: Evidence) -> str:
         parts.append("past the stable limit each step overshoots more than the last" if e.gauge >= 1 else
                      "the samples (taken every few steps) met no point past the limit before the blow-up: the run "
                      "reached sharper ground between them, where each step overshoots more than the last")
+        parts += [above] if (above := above_the_limit(e, tried)) else []
     said = tried_sentence(tried)
     return ". ".join(_cap(p) for p in parts) + (f". {_cap(said)}." if said else ".")
 
@@ -194,6 +212,8 @@ def _by_hand_sentences(e: Evidence, tried: Tried) -> list[str]:
 # -- the rest ---------------------------------------------------------------------------------------
 
 def _converged_message(e: Evidence) -> str:
+    if e.last_gap == 0:  # not "loss 0, 0 of its starting gap from the floor 0" (walkthrough 10a, D49)
+        return f"converged: loss {fmt(e.last_loss)}, the floor itself to the last digit"
     return f"converged: loss {fmt(e.last_loss)}, {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}"
 
 
@@ -267,9 +287,10 @@ def _oscillating_message(e: Evidence) -> str:
 
 def _oscillating_explanation(e: Evidence) -> str:
     tried = tried_sentence(_tried(e, "oscillating"))
+    above = above_the_limit(e, _tried(e, "oscillating"))
     return (f"Consecutive updates point against each other (running cosine {e.cos_update:.2f}) and the loss "
             f"change flips sign on {pct(e.flip_rate)} of steps: each step overshoots the valley floor. "
-            f"{_cap(gauge_sentence(e))}."
+            f"{_cap(gauge_sentence(e))}." + (f" {_cap(above)}." if above else "")
             + (f" {_cap(tried)}." if tried else ""))
 
 

@@ -199,11 +199,16 @@ class LossPanel(Panel, Chart):
         picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
         floor = auto_log_floor(span_low, open_low) if picture.log_y and auto else None
+        theory_gone = None  # the "v" where the theory's dots go on below the axis
         if picture.log_y and np.isfinite(span_low) and span_low > 0:
             # Theory follows the runs' axis, never sets it: the best LR's curve reaches 1e-175 in lesson 3, which
             # flattened the converged run at 1 (walkthrough 6, D19); below, it leaves through the bottom.
-            for line in theory:
-                line.y = np.fmax(line.y, 0.1 * span_low if floor is None else floor)
+            clamp = 0.1 * span_low if floor is None else floor
+            for line in theory:  # where it leaves, a "v" in its colour (walkthrough 10a, D44: it read as a plateau)
+                step = below_floor(line, clamp)
+                if step is not None and theory_gone is None:
+                    theory_gone = Line(np.array([step]), np.array([clamp]), color=line.color, marker="v")
+                line.y = np.fmax(line.y, clamp)
         for index in smoothed:
             # On a log axis the average is taken of log10(loss): averaged linearly, a loss falling from 1 to 1e-30
             # would be held near 1e-5 by its own past, a plateau that is not there (walkthrough 3, defect 10).
@@ -225,6 +230,8 @@ class LossPanel(Panel, Chart):
             sunk = [(run, step) for run, line in run_lines.items() if (step := below_floor(line, floor)) is not None]
             floor_lines(picture.lines, floor)
             picture.lines.extend(Line(np.array([step]), np.array([floor]), color=run, marker="v") for run, step in sunk)
+        if theory_gone is not None:
+            picture.lines.append(theory_gone)
         labelled = [line for line in picture.lines if line.label]
         fastest = next((line.label for line in labelled if line.label.startswith(BEST_LABEL)), None)
         legend_rows = max(0, min(MAX_LEGEND_LINES, ((self.size.height or 12) - 4) // 3))  # as plotting.draw allows
@@ -245,9 +252,12 @@ class LossPanel(Panel, Chart):
                 picture.vlines.append((event.step, MARKER))
             elif event.kind == "plateau_cut":
                 picture.vlines.append((event.step, SCHEDULE_MARKER))
-        for run in range(exp.n_runs):
-            for step, _kind in view.run(run).schedule_events(int(x_range[1])):
-                picture.vlines.append((step, SCHEDULE_MARKER))
+        # The focused run's schedule cuts only: lesson 19's two schedules drew 17 lines no one could tell apart
+        # (walkthrough 10a, D46); tab moves them to the other run, and the LR chart below plans both.
+        cuts = [step for step, _kind in view.run(session.focused).schedule_events(int(x_range[1]))]
+        picture.vlines.extend((step, SCHEDULE_MARKER) for step in cuts)
+        cut_elsewhere = any(view.run(run).schedule_events(int(x_range[1])) for run in range(exp.n_runs)
+                            if run != session.focused)
         scale = "log10" if picture.log_y else "linear"
         title = f"loss ({scale}{', auto' if auto else ''}{', smoothed' if view.smoothing else ''})"
         notes = []  # most telling first: (wordings, longest first; names runs that left the chart)
@@ -272,6 +282,10 @@ class LossPanel(Panel, Chart):
             notes.append(([" - over 2 decades: press l for log"], False))
         if fastest is not None and len(labelled) > legend_rows:  # the legend that named it gave way: the title does
             notes.append(([f"; dots: {fastest.removeprefix('theory, ')}"], False))
+        if cuts and cut_elsewhere:
+            notes.append(([f"; lines: run {session.focused}'s LR cuts (tab)", "; lines: focused run's cuts"], False))
+        if theory_gone is not None:
+            notes.append((["; v: the dots go on below the axis", "; v: dots go lower"], False))
         if any(line.marker == "!" for line in picture.lines):
             notes.append((["; ! where a finding began"], False))
         title = fit_title(title, notes, width - 4)

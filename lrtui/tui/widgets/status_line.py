@@ -81,15 +81,36 @@ def _fit(pieces: list[tuple[float, str, str]], width: int | None) -> list[tuple[
     return [(t, style) for _, t, style in pieces]
 
 
-def _fit_together(lines: list[list[tuple[float, str, str]]], width: int | None) -> list[list[tuple[str, str]]]:
+def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tuple[str, str]]]:
     """Every run's line with the same fields: what the widest line must drop, every line drops, so that a column
-    (|g|, the LR) is there for all the runs or for none."""
+    (|g|, the LR) is there for all the runs or for none. A piece (priority, text, style[, shorter text]) takes its
+    shorter wording before the gauge would go: lesson 2's fixed run at 80 columns lost "lr 212% of limit (96%
+    here)", the lesson's key number, to its label "too high: lr=0.003, now lr 0.00203" (walkthrough 10a, D48)."""
+    def fits(lines) -> bool:
+        return all(sum(len(piece[1]) for piece in line) <= width for line in lines)
+
     if width is not None:
-        for drop in sorted({p for line in lines for p, _, _ in line if p > 1}, reverse=True):
-            if all(sum(len(t) for _, t, _ in line) <= width for line in lines):
+        shortened = False
+        for drop in sorted({piece[0] for line in lines for piece in line if piece[0] > 1}, reverse=True):
+            if fits(lines):
                 break
+            if drop <= GAUGE and not shortened:
+                lines, shortened = [[(p[0], p[3], p[2]) if len(p) > 3 else p for p in line] for line in lines], True
+                if fits(lines):
+                    break
             lines = [[piece for piece in line if piece[0] != drop] for line in lines]
-    return [[(t, style) for _, t, style in line] for line in lines]
+    return [[(piece[1], piece[2]) for piece in line] for line in lines]
+
+
+GAUGE = 3  # the gauge's priority in a run's line
+
+
+def short_label(label: str) -> str:
+    """A label followed by what the run uses now, shorter: its name before the first colon and the "now" part
+    ("too high: lr=0.003, now lr 0.00203" -> "too high, now lr 0.00203"); others as they are."""
+    head, sep, now = label.partition(", now ")
+    name = head.partition(":")[0] if ":" in head else head
+    return f"{name}, now {now}" if sep and len(name) < len(head) else label
 
 
 def _wrapped(message: str, width: int | None, lines: int = 3) -> list[str]:
@@ -105,8 +126,10 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     exp, session = view.experiment, view.session
     now = view.run(run)
     diverged = now.diverged_at >= 0
+    label = visible(now.label)
     pieces = [(1, ">" if run == session.focused else " ", "bold"),
-              (1, f"{palette.swatch(run)} {visible(now.label)} ", rich_run_color(run, diverged))]
+              (1, f"{palette.swatch(run)} {label} ", rich_run_color(run, diverged),
+               f"{palette.swatch(run)} {short_label(label)} ")]
     if diverged:
         if now.diverged_at == 0:  # no update has run yet: the start itself is not finite
             pieces.append((1, "  NOT FINITE at the start: change loss.start", "bold red"))
@@ -122,7 +145,7 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     gauge = exp.gauge(run)
     if math.isfinite(gauge) and gauge < 0:
         # Where the loss curves downwards no step size is unstable: there is no limit to show.
-        pieces.append((3, "  concave here: no lr limit", "dim"))
+        pieces.append((GAUGE, "  concave here: no lr limit", "dim"))
     elif math.isfinite(gauge):
         style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
         here = exp.gauge_here(run)
@@ -136,9 +159,10 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
             # Adam, RMSProp, Adagrad: the limit is on P⁻¹H, which follows their own step sizes; they settle near or
             # past it and still improve, and a larger lr moves it. Not a red warning beside "improving" or a
             # yellow one beside "too slow" (walkthrough 4, D6): its own words, and the glossary says how to read it.
-            pieces.append((3, f"  lr {percent(gauge)} of adaptive limit{note}", "dim"))
+            pieces.append((GAUGE, f"  lr {percent(gauge)} of adaptive limit{note}", "dim",
+                           f"  {percent(gauge)} of adaptive limit{note}"))
         else:
-            pieces.append((3, f"  lr {percent(gauge)} of limit{note}", style))
+            pieces.append((GAUGE, f"  lr {percent(gauge)} of limit{note}", style, f"  {percent(gauge)} of limit{note}"))
     if exp.step_count == 0:
         # Nothing trained yet (a start, or a replay after a): "improving" beside "741% of limit" said too much.
         pieces.append((3.8, "  not started", "dim"))
