@@ -390,7 +390,15 @@ def legend_headroom(ylim: tuple[float, float], high: float, rows: int, entries: 
 def evenly_spaced_decades(data, ylim, rows: int, most: int) -> tuple[tuple[float, float], list[float], list[str]]:
     """Decade ticks for a log axis drawn over `ylim` in `rows` rows, each on a row of its own and evenly spaced:
     where two would share a row, fewer ticks (a coarser step), not one dropped from the middle (walkthrough 7: "1,
-    1e-5, 1e-10, 1e-20, 1e-25" in a short chart). `data` is the range the ticks are chosen for."""
+    1e-5, 1e-10, 1e-20, 1e-25" in a short chart). `data` is the range the ticks are chosen for. In a chart of two
+    or three rows, each over a decade tall, each row is labelled with the decade nearest the value it stands for
+    (plotext's mapping puts the first and last rows at the limits): a tick on a row's edge had labelled lesson 17's
+    lr 0.5 "1e-2" at 60x20 (walkthrough 10b, D69)."""
+    span = ylim[1] - ylim[0]
+    if 2 <= rows <= 3 and span / (rows - 1) > 1:
+        ticks = sorted({float(round(ylim[0] + i * span / (rows - 1))) for i in range(rows)})
+        labels = [DECADE_NAMES.get(int(t), f"1e{int(t)}") for t in ticks]
+        return (ylim, *one_tick_a_row(ticks, labels, ylim, rows))
     for fewer in range(most, 1, -1):
         _, ticks, labels = decade_axis(*data, most=fewer)
         inside = [(t, label) for t, label in zip(ticks, labels) if ylim[0] <= t <= ylim[1]]

@@ -280,6 +280,8 @@ class RunControls:
             new = self.n_runs
             self.loss = self.loss.rows(np.append(np.arange(new), run))  # a copy is a run of its parent's loss
             label = f"{self.specs[run].label} x{factor:g}"
+            if self.edits[run] or self.origins[run].changes:  # "lr=0.0001 x0.3, now lr 0.03" read as 0.0001 x 0.3
+                label = f"run {run} at lr {float(self.lr_now[run]):.4g} x{factor:g}"  # (walkthrough 10b, D65)
             self.specs.append(self.specs[run].copy(label=label, auto_label=False, forked_from=run))
             change = Change(self.step_count, {"optimizer.lr_factor": factor})
             self.origins.append(self.origins[run].copy(label=label, auto_label=False, forked_from=run,

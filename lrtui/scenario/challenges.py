@@ -44,6 +44,10 @@ CHALLENGES = {
                                                           "or schedule"),
     "exponential-decay": Challenge(1, "loss", 1e-4, "get the gamma 0.9 run below 1e-4 by changing only its LR "
                                                     "or schedule"),
+    # The adaptive chapter and the sweep had no goal to check (walkthrough 10b, D70).
+    "adagrad-decays-too-fast": Challenge(0, "loss", 0.24, "get the Adagrad run below RMSProp's 0.24 by changing "
+                                                          "only its LR"),
+    "lr-sweep": Challenge(0, "loss", 1e-3, "get the slowest run (lr 1e-5) below 1e-3 by changing only its LR"),
     "digits-lr-classic": Challenge(1, "test_accuracy", 0.8, "get the slow run to 80% test accuracy by changing "
                                                             "only its LR"),
 }

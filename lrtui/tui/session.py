@@ -178,10 +178,12 @@ class Session:
             return ""
         lr, value, now = known
         goal = challenge_for(self.scenario.source)
+        # After the engine's "nothing the checks tried did much better", which is about tries from where the run
+        # was: this one is from step 0 (walkthrough 10b, D63 read the two as a contradiction).
         return (f"The challenge is not met: this run ends at {now:.3g}, and the goal is below {goal.shown(goal.target)}. "
-                f"A check of this lesson tried lr = {lr:.3g} from step 0 over the whole budget (on a copy, in an "
-                f"earlier play, as the fix of a finding there): it ended at {value:.3g}. Press a on the main "
-                "screen to replay every run from step 0 with it.")
+                f"The checks above tried changes from where the run was. From step 0, a check of this lesson (the "
+                f"fix of an earlier finding) tried lr = {lr:.4g} over the whole budget on a copy, and it ended at "
+                f"{value:.3g}. Press a on the main screen to replay every run from step 0 with it.")
 
     def settings_key(self, run: int) -> tuple:
         spec = self.experiment.view(run).spec
@@ -348,7 +350,7 @@ class Session:
         if chosen is None and (known := self.remembered_fix(run)) is not None:
             lr, value, now = known
             self._replay_with(run, {"optimizer.lr": lr},
-                              f"{label}: replayed every run from step 0 with lr = {lr:.3g} on this one: a check of this "
+                              f"{label}: replayed every run from step 0 with lr = {lr:.4g} on this one: a check of this "
                               f"lesson tried it from step 0 (loss {value:.3g} at the end of the budget, against "
                               f"{now:.3g} here), and it meets the challenge; space plays")
             return

@@ -78,7 +78,8 @@ def test_switched_optimizer_scaled_lr_new_schedule_and_fork_load_back():
     assert [rebuilt.current(r)["lr"] for r in (1, *forked)] == pytest.approx([0.03, 0.009, 0.09])
     assert rebuilt.spec(0).optimizer == "adam" and rebuilt.current(0)["lr"] == pytest.approx(0.02)
     # The unlabelled run is labelled afresh from its new optimizer; the fork keeps its label.
-    assert rebuilt.labels[0] == "adam lr=0.02" and rebuilt.labels[2] == "slow x0.3"
+    # (a fork of a run whose LR was changed names the LR it multiplies: walkthrough 10b, D65)
+    assert rebuilt.labels[0] == "adam lr=0.02" and rebuilt.labels[2] == "run 1 at lr 0.03 x0.3"
     # The base tables come from the first run; defaults are left out.
     data = tomllib.loads(text)
     assert data["optimizer"] == {"type": "adam", "lr": 0.02}

@@ -108,13 +108,14 @@ def test_a_data_model_s_outcome_row_gives_the_training_set_s_loss_beside_its_las
     exp = find_builtin("step-decay").load().build()
     exp.step(exp.step_count + 240)
     headers, rows = shown_columns(outcome_rows(exp), 240)
-    assert "train loss" in headers and "test acc" in headers
+    # (its final and best are of the last mini-batches, and say so: walkthrough 10b, D68)
+    assert "train loss" in headers and "test acc" in headers and "batch loss" in headers and "best batch" in headers
     named = [dict(zip(headers, row)) for row in rows]
     decay, constant = (float(row["train loss"]) for row in named)
     assert decay < constant  # the cuts lowered the floor, as the lesson says
     twod = find_builtin("too-high-oscillation").load().build()
     headers, _ = shown_columns(outcome_rows(twod), 0)
-    assert "train loss" not in headers
+    assert "train loss" not in headers and "batch loss" not in headers and "final loss" in headers
 
 
 async def test_every_run_says_its_verdict_in_the_status_line_a_healthy_one_too():

@@ -121,3 +121,38 @@ async def test_lesson_2_fixed_keeps_its_gauge_at_80x24():
         await step_and_draw(app, pilot, 300)
         run0 = next(line for line in status_lines(app) if line.startswith(">"))
         assert "212% of limit (96% here)" in run0 and "improving" in run0, run0
+
+
+def test_the_slow_explanation_reads_whole_when_the_pace_never_gets_there():
+    """D62: "to get within 1e-06 at its recent pace it never gets there"."""
+    d = _summary("adagrad-decays-too-fast")
+    assert d.code == "too_slow" and "to get within 1e-06 at its recent pace it needs about" in d.explanation
+    s = Session([find_builtin("adagrad-decays-too-fast").load()])
+    s.experiment.step_within(s.scenario.steps, 100)
+    assert "it never gets there" not in " ".join(d.explanation for d in s.experiment.diagnoses(0))
+
+
+def test_an_adaptive_runs_limit_is_called_adaptive_and_no_cap():
+    """D61: "The LR 0.5 was 91% of the stable limit 2/λ = 0.552", then "Fix: lr = 5"."""
+    d = _summary("adagrad-decays-too-fast")
+    text = " ".join(d.explanation.split())
+    assert "91% of the adaptive limit 2/λ = 0.552" in text and "a limit that moves with the LR" in text, text
+    assert "stable limit" not in text
+    sgd = " ".join(_summary("too-low-slow").explanation.split())
+    assert "of the stable limit" in sgd and "moves with the LR" not in sgd
+
+
+def test_a_fork_of_an_edited_run_names_the_lr_it_multiplies():
+    """D65: digits after * * * and c: "lr=0.0001 x0.3, now lr 0.03" read as 0.0001 x 0.3."""
+    s = Session([find_builtin("digits-lr-classic").load()])
+    s.focused = 1
+    for _ in range(3):
+        s.scale_lr(10)
+    s.experiment.step_within(5, 100)
+    s.fork()
+    labels = [s.experiment.view(r).label for r in range(s.experiment.n_runs)]
+    assert labels[2:] == ["run 1 at lr 0.1 x0.3, now lr 0.03", "run 1 at lr 0.1 x3, now lr 0.3"], labels
+    plain = Session([find_builtin("digits-lr-classic").load()])
+    plain.experiment.step_within(5, 100)
+    plain.fork()  # an unedited run keeps its own label: "lr=0.1 x0.3"
+    assert plain.experiment.view(2).label.startswith("lr=0.1 x0.3")

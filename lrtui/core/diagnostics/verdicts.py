@@ -81,16 +81,22 @@ def gauge_sentence(e: Evidence) -> str:
     if not (math.isfinite(e.gauge) and math.isfinite(e.max_top) and e.max_top > 0):
         return "the sharpness is not known yet"
     of = "of P⁻¹H, " if e.preconditioned else ""
+    # An adaptive optimizer's limit is on P⁻¹H, and P follows the steps it takes: the status line's "adaptive
+    # limit", and no cap on its LR (walkthrough 10b, D61: "91% of the stable limit", then "Fix: lr = 5").
+    limit = "adaptive limit" if e.preconditioned else "stable limit"
+    moves = (", a limit that moves with the LR (P adapts to the steps it takes), so no cap on it: a larger LR is "
+             "judged by its try") if e.preconditioned else ""
     # Dated like the finding: the status line's gauge goes on moving with the run, this sentence does not.
     # "When this was checked" names its step: a verdict found at step 25 is checked again at each checkpoint after
     # (walkthrough 8, D34: "found at step 25 ... met by then, at step 200"); a run that diverged is not checked
     # after (walkthrough 10a, D42: "diverged at step 7 ... when this was checked at step 300").
     if e.diverged_at >= 0:
-        return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the stable limit {e.formula} = {fmt(e.lr_limit)} when "
-                f"it diverged (λ = {fmt(e.max_top)}, {of}the largest sharpness met before, at step {e.max_top_step:,})")
-    return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the stable limit {e.formula} = {fmt(e.lr_limit)} when "
+        return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the {limit} {e.formula} = {fmt(e.lr_limit)} when "
+                f"it diverged (λ = {fmt(e.max_top)}, {of}the largest sharpness met before, at step "
+                f"{e.max_top_step:,}){moves}")
+    return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the {limit} {e.formula} = {fmt(e.lr_limit)} when "
             f"this was checked at step {e.step:,} (λ = {fmt(e.max_top)}, {of}the largest sharpness met by then, at "
-            f"step {e.max_top_step:,})")
+            f"step {e.max_top_step:,}){moves}")
 
 
 def above_the_limit(e: Evidence, tried: Tried | None) -> str:
@@ -300,9 +306,10 @@ def _slow_message(e: Evidence) -> str:
 
 def _slow_explanation(e: Evidence) -> str:
     tried = tried_sentence(_tried(e, "too_slow"))
-    pace = (f"at its recent pace it needs about {e.needed:,.0f} more steps" if math.isfinite(e.needed)
-            else "at its recent pace it never gets there")
-    return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; to get within {fmt(TOL)} "
+    # (walkthrough 10b, D62: "to get within 1e-06 at its recent pace it never gets there")
+    pace = (f"to get within {fmt(TOL)} at its recent pace it needs about {e.needed:,.0f} more steps"
+            if math.isfinite(e.needed) else f"at its recent pace it would never get within {fmt(TOL)} of it")
+    return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; "
             f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left. "
             f"{_cap(gauge_sentence(e))}."
             + (f" {_cap(tried)}." if tried else ""))

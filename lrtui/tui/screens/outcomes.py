@@ -17,7 +17,6 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from lrtui.core.diagnostics.types import in_words
 from lrtui.export import run_summary
 from lrtui.scenario.challenges import best_constant, best_known, challenge_for, final_metric
 from lrtui.tui.widgets.chart import to_ascii
@@ -45,7 +44,7 @@ def outcome_rows(exp) -> list[list[str]]:
         accuracy = summary.get("test_accuracy")
         # A data model's loss column is its last (mini-)batch's; the training set's loss is the floor it reached.
         train = "" if "train_loss" not in summary else _loss(summary["train_loss"])
-        rows.append([str(run), exp.view(run).label, in_words(summary["verdict"]), _loss(summary["final_loss"]),
+        rows.append([str(run), exp.view(run).label, exp.summary(run).words, _loss(summary["final_loss"]),
                      _loss(summary["best_loss"]), train, "" if accuracy is None else f"{100 * accuracy:.1f}%",
                      str(summary["steps"]), changes_made(exp, run)])
     return rows
@@ -60,7 +59,13 @@ def shown_columns(rows: list[list[str]], step: int) -> tuple[list[str], list[lis
     keep = [i for i, name in enumerate(HEADERS)
             if not (name in ("train loss", "test acc") and not any(row[i] for row in rows))
             and not (name == "steps" and all(row[i] == str(step) for row in rows))]
-    return [HEADERS[i] for i in keep], [[row[i] for i in keep] for row in rows]
+    headers = [HEADERS[i] for i in keep]
+    if "train loss" in headers:  # a data model's final and best are of its last mini-batches (walkthrough 10b, D68)
+        headers = [BATCH_HEADERS.get(h, h) for h in headers]
+    return headers, [[row[i] for i in keep] for row in rows]
+
+
+BATCH_HEADERS = {"final loss": "batch loss", "best loss": "best batch"}
 
 
 def table_width(headers: list[str], rows: list[list[str]]) -> int:
@@ -235,9 +240,9 @@ class OutcomesScreen(ModalScreen):
         if best.lr != best.lr:
             shown = f"no constant LR trains this run ({best.how})"
         elif best.run >= 0:
-            shown = (f"the best constant LR known: {best.lr:.3g}, run {best.run} here, which ends at "
+            shown = (f"the best constant LR known: {best.lr:.4g}, run {best.run} here, which ends at "
                      f"{self.challenge.shown(best.value)} (no better in {best.how})")
         else:
-            shown = (f"the best constant LR the engine found: {best.lr:.3g}, which ends at "
+            shown = (f"the best constant LR the engine found: {best.lr:.4g}, which ends at "
                      f"{self.challenge.shown(best.value)} ({best.how})")
         self._show_challenge(shown)

@@ -171,7 +171,8 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
     # "improving" tells least: in a narrow window it goes after |g| and the LR, but before the gauge (walkthrough 5:
     # "lr 167% of limit (49% here)" with no verdict read as a warning); any other verdict stays
-    pieces.append((2.9 if verdict == "improving" else 1.4, f"  {in_words(verdict)}", style))
+    words = exp.summary(run).words if verdict == "improving" else in_words(verdict)  # ("settled (healthy)")
+    pieces.append((2.9 if verdict == "improving" else 1.4, f"  {words}", style))
     return pieces
 
 
