@@ -288,7 +288,7 @@ class RunControls:
                                                        changes=[*self.origins[run].changes, change]))
             self.params = np.concatenate([self.params, self.params[run : run + 1]])
             for name in ("lr_scale", "schedule_offset", "active", "diverged_at", "edits", "lr_now", "momentum_now",
-                         "loss_now", "grad_norm"):
+                         "loss_now", "grad_norm", "peak_loss"):
                 values = getattr(self, name)
                 setattr(self, name, np.concatenate([values, values[run : run + 1]]))
             self.grad_now = np.concatenate([self.grad_now, self.grad_now[run : run + 1]])

@@ -128,6 +128,9 @@ class Simulation(RunControls):
         self.diverged_at = np.full(n_runs, -1, dtype=np.int64)
         self.edits = np.zeros(n_runs, dtype=np.int64)  # changes applied to each run so far
         self.edit_count = 0  # their sum
+        # A copy without history (a check's try) keeps its highest loss on the way: a fix that ends low after
+        # blowing the loss up a million-fold is shown after the calm ones (trials.Check.best).
+        self.peak_loss = np.full(n_runs, -np.inf)
         self._diverged_now = False
         self.events: list[Event] = []
         self._event_cache: dict = {}
@@ -281,6 +284,8 @@ class Simulation(RunControls):
         if self.recording:
             self.history.append_columns((self.lr_now, self.loss_now, self.grad_norm, *self._metrics),
                                         self.params if self.history.records_params else None)
+        else:
+            self.peak_loss = np.fmax(self.peak_loss, self.loss_now)
 
     def _observe(self) -> None:
         if self.monitor is not None:
