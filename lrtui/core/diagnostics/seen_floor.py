@@ -40,7 +40,7 @@ class SeenFloors:
         if not self.active or self.budget is None or not checks:
             return
         wanted = sorted({c.run for c in checks if c.code not in UNSEEN and c.outcomes and c.best()[0] is not None})
-        self._measure([run for run in wanted if run not in self.floors], e)
+        self._measure([run for run in wanted if run not in self.floors], e, int(self.budget))
         for check in checks:
             floor = self.floors.get(check.run)
             if floor is None:
@@ -49,8 +49,7 @@ class SeenFloors:
             seen += [x for x in (check.baseline, check.current) if math.isfinite(x)]
             check.floor = min(check.floor, floor, *seen)
 
-    def _measure(self, runs: list[int], e) -> None:
-        budget = int(self.budget)
+    def _measure(self, runs: list[int], e, budget: int) -> None:
         if not runs or horizon_for(self.sim, budget) < budget:
             return  # a model's whole budget is too dear to replay (and a model's floor is 0 anyway)
         specs, owners = [], []

@@ -117,7 +117,7 @@ class Check:
         """A plateau's small gradient where this check left the unchanged run, as the contracts (version 2,
         clause 3) and the evidence (`Evidence.small_grad`) define it: |g|^2 <= SMALL_GRAD x 2 Lambda (loss -
         floor), Lambda the Hessian's largest |eigenvalue| there. Not a share of the largest gradient met: judged
-        so, a NAdam run bouncing in a well at 0.3% of its largest gradient passed at step 155 of 164 and was not a
+        so, a NAdam run bouncing in a well at 0.5% of its largest gradient passed at step 155 of 164 and was not a
         plateau at the end (fresh6 seed 9564, a warning on a healthy run)."""
         if self.end_params is None or not np.all(np.isfinite(self.end_params)):
             return True  # nothing to judge by: the claim stands as it was seen
