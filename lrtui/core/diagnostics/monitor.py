@@ -22,6 +22,7 @@ from lrtui.core.diagnostics.evidence import FAR, SMOOTH, Evidence, gaps, progres
 from lrtui.core.diagnostics.fixes import candidates, fixes_for
 from lrtui.core.diagnostics.floors import known_floor, start_cause
 from lrtui.core.diagnostics.running import running_stats
+from lrtui.core.diagnostics.seen_floor import SeenFloors
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
 from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, curves_down, edited_peak, end_capped, horizon_for, run_checks
 from lrtui.core.diagnostics.types import Diagnosis
@@ -67,6 +68,7 @@ class Monitor:
         # A data model's 0 is a lower bound, not its minimum (cross-entropy on overlapping classes, plus L2, stays
         # above it): gaps are measured from it, but it does not prove lower ground exists.
         self.floor_is_minimum = self.floor is not None and not sim.loss.is_model
+        self.seen = SeenFloors(sim, budget, self.floor is None)  # no floor: checks judged by the contract's (seen_floor.py)
         self.book = CheckBook(n)
         self._held = {code: np.zeros(n, dtype=np.int64) for code in CHECKED}
         self.siblings = Siblings(sim, self.book)
@@ -286,11 +288,12 @@ class Monitor:
                 # A finite blow-up is divergence only if it stays: the unchanged run, continued, tells.
                 checks.append(Check(run, "stays_blown_up", [], False, horizon_for(self.sim, left),
                                     float(e.floor[run]), float(e.first[run])))
-            if code in ("plateau", "local_minimum") and not check.from_start:
+            if code in ("plateau", "local_minimum") and left > 0:
                 # Stuck means stuck for the rest of the budget: the unchanged run, continued alone, tells.
                 checks.append(Check(run, "stays_stuck", [], False, max(1, min(left, LONG_HORIZON)),
                                     float(e.floor[run]), float(e.first[run]), float(e.loss[run])))
         run_checks(self.sim, checks)
+        self.seen.lower(checks, e)
         confirms, max_grad = self._confirm_from_start(checks, e), self.running.max_grad
         stays = {(c.run, c.code): c for c in checks if c.code in ("stays_blown_up", "stays_stuck")}
         for check in checks:
@@ -310,7 +313,7 @@ class Monitor:
                     self.sim, max_grad[check.run], 1e-3)) and not curves_down(confirm, self.sim, check.run, False)
             elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end...
                 confirm = stays.get((check.run, "stays_stuck"))
-                holds = confirm is None or confirm.stays() and confirm.at_rest(self.sim, max_grad[check.run], 1e-2)
+                holds = confirm is None or confirm.stays() and confirm.small_at_end(self.sim)
                 # ...and not at the bottom: a saddle curves down; a flat stretch is above a known minimum, or a
                 # change tried from here goes much lower
                 # (a saddle where the unchanged run ends, as the contract judges it: trials.curves_down)
@@ -415,6 +418,7 @@ class Monitor:
             fresh.append(plan)
         if fresh:
             run_checks(self.sim, fresh)
+            self.seen.lower(fresh, e)
         for plan in fresh:
             if plan.horizon >= e.budget:
                 self._whole_confirms[plan.run] = plan
