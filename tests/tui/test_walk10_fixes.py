@@ -156,3 +156,36 @@ def test_a_fork_of_an_edited_run_names_the_lr_it_multiplies():
     plain.experiment.step_within(5, 100)
     plain.fork()  # an unedited run keeps its own label: "lr=0.1 x0.3"
     assert plain.experiment.view(2).label.startswith("lr=0.1 x0.3")
+
+
+def test_a_raise_that_blows_the_loss_up_on_the_way_is_not_the_fix_shown():
+    """D60: lesson 16's RMSProp (0.0034, the winner) was told "lr = 10", which ends at 1.6e-107 after a climb to
+    2.8e6 from 52. A calm raise that also ends much lower is shown instead; the claim (too slow) stands."""
+    s = Session([find_builtin("rmsprop-equalizes").load()])
+    s.experiment.step_within(s.scenario.steps, 100)
+    d = s.experiment.summary(1)
+    assert d.code == "too_slow" and d.tried.helped
+    lr = d.fix["optimizer.lr"]
+    assert 0.01 < lr < 0.2, d.message
+    again = Session([find_builtin("rmsprop-equalizes").load()])
+    again.set_lr(lr, run=1)
+    again.experiment.step_within(again.scenario.steps, 100)
+    losses = again.experiment.series(1, "loss")[1]
+    assert np.nanmax(losses) <= 52.01 and losses[-1] < 1e-6  # never above its start, and far below 0.0034
+    # a fix that lowers the LR may climb on the way, as every good fix of lesson 2 does: that one is unchanged
+    assert _summary("too-high-divergence").fix == {"optimizer.lr": 0.00203}
+
+
+def test_no_fix_suggests_an_lr_a_sibling_diverged_at_later():
+    """D64: lesson 22's run at lr 0.1 diverged at step 4 and was told 0.0074 (tried, fine) before the run at 0.0072
+    diverged at step 20. Once it has, the claim is checked again without LRs at or above 0.0072."""
+    s = Session([find_builtin("lr-sweep").load()])
+    s.experiment.step_within(s.scenario.steps, 100)
+    exp = s.experiment
+    diverged = {run: float(exp.view(run).spec.optimizer_params["lr"]) for run in range(exp.n_runs)
+                if exp.diverged_at(run) >= 0}
+    assert set(diverged) == {5, 6, 7}
+    for run in range(exp.n_runs):
+        fix = exp.summary(run).fix or {}
+        others = [lr for other, lr in diverged.items() if other != run]
+        assert fix.get("optimizer.lr", 0.0) < min(others), (run, fix, others)

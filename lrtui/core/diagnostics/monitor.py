@@ -251,6 +251,7 @@ class Monitor:
     def _check(self, frame: StepFrame, e: Evidence, wanted: dict) -> bool:
         """Check the claims that are due; True if anything was recorded."""
         final = self.budget is not None and frame.step >= self.budget
+        self.siblings.reopen_past_ceiling()
         due: list[tuple[int, str]] = []
         recorded = False
         for code in CHECKED:

@@ -26,7 +26,26 @@ class Siblings:
     def __init__(self, sim, book=None):
         self.sim = sim
         self.book = book  # the monitor's CheckBook: what the checks found for each sibling (for chain_fix)
+        self._diverged_seen = 0  # how many runs had diverged when reopen_past_ceiling last looked
         self.refresh()
+
+    def reopen_past_ceiling(self) -> None:
+        """A claim whose fix sets an LR at or above one a sibling has since diverged at is checked again (the claim
+        stands until then; the new check leaves those LRs out). Lesson 22's run at lr 0.1 diverged at step 4 and was
+        told 0.0074, tried and fine, before the run at 0.0072 diverged at step 20 (walkthrough 10b, D64): no fix
+        suggests an LR a neighbour showed to diverge, or more. Looked at only when another run has diverged."""
+        book, sim = self.book, self.sim
+        count = int(np.count_nonzero(sim.diverged_at >= 0))
+        if book is None or count == self._diverged_seen:
+            return
+        self._diverged_seen = count
+        for claim, tried_runs in book.tried.items():
+            for run in np.flatnonzero(book.has[claim] & book.holds[claim]).tolist():
+                tried = tried_runs[run]
+                lr = (tried.fix or {}).get("optimizer.lr") if tried is not None else None
+                ceiling = self.diverged_lrs(run)
+                if lr is not None and ceiling.size and lr >= float(ceiling.min()):
+                    book.has[claim][run] = False
 
     def refresh(self) -> None:
         sim = self.sim

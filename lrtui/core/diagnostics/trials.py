@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrtui.core.diagnostics.curvature import state_preconditioner
-from lrtui.core.diagnostics.evidence import NEGATIVE, SMALL_GRAD, TOL
+from lrtui.core.diagnostics.evidence import BLOWUP, NEGATIVE, SMALL_GRAD, TOL
 from lrtui.core.diagnostics.types import Tried
 from lrtui.core.run_spec import MAX_LR_SCHEDULES, Change, own_lr_scale, with_change
 from lrtui.core.sharpness import extreme_eigenvalues
@@ -56,6 +56,7 @@ class Check:
     baseline: float = math.nan  # the unchanged run's loss at the end of the try (known already when from the start)
     baseline_diverged: bool = False
     outcomes: list = field(default_factory=list)  # (fix, loss) for each fix; inf for a fix that diverged
+    peaks: dict = field(default_factory=dict)  # fix (as `_key` gives it) -> its highest loss on the way
     from_step: int = 0
     # Fixes from the start over the whole budget, against the unchanged run continued from now to the end of it
     # (too_slow's claim: a larger LR from the start ends much lower than this run will).
@@ -85,12 +86,24 @@ class Check:
     scale_then: float = math.nan
 
     def best(self) -> tuple[dict | None, float]:
-        """The fix that helps most and its loss, or (None, nan) when none helps."""
+        """The fix that helps most and its loss, or (None, nan) when none helps. A fix whose loss rose more than
+        BLOWUP starting gaps above the floor on the way is chosen for a too-slow run only where no calm one helps:
+        lesson 16's RMSProp was told "lr = 10", which ends at 1.6e-107 after a climb to 2.8e6 from 52, where lr
+        0.0562 ends at 6.2e-55 and never rises (walkthrough 10b, D60). Whether some fix helps (the claim) does not
+        change."""
         helping = [(loss, i) for i, (_, loss) in enumerate(self.outcomes) if self._helps(loss)]
         if not helping:
             return None, math.nan
-        loss, i = min(helping)
+        # (A larger LR only: where the run itself bounced or blew up, the fixes that lower the LR may climb a wall
+        # on the way down, as every good fix of lesson 2 does, to about 500 from 12.5.)
+        calm = [(loss, i) for loss, i in helping if self.code != "too_slow" or not self._blew_up(self.outcomes[i][0])]
+        loss, i = min(calm or helping)
         return self.outcomes[i][0], loss
+
+    def _blew_up(self, fix: dict) -> bool:
+        peak = self.peaks.get(_key(fix), -math.inf)
+        start = self.start_loss - self.floor
+        return bool(start > 0 and peak - self.floor > BLOWUP * start)
 
     def _helps(self, loss: float) -> bool:
         if not math.isfinite(loss):
@@ -290,6 +303,7 @@ def _refine_edges(sim, checks: list[Check]) -> None:
     owners = {check.run: check for check in checks}
     for more in refined:
         owners[more.run].outcomes += more.outcomes
+        owners[more.run].peaks.update(more.peaks)
 
 
 def _apply_end_cap(sim, check: Check) -> None:
@@ -339,6 +353,7 @@ def _past_grid(sim, checks: list[Check]) -> None:
     for check, more in extra:
         check.fixes = check.fixes + more.fixes
         check.outcomes = check.outcomes + more.outcomes
+        check.peaks.update(more.peaks)
 
 
 def _from_now(sim, checks: list[Check]) -> None:
@@ -358,8 +373,8 @@ def _from_now(sim, checks: list[Check]) -> None:
             changes.append(fix)
             owner.append((k, j))
     twin = sim.branch(runs, changes)
-    ends, at, precond = _advance(twin, [checks[k].horizon for k, _ in owner],
-                               [j < 0 and checks[k].code == "too_slow" for k, j in owner])
+    ends, at, precond, peaks = _advance(twin, [checks[k].horizon for k, _ in owner],
+                                        [j < 0 and checks[k].code == "too_slow" for k, j in owner])
     for check in checks:
         check.outcomes = [None] * len(check.fixes)
     for row, ((k, j), loss) in enumerate(zip(owner, ends)):
@@ -370,6 +385,7 @@ def _from_now(sim, checks: list[Check]) -> None:
             check.end_params, check.end_precond = at[row].copy(), precond.get(row)
         else:
             check.outcomes[j] = (check.fixes[j], float(loss))
+            check.peaks[_key(check.fixes[j])] = float(peaks[row])
 
 
 def _scheduled(name: str) -> str:
@@ -395,8 +411,8 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
             owner.append((k, j))
             runs.append(check.run)
     twin = sim.restarted(specs, runs=runs)
-    ends, at, precond = _advance(twin, [checks[k].horizon for k, _ in owner],
-                               [j < 0 and checks[k].code == "too_slow" for k, j in owner])
+    ends, at, precond, peaks = _advance(twin, [checks[k].horizon for k, _ in owner],
+                                        [j < 0 and checks[k].code == "too_slow" for k, j in owner])
     for check in checks:
         check.outcomes = [None] * len(check.fixes)
     for row, ((k, j), loss) in enumerate(zip(owner, ends)):
@@ -405,6 +421,7 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
             checks[k].end_params, checks[k].end_precond = at[row].copy(), precond.get(row)
         else:
             checks[k].outcomes[j] = (checks[k].fixes[j], float(loss))
+            checks[k].peaks[_key(checks[k].fixes[j])] = float(peaks[row])
 
 
 ABSOLUTE_LR_KEYS = ("eta_min", "min_lr", "base_lr", "max_lr")  # a schedule's LRs that do not follow its base LR
@@ -431,11 +448,13 @@ def _own_lrs(params: dict) -> bool:
     return any(_own_lrs(piece) for piece in params.get("schedulers", ()) if isinstance(piece, dict))
 
 
-def _advance(twin, horizons: list[int], unchanged: list[bool]) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Step the copies, reading each one's training loss (inf if it diverged) and parameters when its own
-    horizon is reached, and for the `unchanged` copies (the baselines) their optimizer's P there (adaptive)."""
+def _advance(twin, horizons: list[int], unchanged: list[bool]) -> tuple[np.ndarray, np.ndarray, dict, np.ndarray]:
+    """Step the copies, reading each one's training loss (inf if it diverged), parameters and highest loss on the
+    way when its own horizon is reached, and for the `unchanged` copies (the baselines) their optimizer's P there
+    (adaptive)."""
     start = twin.step_count
     ends = np.full(len(horizons), np.nan)
+    peaks = np.full(len(horizons), -np.inf)
     horizons_arr = np.asarray(horizons, dtype=np.int64)
     at = np.full_like(twin.params, np.nan)  # each copy's parameters at its own horizon
     precond: dict = {}
@@ -443,11 +462,16 @@ def _advance(twin, horizons: list[int], unchanged: list[bool]) -> tuple[np.ndarr
         twin.step(start + h - twin.step_count)
         rows = np.flatnonzero(horizons_arr == h)
         ends[rows] = _training_loss(twin)[rows]
+        peaks[rows] = twin.peak_loss[rows]
         at[rows] = twin.params[rows]
         wanted = [int(r) for r in rows if unchanged[r]]
         if wanted:
             precond.update(zip(wanted, _preconditioners(twin, wanted)))
-    return ends, at, precond
+    return ends, at, precond, peaks
+
+
+def _key(fix: dict) -> str:
+    return repr(sorted(fix.items()))
 
 
 def _training_loss(twin) -> np.ndarray:
