@@ -314,7 +314,10 @@ class Session:
 
         def act(exp) -> str:
             spec = exp.view(run).spec
-            kinds = schedule_cycle(self.scenario.steps, float(spec.optimizer_params["lr"]))
+            # Sized to the steps left from here: a schedule switched on at step 188 of 240 starts its own clock there,
+            # and "x0.1 at 50% and 75%" of the whole budget fell after its end (walkthrough 11a, D82).
+            left = max(2, self.scenario.steps - exp.step_count)
+            kinds = schedule_cycle(left, float(spec.optimizer_params["lr"]))
             names = [name for name, _, _ in kinds]
             i = (names.index(spec.schedule) + 1) % len(names) if spec.schedule in names else 0
             refused = []

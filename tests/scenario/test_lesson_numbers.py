@@ -121,6 +121,28 @@ def test_rastrigin_local_minimum_numbers():
     assert 380 < curvature < 420 and "about 400" in text and "0.005" in text
 
 
+def test_rastrigin_task_escapes_as_it_says():
+    """Walkthrough 11b, D92: the task said "Try + on the stuck run and watch it escape", and it never did. The
+    task's keys, as the app applies them: * (lr 0.02), then s twice (warmup 30 steps, then cosine)."""
+    from lrtui.tui.session import Session
+
+    scenario, text = lesson("rastrigin-local-minimum")
+    assert "Try * on the stuck run, then s twice (warmup, then cosine)" in text
+    session = Session([scenario])
+    session.experiment.step(scenario.steps)
+    stuck = session.experiment.series(0, "loss")[1][-1]
+    session.scale_lr(10)
+    session.cycle_schedule()
+    session.cycle_schedule()
+    assert "warmup 30 steps, then cosine" in session.message and "now lr 0.02 sequential" in session.message
+    session.experiment.step(scenario.steps)
+    assert session.experiment.series(0, "loss")[1][-1] < stuck / 10  # out of its dimple, and lower
+    plus = scenario.build()  # + alone (0.004) rests in a dimple too
+    plus.set_lr(0, 0.004)
+    plus.step(scenario.steps)
+    assert abs(plus.series(0, "loss")[1][-1] - stuck) < 1e-6
+
+
 def test_rmsprop_curvatures():
     scenario, text = lesson("rmsprop-equalizes")
     assert sorted(scenario.runs[0].loss["eigenvalues"]) == [1.0, 400.0] and "2/400" in text
@@ -170,3 +192,50 @@ def test_adagrad_effective_lr_flattens_at_once_and_rmsprop_climbs():
     _, low, _, high = doubled.effective_lr_history(0)
     assert 0.0007 < low[-1] and high[-1] < 0.002 and abs(doubled.current(0)["loss"] - 3) < 0.1
     assert "lr 1 leaves its effective LR about 0.001 and it ends near loss 3" in text
+
+
+def test_warm_restarts_task_does_what_it_says():
+    """Walkthrough 11a, D81: "Try - on the constant run until it settles too": it settled, in a dimple at 9."""
+    from lrtui.tui.session import Session
+
+    scenario, text = lesson("warm-restarts")
+    assert "Try - three times on the constant run (lr 0.025)" in text and "a local minimum at loss 9" in text
+    session = Session([scenario])
+    session.experiment.step(scenario.steps)
+    assert session.experiment.series(0, "loss")[1][-1] < 1e-3  # the restarts reach the central well
+    session.focused = 1
+    for _ in range(3):
+        session.scale_lr(0.5)
+    session.experiment.step(scenario.steps)
+    exp = session.experiment
+    assert exp.summary(1).code == "local_minimum" and abs(exp.series(1, "loss")[1][-1] - 9) < 0.1
+
+
+def test_one_cycle_task_states_what_the_constant_run_does():
+    """Walkthrough 11a, D84: "Try + on the constant run: it becomes unstable", where 0.2 and 0.4 matched one-cycle."""
+    scenario, text = lesson("one-cycle")
+    assert "Try + three times on the constant run (lr 0.8)" in text and "about 65%" in text and "96%" in text
+
+    def accuracy(lr):
+        exp = scenario.build()
+        exp.set_lr(1, lr)
+        exp.step(scenario.steps)
+        return exp.series(1, "test_accuracy")[1][-1], exp.series(0, "test_accuracy")[1][-1]
+
+    high, cycle = accuracy(0.8)
+    assert 0.6 < high < 0.7 and 0.955 < cycle < 0.965
+    for lr in (0.2, 0.4):
+        assert abs(accuracy(lr)[0] - cycle) < 0.01
+
+
+def test_cyclic_lesson_says_what_the_run_does():
+    """Walkthrough 11a, D85: "Watch the LR triangles line up with the loss bumps": there were none."""
+    scenario, text = lesson("cyclic-lr")
+    exp = final(scenario)
+    losses = exp.series(0, "loss")[1]
+    assert np.ptp(losses[50:]) < 0.002 and "by step 50" in text and f"({losses[-1]:.3f}," in text
+    assert exp.summary(0).code == "local_minimum" and "local minimum" in text
+    hessian = exp.loss_of(0).hessian(exp.current(0)["params"][None, :])[0]
+    top = float(np.linalg.eigvalsh(hessian)[-1])
+    assert 18 < top < 25 and "about 20" in text and 0.05 < 3.8 / top  # heavy ball, beta 0.9: (2 + 2 beta) / lambda
+    assert "the optimizer's lr = 0.01 is not used" in text and scenario.runs[0].optimizer["lr"] == 0.01

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from lrtui.core.diagnostics.evidence import FAR, MUCH, TOL, Evidence
+from lrtui.core.diagnostics.evidence import FAR, MUCH, SMOOTH, TOL, Evidence
 from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
 from lrtui.core.diagnostics.trials import CAP_SHARE
 from lrtui.core.diagnostics.types import Diagnosis, Tried
@@ -160,7 +160,10 @@ def _diverged_message(e: Evidence) -> str:
     if not math.isfinite(e.lr):
         who = "the schedule drove the LR to" if e.scheduled else "the LR became"
         return _with_fix(e, "diverged", f"diverged: {who} {e.lr}")
-    when = f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else f"(loss {fmt(e.last_loss)}, {fmt(e.last_gap)}x its start)"
+    # A blow-up is judged on the loss averaged over its last SMOOTH steps, which the words name: "loss 25.9, 0.69x
+    # its start" had quoted one step of a run that swings far above its start (walkthrough 11b, D91).
+    when = (f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else
+            f"(its last {SMOOTH} losses average {fmt(e.loss)}, {fmt(e.gap)} starting gaps above the floor)")
     larger = (f"a larger LR ({fmt(tried.lr_then)} at the start)"
               if tried is not None and _by_hand(e, tried) and tried.lr_then > e.lr else "a larger LR")
     why = (f"{larger} before a change by hand threw it off (the LR is {fmt(e.lr)} now), so the fix replays it "
@@ -283,7 +286,7 @@ def _schedule_explanation(e: Evidence) -> str:
     tried = tried_sentence(_tried(e, "schedule_too_aggressive"))
     return (f"At step {e.cut_step:,} the schedule had cut the LR to 1/100 of its peak {fmt(e.schedule_peak)}, "
             f"before {int(100 * 0.75)}% of the budget, while the loss was still {fmt(e.last_gap)} of its starting gap "
-            f"from the floor; the gradient is {fmt(e.grad_ratio)} of its largest, far from small."
+            f"from the floor (the gradient was {fmt(e.grad_ratio)} of its largest)."
             + (f" {_cap(tried)}." if tried else "") + " A gentler decay keeps enough LR to finish.")
 
 
@@ -306,6 +309,11 @@ def _slow_message(e: Evidence) -> str:
 
 def _slow_explanation(e: Evidence) -> str:
     tried = tried_sentence(_tried(e, "too_slow"))
+    if e.gauge >= 1 and not e.preconditioned:
+        # Past the limit of the sharpest ground met, the run hops rather than settles, and which LR lands lowest is
+        # partly luck: "too low" at 1268% of the limit read as nonsense (walkthrough 11b, D90).
+        tried += ("; past the stable limit the run hops between regions instead of settling, so where any constant "
+                  "LR ends is partly luck: a schedule that lowers the LR (s) lets it settle") if tried else ""
     # (walkthrough 10b, D62: "to get within 1e-06 at its recent pace it never gets there")
     pace = (f"to get within {fmt(TOL)} at its recent pace it needs about {e.needed:,.0f} more steps"
             if math.isfinite(e.needed) else f"at its recent pace it would never get within {fmt(TOL)} of it")
@@ -315,14 +323,20 @@ def _slow_explanation(e: Evidence) -> str:
             + (f" {_cap(tried)}." if tried else ""))
 
 
+# A healthy run gone level where nothing tried does much better has settled: its words say so, where "improving"
+# over "settled at loss 1.35" read as a contradiction (walkthroughs 10a D43, 11a D87, 11b D95). Its code stays
+# "improving" (the contracts' healthy verdict); Diagnosis.words reads this prefix.
+SETTLED = "settled (healthy)"
+
+
 def _improving_message(e: Evidence) -> str:
     if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
-        return f"improving: settled at loss {fmt(e.last_loss)}, the lowest this model reaches as far as the checks tell"
+        return f"{SETTLED}: loss {fmt(e.last_loss)}, the lowest this model reaches as far as the checks tell"
     if e.rate > 0:
         text = f"improving: loss {fmt(e.last_loss)}, falling {pct(e.rate)} per step"
     else:  # healthy by every check, but not falling over the window (a mini-batch run at its noise floor, say)
-        text = (f"improving: settled at loss {fmt(e.last_loss)}, level over the last {e.window:,} steps; nothing the "
-                "checks tried did much better")
+        text = (f"{SETTLED}: loss {fmt(e.last_loss)}, level over the last {e.window:,} steps; nothing the checks "
+                "tried did much better (ten times closer to the floor)")
     slow = _tried(e, "too_slow")
     if e.behind and slow is not None and not slow.helped and slow.fix:
         # Slow, but the LR is not what holds it back: say so, with the try (an Adagrad stall, a ravine...).
@@ -347,8 +361,9 @@ def _improving_explanation(e: Evidence) -> str:
                 f"here: {tried_sentence(_tried(e, 'local_minimum'))}. Training longer at this LR will not help much; "
                 "a lower loss needs a bigger model or other data, not another LR.")
     fell = (f"fell by {pct(e.rate)} a step" if e.rate >= 0.0005 else "stayed level (it fell by less than 0.05% a step)")
+    # ("much better" is the contracts' tenfold: beside "2x lower" it read as a contradiction; walkthrough 11b, D95)
     text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
-            f"better. {_cap(gauge_sentence(e))}.")
+            f"better (ten times closer to the floor). {_cap(gauge_sentence(e))}.")
     if _tried(e, "too_slow") is None and math.isfinite(e.gauge) and e.gauge * 10 ** 0.25 > 1:
         # Why (walks 6-7, D20, D26): the too-slow cap is CAP_SHARE of the limit where the run is, not the gauge's.
         here, nxt = e.lr_limit_here, e.lr * 10 ** 0.25

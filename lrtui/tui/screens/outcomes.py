@@ -44,7 +44,9 @@ def outcome_rows(exp) -> list[list[str]]:
         accuracy = summary.get("test_accuracy")
         # A data model's loss column is its last (mini-)batch's; the training set's loss is the floor it reached.
         train = "" if "train_loss" not in summary else _loss(summary["train_loss"])
-        rows.append([str(run), exp.view(run).label, exp.summary(run).words, _loss(summary["final_loss"]),
+        # (before any step, as the status line says it: "settled (healthy)" at step 0 said too much; 11a, D83)
+        words = exp.summary(run).words if exp.step_count else "not started"
+        rows.append([str(run), exp.view(run).label, words, _loss(summary["final_loss"]),
                      _loss(summary["best_loss"]), train, "" if accuracy is None else f"{100 * accuracy:.1f}%",
                      str(summary["steps"]), changes_made(exp, run)])
     return rows

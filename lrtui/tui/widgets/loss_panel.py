@@ -117,7 +117,17 @@ def diverged_steps(steps: list[int]) -> str:
     return f"at step {low}" if low == high else f"at steps {low}-{high}"
 
 
-def finding_marks(view, y_top: float | None) -> list[Line]:
+def below_zero_floor(exp) -> float:
+    """What the chart adds to every loss: minus the loss's known minimum where that is below 0 and every run
+    shares it (lesson 4's -0.25), so that a log axis shows the distance to it; else 0. A log axis cannot show
+    a loss at or below 0: the saddle lesson's escape to -0.237 vanished from "loss (log10)" (walkthrough 11b,
+    D93)."""
+    floors = {exp.view(run).loss_function.min_value for run in range(exp.n_runs)}
+    floor = floors.pop() if len(floors) == 1 else None
+    return -float(floor) if floor is not None and np.isfinite(floor) and floor < 0 else 0.0
+
+
+def finding_marks(view, y_top: float | None, shift: float = 0.0) -> list[Line]:
     """A mark on the loss curve at the step where each warning or error began (at most MAX_FINDING_MARKS)."""
     marks = []
     for d in [d for d in view.experiment.diagnoses() if d.severity in FINDING_COLORS][:MAX_FINDING_MARKS]:
@@ -125,7 +135,7 @@ def finding_marks(view, y_top: float | None) -> list[Line]:
         values = values[np.isfinite(values)]
         if not values.size:
             continue
-        y = float(values[0]) if y_top is None else min(float(values[0]), y_top)
+        y = float(values[0]) + shift if y_top is None else min(float(values[0]) + shift, y_top)
         marks.append(Line(np.array([float(d.step)]), np.array([y]), color=FINDING_COLORS[d.severity], marker="!"))
     return marks
 
@@ -150,6 +160,7 @@ class LossPanel(Panel, Chart):
         x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
         picture = Picture(x_range=x_range)
         theory = theory_lines(session, x_range, columns)
+        shift = below_zero_floor(exp)
         picture.lines.extend(theory)  # first, so the real curves draw over it
         span_low, span_high = np.inf, -np.inf
         open_low = np.inf  # where the healthy runs that have not converged are now: the floor is set from it
@@ -157,11 +168,13 @@ class LossPanel(Panel, Chart):
         any_model = False
         focused_line = None
         run_lines: dict[int, Line] = {}  # each healthy run's loss curve, for where it left a floored axis
+        nonpositive = False  # some healthy run's loss is below 0 (after the shift): a log axis cannot show it
         smoothed: list[int] = []
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
             run_view = view.run(run)
             x, low, high = self.reduced(view, run, "loss", columns, x_range)
+            low, high = low + shift, high + shift
             # Judged diverged too: a loss blown up far above its start but still finite (1e250, say), which would
             # otherwise set the automatic axis and flatten every healthy run onto one row (walkthrough 3, #12).
             diverged = run_view.diverged_at >= 0 or exp.verdict(run) == "diverged"
@@ -187,6 +200,7 @@ class LossPanel(Panel, Chart):
                 diverged_lines.extend(picture.lines[first_line:])
             elif np.isfinite(high).any():
                 healthy_top = max(healthy_top, float(high[np.isfinite(high)].max()))
+            nonpositive = nonpositive or bool(np.any(low[np.isfinite(low)] < 0)) and not off_chart
             finite = low[np.isfinite(low) & (low > 0)]
             if finite.size and not off_chart:  # the healthy runs' span decides the automatic scale
                 span_low, span_high = min(span_low, finite.min()), max(span_high, high[np.isfinite(high)].max())
@@ -196,7 +210,8 @@ class LossPanel(Panel, Chart):
         # bounces between two levels far below its start shows as a band, not a flat line.
         span = span_high / span_low if np.isfinite(span_low) and span_low > 0 else 1.0
         auto = view.log_scale is None
-        picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale)
+        # (never automatically where a loss is 0 or below: a log axis would hide it; walkthrough 11b, D93)
+        picture.log_y = bool(span > AUTO_LOG_SPAN and not nonpositive) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
         floor = auto_log_floor(span_low, open_low) if picture.log_y and auto else None
         theory_gone = None  # the "v" where the theory's dots go on below the axis
@@ -224,7 +239,7 @@ class LossPanel(Panel, Chart):
         # An x where a diverged run left the chart, in its (diverged) colour.
         picture.lines.extend(Line(np.array([x]), np.array([top]), color="diverged", marker="x") for x, top in exits)
         y_top = exits[0][1] if exits else None
-        picture.lines.extend(finding_marks(view, y_top))
+        picture.lines.extend(finding_marks(view, y_top, shift))
         sunk: list[tuple[int, float]] = []  # (run, step) of each run that fell under the automatic log axis's floor
         if floor is not None:
             sunk = [(run, step) for run, line in run_lines.items() if (step := below_floor(line, floor)) is not None]
@@ -259,7 +274,8 @@ class LossPanel(Panel, Chart):
         cut_elsewhere = any(view.run(run).schedule_events(int(x_range[1])) for run in range(exp.n_runs)
                             if run != session.focused)
         scale = "log10" if picture.log_y else "linear"
-        title = f"loss ({scale}{', auto' if auto else ''}{', smoothed' if view.smoothing else ''})"
+        what = f"loss + {shift:.3g}" if shift else "loss"  # (the distance to a minimum below 0)
+        title = f"{what} ({scale}{', auto' if auto else ''}{', smoothed' if view.smoothing else ''})"
         notes = []  # most telling first: (wordings, longest first; names runs that left the chart)
         if sunk:  # first: a diverged run says so in the status line too, a sunk one only here
             who = f"run {sunk[0][0]}" if len(sunk) == 1 else f"{len(sunk)} runs"
@@ -278,7 +294,7 @@ class LossPanel(Panel, Chart):
                                f"; x: {who} diverged", "; x: diverged"], True))
         if any_model:
             notes.append(([", test dotted"], False))  # the legend, which says so too, gives way to the curves
-        if not picture.log_y and span > 100:
+        if not picture.log_y and span > 100 and not nonpositive:
             notes.append(([" - over 2 decades: press l for log"], False))
         if fastest is not None and len(labelled) > legend_rows:  # the legend that named it gave way: the title does
             notes.append(([f"; dots: {fastest.removeprefix('theory, ')}"], False))
@@ -286,6 +302,9 @@ class LossPanel(Panel, Chart):
             notes.append(([f"; lines: run {session.focused}'s LR cuts (tab)", "; lines: focused run's cuts"], False))
         if theory_gone is not None:
             notes.append((["; v: the dots go on below the axis", "; v: dots go lower"], False))
+        if picture.log_y and nonpositive:  # (walkthrough 11b, D93, D97; 11a, D86: the curve just ended)
+            notes.append((["; losses below 0 are not drawn on a log axis: l for linear", "; losses < 0 not drawn",
+                           "; <0 hidden"], True))
         if any(line.marker == "!" for line in picture.lines):
             notes.append((["; ! where a finding began"], False))
         title = fit_title(title, notes, width - 4)
