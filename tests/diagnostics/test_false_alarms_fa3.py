@@ -4,7 +4,8 @@ case built here from its numbers, with the contract reason it is healthy."""
 import numpy as np
 
 from lrtui.core.diagnostics.seen_floor import SeenFloors
-from lrtui.core.diagnostics.trials import Check, started_at
+from lrtui.core.diagnostics.fixes import started_at
+from lrtui.core.diagnostics.trials import Check
 from lrtui.core.run_spec import RunSpec
 from lrtui.scenario.loader import scenario_from_data
 
@@ -104,7 +105,15 @@ def test_started_at_only_where_the_lr_alone_defines_the_run():
     assert started_at(spec, {"optimizer.lr": 0.1}, 0.005) is None  # a warm-up: step 0's LR is not the lr
     own = RunSpec(optimizer="sgd", optimizer_params={"lr": 0.01}, schedule="cosine",
                   schedule_params={"T_max": 50, "eta_min": 1e-4})
-    assert started_at(own, {"optimizer.lr": 0.1}, 0.01) is None  # eta_min is an LR of the schedule's own
+    # eta_min is an LR of the schedule's own: the case at lr' scales it too, by the grid's factor (fresh7 10023)
+    scaled = started_at(own, {"optimizer.lr": 0.1}, 0.01)
+    assert scaled.optimizer_params["lr"] == 0.01 * 10.0 and scaled.schedule_params["eta_min"] == 1e-4 * 10.0
+    cycle = RunSpec(optimizer="adam", optimizer_params={"lr": 0.0253472}, schedule="onecycle",
+                    schedule_params={"max_lr": 0.0253472, "total_steps": 244, "div_factor": 25.0})
+    factor = 10.0 ** (9 / 4)  # the contracts' grid, k = 9: as the oracle makes the case (simulate.scaled_case)
+    one = started_at(cycle, {"optimizer.lr": 0.0253472 / 25.0 * factor}, 0.0253472 / 25.0)
+    assert one.optimizer_params["lr"] == 0.0253472 * factor and one.schedule_params["max_lr"] == 0.0253472 * factor
+    assert one.schedule_params["total_steps"] == 244 and one.changes == []
     nested = RunSpec(optimizer="sgd", optimizer_params={"lr": 0.01}, schedule="sequential",
                      schedule_params={"milestones": [5], "schedulers": [{"type": "constant"},
                                                                         {"type": "cosine", "T_max": 9,
@@ -112,3 +121,20 @@ def test_started_at_only_where_the_lr_alone_defines_the_run():
     assert started_at(nested, {"optimizer.lr": 0.1}, 0.01) is None
     assert np.isclose(started_at(RunSpec(optimizer_params={"lr": 0.01}), {"optimizer.lr": 0.03}, 0.01)
                       .optimizer_params["lr"], 0.03)
+
+
+def test_a_larger_lr_under_one_cycle_is_the_case_at_that_lr():
+    """The seventh held-out file's one false alarm (fresh7 seed 10023, labelled improving): Adam under one-cycle on
+    a rippled formula was called too slow at step 5, because lr x178 set as a change at step 0 ended at 0.633, where
+    the case at x178 (max_lr scaled with it, as the contracts make it) ends near 201: on ripples the last bit of
+    the LR picks the basin. The fix from the start is now built as that case."""
+    exp = _run({
+        "steps": 181,
+        "loss": {"type": "expression", "expr": "x**2 + 8.239*(1 - cos(2*pi*x)) + 3.359*y**2", "vars": ["x", "y"],
+                 "start": [3.42754, 1.80882]},
+        "optimizer": {"type": "adam", "betas": [0.606, 0.9979], "lr": 0.0253472},
+        "schedule": {"type": "onecycle", "max_lr": 0.0253472, "total_steps": 244, "pct_start": 0.442,
+                     "anneal_strategy": "cos", "div_factor": 25.0, "final_div_factor": 10000.0,
+                     "three_phase": True, "cycle_momentum": True}})
+    assert _alarms(exp) == []
+    assert exp.verdict(0) == "improving"

@@ -20,7 +20,8 @@ import math
 import numpy as np
 
 from lrtui.core.diagnostics.fixes import GRID_ALL
-from lrtui.core.diagnostics.trials import Check, horizon_for, started_at
+from lrtui.core.diagnostics.fixes import started_at
+from lrtui.core.diagnostics.trials import Check, horizon_for
 from lrtui.core.run_spec import Change, own_lr_scale, with_change
 
 M_MOMENTUM = 0.9  # the contracts' M: SGD with this momentum at each grid LR, constant schedule

@@ -16,6 +16,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.curvature import state_preconditioner
 from lrtui.core.diagnostics.evidence import BLOWUP, NEGATIVE, SMALL_GRAD, TOL
+from lrtui.core.diagnostics.fixes import started_at
 from lrtui.core.diagnostics.types import Tried
 from lrtui.core.run_spec import MAX_LR_SCHEDULES, Change, own_lr_scale, with_change
 from lrtui.core.sharpness import extreme_eigenvalues
@@ -422,30 +423,6 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
         else:
             checks[k].outcomes[j] = (checks[k].fixes[j], float(loss))
             checks[k].peaks[_key(checks[k].fixes[j])] = float(peaks[row])
-
-
-ABSOLUTE_LR_KEYS = ("eta_min", "min_lr", "base_lr", "max_lr")  # a schedule's LRs that do not follow its base LR
-
-
-def started_at(origin, fix: dict, lr_then: float):
-    """A fix from the start that only sets the LR, as the run started at that LR (the contracts' "the same case at
-    lr'"), when that is what it is: the run has no changes, its LR at step 0 is its optimizer's lr, and its
-    schedule has no LRs of its own (or all 0). Set as a change at step 0 instead, the LR scales the schedule by
-    lr' / lr, which rounds differently in the last bit; on a chaotic landscape that bit decides the basin (NAdam
-    at lr x562 on Rastrigin, cases.jsonl seed 1840: the run started at lr' ends at 8.95, the change at step 0 at
-    0.995, and a healthy run was called too slow). None where the change at step 0 must stand."""
-    if set(fix) != {"optimizer.lr"} or origin.changes or origin.optimizer_params.get("lr") != lr_then:
-        return None
-    if _own_lrs(origin.schedule_params):
-        return None
-    return origin.copy(optimizer_params={**origin.optimizer_params, "lr": float(fix["optimizer.lr"])})
-
-
-def _own_lrs(params: dict) -> bool:
-    """Whether a schedule's parameters (a sequential schedule's pieces too) set a nonzero LR of their own."""
-    if any(params.get(key) not in (None, 0, 0.0) for key in ABSOLUTE_LR_KEYS):
-        return True
-    return any(_own_lrs(piece) for piece in params.get("schedulers", ()) if isinstance(piece, dict))
 
 
 def _advance(twin, horizons: list[int], unchanged: list[bool]) -> tuple[np.ndarray, np.ndarray, dict, np.ndarray]:
