@@ -60,3 +60,12 @@ def test_the_chaotic_too_slow_explanation_says_luck_decides():
     low = Session([find_builtin("too-low-slow").load()])
     low.experiment.step(low.scenario.steps)
     assert "partly luck" not in low.experiment.summary(0).explanation
+
+
+def test_a_gauge_thousands_of_times_over_reads_in_powers_of_ten():
+    """D80: "lr 8112329567% of limit" at Ackley's cusp, where warm restarts end."""
+    from lrtui.core.diagnostics.verdicts import pct
+    from lrtui.tui.widgets.status_line import percent
+
+    assert percent(81123295.67) == pct(81123295.67) == "8.1e+09%"
+    assert percent(12.3) == pct(12.3) == "1230%" and percent(0.0005) == "0.05%"

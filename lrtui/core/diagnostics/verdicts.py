@@ -27,6 +27,8 @@ def pct(fraction: float) -> str:
     value = 100 * fraction
     if 0 < value < 1:
         return f"{value:.2g}%"
+    if abs(value) >= 100_000:  # a thousand times over: "8.1e+09%", as the status line says it (11a, D80)
+        return f"{value:.2g}%"
     return f"{value:.0f}%"
 
 

@@ -159,13 +159,15 @@ def key_row(entries: list[tuple[str, tuple]], no_color: bool, ascii_only: bool, 
         parts: list[tuple[str, object]] = [(lead, None)] if lead else []
         for i, (name, (style, role, marker)) in enumerate(entries):
             parts.append(((" " if i else "") + (marker if no_color and marker else glyph[style]), role))
-            parts.append((gap + (name if names else name[:3]), None))
+            parts.append((gap + (name if names or name.startswith("run ") else name[:3]), None))
         if extra:
             parts.append((f"  {extra}", None))
         return parts
 
     tail_lead = short_lead.split("; ", 1)[1] if "; " in short_lead else ""  # "run 0 effective lr: " alone
+    tiny_lead = short_lead.replace("effective LR", "eff. LR") if short_lead.startswith("effective LR") else ""
     for parts in (build(lead, " ", extra), build(lead, " ", ""), build(short_lead, " ", ""), build(short_lead, "", ""),
+                  *([build(tiny_lead, " ", "", names=False)] if tiny_lead else []),
                   build(tail_lead, " ", ""), build("", " ", ""), build("", "", ""), build("", "", "", names=False)):
         if sum(len(text) for text, _ in parts) <= width:
             return parts
@@ -219,8 +221,10 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
     for keyed in (entries + company, entries):
         key = key_row(keyed, no_color, ascii_only, "effective LR per parameter: ", f"now median = {now}" if now else "",
                       width)
-        if key and key[0][0].startswith("effective LR"):
-            break  # the panel's name stays (lesson 17's task points at it); the other runs' keys give way first
+        if key and key[0][0].startswith(("effective LR", "eff. LR")):
+            # The panel's name stays (lesson 17's task points at it), shortened before the other runs' keys give
+            # way: their medians are the lesson's comparison (walkthrough 11b, D94: RMSProp's line went unnamed)
+            break
     if company and keyed is entries:  # ...and their lines with them: a line without a key (walkthrough 6, D23)
         picture.lines = [line for line in picture.lines if all(line is not c for c in company_lines)]
     picture.title = "".join(text for text, _ in key)

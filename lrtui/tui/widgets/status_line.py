@@ -25,6 +25,8 @@ def _num(value: float) -> str:
 def percent(fraction: float) -> str:
     """'125%', '3%', '0.05%': two significant digits below 10%, so a small fraction never reads as 0%."""
     value = 100 * fraction
+    if abs(value) >= 100_000:  # "8112329567%" at Ackley's cusp (walkthrough 11a, D80): "8.1e+09%"
+        return f"{value:.2g}%"
     return f"{value:.0f}%" if abs(value) >= 10 or value == 0 else f"{value:.2g}%"
 
 
