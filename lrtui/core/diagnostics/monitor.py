@@ -227,7 +227,7 @@ class Monitor:
         half = self._fresh_from + (step - self._fresh_from) // 2
         idx = np.clip(np.searchsorted(steps, half, side="right") - 1, 0, len(steps) - 1)
         out = np.empty(now.shape, dtype=np.float64)
-        for i in np.unique(idx).tolist():  # most runs share one halfway row
+        for i in sorted(set(idx.tolist())):  # most runs share one halfway row
             chosen = idx == i
             out[chosen] = self._trail[i][chosen]
         return out
