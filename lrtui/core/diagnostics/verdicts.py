@@ -306,6 +306,13 @@ def _oscillating_explanation(e: Evidence) -> str:
 
 
 def _slow_message(e: Evidence) -> str:
+    tried = _tried(e, "too_slow")
+    new = (tried.fix or {}).get("optimizer.lr") if tried is not None and tried.helped and tried.from_step == 0 else None
+    if isinstance(new, float) and new <= e.lr and not e.scheduled:
+        # A fix from step 0, scaled from the LR the run started with, below the LR a change by hand set since: "the
+        # LR 3.16 is too low" beside "lr = 1.778" (walkthrough 12b, F2)
+        return _with_fix(e, "too_slow", f"too slow for the budget (loss {fmt(e.last_loss)}): from step 0, a larger LR "
+                                        "than the one it started with does much better")
     return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is too low for the budget (loss {fmt(e.last_loss)})")
 
 
@@ -329,13 +336,26 @@ def _slow_explanation(e: Evidence) -> str:
 # over "settled at loss 1.35" read as a contradiction (walkthroughs 10a D43, 11a D87, 11b D95). Its code stays
 # "improving" (the contracts' healthy verdict); Diagnosis.words reads this prefix.
 SETTLED = "settled (healthy)"
+LEVEL = 0.0005  # a log-gap rate per step under this, either way, is level ("stayed level" in the explanation);
+# a run rising faster has not settled (walkthrough 12b, F1: lesson 15's runs read "settled" at step 2, climbing)
+
+
+def _rising(e: Evidence) -> bool:
+    """Climbing over the window and by half since halfway: not the jitter of a model's mini-batch losses, which
+    goes on being "settled" (a data model's loss is only bounded below, and its batches' noise is large)."""
+    return bool(e.rate < -LEVEL and not e.floor_is_bound and e.gap > 1.5 * e.gap_half)
 
 
 def _improving_message(e: Evidence) -> str:
     if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
         return f"{SETTLED}: loss {fmt(e.last_loss)}, the lowest this model reaches as far as the checks tell"
-    if e.rate > 0:
+    if e.window <= 0 or e.step < min(e.window, e.budget):  # no window of steps seen yet: nothing to say it settled
+        text = f"improving: loss {fmt(e.last_loss)}, too early to tell its pace (step {e.step:,})"
+    elif e.rate > 0:
         text = f"improving: loss {fmt(e.last_loss)}, falling {pct(e.rate)} per step"
+    elif _rising(e):  # rising, not a noisy level: it has not settled
+        text = (f"improving: loss {fmt(e.last_loss)}, up {pct(-e.rate)} per step over the last {e.window:,} steps; "
+                "no check has found the LR at fault")
     else:  # healthy by every check, but not falling over the window (a mini-batch run at its noise floor, say)
         text = (f"{SETTLED}: loss {fmt(e.last_loss)}, level over the last {e.window:,} steps; nothing the checks "
                 "tried did much better (ten times closer to the floor)")
@@ -362,7 +382,8 @@ def _improving_explanation(e: Evidence) -> str:
                 "loss has no known minimum (0 is only a bound), so the checks tried larger LRs and momentum from "
                 f"here: {tried_sentence(_tried(e, 'local_minimum'))}. Training longer at this LR will not help much; "
                 "a lower loss needs a bigger model or other data, not another LR.")
-    fell = (f"fell by {pct(e.rate)} a step" if e.rate >= 0.0005 else "stayed level (it fell by less than 0.05% a step)")
+    fell = (f"fell by {pct(e.rate)} a step" if e.rate >= LEVEL else f"rose by {pct(-e.rate)} a step" if _rising(e)
+            else "stayed level (it fell by less than 0.05% a step)")
     # ("much better" is the contracts' tenfold: beside "2x lower" it read as a contradiction; walkthrough 11b, D95)
     text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
             f"better (ten times closer to the floor). {_cap(gauge_sentence(e))}.")

@@ -151,6 +151,9 @@ class MainScreen(Screen):
             self._scenario = session.scenario
             # A short window opens a lesson at its task and challenge; PgDn or d d shows the rest.
             self.set_reactive(MainScreen.description, "full" if self.size.height >= 30 else "task")
+            # ...and with the automatic loss scale: an `l` pressed in lesson 3 had opened lesson 4 in linear, which
+            # hid the flat stretch its task points at (walkthrough 12a, E7).
+            self.set_reactive(MainScreen.log_scale, None)
         view = self.view(session, ascii_only)
         # The side panels that fit the focused run: a landscape for 2-D losses, curvature for models
         # and n-D losses, decision regions for 2-D data, effective LRs for adaptive optimizers.

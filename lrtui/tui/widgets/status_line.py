@@ -139,7 +139,11 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
             pieces.append((1, f"  DIVERGED at step {now.diverged_at}: lr too high", "bold red"))
         return pieces
     pieces.append((4, f"  lr {_num(now.lr)}", ""))
-    pieces.append((1.5, f"  loss {_num(now.loss)}", ""))  # in the loss chart too: it gives way to a warning
+    # A mini-batch model's loss is its last batch's, and says so (walkthrough 12b, F10: "loss 0.35" beside a chart
+    # ending near 0.1 and a training-set loss of 0.22 in u)
+    what = "batch loss" if now.loss_function.is_model and getattr(now.loss_function, "batch_size", None) else "loss"
+    # (in the loss chart too: it gives way to a warning; "batch" goes before the gauge would)
+    pieces.append((1.5, f"  {what} {_num(now.loss)}", "", f"  loss {_num(now.loss)}"))
     test_acc = accuracy(now)
     if math.isfinite(test_acc):
         pieces.append((1, f"  test acc {100 * test_acc:.1f}%", "bold"))
