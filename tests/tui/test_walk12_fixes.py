@@ -75,3 +75,17 @@ def test_a_climbing_run_reads_rising_and_a_noisy_level_one_settled():
     assert level.startswith("settled (healthy): loss 5")
     noisy = _message("improving", SimpleNamespace(**{**base, "floor_is_bound": True}, rate=-0.01, gap=2.0))
     assert noisy.startswith("settled (healthy)")
+
+
+async def test_a_loss_of_exactly_zero_goes_along_the_bottom_of_an_every_decade_axis():
+    """E6: after lesson 1's fix the loss reaches exactly 0; on `l`'s every-decade axis its curve just stopped."""
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.set_lr(0.016, run=0)
+        await step_and_draw(app, pilot, app.session.scenario.steps)
+        assert float(app.session.experiment.series(0, "loss")[1][-1]) == 0.0
+        app.main.log_scale = True
+        await pilot.pause()
+        picture = app.main.query_one("#loss").picture
+        assert picture.log_y and "v: run 0 below" in picture.title
+        assert any(line.marker == "v" and line.color == 0 for line in picture.lines)

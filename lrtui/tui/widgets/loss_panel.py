@@ -214,6 +214,11 @@ class LossPanel(Panel, Chart):
         picture.log_y = bool(span > AUTO_LOG_SPAN and not nonpositive) if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
         floor = auto_log_floor(span_low, open_low) if picture.log_y and auto else None
+        if (picture.log_y and floor is None and np.isfinite(span_low) and span_low > 0
+                and any(np.any(line.y == 0) for line in run_lines.values())):
+            # A loss of exactly 0 (a run at its minimum to the last digit) goes along the bottom from a "v", a decade
+            # under the lowest loss drawn: on `l`'s every-decade axis its curve had just stopped (walkthrough 12a, E6)
+            floor = float(10.0 ** (np.floor(np.log10(span_low)) - 1))
         theory_gone = None  # the "v" where the theory's dots go on below the axis
         if picture.log_y and np.isfinite(span_low) and span_low > 0:
             # Theory follows the runs' axis, never sets it: the best LR's curve reaches 1e-175 in lesson 3, which
