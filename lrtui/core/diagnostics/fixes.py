@@ -160,10 +160,15 @@ def _nice(value: float, digits: int = 2) -> float:
     return float(f"{math.floor(value / scale + 1e-9) * scale:.3g}")
 
 
+def fix_key(fix: dict) -> str:
+    """A fix as a hashable key: the same changes give the same key, whatever their order."""
+    return repr(sorted(fix.items()))
+
+
 def _dedupe(fixes: list[dict]) -> list[dict]:
     seen, out = set(), []
     for fix in fixes:
-        key = repr(sorted(fix.items()))
+        key = fix_key(fix)
         if key not in seen:
             seen.add(key)
             out.append(fix)

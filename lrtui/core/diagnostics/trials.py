@@ -16,7 +16,7 @@ import numpy as np
 
 from lrtui.core.diagnostics.curvature import state_preconditioner
 from lrtui.core.diagnostics.evidence import BLOWUP, NEGATIVE, SMALL_GRAD, TOL
-from lrtui.core.diagnostics.fixes import started_at
+from lrtui.core.diagnostics.fixes import fix_key, started_at
 from lrtui.core.diagnostics.types import Tried
 from lrtui.core.run_spec import MAX_LR_SCHEDULES, Change, own_lr_scale, with_change
 from lrtui.core.sharpness import extreme_eigenvalues
@@ -57,7 +57,7 @@ class Check:
     baseline: float = math.nan  # the unchanged run's loss at the end of the try (known already when from the start)
     baseline_diverged: bool = False
     outcomes: list = field(default_factory=list)  # (fix, loss) for each fix; inf for a fix that diverged
-    peaks: dict = field(default_factory=dict)  # fix (as `_key` gives it) -> its highest loss on the way
+    peaks: dict = field(default_factory=dict)  # fix (as `fix_key` gives it) -> its highest loss on the way
     from_step: int = 0
     # Fixes from the start over the whole budget, against the unchanged run continued from now to the end of it
     # (too_slow's claim: a larger LR from the start ends much lower than this run will).
@@ -102,7 +102,7 @@ class Check:
         return self.outcomes[i][0], loss
 
     def _blew_up(self, fix: dict) -> bool:
-        peak = self.peaks.get(_key(fix), -math.inf)
+        peak = self.peaks.get(fix_key(fix), -math.inf)
         start = self.start_loss - self.floor
         return bool(start > 0 and peak - self.floor > BLOWUP * start)
 
@@ -386,7 +386,7 @@ def _from_now(sim, checks: list[Check]) -> None:
             check.end_params, check.end_precond = at[row].copy(), precond.get(row)
         else:
             check.outcomes[j] = (check.fixes[j], float(loss))
-            check.peaks[_key(check.fixes[j])] = float(peaks[row])
+            check.peaks[fix_key(check.fixes[j])] = float(peaks[row])
 
 
 def _scheduled(name: str) -> str:
@@ -422,7 +422,7 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
             checks[k].end_params, checks[k].end_precond = at[row].copy(), precond.get(row)
         else:
             checks[k].outcomes[j] = (checks[k].fixes[j], float(loss))
-            checks[k].peaks[_key(checks[k].fixes[j])] = float(peaks[row])
+            checks[k].peaks[fix_key(checks[k].fixes[j])] = float(peaks[row])
 
 
 def _advance(twin, horizons: list[int], unchanged: list[bool]) -> tuple[np.ndarray, np.ndarray, dict, np.ndarray]:
@@ -446,9 +446,6 @@ def _advance(twin, horizons: list[int], unchanged: list[bool]) -> tuple[np.ndarr
             precond.update(zip(wanted, _preconditioners(twin, wanted)))
     return ends, at, precond, peaks
 
-
-def _key(fix: dict) -> str:
-    return repr(sorted(fix.items()))
 
 
 def _training_loss(twin) -> np.ndarray:

@@ -92,13 +92,9 @@ def gauge_sentence(e: Evidence) -> str:
     # "When this was checked" names its step: a verdict found at step 25 is checked again at each checkpoint after
     # (walkthrough 8, D34: "found at step 25 ... met by then, at step 200"); a run that diverged is not checked
     # after (walkthrough 10a, D42: "diverged at step 7 ... when this was checked at step 300").
-    if e.diverged_at >= 0:
-        return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the {limit} {e.formula} = {fmt(e.lr_limit)} when "
-                f"it diverged (λ = {fmt(e.max_top)}, {of}the largest sharpness met before, at step "
-                f"{e.max_top_step:,}){moves}")
-    return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the {limit} {e.formula} = {fmt(e.lr_limit)} when "
-            f"this was checked at step {e.step:,} (λ = {fmt(e.max_top)}, {of}the largest sharpness met by then, at "
-            f"step {e.max_top_step:,}){moves}")
+    when, met = ("it diverged", "before") if e.diverged_at >= 0 else (f"this was checked at step {e.step:,}", "by then")
+    return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the {limit} {e.formula} = {fmt(e.lr_limit)} when {when} "
+            f"(λ = {fmt(e.max_top)}, {of}the largest sharpness met {met}, at step {e.max_top_step:,}){moves}")
 
 
 def above_the_limit(e: Evidence, tried: Tried | None) -> str:

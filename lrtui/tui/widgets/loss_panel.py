@@ -117,12 +117,12 @@ def diverged_steps(steps: list[int]) -> str:
     return f"at step {low}" if low == high else f"at steps {low}-{high}"
 
 
-def below_zero_floor(exp) -> float:
+def below_zero_floor(view) -> float:
     """What the chart adds to every loss: minus the loss's known minimum where that is below 0 and every run
     shares it (lesson 4's -0.25), so that a log axis shows the distance to it; else 0. A log axis cannot show
     a loss at or below 0: the saddle lesson's escape to -0.237 vanished from "loss (log10)" (walkthrough 11b,
     D93)."""
-    floors = {exp.view(run).loss_function.min_value for run in range(exp.n_runs)}
+    floors = {view.run(run).loss_function.min_value for run in range(view.experiment.n_runs)}  # (views kept)
     floor = floors.pop() if len(floors) == 1 else None
     return -float(floor) if floor is not None and np.isfinite(floor) and floor < 0 else 0.0
 
@@ -160,7 +160,7 @@ class LossPanel(Panel, Chart):
         x_range = (0.0, float(max(session.scenario.steps, exp.step_count, 1)))
         picture = Picture(x_range=x_range)
         theory = theory_lines(session, x_range, columns)
-        shift = below_zero_floor(exp)
+        shift = below_zero_floor(view)
         picture.lines.extend(theory)  # first, so the real curves draw over it
         span_low, span_high = np.inf, -np.inf
         open_low = np.inf  # where the healthy runs that have not converged are now: the floor is set from it
