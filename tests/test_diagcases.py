@@ -225,6 +225,12 @@ def test_small_gradient_is_measured_against_the_curvature_and_the_gap_left():
     assert not at_floor["small_gradient"]
     # A plain gradient 1% of its peak is no longer "small" on its own (v1 said it was).
     assert not decide(_stuck_runs(0.5, 0.05), 0.0, saddle, False)["small_gradient"]
+    # DECISION 19: a gradient of exactly 0 is small even where the curvature could not be measured (NaN), as on
+    # a flat exponential tail far out; the flat run far above its known floor is then a plateau (clause 8).
+    unmeasured = lambda: (np.nan, np.nan, "fd-full-nonfinite")  # noqa: E731
+    zero = decide(_stuck_runs(0.5, 0.0), 0.0, unmeasured, False)
+    assert zero["small_gradient"] and zero["small_gradient_ratio"] == 0.0 and zero["clause"] == "8:flat"
+    assert not decide(_stuck_runs(0.5, 1e-300), 0.0, unmeasured, False)["small_gradient"]
 
 
 def test_too_slow_counts_only_larger_lrs_under_the_run_own_stable_cap():

@@ -170,7 +170,8 @@ def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: s
     lam_abs = max(abs(lo), abs(hi))
     excess = lb - f_star
     # v2 clause 3: the gradient is small for the gap that is left, given the curvature at w_B.
-    small = bool(excess > 0 and g_final**2 <= SMALL_GRAD * 2.0 * lam_abs * excess)
+    # DECISION 19: a gradient of exactly 0 is small whatever the curvature, even where it could not be measured.
+    small = bool(excess > 0 and (g_final == 0.0 or g_final**2 <= SMALL_GRAD * 2.0 * lam_abs * excess))
     gap_half = (float(runs.loss[steps // 2]) - f_star) / d0
     flat = gap_half - g <= 0.01 * g
     # DECISION 10: updates at the rounding level of w_B (a run that has reached its point to the last digit) are
@@ -180,7 +181,8 @@ def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: s
     bouncing = bool(np.isfinite(cos) and cos <= -0.5)
     t_kill = kill_step(runs.lr, steps) if scheduled else -1
     with np.errstate(all="ignore"):
-        ratio = g_final**2 / (2.0 * lam_abs * excess) if excess > 0 and lam_abs > 0 else math.inf
+        ratio = (0.0 if g_final == 0.0 else g_final**2 / (2.0 * lam_abs * excess)) if excess > 0 and lam_abs > 0 \
+            else (0.0 if excess > 0 and g_final == 0.0 else math.inf)
     ev.update(grad_ratio=g_final / g_max if g_max > 0 else math.nan, stationary=stationary, small_gradient=small,
               small_gradient_ratio=ratio, gap_half=gap_half, flat=flat, bounce_cos=cos, bouncing=bouncing,
               t_kill=t_kill, lambda_min=lo, lambda_max=hi, curvature=method, negative_curvature=negative)

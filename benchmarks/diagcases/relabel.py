@@ -38,6 +38,9 @@ PREDICATES = {
     "relu": _is_relu,
     "model": lambda item: item["case"]["loss"]["type"] in ("mlp", "logistic_regression"),
     "all": lambda item: True,
+    # DECISION 19: a final gradient of exactly 0 that the stored evidence did not call small
+    "zero_gradient": lambda item: item.get("evidence", {}).get("grad_ratio") == 0.0
+    and not item.get("evidence", {}).get("small_gradient"),
 }
 
 
