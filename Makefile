@@ -36,7 +36,8 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.run $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON))
 	$(BIN)/python benchmarks/diagnostics.py
-	$(BIN)/python -m benchmarks.diagcases.score --file benchmarks/diagcases/cases_fresh8.jsonl --split all --jobs 2
+	$(BIN)/python -m benchmarks.diagcases.score --file benchmarks/diagcases/cases_fresh9.jsonl --split all --jobs 2
+	$(BIN)/python -m benchmarks.diagcases.score --file benchmarks/diagcases/cases_fresh10.jsonl --split all --jobs 2
 	$(BIN)/python -m benchmarks.edge_of_stability
 	$(BIN)/python -m benchmarks.log_grading --phase5
 

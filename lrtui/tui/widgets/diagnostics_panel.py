@@ -9,6 +9,7 @@ codes are put in words by the engine (`in_words`).
 
 from __future__ import annotations
 
+import math
 import re
 
 from rich.text import Text
@@ -63,6 +64,19 @@ def fix_forms(words: str) -> list[str]:
     if swap := re.fullmatch(r"schedule (\w+), lr = (\S+)", words):
         forms += [f"schedule {swap[1]}, lr {swap[2]}", f"{swap[1]} lr {swap[2]}"]
     return list(dict.fromkeys(forms))
+
+
+def tried_forms(tried) -> list[str]:
+    """What the fix's try ended at, in words short enough to follow the fix on a compact panel's row, longest
+    first (walkthrough 12, E10: at 80x24 the two-row panel showed the fix but not what it does, which took
+    enter): ": loss 0 vs 3.09 unchanged", ": loss 0 vs 3.09", ": loss 0"."""
+    if tried is None or not tried.helped or not math.isfinite(tried.loss):
+        return []
+    got = f"{tried.loss:.3g}"
+    if tried.baseline_diverged:
+        return [f": loss {got}; unchanged, it diverged", f": loss {got} vs diverged", f": loss {got}"]
+    against = f"{tried.baseline:.3g}"
+    return [f": loss {got} vs {against} unchanged", f": loss {got} vs {against}", f": loss {got}"]
 
 
 def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: bool = False,
@@ -182,10 +196,13 @@ class DiagnosticsPanel(Panel, OptionList):
 
 def fitting_summary(summary, label: str, palette: PlotPalette, finished: bool, wrap, rows: int) -> Text:
     """The compact verdict and fix in `rows` rows (`wrap` breaks a text into the panel's lines): the longest wording
-    of the fix that fits, on a row of its own or after the verdict; where none fits, the one that takes fewest rows."""
+    of the fix that fits, with what its try ended at where that fits too, on a row of its own or after the verdict;
+    where none fits, the one that takes fewest rows."""
     best = None
-    for fix in fix_forms(fix_words(summary.fix, summary.tried)):
-        for flow in (False, True):
+    for words in fix_forms(fix_words(summary.fix, summary.tried)):
+        # The try's result only with the fix on a row of its own: after the verdict, the fix was broken mid-way.
+        for fix, flow in [(words + tail, False) for tail in tried_forms(summary.tried)] + [(words, False),
+                                                                                         (words, True)]:
             text = wrap(summary_text(summary, label, palette, finished, True, fix, flow))
             lines = len(text.plain.splitlines())
             if lines <= max(1, rows):

@@ -1,0 +1,36 @@
+"""Defects the thirteenth session worked on from the twelfth walkthroughs' list (E10 and after)."""
+
+from rich.console import Console
+
+from lrtui.core.diagnostics.types import Tried
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.palette import PlotPalette
+from lrtui.tui.session import Session
+from lrtui.tui.widgets.diagnostics_panel import fitting_summary, tried_forms, wrap_to
+
+
+def _compact(name: str, steps: int, width: int = 28, rows: int = 2, run: int = 0) -> str:
+    session = Session([find_builtin(name).load()])
+    session.experiment.step(steps)
+    summary = session.experiment.summary(run)
+    console = Console(width=200)
+    return fitting_summary(summary, "", PlotPalette(), True, lambda t: wrap_to(t, width, console), rows).plain
+
+
+def test_a_two_row_panel_says_what_the_fix_did_where_it_fits():
+    """E10: at 80x24 the diagnostics box showed "oscillating / a: lr = 0.016" and what the fix does took enter."""
+    assert _compact("too-high-oscillation", 200) == "■ oscillating\n→ a: lr = 0.016: loss 0"
+    # Three rows: the try's result wraps under the fix, never after the verdict on its row.
+    shown = _compact("too-low-slow", 200, rows=3)
+    assert shown.startswith("■ too slow\n→ a: lr = 0.5: loss") and "1.94e-121 vs 1.08" in shown, shown
+    # Where the result does not fit, the fix alone, as before.
+    assert _compact("too-high-divergence", 300) == "■ diverged\n→ a: lr = 0.00203"
+
+
+def test_the_try_result_is_shortened_and_never_shown_for_a_try_that_failed():
+    helped = Tried({"optimizer.lr": 0.016}, 25, 175, 0.0, 3.09, False, True)
+    assert tried_forms(helped) == [": loss 0 vs 3.09 unchanged", ": loss 0 vs 3.09", ": loss 0"]
+    rescued = Tried({"optimizer.lr": 0.002}, 0, 300, 0.00142, float("inf"), True, True)
+    assert tried_forms(rescued)[-2:] == [": loss 0.00142 vs diverged", ": loss 0.00142"]
+    assert tried_forms(Tried({"optimizer.lr": 1.0}, 0, 10, 5.0, 4.0, False, False)) == []
+    assert tried_forms(None) == []
