@@ -34,3 +34,24 @@ def test_the_try_result_is_shortened_and_never_shown_for_a_try_that_failed():
     assert tried_forms(rescued)[-2:] == [": loss 0.00142 vs diverged", ": loss 0.00142"]
     assert tried_forms(Tried({"optimizer.lr": 1.0}, 0, 10, 5.0, 4.0, False, False)) == []
     assert tried_forms(None) == []
+
+
+async def test_the_focused_run_is_never_floored_off_the_automatic_log_axis():
+    """E9: lesson 14 at 80x24, its scheduled run (focused) falls to 1.9e-7, but the axis stopped at 1, a decade under
+    the constant run bouncing at 25, and said "v: run 0 below 1": the lesson's fall was out of view."""
+    import numpy as np
+
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = LrtuiApp([find_builtin("reduce-on-plateau").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, app.session.scenario.steps)
+        picture = app.main.query_one("#loss").picture
+        assert picture.log_y and "below" not in picture.title, picture.title
+        focused = [line for line in picture.lines if line.label and line.label.startswith("plateau")][0]
+        assert np.nanmin(focused.y) < 1e-6
+        await pilot.press("tab")  # the bouncing constant run focused: the converged one may leave through the bottom
+        await pilot.pause()
+        picture = app.main.query_one("#loss").picture
+        assert "v: run 0 below 1" in picture.title, picture.title
