@@ -195,7 +195,7 @@ async def test_every_key_of_the_issue_is_in_the_help_panel(tiny):
     app = LrtuiApp([load_scenario(tiny)])
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("question_mark")
-        rendered = app.screen.query_one("#keys-text").render().plain
+        rendered = " ".join(app.screen.query_one("#keys-text").render().plain.split())
         shown = rendered.replace(" or ", " ").split()
         template = Binding("x", "noop")
         for key in ISSUE_KEYS:

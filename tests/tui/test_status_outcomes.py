@@ -137,7 +137,7 @@ async def test_help_lists_the_panel_keys_and_the_glossary_explains_concave_here(
     app = LrtuiApp([find_builtin("too-high-oscillation").load()])
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("question_mark")
-        text = app.screen.query_one("#keys-text").render().plain
+        text = " ".join(app.screen.query_one("#keys-text").render().plain.split())
         assert "In panels and screens" in text
         for words in ("explain the focused run's diagnosis", "check each pick by training", "apply that pick",
                       "concave here: no lr limit: the status line's word"):
@@ -178,7 +178,7 @@ async def test_an_adaptive_optimizers_gauge_says_adaptive_limit_without_a_warnin
             if "adaptive limit" in status.plain[span.start:span.end]:
                 assert "red" not in str(span.style) and "yellow" not in str(span.style), span
         await pilot.press("question_mark")
-        assert "% of adaptive limit: the same share" in app.screen.query_one("#keys-text").render().plain
+        assert "% of adaptive limit: the same share" in " ".join(app.screen.query_one("#keys-text").render().plain.split())
     sgd = LrtuiApp([find_builtin("too-high-oscillation").load()])
     async with sgd.run_test(size=(120, 30)) as pilot:
         await step_and_draw(sgd, pilot, 20)

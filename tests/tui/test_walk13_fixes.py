@@ -55,3 +55,23 @@ async def test_the_focused_run_is_never_floored_off_the_automatic_log_axis():
         await pilot.pause()
         picture = app.main.query_one("#loss").picture
         assert "v: run 0 below 1" in picture.title, picture.title
+
+
+async def test_help_entries_wrap_with_a_hanging_indent():
+    """D98: at 80x24 a long help entry's later lines began at the left edge, under the keys."""
+    from lrtui.tui.app import LrtuiApp
+
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        lines = app.screen.query_one("#keys-text").render().plain.splitlines()
+        width = app.screen._width()
+        assert width and all(len(line) <= width for line in lines)
+        start = lines.index("Glossary")
+        glossary = lines[start + 1: lines.index("Textual's own keys")]
+        # Every glossary line is a term ("  term: ...") or a continuation four columns in; none at the edge.
+        assert all(line.startswith("    ") or (line.startswith("  ") and ": " in line) for line in glossary if line)
+        assert sum(line.startswith("    ") for line in glossary) > 10
+        enter = next(i for i, line in enumerate(lines) if line.startswith("  enter"))
+        assert lines[enter + 1].startswith(" " * 22)  # the panel keys' wrapped description stays in its column

@@ -98,7 +98,7 @@ async def test_the_glossary_explains_the_key_the_log_axis_and_the_median_against
     app = make_app("adagrad-decays-too-fast")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("g")
-        text = app.screen.query_one("#keys-text").render().plain
+        text = " ".join(app.screen.query_one("#keys-text").render().plain.split())
         assert "The key row names the lines" in text and "logarithmic" in text
         assert "'now median = lr/415'" in text and "max and min over the planned LR" in text
 

@@ -173,7 +173,7 @@ async def test_help_says_how_to_scroll_the_description_and_explains_the_jargon()
     app = make_app("too-high-oscillation")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("question_mark")
-        text = app.screen.query_one("#keys-text").render().plain
+        text = " ".join(app.screen.query_one("#keys-text").render().plain.split())
         assert "pgdn" in text.lower() and "scroll the description" in text
         for term in ("P⁻¹H", "(2 + 2β1)/((1 - β1)λ)", "largest sharpness met so far", "passed through a sharp region",
                      "has four, all at loss 0", "effective LR per parameter", "x at the top"):

@@ -6,6 +6,8 @@ the dotted theory curve, the landscape's marks).
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -93,7 +95,23 @@ def _group_of(action: str) -> str:
     return next((title for title, actions in GROUPS if name in actions), "More")
 
 
-def keys_text(app) -> Text:
+def _entry(text: Text, head: str, body: str, indent: int, width: int | None) -> None:
+    """One entry: `head` in bold, then `body`; with a `width`, the body's later lines start `indent` columns in, so
+    that a wrapped entry reads as one (walkthrough D98: its lines ran back to the left edge, under the keys)."""
+    text.append(head, style="bold")
+    if width is None or width <= indent + 12:
+        text.append(f"{body}\n")
+        return
+    wrapper = textwrap.TextWrapper(width=width, initial_indent=" " * len(head), subsequent_indent=" " * indent,
+                                   break_on_hyphens=False)
+    lines = wrapper.wrap(body) or [" " * len(head)]
+    text.append(lines[0][len(head):] + "\n")
+    for line in lines[1:]:
+        text.append(line + "\n")
+
+
+def keys_text(app, width: int | None = None) -> Text:
+    """The whole help; `width`: the columns it is shown in, to which each entry is wrapped with a hanging indent."""
     text = Text()
     rows: dict[str, list[tuple[str, str]]] = {title: [] for title, _ in GROUPS}
     rows["More"] = []
@@ -105,20 +123,16 @@ def keys_text(app) -> Text:
             continue
         text.append(f"{title}\n", style="bold underline")
         for keys, description in entries:
-            text.append(f"  {keys:<16}", style="bold")
-            text.append(f"{description}\n")
+            _entry(text, f"  {keys:<16}", description, 18, width)
     text.append("In panels and screens\n", style="bold underline")
     for keys, description in PANEL_KEYS:
-        text.append(f"  {keys:<20}", style="bold")
-        text.append(f"{description}\n")
+        _entry(text, f"  {keys:<20}", description, 22, width)
     text.append("\nGlossary\n", style="bold underline")
     for term, meaning in GLOSSARY:
-        text.append(f"  {term}: ", style="bold")
-        text.append(f"{meaning}\n")
+        _entry(text, f"  {term}: ", meaning, 4, width)
     text.append("\nTextual's own keys\n", style="bold underline")
     for keys, description in TEXTUAL_KEYS:
-        text.append(f"  {keys:<16}", style="bold")
-        text.append(f"{description}\n")
+        _entry(text, f"  {keys:<16}", description, 18, width)
     text.append("\nescape, ? or q closes", style="dim")
     return text
 
@@ -140,8 +154,26 @@ class KeysScreen(ModalScreen):
             with VerticalScroll(id="keys-scroll"):
                 yield Static(keys_text(self.app), id="keys-text")
 
+    def _width(self) -> int | None:
+        scroll = self.query_one("#keys-scroll")
+        # (one column kept for the scroll bar, which the long text always brings)
+        return scroll.scrollable_content_region.width - 1 if scroll.scrollable_content_region.width > 20 else None
+
     def on_mount(self) -> None:
+        self.call_after_refresh(self._rewrap)
         if self.at_glossary:
-            plain = keys_text(self.app).plain
-            line = plain[: plain.index("\nGlossary")].count("\n") + 1
-            self.call_after_refresh(self.query_one("#keys-scroll").scroll_to, 0, line, animate=False)
+            self.call_after_refresh(self._to_glossary)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        width = self._width()
+        if width != getattr(self, "_wrapped_at", None):
+            self._wrapped_at = width
+            self.query_one("#keys-text", Static).update(keys_text(self.app, width))
+
+    def _to_glossary(self) -> None:
+        plain = keys_text(self.app, self._width()).plain
+        line = plain[: plain.index("\nGlossary")].count("\n") + 1
+        self.query_one("#keys-scroll").scroll_to(0, line, animate=False)
