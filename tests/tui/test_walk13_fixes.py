@@ -75,3 +75,21 @@ async def test_help_entries_wrap_with_a_hanging_indent():
         assert sum(line.startswith("    ") for line in glossary) > 10
         enter = next(i for i, line in enumerate(lines) if line.startswith("  enter"))
         assert lines[enter + 1].startswith(" " * 22)  # the panel keys' wrapped description stays in its column
+
+
+def test_a_too_slow_run_whose_schedule_cut_the_lr_names_the_schedule():
+    """A6: lesson 19's frozen run given an exponential schedule (s s: x0.98 a step over 300 steps) was "too slow: the
+    LR 0.000233 is too low", against the lesson's own rule: blame the schedule, not the LR."""
+    session = Session([find_builtin("schedule-too-aggressive").load()])
+    session.cycle_schedule()
+    session.cycle_schedule()
+    exp = session.experiment
+    assert exp.view(0).spec.schedule == "exponential"
+    exp.step(session.scenario.steps)
+    d = exp.summary(0)
+    assert d.code == "too_slow", d.message
+    assert d.message.startswith("too slow: the schedule cut the LR from 0.09"), d.message
+    assert "to 0.000233, too low for the budget" in d.message
+    assert "-fold since its peak" in d.explanation and "a gentler schedule (s)" in d.explanation
+    gentle = exp.summary(1)  # StepLR x0.5 every 100 steps: cut 4-fold, its words as before
+    assert "schedule cut" not in gentle.message and "-fold since" not in gentle.explanation

@@ -309,7 +309,22 @@ def _slow_message(e: Evidence) -> str:
         # LR 3.16 is too low" beside "lr = 1.778" (walkthrough 12b, F2)
         return _with_fix(e, "too_slow", f"too slow for the budget (loss {fmt(e.last_loss)}): from step 0, a larger LR "
                                         "than the one it started with does much better")
+    if (cut := _schedule_cut(e)) >= SCHEDULE_CUT_WORDS:
+        # The schedule brought the LR this low: "the LR 0.000233 is too low" beside "lr x31.4 on the whole schedule"
+        # read as blaming the LR the run started with, against lesson 19's own rule (walkthrough 13a, A6).
+        return _with_fix(e, "too_slow", f"too slow: the schedule cut the LR from {fmt(e.schedule_peak)} to "
+                                        f"{fmt(e.lr)}, too low for the budget (loss {fmt(e.last_loss)})")
     return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is too low for the budget (loss {fmt(e.last_loss)})")
+
+
+SCHEDULE_CUT_WORDS = 100.0  # a schedule that has cut its LR this many times is named in a too-slow run's words
+
+
+def _schedule_cut(e: Evidence) -> float:
+    """How many times the schedule has cut the LR from its running peak (1 when it has not, or is constant)."""
+    if not e.scheduled or not (e.schedule_peak > 0 and e.schedule_lr > 0):
+        return 1.0
+    return float(e.schedule_peak / e.schedule_lr)
 
 
 def _slow_explanation(e: Evidence) -> str:
@@ -322,8 +337,12 @@ def _slow_explanation(e: Evidence) -> str:
     # (walkthrough 10b, D62: "to get within 1e-06 at its recent pace it never gets there")
     pace = (f"to get within {fmt(TOL)} at its recent pace it needs about {e.needed:,.0f} more steps"
             if math.isfinite(e.needed) else f"at its recent pace it would never get within {fmt(TOL)} of it")
+    cut = _schedule_cut(e)
+    schedule = (f"The schedule brought the LR this low: it has cut it {cut:,.0f}-fold since its peak "
+                f"{fmt(e.schedule_peak)}. A fix that raises the whole schedule keeps its cuts; a gentler schedule (s) "
+                "keeps the LR up instead. " if cut >= SCHEDULE_CUT_WORDS else "")
     return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; "
-            f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left. "
+            f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left. {schedule}"
             f"{_cap(gauge_sentence(e))}."
             + (f" {_cap(tried)}." if tried else ""))
 
