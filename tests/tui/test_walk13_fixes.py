@@ -93,3 +93,19 @@ def test_a_too_slow_run_whose_schedule_cut_the_lr_names_the_schedule():
     assert "-fold since its peak" in d.explanation and "a gentler schedule (s)" in d.explanation
     gentle = exp.summary(1)  # StepLR x0.5 every 100 steps: cut 4-fold, its words as before
     assert "schedule cut" not in gentle.message and "-fold since" not in gentle.explanation
+
+
+async def test_a_narrow_status_line_keeps_batch_loss_and_shortens_the_verdict_instead():
+    """B1, A4: at 80x24 the digits lesson's status line dropped "batch" ("loss 0.35", read as the training loss, which
+    u gives as 0.22) to make room for "too slow (LR too low)"."""
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import status_lines, step_and_draw
+
+    app = LrtuiApp([find_builtin("digits-lr-classic").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 60)
+        lines = [line for line in status_lines(app) if "■" in line]
+        assert len(lines) == 2 and all("batch loss" in line for line in lines), lines
+        assert all(len(line) <= 80 for line in lines)
+        slow = lines[1]
+        assert "too slow" in slow and "of limit" in slow and "(LR too low)" not in slow, slow

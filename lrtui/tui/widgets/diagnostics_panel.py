@@ -74,7 +74,7 @@ def tried_forms(tried) -> list[str]:
         return []
     got = f"{tried.loss:.3g}"
     if tried.baseline_diverged:
-        return [f": loss {got}; unchanged, it diverged", f": loss {got} vs diverged", f": loss {got}"]
+        return [f": loss {got}; the unchanged run diverged", f": loss {got} vs diverged", f": loss {got}"]
     against = f"{tried.baseline:.3g}"
     return [f": loss {got} vs {against} unchanged", f": loss {got} vs {against}", f": loss {got}"]
 

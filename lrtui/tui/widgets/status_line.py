@@ -142,8 +142,9 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     # A mini-batch model's loss is its last batch's, and says so (walkthrough 12b, F10: "loss 0.35" beside a chart
     # ending near 0.1 and a training-set loss of 0.22 in u)
     what = "batch loss" if now.loss_function.is_model and getattr(now.loss_function, "batch_size", None) else "loss"
-    # (in the loss chart too: it gives way to a warning; "batch" goes before the gauge would)
-    pieces.append((1.5, f"  {what} {_num(now.loss)}", "", f"  loss {_num(now.loss)}"))
+    # (in the loss chart too: it gives way to a warning). "batch" stays: dropped to fit, "loss 0.35" read as the
+    # training loss, which u gives as 0.22 (walkthrough 13, A4 and B1); the verdict's bracket goes instead.
+    pieces.append((1.5, f"  {what} {_num(now.loss)}", ""))
     test_acc = accuracy(now)
     if math.isfinite(test_acc):
         pieces.append((1, f"  test acc {100 * test_acc:.1f}%", "bold"))
@@ -178,7 +179,7 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     # "improving" tells least: in a narrow window it goes after |g| and the LR, but before the gauge (walkthrough 5:
     # "lr 167% of limit (49% here)" with no verdict read as a warning); any other verdict stays
     words = exp.summary(run).words if verdict == "improving" else in_words(verdict)  # ("settled (healthy)")
-    pieces.append((2.9 if verdict == "improving" else 1.4, f"  {words}", style))
+    pieces.append((2.9 if verdict == "improving" else 1.4, f"  {words}", style, f"  {words.split(' (')[0]}"))
     return pieces
 
 
