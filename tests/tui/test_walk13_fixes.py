@@ -109,3 +109,21 @@ async def test_a_narrow_status_line_keeps_batch_loss_and_shortens_the_verdict_in
         assert all(len(line) <= 80 for line in lines)
         slow = lines[1]
         assert "too slow" in slow and "of limit" in slow and "(LR too low)" not in slow, slow
+
+
+def test_findings_say_step_and_a_compact_panel_names_the_run_where_it_fits():
+    """B5: "175 ■ run 3 too slow" (175 what?); A7: at 80x24, in a lesson of several runs, "■ oscillating" said not
+    whose verdict it was."""
+    from lrtui.tui.widgets.diagnostics_panel import diagnosis_line
+
+    session = Session([find_builtin("lr-sweep").load()])
+    session.experiment.step(session.scenario.steps)
+    findings = session.experiment.diagnoses()
+    assert findings and all(diagnosis_line(d, PlotPalette()).plain.startswith(f"step {d.step:,} ■ run {d.run} ")
+                            for d in findings)
+    console = Console(width=200)
+    summary = session.experiment.summary(0)
+    named = fitting_summary(summary, "", PlotPalette(), True, lambda t: wrap_to(t, 28, console), 2, several=True)
+    assert named.plain.startswith("■ run 0: too slow\n→ a: lr = "), named.plain
+    alone = fitting_summary(summary, "", PlotPalette(), True, lambda t: wrap_to(t, 28, console), 2)
+    assert alone.plain.startswith("■ too slow\n"), alone.plain

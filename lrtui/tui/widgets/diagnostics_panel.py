@@ -80,15 +80,16 @@ def tried_forms(tried) -> list[str]:
 
 
 def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: bool = False,
-                 fix: str | None = None, flow: bool = False) -> Text:
+                 fix: str | None = None, flow: bool = False, named: bool = False) -> Text:
     """The focused run's verdict now, in words, and why; the fix `a` applies, if the engine found one that helps.
     `compact` (a panel of 2-3 rows, as at 80x24) with a fix: the verdict and the fix only, the why behind enter
     (the why's first words, cut off mid-sentence, had pushed the fix out of view: walkthrough 4). `fix`: the fix in
-    other words (one of fix_forms); `flow`: it follows the verdict on the same row rather than on its own."""
+    other words (one of fix_forms); `flow`: it follows the verdict on the same row rather than on its own; `named`:
+    a compact panel says whose verdict it is too (in a lesson of several runs, walkthrough 13a, A7)."""
     ascii_only = palette.ascii_only
     text = Text(overflow="fold")
     text.append(f"{palette.swatch(d.run)} ", style=rich_run_color(d.run))
-    if not compact:  # (a compact panel is the focused run's alone: "run 0: " pushed the fix out, walkthrough 5)
+    if not compact or named:  # (compact, only where it fits: "run 0: " had pushed the fix out, walkthrough 5)
         text.append(f"run {d.run}: ", style="bold")  # now or at the end: the status line says which
     # Compact: the verdict's name alone ("oscillating", not "oscillating (LR too high)"), so that it and the fix
     # fit two rows (walkthrough 6: at 80x24 the words took two and the fix was out of view); enter has the rest.
@@ -117,7 +118,8 @@ def diagnosis_line(d, palette: PlotPalette) -> Text:
     """One finding: step, run, severity and what was found; then the fix and its try, or that none helped."""
     ascii_only = palette.ascii_only
     text = Text(no_wrap=True, overflow="crop" if ascii_only else "ellipsis")
-    text.append(f"{d.step:>6} ", style="dim")
+    # "step 175", not a bare "175" that nothing on screen explained (walkthrough 13b, B5)
+    text.append(f"step {d.step:,} ", style="dim")
     # Every run's findings are listed: each says whose (walkthrough 5: run 3's "LR 0.00052" read as run 0's).
     # A warning is the usual finding: only an error or an info says its kind, so that the words fit.
     text.append(f"{palette.swatch(d.run)} run {d.run} ", style=rich_run_color(d.run))
@@ -126,7 +128,7 @@ def diagnosis_line(d, palette: PlotPalette) -> Text:
     what, fared = split_message(d)
     text.append(_shown(what, ascii_only))
     if fared:
-        text.append("\n" + " " * 9 + _shown(fared, ascii_only), style="bold" if d.fix else "dim")
+        text.append("\n  " + _shown(fared, ascii_only), style="bold" if d.fix else "dim")
     return text
 
 
@@ -170,7 +172,7 @@ class DiagnosticsPanel(Panel, OptionList):
                                               style="dim"))
         elif compact and summary.fix:
             summary_text = fitting_summary(summary, view.run(summary.run).label, palette, view.session.finished,
-                                           self._wrapped, self.scrollable_content_region.height)
+                                           self._wrapped, self.scrollable_content_region.height, exp.n_runs > 1)
         else:
             summary_text = self._wrapped(summary_text_of(summary, view, palette, compact))
         if shown == self._shown:
@@ -194,21 +196,23 @@ class DiagnosticsPanel(Panel, OptionList):
         self.highlighted = first if highlighted is None else max(first, min(highlighted, len(self.entries) - 1))
 
 
-def fitting_summary(summary, label: str, palette: PlotPalette, finished: bool, wrap, rows: int) -> Text:
+def fitting_summary(summary, label: str, palette: PlotPalette, finished: bool, wrap, rows: int,
+                    several: bool = False) -> Text:
     """The compact verdict and fix in `rows` rows (`wrap` breaks a text into the panel's lines): the longest wording
     of the fix that fits, with what its try ended at where that fits too, on a row of its own or after the verdict;
-    where none fits, the one that takes fewest rows."""
+    where none fits, the one that takes fewest rows. With `several` runs, first the forms that name the run."""
     best = None
-    for words in fix_forms(fix_words(summary.fix, summary.tried)):
-        # The try's result only with the fix on a row of its own: after the verdict, the fix was broken mid-way.
-        for fix, flow in [(words + tail, False) for tail in tried_forms(summary.tried)] + [(words, False),
-                                                                                         (words, True)]:
-            text = wrap(summary_text(summary, label, palette, finished, True, fix, flow))
-            lines = len(text.plain.splitlines())
-            if lines <= max(1, rows):
-                return text
-            if best is None or lines < best[0]:
-                best = (lines, text)
+    for named in ((True, False) if several else (False,)):
+        for words in fix_forms(fix_words(summary.fix, summary.tried)):
+            # The try's result only with the fix on a row of its own: after the verdict, the fix was broken mid-way.
+            for fix, flow in [(words + tail, False) for tail in tried_forms(summary.tried)] + [(words, False),
+                                                                                             (words, True)]:
+                text = wrap(summary_text(summary, label, palette, finished, True, fix, flow, named))
+                lines = len(text.plain.splitlines())
+                if lines <= max(1, rows):
+                    return text
+                if best is None or lines < best[0]:
+                    best = (lines, text)
     return best[1]
 
 
