@@ -127,3 +127,20 @@ def test_findings_say_step_and_a_compact_panel_names_the_run_where_it_fits():
     assert named.plain.startswith("■ run 0: too slow\n→ a: lr = "), named.plain
     alone = fitting_summary(summary, "", PlotPalette(), True, lambda t: wrap_to(t, 28, console), 2)
     assert alone.plain.startswith("■ too slow\n"), alone.plain
+
+
+async def test_the_browser_shows_the_course_chapters_as_headings():
+    """A13, B12: `b` listed 23 lessons with no word of where the schedules or the diagnosing lessons begin."""
+    from lrtui.scenario.library import COURSE
+    from lrtui.tui.app import LrtuiApp
+
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("b")
+        listing = app.screen.query_one("OptionList")
+        options = [listing.get_option_at_index(i) for i in range(listing.option_count)]
+        headings = [o.prompt.plain for o in options if o.id is None]
+        assert headings == [f"{chapter}:" for chapter, _ in COURSE]
+        assert all(o.disabled for o in options if o.id is None)
+        first = next(i for i, o in enumerate(options) if o.prompt.plain == "Schedules:")
+        assert "7. step-decay" in options[first + 1].prompt.plain

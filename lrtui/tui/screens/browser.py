@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from lrtui.scenario.library import CHAPTER
 from lrtui.tui.catalog import CatalogEntry
 from lrtui.tui.widgets.chart import to_ascii
 
@@ -44,11 +45,17 @@ class BrowserScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         options = []
         builtins_started = False
+        chapter = ""
         for i, entry in enumerate(self.entries):
             if entry.builtin and not builtins_started:  # a rule between the learner's own files and the course
                 builtins_started = True
                 if options:
                     options.append(None)
+            # The course's chapters as headings, as `lrtui list` has them (walkthrough 13, A13 and B12: a flat list
+            # of 23 did not say where the schedules or the diagnosing lessons begin).
+            if entry.builtin and entry.number and CHAPTER.get(entry.key, "") != chapter:
+                chapter = CHAPTER[entry.key]
+                options.append(Option(Text(f"{chapter}:", style="bold underline"), disabled=True))
             current = entry.session_index == self.current_index
             ascii_only = bool(getattr(self.app, "ascii_only", False))
             options.append(Option(entry_prompt(entry, current, ascii_only), id=f"entry-{i}"))
