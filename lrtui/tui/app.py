@@ -18,6 +18,7 @@ from lrtui.tui.catalog import CatalogEntry, catalog_entries, one_line_error, try
 from lrtui.tui.commands import LrtuiCommands
 from lrtui.tui.saving import export_runs, save_settings, save_torch_script
 from lrtui.tui.screens.main import MainScreen
+from lrtui.tui.widgets.loss_panel import next_log_scale
 from lrtui.tui.session import Session
 
 PLAY_WORKER = "play"
@@ -75,7 +76,7 @@ class LrtuiApp(App):
         Binding("right_square_bracket", "scenario(1)", "next lesson", show=False),
         Binding("less_than_sign", "speed(-1)", "slower", show=False),
         Binding("greater_than_sign", "speed(1)", "faster", show=False),
-        Binding("l", "toggle_log", "log scale", show=False),
+        Binding("l", "toggle_log", "loss scale: auto, other, back", show=False),
         Binding("m", "toggle_smoothing", "smoothing", show=False),
         Binding("d", "toggle_description", "description", show=False),
         Binding("z", "zoom", "zoom a panel", show=False),
@@ -244,9 +245,10 @@ class LrtuiApp(App):
         self.redraw()
 
     def action_toggle_log(self) -> None:
-        """The other scale than the one shown (the automatic choice included)."""
+        """From the automatic scale, the other one; where the automatic one is log, then log with every decade; then
+        the automatic scale again (walkthrough 13b, B6: once `l` was pressed, "log10, auto" never came back)."""
         if (main := self.main) is not None:
-            main.log_scale = not main.query_one("#loss").shown_log
+            main.log_scale = next_log_scale(main.log_scale, main.query_one("#loss"))
 
     def action_toggle_smoothing(self) -> None:
         if (main := self.main) is not None:

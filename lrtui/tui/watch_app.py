@@ -17,6 +17,7 @@ from textual.scrollbar import ScrollBar
 
 from lrtui.tui.app import AsciiScrollBarRender
 from lrtui.tui.screens.watch import WatchScreen
+from lrtui.tui.widgets.loss_panel import next_log_scale
 
 WATCH_WORKER = "watch"
 READ_SHARE = 0.4  # of each tick, at most, spent reading while a log is caught up with
@@ -92,7 +93,7 @@ class WatchApp(App):
     def action_toggle_log(self) -> None:
         screen = self.watch_screen
         if screen is not None:
-            screen.log_scale = not screen.query_one("#loss").shown_log
+            screen.log_scale = next_log_scale(screen.log_scale, screen.query_one("#loss"))
 
     def action_pause(self) -> None:
         self.paused = not self.paused

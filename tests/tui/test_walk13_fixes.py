@@ -144,3 +144,22 @@ async def test_the_browser_shows_the_course_chapters_as_headings():
         assert all(o.disabled for o in options if o.id is None)
         first = next(i for i, o in enumerate(options) if o.prompt.plain == "Schedules:")
         assert "7. step-decay" in options[first + 1].prompt.plain
+
+
+async def test_l_comes_back_to_the_automatic_scale():
+    """B6: after `l`, "log10, auto" never came back: l l l l went linear, log10, linear, log10."""
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = LrtuiApp([find_builtin("too-high-oscillation").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_and_draw(app, pilot, app.session.scenario.steps)
+        loss = app.main.query_one("#loss")
+        seen = []
+        for _ in range(4):
+            seen.append((app.main.log_scale, loss.shown_log))
+            await pilot.press("l")
+            await pilot.pause()
+        # automatic (log here) -> linear -> log with every decade -> automatic -> linear
+        assert seen == [(None, True), (False, False), (True, True), (None, True)], seen
+        assert "auto" in loss.picture.title or app.main.log_scale is not None

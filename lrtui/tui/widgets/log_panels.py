@@ -91,6 +91,7 @@ class LogLossPanel(Panel, Chart):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.shown_log = False
+        self.auto_log = False  # the automatic choice (`l` comes back to it)
 
     def loss_picture(self, view: LogView, width: int) -> Picture:
         frame = view.frame
@@ -115,7 +116,8 @@ class LogLossPanel(Panel, Chart):
         positive = finite[finite > 0]
         span = float(positive.max() / positive.min()) if positive.size == finite.size and positive.size else 1.0
         auto = view.log_scale is None
-        picture.log_y = bool(span > AUTO_LOG_SPAN) if auto else bool(view.log_scale and positive.size)
+        self.auto_log = bool(span > AUTO_LOG_SPAN)
+        picture.log_y = self.auto_log if auto else bool(view.log_scale and positive.size)
         self.shown_log = picture.log_y
         top = float(finite.max()) if finite.size else 1.0
         bad = np.flatnonzero(~np.isfinite(log.loss))

@@ -75,6 +75,16 @@ def compact_legend(label: str, n_runs: int, room: int = 10_000, ascii_only: bool
     return label + tail
 
 
+def next_log_scale(chosen: bool | None, panel) -> bool | None:
+    """`l`'s next loss scale from the one `chosen` (None: automatic) and what the loss `panel` shows: automatic ->
+    the other scale -> (where the automatic one is log) log with every decade -> automatic again."""
+    if chosen is None:
+        return not panel.shown_log
+    if chosen != panel.auto_log and panel.auto_log:
+        return True
+    return None
+
+
 def auto_log_floor(low: float, open_low: float) -> float | None:
     """The automatic log axis's floor: AUTO_LOG_BELOW_OPEN whole decades under `open_low`, where the healthy runs
     that have not converged are now, when some run (`low`: the lowest of all) falls under it; else None."""
@@ -146,6 +156,7 @@ class LossPanel(Panel, Chart):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.shown_log = False  # what the axis is now (l switches to the other one)
+        self.auto_log = False  # what the automatic choice is for the runs as they are (l comes back to it)
         self._columns: dict[tuple[int, str], ViewColumns] = {}
 
     def reduced(self, view, run: int, field: str, columns: int, x_range):
@@ -213,7 +224,8 @@ class LossPanel(Panel, Chart):
         span = span_high / span_low if np.isfinite(span_low) and span_low > 0 else 1.0
         auto = view.log_scale is None
         # (never automatically where a loss is 0 or below: a log axis would hide it; walkthrough 11b, D93)
-        picture.log_y = bool(span > AUTO_LOG_SPAN and not nonpositive) if auto else bool(view.log_scale)
+        self.auto_log = bool(span > AUTO_LOG_SPAN and not nonpositive)
+        picture.log_y = self.auto_log if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
         floor = auto_log_floor(span_low, open_low) if picture.log_y and auto else None
         if (picture.log_y and floor is None and np.isfinite(span_low) and span_low > 0
