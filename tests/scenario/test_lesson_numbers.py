@@ -43,6 +43,10 @@ def test_too_high_oscillation_limit_at_the_minimum_and_where_it_bounces():
     assert abs(gauge - 1.25) < 0.05 and "125% of the limit" in text
     where = exp.current(0)["params"]
     assert 90 <= top_eigenvalue(loss, where) <= 110 and "λ is about 100" in text and "2/λ = 0.02" in text
+    # The start, the origin, is concave (walkthrough 13a, A2: "concave here: no lr limit" beside a lesson on a too
+    # high LR): the text says so.
+    assert np.all(np.linalg.eigvalsh(loss.hessian(np.zeros((1, 2)))[0]) < 0) and "concave here" in text
+    assert scenario.build().gauge(0) < 0
 
 
 def test_too_low_slow():
