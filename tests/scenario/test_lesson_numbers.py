@@ -218,7 +218,7 @@ def test_warm_restarts_task_does_what_it_says():
 def test_one_cycle_task_states_what_the_constant_run_does():
     """Walkthrough 11a, D84: "Try + on the constant run: it becomes unstable", where 0.2 and 0.4 matched one-cycle."""
     scenario, text = lesson("one-cycle")
-    assert "Try + three times on the constant run (lr 0.8)." in text and "about 65%" in text and "96%" in text
+    assert "Try + three times on the constant run (lr 0.8)." in text and "far below one-cycle's 96%" in text
 
     def accuracy(lr):
         exp = scenario.build()
@@ -226,8 +226,11 @@ def test_one_cycle_task_states_what_the_constant_run_does():
         exp.step(scenario.steps)
         return exp.series(1, "test_accuracy")[1][-1], exp.series(0, "test_accuracy")[1][-1]
 
+    # Where lr 0.8 ends is chaotic: "about 65%" held with one NumPy and not with the next (56%); the text now says
+    # far below 96%, and LRs near it end between 45% and 90% (0.75: 81%, 0.85: 46%, 0.9: 67% when written).
     high, cycle = accuracy(0.8)
-    assert 0.6 < high < 0.7 and 0.955 < cycle < 0.965
+    assert 0.4 < high < 0.8 and 0.955 < cycle < 0.965
+    assert "45% to 90%" in text
     for lr in (0.2, 0.4):
         assert abs(accuracy(lr)[0] - cycle) < 0.01
 

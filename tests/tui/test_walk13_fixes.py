@@ -163,3 +163,29 @@ async def test_l_comes_back_to_the_automatic_scale():
         # automatic (log here) -> linear -> log with every decade -> automatic -> linear
         assert seen == [(None, True), (False, False), (True, True), (None, True)], seen
         assert "auto" in loss.picture.title or app.main.log_scale is not None
+
+
+def test_a_run_that_blew_up_under_the_gauge_is_told_where_it_went_past_the_limit():
+    """A1: lesson 1's x3 fork (lr 0.075) "diverged: the LR 0.075 is too high", yet "0.075 was 53% of the stable limit
+    2/λ = 0.142": λ from its first sample, the samples on its way out being left out of the largest met."""
+    session = Session([find_builtin("too-high-oscillation").load()])
+    session.fork()
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    run = next(r for r in range(exp.n_runs) if exp.view(r).diverged_at >= 0)
+    text = exp.summary(run).explanation
+    assert "53% of the stable limit" in text  # the gauge, as the status line had it, and then where it went:
+    assert "by step 2, on its way out, it was on steeper ground where λ = 249" in text, text
+    assert "935% of the limit 2/λ = 0.00802" in text and "met no point past the limit" not in text
+    # λ = 249 at step 2 is the Hessian's own there: two steps of plain GD at 0.075 from the origin, by hand.
+    import numpy as np
+
+    def grad(x, y):
+        return np.array([4 * x * (x * x + y - 11) + 2 * (x + y * y - 7), 2 * (x * x + y - 11) + 4 * y * (x + y * y - 7)])
+
+    w = np.zeros(2)
+    for _ in range(2):
+        w = w - 0.075 * grad(*w)
+    x, y = w
+    hessian = np.array([[12 * x * x + 4 * y - 42, 4 * x + 4 * y], [4 * x + 4 * y, 12 * y * y + 4 * x - 26]])
+    assert abs(np.linalg.eigvalsh(hessian)[-1] - 249) < 0.5

@@ -127,6 +127,25 @@ class Curvature:
         with np.errstate(all="ignore"):
             return lr * self.top / self.limit
 
+    def past_limit(self, diverged_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each run that diverged: the step and sharpness of its first sample (after step 0, before the step it
+        diverged at) where its LR was past the stable limit there, lr x top / limit >= 1; -1 and NaN elsewhere.
+        Such samples do not raise the largest sharpness met (they are not calm), so the gauge of a run that blew up
+        in a few steps can read 53% while it was 934% of the limit where it went (lesson 1's x3 fork)."""
+        steps, tops = np.full(diverged_at.size, -1, dtype=np.int64), np.full(diverged_at.size, np.nan)
+        runs = np.flatnonzero(diverged_at > 0)
+        count = self.record.count
+        if runs.size and count:
+            at = self.record.steps[:count, None]
+            top, gauge = self.record.values[0, :count][:, runs], self.record.values[1, :count][:, runs]
+            with np.errstate(invalid="ignore"):
+                past = (gauge >= 1) & (at > 0) & (at < diverged_at[runs][None, :])
+            found = past.any(axis=0)
+            first = past.argmax(axis=0)
+            steps[runs[found]] = self.record.steps[first[found]]
+            tops[runs[found]] = top[first, np.arange(runs.size)][found]
+        return steps, tops
+
     def missing_raw(self) -> np.ndarray:
         """Runs whose Hessian's own extremes are not known (a model under an adaptive optimizer, whose samples
         are of P^-1 H)."""

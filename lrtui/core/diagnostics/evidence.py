@@ -80,6 +80,10 @@ class Evidence:
     start_cause: PerRun  # per run: why the loss is not finite at step 0 ("" if it is)
     confirmed: dict[str, PerRun]  # code -> bool array: a check found the claim true
     tried: dict[str, PerRun]  # code -> object array (per run) of Tried or None
+    # A run that diverged: the step and sharpness of its first sample past the stable limit there, on its way out
+    # (-1 and NaN where none was, or the run did not diverge); what its explanation names (walkthrough 13a, A1)
+    past_limit_step: PerRun = None
+    past_limit_top: PerRun = None
 
     # -- derived -------------------------------------------------------------------
     @cached_property

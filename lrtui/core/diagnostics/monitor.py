@@ -211,7 +211,8 @@ class Monitor:
             scheduled=scheduled, schedule_peak=r.schedule_peak, schedule_lr=frame.schedule_lr, cut_step=r.cut_step,
             full_batch_model=bool(sim.loss.is_model and sim.loss.batch_size is None),
             start_cause=self._start_causes(frame),
-            confirmed=self.book.confirmed(), tried=self.book.tried_by_claim())
+            confirmed=self.book.confirmed(), tried=self.book.tried_by_claim(),
+            **dict(zip(("past_limit_step", "past_limit_top"), c.past_limit(frame.diverged_at))))
 
     def _halfway(self, step: int, now: np.ndarray) -> np.ndarray:
         """Each run's smoothed loss at the checkpoint nearest before halfway from its last change to `step`."""

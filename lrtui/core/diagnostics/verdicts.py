@@ -194,11 +194,24 @@ def _diverged_explanation(e: Evidence) -> str:
         parts += _by_hand_sentences(e, tried)
     else:
         parts.append("past the stable limit each step overshoots more than the last" if e.gauge >= 1 else
-                     "the samples (taken every few steps) met no point past the limit before the blow-up: the run "
-                     "reached sharper ground between them, where each step overshoots more than the last")
+                     _past_limit_sentence(e))
         parts += [above] if (above := above_the_limit(e, tried)) else []
     said = tried_sentence(tried)
     return ". ".join(_cap(p) for p in parts) + (f". {_cap(said)}." if said else ".")
+
+
+def _past_limit_sentence(e: Evidence) -> str:
+    """Why a run under 100% of the limit blew up: where it went. "53% of the stable limit" beside "diverged: the LR
+    0.075 is too high" read as a contradiction (walkthrough 13a, A1): by step 2 it was where λ = 249, 934%."""
+    step, top = e.past_limit_step, e.past_limit_top
+    if step is None or not (step >= 0 and math.isfinite(top) and top > 0 and math.isfinite(e.limit)):
+        return ("the samples (taken every few steps) met no point past the limit before the blow-up: the run "
+                "reached sharper ground between them, where each step overshoots more than the last")
+    return (f"that is the sharpest point met while the run was still calm; by step {int(step):,}, on its way out, "
+            f"it was on steeper ground "
+            f"where λ = {fmt(top)}{', of P⁻¹H' if e.preconditioned else ''}, and there the LR {fmt(e.lr)} was "
+            f"{pct(e.lr * top / e.limit)} of the limit {e.formula} = {fmt(e.limit / top)}: past it each step "
+            "overshoots more than the last")
 
 
 def _by_hand_sentences(e: Evidence, tried: Tried) -> list[str]:
