@@ -85,11 +85,16 @@ def _fit(pieces: list[tuple[float, str, str]], width: int | None) -> list[tuple[
 
 def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tuple[str, str]]]:
     """Every run's line with the same fields: what the widest line must drop, every line drops, so that a column
-    (|g|, the LR) is there for all the runs or for none. A piece (priority, text, style[, shorter text]) takes its
-    shorter wording before the gauge would go: lesson 2's fixed run at 80 columns lost "lr 212% of limit (96%
-    here)", the lesson's key number, to its label "too high: lr=0.003, now lr 0.00203" (walkthrough 10a, D48)."""
+    (|g|, the LR) is there for all the runs or for none. A piece (priority, text, style[, shorter text[, stage]])
+    takes its shorter wording (stage 1, then stage 2) before the gauge would go: lesson 2's fixed run at 80 columns
+    lost "lr 212% of limit (96% here)", the lesson's key number, to its label "too high: lr=0.003, now lr 0.00203"
+    (walkthrough 10a, D48)."""
     def fits(lines) -> bool:
         return all(sum(len(piece[1]) for piece in line) <= width for line in lines)
+
+    def shorter(lines, stage: int):
+        return [[(p[0], p[3], p[2]) if len(p) > 3 and (p[4] if len(p) > 4 else 1) == stage else p for p in line]
+                for line in lines]
 
     if width is not None:
         shortened = False
@@ -97,7 +102,12 @@ def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tupl
             if fits(lines):
                 break
             if drop <= GAUGE and not shortened:
-                lines, shortened = [[(p[0], p[3], p[2]) if len(p) > 3 else p for p in line] for line in lines], True
+                # The label and the gauge first, then a verdict's bracket ("(LR too high)"), then a piece goes.
+                shortened = True
+                for stage in (1, 2):
+                    lines = shorter(lines, stage)
+                    if fits(lines):
+                        break
                 if fits(lines):
                     break
             lines = [[piece for piece in line if piece[0] != drop] for line in lines]
@@ -179,7 +189,7 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     # "improving" tells least: in a narrow window it goes after |g| and the LR, but before the gauge (walkthrough 5:
     # "lr 167% of limit (49% here)" with no verdict read as a warning); any other verdict stays
     words = exp.summary(run).words if verdict == "improving" else in_words(verdict)  # ("settled (healthy)")
-    pieces.append((2.9 if verdict == "improving" else 1.4, f"  {words}", style, f"  {words.split(' (')[0]}"))
+    pieces.append((2.9 if verdict == "improving" else 1.4, f"  {words}", style, f"  {words.split(' (')[0]}", 2))
     return pieces
 
 
