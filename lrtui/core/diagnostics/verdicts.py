@@ -378,7 +378,9 @@ def _improving_message(e: Evidence) -> str:
     if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
         return f"{SETTLED}: loss {fmt(e.last_loss)}, the lowest this model reaches as far as the checks tell"
     if e.window <= 0 or e.step < min(e.window, e.budget):  # no window of steps seen yet: nothing to say it settled
-        text = f"improving: loss {fmt(e.last_loss)}, too early to tell its pace (step {e.step:,})"
+        # The step first: in a short panel "(step 0)" at the end was cut, and "loss 12.5" read as now, beside the
+        # status line's 229 a step later (walkthrough 13b, B4).
+        text = f"improving: at step {e.step:,}, loss {fmt(e.last_loss)}, too early to tell its pace"
     elif e.rate > 0:
         text = f"improving: loss {fmt(e.last_loss)}, falling {pct(e.rate)} per step"
     elif _rising(e):  # rising, not a noisy level: it has not settled
