@@ -189,3 +189,16 @@ def test_a_run_that_blew_up_under_the_gauge_is_told_where_it_went_past_the_limit
     x, y = w
     hessian = np.array([[12 * x * x + 4 * y - 42, 4 * x + 4 * y], [4 * x + 4 * y, 12 * y * y + 4 * x - 26]])
     assert abs(np.linalg.eigvalsh(hessian)[-1] - 249) < 0.5
+
+
+async def test_a_short_windows_lr_key_says_every_runs_lr_is_drawn():
+    """A8: at 80x24 the LR chart's key read "run 1 effective lr: ━ lr" over run 0's staircase down to 1e-15."""
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = LrtuiApp([find_builtin("schedule-too-aggressive").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 50)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert "lr, every run" in app.main.query_one("#lr").picture.title

@@ -200,13 +200,14 @@ def fitting_summary(summary, label: str, palette: PlotPalette, finished: bool, w
                     several: bool = False) -> Text:
     """The compact verdict and fix in `rows` rows (`wrap` breaks a text into the panel's lines): the longest wording
     of the fix that fits, with what its try ended at where that fits too, on a row of its own or after the verdict;
-    where none fits, the one that takes fewest rows. With `several` runs, first the forms that name the run."""
+    where none fits, the one that takes fewest rows. With `several` runs, each wording is tried first naming the run."""
     best = None
-    for named in ((True, False) if several else (False,)):
-        for words in fix_forms(fix_words(summary.fix, summary.tried)):
+    for words in fix_forms(fix_words(summary.fix, summary.tried)):
+        for named in ((True, False) if several else (False,)):
             # The try's result only with the fix on a row of its own: after the verdict, the fix was broken mid-way.
-            for fix, flow in [(words + tail, False) for tail in tried_forms(summary.tried)] + [(words, False),
-                                                                                             (words, True)]:
+            # (the run's name only with the fix on its own row: "■ run 1: too slow → a: lr" broke the fix)
+            for fix, flow in [(words + tail, False) for tail in tried_forms(summary.tried)] + [(words, False)] + (
+                    [] if named else [(words, True)]):
                 text = wrap(summary_text(summary, label, palette, finished, True, fix, flow, named))
                 lines = len(text.plain.splitlines())
                 if lines <= max(1, rows):

@@ -133,7 +133,12 @@ class LRPanel(Panel, Chart):
         picture.legend = False
         run = view.session.focused
         plain = PLAIN_MARKERS if no_color else {}
-        entries = [("lr", ("solid", run, self.palette.run_marker(run) if no_color else None)),
+        exp = view.session.experiment
+        alike = sum(exp.spec(r).optimizer == exp.spec(run).optimizer for r in range(exp.n_runs))
+        # The runs with the focused run's optimizer all draw their LR and plan here: the key says so (walkthrough
+        # 13a, A8: "run 1 effective lr: ━ lr" over run 0's staircase to 1e-15 read as run 1's).
+        entries = [("lr, every run" if alike > 1 else "lr", ("solid", run, self.palette.run_marker(run) if no_color
+                                                            else None)),
                    ("planned", ("dotted", PLAN_COLOR, None))]
         if lines:
             entries += [("max", ("solid", colors["max"], plain.get("max"))),
