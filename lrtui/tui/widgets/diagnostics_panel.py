@@ -72,11 +72,11 @@ def tried_forms(tried) -> list[str]:
     enter): ": loss 0 vs 3.09 unchanged", ": loss 0 vs 3.09", ": loss 0"."""
     if tried is None or not tried.helped or not math.isfinite(tried.loss):
         return []
-    got = f"{tried.loss:.3g}"
+    got = f"{tried.measure} {tried.loss:.3g}"  # ("training-set loss" for a mini-batch model's try)
     if tried.baseline_diverged:
-        return [f": loss {got}; the unchanged run diverged", f": loss {got} vs diverged", f": loss {got}"]
+        return [f": {got}; the unchanged run diverged", f": {got} vs diverged", f": {got}"]
     against = f"{tried.baseline:.3g}"
-    return [f": loss {got} vs {against} unchanged", f": loss {got} vs {against}", f": loss {got}"]
+    return [f": {got} vs {against} unchanged", f": {got} vs {against}", f": {got}"]
 
 
 def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: bool = False,
