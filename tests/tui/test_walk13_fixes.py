@@ -202,3 +202,16 @@ async def test_a_short_windows_lr_key_says_every_runs_lr_is_drawn():
         await pilot.press("tab")
         await pilot.pause()
         assert "lr, every run" in app.main.query_one("#lr").picture.title
+
+
+def test_a_run_far_above_its_start_between_checkpoints_is_not_called_improving():
+    """Walkthrough 14a, C1: lesson 2 at step 5, loss 5.02e+37, read "improving ... no check has found the LR at fault"
+    two steps before it went non-finite; the verdict follows its check at the next checkpoint."""
+    session = Session([find_builtin("too-high-divergence").load()])
+    exp = session.experiment
+    exp.step(5)
+    d = exp.summary(0)
+    assert d.code == "improving" and d.words == "climbing, being checked", d.message
+    assert "4.02e+36 starting gaps above the floor" in d.message
+    exp.step(2)
+    assert exp.summary(0).code == "diverged"

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from lrtui.core.diagnostics.evidence import FAR, MUCH, SMOOTH, TOL, Evidence
+from lrtui.core.diagnostics.evidence import BLOWUP, FAR, MUCH, SMOOTH, TOL, Evidence
 from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
 from lrtui.core.diagnostics.trials import CAP_SHARE
 from lrtui.core.diagnostics.types import Diagnosis, Tried
@@ -383,6 +383,11 @@ def _improving_message(e: Evidence) -> str:
         text = f"improving: at step {e.step:,}, loss {fmt(e.last_loss)}, too early to tell its pace"
     elif e.rate > 0:
         text = f"improving: loss {fmt(e.last_loss)}, falling {pct(e.rate)} per step"
+    elif math.isfinite(e.gap) and e.gap > BLOWUP:
+        # Far above its start, between two checkpoints (the verdict follows its check at the next one): "improving:
+        # loss 5.02e+37, up 3670% per step" read as a wrong verdict two steps before it went non-finite (walk 14a, C1).
+        text = (f"climbing, being checked: loss {fmt(e.last_loss)}, {fmt(e.last_gap)} starting gaps above the floor; "
+                "the next check says whether it diverged")
     elif _rising(e):  # rising, not a noisy level: it has not settled
         text = (f"improving: loss {fmt(e.last_loss)}, up {pct(-e.rate)} per step over the last {e.window:,} steps; "
                 "no check has found the LR at fault")
