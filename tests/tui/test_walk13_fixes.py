@@ -215,3 +215,12 @@ def test_a_run_far_above_its_start_between_checkpoints_is_not_called_improving()
     assert "4.02e+36 starting gaps above the floor" in d.message
     exp.step(2)
     assert exp.summary(0).code == "diverged"
+
+
+def test_a_short_legend_keeps_the_lr_an_edited_run_has_now():
+    """Walkthrough 14a, C5: at 80x24 a fork's legend read "sgd lr=0.025 x3, now lr 0… (+2, tab)": the number cut."""
+    from lrtui.tui.widgets.loss_panel import compact_legend
+
+    assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 30) == "… now lr 0.075 (+2, tab)"
+    assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 30, ascii_only=True) == "... now lr 0.075 (+2, tab)"
+    assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 60).startswith("sgd lr=0.025 x3, now lr 0.075")

@@ -8,6 +8,8 @@ plateau cuts). Each run's curve is reduced to the plot's columns as it grows
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from lrtui.core.decimate import as_line
@@ -70,6 +72,11 @@ def compact_legend(label: str, n_runs: int, room: int = 10_000, ascii_only: bool
     if len(label) + len(tail) > room:
         tail = f" (+{others}, tab)" if others else ""
         keep = max(room - len(tail), 4)
+        head, sep, now = label.partition(", now ")
+        if len(label) > keep and sep and re.fullmatch(r"lr \S+", now) and len(now) + 6 <= keep:
+            # The LR it has now is what an edited run's label is for: its head goes first ("sgd lr=0.025 x3, now lr
+            # 0…" had cut the number; walkthrough 14a, C5): "... now lr 0.075".
+            label = ("... now " if ascii_only else "… now ") + now
         if len(label) > keep:
             label = label[: keep - 3] + "..." if ascii_only else label[: keep - 1] + "…"
     return label + tail
