@@ -196,6 +196,18 @@ def test_adagrad_effective_lr_flattens_at_once_and_rmsprop_climbs():
     _, low, _, high = doubled.effective_lr_history(0)
     assert 0.0007 < low[-1] and high[-1] < 0.002 and abs(doubled.current(0)["loss"] - 3) < 0.1
     assert "lr 1 from the start leaves Adagrad's effective LR about 0.001, and it ends near loss 3" in text
+    # Walkthrough 14b, D2: "Try + on the Adagrad run as it starts", pressed four times (lr 8), ended at 19.2: the task
+    # now says twice (lr 2), and the text says more is not better.
+    ends = {}
+    for factor in (4.0, 8.0, 16.0):
+        run = scenario.build()
+        run.scale_lr(0, factor)
+        run.step(scenario.steps)
+        ends[factor] = run.current(0)["loss"]
+    assert ends[4.0] < 0.06 and ends[8.0] > 9 and ends[16.0] > 9, ends
+    assert "lr 2 ends near 0.05" in text and "lr 4 or 8 throw the run across the valley" in text
+    assert "Try +\ntwice on the Adagrad run before pressing space (lr 2)." in scenario.description or \
+        "Try + twice on the Adagrad run before pressing space (lr 2)." in " ".join(text.split())
 
 
 def test_warm_restarts_task_does_what_it_says():
