@@ -260,15 +260,19 @@ class Session:
         """Make a change to `run` with `act(experiment) -> message`: from the next step, or, once the budget is
         used up (a change there would have no step left to act, and `r` would replay it at the very end), from
         the start: every run is replayed from step 0 with the change made there on this one."""
-        if not self.finished:
+        dead = self.experiment.view(run).diverged_at >= 0
+        if not self.finished and not dead:
             self.offered_replay = None
             self.message = act(self.experiment)
             return
+        # A run that has diverged takes no more steps either: `-` there had no effect, and `r` dropped it, since it
+        # came after the blow-up (walkthrough 14a, C3 and C4).
+        why = "the step budget was used up" if self.finished else f"run {run} had diverged"
         fresh = self.experiment.replayed()
         done = act(fresh)  # at step 0 of the replay: it joins the run's timeline there
         self._replace_experiment(fresh)
-        self.message = (f"{done}, from step 0: the step budget was used up, so every run was replayed with this "
-                        "change from the start; space plays, R resets to the file")
+        self.message = (f"{done}, from step 0: {why}, so every run was replayed with this change from the start; "
+                        "space plays, R resets to the file")
 
     def set_lr(self, lr: float, source: str = "", run: int | None = None) -> None:
         """Set a run's LR (the focused one's by default) from the next step on; it is marked on the curves."""

@@ -258,3 +258,15 @@ def test_cyclic_lesson_says_what_the_run_does():
     top = float(np.linalg.eigvalsh(hessian)[-1])
     assert 18 < top < 25 and "about 20" in text and 0.05 < 3.8 / top  # heavy ball, beta 0.9: (2 + 2 beta) / lambda
     assert "the optimizer's lr = 0.01 is not used" in text and scenario.runs[0].optimizer["lr"] == 0.01
+
+
+def test_step_decay_says_its_training_set_loss_ends_lower_than_the_constant_runs():
+    """Walkthrough 14a, C7: "clearly better" beside a batch loss of 1.35 against the constant run's 1.33."""
+    from lrtui.export import run_summary
+
+    scenario, text = lesson("step-decay")
+    exp = final(scenario)
+    decay, constant = run_summary(exp, 0), run_summary(exp, 1)
+    assert decay["train_loss"] < 0.8 * constant["train_loss"], (decay["train_loss"], constant["train_loss"])
+    assert decay["test_accuracy"] > constant["test_accuracy"]
+    assert "u gives the loss on the whole training set, where step decay ends lower" in " ".join(text.split())

@@ -224,3 +224,20 @@ def test_a_short_legend_keeps_the_lr_an_edited_run_has_now():
     assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 30) == "… now lr 0.075 (+2, tab)"
     assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 30, ascii_only=True) == "... now lr 0.075 (+2, tab)"
     assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 60).startswith("sgd lr=0.025 x3, now lr 0.075")
+
+
+def test_an_lr_change_on_a_diverged_run_replays_it_from_the_start_and_r_keeps_it():
+    """Walkthrough 14a, C3 and C4: lesson 2, n x8 (diverged at step 7), then -: the change came after the blow-up, did
+    nothing, and r dropped it; the dead run was relabelled with an LR it never diverged at."""
+    session = Session([find_builtin("too-high-divergence").load()])
+    session.experiment.step(8)
+    assert session.experiment.view(0).diverged_at == 7
+    session.scale_lr(0.5)
+    assert "from step 0: run 0 had diverged, so every run was replayed" in session.message
+    exp = session.experiment
+    assert exp.step_count == 0 and exp.view(0).lr == 0.0015
+    exp.step(session.scenario.steps)
+    assert exp.view(0).diverged_at < 0
+    session.replay()
+    session.experiment.step(session.scenario.steps)
+    assert session.experiment.view(0).diverged_at < 0 and "now lr 0.0015" in session.experiment.view(0).label

@@ -298,7 +298,10 @@ def _schedule_explanation(e: Evidence) -> str:
     return (f"At step {e.cut_step:,} the schedule had cut the LR to 1/100 of its peak {fmt(e.schedule_peak)}, "
             f"before {int(100 * 0.75)}% of the budget, while the loss was still {fmt(e.last_gap)} of its starting gap "
             f"from the floor (the gradient was {fmt(e.grad_ratio)} of its largest)."
-            + (f" {_cap(tried)}." if tried else "") + " A gentler decay keeps enough LR to finish.")
+            + (f" {_cap(tried)}." if tried else "")
+            # What was tried, not "a gentler decay", above a fix of no decay at all (walkthrough 14a, C8)
+            + " The checks try two schedules that keep enough LR to finish: the LR held at its peak, and a cosine "
+              "over the whole budget; a gentler decay (s) lies between the two.")
 
 
 def _oscillating_message(e: Evidence) -> str:
