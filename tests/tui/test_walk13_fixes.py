@@ -241,3 +241,17 @@ def test_an_lr_change_on_a_diverged_run_replays_it_from_the_start_and_r_keeps_it
     session.replay()
     session.experiment.step(session.scenario.steps)
     assert session.experiment.view(0).diverged_at < 0 and "now lr 0.0015" in session.experiment.view(0).label
+
+
+def test_a_replayed_fork_is_still_counted_as_a_fork_in_the_outcome_table():
+    """Walkthroughs 13a A11 and 14a C10: after r (or a replaying fix) a fork read "changes made: 1 lr"."""
+    from lrtui.tui.screens.outcomes import changes_made
+
+    session = Session([find_builtin("too-high-oscillation").load()])
+    session.fork()
+    session.experiment.step(50)
+    before = [changes_made(session.experiment, r) for r in range(3)]
+    session.replay()
+    session.experiment.step(50)
+    assert before == ["none", "1 fork", "1 fork"]
+    assert [changes_made(session.experiment, r) for r in range(3)] == before
