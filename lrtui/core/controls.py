@@ -105,17 +105,23 @@ class RunControls:
     def _pending_changes(self) -> None:
         """Index the specs' changes by step (at a reset, when the specs are the origins)."""
         self.origins: list[RunSpec] = [spec.copy() for spec in self.specs]
-        self._due: dict[int, list[tuple[int, dict]]] = {}
+        self._due: dict[int, list[tuple[int, Change]]] = {}
         for run, spec in enumerate(self.origins):
             for change in sorted(spec.changes, key=lambda c: c.step):
-                self._due.setdefault(int(change.step), []).append((run, dict(change.changes)))
+                self._due.setdefault(int(change.step), []).append((run, change))
         self._next_change = min(self._due, default=math.inf)
 
     def _apply_due_changes(self) -> None:
-        for run, changes in self._due.pop(self.step_count, []):
+        for run, change in self._due.pop(self.step_count, []):
             if self.diverged_at[run] < 0:
-                self._apply(run, changes)
+                self._apply(run, dict(change.changes))
+                if change.kind == "fork":  # its LR factor, marked as the fork it was (not "1 lr": walk 14a, C10)
+                    parent = self.origins[run].forked_from
+                    self.events[-1] = self._fork_event(run, parent, change.changes["optimizer.lr_factor"])
         self._next_change = min((s for s in self._due if s > self.step_count), default=math.inf)
+
+    def _fork_event(self, run: int, parent: int, factor: float) -> Event:
+        return Event(self.step_count, run, "fork", f"forked from run {parent} at lr x{factor:g}", parent)
 
     def replay_specs(self) -> list[RunSpec]:
         """Each run as it started, with every change made to it since, at its step."""
@@ -283,7 +289,7 @@ class RunControls:
             if self.edits[run] or self.origins[run].changes:  # "lr=0.0001 x0.3, now lr 0.03" read as 0.0001 x 0.3
                 label = f"run {run} at lr {float(self.lr_now[run]):.4g} x{factor:g}"  # (walkthrough 10b, D65)
             self.specs.append(self.specs[run].copy(label=label, auto_label=False, forked_from=run))
-            change = Change(self.step_count, {"optimizer.lr_factor": factor})
+            change = Change(self.step_count, {"optimizer.lr_factor": factor}, "fork")
             self.origins.append(self.origins[run].copy(label=label, auto_label=False, forked_from=run,
                                                        changes=[*self.origins[run].changes, change]))
             self.params = np.concatenate([self.params, self.params[run : run + 1]])
@@ -302,7 +308,7 @@ class RunControls:
             if self.monitor is not None:
                 self.monitor.add_runs([run])
             new_runs.append(new)
-            self.events.append(Event(self.step_count, new, "fork", f"forked from run {run} at lr x{factor:g}", run))
+            self.events.append(self._fork_event(new, run, factor))
         # The LR each run uses next is what a replay gives it: the runs that were there keep theirs (a refresh
         # would recompute them as schedule x scale, which can differ in the last bit from an LR scaled in
         # place), and each copy gets its parent's times its factor, as the replayed change "lr_factor" does.

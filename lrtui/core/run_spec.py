@@ -21,6 +21,7 @@ class Change:
 
     step: int
     changes: dict
+    kind: str = ""  # "fork": the LR factor a fork (`c`) started with, which a replay marks as the fork again
 
     def as_dict(self) -> dict:
         return {"step": int(self.step), **self.changes}
@@ -38,7 +39,7 @@ def with_change(timeline: list[Change], change: Change) -> list[Change]:
     ordered = sorted(timeline, key=lambda c: c.step)
     later = ordered[at:]
     if any(key in change.changes for key in LR_KEYS):
-        later = [Change(c.step, {k: v for k, v in c.changes.items() if k not in LR_KEYS}) for c in later]
+        later = [Change(c.step, {k: v for k, v in c.changes.items() if k not in LR_KEYS}, c.kind) for c in later]
         later = [c for c in later if c.changes]
     return [*ordered[:at], change, *later]
 

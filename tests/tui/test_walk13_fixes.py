@@ -1,12 +1,17 @@
 """Defects the thirteenth session worked on from the twelfth walkthroughs' list (E10 and after)."""
 
+import numpy as np
 from rich.console import Console
 
 from lrtui.core.diagnostics.types import Tried
-from lrtui.scenario.library import find_builtin
+from lrtui.scenario.library import COURSE, find_builtin
+from lrtui.tui.app import LrtuiApp
 from lrtui.tui.palette import PlotPalette
+from lrtui.tui.screens.outcomes import changes_made
 from lrtui.tui.session import Session
-from lrtui.tui.widgets.diagnostics_panel import fitting_summary, tried_forms, wrap_to
+from lrtui.tui.widgets.diagnostics_panel import diagnosis_line, fitting_summary, tried_forms, wrap_to
+from lrtui.tui.widgets.loss_panel import compact_legend
+from tests.tui.pilot_steps import status_lines, step_and_draw
 
 
 def _compact(name: str, steps: int, width: int = 28, rows: int = 2, run: int = 0) -> str:
@@ -39,10 +44,7 @@ def test_the_try_result_is_shortened_and_never_shown_for_a_try_that_failed():
 async def test_the_focused_run_is_never_floored_off_the_automatic_log_axis():
     """E9: lesson 14 at 80x24, its scheduled run (focused) falls to 1.9e-7, but the axis stopped at 1, a decade under
     the constant run bouncing at 25, and said "v: run 0 below 1": the lesson's fall was out of view."""
-    import numpy as np
 
-    from lrtui.tui.app import LrtuiApp
-    from tests.tui.pilot_steps import step_and_draw
 
     app = LrtuiApp([find_builtin("reduce-on-plateau").load()])
     async with app.run_test(size=(80, 24)) as pilot:
@@ -59,8 +61,6 @@ async def test_the_focused_run_is_never_floored_off_the_automatic_log_axis():
 
 async def test_help_entries_wrap_with_a_hanging_indent():
     """D98: at 80x24 a long help entry's later lines began at the left edge, under the keys."""
-    from lrtui.tui.app import LrtuiApp
-
     app = LrtuiApp([find_builtin("too-high-oscillation").load()])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("g")
@@ -98,9 +98,6 @@ def test_a_too_slow_run_whose_schedule_cut_the_lr_names_the_schedule():
 async def test_a_narrow_status_line_keeps_batch_loss_and_shortens_the_verdict_instead():
     """B1, A4: at 80x24 the digits lesson's status line dropped "batch" ("loss 0.35", read as the training loss, which
     u gives as 0.22) to make room for "too slow (LR too low)"."""
-    from lrtui.tui.app import LrtuiApp
-    from tests.tui.pilot_steps import status_lines, step_and_draw
-
     app = LrtuiApp([find_builtin("digits-lr-classic").load()])
     async with app.run_test(size=(80, 24)) as pilot:
         await step_and_draw(app, pilot, 60)
@@ -114,8 +111,6 @@ async def test_a_narrow_status_line_keeps_batch_loss_and_shortens_the_verdict_in
 def test_findings_say_step_and_a_compact_panel_names_the_run_where_it_fits():
     """B5: "175 ■ run 3 too slow" (175 what?); A7: at 80x24, in a lesson of several runs, "■ oscillating" said not
     whose verdict it was."""
-    from lrtui.tui.widgets.diagnostics_panel import diagnosis_line
-
     session = Session([find_builtin("lr-sweep").load()])
     session.experiment.step(session.scenario.steps)
     findings = session.experiment.diagnoses()
@@ -131,9 +126,6 @@ def test_findings_say_step_and_a_compact_panel_names_the_run_where_it_fits():
 
 async def test_the_browser_shows_the_course_chapters_as_headings():
     """A13, B12: `b` listed 23 lessons with no word of where the schedules or the diagnosing lessons begin."""
-    from lrtui.scenario.library import COURSE
-    from lrtui.tui.app import LrtuiApp
-
     app = LrtuiApp([find_builtin("too-high-oscillation").load()])
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("b")
@@ -148,9 +140,6 @@ async def test_the_browser_shows_the_course_chapters_as_headings():
 
 async def test_l_comes_back_to_the_automatic_scale():
     """B6: after `l`, "log10, auto" never came back: l l l l went linear, log10, linear, log10."""
-    from lrtui.tui.app import LrtuiApp
-    from tests.tui.pilot_steps import step_and_draw
-
     app = LrtuiApp([find_builtin("too-high-oscillation").load()])
     async with app.run_test(size=(100, 30)) as pilot:
         await step_and_draw(app, pilot, app.session.scenario.steps)
@@ -178,7 +167,6 @@ def test_a_run_that_blew_up_under_the_gauge_is_told_where_it_went_past_the_limit
     assert "by step 2, on its way out, it was on steeper ground where λ = 249" in text, text
     assert "935% of the limit 2/λ = 0.00802" in text and "met no point past the limit" not in text
     # λ = 249 at step 2 is the Hessian's own there: two steps of plain GD at 0.075 from the origin, by hand.
-    import numpy as np
 
     def grad(x, y):
         return np.array([4 * x * (x * x + y - 11) + 2 * (x + y * y - 7), 2 * (x * x + y - 11) + 4 * y * (x + y * y - 7)])
@@ -193,9 +181,6 @@ def test_a_run_that_blew_up_under_the_gauge_is_told_where_it_went_past_the_limit
 
 async def test_a_short_windows_lr_key_says_every_runs_lr_is_drawn():
     """A8: at 80x24 the LR chart's key read "run 1 effective lr: ━ lr" over run 0's staircase down to 1e-15."""
-    from lrtui.tui.app import LrtuiApp
-    from tests.tui.pilot_steps import step_and_draw
-
     app = LrtuiApp([find_builtin("schedule-too-aggressive").load()])
     async with app.run_test(size=(80, 24)) as pilot:
         await step_and_draw(app, pilot, 50)
@@ -219,8 +204,6 @@ def test_a_run_far_above_its_start_between_checkpoints_is_not_called_improving()
 
 def test_a_short_legend_keeps_the_lr_an_edited_run_has_now():
     """Walkthrough 14a, C5: at 80x24 a fork's legend read "sgd lr=0.025 x3, now lr 0… (+2, tab)": the number cut."""
-    from lrtui.tui.widgets.loss_panel import compact_legend
-
     assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 30) == "… now lr 0.075 (+2, tab)"
     assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 30, ascii_only=True) == "... now lr 0.075 (+2, tab)"
     assert compact_legend("sgd lr=0.025 x3, now lr 0.075", 3, 60).startswith("sgd lr=0.025 x3, now lr 0.075")
@@ -245,8 +228,6 @@ def test_an_lr_change_on_a_diverged_run_replays_it_from_the_start_and_r_keeps_it
 
 def test_a_replayed_fork_is_still_counted_as_a_fork_in_the_outcome_table():
     """Walkthroughs 13a A11 and 14a C10: after r (or a replaying fix) a fork read "changes made: 1 lr"."""
-    from lrtui.tui.screens.outcomes import changes_made
-
     session = Session([find_builtin("too-high-oscillation").load()])
     session.fork()
     session.experiment.step(50)

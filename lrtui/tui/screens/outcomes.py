@@ -33,12 +33,7 @@ def _loss(value) -> str:
 
 
 def changes_made(exp, run: int) -> str:
-    kinds = [e.kind for e in exp.events if e.run == run and e.kind in CHANGE_WORDS]
-    if exp.forked_from(run) >= 0 and "fork" not in kinds and "lr" in kinds:
-        # A replay keeps a fork as its LR factor at the fork's step: still the fork (walkthroughs 13a A11, 14a C10:
-        # "1 lr" in one lesson, "1 fork" in another, for the same kind of fork).
-        kinds[kinds.index("lr")] = "fork"
-    counts = Counter(CHANGE_WORDS[kind] for kind in kinds)
+    counts = Counter(CHANGE_WORDS[e.kind] for e in exp.events if e.run == run and e.kind in CHANGE_WORDS)
     return ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
 
 

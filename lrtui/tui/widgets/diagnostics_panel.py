@@ -204,8 +204,8 @@ def fitting_summary(summary, label: str, palette: PlotPalette, finished: bool, w
     best = None
     for words in fix_forms(fix_words(summary.fix, summary.tried)):
         for named in ((True, False) if several else (False,)):
-            # The try's result only with the fix on a row of its own: after the verdict, the fix was broken mid-way.
-            # (the run's name only with the fix on its own row: "■ run 1: too slow → a: lr" broke the fix)
+            # The try's result and the run's name only with the fix on a row of its own: after the verdict the fix
+            # was broken mid-way ("■ run 1: too slow → a: lr").
             for fix, flow in [(words + tail, False) for tail in tried_forms(summary.tried)] + [(words, False)] + (
                     [] if named else [(words, True)]):
                 text = wrap(summary_text(summary, label, palette, finished, True, fix, flow, named))
