@@ -105,12 +105,16 @@ def test_the_status_line_shortens_before_it_drops_the_gauge():
     assert short_label("too high: lr=0.003, now lr 0.00203") == "too high, now lr 0.00203"
     assert short_label("safe: lr=0.0003") == "safe: lr=0.0003"
     line = [(1, ">", "bold"), (1, "■ too high: lr=0.003, now lr 0.00203 ", "", "■ too high, now lr 0.00203 "),
-            (1.5, "  loss 0.00142", ""), (3, "  lr 212% of limit (96% here)", "", "  212% of limit (96% here)"),
-            (2.9, "  improving", "")]
-    fitted = ["".join(t for t, _ in row) for row in _fit_together([line], 80)]
-    assert fitted == [">■ too high, now lr 0.00203   loss 0.00142  212% of limit (96% here)  improving"]
+            (1.6, "  lr 0.00203 = 96% of limit here (212% at its sharpest)", "",
+             ((2, "  lr 0.00203 = 96% of limit here"), (3, "  lr 0.00203"))),
+            (1.5, "  loss 0.00142", ""), (2.9, "  improving", "")]
+    fitted = ["".join(t for t, _ in row) for row in _fit_together([line], 86)]
+    assert fitted == [">■ too high, now lr 0.00203   lr 0.00203 = 96% of limit here  loss 0.00142  improving"]
     wide = ["".join(t for t, _ in row) for row in _fit_together([line], 120)]
-    assert "too high: lr=0.003, now lr 0.00203" in wide[0] and "lr 212% of limit" in wide[0]
+    assert "too high: lr=0.003, now lr 0.00203" in wide[0] and "(212% at its sharpest)" in wide[0]
+    # Narrower, the share goes before the verdict, and the LR stays (walkthrough 14a, C6).
+    narrow = ["".join(t for t, _ in row) for row in _fit_together([line], 66)]
+    assert narrow == [">■ too high, now lr 0.00203   lr 0.00203  loss 0.00142  improving"]
 
 
 async def test_lesson_2_fixed_keeps_its_gauge_at_80x24():
@@ -120,7 +124,8 @@ async def test_lesson_2_fixed_keeps_its_gauge_at_80x24():
         await pilot.press("a")
         await step_and_draw(app, pilot, 300)
         run0 = next(line for line in status_lines(app) if line.startswith(">"))
-        assert "212% of limit (96% here)" in run0 and "improving" in run0, run0
+        # The label names the LR ("now lr 0.00203"): the share stays in its place.
+        assert "now lr 0.00203   96% of limit here" in run0 and "improving" in run0, run0
 
 
 def test_the_slow_explanation_reads_whole_when_the_pace_never_gets_there():

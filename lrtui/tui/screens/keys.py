@@ -37,12 +37,17 @@ GLOSSARY = (
     ("% of limit", "lr × the largest sharpness met so far, as a share of the optimizer's limit. Exact on "
                    "quadratics: over 100% the steepest direction bounces outward. It keeps the sharpest point the "
                    "run has met, so a run that passed through a sharp region early can read over 100% while it "
-                   "improves now: then \"(56% here)\" beside it is the share by the sharpness where the run is now. "
-                   "Read it as a warning, and the verdict as the judgement"),
+                   "improves now: then the status line gives the share by the sharpness where the run is now, \"lr "
+                   "0.0015 = 56% of limit here (157% at its sharpest)\". Read it as a warning, and the verdict as "
+                   "the judgement"),
+    ("over 100x the limit", "a share of the limit of 100 times or more on a run that has not blown up: the "
+                            "loss has a corner (a kink, as at Ackley's centre), where its curvature has no "
+                            "bound, so no LR is stable there and the run bounces around it, the closer the "
+                            "smaller the LR; or the run is about to blow up"),
     ("% of adaptive limit", "the same share for Adam, RMSProp and Adagrad, by λ of P⁻¹H. Their P follows their "
                             "own steps, so they often settle near or past 100% and still improve, and a larger lr "
                             "moves the limit too: it does not say whether lr is too low or too high. Read the "
-                            "verdict, and the effective-LR panel"),
+                            "verdict, and the effective-LR panel. The status line shows their LR without it"),
     ("concave here: no lr limit", "the status line's word where the loss curves downward in every direction "
                                   "the run could step (a hilltop or the start of a slope): no step size is "
                                   "unstable there, so there is no limit to show yet"),

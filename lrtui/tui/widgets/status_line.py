@@ -86,15 +86,25 @@ def _fit(pieces: list[tuple[float, str, str]], width: int | None) -> list[tuple[
 def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tuple[str, str]]]:
     """Every run's line with the same fields: what the widest line must drop, every line drops, so that a column
     (|g|, the LR) is there for all the runs or for none. A piece (priority, text, style[, shorter text[, stage]])
-    takes its shorter wording (stage 1, then stage 2) before the gauge would go: lesson 2's fixed run at 80 columns
-    lost "lr 212% of limit (96% here)", the lesson's key number, to its label "too high: lr=0.003, now lr 0.00203"
-    (walkthrough 10a, D48)."""
+    takes its shorter wording (stage 1, then 2, then 3) before a piece of priority GAUGE or less would go; its
+    shorter text may also be a tuple of (stage, text) pairs, one wording per stage. Lesson 2's fixed run at 80
+    columns lost "lr 212% of limit (96% here)", the lesson's key number, to its label "too high: lr=0.003, now lr
+    0.00203" (walkthrough 10a, D48)."""
     def fits(lines) -> bool:
         return all(sum(len(piece[1]) for piece in line) <= width for line in lines)
 
+    def worded(piece, stage: int):
+        if len(piece) <= 3:
+            return piece
+        forms = piece[3] if isinstance(piece[3], tuple) else ((piece[4] if len(piece) > 4 else 1, piece[3]),)
+        text = piece[1]
+        for at, form in sorted(forms):
+            if at <= stage:
+                text = form
+        return (piece[0], text, piece[2]) + tuple(piece[3:])
+
     def shorter(lines, stage: int):
-        return [[(p[0], p[3], p[2]) if len(p) > 3 and (p[4] if len(p) > 4 else 1) == stage else p for p in line]
-                for line in lines]
+        return [[worded(p, stage) for p in line] for line in lines]
 
     if width is not None:
         shortened = False
@@ -102,9 +112,9 @@ def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tupl
             if fits(lines):
                 break
             if drop <= GAUGE and not shortened:
-                # The label and the gauge first, then a verdict's bracket ("(LR too high)"), then a piece goes.
+                # The label first, then a verdict's bracket ("(LR too high)"), then the gauge's words, then a piece.
                 shortened = True
-                for stage in (1, 2):
+                for stage in (1, 2, 3):
                     lines = shorter(lines, stage)
                     if fits(lines):
                         break
@@ -114,7 +124,8 @@ def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tupl
     return [[(piece[1], piece[2]) for piece in line] for line in lines]
 
 
-GAUGE = 3  # the gauge's priority in a run's line
+GAUGE = 3  # pieces of this priority or less are shortened before they go
+GAUGE_LR = 1.6  # the LR and its share of the limit: they go after a healthy verdict, before the loss
 
 
 def short_label(label: str) -> str:
@@ -123,6 +134,38 @@ def short_label(label: str) -> str:
     head, sep, now = label.partition(", now ")
     name = head.partition(":")[0] if ":" in head else head
     return f"{name}, now {now}" if sep and len(name) < len(head) else label
+
+
+FAR = 100  # a share of the limit shown as "over 100x the limit": a kink, or a run about to blow up
+
+
+def lr_piece(exp, run: int, lr: str, named: bool = False) -> tuple:
+    """The LR and, beside it, its share of the stable limit, as one piece: "lr 0.025 = 125% of limit". Shortened
+    last to the LR alone, so that neither is dropped for the other (walkthroughs 14a C6 and 14b D4: lines lost
+    "lr 0.5" first). A run that met a sharper point than where it is now reads by where it is now, "lr 0.5 = 35% of
+    limit here (135% at its sharpest)", never "135%" beside "improving" (walkthroughs 13a A3, A5 and 13b B7).
+    Adaptive optimizers show the LR alone: their share does not say whether the LR is too low or too high, and
+    "176% of adaptive limit" beside "improving" read as a contradiction (walkthrough 14b, D3); the effective-LR
+    panel and the verdict say it. Where the run's label already `named` its LR ("lr=0.0001"), the LR is the first
+    to go (with the label's shortening), and the share stays: "0.1% of limit"."""
+    gauge = exp.gauge(run)
+    if is_adaptive(exp.spec(run).optimizer) or not math.isfinite(gauge):
+        return (GAUGE_LR, lr, "")
+    if gauge < 0:  # where the loss curves downwards no step size is unstable: there is no limit to show
+        return (GAUGE_LR, f"{lr}, concave here: no lr limit", "dim", ((3, lr),))
+    here = exp.gauge_here(run)
+    if gauge >= FAR and exp.step_count > 0:  # "8.1e+09% of limit" at Ackley's centre (walkthrough 15)
+        return (GAUGE_LR, f"{lr}, over {FAR}x the limit", "bold red", ((3, lr),))
+    if gauge >= 1 and math.isfinite(here) and 0 <= here < 0.9 * gauge:
+        # Over 100% by a sharp point met on the way, not where the run is now: why it still trains.
+        style = "yellow" if here >= 0.8 else "green"
+        shown = f"  {percent(here)} of limit here" if named else f"{lr} = {percent(here)} of limit here"
+        return (GAUGE_LR, f"{lr} = {percent(here)} of limit here ({percent(gauge)} at its sharpest)", style,
+                ((1, f"{shown} ({percent(gauge)} at its sharpest)") if named else (2, shown), (2, shown))
+                + (() if named else ((3, lr),)))
+    style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
+    return (GAUGE_LR, f"{lr} = {percent(gauge)} of limit", style,
+            ((1, f"  {percent(gauge)} of limit"),) if named else ((3, lr),))
 
 
 def _wrapped(message: str, width: int | None, lines: int = 3) -> list[str]:
@@ -148,7 +191,8 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
         else:
             pieces.append((1, f"  DIVERGED at step {now.diverged_at}: lr too high", "bold red"))
         return pieces
-    pieces.append((4, f"  lr {_num(now.lr)}", ""))
+    pieces.append(lr_piece(exp, run, f"  lr {_num(now.lr)}", named=any(
+        f"lr{sep}{_num(now.lr)}" in label.split(", now ")[-1] for sep in ("=", " "))))
     # A mini-batch model's loss is its last batch's, and says so (walkthrough 12b, F10: "loss 0.35" beside a chart
     # ending near 0.1 and a training-set loss of 0.22 in u)
     what = "batch loss" if now.loss_function.is_model and getattr(now.loss_function, "batch_size", None) else "loss"
@@ -159,30 +203,9 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     if math.isfinite(test_acc):
         pieces.append((1, f"  test acc {100 * test_acc:.1f}%", "bold"))
     pieces.append((5, f"  |g| {_num(now.grad_norm)}", ""))
-    gauge = exp.gauge(run)
-    if math.isfinite(gauge) and gauge < 0:
-        # Where the loss curves downwards no step size is unstable: there is no limit to show.
-        pieces.append((GAUGE, "  concave here: no lr limit", "dim"))
-    elif math.isfinite(gauge):
-        style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
-        here = exp.gauge_here(run)
-        note = ""
-        if gauge >= 1 and math.isfinite(here) and 0 <= here < 0.9 * gauge:
-            # Over 100% by a sharp point met on the way, but not where the run is now: why it still trains. One
-            # piece with the gauge, so that a narrow window never shows "157% of limit" beside "improving" without
-            # it (walkthrough 4); a healthy verdict gives way first.
-            note = f" ({percent(here)} here)"
-        if is_adaptive(exp.spec(run).optimizer):
-            # Adam, RMSProp, Adagrad: the limit is on P⁻¹H, which follows their own step sizes; they settle near or
-            # past it and still improve, and a larger lr moves it. Not a red warning beside "improving" or a
-            # yellow one beside "too slow" (walkthrough 4, D6): its own words, and the glossary says how to read it.
-            pieces.append((GAUGE, f"  lr {percent(gauge)} of adaptive limit{note}", "dim",
-                           f"  {percent(gauge)} of adaptive limit{note}"))
-        else:
-            pieces.append((GAUGE, f"  lr {percent(gauge)} of limit{note}", style, f"  {percent(gauge)} of limit{note}"))
     if exp.step_count == 0:
         # Nothing trained yet (a start, or a replay after a): "improving" beside "741% of limit" said too much.
-        pieces.append((3.8, "  not started", "dim"))
+        pieces.append((2.9, "  not started", "dim"))
         return pieces
     verdict = exp.verdict(run)  # every run says its verdict, a healthy one too (walkthrough 3: "safe" said nothing)
     style = {"improving": "dim", "converged": "green"}.get(verdict, "yellow")
