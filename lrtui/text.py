@@ -78,3 +78,18 @@ def _escape(ch: str) -> str:
     if code <= 0xFFFF:
         return f"\\u{code:04x}"
     return f"\\U{code:08x}"
+
+
+def short_title(name: str, room: int, cut: str = "…") -> str:
+    """A lesson's name in `room` characters: whole where it fits, else the part before its colon ("Too high:
+    bouncing around a minimum" -> "Too high"), else whole words with `cut` after them. A title cut in the middle
+    of a word, "Too high: bouncing a…", read as a fault (walkthroughs 13a A9, 13b B3); the whole name is shown
+    elsewhere on the screen."""
+    if len(name) <= room:
+        return name
+    head = name.split(":", 1)[0].strip()
+    if head != name and 0 < len(head) <= room:
+        return head
+    words = name[:max(0, room - len(cut)) + 1].split(" ")[:-1]  # the words that end before the cut
+    kept = " ".join(words).rstrip(" ,:;-")
+    return kept + cut if kept else name[:max(0, room - len(cut))] + cut

@@ -70,8 +70,25 @@ async def test_a_lesson_name_the_frame_cuts_heads_the_explanation():
             await pilot.press("d")
             await pilot.pause()
         name = app.session.scenario.name
-        assert len(panel.border_title) + 8 > panel.size.width  # the frame cuts it here
+        # Too long for the frame, the name is shortened to the part before its colon, never cut mid-word
+        # (walkthroughs 13a A9, 13b B3), and the whole of it heads the explanation.
+        assert len(name) + 13 > panel.size.width and panel.border_title == "1/23 Too high"
         assert f"\n{name}\n" in text
+        # The status line keeps the whole name: the speed goes first where they do not fit together.
+        head = app.screen.query_one("#status").render().plain.splitlines()[0]
+        assert f" {name}  lesson 1 of 23  step 0/200  paused" in head, head
+        await step_and_draw(app, pilot, 200)
+        head = app.screen.query_one("#status").render().plain.splitlines()[0]
+        assert head.rstrip() == f" {name}  lesson 1 of 23  step 200/200  finished", head
+
+
+def test_a_short_title_keeps_whole_words():
+    from lrtui.text import short_title
+
+    assert short_title("Too high: bouncing around a minimum", 40) == "Too high: bouncing around a minimum"
+    assert short_title("Too high: bouncing around a minimum", 22) == "Too high"
+    assert short_title("Adagrad's rate decays too fast", 22) == "Adagrad's rate decays…"
+    assert short_title("Supercalifragilistic", 12, "...") == "Supercali..."
 
 
 @pytest.mark.parametrize("keys", [("f",), ("ctrl+p",)])

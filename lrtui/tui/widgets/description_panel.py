@@ -15,7 +15,7 @@ from textual.widgets import Static
 from lrtui.scenario.challenges import challenge_for
 from lrtui.scenario.library import COURSE_ORDER
 from lrtui.scenario.summary import lesson_parts
-from lrtui.text import visible
+from lrtui.text import short_title, visible
 from lrtui.tui.widgets.chart import to_ascii
 from lrtui.tui.widgets.panel import Panel
 
@@ -23,10 +23,15 @@ HINTS = {"full": "PgDn more  d task only", "task": "PgDn more  d hide"}
 END_HINTS = {"full": "d task only  ? keys  g glossary", "task": "PgDn all of it  d hide"}
 
 
-def lesson_title(view) -> str:
+def lesson_title(view, width: int | None = None) -> str:
+    """The frame's title: the lesson's number and name, its name shortened to whole words where the frame of
+    `width` is narrower (the whole name then heads the explanation)."""
     session = view.session
     number = f"{session.lesson}/{len(COURSE_ORDER)} " if session.lesson else ""
-    title = number + visible(session.scenario.name)
+    name = visible(session.scenario.name)
+    if width:
+        name = short_title(name, max(4, width - 8 - len(number)), "..." if view.ascii_only else "…")
+    title = number + name
     return to_ascii(title) if view.ascii_only else title
 
 
@@ -82,9 +87,9 @@ class DescriptionPanel(Panel, VerticalScroll):
         return view.description != "off"
 
     def redraw(self, view) -> None:
-        title = lesson_title(view)
         width = self.size.width
-        text = lesson_text(view, name_line=bool(width) and len(title) + 8 > width)  # the frame's corners and dashes
+        title = lesson_title(view, width)  # 8: the frame's corners and dashes
+        text = lesson_text(view, name_line=title != lesson_title(view))
         if text != self._shown or title != self.border_title:  # an update re-lays out the screen: only on a change
             if self._shown is None or title != self.border_title or self._shown.plain.split("\n", 1)[0] != \
                     text.plain.split("\n", 1)[0]:

@@ -240,6 +240,14 @@ class LossPanel(Panel, Chart):
             # A loss of exactly 0 (a run at its minimum to the last digit) goes along the bottom from a "v", a decade
             # under the lowest loss drawn: on `l`'s every-decade axis its curve had just stopped (walkthrough 12a, E6)
             floor = float(10.0 ** (np.floor(np.log10(span_low)) - 1))
+        legend_rows = max(0, min(MAX_LEGEND_LINES, ((self.size.height or 12) - 4) // 3))  # as plotting.draw allows
+        if len([line for line in picture.lines if line.label]) > legend_rows and \
+                any(line.label and line.label.startswith(BEST_LABEL) for line in theory):
+            # No legend to tell two kinds of dots apart, and no room in the title to name both: the best LR's stay,
+            # the runs' own (which lie on their curves) go (walkthroughs 13a A10, 14a C9, lesson 3 at 80x24).
+            own = {id(line) for line in theory if not (line.label or "").startswith(BEST_LABEL)}
+            theory = [line for line in theory if id(line) not in own]
+            picture.lines = [line for line in picture.lines if id(line) not in own]
         theory_gone = None  # the "v" where the theory's dots go on below the axis
         if picture.log_y and np.isfinite(span_low) and span_low > 0:
             # Theory follows the runs' axis, never sets it: the best LR's curve reaches 1e-175 in lesson 3, which
@@ -275,7 +283,7 @@ class LossPanel(Panel, Chart):
             picture.lines.append(theory_gone)
         labelled = [line for line in picture.lines if line.label]
         fastest = next((line.label for line in labelled if line.label.startswith(BEST_LABEL)), None)
-        legend_rows = max(0, min(MAX_LEGEND_LINES, ((self.size.height or 12) - 4) // 3))  # as plotting.draw allows
+        own_theory = any(line.label == "theory" for line in labelled)  # the runs' own LRs, dotted
         if len(labelled) > legend_rows:
             # plotext pins its legend to the top left, where every curve starts: with many runs it
             # would hide them. A one-line legend names the focused run and how many others there are;
@@ -322,8 +330,17 @@ class LossPanel(Panel, Chart):
             notes.append(([", test dotted"], False))  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100 and not nonpositive:
             notes.append(([" - over 2 decades: press l for log"], False))
-        if fastest is not None and len(labelled) > legend_rows:  # the legend that named it gave way: the title does
-            notes.append(([f"; dots: {fastest.removeprefix('theory, ')}"], False))
+        if len(labelled) > legend_rows and (fastest is not None or own_theory):
+            # The legend that named the dots gave way: the title does, both of them where both are drawn (walkthroughs
+            # 13a A10, 14a C9: "dots: best lr 0.667" left the dots along the run's own curve unexplained).
+            best = fastest.removeprefix(BEST_LABEL) if fastest is not None else ""
+            if best and own_theory:
+                notes.append(([f"; dots: theory at the run's lr, and at best lr {best}",
+                               f"; dots: theory, and at best lr {best}", f"; dots: best lr {best}"], False))
+            elif best:
+                notes.append(([f"; dots: theory at best lr {best}", f"; dots: best lr {best}"], False))
+            else:
+                notes.append((["; dots: theory at the run's lr", "; dots: theory"], False))
         if cuts and cut_elsewhere:
             notes.append(([f"; lines: run {session.focused}'s LR cuts (tab)", "; lines: focused run's cuts"], False))
         if theory_gone is not None:

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from lrtui.core.diagnostics.types import in_words
 from lrtui.scenario.library import COURSE_ORDER
-from lrtui.text import visible
+from lrtui.text import short_title, visible
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.view import as_view
 from lrtui.tui.widgets.adaptive_panel import is_adaptive
@@ -238,11 +238,16 @@ def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: Latest
         head.append((5, f"  {rate:,.0f} steps/s", "dim"))
     head = _fit(head, width)
     rest = sum(len(t) for t, _ in head[1:])
+    if width is not None and len(name) + 2 + rest > width:
+        # The speed and the rate go before the name is shortened: the whole name is the lesson's (walkthrough
+        # 13a, A9: "Too high: bouncing around a mini…" beside "x10")
+        head = [piece for piece in head if not piece[0].startswith("  x") and not piece[0].endswith(" steps/s")]
+        rest = sum(len(t) for t, _ in head[1:])
     if width is None or len(name) + 2 + rest <= width:
         head[0] = (f" {name} ", head[0][1])
     else:  # the rest of the name gives way before the lesson number, the step and the speed
         room = max(8, width - rest - 2)
-        head[0] = (f" {name[:room - 2]}{'.' if palette.ascii_only else '…'} ", head[0][1])
+        head[0] = (f" {short_title(name, room - 1, '.' if palette.ascii_only else '…')} ", head[0][1])
     for piece, style in head:
         text.append(piece, style=style)
     text.append("\n")
