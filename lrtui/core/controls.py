@@ -120,6 +120,19 @@ class RunControls:
                     self.events[-1] = self._fork_event(run, parent, change.changes["optimizer.lr_factor"])
         self._next_change = min((s for s in self._due if s > self.step_count), default=math.inf)
 
+    def queued_lr_changes(self, run: int) -> list[tuple[int, dict]]:
+        """(step, change) of the run's changes still to come, in order, up to the first one that is not an LR
+        alone (an optimizer or a schedule changed ahead is not planned)."""
+        out = []
+        for step in sorted(s for s in self._due if s >= self.step_count):
+            for who, change in self._due[step]:
+                if who != run:
+                    continue
+                if not set(change.changes) <= {"optimizer.lr", "optimizer.lr_factor"} or len(change.changes) != 1:
+                    return out
+                out.append((step, dict(change.changes)))
+        return out
+
     def _fork_event(self, run: int, parent: int, factor: float) -> Event:
         return Event(self.step_count, run, "fork", f"forked from run {parent} at lr x{factor:g}", parent)
 

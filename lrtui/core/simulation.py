@@ -388,8 +388,25 @@ class Simulation(RunControls):
         if group.controller is not None or self.diverged_at[run] >= 0 or (first == self.step_count and count == 1):
             return np.full(count, float(self.lr_now[run]))
         pos = int(np.flatnonzero(group.indices == run)[0])
-        values = group.schedule.lr_block(max(0, first - group.offset), count, group.base_lr[pos : pos + 1])
-        return np.asarray(values)[:, 0] * self.lr_scale[run]
+        base = group.base_lr[pos : pos + 1]
+        values = np.asarray(group.schedule.lr_block(max(0, first - group.offset), count, base))[:, 0]
+        values = values * self.lr_scale[run]
+        scale = 1.0
+        for step, change in self.queued_lr_changes(run):
+            # A change of LR queued for a later step (a fix replayed from where the engine tried it) shows in the
+            # plan before play reaches it (walkthrough 13a, A12), as the update will use it: x factor, or the
+            # schedule scaled so that it gives the new LR there.
+            if "optimizer.lr_factor" in change:
+                factor = float(change["optimizer.lr_factor"])
+            else:
+                there = float(np.asarray(group.schedule.lr_block(max(0, step - group.offset), 1, base))[0, 0])
+                current = there * self.lr_scale[run] * scale
+                factor = float(change["optimizer.lr"]) / current if current > 0 else math.nan
+                if not (math.isfinite(factor) and factor > 0):
+                    break
+            scale *= factor
+            values[max(0, step - first):] *= factor
+        return values
 
     def plan_key(self, run: int) -> tuple:
         """What the run's planned LR depends on: equal keys, equal plans."""
@@ -398,7 +415,7 @@ class Simulation(RunControls):
         held = group.controller is not None or self.diverged_at[run] >= 0
         return (spec.schedule, repr(sorted(spec.schedule_params.items())), int(self.schedule_offset[run]),
                 float(spec.optimizer_params["lr"]), float(self.lr_scale[run]),
-                float(self.lr_now[run]) if held else None)
+                float(self.lr_now[run]) if held else None, repr(self.queued_lr_changes(run)))
 
     def schedule_events(self, run: int, until: int) -> list[tuple[int, str]]:
         """Where the run's schedule warms up, decays, restarts... up to step `until`, for markers.

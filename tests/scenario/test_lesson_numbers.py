@@ -219,6 +219,11 @@ def test_warm_restarts_task_does_what_it_says():
     session = Session([scenario])
     session.experiment.step(scenario.steps)
     assert session.experiment.series(0, "loss")[1][-1] < 1e-3  # the restarts reach the central well
+    # The constant run hops between dimples, "jumping around 4", and is called settled (walkthrough 15: the text
+    # said "improving" while the status line said "settled (healthy)").
+    hops = session.experiment.series(1, "loss")[1][100:]
+    assert 3.5 < np.median(hops) < 4.5 and np.ptp(hops) > 4 and "jumping around 4" in text, np.median(hops)
+    assert session.experiment.summary(1).words == "settled (healthy)" and 'lrtui calls that "settled"' in text
     session.focused = 1
     for _ in range(3):
         session.scale_lr(0.5)

@@ -1,0 +1,43 @@
+"""Defects the fifteenth session worked on from walkthroughs 13 and 14 (the share of the limit, titles, the
+theory dots, a queued fix on the planned-LR chart)."""
+
+import numpy as np
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.session import Session
+
+
+def _lr_used(exp, run: int, steps: int) -> np.ndarray:
+    """The LR each update 0..steps-1 used, from the history (its row t holds the LR the next update uses)."""
+    env = exp.view(run).history.envelope("lr")
+    return env.last[:steps]
+
+
+def test_a_queued_lr_change_is_in_the_plan_before_play_reaches_it():
+    """A12: after a, a at the end of the budget the replay applies lr = 0.016 at step 25, but the planned-LR
+    chart drew a flat 0.025 to step 200 until play passed step 25."""
+    session = Session([find_builtin("too-high-oscillation").load()])
+    session.experiment.step(200)
+    session.apply_fix()
+    session.apply_fix()
+    exp = session.experiment
+    assert exp.step_count == 0 and "takes effect at step 25" in session.message
+    _, planned = exp.planned_lr(0, 199)
+    assert planned[24] == 0.025 and planned[25] == 0.016
+    exp.step(200)
+    assert np.array_equal(planned, _lr_used(exp, 0, 200))
+
+
+def test_a_queued_change_keeps_the_schedules_shape_in_the_plan():
+    """An LR set (or scaled) ahead on a decaying schedule: the plan is the one the updates then use."""
+    exp = Session([find_builtin("exponential-decay").load()]).experiment
+    exp = exp.replayed({0: {"optimizer.lr": 0.05}}, {0: 40})
+    replayed = exp.replayed({0: {"optimizer.lr_factor": 0.5}}, {0: 120})
+    for e in (exp, replayed):
+        _, planned = e.planned_lr(0, 199)
+        key = e.view(0).plan_key
+        e.step(200)
+        assert np.allclose(planned, _lr_used(e, 0, 200), rtol=1e-12, atol=0), (planned[38:42], planned[118:122])
+        assert e.view(0).plan_key != key  # the change, once made, is no longer queued
+    _, planned = replayed.replayed().planned_lr(0, 199)
+    assert abs(planned[40] - 0.05) < 1e-15 and abs(planned[120] / planned[119] - 0.5 * planned[1] / planned[0]) < 1e-12
