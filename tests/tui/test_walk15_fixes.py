@@ -41,3 +41,19 @@ def test_a_queued_change_keeps_the_schedules_shape_in_the_plan():
         assert e.view(0).plan_key != key  # the change, once made, is no longer queued
     _, planned = replayed.replayed().planned_lr(0, 199)
     assert abs(planned[40] - 0.05) < 1e-15 and abs(planned[120] / planned[119] - 0.5 * planned[1] / planned[0]) < 1e-12
+
+
+async def test_a_run_climbing_off_the_top_before_it_diverges_is_named_in_the_title():
+    """C2 (walkthrough 14a): lesson 2 at step 5, loss 5e37, an x at the top and nothing in words."""
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = LrtuiApp([find_builtin("too-high-divergence").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_and_draw(app, pilot, 5)
+        assert app.session.experiment.diverged_at(0) < 0
+        title = app.screen.query_one("#loss").picture.title
+        assert "x: run 0 climbing off the top" in title, title
+        await step_and_draw(app, pilot, 5)
+        title = app.screen.query_one("#loss").picture.title
+        assert "x: run 0 diverged" in title and "at step 7" in title and "climbing" not in title, title

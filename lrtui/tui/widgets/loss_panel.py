@@ -188,6 +188,7 @@ class LossPanel(Panel, Chart):
         run_lines: dict[int, Line] = {}  # each healthy run's loss curve, for where it left a floored axis
         nonpositive = False  # some healthy run's loss is below 0 (after the shift): a log axis cannot show it
         smoothed: list[int] = []
+        climbing: list[int] = []  # runs far above their start that have not diverged (yet): they leave the top too
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
             run_view = view.run(run)
@@ -216,6 +217,7 @@ class LossPanel(Panel, Chart):
                                           marker="dot"))
             if off_chart:
                 diverged_lines.extend(picture.lines[first_line:])
+                climbing += [run] if run_view.diverged_at < 0 else []
             elif np.isfinite(high).any():
                 healthy_top = max(healthy_top, float(high[np.isfinite(high)].max()))
             nonpositive = nonpositive or bool(np.any(low[np.isfinite(low)] < 0)) and not off_chart
@@ -326,6 +328,12 @@ class LossPanel(Panel, Chart):
                 where = diverged_steps([view.run(r).diverged_at for r in gone])
                 notes.append(([f"; x: {who} diverged off the top {where}", f"; x: {who} diverged {where}",
                                f"; x: {who} diverged", "; x: diverged"], True))
+            elif climbing:
+                # Its loss (5e37 at step 5 of lesson 2) is far off the top before it overflows: the x says where it
+                # left, and the title says so (walkthrough 14a, C2: an x with no word, beside "improving").
+                who = f"run {climbing[0]}" if len(climbing) == 1 else f"{len(climbing)} runs"
+                notes.append(([f"; x: {who} climbing off the top", f"; x: {who} off the top", "; x: off the top"],
+                              True))
         if any_model:
             notes.append(([", test dotted"], False))  # the legend, which says so too, gives way to the curves
         if not picture.log_y and span > 100 and not nonpositive:
