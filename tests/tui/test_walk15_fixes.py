@@ -57,3 +57,12 @@ async def test_a_run_climbing_off_the_top_before_it_diverges_is_named_in_the_tit
         await step_and_draw(app, pilot, 5)
         title = app.screen.query_one("#loss").picture.title
         assert "x: run 0 diverged" in title and "at step 7" in title and "climbing" not in title, title
+
+
+def test_a_settled_run_is_not_also_called_slow():
+    """D8 (walkthrough 14b): minibatch-noise's box read "settled (healthy) ... level ...; slow, but a larger LR"."""
+    exp = Session([find_builtin("minibatch-noise").load()]).experiment
+    exp.step(300)
+    summary = exp.summary(0)
+    assert summary.words == "settled (healthy)"
+    assert "; a larger LR helped only a little (lr = " in summary.message and "slow" not in summary.message

@@ -410,7 +410,10 @@ def _improving_message(e: Evidence) -> str:
                 times = (slow.baseline - e.floor) / (slow.loss - e.floor) if slow.loss > e.floor else math.inf
             how = (f"ended {times:.2g} times closer to the floor, short of the tenfold a fix needs"
                    if math.isfinite(times) and times >= 2 else "helped only a little")
-        text += f"; slow, but a larger LR {how} ({fix_words(slow.fix, slow)} {got}, against {fmt(slow.baseline)} unchanged)"
+        # "settled ... level ...; slow, but" read as two verdicts in one box (walkthrough 14b, D8): a level run's
+        # try is told without "slow"
+        lead = "a larger LR" if text.startswith(SETTLED) else "slow, but a larger LR"
+        text += f"; {lead} {how} ({fix_words(slow.fix, slow)} {got}, against {fmt(slow.baseline)} unchanged)"
     return text
 
 
