@@ -197,13 +197,22 @@ async def test_a_short_windows_lr_chart_leaves_out_another_optimizers_lr_and_key
     effective-LR lines, unkeyed. Runs of another optimizer are left out there; the focused run's lr is keyed."""
     from lrtui.tui.app import LrtuiApp
 
+    app = LrtuiApp([find_builtin("schedule-too-aggressive").load()])  # two Adam runs, two schedules
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 100)
+        picture = app.main.query_one("#lr").picture
+        assert "━ lr, every run" in picture.title and "━ max" in picture.title, picture.title
+    # With no schedule to plan (lesson 17), the short window's chart is the effective-LR panel itself, on a log
+    # step axis: RMSProp is there as its median effective LR, keyed "run 1", not as an unkeyed lr 0.01 line
+    # (walkthroughs 13b B9, 14b).
     app = LrtuiApp([find_builtin("adagrad-decays-too-fast").load()])
     async with app.run_test(size=(80, 24)) as pilot:
         await step_and_draw(app, pilot, 100)
         picture = app.main.query_one("#lr").picture
-        levels = [line.y for line in picture.lines if line.label not in ("max", "min")]
+        assert picture.log_x and picture.title.startswith("effective LR"), picture.title
+        assert "━ run 1" in picture.title and "━ median" in picture.title, picture.title
+        levels = [line.y for line in picture.lines if line.label not in ("max", "min", "median", "run 1")]
         assert all(abs(float(y[-1]) - 0.01) > 1e-9 for y in levels if len(y)), "RMSProp's lr is left out"
-        assert "━ lr" in picture.title or "- lr" in picture.title, picture.title
 
 
 def test_a_run_far_below_the_fastest_lr_on_a_quadratic_gets_the_best_lrs_theory_curve():

@@ -18,7 +18,8 @@ where the first update put it.
 
 Where the side column has no room (windows under CROWDED rows), the LR chart
 draws the focused run's largest and smallest effective LR over every run's
-LR and plan instead (`effective_lines`), so the planned schedule stays in view.
+LR and plan instead (`effective_lines`), so the planned schedule stays in view;
+where no run has a schedule, this panel's picture takes the LR chart's place.
 """
 
 from __future__ import annotations

@@ -117,6 +117,19 @@ class LRPanel(Panel, Chart):
         merged = view.height < CROWDED and adaptive_applies(view)
         if self.unchanged(view.key(width, view.session.focused, merged)):
             return
+        exp = view.session.experiment
+        if merged and all(exp.spec(run).schedule == "constant" for run in range(exp.n_runs)):
+            # No schedule to plan: the effective-LR panel itself takes the chart, on its log step axis with the
+            # other adaptive runs' medians (walkthroughs 13b B9, 14b: folded in here on a linear axis, Adagrad's
+            # fall was one column wide and RMSProp's line was not there to compare)
+            from lrtui.tui.widgets.adaptive_panel import EarlySteps, adaptive_picture, spread_colors
+
+            if self._early is None:
+                self._early = EarlySteps()
+            palette = self.palette
+            self.show(*adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early,
+                                        spread_colors(palette, view.session.focused)))
+            return
         picture = self.lr_picture(view, width, merged=merged)
         self.show(picture, self._spread(view, picture, width) if merged else None)
 
