@@ -339,13 +339,10 @@ class LossPanel(Panel, Chart):
         if not picture.log_y and span > 100 and not nonpositive:
             notes.append(([" - over 2 decades: press l for log"], False))
         if len(labelled) > legend_rows and (fastest is not None or own_theory):
-            # The legend that named the dots gave way: the title does, both of them where both are drawn (walkthroughs
-            # 13a A10, 14a C9: "dots: best lr 0.667" left the dots along the run's own curve unexplained).
-            best = fastest.removeprefix(BEST_LABEL) if fastest is not None else ""
-            if best and own_theory:
-                notes.append(([f"; dots: theory at the run's lr, and at best lr {best}",
-                               f"; dots: theory, and at best lr {best}", f"; dots: best lr {best}"], False))
-            elif best:
+            # The legend that named the dots gave way: the title does (where both kinds were drawn, the runs' own
+            # went above, so the dots are one kind: walkthroughs 13a A10, 14a C9).
+            if fastest is not None:
+                best = fastest.removeprefix(BEST_LABEL)
                 notes.append(([f"; dots: theory at best lr {best}", f"; dots: best lr {best}"], False))
             else:
                 notes.append((["; dots: theory at the run's lr", "; dots: theory"], False))
