@@ -66,3 +66,23 @@ def test_a_settled_run_is_not_also_called_slow():
     summary = exp.summary(0)
     assert summary.words == "settled (healthy)"
     assert "; a larger LR helped only a little (lr = " in summary.message and "slow" not in summary.message
+
+
+async def test_a_short_loss_chart_draws_one_kind_of_theory_dots_and_names_it():
+    """A10, C9: lesson 3 at 80x24 after * *: two dotted theory curves, the title naming only "best lr 0.667"."""
+    from lrtui.tui.app import LrtuiApp
+    from lrtui.tui.widgets.theory_overlay import BEST_LABEL, THEORY_COLOR
+    from tests.tui.pilot_steps import step_and_draw
+
+    for size, kinds in (((80, 24), 1), ((100, 30), 2)):
+        app = LrtuiApp([find_builtin("too-low-slow").load()])
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("asterisk", "asterisk")
+            await step_and_draw(app, pilot, 200)
+            picture = app.screen.query_one("#loss").picture
+            dotted = [line for line in picture.lines if line.color == THEORY_COLOR and line.marker == "dot"]
+            assert len(dotted) == kinds, (size, [line.label for line in dotted])
+            named = [line.label for line in dotted if line.label] + [picture.title]
+            assert any("best lr 0.667" in text for text in named), named
+            if kinds == 2:
+                assert any(label == "theory" for label in named) and any(BEST_LABEL in label for label in named)
