@@ -86,3 +86,19 @@ async def test_a_short_loss_chart_draws_one_kind_of_theory_dots_and_names_it():
             assert any("best lr 0.667" in text for text in named), named
             if kinds == 2:
                 assert any(label == "theory" for label in named) and any(BEST_LABEL in label for label in named)
+
+
+async def test_a_data_models_test_loss_is_drawn_under_every_training_curve():
+    """D6 (walkthrough 14b): lesson 23's slow run, flat at 2.3, was hidden under its own dotted test loss."""
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = LrtuiApp([find_builtin("digits-lr-classic").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_and_draw(app, pilot, 40)
+        await pilot.press("m")  # smoothed too: its averaged lines are found by object, not by index
+        await pilot.pause()
+        lines = app.screen.query_one("#loss").picture.lines
+        tests = [i for i, line in enumerate(lines) if line.marker == "dot" and line.color != "gray"]
+        trains = [i for i, line in enumerate(lines) if line.marker not in ("dot", "v", "x", "!") and line.color != "muted"]
+        assert len(tests) == 2 and len(trains) == 2 and max(tests) < min(trains), (tests, trains)

@@ -187,7 +187,8 @@ class LossPanel(Panel, Chart):
         focused_line = None
         run_lines: dict[int, Line] = {}  # each healthy run's loss curve, for where it left a floored axis
         nonpositive = False  # some healthy run's loss is below 0 (after the shift): a log axis cannot show it
-        smoothed: list[int] = []
+        smoothed: list[Line] = []  # the lines to average, once the axis is known
+        test_lines: list[Line] = []  # a data model's test loss, dotted
         climbing: list[int] = []  # runs far above their start that have not diverged (yet): they leave the top too
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
@@ -202,8 +203,8 @@ class LossPanel(Panel, Chart):
             label = run_view.label + (" (diverged)" if diverged else "")
             if view.smoothing and len(x):
                 picture.lines.append(Line(*as_line(x, low, high), color="muted"))
-                smoothed.append(len(picture.lines))  # averaged below, once the axis is known (per screen column)
                 picture.lines.append(Line(x, 0.5 * (low + high), color=color, label=label, marker=marker))
+                smoothed.append(picture.lines[-1])  # averaged below, once the axis is known (per screen column)
             else:
                 picture.lines.append(Line(*as_line(x, low, high), color=color, label=label, marker=marker))
             if run == session.focused:
@@ -213,8 +214,12 @@ class LossPanel(Panel, Chart):
             if run_view.loss_function.is_model:
                 any_model = True
                 tx, tlo, thi = self.reduced(view, run, "test_loss", columns, x_range)
-                picture.lines.append(Line(tx, 0.5 * (tlo + thi), color=color, label=f"{run_view.label} test",
-                                          marker="dot"))
+                # Under every training curve (inserted after the loop): lesson 23's slow run, flat at 2.3, was
+                # hidden under its own dotted test loss (walkthrough 14b, D6)
+                test_lines.append(Line(tx, 0.5 * (tlo + thi), color=color, label=f"{run_view.label} test",
+                                       marker="dot"))
+                if off_chart:
+                    diverged_lines.append(test_lines[-1])
             if off_chart:
                 diverged_lines.extend(picture.lines[first_line:])
                 climbing += [run] if run_view.diverged_at < 0 else []
@@ -228,6 +233,7 @@ class LossPanel(Panel, Chart):
                 # the lesson itself, went below a floor set by the constant run bouncing at 25 (walkthrough 12, E9).
                 if exp.verdict(run) != "converged" or run == session.focused:
                     open_low = min(open_low, float(finite[-max(1, finite.size // 3):].min()))
+        picture.lines[len(theory):len(theory)] = test_lines
         # Auto (until l chooses): a log axis once the loss spans more than AUTO_LOG_SPAN, so a run that
         # bounces between two levels far below its start shows as a band, not a flat line.
         span = span_high / span_low if np.isfinite(span_low) and span_low > 0 else 1.0
@@ -260,10 +266,9 @@ class LossPanel(Panel, Chart):
                 if step is not None and theory_gone is None:
                     theory_gone = Line(np.array([step]), np.array([clamp]), color=line.color, marker="v")
                 line.y = np.fmax(line.y, clamp)
-        for index in smoothed:
+        for line in smoothed:
             # On a log axis the average is taken of log10(loss): averaged linearly, a loss falling from 1 to 1e-30
             # would be held near 1e-5 by its own past, a plateau that is not there (walkthrough 3, defect 10).
-            line = picture.lines[index]
             if picture.log_y:
                 with np.errstate(all="ignore"):
                     logged = np.where(line.y > 0, np.log10(np.where(line.y > 0, line.y, 1.0)), np.nan)
