@@ -102,3 +102,21 @@ async def test_a_data_models_test_loss_is_drawn_under_every_training_curve():
         tests = [i for i, line in enumerate(lines) if line.marker == "dot" and line.color != "gray"]
         trains = [i for i, line in enumerate(lines) if line.marker not in ("dot", "v", "x", "!") and line.color != "muted"]
         assert len(tests) == 2 and len(trains) == 2 and max(tests) < min(trains), (tests, trains)
+
+
+def test_the_finders_check_trains_each_lr_without_the_runs_own_changes():
+    """G1 (walkthrough 15b): after a on lesson 22's run 0 (lr = 0.003379 set at step 0), f then v showed 1.097e-06
+    at every grid LR from 1e-7 to 0.0376: the fix's change had set every grid run back to its LR."""
+    from lrtui.core.finder import range_test, verify_suggestions
+
+    session = Session([find_builtin("lr-sweep").load()])
+    session.experiment.step(300)
+    session.focused = 0
+    session.apply_fix()
+    view = session.experiment.view(0)
+    assert view.spec.changes  # the fix, at step 0
+    result = range_test(view.loss_function, view.spec)
+    rows = verify_suggestions(view.loss_function, view.spec, result, steps=300)["grid"]
+    finals = [row["final_loss"] for row in rows if row["final_loss"] is not None]
+    assert len(set(finals)) == len(finals) > 5 and rows[-1]["diverged"], rows
+    assert finals[0] > 30 and min(finals) < 1e-3

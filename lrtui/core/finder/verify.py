@@ -2,8 +2,9 @@
 
 Every suggestion and every LR of a log grid trains for the same budget, from
 the same start, with the same mini-batches, as one batched Simulation. The
-schedule is replaced by a constant LR, as in the range test, so the runs
-differ in their learning rate and nothing else.
+schedule is replaced by a constant LR, as in the range test, and the run's
+mid-run changes are left out, so the runs differ in their learning rate and
+nothing else.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ def verify_suggestions(loss: Loss, spec: RunSpec, result: RangeTest, *, steps: i
         grid = np.full(1, float(result.lr[0]))
     picked = sorted({lr for lr in result.suggestions.values() if lr is not None})
     lrs = [float(lr) for lr in grid] + picked
+    # Without the run's mid-run changes: a fix applied to it (an LR set at step 0) had set every grid run's LR
+    # back to the fix's, and the table showed one loss for every LR (walkthrough 15b, G1).
     runs = [spec.copy(label=f"lr={lr:.4g}", optimizer_params={**spec.optimizer_params, "lr": lr},
-                      schedule="constant", schedule_params={}) for lr in lrs]
+                      schedule="constant", schedule_params={}, changes=[]) for lr in lrs]
     sim = Simulation(loss, runs, seed=seed, eval_every=steps if eval_every is None else eval_every,
                      diagnostics=False)
     sim.run(steps)
