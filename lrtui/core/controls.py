@@ -43,6 +43,7 @@ class RunControls:
     lr_now: np.ndarray
     momentum_now: np.ndarray
     lr_scale: np.ndarray
+    start_scale: np.ndarray  # each run's lr_scale once its step-0 changes were made
     schedule_offset: np.ndarray
     diverged_at: np.ndarray
     edits: np.ndarray
@@ -306,8 +307,8 @@ class RunControls:
             self.origins.append(self.origins[run].copy(label=label, auto_label=False, forked_from=run,
                                                        changes=[*self.origins[run].changes, change]))
             self.params = np.concatenate([self.params, self.params[run : run + 1]])
-            for name in ("lr_scale", "schedule_offset", "active", "diverged_at", "edits", "lr_now", "momentum_now",
-                         "loss_now", "grad_norm", "peak_loss"):
+            for name in ("lr_scale", "start_scale", "schedule_offset", "active", "diverged_at", "edits", "lr_now",
+                         "momentum_now", "loss_now", "grad_norm", "peak_loss"):
                 values = getattr(self, name)
                 setattr(self, name, np.concatenate([values, values[run : run + 1]]))
             self.grad_now = np.concatenate([self.grad_now, self.grad_now[run : run + 1]])

@@ -83,6 +83,26 @@ class RunSpec:
 MAX_LR_SCHEDULES = ("onecycle", "cyclic")  # schedules that set their own LRs from a max_lr
 
 
+def changed_after_start(spec) -> bool:
+    """Whether the run's timeline changes it after step 0: a change at step 0 (an LR set before the first
+    update, then replayed) is where it starts, and its checks are those of an unchanged run (walkthroughs 14b
+    D1, 15b G2: lesson 23's slow run at lr x1000 from step 0 was checked as a run changed by hand, against
+    another baseline than its identical twin's)."""
+    return any(change.step > 0 for change in spec.changes)
+
+
+def scaled_lr(spec, factor: float):
+    """The spec with its own LR scale (optimizer.lr, or a cyclic max_lr and base_lr) times `factor`: a run whose
+    step-0 changes scaled its LR, as the run it is."""
+    if factor == 1.0:
+        return spec
+    if spec.schedule in MAX_LR_SCHEDULES:
+        params = {key: value * factor if key in ("max_lr", "base_lr") and isinstance(value, (int, float)) else value
+                  for key, value in spec.schedule_params.items()}
+        return spec.copy(schedule_params=params)
+    return spec.copy(optimizer_params={**spec.optimizer_params, "lr": spec.optimizer_params["lr"] * factor})
+
+
 def own_lr_scale(spec, fallback: float) -> float:
     """The LR a run's schedule is a share of: a cyclic schedule's max_lr, else the optimizer's lr."""
     key = "max_lr" if spec.schedule in MAX_LR_SCHEDULES else None

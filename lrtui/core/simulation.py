@@ -112,6 +112,7 @@ class Simulation(RunControls):
             self._check_divergence()  # a start where the loss or a parameter is already non-finite: step 0
             self._record()
             self._apply_due_changes()
+            self.start_scale = self.lr_scale.copy()  # the LR scale step-0 changes set: where the run starts
             self._observe()
 
     def _completed(self, spec: RunSpec) -> RunSpec:
@@ -123,6 +124,7 @@ class Simulation(RunControls):
 
     def _init_run_arrays(self, n_runs: int) -> None:
         self.lr_scale = np.ones(n_runs)
+        self.start_scale = np.ones(n_runs)
         self.schedule_offset = np.zeros(n_runs, dtype=np.int64)
         self.active = np.ones(n_runs, dtype=bool)
         self.diverged_at = np.full(n_runs, -1, dtype=np.int64)
@@ -453,7 +455,7 @@ class Simulation(RunControls):
         twin.params = self.params[idx].copy()
         twin.step_count, twin.revision = now, 0
         twin._init_run_arrays(idx.size)
-        for name in ("lr_scale", "schedule_offset", "active", "diverged_at", "edits"):
+        for name in ("lr_scale", "start_scale", "schedule_offset", "active", "diverged_at", "edits"):
             setattr(twin, name, getattr(self, name)[idx].copy())
         twin.edit_count = int(twin.edits.sum())
         twin._metrics = self._metrics[:, idx].copy()

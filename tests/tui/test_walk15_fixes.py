@@ -120,3 +120,21 @@ def test_the_finders_check_trains_each_lr_without_the_runs_own_changes():
     finals = [row["final_loss"] for row in rows if row["final_loss"] is not None]
     assert len(set(finals)) == len(finals) > 5 and rows[-1]["diverged"], rows
     assert finals[0] > 30 and min(finals) < 1e-3
+
+
+def test_a_run_scaled_before_its_first_step_is_diagnosed_as_its_identical_twin():
+    """D1 (walkthrough 14b), G2 (15b): lesson 23's task, * three times on the slow run and a replay, gives two runs
+    at lr 0.1 step for step alike; their evidence differed ("lr = 0.3162 ... against 0.221 unchanged" and "lr = 1
+    ... against 0.259 unchanged"): a change at step 0 made the run one changed by hand, and its fixes' cap was
+    scaled from lr 0.0001."""
+    session = Session([find_builtin("digits-lr-classic").load()])
+    session.focused = 1
+    for _ in range(3):
+        session.scale_lr(10)
+    session.replay()
+    exp = session.experiment
+    assert exp.spec(1).changes and exp.spec(1).changes[0].step == 0
+    exp.step(exp.step_count + 450)
+    first, second = exp.summary(0), exp.summary(1)
+    assert first.words == second.words and first.message == second.message, (first.message, second.message)
+    assert "against 0.221 unchanged" in first.message

@@ -28,6 +28,7 @@ from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, curves_down, edited_
 from lrtui.core.diagnostics.types import Diagnosis
 from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, edge_diagnosis, edge_of_stability
 from lrtui.core.frame import StepFrame
+from lrtui.core.run_spec import changed_after_start, scaled_lr
 from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = CLAIMS
@@ -349,10 +350,11 @@ class Monitor:
         # The same holds for a schedule too aggressive (the peak held, or a gentler schedule, from the start) and
         # for lower ground where there is no floor (converged, or a local minimum: the grid and M from the start).
         whole = (code in ("too_slow", "schedule_too_aggressive", "converged") and not from_start
-                 and self.budget is not None and not self.sim.origins[run].changes)
+                 and self.budget is not None and not changed_after_start(self.sim.origins[run]))
+        spec = scaled_lr(self.sim.specs[run], float(self.sim.start_scale[run]))  # as it starts
         start_lr = ((edited_peak(self.sim, run) if code == "diverged" else self._start_lr(run))
                     if (from_start or whole) else None)
-        fixes = fixes_for(code, e, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr,
+        fixes = fixes_for(code, e, spec, self.siblings.diverged_lrs(run), start_lr,
                           self.sim.loss.is_model)
         if not fixes:
             return None
@@ -362,7 +364,7 @@ class Monitor:
             check = Check(run, code, fixes, True, int(e.budget), float(e.floor), float(e.first), float(e.loss),
                           baseline_ahead=remaining)
             # Too slow's cap is the stable limit at the unchanged run's own final point (the contract's s_end).
-            return end_capped(check, e, self.sim.specs[run], start_lr, self.siblings.diverged_lrs(run), self.sim)
+            return end_capped(check, e, spec, start_lr, self.siblings.diverged_lrs(run), self.sim)
         horizon = horizon_for(self.sim, e.budget if from_start else remaining)
         check = Check(run, code, fixes, from_start, horizon, float(e.floor), float(e.first), float(e.loss))
         if from_start:
@@ -378,7 +380,7 @@ class Monitor:
                     check.replay = True
                 elif not (self.sim.loss.is_model and self.sim.loss.batch_size):
                     check.baseline = float(e.last_loss)
-        return end_capped(check, e, self.sim.specs[run], start_lr, self.siblings.diverged_lrs(run), self.sim)
+        return end_capped(check, e, spec, start_lr, self.siblings.diverged_lrs(run), self.sim)
 
     def _confirm_from_start(self, checks: list[Check], e: Evidence) -> dict:
         """For each oscillating check from now whose smaller LR helped: the contract's question, a smaller constant
@@ -393,15 +395,16 @@ class Monitor:
         for check in checks:
             run = check.run
             if (check.code != "oscillating" or check.from_start or self.budget is None
-                    or self.sim.origins[run].changes or check.best()[0] is None or check.reaches_tolerance()):
+                    or changed_after_start(self.sim.origins[run]) or check.best()[0] is None
+                    or check.reaches_tolerance()):
                 continue  # (a run changed by hand is asked from now: its own timeline after the change)
             if run in self._whole_confirms:
                 plans[id(check)] = self._whole_confirms[run]
                 continue
             start_lr = self._start_lr(run)
             one = e.at(run)
-            fixes = fixes_for("oscillating", one, self.sim.specs[run], self.siblings.diverged_lrs(run), start_lr,
-                              self.sim.loss.is_model)
+            spec = scaled_lr(self.sim.specs[run], float(self.sim.start_scale[run]))
+            fixes = fixes_for("oscillating", one, spec, self.siblings.diverged_lrs(run), start_lr, self.sim.loss.is_model)
             if start_lr is None or not fixes:
                 continue
             remaining, horizon = int(e.remaining[run]), horizon_for(self.sim, e.budget)

@@ -401,7 +401,7 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
         first = np.asarray(sim.history.series("lr", check.run)[1], dtype=np.float64)[:1]
         check.lr_then = float(first[0]) if first.size else math.nan
         check.schedule = _scheduled(origin.schedule)
-        check.scale_then = own_lr_scale(origin, math.nan)
+        check.scale_then = own_lr_scale(origin, math.nan) * float(sim.start_scale[check.run])
         if (replays and check.baseline_ahead > 0) or check.replay:  # the unchanged run, replayed beside them
             specs.append(origin.copy())
             owner.append((k, -1))
