@@ -138,3 +138,18 @@ def test_a_run_scaled_before_its_first_step_is_diagnosed_as_its_identical_twin()
     first, second = exp.summary(0), exp.summary(1)
     assert first.words == second.words and first.message == second.message, (first.message, second.message)
     assert "against 0.221 unchanged" in first.message
+
+
+async def test_smoothing_on_a_quadratic_with_theory_dots_does_not_crash():
+    """F1 (walkthrough 15a): exponential-decay, m, space: IndexError in loss_picture at about step 130 (the runs'
+    own theory lines, dropped in a window with no room for their legend, had shifted the smoothed lines' indices)."""
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import step_and_draw
+
+    for size in ((100, 30), (80, 24)):
+        app = LrtuiApp([find_builtin("exponential-decay").load()])
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("m")
+            for _ in range(4):
+                await step_and_draw(app, pilot, 50)
+            assert app.session.experiment.step_count == 200 and app.return_code is None
