@@ -124,7 +124,7 @@ class RunControls:
     def queued_lr_changes(self, run: int) -> list[tuple[int, dict]]:
         """(step, change) of the run's changes still to come, in order, up to the first one that is not an LR
         alone (an optimizer or a schedule changed ahead is not planned)."""
-        out = []
+        out: list[tuple[int, dict]] = []
         for step in sorted(s for s in self._due if s >= self.step_count):
             for who, change in self._due[step]:
                 if who != run:

@@ -12,9 +12,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from lrtui.core.diagnostics.verdicts import as_tried, fix_words
+from lrtui.core.diagnostics.wording import as_tried, fix_words
 from lrtui.core.experiment import Experiment
 from lrtui.core.optimizers import OPTIMIZERS
+from lrtui.core.run_spec import LR_KEYS
 from lrtui.scenario.library import COURSE_ORDER, find_builtin, lesson_number
 from lrtui.scenario.model import Scenario
 
@@ -288,6 +289,19 @@ class Session:
 
     def scale_lr(self, factor: float) -> None:
         run = self.focused
+        view = self.experiment.view(run)
+        later = any(c.step > 0 and c.kind != "fork" and set(LR_KEYS) & set(c.changes) for c in view.timeline)
+        if (self.finished or view.diverged_at >= 0) and later and view.spec.schedule == "constant":
+            # Replayed from step 0, x2 is of the LR the run ended with ("now lr 0.016" after a fix from step 25),
+            # for good: as a factor at step 0 it doubled the file's 0.025, and the fix, later in the timeline,
+            # then set 0.016 again (walkthrough 15a, F2).
+            new = factor * float(view.lr)
+            why = "the step budget was used up" if self.finished else f"run {run} had diverged"
+            self._replay_with(run, {"optimizer.lr": new},
+                              f"{self.experiment.view(run).label}: lr x{factor:g} of the {float(view.lr):.4g} it "
+                              f"ended with -> {new:.4g}, from step 0: {why}, so every run was replayed with this "
+                              "LR from the start; space plays, R resets to the file")
+            return
 
         def act(exp) -> str:
             new = exp.scale_lr(run, factor)

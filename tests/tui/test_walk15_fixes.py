@@ -153,3 +153,39 @@ async def test_smoothing_on_a_quadratic_with_theory_dots_does_not_crash():
             for _ in range(4):
                 await step_and_draw(app, pilot, 50)
             assert app.session.experiment.step_count == 200 and app.return_code is None
+
+
+def test_plus_after_a_fix_at_the_end_doubles_the_lr_the_run_ended_with():
+    """F2 (walkthrough 15a): lesson 1, a a (lr = 0.016 from step 25), play, then +: "lr x2 -> 0.05" from the file's
+    0.025, and the fix, later in the timeline, then set 0.016 again. The lesson's "then + twice" needs 0.032."""
+    session = Session([find_builtin("too-high-oscillation").load()])
+    session.experiment.step(200)
+    session.apply_fix()
+    session.apply_fix()
+    session.experiment.step(200)
+    assert session.experiment.view(0).lr == 0.016
+    session.scale_lr(2)
+    assert "lr x2 of the 0.016 it ended with -> 0.032, from step 0" in session.message, session.message
+    exp = session.experiment
+    exp.step(200)
+    assert exp.view(0).lr == 0.032 and exp.verdict(0) == "oscillating"
+    session.scale_lr(2)  # no later change left: the factor, as before
+    session.experiment.step(200)
+    assert session.experiment.view(0).lr == 0.064 and session.experiment.verdict(0) == "diverged"
+
+
+def test_a_run_frozen_by_its_schedule_is_not_told_it_sits_at_a_minimum_and_gets_the_schedule_fix():
+    """F3 (walkthrough 15a): lesson 8's task (tab, +, space) gave gamma 0.9 at lr 5.5e-11 on a quadratic "local
+    minimum ... a minimum", with nothing to apply. The verdict stands (the contract's), its words and fix change."""
+    session = Session([find_builtin("exponential-decay").load()])
+    session.focused = 1
+    session.scale_lr(2)
+    exp = session.experiment
+    exp.step(200)
+    summary = exp.summary(1)
+    assert summary.code == "local_minimum" and "by the schedule" in summary.message
+    assert "cannot tell a minimum from a point it is frozen at" in summary.explanation
+    assert summary.fix is not None and summary.fix.get("schedule.type") == "constant"
+    session.apply_fix()
+    session.experiment.step(200)
+    assert session.experiment.verdict(1) == "converged" or session.experiment.view(1).loss < 1e-5

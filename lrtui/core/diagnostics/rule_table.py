@@ -84,5 +84,10 @@ class RuleTable(Generic[E]):
         explain = rule.explanation
         # The explanation is written when first read (Diagnosis makes it then): reading it gives a str.
         later = cast(str, lambda: explain(evidence))
-        return Diagnosis(rule.code, int(step), rule.severity, rule.message(evidence), later,
-                         rule.fix(evidence) or None, tried, run)
+        fix = rule.fix(evidence) or None
+        if fix is not None and (tried is None or tried.fix != fix):
+            # A fix another claim's check tried (a run frozen by its schedule gets the schedule's): its own try,
+            # so that `a` applies it as it was tried (from the start, not from where the verdict's check began)
+            tried = next((t for t in (getattr(evidence, "tried", None) or {}).values()
+                          if t is not None and t.fix == fix), tried)
+        return Diagnosis(rule.code, int(step), rule.severity, rule.message(evidence), later, fix, tried, run)

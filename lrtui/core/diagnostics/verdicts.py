@@ -14,68 +14,7 @@ from lrtui.core.diagnostics.evidence import BLOWUP, FAR, MUCH, SMOOTH, TOL, Evid
 from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
 from lrtui.core.diagnostics.trials import CAP_SHARE
 from lrtui.core.diagnostics.types import Diagnosis, Tried
-
-
-def fmt(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else str(value)
-
-
-def pct(fraction: float) -> str:
-    """A fraction as a percentage that never rounds a small positive value to 0%."""
-    if not math.isfinite(fraction):
-        return "n/a"
-    value = 100 * fraction
-    if 0 < value < 1:
-        return f"{value:.2g}%"
-    if abs(value) >= 100_000:  # a thousand times over: "8.1e+09%", as the status line says it (11a, D80)
-        return f"{value:.2g}%"
-    return f"{value:.0f}%"
-
-
-def fix_words(fix: dict | None, tried: Tried | None = None) -> str:
-    """A fix as a person types it: "lr = 0.016", "momentum = 0.9", "schedule constant, lr = 0.1". Given the try,
-    an LR set under a schedule says what it multiplies: "lr x9.67 on the whole schedule, 0.1 to 0.967", since the schedule
-    keeps its shape around the new LR (walkthrough 4: "lr = 0.0194" was followed by "now lr 1.78")."""
-    if not fix:
-        return ""
-    factor = _schedule_factor(fix, tried)
-    parts: list[str] = []
-    for key, value in fix.items():
-        name = key.split(".", 1)[1] if "." in key else key
-        if key == "schedule.type":
-            parts.insert(0, f"schedule {value}")
-        elif key == "schedule.restart":
-            continue
-        elif name == "lr_factor":
-            parts.append(f"lr x{value:g}")
-        else:
-            # An LR tried exactly (the contract's grid, lr x 10^(k/4)) reads to 4 figures: "0.0008891", not
-            # "0.00088914"; `a` applies the value tried.
-            shown = f"{value:.4g}" if key == "optimizer.lr" and isinstance(value, float) else (
-                f"{value:g}" if isinstance(value, float) else f"{value}")
-            parts.append(f"{name} = {shown}")
-            if key == "optimizer.lr" and math.isfinite(factor) and factor > 0:
-                scale = tried.scale_then if tried is not None else math.nan
-                # Led by the raise, on the schedule's own scale (walkthrough 5: "lr x17.8 = 0.0194" named the LR in
-                # force at the try's step, which the learner never saw, beside "now lr 1.78" after it).
-                parts[-1] = (f"lr x{factor:.3g} on the whole schedule, {scale:.3g} to {scale * factor:.3g}"
-                             if math.isfinite(scale) and scale > 0 else f"lr x{factor:.3g} on the whole schedule")
-    return ", ".join(parts)
-
-
-def _schedule_factor(fix: dict, tried: Tried | None) -> float:
-    """What `fix`, tried under a schedule, multiplies every LR of the schedule by (nan when not so)."""
-    return tried.lr_factor if tried is not None and tried.schedule and tried.fix == fix else math.nan
-
-
-def as_tried(fix: dict, tried: Tried | None) -> dict:
-    """The fix to apply from now, as the engine tried it. Under a schedule, an LR set where the try started scaled
-    every LR the schedule gives by `tried.lr_factor`; applied some steps later, the same factor is the same fix
-    (the same LR would not be: the schedule has moved the LR in force since)."""
-    factor = _schedule_factor(fix, tried)
-    if not (math.isfinite(factor) and factor > 0):
-        return dict(fix)
-    return {**{k: v for k, v in fix.items() if k != "optimizer.lr"}, "optimizer.lr_factor": factor}
+from lrtui.core.diagnostics.wording import fix_words, fmt, pct
 
 
 def gauge_sentence(e: Evidence) -> str:
@@ -248,7 +187,24 @@ def _converged_explanation(e: Evidence) -> str:
 
 def _local_message(e: Evidence) -> str:
     lower = f"the global minimum is {fmt(e.floor)}" if e.known_floor else "a lower minimum exists"
-    return _with_fix(e, "local_minimum", f"local minimum: stuck at loss {fmt(e.last_loss)}; {lower}")
+    frozen = f", its LR cut {_fold(_schedule_cut(e))} by the schedule" if _frozen(e) else ""
+    code = "local_minimum" if _fix(e, "local_minimum") or not _local_fix(e) else "schedule_too_aggressive"
+    return _with_fix(e, code, f"local minimum: stuck at loss {fmt(e.last_loss)}{frozen}; {lower}")
+
+
+def _frozen(e: Evidence) -> bool:
+    """Cut by its schedule to a hundredth of its peak LR or less: it may only be frozen where it stands (lesson 8's
+    gamma 0.9 at lr 5.5e-11 on a quadratic read "local minimum ... a minimum": walkthrough 15a, F3)."""
+    return _schedule_cut(e) >= SCHEDULE_CUT_WORDS
+
+
+def _local_fix(e: Evidence) -> dict | None:
+    """The local minimum's own fix, or, for a run frozen by its schedule, the schedule fix tried from the start."""
+    return _fix(e, "local_minimum") or (_fix(e, "schedule_too_aggressive") if _frozen(e) else None)
+
+
+def _fold(cut: float) -> str:
+    return f"{cut:,.0f}-fold" if cut < 1e6 else f"{cut:.2g}-fold"
 
 
 def _local_explanation(e: Evidence) -> str:
@@ -257,6 +213,12 @@ def _local_explanation(e: Evidence) -> str:
     text += (f"The known global minimum is {fmt(e.floor)}, so this one is {fmt(e.last_gap)} of the starting gap above it. "
              if e.known_floor else "A change tried from here found lower ground. ")
     tried = tried_sentence(_tried(e, "local_minimum"))
+    if _frozen(e):
+        held = _tried(e, "schedule_too_aggressive")
+        text += (f"But the schedule has cut the LR {_fold(_schedule_cut(e))}: at {fmt(e.lr)} the run hardly moves, "
+                 "so the checks from here cannot tell a minimum from a point it is frozen at. "
+                 + (f"{_cap(tried_sentence(held))}, much lower. " if held and held.helped else ""))
+        tried = f"from here, {tried}" if tried else ""
     return text + (_cap(tried) + ". " if tried else "") + (
         "A larger LR, momentum, or a schedule that starts high can carry a run past such dimples.")
 
@@ -445,7 +407,7 @@ RULES: RuleTable[Evidence] = RuleTable([
          _converged_message, _converged_explanation),
     Rule("local_minimum", "warning",
          lambda e: e.minimum & (e.gap > FAR) & e.confirmed["local_minimum"] & e.stays_flat("local_minimum"),
-         _local_message, _local_explanation, lambda e: _fix(e, "local_minimum")),
+         _local_message, _local_explanation, _local_fix),
     Rule("plateau", "warning", lambda e: e.small_grad & e.negative_curvature & e.flat & e.confirmed["plateau"]
          & e.stays_flat("plateau"),
          _saddle_message, _saddle_explanation, lambda e: _fix(e, "plateau")),

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from lrtui.core.diagnostics.verdicts import fix_words
+from lrtui.core.diagnostics.wording import fix_words
 from lrtui.text import visible
 from lrtui.tui.widgets.diagnostics_panel import SEVERITY_STYLE, split_message
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from lrtui.core.diagnostics.verdicts import fix_words
+from lrtui.core.diagnostics.wording import fix_words
 from lrtui.text import visible
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.widgets.chart import to_ascii
