@@ -69,14 +69,23 @@ def test_just_right():
     lrs = [run.optimizer["lr"] for run in scenario.runs]
     assert any(abs(lr - 2 / 51) < 1e-4 for lr in lrs) and 0.0399 in lrs
     # Walkthrough defect 4: lr* is the best worst-case rate, not the lowest loss at every step from every start.
-    exp = scenario.build()
-    exp.set_lr(1, 0.036)  # what `a` gives the half-of-lr* run
+    from lrtui.tui.session import Session
+
+    session = Session([scenario])
+    session.experiment.step(200)
+    session.focused = 1
+    session.apply_fix()  # what `a` gives the half-of-lr* run (walkthrough 15a, F5: the text said 0.036, a gave 0.0349)
+    exp = session.experiment
+    fixed = exp.view(1).lr
+    assert f"lr {fixed:.3g} (what a gives the half-of-lr* run)" in " ".join(text.split()), fixed
     exp.step(200)
     best, near = exp.current(0)["loss"], exp.current(1)["loss"]
-    assert near < best and f"ends at {near:.2g}" in text.replace("e-0", "e-0") and f"lr*'s {best:.2g}" in text
-    assert f"{1 - 0.036 * low:.3f} per step against lr*'s {1 - 2 / 51 * low:.3f}" in text
-    exp.step(600)
-    assert exp.current(0)["loss"] < exp.current(1)["loss"] and "by step 800 lr* is ahead" in text
+    assert near < best and f"ends at {near:.2g}" in text and f"lr*'s {best:.2g}" in text
+    assert f"{1 - fixed * low:.3f} per step against lr*'s {1 - 2 / 51 * low:.3f}" in " ".join(text.split())
+    exp.step(200)
+    assert exp.current(0)["loss"] > exp.current(1)["loss"]  # still behind at step 400...
+    exp.step(200)
+    assert exp.current(0)["loss"] < exp.current(1)["loss"] and "by step 600 lr* is ahead" in text
     half = final(scenario)
     ratio = half.current(1)["loss"] / half.current(0)["loss"]
     assert 50 < ratio < 70 and "half of lr* ends 60 times higher" in text
@@ -98,6 +107,11 @@ def test_exponential_decay_halves_every_34_steps():
     assert gammas == [0.9, 0.98] and abs(0.98 ** 34 - 0.5) < 0.01 and "halves every 34 steps" in text
     lr = scenario.runs[0].optimizer["lr"]
     assert lr == 0.039 and lr < 2 / 50 and "just under 2/50" in text
+    # Walkthrough 15a, F4: it said gamma 0.98 "has enough LR left to finish"; it ends near 0.01.
+    assert "sum to about 2 (0.039/(1 - 0.98))" in text and "sum to 0.39" in text and "shrinks only about 7-fold" in text
+    exp = final(scenario)
+    assert 0.009 < exp.current(0)["loss"] < 0.011 and "ends near 0.01" in text
+    assert 0.22 < exp.current(1)["loss"] < 0.24 and "freezes near 0.23" in text and exp.verdict(1) == "schedule_too_aggressive"
 
 
 def test_reduce_on_plateau_factor_is_the_files():
@@ -215,7 +229,7 @@ def test_warm_restarts_task_does_what_it_says():
     from lrtui.tui.session import Session
 
     scenario, text = lesson("warm-restarts")
-    assert "Try - three times on the constant run (lr 0.025)" in text and "a local minimum at loss 9" in text
+    assert "Try - three times on the constant run (from lr 0.2 to 0.025)" in text and "a local minimum at loss 9" in text
     session = Session([scenario])
     session.experiment.step(scenario.steps)
     assert session.experiment.series(0, "loss")[1][-1] < 1e-3  # the restarts reach the central well
