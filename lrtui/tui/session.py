@@ -364,7 +364,7 @@ class Session:
         Tried from the start (a diverged run, or a claim checked from step 0 at the end of the budget): every run
         is replayed from step 0 with the fix on this one. Tried from a later step: applied from now. At the end
         of the budget a fix from now has no steps left to act: the replay is offered, and a second `a` takes it.
-        Where nothing tried helped, nothing changes."""
+        Where nothing tried did much better, nothing changes."""
         exp, run = self.experiment, self.focused
         label = self._label(run)
         chosen = self.fix_of(run)
@@ -380,7 +380,7 @@ class Session:
             summary = exp.summary(run)
             tried = next((d.tried for d in [summary] + exp.diagnoses(run)[::-1] if d.tried is not None), None)
             if tried is not None:
-                self.message = f"{label}: nothing tried helped ({tried.sentence()}), so nothing changed"
+                self.message = f"{label}: nothing tried did much better ({tried.sentence()}), so nothing changed"
             elif exp.step_count == 0:  # a replay (another run's fix, r) starts every run afresh: nothing checked yet
                 self.message = (f"{label}: no fix yet: every run starts afresh at step 0, and the engine checks it "
                                 "as it plays (space); nothing changed")

@@ -59,7 +59,7 @@ def tried_sentence(tried: Tried | None) -> str:
     if tried.helped:
         where = "from the start" if tried.from_step == 0 else f"from step {tried.from_step:,}"
         return f"tried {fix_words(tried.fix, tried)} {where}: {tried.sentence().removeprefix('tried: ')}"
-    return ("nothing tried helped" + (f" (best: {fix_words(tried.fix, tried)}, {tried.sentence().removeprefix('tried: ')})"
+    return ("nothing tried did much better" + (f" (best: {fix_words(tried.fix, tried)}, {tried.sentence().removeprefix('tried: ')})"
                                       if tried.fix else ""))
 
 
@@ -78,7 +78,7 @@ def _with_fix(e: Evidence, code: str, text: str) -> str:
         return text
     if tried.helped:
         return f"{text}; try {fix_words(tried.fix, tried)} ({tried.sentence()})"
-    return f"{text}; nothing tried helped"
+    return f"{text}; nothing tried did much better"
 
 
 # -- diverged ---------------------------------------------------------------------------------------

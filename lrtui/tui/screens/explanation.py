@@ -63,7 +63,7 @@ def explanation_text(d, label: str, focused: bool = True, finished: bool = False
     elif remembered:
         text.append(f"\n{remembered}\n", style="bold")
     elif d.tried is not None:
-        text.append("Nothing tried helped, so a changes nothing for this finding.\n", style="dim")
+        text.append("Nothing tried did much better, so a changes nothing for this finding.\n", style="dim")
     text.append("\nescape to close", style="dim")
     return text
 

@@ -2,7 +2,7 @@
 
 The first entry is always the focused run's current verdict in words with the reason (the engine's
 summary), once a step was taken. Each finding gives its step, run, severity and message, and on a
-second line the fix with how it fared when the engine tried it, or that nothing tried helped. Enter
+second line the fix with how it fared when the engine tried it, or that nothing tried did much better. Enter
 explains the highlighted entry in full; `a` applies the focused run's fix. No raw code is ever shown:
 codes are put in words by the engine (`in_words`).
 """
@@ -25,7 +25,7 @@ from lrtui.tui.widgets.panel import Panel
 TITLES = ("diagnostics (enter: explain, a: apply fix)", "diagnostics (enter, a)", "diagnostics")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 VERDICT_STYLE = {"improving": "green", "converged": "bold green"}
-NOTHING_HELPED = "; nothing tried helped"
+NOTHING_HELPED = "; nothing tried did much better"
 
 
 def split_message(d) -> tuple[str, str]:
@@ -39,9 +39,9 @@ def split_message(d) -> tuple[str, str]:
             return message[: -len(tail)], f"fix: {fix_words(d.fix, tried)} ({tried.sentence()})"
     if message.endswith(NOTHING_HELPED):
         best = f" (best: {fix_words(tried.fix, tried)}, {tried.sentence()})" if tried is not None and tried.fix else ""
-        return message[: -len(NOTHING_HELPED)], f"nothing tried helped{best}"
+        return message[: -len(NOTHING_HELPED)], f"nothing tried did much better{best}"
     if tried is not None and not tried.helped:
-        return message, f"nothing tried helped ({tried.sentence()})"
+        return message, f"nothing tried did much better ({tried.sentence()})"
     return message, ""
 
 

@@ -255,8 +255,9 @@ def status_text(view, palette: PlotPalette, run_rows: int = 10, accuracy: Latest
     if width is not None and len(name) + 2 + rest > width:
         # The speed and the rate go before the name is shortened: the whole name is the lesson's (walkthrough
         # 13a, A9: "Too high: bouncing around a mini…" beside "x10")
-        head = [piece for piece in head if not piece[0].startswith("  x") and not piece[0].endswith(" steps/s")]
-        rest = sum(len(t) for t, _ in head[1:])
+        slower = [piece for piece in head if not piece[0].startswith("  x") and not piece[0].endswith(" steps/s")]
+        if len(name) + 2 + sum(len(t) for t, _ in slower[1:]) <= width:  # (else the speed stays, the name shortens)
+            head, rest = slower, sum(len(t) for t, _ in slower[1:])
     if width is None or len(name) + 2 + rest <= width:
         head[0] = (f" {name} ", head[0][1])
     else:  # the rest of the name gives way before the lesson number, the step and the speed
