@@ -211,6 +211,9 @@ class Session:
         """`R`: the scenario as its file has it, at step 0 (every change made here is dropped)."""
         dropped = self.changed()
         self._replace_experiment(self.scenario.build())
+        # As the file opens: the focus on run 0, which the lesson's task names (walkthrough 15b, G8: after R, "s on
+        # the frozen run" changed the run the focus had been left on)
+        self.focused = 0
         self.message = "reset to the file at step 0" + (" (your changes dropped; r keeps them)" if dropped else "")
 
     @property

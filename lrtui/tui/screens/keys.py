@@ -64,8 +64,8 @@ GLOSSARY = (
     ("v at the bottom", "the automatic log axis (\"log10, auto\" in the title) reaches a decade or two below where "
                         "the runs that have not converged are now, so that a bouncing run stays a band beside one "
                         "converging to 1e-30: a converged run that falls further goes along the bottom edge from the "
-                        "v, and the title says from which step. l twice (linear, then log10) gives the log axis with "
-                        "every decade"),
+                        "v, and the title says from which step. l twice (linear, then log10) gives a log axis down to "
+                        "the lowest loss, with no floor (in a short chart its ticks skip decades)"),
     ("planned LR (dotted)", "the schedule's LR for the steps still to come"),
     ("effective LR per parameter", "for adaptive optimizers, the step size each parameter really gets "
                                    "(lr/√v̂ for Adam and RMSProp, lr/√(sum of g²) for Adagrad). The key row names "
