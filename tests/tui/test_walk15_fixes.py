@@ -204,3 +204,21 @@ def test_at_the_end_of_the_budget_the_status_line_gives_the_lr_the_last_update_u
     halfway = Session([find_builtin("step-decay").load()])
     halfway.experiment.step(100)
     assert f"lr {halfway.experiment.view(0).lr:.3g} = " in status_text(halfway, PlotPalette(), width=120).plain
+
+
+async def test_a_run_judged_diverged_while_finite_is_named_diverged_and_its_theory_does_not_set_the_axis():
+    """G4 (walkthrough 15b): rmsprop-equalizes, play, + on SGD, play: theory dots climbed to 1e125 and set the axis
+    over a flat chart, and the title said "climbing off the top" beside a legend saying "(diverged)"."""
+    from lrtui.tui.app import LrtuiApp
+    from lrtui.tui.widgets.theory_overlay import THEORY_COLOR
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = LrtuiApp([find_builtin("rmsprop-equalizes").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("plus")
+        await step_and_draw(app, pilot, 200)
+        exp = app.session.experiment
+        assert exp.verdict(0) == "diverged"
+        picture = app.screen.query_one("#loss").picture
+        assert "x: run 0 diverged" in picture.title and "climbing" not in picture.title, picture.title
+        assert not [line for line in picture.lines if line.color == THEORY_COLOR]

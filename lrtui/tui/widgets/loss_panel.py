@@ -190,6 +190,7 @@ class LossPanel(Panel, Chart):
         smoothed: list[Line] = []  # the lines to average, once the axis is known
         test_lines: list[Line] = []  # a data model's test loss, dotted
         climbing: list[int] = []  # runs far above their start that have not diverged (yet): they leave the top too
+        gone: dict[int, int] = {}  # run -> the step it diverged at (went non-finite, or was judged diverged)
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
             run_view = view.run(run)
@@ -222,7 +223,10 @@ class LossPanel(Panel, Chart):
                     diverged_lines.append(test_lines[-1])
             if off_chart:
                 diverged_lines.extend(picture.lines[first_line:])
-                climbing += [run] if run_view.diverged_at < 0 else []
+                if run_view.diverged_at > 0 or diverged:  # (non-finite, or judged diverged while still finite)
+                    gone[run] = run_view.diverged_at if run_view.diverged_at > 0 else exp.summary(run).step
+                else:
+                    climbing.append(run)
             elif np.isfinite(high).any():
                 healthy_top = max(healthy_top, float(high[np.isfinite(high)].max()))
             nonpositive = nonpositive or bool(np.any(low[np.isfinite(low)] < 0)) and not off_chart
@@ -327,10 +331,9 @@ class LossPanel(Panel, Chart):
                           True))
         if exits:
             # The diverged curve leaves through the top (the legend can hide where): say so in words.
-            gone = [r for r in range(exp.n_runs) if view.run(r).diverged_at > 0]
             if gone:
-                who = f"run {gone[0]}" if len(gone) == 1 else f"{len(gone)} runs"
-                where = diverged_steps([view.run(r).diverged_at for r in gone])
+                who = f"run {next(iter(gone))}" if len(gone) == 1 else f"{len(gone)} runs"
+                where = diverged_steps(list(gone.values()))
                 notes.append(([f"; x: {who} diverged off the top {where}", f"; x: {who} diverged {where}",
                                f"; x: {who} diverged", "; x: diverged"], True))
             elif climbing:

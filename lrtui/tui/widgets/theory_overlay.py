@@ -15,6 +15,7 @@ from lrtui.tui.widgets.chart import Line
 THEORY_COLOR = "gray"
 MAX_RUNS = 8  # a sweep of hundreds of runs would bury the real curves under predictions
 BEST_LABEL = "theory, best lr "  # the legend's words for it (the loss chart's title borrows them when it gives way)
+BLOWS_UP = 1e6  # a prediction this many times the start is not drawn (the loss chart's BLOWN_UP)
 FAR_BELOW = 0.1  # the focused run's LR under this share of the fastest one: its theory is drawn for reference
 
 
@@ -29,6 +30,10 @@ def theory_lines(session, x_range: tuple[float, float], columns: int) -> list[Li
         if predicted is None:
             continue
         steps, values = predicted
+        if not np.all(np.isfinite(values)) or values.max() > BLOWS_UP * values[0]:
+            # A prediction of a blow-up: the run leaves the chart with an x, and 1e125 of dots set the axis for
+            # nothing (walkthrough 15b, G4)
+            continue
         x, low, high = min_max_columns(steps, values, values, columns, x_range)
         if len(x) == 0:
             continue
