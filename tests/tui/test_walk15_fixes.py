@@ -222,3 +222,16 @@ async def test_a_run_judged_diverged_while_finite_is_named_diverged_and_its_theo
         picture = app.screen.query_one("#loss").picture
         assert "x: run 0 diverged" in picture.title and "climbing" not in picture.title, picture.title
         assert not [line for line in picture.lines if line.color == THEORY_COLOR]
+
+
+async def test_a_run_at_a_minimum_shows_its_current_point_over_the_star():
+    """G5 (walkthrough 15b): at 80x24 lesson 16's runs had reached the minimum and no ● was left on the map."""
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = LrtuiApp([find_builtin("rmsprop-equalizes").load()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 200)
+        panel = app.screen.query_one("LandscapePanel")
+        rows = "\n".join(line.text for line in panel.render_lines(panel.region.reset_offset)).splitlines()
+        assert any("●" in row for row in rows[1:]), rows

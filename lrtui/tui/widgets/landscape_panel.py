@@ -153,6 +153,7 @@ class LandscapePanel(Panel, Widget):
         marks: list[tuple[str, str | None, bool]] = [(" ", None, False)]
         cell_mark = np.zeros((height, width), dtype=np.intp)
         dot, head, star = (".", "@", "X") if self.ascii_only else ("·", "●", "★")
+        heads: list[tuple] = []  # (cell, mark) of each run's current point, drawn last
         for run in range(exp.n_runs):
             run_view = view.run(run)
             if run_view.loss_function is not loss:
@@ -164,11 +165,13 @@ class LandscapePanel(Panel, Widget):
             cell_mark[trail.visited] = len(marks) - 1
             if trail.head is not None:
                 marks.append((head, color, True))
-                cell_mark[trail.head] = len(marks) - 1
+                heads.append((trail.head, len(marks) - 1))
         if loss.minima is not None:
             marks.append((star, MINIMUM_COLOR, True))
             rows, cols = cells_of(np.asarray(loss.minima, dtype=np.float64).reshape(-1, 2), loss.window, width, height)
             cell_mark[rows, cols] = len(marks) - 1
+        for cell, mark in heads:  # where a run is now, over a minimum it reached: at 80x24 lesson 16's two runs
+            cell_mark[cell] = mark  # sat under the star, and no ● was left (walkthrough 15b, G5)
         glyphs = np.array([m[0] for m in marks])
         band_glyphs = np.array(list(BAND_GLYPHS))
         out = []
