@@ -141,8 +141,9 @@ def test_an_adaptive_runs_limit_is_called_adaptive_and_no_cap():
     """D61: "The LR 0.5 was 91% of the stable limit 2/λ = 0.552", then "Fix: lr = 5"."""
     d = _summary("adagrad-decays-too-fast")
     text = " ".join(d.explanation.split())
-    assert "91% of the adaptive limit 2/λ = 0.552" in text and "a limit that moves with the LR" in text, text
-    assert "stable limit" not in text
+    # Walkthrough 15b, G6: "91% of the adaptive limit" beside "lr = 5" still confused: no share, and why not.
+    assert "No share of a stable limit is given" in text and "moves the limit with it" in text, text
+    assert "91%" not in text and "Tried lr = 5 from the start" in text
     sgd = " ".join(_summary("too-low-slow").explanation.split())
     assert "of the stable limit" in sgd and "moves with the LR" not in sgd
 

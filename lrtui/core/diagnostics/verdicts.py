@@ -305,6 +305,12 @@ def _schedule_cut(e: Evidence) -> float:
     return float(e.schedule_peak / e.schedule_lr)
 
 
+# "The LR 0.5 was 91% of the adaptive limit" beside "Fix: lr = 5" read as a contradiction twice (walkthroughs 10b
+# D61, 15b G6): a too-slow adaptive run's explanation says why the share is left out instead.
+ADAPTIVE_SLOW = ("No share of a stable limit is given: an adaptive optimizer's limit is on P⁻¹H, and P follows the "
+                 "steps it takes, so a larger LR moves the limit with it; a larger LR is judged by its try")
+
+
 def _slow_explanation(e: Evidence) -> str:
     tried = tried_sentence(_tried(e, "too_slow"))
     if e.gauge >= 1 and not e.preconditioned:
@@ -321,7 +327,7 @@ def _slow_explanation(e: Evidence) -> str:
                 "keeps the LR up instead. " if cut >= SCHEDULE_CUT_WORDS else "")
     return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; "
             f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left. {schedule}"
-            f"{_cap(gauge_sentence(e))}."
+            f"{_cap(gauge_sentence(e)) if not e.preconditioned else ADAPTIVE_SLOW}."
             + (f" {_cap(tried)}." if tried else ""))
 
 
