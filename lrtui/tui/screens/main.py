@@ -72,8 +72,17 @@ class MainScreen(Screen):
         """PgDn/PgUp: the description a page on or back (it shows again first if `d` had hidden it, and the
         whole lesson once the task alone has been seen)."""
         panel = self.query_one(DescriptionPanel)
-        if self.description == "off" or (direction > 0 and self.description == "task" and not panel.at_more()):
-            self.description = "full"  # the task alone was shown whole: PgDn goes on to the rest of the lesson
+        if self.description == "off":
+            self.description = "full"
+            return
+        if direction > 0 and self.description == "task" and not panel.at_more():
+            # The task alone was shown whole: PgDn goes on to the rest of the lesson, a page on, past the task it
+            # had shown (walkthrough 15a, F14: at 80x24 the first PgDn changed only the frame's hint)
+            self.description = "full"
+            def on():  # a page on less a row: the lesson's name, which follows the task, comes whole
+                panel.scroll_relative(y=max(1, panel.scrollable_content_region.height - 1), animate=False)
+
+            self.call_after_refresh(lambda: self.call_after_refresh(on))
             return
         if direction > 0:
             panel.scroll_page_down(animate=False)
