@@ -316,6 +316,8 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         ylim = (low - pad, high + pad)
     if picture.y_range is None and with_legend and not picture.log_y:
         ylim = legend_headroom(ylim, high, rows, entries)
+    if picture.y_range is None and not picture.log_y and rows >= 2:
+        fig.yticks(*row_ticks(ylim, rows, most_y))
     xlim = None
     if picture.x_range is not None and picture.x_range[1] > picture.x_range[0] and all(
             math.isfinite(v) and abs(v) <= DRAWABLE for v in picture.x_range):
@@ -385,6 +387,26 @@ def legend_headroom(ylim: tuple[float, float], high: float, rows: int, entries: 
     # The rows of the data's top: under the legend, it needs `entries` more rows above it.
     needed = low + (high - low) * rows / data_rows
     return (low, max(top, needed))
+
+
+def row_ticks(ylim, rows: int, most: int) -> tuple[list[float], list[str]]:
+    """Linear ticks on evenly spaced rows, each at the value its row stands for (plotext puts the first and last
+    rows at the limits), labelled to as many figures as tell them apart: plotext's own ticks, evenly spaced in
+    value, landed two on a row in a short chart, and a label went missing from the middle ("16.9, 15.0, 13.1,
+    9.4" on consecutive rows: walkthrough 15a, F9)."""
+    every = max(1, math.ceil((rows - 1) / max(1, most - 1)))
+    span = ylim[1] - ylim[0]
+    ticks = [ylim[0] + i * span / (rows - 1) for i in range(0, rows, every)]
+    step = span * every / (rows - 1)
+    biggest = max(abs(t) for t in ticks)
+    if step > 0 and 1e-3 <= biggest < 1e6:  # decimals down to a tenth of the step: "16.9 14.7 12.4", evenly
+        decimals = min(6, max(0, 1 - math.floor(math.log10(step))))
+        return ticks, [f"{t:.{decimals}f}" for t in ticks]
+    for digits in range(3, 8):  # very large or small: as many figures as tell them apart
+        labels = [f"{t:.{digits}g}" for t in ticks]
+        if len(set(labels)) == len(labels):
+            break
+    return ticks, labels
 
 
 def evenly_spaced_decades(data, ylim, rows: int, most: int) -> tuple[tuple[float, float], list[float], list[str]]:
