@@ -316,7 +316,7 @@ def _describe(fig, picture: Picture, height: int, resolve, ascii_only: bool, fas
         ylim = (low - pad, high + pad)
     if picture.y_range is None and with_legend and not picture.log_y:
         ylim = legend_headroom(ylim, high, rows, entries)
-    if picture.y_range is None and not picture.log_y and rows >= 2:
+    if not picture.log_y and rows >= 2 and ylim is not None:
         fig.yticks(*row_ticks(ylim, rows, most_y))
     xlim = None
     if picture.x_range is not None and picture.x_range[1] > picture.x_range[0] and all(

@@ -18,5 +18,8 @@ async def test_v_trains_each_pick_and_the_grid_and_shows_the_table():
         text = app.screen.query_one("#finder-verify-text").render().plain
         assert text.startswith("verify: 200 steps at each constant LR") and "<- best on the grid" in text
         assert all(rule in text for rule in ("valley", "slide", "steep", "minimum", "gradient"))
+        # The picks' list gives way to the table, and the plot keeps its rows (walkthrough 15b, G3: three ticks)
+        assert app.screen.has_class("-verifying")
+        assert app.screen.query_one("FinderPanel > Chart").size.height >= 9
         await pilot.press("escape")
         assert type(app.screen).__name__ == "MainScreen" and app.session.experiment.step_count == 0

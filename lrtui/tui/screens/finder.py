@@ -59,6 +59,7 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
     FinderScreen FinderPanel { min-height: 11; }
     FinderScreen FinderPanel > Chart { min-height: 7; }
     FinderScreen #finder-verify.-shown { display: block; }
+    FinderScreen.-verifying FinderPanel > OptionList { max-height: 30%; }
     """
 
     def __init__(self, experiment, run: int, seed: int = 0, num_it: int = 100, ascii_only: bool = False,
@@ -136,6 +137,9 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
 
     def _show_verify(self, text: Text) -> None:
         self.query_one("#finder-verify").set_class(True, "-shown")
+        # The picks' list gives way (it scrolls) so that the plot keeps its rows beside the table (walkthrough
+        # 15b, G3: after v the plot shrank to three ticks and two flat bands)
+        self.set_class(True, "-verifying")
         self.query_one("#finder-verify-text", Static).update(text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
