@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lrtui.text import visible as escape_text
-
 from lrtui.core.decimate import rasterize_lines
+from lrtui.text import visible as escape_text
 
 DECADE_NAMES = {0: "1", 1: "10", -1: "0.1"}
 DRAWABLE = 1e300  # plotext divides the axis range into ticks: beyond this it overflows
@@ -390,16 +389,13 @@ def legend_headroom(ylim: tuple[float, float], high: float, rows: int, entries: 
 
 
 def row_ticks(ylim, rows: int, most: int) -> tuple[list[float], list[str]]:
-    """Linear ticks on evenly spaced rows, each at the value its row stands for (plotext puts the first and last
-    rows at the limits), labelled to as many figures as tell them apart: plotext's own ticks, evenly spaced in
-    value, landed two on a row in a short chart, and a label went missing from the middle ("16.9, 15.0, 13.1,
-    9.4" on consecutive rows: walkthrough 15a, F9)."""
+    """Linear ticks on evenly spaced rows, each at its row's value (plotext puts the first and last rows at the
+    limits): plotext's own ticks landed two on a row in a short chart, and a label went missing ("16.9, 15.0,
+    13.1, 9.4" on consecutive rows: walkthrough 15a, F9). Labelled to a tenth of the step, evenly."""
     every = max(1, math.ceil((rows - 1) / max(1, most - 1)))
-    span = ylim[1] - ylim[0]
-    ticks = [ylim[0] + i * span / (rows - 1) for i in range(0, rows, every)]
-    step = span * every / (rows - 1)
-    biggest = max(abs(t) for t in ticks)
-    if step > 0 and 1e-3 <= biggest < 1e6:  # decimals down to a tenth of the step: "16.9 14.7 12.4", evenly
+    ticks = [ylim[0] + i * (ylim[1] - ylim[0]) / (rows - 1) for i in range(0, rows, every)]
+    step = (ylim[1] - ylim[0]) * every / (rows - 1)
+    if step > 0 and 1e-3 <= max(abs(t) for t in ticks) < 1e6:
         decimals = min(6, max(0, 1 - math.floor(math.log10(step))))
         return ticks, [f"{t:.{decimals}f}" for t in ticks]
     for digits in range(3, 8):  # very large or small: as many figures as tell them apart
