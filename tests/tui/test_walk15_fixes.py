@@ -191,20 +191,6 @@ def test_a_run_frozen_by_its_schedule_is_not_told_it_sits_at_a_minimum_and_gets_
     assert session.experiment.verdict(1) == "converged" or session.experiment.view(1).loss < 1e-5
 
 
-def test_at_the_end_of_the_budget_the_status_line_gives_the_lr_the_last_update_used():
-    """F11 (walkthrough 15a): step decay's fourth cut, on step 240 of 240, read "lr 0.00405", an LR no step used."""
-    from lrtui.tui.palette import PlotPalette
-    from lrtui.tui.widgets.status_line import status_text
-
-    session = Session([find_builtin("step-decay").load()])
-    session.experiment.step(240)
-    assert session.finished and abs(session.experiment.view(0).lr - 0.00405) < 1e-5
-    line = status_text(session, PlotPalette(), width=120).plain.splitlines()[1]
-    assert "lr 0.0135 = " in line and "0.00405" not in line, line
-    halfway = Session([find_builtin("step-decay").load()])
-    halfway.experiment.step(100)
-    assert f"lr {halfway.experiment.view(0).lr:.3g} = " in status_text(halfway, PlotPalette(), width=120).plain
-
 
 async def test_a_run_judged_diverged_while_finite_is_named_diverged_and_its_theory_does_not_set_the_axis():
     """G4 (walkthrough 15b): rmsprop-equalizes, play, + on SGD, play: theory dots climbed to 1e125 and set the axis

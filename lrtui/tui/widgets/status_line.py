@@ -139,18 +139,7 @@ def short_label(label: str) -> str:
 FAR = 100  # a share of the limit shown as "over 100x the limit": a kink, or a run about to blow up
 
 
-def last_lr_used(run_view) -> float:
-    """The LR the run's last update used. Once the budget is used up there is no next update: a schedule event on
-    the last step (lesson 7's fourth cut, lesson 10's restart) had set an LR no step used, "lr 0.2, over 100x the
-    limit" beside a loss of 1e-8 (walkthrough 15a, F11)."""
-    if run_view.step < 1:
-        return float(run_view.lr)
-    env = run_view.history.envelope("lr", since=run_view.step - 1)
-    at = np.flatnonzero((env.step_start <= run_view.step - 1) & (env.step_end >= run_view.step - 1))
-    return float(env.last[at[0]]) if at.size and env.step_start[at[0]] == env.step_end[at[0]] else float(run_view.lr)
-
-
-def lr_piece(exp, run: int, lr: str, named: bool = False, scale: float = 1.0) -> tuple:
+def lr_piece(exp, run: int, lr: str, named: bool = False) -> tuple:
     """The LR and, beside it, its share of the stable limit, as one piece: "lr 0.025 = 125% of limit". Shortened
     last to the LR alone, so that neither is dropped for the other (walkthroughs 14a C6 and 14b D4: lines lost
     "lr 0.5" first). A run that met a sharper point than where it is now reads by where it is now, "lr 0.5 = 35% of
@@ -158,14 +147,13 @@ def lr_piece(exp, run: int, lr: str, named: bool = False, scale: float = 1.0) ->
     Adaptive optimizers show the LR alone: their share does not say whether the LR is too low or too high, and
     "176% of adaptive limit" beside "improving" read as a contradiction (walkthrough 14b, D3); the effective-LR
     panel and the verdict say it. Where the run's label already `named` its LR ("lr=0.0001"), the LR is the first
-    to go (with the label's shortening), and the share stays: "0.1% of limit". The shares are for an LR `scale`
-    times the run's next one (the last one used, at the end of the budget)."""
-    gauge = exp.gauge(run) * scale
+    to go (with the label's shortening), and the share stays: "0.1% of limit"."""
+    gauge = exp.gauge(run)
     if is_adaptive(exp.spec(run).optimizer) or not math.isfinite(gauge):
         return (GAUGE_LR, lr, "")
     if gauge < 0:  # where the loss curves downwards no step size is unstable: there is no limit to show
         return (GAUGE_LR, f"{lr}, concave here: no lr limit", "dim", ((3, lr),))
-    here = exp.gauge_here(run) * scale
+    here = exp.gauge_here(run)
     if gauge >= FAR and exp.step_count > 0:  # "8.1e+09% of limit" at Ackley's centre (walkthrough 15)
         return (GAUGE_LR, f"{lr}, over {FAR}x the limit", "bold red", ((3, lr),))
     if gauge >= 1 and math.isfinite(here) and 0 <= here < 0.9 * gauge:
@@ -203,10 +191,10 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
         else:
             pieces.append((1, f"  DIVERGED at step {now.diverged_at}: lr too high", "bold red"))
         return pieces
-    lr = last_lr_used(now) if session.finished else now.lr
-    pieces.append(lr_piece(exp, run, f"  lr {_num(lr)}", named=any(
-        f"lr{sep}{_num(lr)}" in label.split(", now ")[-1] for sep in ("=", " ")),
-        scale=lr / now.lr if now.lr > 0 and math.isfinite(lr) else 1.0))
+    # The LR the next update uses, as the LR chart's "now", the gauge and the diagnosis give it (at the end of the
+    # budget too: the last update's LR there read as a second "current" LR beside them, walkthrough 16a, H1)
+    pieces.append(lr_piece(exp, run, f"  lr {_num(now.lr)}", named=any(
+        f"lr{sep}{_num(now.lr)}" in label.split(", now ")[-1] for sep in ("=", " "))))
     # A mini-batch model's loss is its last batch's, and says so (walkthrough 12b, F10: "loss 0.35" beside a chart
     # ending near 0.1 and a training-set loss of 0.22 in u)
     what = "batch loss" if now.loss_function.is_model and getattr(now.loss_function, "batch_size", None) else "loss"
