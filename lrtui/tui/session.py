@@ -369,7 +369,9 @@ class Session:
         of the budget a fix from now has no steps left to act: the replay is offered, and a second `a` takes it.
         Where nothing tried did much better, nothing changes."""
         exp, run = self.experiment, self.focused
-        label = self._label(run)
+        # Its name without what it uses now: the fix changes that ("sgd lr=0.025, now lr 0.05: replayed ... with
+        # lr = 0.021" named the LR the fix replaces: walkthrough 16a, H10)
+        label = self._label(run).partition(", now ")[0]
         chosen = self.fix_of(run)
         if chosen is None and (known := self.remembered_fix(run)) is not None:
             lr, value, now = known

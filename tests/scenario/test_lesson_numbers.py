@@ -112,6 +112,16 @@ def test_exponential_decay_halves_every_34_steps():
     exp = final(scenario)
     assert 0.009 < exp.current(0)["loss"] < 0.011 and "ends near 0.01" in text
     assert 0.22 < exp.current(1)["loss"] < 0.24 and "freezes near 0.23" in text and exp.verdict(1) == "schedule_too_aggressive"
+    # Walkthrough 16a, H2: the task led to + (a "local minimum" on a quadratic); it leads to the fix now.
+    from lrtui.tui.session import Session
+
+    session = Session([scenario])
+    session.experiment.step(200)
+    session.focused = 1
+    session.apply_fix()
+    session.experiment.step(200)
+    assert session.experiment.view(1).loss < 1e-7 and "ends below 1e-7" in text and "holds the LR at 0.039" in text
+    assert 0.9 ** 22 < 0.1 < 0.9 ** 21 and "tenfold every 22 steps" in text
 
 
 def test_reduce_on_plateau_factor_is_the_files():

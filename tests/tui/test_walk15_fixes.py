@@ -221,3 +221,17 @@ async def test_a_run_at_a_minimum_shows_its_current_point_over_the_star():
         panel = app.screen.query_one("LandscapePanel")
         rows = "\n".join(line.text for line in panel.render_lines(panel.region.reset_offset)).splitlines()
         assert any("●" in row for row in rows[1:]), rows
+
+
+def test_a_run_judged_diverged_while_finite_reads_diverged_at_its_step_in_the_status_line():
+    """H11 (walkthrough 16a): "lr 0.0697 = 174% of limit  loss 4.53e+159 ... diverged" beside lesson 2's "DIVERGED
+    at step 7: lr too high"."""
+    from lrtui.tui.palette import PlotPalette
+    from lrtui.tui.widgets.status_line import status_text
+
+    session = Session([find_builtin("rmsprop-equalizes").load()])
+    session.scale_lr(2)
+    session.experiment.step(200)
+    assert session.experiment.view(0).diverged_at < 0 and session.experiment.verdict(0) == "diverged"
+    line = status_text(session, PlotPalette(), width=100).plain.splitlines()[1]
+    assert line.rstrip().endswith("DIVERGED at step 5: lr too high") and "% of limit" not in line, line

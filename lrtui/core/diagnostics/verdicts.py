@@ -220,6 +220,7 @@ def _local_explanation(e: Evidence) -> str:
                  + (f"{_cap(tried_sentence(held))}, much lower. " if held and held.helped else ""))
         tried = f"from here, {tried}" if tried else ""
     return text + (_cap(tried) + ". " if tried else "") + (
+        "A schedule that keeps the LR up (s) lets it move on." if _frozen(e) else
         "A larger LR, momentum, or a schedule that starts high can carry a run past such dimples.")
 
 

@@ -191,6 +191,12 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
         else:
             pieces.append((1, f"  DIVERGED at step {now.diverged_at}: lr too high", "bold red"))
         return pieces
+    if exp.step_count and exp.verdict(run) == "diverged":
+        # Judged diverged while its loss is still finite (4.53e+159): the same words as one gone non-finite, at the
+        # step of the finding (walkthrough 16a, H11: "lr 0.0697 = 174% of limit  loss 4.53e+159 ... diverged")
+        pieces.append((1.5, f"  loss {_num(now.loss)}", ""))
+        pieces.append((1, f"  DIVERGED at step {exp.summary(run).step}: lr too high", "bold red"))
+        return pieces
     # The LR the next update uses, as the LR chart's "now", the gauge and the diagnosis give it (at the end of the
     # budget too: the last update's LR there read as a second "current" LR beside them, walkthrough 16a, H1)
     pieces.append(lr_piece(exp, run, f"  lr {_num(now.lr)}", named=any(
