@@ -402,7 +402,8 @@ def _improving_explanation(e: Evidence) -> str:
         here, nxt = e.lr_limit_here, e.lr * 10 ** 0.25
         why = (f": the next one, x1.78 (lr {fmt(nxt)}), is past 90% of the stable limit where the run is now ("
                f"{fmt(here)})" if math.isfinite(here) and 0 < CAP_SHARE * here < nxt else "")
-        text += f" No larger LR was tried{why}; u sweeps constant LRs on copies for the best one."
+        # (not "u sweeps constant LRs": only a lesson with a challenge has that sweep; walkthrough 16a, H4)
+        text += f" No larger LR was tried{why}."
     return text
 
 
