@@ -148,6 +148,8 @@ class RunControls:
         changes = dict(changes)
         done = self._apply(run, changes)
         self.origins[run].changes.append(Change(self.step_count, changes))
+        if self.step_count == 0:  # made before the first update, as a replay's step-0 changes are: where it starts
+            self.start_scale[run] = self.lr_scale[run]
         return done
 
     apply_suggestion = apply_changes  # the name earlier versions used

@@ -235,3 +235,16 @@ def test_a_run_judged_diverged_while_finite_reads_diverged_at_its_step_in_the_st
     assert session.experiment.view(0).diverged_at < 0 and session.experiment.verdict(0) == "diverged"
     line = status_text(session, PlotPalette(), width=100).plain.splitlines()[1]
     assert line.rstrip().endswith("DIVERGED at step 5: lr too high") and "% of limit" not in line, line
+
+
+def test_a_run_scaled_at_the_end_of_the_budget_is_diagnosed_as_its_identical_twin():
+    """H3 (walkthrough 16a): lesson 6, play, - on lr* (replayed at lr 0.0196 from step 0), play: "improving" beside
+    the identical half-of-lr* run's "too slow". A change made at step 0 of the replay is where the run starts."""
+    session = Session([find_builtin("just-right").load()])
+    session.experiment.step(200)
+    session.scale_lr(0.5)
+    exp = session.experiment
+    exp.step(200)
+    first, second = exp.summary(0), exp.summary(1)
+    assert exp.view(0).lr == exp.view(1).lr and first.code == second.code == "too_slow"
+    assert first.message == second.message
