@@ -299,3 +299,18 @@ def test_step_decay_says_its_training_set_loss_ends_lower_than_the_constant_runs
     assert decay["train_loss"] < 0.8 * constant["train_loss"], (decay["train_loss"], constant["train_loss"])
     assert decay["test_accuracy"] > constant["test_accuracy"]
     assert "u gives the loss on the whole training set, where step decay ends lower" in " ".join(text.split())
+
+
+def test_rosenbrock_sgd_against_adam_states_the_knife_edge():
+    """Walkthrough 16b, K4: "no LR fixes SGD here", while lr 0.0018 took it to 0.11 and lr 0.002 to 2e-4."""
+    scenario, text = lesson("rosenbrock-sgd-vs-adam")
+
+    def end(run, lr):
+        exp = scenario.build()
+        exp.set_lr(run, lr)
+        exp.step(scenario.steps)
+        return exp.current(run)["loss"]
+
+    assert end(0, 0.002) < 3e-4 and not math.isfinite(end(0, 0.0021)) and "lr 0.002 from the start reaches 2e-4" in text
+    assert "0.0021 diverges" in text and "no LR fixes SGD" not in text
+    assert end(1, 0.04) < end(1, 0.02) and end(1, 0.08) < end(1, 0.02) and "lr 0.04 and 0.08 both do better" in text

@@ -248,3 +248,12 @@ def test_a_run_scaled_at_the_end_of_the_budget_is_diagnosed_as_its_identical_twi
     first, second = exp.summary(0), exp.summary(1)
     assert exp.view(0).lr == exp.view(1).lr and first.code == second.code == "too_slow"
     assert first.message == second.message
+
+
+def test_a_slow_runs_words_say_where_the_tries_stopped():
+    """K2 (walkthrough 16b): lesson 2's safe run read "a larger LR helped only a little (lr = 0.0009487 ...)" beside
+    the fixed run at 0.00203 ending at 0.00142: the tries stop at 90% of the stable limit where the run is."""
+    session = Session([find_builtin("too-high-divergence").load()])
+    session.experiment.step(300)
+    message = session.experiment.summary(1).message
+    assert "a larger LR up to 90% of the stable limit where it is (0.00106) helped only a little" in message, message

@@ -382,6 +382,10 @@ def _improving_message(e: Evidence) -> str:
         # "settled ... level ...; slow, but" read as two verdicts in one box (walkthrough 14b, D8): a level run's
         # try is told without "slow"
         lead = "a larger LR" if text.startswith(SETTLED) else "slow, but a larger LR"
+        cap = CAP_SHARE * e.lr_limit_here  # the SGD family's tries stop there: a larger LR past it went untried,
+        # and lesson 2's fixed run at twice it, beside "a larger LR helped only a little" (walkthrough 16b, K2)
+        if not e.preconditioned and math.isfinite(cap) and 0 < cap < 1.8 * slow.fix.get("optimizer.lr", math.inf):
+            lead += f" up to {pct(CAP_SHARE)} of the stable limit where it is ({fmt(cap)})"
         text += f"; {lead} {how} ({fix_words(slow.fix, slow)} {got}, against {fmt(slow.baseline)} unchanged)"
     return text
 
