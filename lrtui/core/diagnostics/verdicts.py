@@ -100,7 +100,7 @@ def _diverged_message(e: Evidence) -> str:
     # A blow-up is judged on the loss averaged over its last SMOOTH steps, which the words name: "loss 25.9, 0.69x
     # its start" had quoted one step of a run that swings far above its start (walkthrough 11b, D91).
     when = (f"at step {e.diverged_at:,}" if e.diverged_at >= 0 else
-            f"(its last {SMOOTH} losses average {fmt(e.loss)}, {fmt(e.gap)} starting gaps above the floor)")
+            f"(its last {SMOOTH} losses average {fmt(e.loss)}: {fmt(e.gap)} times its starting gap above the floor)")
     larger = (f"a larger LR ({fmt(tried.lr_then)} at the start)"
               if tried is not None and _by_hand(e, tried) and tried.lr_then > e.lr else "a larger LR")
     why = (f"{larger} before a change by hand threw it off (the LR is {fmt(e.lr)} now), so the fix replays it "

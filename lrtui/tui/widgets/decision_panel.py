@@ -118,7 +118,10 @@ class DecisionPanel(Panel, Widget):
         if self.plain:
             title += "  digits: training points; " + "/".join(REGION_GLYPHS[: loss.n_classes]) + ": predicted class"
         text = Text(no_wrap=True, overflow="crop")
-        text.append(title[:width], "bold")
+        # Cut where it does not fit with an ellipsis, as the other titles are ("decision regions of batch 8, ste"
+        # ended at the window's edge: walkthroughs 13b B2, 16b K12)
+        text.append(title if len(title) <= width else title[:max(0, width - 1)] + ("." if self.ascii_only else "…"),
+                    "bold")
         rows = height - 1
         if rows < 1:
             return text
