@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lrtui.core.groups import OptimizerGroup, ScheduleGroup, take_rows
-from lrtui.core.run_spec import Change, Event, RunSpec
+from lrtui.core.run_spec import LR_KEYS, Change, Event, RunSpec
 
 if TYPE_CHECKING:
     from lrtui.core.diagnostics.monitor import Monitor
@@ -129,7 +129,7 @@ class RunControls:
             for who, change in self._due[step]:
                 if who != run:
                     continue
-                if not set(change.changes) <= {"optimizer.lr", "optimizer.lr_factor"} or len(change.changes) != 1:
+                if not set(change.changes) <= set(LR_KEYS) or len(change.changes) != 1:
                     return out
                 out.append((step, dict(change.changes)))
         return out
