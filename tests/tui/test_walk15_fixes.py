@@ -257,3 +257,17 @@ def test_a_slow_runs_words_say_where_the_tries_stopped():
     session.experiment.step(300)
     message = session.experiment.summary(1).message
     assert "a larger LR up to 90% of the stable limit where it is (0.00106) helped only a little" in message, message
+
+
+def test_the_outcome_table_says_which_minimum_each_run_reached():
+    """K14 (walkthrough 16b): lesson 20's four runs end at loss 0, told apart only by the landscape's colours."""
+    from lrtui.tui.screens.outcomes import outcome_rows, shown_columns
+
+    exp = Session([find_builtin("himmelblau-which-minimum").load()]).experiment
+    exp.step(300)
+    headers, rows = shown_columns(outcome_rows(exp), 300)
+    at = headers.index("ends at")
+    assert [row[at] for row in rows] == ["(-3.78, -3.28)", "(3.58, -1.85)", "(3, 2)", "(-2.81, 3.13)"]
+    one = Session([find_builtin("lr-sweep").load()]).experiment  # Beale: one minimum, no column
+    one.step(10)
+    assert "ends at" not in shown_columns(outcome_rows(one), 10)[0]

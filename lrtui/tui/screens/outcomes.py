@@ -48,18 +48,32 @@ def outcome_rows(exp) -> list[list[str]]:
         words = exp.summary(run).words if exp.step_count else "not started"
         rows.append([str(run), exp.view(run).label, words, _loss(summary["final_loss"]),
                      _loss(summary["best_loss"]), train, "" if accuracy is None else f"{100 * accuracy:.1f}%",
-                     str(summary["steps"]), changes_made(exp, run)])
+                     ends_at(exp, run), str(summary["steps"]), changes_made(exp, run)])
     return rows
 
 
-HEADERS = ("run", "label", "verdict", "final loss", "best loss", "train loss", "test acc", "steps", "changes made")
+def ends_at(exp, run: int) -> str:
+    """Where a run on a 2-D loss ends, "(3, 2)": lesson 20 asks which minimum each run reaches, and four runs at
+    loss 0 told it only by the landscape's colours (walkthrough 16b, K14). Empty for other losses, and for a loss
+    with one minimum (the column would only widen the table)."""
+    view = exp.view(run)
+    minima = getattr(view.loss_function, "minima", None)  # only where there is more than one minimum to reach
+    if (view.loss_function.is_model or view.params.size != 2 or view.diverged_at >= 0 or minima is None
+            or len(minima) < 2):
+        return ""
+    x, y = (float(v) for v in view.params)
+    return f"({x:.3g}, {y:.3g})" if all(abs(v) < 1e6 for v in (x, y)) else ""
+
+
+HEADERS = ("run", "label", "verdict", "final loss", "best loss", "train loss", "test acc", "ends at", "steps",
+           "changes made")
 
 
 def shown_columns(rows: list[list[str]], step: int) -> tuple[list[str], list[list[str]]]:
     """The columns worth showing: no train loss or test accuracy column without a data model, no steps column
     when every run took all of them (a diverged run's verdict says where it stopped)."""
     keep = [i for i, name in enumerate(HEADERS)
-            if not (name in ("train loss", "test acc") and not any(row[i] for row in rows))
+            if not (name in ("train loss", "test acc", "ends at") and not any(row[i] for row in rows))
             and not (name == "steps" and all(row[i] == str(step) for row in rows))]
     headers = [HEADERS[i] for i in keep]
     if "train loss" in headers:  # a data model's final and best are of its last mini-batches (walkthrough 10b, D68)
