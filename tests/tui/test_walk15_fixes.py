@@ -271,3 +271,17 @@ def test_the_outcome_table_says_which_minimum_each_run_reached():
     one = Session([find_builtin("lr-sweep").load()]).experiment  # Beale: one minimum, no column
     one.step(10)
     assert "ends at" not in shown_columns(outcome_rows(one), 10)[0]
+
+
+async def test_the_landscape_names_a_run_that_left_the_map():
+    """K8 (walkthrough 16b): lesson 16's diverged SGD run was simply gone from the landscape."""
+    from lrtui.tui.app import LrtuiApp
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = LrtuiApp([find_builtin("rmsprop-equalizes").load()])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("plus")
+        await step_and_draw(app, pilot, 200)
+        panel = app.screen.query_one("LandscapePanel")
+        caption = panel.render().plain.splitlines()[0]
+        assert caption.startswith("run 0 off the map; ") and "★" in caption, caption

@@ -143,11 +143,10 @@ class LandscapePanel(Panel, Widget):
         loss = view.focused.loss_function
         if loss.window is None or loss.n_params != 2:
             return [[Segment("no 2-D landscape for this loss"[:width], Style(dim=True))]]
-        caption = []
-        if height >= CAPTION_FROM_HEIGHT:  # the axis ranges and what the marks mean, on the top row
-            caption = [[Segment(self._caption(loss.window, height < ZOOM_HINT_BELOW)[:width].ljust(width),
-                                Style(dim=True))]]
+        captioned, hinted = height >= CAPTION_FROM_HEIGHT, height < ZOOM_HINT_BELOW
+        if captioned:  # the axis ranges and what the marks mean, on the top row (written below)
             height -= 1
+        off: list[int] = []  # runs whose latest point is off the map
         bands = self._grid_bands(loss, width, height)
         # Per cell: 0 = nothing drawn, else an index into `marks` of (glyph, colour, bold).
         marks: list[tuple[str, str | None, bool]] = [(" ", None, False)]
@@ -166,6 +165,8 @@ class LandscapePanel(Panel, Widget):
             if trail.head is not None:
                 marks.append((head, color, True))
                 heads.append((trail.head, len(marks) - 1))
+            elif trail.has_point:
+                off.append(run)
         if loss.minima is not None:
             marks.append((star, MINIMUM_COLOR, True))
             rows, cols = cells_of(np.asarray(loss.minima, dtype=np.float64).reshape(-1, 2), loss.window, width, height)
@@ -187,13 +188,16 @@ class LandscapePanel(Panel, Widget):
                 style = (self._bold if bold else self._null) if plain else self._style(color, int(bands[row, start]), bold)
                 segments.append(Segment("".join(chars[start:end]), style))
             out.append(segments)
-        out = caption + out
+        if captioned:
+            caption = self._caption(loss.window, hinted, off)
+            out = [[Segment(caption[:width].ljust(width), Style(dim=True))]] + out
         self._rows_key, self._rows_cache = key, out
         return out
 
-    def _caption(self, w, hint: bool = False) -> str:
+    def _caption(self, w, hint: bool = False, off: list[int] | None = None) -> str:
         """The window's ranges and the marks' key; in a narrow panel the key keeps its words longer than the ranges
-        (walkthrough 4: "path" was cut off at 100x30)."""
+        (walkthrough 4: "path" was cut off at 100x30). Runs `off` the map are named first: lesson 16's diverged SGD
+        run had simply gone (walkthrough 16b, K8)."""
         star, head, dot = ("X", "@", ".") if self.ascii_only else ("★", "●", "·")
         keys, tight = f"{star} min {head} now {dot} path", f"{star}min {head}now {dot}path"
         x, y = f"{w.x_min:g}..{w.x_max:g}", f"{w.y_min:g}..{w.y_max:g}"
@@ -201,6 +205,9 @@ class LandscapePanel(Panel, Widget):
         forms = [f"x {x}, y {y}  {keys}", f"{ranges} {keys}", f"{ranges} {tight}", tight]
         if hint and self.screen.maximized is not self:  # a small map: say how to see it large, where that fits
             forms = [f"{form}  z: zoom" for form in forms[:2]] + forms  # never at the cost of the key's spaces
+        if off:
+            who = f"run {off[0]}" if len(off) == 1 else f"runs {', '.join(map(str, off))}"
+            forms = [f"{who} off the map; {form}" for form in forms] + forms
         width = self.size.width
         return next((form for form in forms if not width or len(form) <= width), forms[-1])
 
