@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lrtui.core.groups import OptimizerGroup, ScheduleGroup, take_rows
-from lrtui.core.run_spec import LR_KEYS, Change, Event, RunSpec
+from lrtui.core.run_spec import LR_KEYS, Change, Event, RunSpec, scaled_lr
 
 if TYPE_CHECKING:
     from lrtui.core.diagnostics.monitor import Monitor
@@ -134,6 +134,11 @@ class RunControls:
                 out.append((step, dict(change.changes)))
         return out
 
+    def start_spec(self, run: int) -> RunSpec:
+        """The run's spec with its LR scale as it started (after its step-0 changes): a run scaled before its first
+        update is checked as the run it starts as (walkthroughs 14b D1, 15b G2, 16a H3)."""
+        return scaled_lr(self.specs[run], float(self.start_scale[run]))
+
     def _fork_event(self, run: int, parent: int, factor: float) -> Event:
         return Event(self.step_count, run, "fork", f"forked from run {parent} at lr x{factor:g}", parent)
 
@@ -148,8 +153,6 @@ class RunControls:
         changes = dict(changes)
         done = self._apply(run, changes)
         self.origins[run].changes.append(Change(self.step_count, changes))
-        if self.step_count == 0:  # made before the first update, as a replay's step-0 changes are: where it starts
-            self.start_scale[run] = self.lr_scale[run]
         return done
 
     apply_suggestion = apply_changes  # the name earlier versions used
@@ -202,6 +205,8 @@ class RunControls:
             done.append(self._set_lr(run, lr))
         if factor is not None:
             done.append(self._scale_lr(run, factor))
+        if self.step_count == 0:  # made before the first update (a file's or a replay's step-0 change): the start
+            self.start_scale[run] = self.lr_scale[run]
         self.edits[run] += 1
         self.edit_count += 1
         self.revision += 1

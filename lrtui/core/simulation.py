@@ -112,7 +112,6 @@ class Simulation(RunControls):
             self._check_divergence()  # a start where the loss or a parameter is already non-finite: step 0
             self._record()
             self._apply_due_changes()
-            self.start_scale = self.lr_scale.copy()  # the LR scale step-0 changes set: where the run starts
             self._observe()
 
     def _completed(self, spec: RunSpec) -> RunSpec:

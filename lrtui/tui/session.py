@@ -264,19 +264,24 @@ class Session:
         """Make a change to `run` with `act(experiment) -> message`: from the next step, or, once the budget is
         used up (a change there would have no step left to act, and `r` would replay it at the very end), from
         the start: every run is replayed from step 0 with the change made there on this one."""
-        dead = self.experiment.view(run).diverged_at >= 0
-        if not self.finished and not dead:
+        why = self._why_replay(run)
+        if why is None:
             self.offered_replay = None
             self.message = act(self.experiment)
             return
-        # A run that has diverged takes no more steps either: `-` there had no effect, and `r` dropped it, since it
-        # came after the blow-up (walkthrough 14a, C3 and C4).
-        why = "the step budget was used up" if self.finished else f"run {run} had diverged"
         fresh = self.experiment.replayed()
         done = act(fresh)  # at step 0 of the replay: it joins the run's timeline there
         self._replace_experiment(fresh)
         self.message = (f"{done}, from step 0: {why}, so every run was replayed with this change from the start; "
                         "space plays, R resets to the file")
+
+    def _why_replay(self, run: int) -> str | None:
+        """Why a change to `run` must be replayed from step 0, or None where it can act from the next step. A run
+        that has diverged takes no more steps either: `-` there had no effect, and `r` dropped it, since it came
+        after the blow-up (walkthrough 14a, C3 and C4)."""
+        if self.finished:
+            return "the step budget was used up"
+        return f"run {run} had diverged" if self.experiment.view(run).diverged_at >= 0 else None
 
     def set_lr(self, lr: float, source: str = "", run: int | None = None) -> None:
         """Set a run's LR (the focused one's by default) from the next step on; it is marked on the curves."""
@@ -294,14 +299,14 @@ class Session:
         run = self.focused
         view = self.experiment.view(run)
         later = any(c.step > 0 and c.kind != "fork" and set(LR_KEYS) & set(c.changes) for c in view.timeline)
-        if (self.finished or view.diverged_at >= 0) and later and view.spec.schedule == "constant":
+        why = self._why_replay(run)
+        if why is not None and later and view.spec.schedule == "constant":
             # Replayed from step 0, x2 is of the LR the run ended with ("now lr 0.016" after a fix from step 25),
             # for good: as a factor at step 0 it doubled the file's 0.025, and the fix, later in the timeline,
             # then set 0.016 again (walkthrough 15a, F2).
             new = factor * float(view.lr)
-            why = "the step budget was used up" if self.finished else f"run {run} had diverged"
             self._replay_with(run, {"optimizer.lr": new},
-                              f"{self.experiment.view(run).label}: lr x{factor:g} of the {float(view.lr):.4g} it "
+                              f"{view.label}: lr x{factor:g} of the {float(view.lr):.4g} it "
                               f"ended with -> {new:.4g}, from step 0: {why}, so every run was replayed with this "
                               "LR from the start; space plays, R resets to the file")
             return

@@ -28,7 +28,7 @@ from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, curves_down, edited_
 from lrtui.core.diagnostics.types import Diagnosis
 from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, edge_diagnosis, edge_of_stability
 from lrtui.core.frame import StepFrame
-from lrtui.core.run_spec import changed_after_start, scaled_lr
+from lrtui.core.run_spec import changed_after_start
 from lrtui.core.sharpness import EXACT_LIMIT
 
 CHECKED = CLAIMS
@@ -351,7 +351,7 @@ class Monitor:
         # for lower ground where there is no floor (converged, or a local minimum: the grid and M from the start).
         whole = (code in ("too_slow", "schedule_too_aggressive", "converged") and not from_start
                  and self.budget is not None and not changed_after_start(self.sim.origins[run]))
-        spec = scaled_lr(self.sim.specs[run], float(self.sim.start_scale[run]))  # as it starts
+        spec = self.sim.start_spec(run)
         start_lr = ((edited_peak(self.sim, run) if code == "diverged" else self._start_lr(run))
                     if (from_start or whole) else None)
         fixes = fixes_for(code, e, spec, self.siblings.diverged_lrs(run), start_lr,
@@ -403,8 +403,8 @@ class Monitor:
                 continue
             start_lr = self._start_lr(run)
             one = e.at(run)
-            spec = scaled_lr(self.sim.specs[run], float(self.sim.start_scale[run]))
-            fixes = fixes_for("oscillating", one, spec, self.siblings.diverged_lrs(run), start_lr, self.sim.loss.is_model)
+            fixes = fixes_for("oscillating", one, self.sim.start_spec(run), self.siblings.diverged_lrs(run), start_lr,
+                              self.sim.loss.is_model)
             if start_lr is None or not fixes:
                 continue
             remaining, horizon = int(e.remaining[run]), horizon_for(self.sim, e.budget)

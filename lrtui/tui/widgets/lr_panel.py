@@ -122,26 +122,30 @@ class LRPanel(Panel, Chart):
             # No schedule to plan: the effective-LR panel itself takes the chart, on its log step axis with the
             # other adaptive runs' medians (walkthroughs 13b B9, 14b: folded in here on a linear axis, Adagrad's
             # fall was one column wide and RMSProp's line was not there to compare)
-            from lrtui.tui.widgets.adaptive_panel import EarlySteps, adaptive_picture, spread_colors
+            from lrtui.tui.widgets.adaptive_panel import adaptive_picture, spread_colors
 
-            if self._early is None:
-                self._early = EarlySteps()
             palette = self.palette
-            self.show(*adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early,
+            self.show(*adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early_steps(),
                                         spread_colors(palette, view.session.focused)))
             return
         picture = self.lr_picture(view, width, merged=merged)
         self.show(picture, self._spread(view, picture, width) if merged else None)
 
-    def _spread(self, view, picture: Picture, width: int) -> list:
-        """The focused run's largest and smallest effective LR added to the picture; the key row naming them."""
-        from lrtui.tui.widgets.adaptive_panel import EarlySteps, PLAIN_MARKERS, effective_lines, key_row, spread_colors
+    def _early_steps(self):
+        """The replayed first steps of the focused run's effective LRs, kept between frames (made on first use)."""
+        from lrtui.tui.widgets.adaptive_panel import EarlySteps
 
         if self._early is None:
             self._early = EarlySteps()
+        return self._early
+
+    def _spread(self, view, picture: Picture, width: int) -> list:
+        """The focused run's largest and smallest effective LR added to the picture; the key row naming them."""
+        from lrtui.tui.widgets.adaptive_panel import PLAIN_MARKERS, effective_lines, key_row, spread_colors
+
         no_color = self.palette.no_color
         colors = spread_colors(self.palette, view.session.focused)
-        lines = effective_lines(view, max(10, 2 * width), picture.x_range, no_color, self._early, colors)
+        lines = effective_lines(view, max(10, 2 * width), picture.x_range, no_color, self._early_steps(), colors)
         picture.lines.extend(lines)
         picture.legend = False
         run = view.session.focused
