@@ -59,7 +59,10 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
     FinderScreen FinderPanel { min-height: 11; }
     FinderScreen FinderPanel > Chart { min-height: 7; }
     FinderScreen #finder-verify.-shown { display: block; }
-    FinderScreen.-verifying FinderPanel > OptionList { max-height: 30%; }
+    FinderScreen.-verifying FinderPanel { min-height: 7; }
+    FinderScreen.-verifying FinderPanel > OptionList { display: none; }
+    FinderScreen.-verifying #finder-verify { height: 1fr; max-height: 100%; }
+    FinderScreen.-verifying #finder-title { max-height: 1; }
     """
 
     def __init__(self, experiment, run: int, seed: int = 0, num_it: int = 100, ascii_only: bool = False,
@@ -124,6 +127,17 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                          "so it ends elsewhere; R, then f and a pick, trains it from step 0 as here")
         return lines
 
+    def verify_table(self, lines: list[str], best: dict | None = None) -> list[str]:
+        """The check's heading and caption, then each rule's pick against the grid's best, then the grid: the
+        picks are what a learner compares, and at 80x24 the grid came first and only its first two rows showed
+        (walkthrough 16b, K10)."""
+        blank = lines.index("") if "" in lines else len(lines)
+        against = []
+        if best is not None and best.get("final_loss") is not None:
+            against = [f"(x best: the final loss over the grid's best, lr {best['lr']:.3g}, which ends at "
+                       f"{best['final_loss']:.4g}; the grid follows)"]
+        return [lines[0], *self.verify_caption(), *lines[blank + 1:], *against, "", *lines[1:blank]]
+
     def check_action(self, action: str, parameters) -> bool | None:
         """PgDn, PgUp, Home and End scroll the check's table once it shows (before, the list of picks has them)."""
         if action == "scroll_verify":
@@ -137,19 +151,20 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
 
     def _show_verify(self, text: Text) -> None:
         self.query_one("#finder-verify").set_class(True, "-shown")
-        # The picks' list gives way (it scrolls) so that the plot keeps its rows beside the table (walkthrough
-        # 15b, G3: after v the plot shrank to three ticks and two flat bands)
+        # The picks' list and the title's detail give way, so that the plot keeps its rows beside the table
+        # (walkthrough 15b, G3: after v the plot shrank to three ticks and two flat bands) and the table has its
+        # own (16b, K10: at 80x24 it showed two). The table lists the picks.
         self.set_class(True, "-verifying")
         self.query_one("#finder-verify-text", Static).update(text)
+        self._show_hint()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == VERIFY_WORKER:
             if event.state == WorkerState.SUCCESS:
                 from lrtui.find_command import verify_lines
 
-                lines = verify_lines(event.worker.result)
-                self._show_verify(Text("\n".join([lines[0], *self.verify_caption(), *lines[1:]])
-                                       + "\n(PgDn/PgUp, Home/End scroll this table)"))
+                verify = event.worker.result
+                self._show_verify(Text("\n".join(self.verify_table(verify_lines(verify), verify.get("best")))))
             elif event.state == WorkerState.ERROR:
                 self._show_verify(Text(f"the check failed: {event.worker.error}", style="yellow"))
             return
@@ -177,6 +192,11 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
             hint = Text(note, style="yellow")
         elif self.result is not None and self.result.recommended_lr is None:
             hint = Text("no rule could pick an LR here; escape closes", style="dim")
+        elif self.has_class("-verifying"):  # the picks' list gives the table its rows; their keys still work
+            step = self.experiment.step_count
+            start = "from step 0, replaying every run" if 0 < self.steps <= step else f"from step {step} on"
+            hint = Text(f"1-5: run {self.run} takes that pick's lr {start}   PgDn/PgUp, Home/End: scroll the "
+                        "table   escape: no change", style="dim")
         else:
             step = self.experiment.step_count
             check = "   v: check each by training" if self.steps > 0 else ""

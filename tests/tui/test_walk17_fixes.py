@@ -1,0 +1,29 @@
+"""Defects the seventeenth session worked on, from walkthrough 16's leftovers and walkthrough 17."""
+
+from lrtui.core.finder import RULES
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from tests.tui.pilot_steps import open_finder_and_check
+
+
+def make_app(*names):
+    return LrtuiApp([find_builtin(n).load() for n in names])
+
+
+async def test_the_finders_check_shows_every_pick_against_the_best_at_80x24():
+    """16b K10: at 80x24, after v, the table showed its column header and two grid rows; the picks, which are what
+    a learner compares, were off the bottom, and the scroll keys were named only at the table's end."""
+    app = make_app("lr-sweep")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_finder_and_check(pilot, app)
+        table = app.screen.query_one("#finder-verify")
+        text = app.screen.query_one("#finder-verify-text").render().plain.splitlines()
+        picks = [i for i, line in enumerate(text) if line.split()[:1] and line.split()[0] in RULES]
+        assert len(picks) == len(RULES)
+        # every pick's row is inside the table's visible height, with the line saying what "x best" is against
+        against = next(i for i, line in enumerate(text) if line.startswith("(x best:"))
+        assert max(picks) < against < table.size.height, (table.size.height, text[:against + 1])
+        assert "<- best on the grid" in "\n".join(text[against:])  # the grid follows, scrolled to
+        assert app.screen.query_one("FinderPanel > Chart").size.height >= 7  # the curve keeps its rows
+        hint = app.screen.query_one("#finder-hint").render().plain
+        assert "PgDn" in hint and "1-5" in hint
