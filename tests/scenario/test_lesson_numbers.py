@@ -314,3 +314,30 @@ def test_rosenbrock_sgd_against_adam_states_the_knife_edge():
     assert end(0, 0.002) < 3e-4 and not math.isfinite(end(0, 0.0021)) and "lr 0.002 from the start reaches 2e-4" in text
     assert "0.0021 diverges" in text and "no LR fixes SGD" not in text
     assert end(1, 0.04) < end(1, 0.02) and end(1, 0.08) < end(1, 0.02) and "lr 0.04 and 0.08 both do better" in text
+
+
+def test_too_high_divergence_fix_starts_past_the_limit_and_says_so():
+    """Walkthrough 16a, H6: the fix read "212% of limit" just after the lesson taught that past the limit a run
+    diverges; the lesson now says why it trains. Each number is the engine's, from the fix the engine tries."""
+    import re
+
+    from lrtui.scenario.loader import parse_scenario
+    from lrtui.tui.session import Session
+
+    scenario, text = lesson("too-high-divergence")
+    session = Session([scenario])
+    session.experiment.step(scenario.steps)
+    session.apply_fix()
+    fixed = float(session.experiment.view(0).lr)
+    assert f"lr {fixed:.3g}" in text
+    exp = parse_scenario(re.sub(r"(?m)^lr = 0.003$", f"lr = {fixed!r}", find_builtin("too-high-divergence").text()),
+                         "fixed").build()
+    assert f"{round(100 * exp.gauge(0))}% of the limit at the start" in text
+    losses = [exp.current(0)["loss"]]
+    for _ in range(3):
+        exp.step(1)
+        losses.append(exp.current(0)["loss"])
+    assert f"from {losses[0]:.3g} to {losses[3]:.3g} by step 3" in text and max(losses) == losses[3]
+    exp.step(scenario.steps - 3)
+    assert exp.view(0).diverged_at < 0 and exp.current(0)["loss"] < 0.01
+    assert f"ending at {round(100 * exp.gauge_here(0))}% of the limit where it is" in text
