@@ -27,3 +27,21 @@ async def test_the_finders_check_shows_every_pick_against_the_best_at_80x24():
         assert app.screen.query_one("FinderPanel > Chart").size.height >= 7  # the curve keeps its rows
         hint = app.screen.query_one("#finder-hint").render().plain
         assert "PgDn" in hint and "1-5" in hint
+
+
+async def test_the_finders_check_says_where_the_run_ends_as_it_stands():
+    """16b K3: after a, lesson 2's run ends at 0.00142, while the check's recommended pick ends at 5.6 and read
+    "1.36 x best" against its own grid; the table now says where the run ends as it stands."""
+    app = make_app("too-high-divergence")
+    async with app.run_test(size=(100, 30)) as pilot:
+        session = app.session
+        session.experiment.step(300)
+        session.apply_fix()
+        session.experiment.step(300)
+        app.redraw()
+        await pilot.pause()
+        ends = session.experiment.view(0).loss
+        await open_finder_and_check(pilot, app)
+        text = app.screen.query_one("#finder-verify-text").render().plain
+        assert f"run 0 as it stands, with its own LR and changes, ends at {ends:.4g}" in text
+        assert ends < 0.01

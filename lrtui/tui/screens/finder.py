@@ -127,15 +127,20 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                          "so it ends elsewhere; R, then f and a pick, trains it from step 0 as here")
         return lines
 
-    def verify_table(self, lines: list[str], best: dict | None = None) -> list[str]:
+    def verify_table(self, lines: list[str], best: dict | None = None, same_measure: bool = False) -> list[str]:
         """The check's heading and caption, then each rule's pick against the grid's best, then the grid: the
         picks are what a learner compares, and at 80x24 the grid came first and only its first two rows showed
-        (walkthrough 16b, K10)."""
+        (walkthrough 16b, K10). A run that has trained its whole budget says where it ends as it stands, where that
+        is the same measure: after a, lesson 2's run ends at 0.00142 and the recommended pick at 5.6, which
+        nothing said (K3)."""
         blank = lines.index("") if "" in lines else len(lines)
         against = []
         if best is not None and best.get("final_loss") is not None:
             against = [f"(x best: the final loss over the grid's best, lr {best['lr']:.3g}, which ends at "
                        f"{best['final_loss']:.4g}; the grid follows)"]
+        now = self.experiment.view(self.run)
+        if same_measure and 0 < self.steps <= self.experiment.step_count and now.diverged_at < 0:
+            against.append(f"run {self.run} as it stands, with its own LR and changes, ends at {now.loss:.4g}")
         return [lines[0], *self.verify_caption(), *lines[blank + 1:], *against, "", *lines[1:blank]]
 
     def check_action(self, action: str, parameters) -> bool | None:
@@ -164,7 +169,8 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                 from lrtui.find_command import verify_lines
 
                 verify = event.worker.result
-                self._show_verify(Text("\n".join(self.verify_table(verify_lines(verify), verify.get("best")))))
+                self._show_verify(Text("\n".join(self.verify_table(verify_lines(verify), verify.get("best"),
+                                                                    verify.get("measure") == "loss"))))
             elif event.state == WorkerState.ERROR:
                 self._show_verify(Text(f"the check failed: {event.worker.error}", style="yellow"))
             return
