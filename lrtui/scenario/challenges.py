@@ -80,7 +80,11 @@ class BestLR:
     run: int = -1  # a run on the screen when it did at least as well as the sweep, else -1
 
 
-def _sweep(scenario, challenge: Challenge, lrs: np.ndarray) -> np.ndarray:
+PROGRESS_CHUNKS = 10  # a sweep reports its progress this many times (the digits sweep takes a minute or more)
+
+
+def _sweep(scenario, challenge: Challenge, lrs: np.ndarray, progress=None, what: str = "") -> np.ndarray:
+    """Each LR's final metric, all trained in one batch; `progress(text)`, if given, hears how far it has got."""
     from lrtui.core.losses import build_loss
     from lrtui.core.simulation import Simulation
 
@@ -90,7 +94,13 @@ def _sweep(scenario, challenge: Challenge, lrs: np.ndarray) -> np.ndarray:
     specs = [spec.copy(label=f"lr={x:.3g}", optimizer_params={**spec.optimizer_params, "lr": float(x)},
                        schedule="constant", schedule_params={}, changes=[]) for x in lrs]
     sim = Simulation(loss, specs, seed=scenario.seed, eval_every=scenario.eval_every, diagnostics=False)
-    sim.step(scenario.steps)
+    if progress is None:
+        sim.step(scenario.steps)
+    else:
+        chunk = max(1, -(-scenario.steps // PROGRESS_CHUNKS))
+        for done in range(0, scenario.steps, chunk):
+            progress(f"{what}{len(lrs)} constant LRs at once, step {done:,} of {scenario.steps:,}")
+            sim.step(min(chunk, scenario.steps - done))
     return np.array([_sim_metric(sim, run, challenge.metric) for run in range(len(lrs))])
 
 
@@ -106,7 +116,8 @@ def best_constant_lr(scenario, challenge: Challenge) -> tuple[float, float]:
     return best.lr, best.value
 
 
-def best_constant(scenario, challenge: Challenge) -> BestLR:
+def best_constant(scenario, challenge: Challenge, progress=None) -> BestLR:
+    """The best constant LR for the challenge's run; `progress(text)`, if given, hears each sweep's progress."""
     from lrtui.core.losses import build_loss
 
     config = scenario.runs[challenge.run]
@@ -115,7 +126,7 @@ def best_constant(scenario, challenge: Challenge) -> BestLR:
     points = MODEL_SWEEP_POINTS if is_model else SWEEP_POINTS
     lrs = lr * np.logspace(-SWEEP_DECADES, SWEEP_DECADES, points)
     how = f"a sweep of {points} constant LRs from {lrs[0]:.3g} to {lrs[-1]:.3g}"
-    values = _sweep(scenario, challenge, lrs)
+    values = _sweep(scenario, challenge, lrs, progress)
     if not np.isfinite(values).any():
         return BestLR(math.nan, math.nan, how)
     best = _best_index(challenge, values)
@@ -125,7 +136,7 @@ def best_constant(scenario, challenge: Challenge) -> BestLR:
         step = lrs[1] / lrs[0]
         sign = 1 if best == len(lrs) - 1 else -1
         more = lrs[best] * step ** (sign * np.arange(1, EXTEND_POINTS + 1))
-        more_values = _sweep(scenario, challenge, more)
+        more_values = _sweep(scenario, challenge, more, progress, "then past the grid's end: ")
         lrs, values = np.concatenate([lrs, more]), np.concatenate([values, more_values])
         order = np.argsort(lrs)
         lrs, values = lrs[order], values[order]
@@ -134,7 +145,7 @@ def best_constant(scenario, challenge: Challenge) -> BestLR:
     if not is_model:
         low, high = lrs[max(0, best - 1)], lrs[min(len(lrs) - 1, best + 1)]
         fine = np.geomspace(low, high, REFINE_POINTS)
-        fine_values = _sweep(scenario, challenge, fine)
+        fine_values = _sweep(scenario, challenge, fine, progress, "then a finer grid: ")
         lrs, values = np.concatenate([lrs, fine]), np.concatenate([values, fine_values])
         best = _best_index(challenge, values)
         how += f", then {REFINE_POINTS} between the best one's neighbours"

@@ -45,3 +45,45 @@ async def test_the_finders_check_says_where_the_run_ends_as_it_stands():
         text = app.screen.query_one("#finder-verify-text").render().plain
         assert f"run 0 as it stands, with its own LR and changes, ends at {ends:.4g}" in text
         assert ends < 0.01
+
+
+def test_the_best_lr_sweep_says_how_far_it_has_got_and_ends_where_it_would_without():
+    """16b K11: the digits sweep showed "sweeping..." for over 80 s with no sign of progress."""
+    from lrtui.scenario.challenges import CHALLENGES, best_constant
+
+    scenario = find_builtin("too-low-slow").load()
+    challenge = CHALLENGES["too-low-slow"]
+    heard: list[str] = []
+    best = best_constant(scenario, challenge, heard.append)
+    assert best == best_constant(scenario, challenge)
+    first = [text for text in heard if not text.startswith("then ")]
+    assert len(first) == 10 and first[0].endswith(f"step 0 of {scenario.steps:,}")
+    steps = [int(text.split("step ")[1].split(" of")[0].replace(",", "")) for text in first]
+    assert steps == sorted(steps) and steps[-1] < scenario.steps
+    assert any(text.startswith("then a finer grid: 13 constant LRs") for text in heard)
+
+
+async def test_the_outcome_table_shows_the_sweeps_progress(monkeypatch):
+    """The table's challenge line follows the sweep (the worker posts each step of it to the screen)."""
+    import lrtui.scenario.challenges as challenges
+    from lrtui.tui.screens import outcomes
+
+    shown: list[str] = []
+    screen_class = outcomes.OutcomesScreen
+    original = screen_class._show_challenge
+
+    def spy(self, best):
+        shown.append(best)
+        return original(self, best)
+
+    monkeypatch.setattr(screen_class, "_show_challenge", spy)
+    outcomes.SWEEPS.clear()
+    monkeypatch.setattr(challenges, "PROGRESS_CHUNKS", 4)
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.experiment.step(app.session.scenario.steps)
+        await pilot.press("u")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("sweeping the run on copies, 25 constant LRs at once, step 50 of 200..." in text for text in shown), shown
+        assert "best constant LR" in app.screen.query_one("#challenge").render().plain

@@ -186,8 +186,18 @@ class OutcomesScreen(ModalScreen):
             self._show_best(SWEEPS[self._sweep_key])
             return
         self._show_challenge("the best constant LR: sweeping the run on copies...")
-        self.run_worker(lambda: best_constant(scenario, challenge), thread=True, name="best lr",
+        # The digits sweep takes a minute or more: it says how far it has got (walkthrough 16b, K11).
+        def progress(text: str) -> None:
+            if self.is_attached:  # (the table may be closed while the sweep goes on: its result is kept for the next)
+                self.app.call_from_thread(self._show_progress, f"the best constant LR: sweeping the run on copies, "
+                                          f"{text}...")
+
+        self.run_worker(lambda: best_constant(scenario, challenge, progress), thread=True, name="best lr",
                         exclusive=True, exit_on_error=False)
+
+    def _show_progress(self, text: str) -> None:
+        if self.is_attached and "best lr" in {w.name for w in self.workers if not w.is_finished}:
+            self._show_challenge(text)
 
     def _show_challenge(self, best: str) -> None:
         challenge, exp = self.challenge, self.session.experiment
