@@ -299,6 +299,10 @@ def test_step_decay_says_its_training_set_loss_ends_lower_than_the_constant_runs
     assert decay["train_loss"] < 0.8 * constant["train_loss"], (decay["train_loss"], constant["train_loss"])
     assert decay["test_accuracy"] > constant["test_accuracy"]
     assert "u gives the loss on the whole training set, where step decay ends lower" in " ".join(text.split())
+    # Walkthrough 16a, H4: the constant run's "improving" beside step decay's "settled" read as the constant LR
+    # doing better; the lesson says what the verdict reads.
+    assert exp.verdict(1) == "improving" and exp.summary(1).words == "improving"
+    assert 'the constant run\'s "improving" says its batches still jump about, not that it is ahead' in text
 
 
 def test_rosenbrock_sgd_against_adam_states_the_knife_edge():
