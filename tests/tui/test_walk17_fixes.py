@@ -87,3 +87,19 @@ async def test_the_outcome_table_shows_the_sweeps_progress(monkeypatch):
         await pilot.pause()
         assert any("sweeping the run on copies, 25 constant LRs at once, step 50 of 200..." in text for text in shown), shown
         assert "best constant LR" in app.screen.query_one("#challenge").render().plain
+
+
+async def test_lesson_titles_use_the_frames_width():
+    """16a H8: "10/23 Cosine with warm…" and "19/23 A schedule too…" at 100x30 in a frame with room for both whole:
+    the title's room was counted from the content, without the frame's border, padding and scroll bar."""
+    from lrtui.tui.widgets.description_panel import DescriptionPanel
+
+    for size, name, whole in [((100, 30), "warm-restarts", "10/23 Cosine with warm restarts"),
+                              ((100, 30), "schedule-too-aggressive", "19/23 A schedule too aggressive"),
+                              ((80, 24), "exponential-decay", "8/23 Exponential decay")]:
+        app = make_app(name)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            panel = app.main.query_one(DescriptionPanel)
+            assert panel.border_title == whole
+            assert len(whole) + 6 <= panel.outer_size.width  # and the frame draws it whole

@@ -30,7 +30,7 @@ def lesson_title(view, width: int | None = None) -> str:
     number = f"{session.lesson}/{len(COURSE_ORDER)} " if session.lesson else ""
     name = visible(session.scenario.name)
     if width:
-        name = short_title(name, max(4, width - 8 - len(number)), "..." if view.ascii_only else "…")
+        name = short_title(name, max(4, width - 6 - len(number)), "..." if view.ascii_only else "…")
     title = number + name
     return to_ascii(title) if view.ascii_only else title
 
@@ -87,8 +87,11 @@ class DescriptionPanel(Panel, VerticalScroll):
         return view.description != "off"
 
     def redraw(self, view) -> None:
-        width = self.size.width
-        title = lesson_title(view, width)  # 8: the frame's corners and dashes
+        # The frame's whole width: the content's left out its border, padding and scroll bar, and titles with room
+        # to spare were cut ("10/23 Cosine with warm…" in a 38-column frame: walkthrough 16a, H8). 6: the corners,
+        # and a dash and a space each side of the title.
+        width = self.outer_size.width
+        title = lesson_title(view, width)
         text = lesson_text(view, name_line=title != lesson_title(view))
         if text != self._shown or title != self.border_title:  # an update re-lays out the screen: only on a change
             if self._shown is None or title != self.border_title or self._shown.plain.split("\n", 1)[0] != \
