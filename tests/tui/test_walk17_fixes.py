@@ -103,3 +103,50 @@ async def test_lesson_titles_use_the_frames_width():
             panel = app.main.query_one(DescriptionPanel)
             assert panel.border_title == whole
             assert len(whole) + 6 <= panel.outer_size.width  # and the frame draws it whole
+
+
+def test_a_run_told_a_larger_lr_hardly_helps_hears_of_the_run_beside_it_that_did():
+    """16b K2: lesson 2's safe run read "a larger LR ... helped only a little" beside run 0 at lr 0.00203, 4,000
+    times lower; its explanation now names that run and why the checks did not try its LR."""
+    from lrtui.tui.beside import beside_note
+    from lrtui.tui.session import Session
+
+    session = Session([find_builtin("too-high-divergence").load()])
+    session.experiment.step(300)
+    assert beside_note(session.experiment, 1, session.experiment.verdict(1)) == ""  # run 0 diverged: nothing
+    session.apply_fix()
+    exp = session.experiment
+    exp.step(300)
+    assert exp.verdict(1) == "improving" and "helped only a little" in exp.summary(1).message
+    note = beside_note(exp, 1, exp.verdict(1))
+    assert note.startswith(f"Beside it, run 0 uses a larger LR, {exp.view(0).lr:.3g} now (212% of the stable limit")
+    assert f"is at loss {exp.view(0).loss:.3g}, against this run's {exp.view(1).loss:.3g}" in note
+    assert "only up to 90% of the stable limit" in note
+    assert beside_note(exp, 0, exp.verdict(0)) == ""  # the better run hears nothing of the worse
+
+
+def test_no_beside_note_where_the_better_run_differs_in_more_than_its_lr_or_the_checks_could_try_it():
+    from lrtui.tui.beside import beside_note
+    from lrtui.tui.session import Session
+
+    for name in ("momentum-ravine", "lr-sweep", "just-right", "himmelblau-which-minimum"):
+        session = Session([find_builtin(name).load()])
+        exp = session.experiment
+        exp.step(session.scenario.steps)
+        assert all(beside_note(exp, run, exp.verdict(run)) == "" for run in range(exp.n_runs)), name
+
+
+async def test_the_beside_note_is_in_the_explanation_on_screen():
+    app = make_app("too-high-divergence")
+    async with app.run_test(size=(100, 30)) as pilot:
+        session = app.session
+        session.experiment.step(300)
+        session.apply_fix()
+        session.experiment.step(300)
+        app.redraw()
+        await pilot.pause()
+        await pilot.press("tab")
+        await app.show_explanation(None)
+        await pilot.pause()
+        text = app.screen.query_one("Static").render().plain
+        assert "run 1: safe: lr=0.0003" in text and "Beside it, run 0 uses a larger LR" in text
