@@ -404,8 +404,10 @@ class Session:
             # The other diverged runs' fixes replay from step 0 too, and a replay would clear them: they go along,
             # named (walkthrough 7, D31: lesson 22's three diverged runs took three plays to fix).
             others = self._diverged_fixes(exclude=run)
-            also = (f", and the other diverged run{'s' * (len(others) > 1)}' fix{'es' * (len(others) > 1)} (run"
-                    f"{'s' * (len(others) > 1)} {', '.join(map(str, others))})" if others else "")
+            many = len(others) > 1
+            owner = "runs'" if many else "run's"  # (not "the other diverged run' fix": walkthrough 17b, M4)
+            also = (f", and the other diverged {owner} fix{'es' * many} (run{'s' * many} "
+                    f"{', '.join(map(str, others))})" if others else "")
             self._replace_experiment(self.experiment.replayed({run: fix, **others}, {r: 0 for r in [run, *others]}))
             self.message = (f"{label}: replayed every run from step 0 with {words} on this one{also} (the fix was "
                             f"tried from the start, {tried.sentence().removeprefix('tried: ')}); space plays")
@@ -451,7 +453,8 @@ class Session:
         fresh = self.experiment.replayed()
         new = fresh.fork(run)
         self._replace_experiment(fresh)
-        why = (f"run {run} had diverged at step {diverged}, so its copies would diverge too"
+        # Not "so its copies would diverge too": the x0.3 copy of lesson 2's run trains (walkthrough 17b, M2).
+        why = (f"run {run} had diverged at step {diverged}, so copies from there would start from its blown-up point"
                if diverged >= 0 else "the step budget was used up")
         self.message = (f"forked run {run} from step 0 into runs {', '.join(map(str, new))} at lr x0.3 and x3 "
                         f"({why}); every run replays from the start: space plays")

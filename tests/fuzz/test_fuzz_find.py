@@ -104,7 +104,7 @@ def test_find_on_every_builtin_with_fuzzed_options(name, options):
     (["--start-lr", "nan"], "--start-lr must be a finite number > 0, got nan"),
     (["--end-lr", "1e-9"], "--end-lr must be larger than start_lr (1e-07), got 1e-09"),
     (["--num-it", "1"], "--num-it must be a whole number from 2 to 1,000,000, got 1"),
-    (["--run", "5"], "--run must be from 0 to 0 (the runs of"),
+    (["--run", "5"], "--run must be from 0 to 1 (the runs of"),
 ])
 def test_options_outside_what_find_allows_name_the_option(options, message):
     outcome = run_cli(["find", "too-low-slow", *options], "find: option edges")

@@ -58,6 +58,11 @@ def test_too_low_slow():
     exp = final(scenario)
     start = scenario.build().current(0)["loss"]
     assert 0.7 < exp.current(0)["loss"] / start < 0.8 and "fallen by a quarter" in text
+    # The good run beside it (walkthrough 17a: the crawl was shown only beside the dotted theory curve).
+    good = scenario.runs[1].optimizer["lr"]
+    assert good == 100 * lr and "The run beside it uses lr = 0.05, a hundred times more (* twice)" in text
+    below = np.flatnonzero(exp.series(1, "loss")[1] < 1e-6)[0]
+    assert f"below 1e-6 by step {below}" in text
 
 
 def test_just_right():
@@ -89,6 +94,9 @@ def test_just_right():
     half = final(scenario)
     ratio = half.current(1)["loss"] / half.current(0)["loss"]
     assert 50 < ratio < 70 and "half of lr* ends 60 times higher" in text
+    # The task keeps lr* on screen (walkthrough 17a, L3: "- on the lr* run" made it a copy of the half run).
+    assert half.verdict(2) == "oscillating" and 0.0399 < 2 / 50 and "0.0399, just under 2/50, bounces" in text
+    assert "Try tab, then a on the half-of-lr* run: it ends lower than lr* at step 200" in text
 
 
 def test_momentum_ravine_polyak_pair():

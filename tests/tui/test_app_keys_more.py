@@ -44,14 +44,14 @@ async def test_c_forks_the_focused_run_at_this_step_into_three_lrs():
         exp = app.session.experiment
         await pilot.press("n", "n", "n")
         lr, params = exp.current(0)["lr"], exp.current(0)["params"].copy()
-        await pilot.press("c")
-        assert exp.n_runs == 3
-        assert [exp.current(r)["lr"] for r in range(3)] == pytest.approx([lr, 0.3 * lr, 3 * lr])
-        for run in (1, 2):
+        await pilot.press("c")  # (run 1 is the lesson's good run: the copies are runs 2 and 3)
+        assert exp.n_runs == 4
+        assert [exp.current(r)["lr"] for r in (0, 2, 3)] == pytest.approx([lr, 0.3 * lr, 3 * lr])
+        for run in (2, 3):
             assert (exp.current(run)["params"] == params).all()  # from the same state
         assert [e.kind for e in exp.events] == ["fork", "fork"]
         await pilot.press("n")
-        assert exp.current(1)["loss"] > exp.current(0)["loss"] > exp.current(2)["loss"]
+        assert exp.current(2)["loss"] > exp.current(0)["loss"] > exp.current(3)["loss"]
 
 
 async def test_tab_cycles_the_focus_through_every_run_and_back():
@@ -86,16 +86,16 @@ async def test_r_replays_with_the_changes_and_R_resets_to_the_file():
         before = [exp.view(run).history.series("loss")[1] for run in range(exp.n_runs)]
         await pilot.press("r")  # step 0 again; the LR change and the fork come back at step 10
         exp = app.session.experiment
-        assert exp.step_count == 0 and exp.n_runs == 3 and exp.view(0).lr == lr
+        assert exp.step_count == 0 and exp.n_runs == 4 and exp.view(0).lr == lr
         assert "your changes (LR, optimizer, schedule, forks) come back" in app.session.message
         await pilot.press("N")
-        assert exp.view(0).lr == 2 * lr and [exp.view(r).lr for r in (1, 2)] == pytest.approx([0.6 * lr, 6 * lr])
+        assert exp.view(0).lr == 2 * lr and [exp.view(r).lr for r in (2, 3)] == pytest.approx([0.6 * lr, 6 * lr])
         await pilot.press("N")
         after = [exp.view(run).history.series("loss")[1] for run in range(exp.n_runs)]
         assert all(np.array_equal(a, b) for a, b in zip(before, after))  # bit for bit
         await pilot.press("R")  # the file as it is
         exp = app.session.experiment
-        assert exp.step_count == 0 and exp.n_runs == 1 and not exp.events
+        assert exp.step_count == 0 and exp.n_runs == 2 and not exp.events
         assert exp.view(0).lr == lr and app.session.message.startswith("reset to the file at step 0")
 
 

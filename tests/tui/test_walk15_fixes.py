@@ -74,8 +74,10 @@ async def test_a_short_loss_chart_draws_one_kind_of_theory_dots_and_names_it():
     from lrtui.tui.widgets.theory_overlay import BEST_LABEL, THEORY_COLOR
     from tests.tui.pilot_steps import step_and_draw
 
-    for size, kinds in (((80, 24), 1), ((100, 30), 2)):
-        app = LrtuiApp([find_builtin("too-low-slow").load()])
+    for size, kinds, runs in (((80, 24), 1, 2), ((100, 30), 1, 2), ((100, 30), 2, 1)):
+        scenario = find_builtin("too-low-slow").load()
+        scenario.runs = scenario.runs[:runs]  # the slow run alone leaves the legend room for both kinds of dots
+        app = LrtuiApp([scenario])
         async with app.run_test(size=size) as pilot:
             await pilot.press("asterisk", "asterisk")
             await step_and_draw(app, pilot, 200)
@@ -256,7 +258,12 @@ def test_a_slow_runs_words_say_where_the_tries_stopped():
     session = Session([find_builtin("too-high-divergence").load()])
     session.experiment.step(300)
     message = session.experiment.summary(1).message
-    assert "a larger LR up to 90% of the stable limit where it is (0.00106) helped only a little" in message, message
+    # (17b, M1: the limit there, 0.00117, not 90% of it, which read as a third limit beside 2/λ = 0.000956)
+    assert ("a larger LR, tried up to 90% of the stable limit where the run is now (0.00117), helped only a little"
+            in message), message
+    explanation = session.experiment.summary(1).explanation
+    assert ("the stable limit there is 0.00117, above the 0.000956 of the sharpest point met; the larger LRs the "
+            "checks try from here stay under 90% of it (0.00106)") in explanation, explanation
 
 
 def test_the_outcome_table_says_which_minimum_each_run_reached():

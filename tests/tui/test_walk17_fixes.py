@@ -150,3 +150,21 @@ async def test_the_beside_note_is_in_the_explanation_on_screen():
         await pilot.pause()
         text = app.screen.query_one("Static").render().plain
         assert "run 1: safe: lr=0.0003" in text and "Beside it, run 0 uses a larger LR" in text
+
+
+def test_forking_a_diverged_run_does_not_say_its_copies_diverge_and_one_other_fix_reads_right():
+    """17b M2: "so its copies would diverge too", and the x0.3 copy then trained; M4: "the other diverged run'
+    fix (run 3)"."""
+    from lrtui.tui.session import Session
+
+    session = Session([find_builtin("too-high-divergence").load()])
+    session.experiment.step(300)
+    session.fork()
+    assert "would diverge too" not in session.message and "from step 0" in session.message
+    session.experiment.step(300)
+    exp = session.experiment
+    copies = [run for run in range(2, exp.n_runs)]
+    assert [exp.view(run).diverged_at >= 0 for run in copies] == [False, True]  # x0.3 trains, x3 diverges
+    session.focused = 0
+    session.apply_fix()
+    assert "and the other diverged run's fix (run 3)" in session.message, session.message

@@ -95,7 +95,7 @@ async def test_status_fields_are_dropped_alike_for_all_runs_after_a_fork():
         app.redraw()
         await pilot.pause()
         runs = [line for line in status(app).splitlines()[1:] if line[:1] in "> " and "loss" in line]
-        assert len(runs) == 3
+        assert len(runs) == 4  # the slow run, the good run, and the slow run's two forks
         assert len({("|g|" in line, "  lr " in line) for line in runs}) == 1
         assert all(len(line) <= 100 for line in runs)
 

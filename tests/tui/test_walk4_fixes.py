@@ -48,13 +48,14 @@ async def test_a_fork_that_meets_the_challenge_counts():
     app = LrtuiApp([find_builtin("too-low-slow").load()])
     async with app.run_test(size=(100, 30)) as pilot:
         app.session.experiment.step(20)
-        await pilot.press("c", "tab", "tab", "asterisk", "asterisk")
-        assert app.session.focused == 2
+        # (run 1 is the lesson's good run: the forks are runs 2 and 3, x0.3 and x3)
+        await pilot.press("c", "tab", "tab", "tab", "asterisk", "asterisk")
+        assert app.session.focused == 3
         app.session.experiment.step(app.session.scenario.steps - 20)
         await pilot.press("u")
         await pilot.pause()
         text = app.screen.query_one("#challenge").render().plain
-        assert "done: run 2 (a fork of run 0) ends at" in text, text
+        assert "done: run 3 (a fork of run 0) ends at" in text, text
 
 
 def test_a_mini_batch_models_tries_name_the_training_set_loss():

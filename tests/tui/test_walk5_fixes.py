@@ -63,7 +63,7 @@ async def test_the_compact_legend_fits_its_plot_so_it_is_drawn():
         app = LrtuiApp([find_builtin("too-low-slow").load()])
         async with app.run_test(size=size) as pilot:
             await step_and_draw(app, pilot, 200)
-            await pilot.press("c", "tab", "tab", "asterisk", "asterisk")
+            await pilot.press("c", "tab", "tab", "tab", "asterisk", "asterisk")  # (run 1 is the good run)
             await step_and_draw(app, pilot, 200)
             rows = app.main.query_one("#loss").render().plain.splitlines()
             # (where the whole label does not fit, its LR now stays: walkthrough 14a, C5)

@@ -384,8 +384,11 @@ def _improving_message(e: Evidence) -> str:
         lead = "a larger LR" if text.startswith(SETTLED) else "slow, but a larger LR"
         cap = CAP_SHARE * e.lr_limit_here  # the SGD family's tries stop there: a larger LR past it went untried,
         # and lesson 2's fixed run at twice it, beside "a larger LR helped only a little" (walkthrough 16b, K2)
+        # The limit there, not 90% of it: "(0.00151)" beside "2/λ = 0.000956" read as a third limit (walkthrough
+        # 17b, M1); the explanation says why it differs from the one set by the sharpest point met.
         if not e.preconditioned and math.isfinite(cap) and 0 < cap < 1.8 * slow.fix.get("optimizer.lr", math.inf):
-            lead += f" up to {pct(CAP_SHARE)} of the stable limit where it is ({fmt(cap)})"
+            lead += (f", tried up to {pct(CAP_SHARE)} of the stable limit where the run is now "
+                     f"({fmt(e.lr_limit_here)}),")
         text += f"; {lead} {how} ({fix_words(slow.fix, slow)} {got}, against {fmt(slow.baseline)} unchanged)"
     return text
 
@@ -401,7 +404,15 @@ def _improving_explanation(e: Evidence) -> str:
     # ("much better" is the contracts' tenfold: beside "2x lower" it read as a contradiction; walkthrough 11b, D95)
     text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
             f"better (ten times closer to the floor). {_cap(gauge_sentence(e))}.")
-    if _tried(e, "too_slow") is None and math.isfinite(e.gauge) and e.gauge * 10 ** 0.25 > 1:
+    slow, here = _tried(e, "too_slow"), e.lr_limit_here
+    if (slow is not None and not e.preconditioned and math.isfinite(here) and here > 0
+            and abs(here - e.lr_limit) > 0.1 * e.lr_limit):
+        # Two limits on one screen (walkthrough 17b, M1): say which is which, and which the tries keep under.
+        text += (f" Where the run is now the sharpness is {fmt(e.limit / here)}, so the stable limit there is "
+                 f"{fmt(here)}, {'above' if here > e.lr_limit else 'below'} the {fmt(e.lr_limit)} of the sharpest "
+                 f"point met; the larger LRs the checks try from here stay under {pct(CAP_SHARE)} of it "
+                 f"({fmt(CAP_SHARE * here)}), since past it a run usually bounces out.")
+    if slow is None and math.isfinite(e.gauge) and e.gauge * 10 ** 0.25 > 1:
         # Why (walks 6-7, D20, D26): the too-slow cap is CAP_SHARE of the limit where the run is, not the gauge's.
         here, nxt = e.lr_limit_here, e.lr * 10 ** 0.25
         why = (f": the next one, x1.78 (lr {fmt(nxt)}), is past 90% of the stable limit where the run is now ("
