@@ -44,7 +44,7 @@ def test_a_diverged_run_is_gauged_when_it_diverged_not_at_the_last_checkpoint():
 def test_a_level_healthy_run_reads_settled_not_improving():
     """D43: step decay's verdict "improving" over "settled at loss 1.35, level over the last 24 steps"."""
     d = _summary("step-decay")
-    assert d.code == "improving" and d.message.startswith("settled (healthy): loss")
+    assert d.code == "improving" and d.message.startswith("settled (healthy): batch loss")
     assert d.words == "settled (healthy)"
     falling = _summary("too-low-slow")
     assert falling.code != "improving" or falling.words == "improving"

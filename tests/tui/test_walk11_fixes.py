@@ -34,7 +34,7 @@ def test_a_level_run_reads_settled_in_its_message_too():
     s = Session([find_builtin("step-decay").load()])
     s.experiment.step(s.scenario.steps)
     d = s.experiment.summary(0)
-    assert d.words == "settled (healthy)" and d.message.startswith("settled (healthy): loss ")
+    assert d.words == "settled (healthy)" and d.message.startswith("settled (healthy): batch loss ")
     assert "improving" not in d.message and "(ten times closer to the floor)" in d.message
 
 

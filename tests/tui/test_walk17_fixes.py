@@ -168,3 +168,16 @@ def test_forking_a_diverged_run_does_not_say_its_copies_diverge_and_one_other_fi
     session.focused = 0
     session.apply_fix()
     assert "and the other diverged run's fix (run 3)" in session.message, session.message
+
+
+def test_a_mini_batch_runs_verdict_names_its_loss_a_batch_loss():
+    """17a L1: lesson 7's "settled (healthy): loss 1.35, level" read as the training loss, which u gives as 0.29."""
+    exp = find_builtin("step-decay").load().build()
+    exp.step(240)
+    assert exp.summary(0).message.startswith("settled (healthy): batch loss 1.35, level over the last")
+    assert exp.summary(1).message.startswith("improving: batch loss 1.33")
+    scenario = find_builtin("minibatch-noise").load()  # its full-batch run's loss is the training set's
+    exp = scenario.build()
+    exp.step(scenario.steps)
+    batch, whole = exp.summary(0).message, exp.summary(1).message
+    assert "batch loss" in batch and "batch loss" not in whole and " loss " in whole, (batch, whole)

@@ -131,7 +131,7 @@ def test_healthy_words_say_settled_and_how_much_a_larger_lr_did():
     exp = scenario.build()
     exp.step(scenario.steps)
     settled = exp.summary(0)
-    assert settled.message.startswith("settled (healthy): loss") and "fell by 0% a step" not in settled.explanation
+    assert settled.message.startswith("settled (healthy): batch loss") and "fell by 0% a step" not in settled.explanation
     digits = find_builtin("digits-lr-classic").load()
     exp = digits.build()
     exp.step(digits.steps)

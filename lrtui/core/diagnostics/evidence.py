@@ -84,6 +84,7 @@ class Evidence:
     # (-1 and NaN where none was, or the run did not diverge); what its explanation names (walkthrough 13a, A1)
     past_limit_step: PerRun = None
     past_limit_top: PerRun = None
+    batch_model: bool = False  # a model trained on mini-batches: its loss is one batch's (the words say so)
 
     # -- derived -------------------------------------------------------------------
     @cached_property

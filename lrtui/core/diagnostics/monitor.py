@@ -211,6 +211,7 @@ class Monitor:
             max_top_step=c.max_top_step, limit=c.limit, formula=tuple(c.formula), preconditioned=c.preconditioned,
             scheduled=scheduled, schedule_peak=r.schedule_peak, schedule_lr=frame.schedule_lr, cut_step=r.cut_step,
             full_batch_model=bool(sim.loss.is_model and sim.loss.batch_size is None),
+            batch_model=bool(sim.loss.is_model and sim.loss.batch_size is not None),
             start_cause=self._start_causes(frame),
             confirmed=self.book.confirmed(), tried=self.book.tried_by_claim(),
             **dict(zip(("past_limit_step", "past_limit_top"), c.past_limit(frame.diverged_at))))

@@ -280,20 +280,26 @@ def _oscillating_explanation(e: Evidence) -> str:
             + (f" {_cap(tried)}." if tried else ""))
 
 
+def _loss_now(e: Evidence) -> str:
+    """"loss 1.35", or for a model trained on mini-batches "batch loss 1.35": one batch's loss, which lesson 7's
+    "settled: loss 1.35, level" read as the training loss, 0.29 in u (walkthrough 17a, L1)."""
+    return f"{'batch loss' if getattr(e, 'batch_model', False) else 'loss'} {fmt(e.last_loss)}"
+
+
 def _slow_message(e: Evidence) -> str:
     tried = _tried(e, "too_slow")
     new = (tried.fix or {}).get("optimizer.lr") if tried is not None and tried.helped and tried.from_step == 0 else None
     if isinstance(new, float) and new <= e.lr and not e.scheduled:
         # A fix from step 0, scaled from the LR the run started with, below the LR a change by hand set since: "the
         # LR 3.16 is too low" beside "lr = 1.778" (walkthrough 12b, F2)
-        return _with_fix(e, "too_slow", f"too slow for the budget (loss {fmt(e.last_loss)}): from step 0, a larger LR "
+        return _with_fix(e, "too_slow", f"too slow for the budget ({_loss_now(e)}): from step 0, a larger LR "
                                         "than the one it started with does much better")
     if (cut := _schedule_cut(e)) >= SCHEDULE_CUT_WORDS:
         # The schedule brought the LR this low: "the LR 0.000233 is too low" beside "lr x31.4 on the whole schedule"
         # read as blaming the LR the run started with, against lesson 19's own rule (walkthrough 13a, A6).
         return _with_fix(e, "too_slow", f"too slow: the schedule cut the LR from {fmt(e.schedule_peak)} to "
-                                        f"{fmt(e.lr)}, too low for the budget (loss {fmt(e.last_loss)})")
-    return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is too low for the budget (loss {fmt(e.last_loss)})")
+                                        f"{fmt(e.lr)}, too low for the budget ({_loss_now(e)})")
+    return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is too low for the budget ({_loss_now(e)})")
 
 
 SCHEDULE_CUT_WORDS = 100.0  # a schedule that has cut its LR this many times is named in a too-slow run's words
@@ -348,23 +354,23 @@ def _rising(e: Evidence) -> bool:
 
 def _improving_message(e: Evidence) -> str:
     if e.floor_is_bound and e.minimum and _tried(e, "local_minimum") is not None:
-        return f"{SETTLED}: loss {fmt(e.last_loss)}, the lowest this model reaches as far as the checks tell"
+        return f"{SETTLED}: {_loss_now(e)}, the lowest this model reaches as far as the checks tell"
     if e.window <= 0 or e.step < min(e.window, e.budget):  # no window of steps seen yet: nothing to say it settled
         # The step first: in a short panel "(step 0)" at the end was cut, and "loss 12.5" read as now, beside the
         # status line's 229 a step later (walkthrough 13b, B4).
-        text = f"improving: at step {e.step:,}, loss {fmt(e.last_loss)}, too early to tell its pace"
+        text = f"improving: at step {e.step:,}, {_loss_now(e)}, too early to tell its pace"
     elif e.rate > 0:
-        text = f"improving: loss {fmt(e.last_loss)}, falling {pct(e.rate)} per step"
+        text = f"improving: {_loss_now(e)}, falling {pct(e.rate)} per step"
     elif math.isfinite(e.gap) and e.gap > BLOWUP:
         # Far above its start, between two checkpoints (the verdict follows its check at the next one): "improving:
         # loss 5.02e+37, up 3670% per step" read as a wrong verdict two steps before it went non-finite (walk 14a, C1).
-        text = (f"climbing, being checked: loss {fmt(e.last_loss)}, {fmt(e.last_gap)} starting gaps above the floor; "
+        text = (f"climbing, being checked: {_loss_now(e)}, {fmt(e.last_gap)} starting gaps above the floor; "
                 "the next check says whether it diverged")
     elif _rising(e):  # rising, not a noisy level: it has not settled
-        text = (f"improving: loss {fmt(e.last_loss)}, up {pct(-e.rate)} per step over the last {e.window:,} steps; "
+        text = (f"improving: {_loss_now(e)}, up {pct(-e.rate)} per step over the last {e.window:,} steps; "
                 "no check has found the LR at fault")
     else:  # healthy by every check, but not falling over the window (a mini-batch run at its noise floor, say)
-        text = (f"{SETTLED}: loss {fmt(e.last_loss)}, level over the last {e.window:,} steps; nothing the checks "
+        text = (f"{SETTLED}: {_loss_now(e)}, level over the last {e.window:,} steps; nothing the checks "
                 "tried did much better (ten times closer to the floor)")
     slow = _tried(e, "too_slow")
     if e.behind and slow is not None and not slow.helped and slow.fix:
