@@ -353,3 +353,26 @@ def test_too_high_divergence_fix_starts_past_the_limit_and_says_so():
     exp.step(scenario.steps - 3)
     assert exp.view(0).diverged_at < 0 and exp.current(0)["loss"] < 0.01
     assert f"ending at {round(100 * exp.gauge_here(0))}% of the limit where it is" in text
+
+
+def test_schedule_too_aggressive_states_its_two_fixes():
+    """Walkthrough 17a, L2: after a (the schedule swapped for a constant LR) the run read "too slow", with a second
+    fix, "lr x17.8 on the whole schedule" of a run with no schedule; the lesson says what each a does."""
+    from lrtui.tui.session import Session
+
+    scenario, text = lesson("schedule-too-aggressive")
+    session = Session([scenario])
+    session.experiment.step(scenario.steps)
+    assert session.experiment.summary(0).fix == {"schedule.type": "constant", "optimizer.lr": 0.1}
+    session.apply_fix()
+    exp = session.experiment
+    exp.step(scenario.steps)
+    first = exp.current(0)["loss"]
+    assert f"a constant lr 0.1, which ends at {first:.3g}" in text
+    d = exp.summary(0)
+    assert d.code == "too_slow" and "schedule" not in d.message and "try lr = 1.778" in d.message, d.message
+    session.apply_fix()
+    exp = session.experiment
+    exp.step(scenario.steps)
+    assert exp.verdict(0) == "converged"
+    assert f"raises it to 1.778, which ends at {exp.current(0)['loss']:.2g}" in text

@@ -393,6 +393,16 @@ def _scheduled(name: str) -> str:
     return "" if name == "constant" else name
 
 
+def _start_schedule(origin) -> str:
+    """The schedule a run starts with: its file's, or one its step-0 changes set. Lesson 19's run, given a constant
+    LR by a from the start, was told "lr x17.8 on the whole schedule" (walkthrough 17a, L2)."""
+    name = origin.schedule
+    for change in origin.changes:
+        if change.step == 0 and "schedule.type" in change.changes:
+            name = change.changes["schedule.type"]
+    return name
+
+
 def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
     specs, owner, runs = [], [], []
     for k, check in enumerate(checks):
@@ -400,7 +410,7 @@ def _from_start(sim, checks: list[Check], replays: bool = False) -> None:
         origin = sim.origins[check.run]
         first = np.asarray(sim.history.series("lr", check.run)[1], dtype=np.float64)[:1]
         check.lr_then = float(first[0]) if first.size else math.nan
-        check.schedule = _scheduled(origin.schedule)
+        check.schedule = _scheduled(_start_schedule(origin))
         check.scale_then = own_lr_scale(origin, math.nan) * float(sim.start_scale[check.run])
         if (replays and check.baseline_ahead > 0) or check.replay:  # the unchanged run, replayed beside them
             specs.append(origin.copy())
