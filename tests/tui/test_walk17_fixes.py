@@ -181,3 +181,20 @@ def test_a_mini_batch_runs_verdict_names_its_loss_a_batch_loss():
     exp.step(scenario.steps)
     batch, whole = exp.summary(0).message, exp.summary(1).message
     assert "batch loss" in batch and "batch loss" not in whole and " loss " in whole, (batch, whole)
+
+
+async def test_the_loss_title_names_the_cut_lines_and_leaves_a_space_before_the_next_panel():
+    """17a L6: at 80x24 nothing said what lesson 19's vertical lines were; L11 and 17b M10: the title ran into the
+    next panel's border ("...began╭─")."""
+    from tests.tui.pilot_steps import step_and_draw
+
+    for name in ("schedule-too-aggressive", "step-decay", "too-high-oscillation", "momentum-ravine"):
+        for size in ((100, 30), (80, 24)):
+            app = make_app(name)
+            async with app.run_test(size=size) as pilot:
+                await step_and_draw(app, pilot, app.session.scenario.steps)
+                panel = app.main.query_one("#loss")
+                rows = panel.render().plain.splitlines()
+                assert rows[0].rstrip() == rows[0][:-1].rstrip() and rows[0][-1] == " ", (name, size, rows[0])
+                if name in ("schedule-too-aggressive", "step-decay"):
+                    assert "cuts" in panel.picture.title, (name, size, panel.picture.title)

@@ -354,16 +354,20 @@ class LossPanel(Panel, Chart):
                 notes.append(([f"; dots: theory at best lr {best}", f"; dots: best lr {best}"], False))
             else:
                 notes.append((["; dots: theory at the run's lr", "; dots: theory"], False))
-        if cuts and cut_elsewhere:
-            notes.append(([f"; lines: run {session.focused}'s LR cuts (tab)", "; lines: focused run's cuts"], False))
+        if cuts:  # the vertical lines, named at every size (walkthrough 17a, L6: at 80x24 nothing said what they were)
+            notes.append(([f"; lines: run {session.focused}'s LR cuts (tab)", "; lines: focused run's cuts",
+                           "; lines: LR cuts", "; |: cuts"] if cut_elsewhere else ["; lines: LR cuts", "; |: cuts"],
+                          False))
         if theory_gone is not None:
             notes.append((["; v: the dots go on below the axis", "; v: dots go lower"], False))
         if picture.log_y and nonpositive:  # (walkthrough 11b, D93, D97; 11a, D86: the curve just ended)
             notes.append((["; losses below 0 are not drawn on a log axis: l for linear", "; losses < 0 not drawn",
                            "; <0 hidden"], True))
         if any(line.marker == "!" for line in picture.lines):
-            notes.append((["; ! where a finding began"], False))
-        title = fit_title(title, notes, width - 4)
+            notes.append((["; ! where a finding began", "; !: a finding began", "; !: findings"], False))
+        # 8: plotext centres the title over the plot, right of the y ticks (up to "2.3561┤"): at width - 4 it ran
+        # into the next panel's border ("...began╭─": walkthroughs 17a L11, 17b M10)
+        title = fit_title(title, notes, width - 8)
         picture.title = title
         return picture
 
