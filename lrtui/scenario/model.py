@@ -105,6 +105,7 @@ class Scenario:
                 raise ValueError(f"the runs hold {total:,} parameters in all (runs x parameters per run); at most "
                                  f"{MAX_RUN_PARAMS:,} are allowed: use fewer runs or a smaller model")
             specs = [self.runs[i].run_spec() for i in members]
+            loss.fit_window([spec.start for spec in specs])  # (the loss is built without its runs' starts)
             parts.append((loss, specs))
             for local, i in enumerate(members):
                 placed[i] = RunRef(part, local)

@@ -198,3 +198,19 @@ async def test_the_loss_title_names_the_cut_lines_and_leaves_a_space_before_the_
                 assert rows[0].rstrip() == rows[0][:-1].rstrip() and rows[0][-1] == " ", (name, size, rows[0])
                 if name in ("schedule-too-aggressive", "step-decay"):
                     assert "cuts" in panel.picture.title, (name, size, panel.picture.title)
+
+
+def test_every_lessons_runs_start_on_their_landscape():
+    """17b M5: lesson 16's runs start at (2, 0.5), and the landscape, drawn for a quadratic's default start (1, 1),
+    read "runs 0, 1 off the map" before a step was taken."""
+    from lrtui.scenario.library import COURSE_ORDER
+
+    for name in COURSE_ORDER:
+        exp = find_builtin(name).load().build()
+        for run in range(exp.n_runs):
+            view = exp.view(run)
+            w = view.loss_function.window
+            if w is None:
+                continue
+            x, y = exp.current(run)["params"][:2]
+            assert w.x_min < x < w.x_max and w.y_min < y < w.y_max, (name, run, (x, y), w)

@@ -61,6 +61,10 @@ class Loss(ABC):
     def value(self, params: np.ndarray, batch: np.ndarray | None = None) -> np.ndarray:
         return self.value_and_grad(params, batch)[0]
 
+    def fit_window(self, starts: list) -> None:
+        """Fit the 2-D window to where the runs start (each a point, or None for the loss's own start). Only a loss
+        that draws its window from its start (a quadratic) changes it; a curated window stays."""
+
     def grad(self, params: np.ndarray, batch: np.ndarray | None = None) -> np.ndarray:
         return self.value_and_grad(params, batch)[1]
 

@@ -105,10 +105,20 @@ class Quadratic(Loss):
     def sharpness(self) -> float:
         return float(self.eigenvalues.max())
 
-    def _default_window(self) -> Window:
-        reach = 1.5 * max(1e-12, float(np.max(np.abs(self.start - self.center))))
+    def _default_window(self, starts: np.ndarray | None = None) -> Window:
+        points = self.start[None, :] if starts is None else starts
+        reach = 1.5 * max(1e-12, float(np.max(np.abs(points - self.center))))
         cx, cy = self.center
         return Window(cx - reach, cx + reach, cy - reach, cy + reach)
+
+    def fit_window(self, starts: list) -> None:
+        """The window around the centre, 1.5 times as far as the farthest start: lesson 16's runs start at (2, 0.5),
+        and a window made for the default start (1, 1) had them "off the map" at step 0 (walkthrough 17b, M5)."""
+        if self.n_params != 2 or not starts:
+            return
+        points = np.array([self.start if s is None else np.asarray(s, dtype=np.float64) for s in starts])
+        if points.shape[1:] == (2,) and np.all(np.isfinite(points)):
+            self.window = self._default_window(points)
 
     def value_and_grad(self, params, batch=None):
         with np.errstate(all="ignore"):
