@@ -214,3 +214,18 @@ def test_every_lessons_runs_start_on_their_landscape():
                 continue
             x, y = exp.current(run)["params"][:2]
             assert w.x_min < x < w.x_max and w.y_min < y < w.y_max, (name, run, (x, y), w)
+
+
+async def test_the_effective_lr_panel_shows_the_lessons_adaptive_run_while_sgd_has_the_focus():
+    """17b M3: lessons 16 and 18 open on their SGD run, and no per-parameter LR panel was shown until tab."""
+    from tests.tui.pilot_steps import step_and_draw
+
+    for size in ((100, 30), (80, 24)):
+        app = make_app("rmsprop-equalizes")
+        async with app.run_test(size=size) as pilot:
+            await step_and_draw(app, pilot, 50)
+            assert app.session.focused == 0 and app.session.experiment.spec(0).optimizer == "sgd"
+            charts = [w for w in app.main.query("Chart") if w.display and getattr(w, "picture", None) is not None]
+            titles = [w.picture.title for w in charts if w.picture.title]
+            assert any("run 1 median" in t and ("effective LR" in t or "eff. LR" in t) for t in titles), (size,
+                                                                                                         titles)

@@ -53,9 +53,20 @@ def is_adaptive(name: str) -> bool:
     return name in OPTIMIZERS and OPTIMIZERS[name].adaptive
 
 
+def subject_run(view) -> int | None:
+    """The run whose per-parameter LRs the panel shows: the focused run where its optimizer has them, else the
+    lesson's first run that does (lessons 16 and 18 open on their SGD run, and the panel of RMSProp's or Adam's
+    step sizes, the lesson's point, was not there: walkthrough 17b, M3); None where no run has them."""
+    view = as_view(view)
+    exp, focused = view.session.experiment, view.session.focused
+    if is_adaptive(exp.spec(focused).optimizer):
+        return focused
+    return next((run for run in range(exp.n_runs) if is_adaptive(exp.spec(run).optimizer)), None)
+
+
 def adaptive_applies(view) -> bool:
-    """True when the focused run uses an optimizer with per-parameter step sizes."""
-    return is_adaptive(as_view(view).focused.spec.optimizer)
+    """True when some run uses an optimizer with per-parameter step sizes (the focused one first)."""
+    return subject_run(view) is not None
 
 
 def spread_colors(palette, run: int) -> dict[str, str]:
@@ -128,7 +139,9 @@ def effective_series(view, early: EarlySteps | None = None):
     """(steps, min, median, max) of the focused run's effective LRs: the replayed first steps, then the engine's
     samples (finite ones only)."""
     view = as_view(view)
-    exp, run = view.session.experiment, view.session.focused
+    exp, run = view.session.experiment, subject_run(view)
+    if run is None:
+        return np.empty(0), np.empty(0), np.empty(0), np.empty(0)
     steps, low, median, high = exp.effective_lr_history(run)
     ok = np.isfinite(low) & np.isfinite(median) & np.isfinite(high) & (steps > 0)
     steps, low, median, high = steps[ok], low[ok], median[ok], high[ok]
@@ -180,14 +193,16 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
     """The side panel's picture on a log step axis, and its key row."""
     view = as_view(view)
     session = view.session
-    exp, run = session.experiment, session.focused
+    exp, run = session.experiment, subject_run(view)
     end = float(max(session.scenario.steps, exp.step_count, 10))
     x_range = (0.0, math.log10(end))
     picture = Picture(log_y=True, log_x=True, x_range=x_range, title="effective LR per parameter")
-    if not adaptive_applies(view):
+    if run is None:
         name = view.focused.spec.optimizer
-        picture.message = f"per-parameter LR: only for {', '.join(adaptive_names())}; run {run} uses {name}"
+        picture.message = (f"per-parameter LR: only for {', '.join(adaptive_names())}; run {session.focused} uses "
+                           f"{name}")
         return picture, []
+    subject = view.run(run)
     steps, low, median, high = effective_series(view, early)
     if not len(steps):
         picture.message = WAITING
@@ -197,13 +212,13 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
     x = np.log10(np.maximum(steps, 1.0))
     plain = PLAIN_MARKERS if no_color else {}
     # The nominal LR first, dotted, so that the per-parameter lines are drawn over it where they meet.
-    lr_steps, lr_values = view.focused.history.series("lr")
+    lr_steps, lr_values = subject.history.series("lr")
     keep = (lr_steps >= 1) & np.isfinite(lr_values) & (lr_values > 0)
     if keep.any():
         lx, llo, lhi = min_max_columns(np.log10(lr_steps[keep].astype(np.float64)), lr_values[keep],
                                        lr_values[keep], columns, x_range)
         picture.lines.append(Line(lx, np.sqrt(llo * lhi), color="muted", label="lr", marker=plain.get("lr", "dot")))
-    others = other_medians(view, columns, x_range)
+    others = other_medians(view, columns, x_range, run)
     marks = {other: other_marker(other) if no_color else None for other, _ in others}
     company_lines = [Line(ox, oy, color=run_color(other), label=f"run {other}", marker=marks[other])
                      for other, (ox, oy) in others]
@@ -213,11 +228,13 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
         cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
         picture.lines.append(Line(cx, np.sqrt(lo * hi), color=color, label=name, marker=plain.get(name)))
     picture.legend = False  # the key row names the lines, in their colours, without covering them
+    # Another run's than the focused one's: its median says whose (the status line lists the runs by colour).
+    median_name = "median" if run == session.focused else f"run {run} median"
     entries = [("max", ("solid", colors["max"], plain.get("max"))),
-               ("median", ("solid", run, plain.get("median"))),
+               (median_name, ("solid", run, plain.get("median"))),
                ("min", ("solid", colors["min"], plain.get("min"))),
                ("lr", ("dotted", "muted", plain.get("lr")))]
-    now = ratio_text(median[-1] / view.focused.lr if view.focused.lr > 0 else np.nan, ascii_only)
+    now = ratio_text(median[-1] / subject.lr if subject.lr > 0 else np.nan, ascii_only)
     company = [(f"run {other}", ("solid", other, marks[other])) for other, _ in others]  # their medians
     for keyed in (entries + company, entries):
         key = key_row(keyed, no_color, ascii_only, "effective LR per parameter: ", f"now median = {now}" if now else "",
@@ -238,12 +255,14 @@ def other_marker(run: int) -> str:
     return RUN_MARKERS[run % len(RUN_MARKERS)] if RUN_MARKERS[run % len(RUN_MARKERS)] in free else free[run % len(free)]
 
 
-def other_medians(view, columns: int, x_range) -> list[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+def other_medians(view, columns: int, x_range, subject: int | None = None) -> list[tuple[int, tuple[np.ndarray,
+                                                                                                       np.ndarray]]]:
     """The median effective LR of the other adaptive runs (up to MAX_OTHERS), from the engine's samples, on the
     same log step axis: lesson 17 asks to compare Adagrad's flat lines with RMSProp's climb, and the focused run
     alone showed one of them at a time (walkthrough 4)."""
     view = as_view(view)
-    exp, focused = view.session.experiment, view.session.focused
+    exp = view.session.experiment
+    focused = view.session.focused if subject is None else subject
     out = []
     for other in range(exp.n_runs):
         if other == focused or not is_adaptive(exp.spec(other).optimizer):
@@ -295,7 +314,7 @@ class AdaptivePanel(Panel, Chart):
             return
         palette = self.palette
         picture, key = adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early,
-                                        spread_colors(palette, session.focused))
+                                        spread_colors(palette, subject_run(view)))
         self.show(picture, key)
 
 

@@ -122,11 +122,11 @@ class LRPanel(Panel, Chart):
             # No schedule to plan: the effective-LR panel itself takes the chart, on its log step axis with the
             # other adaptive runs' medians (walkthroughs 13b B9, 14b: folded in here on a linear axis, Adagrad's
             # fall was one column wide and RMSProp's line was not there to compare)
-            from lrtui.tui.widgets.adaptive_panel import adaptive_picture, spread_colors
+            from lrtui.tui.widgets.adaptive_panel import adaptive_picture, spread_colors, subject_run
 
             palette = self.palette
             self.show(*adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early_steps(),
-                                        spread_colors(palette, view.session.focused)))
+                                        spread_colors(palette, subject_run(view))))
             return
         picture = self.lr_picture(view, width, merged=merged)
         self.show(picture, self._spread(view, picture, width) if merged else None)
@@ -141,10 +141,12 @@ class LRPanel(Panel, Chart):
 
     def _spread(self, view, picture: Picture, width: int) -> list:
         """The focused run's largest and smallest effective LR added to the picture; the key row naming them."""
-        from lrtui.tui.widgets.adaptive_panel import PLAIN_MARKERS, effective_lines, key_row, spread_colors
+        from lrtui.tui.widgets.adaptive_panel import (PLAIN_MARKERS, effective_lines, key_row, spread_colors,
+                                                      subject_run)
 
         no_color = self.palette.no_color
-        colors = spread_colors(self.palette, view.session.focused)
+        subject = subject_run(view)
+        colors = spread_colors(self.palette, subject)
         lines = effective_lines(view, max(10, 2 * width), picture.x_range, no_color, self._early_steps(), colors)
         picture.lines.extend(lines)
         picture.legend = False
@@ -161,7 +163,7 @@ class LRPanel(Panel, Chart):
             entries += [("max", ("solid", colors["max"], plain.get("max"))),
                         ("min", ("solid", colors["min"], plain.get("min")))]
         # "effective lr" names what the lesson's task calls the effective-LR panel, drawn here in a short window
-        lead = f"lr now {view.focused.lr:.3g}; " + (f"run {run} effective lr per parameter: " if lines else "")
+        lead = f"lr now {view.focused.lr:.3g}; " + (f"run {subject} effective lr per parameter: " if lines else "")
         key = key_row(entries, no_color, self.ascii_only, lead, "" if lines else "(per parameter after a step)",
                       width)
         picture.title = "".join(text for text, _ in key)
