@@ -229,3 +229,30 @@ async def test_the_effective_lr_panel_shows_the_lessons_adaptive_run_while_sgd_h
             titles = [w.picture.title for w in charts if w.picture.title]
             assert any("run 1 median" in t and ("effective LR" in t or "eff. LR" in t) for t in titles), (size,
                                                                                                          titles)
+
+
+def test_the_explanation_says_where_a_replayed_fix_acts_as_the_message_after_a_does():
+    """17a L7: "press a twice ... to replay from step 0 with it" beside "from step 25 as it was tried"."""
+    from lrtui.tui.screens.explanation import explanation_text
+    from lrtui.tui.session import Session
+
+    session = Session([find_builtin("too-high-oscillation").load()])
+    session.experiment.step(200)
+    d = session.experiment.summary(0)
+    text = explanation_text(d, "sgd lr=0.025", focused=True, finished=True, now=200).plain
+    assert (f"press a twice on the main screen to replay every run from step 0, with this fix from step "
+            f"{d.tried.from_step} as it was tried") in text
+    session.apply_fix()
+    assert f"from step {d.tried.from_step} as it was tried" in session.message, session.message
+
+
+async def test_a_narrow_landscape_still_says_a_run_left_the_map():
+    """17a L10: at 80x24 lesson 2's landscape caption had no room for "run 0 off the map", and the path just ended."""
+    from lrtui.tui.widgets.landscape_panel import LandscapePanel
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = make_app("too-high-divergence")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 300)
+        caption = app.main.query_one(LandscapePanel).render().plain.splitlines()[0]
+        assert caption.startswith("run 0 off"), caption
