@@ -256,3 +256,23 @@ async def test_a_narrow_landscape_still_says_a_run_left_the_map():
         await step_and_draw(app, pilot, 300)
         caption = app.main.query_one(LandscapePanel).render().plain.splitlines()[0]
         assert caption.startswith("run 0 off"), caption
+
+
+async def test_a_run_judged_diverged_while_finite_ends_at_its_x():
+    """17b M11: lesson 16's SGD at lr 0.008, judged diverged at step 5 with its loss still finite, was drawn as a
+    flat line along the top edge to step 200."""
+    import numpy as np
+
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = make_app("rmsprop-equalizes")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("plus")
+        await step_and_draw(app, pilot, 200)
+        exp = app.session.experiment
+        assert exp.verdict(0) == "diverged" and exp.view(0).diverged_at < 0  # judged so, still finite
+        picture = app.main.query_one("#loss").picture
+        x = next(line for line in picture.lines if line.marker == "x")
+        sgd = next(line for line in picture.lines if (line.label or "").endswith("(diverged)"))
+        drawn = sgd.x[np.isfinite(sgd.y)]
+        assert drawn.size and drawn.max() <= x.x[0], (drawn.max(), x.x[0])

@@ -39,12 +39,14 @@ AUTO_LOG_BELOW_OPEN = 1
 SMOOTHING = 0.85
 
 
-def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, float]]:
+def clip_diverged(lines: list[Line], healthy_top: float, gone: tuple = ()) -> list[tuple[float, float]]:
     """Let diverged curves leave through the top of the healthy runs' range; returns where each left it.
 
     A loss at 1e278 would otherwise squash every other curve flat, and beyond about 1e300
     plotext cannot lay out the axis at all and draws nothing. The (step, top) of each line's
-    first point above the range is where the chart marks its exit."""
+    first point above the range is where the chart marks its exit. A line in `gone` (a run that diverged, or was
+    judged diverged while its loss stayed finite) ends there: lesson 16's SGD at lr 0.008, judged diverged at step
+    5 at 1e138 and still stepping, ran along the top edge to step 200 (walkthrough 17b, M11)."""
     if not lines:
         return []
     if not np.isfinite(healthy_top):  # every run diverged: keep the range they started in
@@ -60,6 +62,8 @@ def clip_diverged(lines: list[Line], healthy_top: float) -> list[tuple[float, fl
             if above.size:
                 exits.append((float(line.x[above[0]]), top))
             line.y = np.where(np.isnan(line.y), np.nan, np.minimum(line.y, top))
+            if above.size and any(line is g for g in gone):
+                line.y[above[0] + 1:] = np.nan
     return exits
 
 
@@ -191,6 +195,7 @@ class LossPanel(Panel, Chart):
         test_lines: list[Line] = []  # a data model's test loss, dotted
         climbing: list[int] = []  # runs far above their start that have not diverged (yet): they leave the top too
         gone: dict[int, int] = {}  # run -> the step it diverged at (went non-finite, or was judged diverged)
+        gone_lines: list[Line] = []  # their curves, which end where they leave the chart
         for run in range(exp.n_runs):
             first_line = len(picture.lines)
             run_view = view.run(run)
@@ -225,6 +230,7 @@ class LossPanel(Panel, Chart):
                 diverged_lines.extend(picture.lines[first_line:])
                 if run_view.diverged_at > 0 or diverged:  # (non-finite, or judged diverged while still finite)
                     gone[run] = run_view.diverged_at if run_view.diverged_at > 0 else exp.summary(run).step
+                    gone_lines.extend(picture.lines[first_line:])
                 else:
                     climbing.append(run)
             elif np.isfinite(high).any():
@@ -280,7 +286,7 @@ class LossPanel(Panel, Chart):
             else:
                 line.y = debiased_ema(line.y, SMOOTHING)
         # On every axis, `l`'s log one too: a run at 1e250 would put every healthy run on one row (walkthrough 4).
-        exits = clip_diverged(diverged_lines, healthy_top)
+        exits = clip_diverged(diverged_lines, healthy_top, tuple(gone_lines))
         # An x where a diverged run left the chart, in its (diverged) colour.
         picture.lines.extend(Line(np.array([x]), np.array([top]), color="diverged", marker="x") for x, top in exits)
         y_top = exits[0][1] if exits else None
