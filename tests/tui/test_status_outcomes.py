@@ -196,6 +196,8 @@ def test_a_run_far_past_the_limit_without_blowing_up_says_so_in_words():
     assert session.experiment.gauge(0) > 1e6
     line = status_text(session, PlotPalette(), width=120).plain.splitlines()[1]
     assert "lr 0.2, over 100x the limit" in line and "e+" not in line.split("loss")[0], line
+    # ...and, healthy all the same, says the sharpness is a kink's (walkthrough 17a, L8)
+    assert session.experiment.verdict(0) == "improving" and "over 100x the limit at a kink" in line, line
     text = " ".join(dict(GLOSSARY)["over 100x the limit"].split())
     assert "kink" in text and "about to blow up" in text
 

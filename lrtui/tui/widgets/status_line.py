@@ -155,6 +155,10 @@ def lr_piece(exp, run: int, lr: str, named: bool = False) -> tuple:
         return (GAUGE_LR, f"{lr}, concave here: no lr limit", "dim", ((3, lr),))
     here = exp.gauge_here(run)
     if gauge >= FAR and exp.step_count > 0:  # "8.1e+09% of limit" at Ackley's centre (walkthrough 15)
+        if exp.verdict(run) in ("improving", "converged"):
+            # Healthy all the same: the sharpness is a kink's, not a blow-up to come ("over 100x the limit" beside
+            # "loss 9.86e-09 improving" read as a contradiction: walkthrough 17a, L8)
+            return (GAUGE_LR, f"{lr}, over {FAR}x the limit at a kink", "yellow", ((3, lr),))
         return (GAUGE_LR, f"{lr}, over {FAR}x the limit", "bold red", ((3, lr),))
     if gauge >= 1 and math.isfinite(here) and 0 <= here < 0.9 * gauge:
         # Over 100% by a sharp point met on the way, not where the run is now: why it still trains.
