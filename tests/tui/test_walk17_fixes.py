@@ -276,3 +276,19 @@ async def test_a_run_judged_diverged_while_finite_ends_at_its_x():
         sgd = next(line for line in picture.lines if (line.label or "").endswith("(diverged)"))
         drawn = sgd.x[np.isfinite(sgd.y)]
         assert drawn.size and drawn.max() <= x.x[0], (drawn.max(), x.x[0])
+
+
+def test_the_gauges_limit_line_sits_on_a_row_labelled_100():
+    """17a L5: the 100% line was drawn on the row labelled 91, between 135 and 46."""
+    from lrtui.plotting import row_ticks
+    from lrtui.tui.widgets.curvature_panel import limit_on_a_row
+
+    for height in range(7, 40):
+        rows = height - 4
+        for peak in (0.5, 17.0, 99.0, 135.0, 400.0, 999.0):
+            pinned = limit_on_a_row(peak, height)
+            if pinned is None:
+                continue
+            assert pinned[0] == 0 and pinned[1] >= 1.05 * max(peak, 100) * (1 - 1e-12)
+            ticks, labels = row_ticks(pinned, rows, max(3, min(8, height - 4)))
+            assert any(abs(t - 100) < 1e-9 for t in ticks), (height, peak, labels)

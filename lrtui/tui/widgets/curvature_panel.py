@@ -58,7 +58,21 @@ def focused_last(n_runs: int, focused: int) -> list[int]:
     return [run for run in range(n_runs) if run != focused] + ([focused] if 0 <= focused < n_runs else [])
 
 
-def gauge_picture(view, width: int) -> Picture:
+def limit_on_a_row(peak: float, height: int) -> tuple[float, float] | None:
+    """A linear range from 0 in which 100% falls exactly on a labelled row of a chart `height` rows tall (as
+    plotting.draw lays out rows and ticks), or None where none fits: the limit line was drawn on the row labelled
+    91 between 135 and 46 (walkthrough 17a, L5)."""
+    rows = height - 4  # the title, the frame's two rows and the x ticks
+    if rows < 3:
+        return None
+    most = max(3, min(8, height - 4))
+    every = max(1, math.ceil((rows - 1) / max(1, most - 1)))
+    top = 1.05 * max(peak, 100.0)
+    k = math.floor(100.0 * (rows - 1) / (top * every))
+    return (0.0, 100.0 * (rows - 1) / (k * every)) if k >= 1 else None
+
+
+def gauge_picture(view, width: int, height: int = 0) -> Picture:
     view = as_view(view)
     session = view.session
     exp = session.experiment
@@ -79,6 +93,8 @@ def gauge_picture(view, width: int) -> Picture:
     picture.lines.append(Line(np.array(x_range), np.array([100.0, 100.0]), color=DIVERGED, label="limit",
                               marker="dot"))
     picture.log_y = peak > LOG_ABOVE_PERCENT
+    if not picture.log_y and height:
+        picture.y_range = limit_on_a_row(peak, height)
     now = exp.gauge(session.focused)
     shown = percent_text(now) if math.isfinite(now) else "not measured"  # written as the status line writes it
     scale = ", log10" if picture.log_y else ""
@@ -122,11 +138,11 @@ class CurvaturePanel(Panel, Vertical):
     def redraw(self, view) -> None:
         grad_chart, gauge_chart = self.query_one(".grad-norm", Chart), self.query_one(".gauge", Chart)
         width = self.size.width or 60
-        key = view.key(width, view.session.focused)
+        key = view.key(width, view.session.focused, gauge_chart.size.height)
         if key == getattr(self, "_key", None) and self.pictures is not None:
             return  # nothing changed since the last frame
         self._key = key
-        self.pictures = (grad_norm_picture(view, width), gauge_picture(view, width))
+        self.pictures = (grad_norm_picture(view, width), gauge_picture(view, width, gauge_chart.size.height))
         for chart, picture in zip((grad_chart, gauge_chart), self.pictures):
             chart.ascii_only = self.ascii_only
             if chart.display:
