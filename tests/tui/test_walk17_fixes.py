@@ -292,3 +292,16 @@ def test_the_gauges_limit_line_sits_on_a_row_labelled_100():
             assert pinned[0] == 0 and pinned[1] >= 1.05 * max(peak, 100) * (1 - 1e-12)
             ticks, labels = row_ticks(pinned, rows, max(3, min(8, height - 4)))
             assert any(abs(t - 100) < 1e-9 for t in ticks), (height, peak, labels)
+
+
+async def test_lesson_1s_explanation_fits_an_80x24_window_without_scrolling():
+    """17a: at 80x24 the explanation's fix and "escape to close" were below the fold."""
+    from tests.tui.pilot_steps import step_and_draw
+
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 200)
+        await app.show_explanation(None)
+        await pilot.pause()
+        scroll = app.screen.query_one("VerticalScroll")
+        assert scroll.max_scroll_y == 0 and "escape to close" in app.screen.query_one("Static").render().plain

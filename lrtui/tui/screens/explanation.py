@@ -75,8 +75,8 @@ class ExplanationScreen(ModalScreen):
     BINDINGS = [Binding("escape,enter,q", "dismiss", "close")]
     DEFAULT_CSS = """
     ExplanationScreen { align: center middle; }
-    ExplanationScreen > VerticalScroll { width: 80%; max-width: 90; height: auto; max-height: 90%;
-                                         border: round $primary; background: $surface; padding: 1 2; }
+    ExplanationScreen > VerticalScroll { width: 96%; max-width: 90; height: auto; max-height: 96%;
+                                         border: round $primary; background: $surface; padding: 0 1; }
     ExplanationScreen Static { height: auto; }
     """
 
