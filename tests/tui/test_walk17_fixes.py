@@ -305,3 +305,19 @@ async def test_lesson_1s_explanation_fits_an_80x24_window_without_scrolling():
         await pilot.pause()
         scroll = app.screen.query_one("VerticalScroll")
         assert scroll.max_scroll_y == 0 and "escape to close" in app.screen.query_one("Static").render().plain
+
+
+def test_a_narrow_status_line_keeps_the_verdict_of_a_fixed_digits_run():
+    """16b K13, 17b M6: at 80 columns, after a on the slow digits run, both lines lost their verdict."""
+    from lrtui.tui.palette import PlotPalette
+    from lrtui.tui.session import Session
+    from lrtui.tui.widgets.status_line import status_text
+
+    session = Session([find_builtin("digits-lr-classic").load()])
+    session.experiment.step(450)
+    session.focused = 1
+    session.apply_fix()
+    session.experiment.step(450)
+    lines = status_text(session, PlotPalette(), width=80).plain.splitlines()[1:3]
+    assert all(line.rstrip().endswith("improving") and "test acc" in line for line in lines), lines
+    assert "lr=0.0001→0.1" in lines[1], lines

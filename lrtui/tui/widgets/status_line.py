@@ -136,6 +136,12 @@ def short_label(label: str) -> str:
     return f"{name}, now {now}" if sep and len(name) < len(head) else label
 
 
+def arrow_label(label: str, ascii_only: bool = False) -> str:
+    """The shortest: "lr=0.0001, now lr 0.1" -> "lr=0.0001→0.1", so that a narrow line keeps its verdict
+    (walkthroughs 16b K13, 17b M6: at 80x24 digits' fixed run lost "improving" to its label)."""
+    return label.replace(", now lr ", "->" if ascii_only else "→")
+
+
 FAR = 100  # a share of the limit shown as "over 100x the limit": a kink, or a run about to blow up
 
 
@@ -186,9 +192,11 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     now = view.run(run)
     diverged = now.diverged_at >= 0
     label = visible(now.label)
+    swatch = palette.swatch(run)
     pieces = [(1, ">" if run == session.focused else " ", "bold"),
-              (1, f"{palette.swatch(run)} {label} ", rich_run_color(run, diverged),
-               f"{palette.swatch(run)} {short_label(label)} ")]
+              (1, f"{swatch} {label} ", rich_run_color(run, diverged),
+               ((1, f"{swatch} {short_label(label)} "),
+                (3, f"{swatch} {arrow_label(short_label(label), palette.ascii_only)} ")))]
     if diverged:
         if now.diverged_at == 0:  # no update has run yet: the start itself is not finite
             pieces.append((1, "  NOT FINITE at the start: change loss.start", "bold red"))
