@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 
+from lrtui.core.diagnostics.trials import CAP_SHARE
 from lrtui.tui.widgets.adaptive_panel import is_adaptive
 
 HEALTHY = ("improving",)  # a run told it is fine, or slow with nothing much better found
 MUCH = 10.0  # "much lower": ten times closer to the floor, as the checks count it
-PAST = 0.9  # the checks' cap on a larger LR, as a share of the stable limit
 
 
 def _settings(spec) -> tuple:
@@ -37,6 +37,8 @@ def beside_note(experiment, run: int, code: str) -> str:
     if floor is None:
         return ""
     gap = me.loss - floor
+    here = experiment.gauge_here(run)  # the checks' larger LRs stop at CAP_SHARE of the limit where this run is
+    cap = CAP_SHARE * me.lr / here if math.isfinite(here) and here > 0 else math.nan
     best = None
     for other in range(experiment.n_runs):
         view = experiment.view(other)
@@ -45,7 +47,7 @@ def beside_note(experiment, run: int, code: str) -> str:
             continue
         if not (math.isfinite(view.loss) and MUCH * (view.loss - floor) <= gap):
             continue
-        if not experiment.gauge(other) >= PAST:  # below the cap the checks could have tried it themselves
+        if not view.lr > cap:  # under the cap the checks could have tried it themselves
             continue
         if best is None or view.loss < experiment.view(best).loss:
             best = other
@@ -54,6 +56,7 @@ def beside_note(experiment, run: int, code: str) -> str:
     other = experiment.view(best)
     return (f"Beside it, run {best} uses a larger LR, {other.lr:.3g} now ({100 * experiment.gauge(best):.0f}% of "
             f"the stable limit at the sharpest point it met), and is at loss {other.loss:.3g}, against this run's "
-            f"{me.loss:.3g}. The checks above try larger LRs only up to {100 * PAST:.0f}% of the stable limit, "
-            "since past it a run usually bounces out of its valley; where the sharpness changes from place to "
-            "place, as here, a run past it can get through, and a little more can diverge.")
+            f"{me.loss:.3g}. The checks above try larger LRs only up to {100 * CAP_SHARE:.0f}% of the stable limit "
+            f"where this run is ({CAP_SHARE:g} x {cap / CAP_SHARE:.3g} = {cap:.3g}), since past it a run usually "
+            "bounces out of its valley; where the sharpness changes from place to place, as here, a run past it "
+            "can get through, and a little more can diverge.")

@@ -121,7 +121,7 @@ def test_a_run_told_a_larger_lr_hardly_helps_hears_of_the_run_beside_it_that_did
     note = beside_note(exp, 1, exp.verdict(1))
     assert note.startswith(f"Beside it, run 0 uses a larger LR, {exp.view(0).lr:.3g} now (212% of the stable limit")
     assert f"is at loss {exp.view(0).loss:.3g}, against this run's {exp.view(1).loss:.3g}" in note
-    assert "only up to 90% of the stable limit" in note
+    assert "only up to 90% of the stable limit where this run is (0.9 x 0.00117 = 0.00106)" in note, note
     assert beside_note(exp, 0, exp.verdict(0)) == ""  # the better run hears nothing of the worse
 
 

@@ -208,8 +208,8 @@ class LandscapePanel(Panel, Widget):
         if off:
             who = f"run {off[0]}" if len(off) == 1 else f"runs {', '.join(map(str, off))}"
             # (at 80x24 every form with "off the map" was too wide, and the path just stopped: walkthrough 17a, L10)
-            forms = ([f"{who} off the map; {form}" for form in forms] + [f"{who} off map; {tight}", f"{who} off the map"]
-                     + forms)
+            forms = ([f"{who} off the map; {form}" for form in forms]
+                     + [f"{who} off map; {tight}", f"{who} off the map"] + forms)
         width = self.size.width
         return next((form for form in forms if not width or len(form) <= width), forms[-1])
 
