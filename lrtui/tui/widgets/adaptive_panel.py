@@ -136,8 +136,8 @@ class EarlySteps:
 
 
 def effective_series(view, early: EarlySteps | None = None):
-    """(steps, min, median, max) of the focused run's effective LRs: the replayed first steps, then the engine's
-    samples (finite ones only)."""
+    """(steps, min, median, max) of the subject run's effective LRs (`subject_run`: the focused run, where it is
+    adaptive): the replayed first steps, then the engine's samples (finite ones only)."""
     view = as_view(view)
     exp, run = view.session.experiment, subject_run(view)
     if run is None:
@@ -281,7 +281,7 @@ def other_medians(view, columns: int, x_range, subject: int | None = None) -> li
 
 def effective_lines(view, columns: int, x_range, no_color: bool = False, early: EarlySteps | None = None,
                     colors: dict | None = None):
-    """The focused run's largest and smallest effective LR on a linear step axis, for the LR chart."""
+    """The subject run's largest and smallest effective LR on a linear step axis, for the LR chart."""
     colors = colors or SPREAD_COLORS
     steps, low, _, high = effective_series(view, early)
     if not len(steps):
