@@ -321,3 +321,34 @@ def test_a_narrow_status_line_keeps_the_verdict_of_a_fixed_digits_run():
     lines = status_text(session, PlotPalette(), width=80).plain.splitlines()[1:3]
     assert all(line.rstrip().endswith("improving") and "test acc" in line for line in lines), lines
     assert "lr=0.0001→0.1" in lines[1], lines
+
+
+def test_a_run_just_under_the_limit_reads_under_100_percent_and_its_bouncing_is_told_without_contradiction():
+    """18a N2: lesson 6's lr 0.0399 (99.75% of 2/50) read "100% of limit", and its explanation said the loss change
+    "flips sign on 0% of steps: each step overshoots"."""
+    from lrtui.core.diagnostics.wording import pct
+    from lrtui.tui.palette import PlotPalette
+    from lrtui.tui.session import Session
+    from lrtui.tui.widgets.status_line import percent, status_text
+
+    assert pct(0.9975) == "99.8%" == percent(0.9975) and pct(1.0) == "100%" and pct(1.25) == "125%"
+    session = Session([find_builtin("just-right").load()])
+    session.experiment.step(200)
+    line = status_text(session, PlotPalette(), width=100).plain.splitlines()[3]
+    assert "lr 0.0399 = 99.8% of limit" in line, line
+    d = session.experiment.summary(2)
+    assert d.code == "oscillating" and "flips sign on 0%" not in d.explanation
+    assert "The loss still falls on 100% of steps" in d.explanation and "99.8% of the stable limit" in d.explanation
+
+
+async def test_the_loss_titles_lines_are_named_by_what_the_schedule_does_there():
+    """18a N9: "lines: LR cuts" on cosine annealing, whose one line is where the cosine bottoms out."""
+    from tests.tui.pilot_steps import step_and_draw
+
+    for name, words in (("cosine-annealing", "LR lows"), ("warm-restarts", "restarts"), ("step-decay", "LR cuts"),
+                        ("one-cycle", "schedule marks")):
+        app = make_app(name)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await step_and_draw(app, pilot, 1)
+            title = app.main.query_one("#loss").picture.title
+            assert f"lines: {words}" in title, (name, title)

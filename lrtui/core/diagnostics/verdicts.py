@@ -274,9 +274,16 @@ def _oscillating_message(e: Evidence) -> str:
 def _oscillating_explanation(e: Evidence) -> str:
     tried = tried_sentence(_tried(e, "oscillating"))
     above = above_the_limit(e, _tried(e, "oscillating"))
-    return (f"Consecutive updates point against each other (running cosine {e.cos_update:.2f}) and the loss "
-            f"change flips sign on {pct(e.flip_rate)} of steps: each step overshoots the valley floor. "
-            f"{_cap(gauge_sentence(e))}." + (f" {_cap(above)}." if above else "")
+    if e.flip_rate >= 0.5:
+        how = (f"Consecutive updates point against each other (running cosine {e.cos_update:.2f}) and the loss "
+               f"change flips sign on {pct(e.flip_rate)} of steps: each step overshoots the valley floor.")
+    else:  # just under the limit the loss falls at every step as it bounces ("flips sign on 0% of steps" beside
+        # "each step overshoots" read as a contradiction: walkthrough 18a, N2)
+        how = (f"Consecutive updates point against each other (running cosine {e.cos_update:.2f}): each step "
+               "overshoots the valley floor and lands on the other side. The loss still falls on "
+               f"{pct(1 - e.flip_rate)} of steps, since each overshoot is a little shorter than the last: the "
+               "bouncing dies out, but slowly.")
+    return (f"{how} {_cap(gauge_sentence(e))}." + (f" {_cap(above)}." if above else "")
             + (f" {_cap(tried)}." if tried else ""))
 
 

@@ -21,6 +21,8 @@ def pct(fraction: float) -> str:
         return f"{value:.2g}%"
     if abs(value) >= 100_000:  # a thousand times over: "8.1e+09%", as the status line says it (11a, D80)
         return f"{value:.2g}%"
+    if 99.5 <= value < 100.5 and value != 100:  # 99.75% is under the limit: never "100%" (walkthrough 18a, N2)
+        return f"{value:.1f}%"
     return f"{value:.0f}%"
 
 

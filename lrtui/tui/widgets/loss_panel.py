@@ -37,6 +37,9 @@ AUTO_LOG_BELOW_OPEN = 1
 # `m`: an EMA over the screen columns (each already a min/max over its steps); 0.85 averages about 7 columns,
 # so a mini-batch curve's jitter visibly gives way to its trend.
 SMOOTHING = 0.85
+# The loss chart's vertical lines in words, by the kind of schedule event they mark (Schedule.events)
+MARK_WORDS = {"decay": "LR cuts", "restart": "restarts", "trough": "LR lows", "peak": "LR peaks",
+              "warmup_end": "warmup ends", "decay_end": "decay ends", "boost": "LR rises", "switch": "switches"}
 
 
 def clip_diverged(lines: list[Line], healthy_top: float, gone: tuple = ()) -> list[tuple[float, float]]:
@@ -320,7 +323,12 @@ class LossPanel(Panel, Chart):
                 picture.vlines.append((event.step, SCHEDULE_MARKER))
         # The focused run's schedule cuts only: lesson 19's two schedules drew 17 lines no one could tell apart
         # (walkthrough 10a, D46); tab moves them to the other run, and the LR chart below plans both.
-        cuts = [step for step, _kind in view.run(session.focused).schedule_events(int(x_range[1]))]
+        marks = view.run(session.focused).schedule_events(int(x_range[1]))
+        cuts = [step for step, _kind in marks]
+        kinds = {kind for _, kind in marks}
+        # What the lines are, by the schedule's own events: cosine's one line is where it bottoms out, not a cut
+        # (walkthrough 18a, N9: "lines: LR cuts" on cosine annealing)
+        marked = MARK_WORDS.get(next(iter(kinds)), "schedule marks") if len(kinds) == 1 else "schedule marks"
         picture.vlines.extend((step, SCHEDULE_MARKER) for step in cuts)
         cut_elsewhere = any(view.run(run).schedule_events(int(x_range[1])) for run in range(exp.n_runs)
                             if run != session.focused)
@@ -361,9 +369,9 @@ class LossPanel(Panel, Chart):
             else:
                 notes.append((["; dots: theory at the run's lr", "; dots: theory"], False))
         if cuts:  # the vertical lines, named at every size (walkthrough 17a, L6: at 80x24 nothing said what they were)
-            notes.append(([f"; lines: run {session.focused}'s LR cuts (tab)", "; lines: focused run's cuts",
-                           "; lines: LR cuts", "; |: cuts"] if cut_elsewhere else ["; lines: LR cuts", "; |: cuts"],
-                          False))
+            short = f"; |: {marked.split()[-1]}"
+            notes.append(([f"; lines: run {session.focused}'s {marked} (tab)", f"; lines: focused run's {marked}",
+                           f"; lines: {marked}", short] if cut_elsewhere else [f"; lines: {marked}", short], False))
         if theory_gone is not None:
             notes.append((["; v: the dots go on below the axis", "; v: dots go lower"], False))
         if picture.log_y and nonpositive:  # (walkthrough 11b, D93, D97; 11a, D86: the curve just ended)

@@ -27,6 +27,8 @@ def percent(fraction: float) -> str:
     value = 100 * fraction
     if abs(value) >= 100_000:  # "8112329567%" at Ackley's cusp (walkthrough 11a, D80): "8.1e+09%"
         return f"{value:.2g}%"
+    if 99.5 <= value < 100.5 and value != 100:  # 99.75% is under the limit: never "100%" (walkthrough 18a, N2)
+        return f"{value:.1f}%"
     return f"{value:.0f}%" if abs(value) >= 10 or value == 0 else f"{value:.2g}%"
 
 
