@@ -352,3 +352,12 @@ async def test_the_loss_titles_lines_are_named_by_what_the_schedule_does_there()
             await step_and_draw(app, pilot, 1)
             title = app.main.query_one("#loss").picture.title
             assert f"lines: {words}" in title, (name, title)
+
+
+def test_a_short_legend_keeps_the_runs_name_with_its_lr_now():
+    """18a N5: at 80x24 after a, lesson 3's legend read "… now lr 0.5 (+1, tab)", without the run's name."""
+    from lrtui.tui.widgets.loss_panel import compact_legend
+
+    assert compact_legend("slow: lr=0.0005, now lr 0.5", 2, 30) == "slow, now lr 0.5 (+1, tab)"
+    assert compact_legend("slow: lr=0.0005, now lr 0.5", 2, 22) == "slow→0.5 (+1, tab)"
+    assert compact_legend("slow: lr=0.0005, now lr 0.5", 2, 22, ascii_only=True) == "slow->0.5 (+1, tab)"

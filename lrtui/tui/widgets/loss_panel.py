@@ -80,6 +80,13 @@ def compact_legend(label: str, n_runs: int, room: int = 10_000, ascii_only: bool
         tail = f" (+{others}, tab)" if others else ""
         keep = max(room - len(tail), 4)
         head, sep, now = label.partition(", now ")
+        if len(label) > keep and sep:
+            # The run's name with the LR it has now, before its name goes (walkthrough 18a, N5: "… now lr 0.5" at
+            # 80x24 left the learner to work out which run it was): "slow, now lr 0.5", then "slow→0.5".
+            from lrtui.tui.widgets.status_line import arrow_label, short_label
+
+            shorter = short_label(label)
+            label = next((form for form in (shorter, arrow_label(shorter, ascii_only)) if len(form) <= keep), label)
         if len(label) > keep and sep and re.fullmatch(r"lr \S+", now) and len(now) + 6 <= keep:
             # The LR it has now is what an edited run's label is for: its head goes first ("sgd lr=0.025 x3, now lr
             # 0…" had cut the number; walkthrough 14a, C5): "... now lr 0.075".
