@@ -43,7 +43,7 @@ async def test_the_finders_check_says_where_the_run_ends_as_it_stands():
         ends = session.experiment.view(0).loss
         await open_finder_and_check(pilot, app)
         text = app.screen.query_one("#finder-verify-text").render().plain
-        assert f"run 0 as it stands, with its own LR and changes, ends at {ends:.4g}" in text
+        assert f"run 0 as it stands, with its own LR and changes, ends at {ends:.4g}: lower than every pick" in text
         assert ends < 0.01
 
 

@@ -127,7 +127,8 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                          "so it ends elsewhere; R, then f and a pick, trains it from step 0 as here")
         return lines
 
-    def verify_table(self, lines: list[str], best: dict | None = None, same_measure: bool = False) -> list[str]:
+    def verify_table(self, lines: list[str], best: dict | None = None, same_measure: bool = False,
+                     picks: list[float] | None = None) -> list[str]:
         """The check's heading and caption, then each rule's pick against the grid's best, then the grid: the
         picks are what a learner compares, and at 80x24 the grid came first and only its first two rows showed
         (walkthrough 16b, K10). A run that has trained its whole budget says where it ends as it stands, where that
@@ -140,7 +141,9 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                        f"{best['final_loss']:.4g}; the grid follows)"]
         now = self.experiment.view(self.run)
         if same_measure and 0 < self.steps <= self.experiment.step_count and now.diverged_at < 0:
-            against.append(f"run {self.run} as it stands, with its own LR and changes, ends at {now.loss:.4g}")
+            lower = picks and now.loss < min(picks)  # (18a, N8: "1.36 x best" beside a run 4,000 times lower)
+            against.append(f"run {self.run} as it stands, with its own LR and changes, ends at {now.loss:.4g}"
+                           + (": lower than every pick, which would set it back" if lower else ""))
         return [lines[0], *self.verify_caption(), *lines[blank + 1:], *against, "", *lines[1:blank]]
 
     def check_action(self, action: str, parameters) -> bool | None:
@@ -169,8 +172,10 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
                 from lrtui.find_command import verify_lines
 
                 verify = event.worker.result
+                picks = [entry["final_loss"] for entry in verify.get("rules", {}).values()
+                         if entry is not None and entry.get("final_loss") is not None]
                 self._show_verify(Text("\n".join(self.verify_table(verify_lines(verify), verify.get("best"),
-                                                                    verify.get("measure") == "loss"))))
+                                                                    verify.get("measure") == "loss", picks))))
             elif event.state == WorkerState.ERROR:
                 self._show_verify(Text(f"the check failed: {event.worker.error}", style="yellow"))
             return
