@@ -231,13 +231,20 @@ def test_adagrad_effective_lr_flattens_at_once_and_rmsprop_climbs():
     # Walkthrough 14b, D2: "Try + on the Adagrad run as it starts", pressed four times (lr 8), ended at 19.2: the task
     # now says twice (lr 2), and the text says more is not better.
     ends = {}
-    for factor in (4.0, 8.0, 16.0):
+    for factor in (4.0, 6.0, 8.0, 10.0, 16.0):
         run = scenario.build()
         run.scale_lr(0, factor)
         run.step(scenario.steps)
         ends[factor] = run.current(0)["loss"]
-    assert ends[4.0] < 0.06 and ends[8.0] > 9 and ends[16.0] > 9, ends
-    assert "lr 2 ends near 0.05" in text and "lr 4 or 8 throw the run across the valley" in text
+    assert ends[4.0] < 0.06 and ends[10.0] < 0.06 and ends[8.0] > 9 and ends[16.0] > 9, ends
+    assert 0.5 < ends[6.0] < 1 and f"lr 3 ends at {ends[6.0]:.2f}" in text
+    assert "lr 2 ends near 0.05, and so does lr 5" in text and "lr 4 or 8 throw the run across the valley" in text
+    # (walkthrough 18b, P1: a's fix, lr 5, ended at 0.05 beside a text saying lr 4 ends above 9)
+    from lrtui.tui.session import Session
+
+    session = Session([scenario])
+    session.experiment.step(scenario.steps)
+    assert session.experiment.summary(0).fix == {"optimizer.lr": 5.0} and "(the fix a finds)" in text
     assert "Try +\ntwice on the Adagrad run before pressing space (lr 2)." in scenario.description or \
         "Try + twice on the Adagrad run before pressing space (lr 2)." in " ".join(text.split())
 

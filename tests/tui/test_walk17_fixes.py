@@ -361,3 +361,12 @@ def test_a_short_legend_keeps_the_runs_name_with_its_lr_now():
     assert compact_legend("slow: lr=0.0005, now lr 0.5", 2, 30) == "slow, now lr 0.5 (+1, tab)"
     assert compact_legend("slow: lr=0.0005, now lr 0.5", 2, 22) == "slow→0.5 (+1, tab)"
     assert compact_legend("slow: lr=0.0005, now lr 0.5", 2, 22, ascii_only=True) == "slow->0.5 (+1, tab)"
+
+
+def test_a_slowly_falling_runs_message_and_explanation_agree():
+    """18b P3: lesson 18's SGD read "falling 0.033% per step" over an explanation saying it "stayed level"."""
+    exp = find_builtin("rosenbrock-sgd-vs-adam").load().build()
+    exp.step(1000)
+    d = exp.summary(0)
+    assert "falling only 0.033% per step" in d.message and "stayed level" not in d.explanation
+    assert "fell by only 0.033% a step, nearly level" in d.explanation

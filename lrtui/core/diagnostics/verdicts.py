@@ -366,8 +366,8 @@ def _improving_message(e: Evidence) -> str:
         # The step first: in a short panel "(step 0)" at the end was cut, and "loss 12.5" read as now, beside the
         # status line's 229 a step later (walkthrough 13b, B4).
         text = f"improving: at step {e.step:,}, {_loss_now(e)}, too early to tell its pace"
-    elif e.rate > 0:
-        text = f"improving: {_loss_now(e)}, falling {pct(e.rate)} per step"
+    elif e.rate > 0:  # ("only" under LEVEL, where the explanation calls it nearly level: walkthrough 18b, P3)
+        text = f"improving: {_loss_now(e)}, falling {'' if e.rate >= LEVEL else 'only '}{pct(e.rate)} per step"
     elif math.isfinite(e.gap) and e.gap > BLOWUP:
         # Far above its start, between two checkpoints (the verdict follows its check at the next one): "improving:
         # loss 5.02e+37, up 3670% per step" read as a wrong verdict two steps before it went non-finite (walk 14a, C1).
@@ -413,6 +413,7 @@ def _improving_explanation(e: Evidence) -> str:
                 f"here: {tried_sentence(_tried(e, 'local_minimum'))}. Training longer at this LR will not help much; "
                 "a lower loss needs a bigger model or other data, not another LR.")
     fell = (f"fell by {pct(e.rate)} a step" if e.rate >= LEVEL else f"rose by {pct(-e.rate)} a step" if _rising(e)
+            else f"fell by only {pct(e.rate)} a step, nearly level" if e.rate > 0
             else "stayed level (it fell by less than 0.05% a step)")
     # ("much better" is the contracts' tenfold: beside "2x lower" it read as a contradiction; walkthrough 11b, D95)
     text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
