@@ -78,6 +78,7 @@ async def test_the_outcome_table_shows_the_sweeps_progress(monkeypatch):
 
     monkeypatch.setattr(screen_class, "_show_challenge", spy)
     outcomes.SWEEPS.clear()
+    outcomes.RUNNING.clear()
     monkeypatch.setattr(challenges, "PROGRESS_CHUNKS", 4)
     app = make_app("too-low-slow")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -370,3 +371,44 @@ def test_a_slowly_falling_runs_message_and_explanation_agree():
     d = exp.summary(0)
     assert "falling only 0.033% per step" in d.message and "stayed level" not in d.explanation
     assert "fell by only 0.033% a step, nearly level" in d.explanation
+
+
+async def test_a_reopened_outcome_table_follows_the_sweep_already_running():
+    """18b P4: closing the table and pressing u again started the sweep over ("step 315 of 450", then "step 180"),
+    beside the first one."""
+    import threading
+
+    import lrtui.tui.screens.outcomes as outcomes
+
+    started: list[int] = []
+    real = outcomes.best_constant
+    go = threading.Event()  # the sweep stays in flight until the second table is open
+
+    def counted(scenario, challenge, progress=None):
+        started.append(1)
+        assert go.wait(30)
+        return real(scenario, challenge, progress)
+
+    outcomes.SWEEPS.clear()
+    outcomes.RUNNING.clear()
+    app = make_app("too-low-slow")
+    try:
+        outcomes.best_constant = counted
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.session.experiment.step(app.session.scenario.steps)
+            await pilot.press("u")
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("u")
+            await pilot.pause()
+            second = app.screen
+            assert [table for table, _ in outcomes.RUNNING.values()] == [second]  # it follows the sweep
+            go.set()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert len(started) == 1 and not outcomes.RUNNING and app.screen is second
+            assert "the best constant LR" in app.screen.query_one("#challenge").render().plain
+            assert "sweeping" not in app.screen.query_one("#challenge").render().plain
+    finally:
+        outcomes.best_constant = real

@@ -26,6 +26,10 @@ CHANGE_WORDS = {"lr": "lr", "optimizer": "optimizer", "schedule": "schedule", "f
 
 SWEEPS: dict[tuple, object] = {}  # the best-constant-LR sweep of each lesson's challenge, once per process
 MAX_SWEEPS = 32
+# A sweep still running, by key: the table showing it now (a reopened table takes it over) and its latest progress.
+# Closing the table does not stop the sweep: the next `u` follows it instead of starting again at step 0 beside it
+# (walkthrough 18b, P4: "step 315 of 450", then "step 180" after a reopen, twice as slow).
+RUNNING: dict[tuple, list] = {}
 
 
 def _loss(value) -> str:
@@ -182,22 +186,43 @@ class OutcomesScreen(ModalScreen):
         scenario = session.scenario
         # The sweep depends only on the lesson as its file has it: a second `u` (or another window) reuses it.
         self._sweep_key = (repr(challenge), repr(scenario.runs[challenge.run]), scenario.steps, scenario.seed)
-        if self._sweep_key in SWEEPS:
-            self._show_best(SWEEPS[self._sweep_key])
+        key = self._sweep_key
+        if key in SWEEPS:
+            self._show_best(SWEEPS[key])
             return
-        self._show_challenge("the best constant LR: sweeping the run on copies...")
-        # The digits sweep takes a minute or more: it says how far it has got (walkthrough 16b, K11).
+        if key in RUNNING:  # started by an earlier table: follow it from where it is
+            RUNNING[key][0] = self
+            self._show_challenge(RUNNING[key][1])
+            return
+        RUNNING[key] = [self, "the best constant LR: sweeping the run on copies..."]
+        self._show_challenge(RUNNING[key][1])
+        app = self.app
+
+        # The digits sweep takes a minute or more: it says how far it has got (walkthrough 16b, K11), to whichever
+        # table shows it then. The app runs it, so that it outlives this table.
+        def tell(method: str, *args) -> None:
+            table = RUNNING.get(key, [None])[0]
+            if table is not None and table.is_attached and app.is_running:
+                app.call_from_thread(getattr(table, method), *args)
+
         def progress(text: str) -> None:
-            if self.is_attached:  # (the table may be closed while the sweep goes on: its result is kept for the next)
-                self.app.call_from_thread(self._show_progress, f"the best constant LR: sweeping the run on copies, "
-                                          f"{text}...")
+            RUNNING[key][1] = f"the best constant LR: sweeping the run on copies, {text}..."
+            tell("_show_challenge", RUNNING[key][1])
 
-        self.run_worker(lambda: best_constant(scenario, challenge, progress), thread=True, name="best lr",
-                        exclusive=True, exit_on_error=False)
+        def sweep() -> None:
+            try:
+                result = best_constant(scenario, challenge, progress)
+            except Exception as error:  # (a sweep that fails says so where the table is, as before)
+                tell("_show_challenge", f"the sweep failed: {error}")
+                RUNNING.pop(key, None)
+                return
+            while len(SWEEPS) >= MAX_SWEEPS:
+                SWEEPS.pop(next(iter(SWEEPS)))
+            SWEEPS[key] = result
+            tell("_show_best", result)
+            RUNNING.pop(key, None)
 
-    def _show_progress(self, text: str) -> None:
-        if self.is_attached and "best lr" in {w.name for w in self.workers if not w.is_finished}:
-            self._show_challenge(text)
+        app.run_worker(sweep, thread=True, name="best lr", exit_on_error=False)
 
     def _show_challenge(self, best: str) -> None:
         challenge, exp = self.challenge, self.session.experiment
@@ -243,19 +268,6 @@ class OutcomesScreen(ModalScreen):
                     challenge.met(final_metric(exp, run, challenge.metric)):
                 return run
         return None
-
-    def on_worker_state_changed(self, event) -> None:
-        from textual.worker import WorkerState
-
-        if event.worker.name != "best lr":
-            return
-        if event.state == WorkerState.SUCCESS:
-            while len(SWEEPS) >= MAX_SWEEPS:
-                SWEEPS.pop(next(iter(SWEEPS)))
-            SWEEPS[self._sweep_key] = event.worker.result
-            self._show_best(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            self._show_challenge(f"the sweep failed: {event.worker.error}")
 
     def _show_best(self, result) -> None:
         """The challenge with the sweep's best LR, or a run on the screen that does as well."""
