@@ -1,5 +1,7 @@
 """Defects the seventeenth session worked on, from walkthrough 16's leftovers and walkthrough 17."""
 
+import numpy as np
+
 from lrtui.core.finder import RULES
 from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
@@ -412,3 +414,18 @@ async def test_a_reopened_outcome_table_follows_the_sweep_already_running():
             assert "sweeping" not in app.screen.query_one("#challenge").render().plain
     finally:
         outcomes.best_constant = real
+
+
+async def test_the_planned_lr_is_drawn_in_fine_dashes_so_its_shape_shows_before_play():
+    """18a N4: before play, lesson 8's exponential and lesson 9's cosine plans, in whole-cell dots, read as staircases."""
+    from lrtui.tui.palette import PLAN_COLOR
+
+    app = make_app("exponential-decay")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        dashes = [line for line in app.main.query_one("#lr").picture.lines if line.color == PLAN_COLOR]
+        assert len(dashes) > 4 and all(line.marker is None for line in dashes)  # braille, not one dot a cell
+        assert max(float(line.x[-1]) for line in dashes) >= 0.98 * app.session.scenario.steps  # to the budget
+        # gamma 0.98's plan falls at every step, not by stairs: each dash's LR falls along it
+        falling = [line.y[-1] < line.y[0] for line in dashes if len(line.y) > 1]
+        assert np.mean(falling) > 0.8, falling

@@ -20,7 +20,16 @@ def make_app(*names):
 
 
 def plan_lines(picture):
-    return [line for line in picture.lines if line.color == PLAN_COLOR and line.marker == "dot"]
+    """Each run's planned LR as one line: the plan is drawn in dashes, a line each (walkthrough 18a, N4), in order;
+    a run's dashes run left to right, and the next run's start again from its left."""
+    plans: list = []
+    for line in (line for line in picture.lines if line.color == PLAN_COLOR):
+        if plans and line.x[0] > plans[-1].x[-1]:
+            plans[-1] = Line(np.concatenate([plans[-1].x, line.x]), np.concatenate([plans[-1].y, line.y]),
+                             color=PLAN_COLOR)
+        else:
+            plans.append(Line(line.x, line.y, color=PLAN_COLOR))
+    return plans
 
 
 # -- walk2 18: the planned schedule stays in view at 80x24 and 100x30 -------------------------------------------------

@@ -12,6 +12,8 @@ import numpy as np
 
 from lrtui.core.decimate import as_line, column_centers, column_of, reduce_into
 from lrtui.tui.palette import MARKER, PLAN_COLOR, run_color
+
+DASH = 6  # points on, then as many off: the planned LR's dashes
 from lrtui.tui.view import ViewColumns
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
@@ -100,8 +102,16 @@ class LRPanel(Panel, Chart):
                                       marker=self.palette.run_marker(run)))
             x, low, high = self._planned.line(run_view, end, columns, x_range)
             if len(x):
-                picture.lines.append(Line(*as_line(x, low, high), color=PLAN_COLOR,
-                                          marker="dot"))
+                # Dashed at the plot's own resolution: whole-cell dots drew lesson 8's exponential and lesson 9's
+                # cosine as staircases before play, like step decay (walkthrough 18a, N4)
+                px, py = as_line(x, low, high)
+                if self.ascii_only:
+                    picture.lines.append(Line(px, py, color=PLAN_COLOR, marker="dot"))
+                else:  # (the plot joins a line's points: each dash is a line of its own; the last one ends the plan)
+                    starts = list(range(0, len(px), 2 * DASH))
+                    if starts[-1] + DASH < len(px):
+                        starts.append(max(starts[-1] + DASH, len(px) - DASH))
+                    picture.lines.extend(Line(px[i:i + DASH], py[i:i + DASH], color=PLAN_COLOR) for i in starts)
         picture.vlines.append((exp.step_count, MARKER))
         now = f"now {view.focused.lr:.4g}"
         # plotext centres the title over the whole widget: a long one reaches the panel beside it (at 60x20
