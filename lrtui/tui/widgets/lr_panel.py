@@ -14,6 +14,8 @@ from lrtui.core.decimate import as_line, column_centers, column_of, reduce_into
 from lrtui.tui.palette import MARKER, PLAN_COLOR, run_color
 
 DASH = 6  # points on, then as many off: the planned LR's dashes
+DASHED_RUNS = 3  # with more runs, the plans stay whole-cell dots: a dash is a line to draw, and lesson 22's eight
+# plans in dashes made a key wait 80 ms while playing (tests/tui/test_app_keys_latency.py)
 from lrtui.tui.view import ViewColumns
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
@@ -105,7 +107,7 @@ class LRPanel(Panel, Chart):
                 # Dashed at the plot's own resolution: whole-cell dots drew lesson 8's exponential and lesson 9's
                 # cosine as staircases before play, like step decay (walkthrough 18a, N4)
                 px, py = as_line(x, low, high)
-                if self.ascii_only:
+                if self.ascii_only or exp.n_runs > DASHED_RUNS:
                     picture.lines.append(Line(px, py, color=PLAN_COLOR, marker="dot"))
                 else:  # (the plot joins a line's points: each dash is a line of its own; the last one ends the plan)
                     starts = list(range(0, len(px), 2 * DASH))
