@@ -93,3 +93,17 @@ def short_title(name: str, room: int, cut: str = "…") -> str:
     words = name[:max(0, room - len(cut)) + 1].split(" ")[:-1]  # the words that end before the cut
     kept = " ".join(words).rstrip(" ,:;-")
     return kept + cut if kept else name[:max(0, room - len(cut))] + cut
+
+
+def short_label(label: str) -> str:
+    """A label followed by what the run uses now, shorter: its name before the first colon and the "now" part
+    ("too high: lr=0.003, now lr 0.00203" -> "too high, now lr 0.00203"); others as they are."""
+    head, sep, now = label.partition(", now ")
+    name = head.partition(":")[0] if ":" in head else head
+    return f"{name}, now {now}" if sep and len(name) < len(head) else label
+
+
+def arrow_label(label: str, ascii_only: bool = False) -> str:
+    """The shortest: "lr=0.0001, now lr 0.1" -> "lr=0.0001→0.1", so that a narrow line keeps its verdict
+    (walkthroughs 16b K13, 17b M6: at 80x24 digits' fixed run lost "improving" to its label)."""
+    return label.replace(", now lr ", "->" if ascii_only else "→")

@@ -7,7 +7,8 @@ from lrtui.scenario.library import find_builtin
 from lrtui.tui.app import LrtuiApp
 from lrtui.tui.palette import SCHEDULE_MARKER
 from lrtui.tui.session import Session
-from lrtui.tui.widgets.status_line import _fit_together, short_label
+from lrtui.text import short_label
+from lrtui.tui.widgets.status_line import _fit_together
 from tests.tui.pilot_steps import status_lines, step_and_draw
 
 

@@ -12,6 +12,16 @@ def make_app(*names):
     return LrtuiApp([find_builtin(n).load() for n in names])
 
 
+async def fixed_and_finished(app, pilot) -> None:
+    """Lesson 2 as a learner leaves it: played to the end, a on the diverged run, played to the end again."""
+    session = app.session
+    session.experiment.step(300)
+    session.apply_fix()
+    session.experiment.step(300)
+    app.redraw()
+    await pilot.pause()
+
+
 async def test_the_finders_check_shows_every_pick_against_the_best_at_80x24():
     """16b K10: at 80x24, after v, the table showed its column header and two grid rows; the picks, which are what
     a learner compares, were off the bottom, and the scroll keys were named only at the table's end."""
@@ -37,11 +47,7 @@ async def test_the_finders_check_says_where_the_run_ends_as_it_stands():
     app = make_app("too-high-divergence")
     async with app.run_test(size=(100, 30)) as pilot:
         session = app.session
-        session.experiment.step(300)
-        session.apply_fix()
-        session.experiment.step(300)
-        app.redraw()
-        await pilot.pause()
+        await fixed_and_finished(app, pilot)
         ends = session.experiment.view(0).loss
         await open_finder_and_check(pilot, app)
         text = app.screen.query_one("#finder-verify-text").render().plain
@@ -143,11 +149,7 @@ async def test_the_beside_note_is_in_the_explanation_on_screen():
     app = make_app("too-high-divergence")
     async with app.run_test(size=(100, 30)) as pilot:
         session = app.session
-        session.experiment.step(300)
-        session.apply_fix()
-        session.experiment.step(300)
-        app.redraw()
-        await pilot.pause()
+        await fixed_and_finished(app, pilot)
         await pilot.press("tab")
         await app.show_explanation(None)
         await pilot.pause()

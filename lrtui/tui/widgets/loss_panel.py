@@ -15,6 +15,7 @@ import numpy as np
 from lrtui.core.decimate import as_line
 from lrtui.core.smoothing import debiased_ema
 from lrtui.plotting import DECADE_NAMES
+from lrtui.text import arrow_label, short_label
 from lrtui.tui.palette import MARKER, SCHEDULE_MARKER, run_color
 from lrtui.tui.view import ViewColumns
 from lrtui.tui.widgets.chart import Chart, Line, Picture
@@ -83,8 +84,6 @@ def compact_legend(label: str, n_runs: int, room: int = 10_000, ascii_only: bool
         if len(label) > keep and sep:
             # The run's name with the LR it has now, before its name goes (walkthrough 18a, N5: "… now lr 0.5" at
             # 80x24 left the learner to work out which run it was): "slow, now lr 0.5", then "slow→0.5".
-            from lrtui.tui.widgets.status_line import arrow_label, short_label
-
             shorter = short_label(label)
             label = next((form for form in (shorter, arrow_label(shorter, ascii_only)) if len(form) <= keep), label)
         if len(label) > keep and sep and re.fullmatch(r"lr \S+", now) and len(now) + 6 <= keep:

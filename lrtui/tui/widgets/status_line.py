@@ -10,8 +10,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from lrtui.core.diagnostics.types import in_words
+from lrtui.core.diagnostics.wording import pct
 from lrtui.scenario.library import COURSE_ORDER
-from lrtui.text import short_title, visible
+from lrtui.text import arrow_label, short_label, short_title, visible
 from lrtui.tui.palette import PlotPalette, app_palette, rich_run_color
 from lrtui.tui.view import as_view
 from lrtui.tui.widgets.adaptive_panel import is_adaptive
@@ -25,11 +26,9 @@ def _num(value: float) -> str:
 def percent(fraction: float) -> str:
     """'125%', '3%', '0.05%': two significant digits below 10%, so a small fraction never reads as 0%."""
     value = 100 * fraction
-    if abs(value) >= 100_000:  # "8112329567%" at Ackley's cusp (walkthrough 11a, D80): "8.1e+09%"
-        return f"{value:.2g}%"
-    if 99.5 <= value < 100.5 and value != 100:  # 99.75% is under the limit: never "100%" (walkthrough 18a, N2)
-        return f"{value:.1f}%"
-    return f"{value:.0f}%" if abs(value) >= 10 or value == 0 else f"{value:.2g}%"
+    # From 10% on, as the diagnostics write it (pct): "8.1e+09%" at Ackley's cusp (walkthrough 11a, D80), "99.8%"
+    # just under the limit (walkthrough 18a, N2), else whole percents
+    return pct(fraction) if abs(value) >= 10 or value == 0 else f"{value:.2g}%"
 
 
 class LatestAccuracy:
@@ -128,20 +127,6 @@ def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tupl
 
 GAUGE = 3  # pieces of this priority or less are shortened before they go
 GAUGE_LR = 1.6  # the LR and its share of the limit: they go after a healthy verdict, before the loss
-
-
-def short_label(label: str) -> str:
-    """A label followed by what the run uses now, shorter: its name before the first colon and the "now" part
-    ("too high: lr=0.003, now lr 0.00203" -> "too high, now lr 0.00203"); others as they are."""
-    head, sep, now = label.partition(", now ")
-    name = head.partition(":")[0] if ":" in head else head
-    return f"{name}, now {now}" if sep and len(name) < len(head) else label
-
-
-def arrow_label(label: str, ascii_only: bool = False) -> str:
-    """The shortest: "lr=0.0001, now lr 0.1" -> "lr=0.0001→0.1", so that a narrow line keeps its verdict
-    (walkthroughs 16b K13, 17b M6: at 80x24 digits' fixed run lost "improving" to its label)."""
-    return label.replace(", now lr ", "->" if ascii_only else "→")
 
 
 FAR = 100  # a share of the limit shown as "over 100x the limit": a kink, or a run about to blow up
