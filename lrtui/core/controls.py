@@ -311,8 +311,12 @@ class RunControls:
                 label = f"run {run} at lr {float(self.lr_now[run]):.4g} x{factor:g}"  # (walkthrough 10b, D65)
             self.specs.append(self.specs[run].copy(label=label, auto_label=False, forked_from=run))
             change = Change(self.step_count, {"optimizer.lr_factor": factor}, "fork")
+            # The parent's changes up to here, not those still to come: a copy trains from this state at its own LR,
+            # as it does live. A fix the parent takes at step 25, copied into a fork made at step 0, came into
+            # force only at the next replay, on a healthy fork that another run's fix replayed (walkthrough 19a, Q2).
+            made = [c for c in self.origins[run].changes if c.step <= self.step_count]
             self.origins.append(self.origins[run].copy(label=label, auto_label=False, forked_from=run,
-                                                       changes=[*self.origins[run].changes, change]))
+                                                       changes=[*made, change]))
             self.params = np.concatenate([self.params, self.params[run : run + 1]])
             for name in ("lr_scale", "start_scale", "schedule_offset", "active", "diverged_at", "edits", "lr_now",
                          "momentum_now", "loss_now", "grad_norm", "peak_loss"):

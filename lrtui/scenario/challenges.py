@@ -38,7 +38,7 @@ class Challenge:
 
 CHALLENGES = {
     "too-high-oscillation": Challenge(0, "loss", 1e-6, "reach a loss below 1e-6 in 200 steps by changing only the LR"),
-    "too-high-divergence": Challenge(0, "loss", 3.0, "make the red run end below 3 by changing only its LR"),
+    "too-high-divergence": Challenge(0, "loss", 3.0, "make the diverged run end below 3 by changing only its LR"),
     "too-low-slow": Challenge(0, "loss", 1e-6, "reach a loss below 1e-6 in 200 steps by changing only the LR"),
     "schedule-too-aggressive": Challenge(0, "loss", 1e-3, "get the frozen run below 1e-3 by changing only its LR "
                                                           "or schedule"),

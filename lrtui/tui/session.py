@@ -63,6 +63,10 @@ class Session:
     # Constant-LR fixes the checks tried on the challenge run, kept across replays of the open lesson:
     # (the run's optimizer and settings but the LR, lr, final loss). `u` weighs them against its sweep (walk 8, D27).
     remembered_tries: list = field(default_factory=list, init=False, repr=False)
+    # The fixes found before a replay, by the run as it was set up (its number, file label and changes): a run
+    # replayed unchanged reaches the same state, so its fix still holds, and `a` applies it where its checks
+    # have not run yet. Lesson 19: a on one run replayed both, and a on the other said "no fix yet" (walk 19b, R2).
+    kept_fixes: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         # With one scenario (or none named), `]` and `[` walk the course; with a list, they cycle through it.
@@ -116,6 +120,7 @@ class Session:
         self.play_marks.clear()
         self.offered_replay = None
         self.remembered_tries = []
+        self.kept_fixes = {}
         self.message = f"opened {self.scenario.name}"
 
     def open_scenario(self, scenario: Scenario, index: int | None = None) -> None:
@@ -132,6 +137,10 @@ class Session:
 
     def _replace_experiment(self, experiment: Experiment) -> None:
         self.remembered_tries = [*self.remembered_tries, *self.constant_tries()]
+        for run in range(self.experiment.n_runs):
+            chosen = self.fix_of(run)
+            if chosen is not None and chosen.tried is not None:
+                self.kept_fixes[self._recipe(run)] = (dict(chosen.fix), chosen.tried)
         self.experiment = experiment
         self.focused = min(self.focused, experiment.n_runs - 1)
         self.playing = False
@@ -148,6 +157,18 @@ class Session:
             return []
         key = self.settings_key(challenge.run)
         return [(key, lr, value) for lr, value in tried_constant_lrs(self.experiment, challenge)]
+
+    def _recipe(self, run: int) -> tuple:
+        """A run as it is set up: equal recipes replay to the same state, step for step."""
+        view = self.experiment.view(run)
+        return run, view.file_label, repr(view.timeline)
+
+    def kept_fix(self, run: int) -> tuple[dict, object] | None:
+        """(fix, its try) found for `run` before a replay, where the run is set up as it was then and its own
+        checks have found none yet; else None."""
+        if self.fix_of(run) is not None:
+            return None
+        return self.kept_fixes.get(self._recipe(run))
 
     def remembered_fix(self, run: int) -> tuple[float, float, float] | None:
         """(lr, its final loss, this run's final loss): a constant LR the checks tried from step 0 over the whole
@@ -378,6 +399,13 @@ class Session:
         # lr = 0.021" named the LR the fix replaces: walkthrough 16a, H10)
         label = self._label(run).partition(", now ")[0]
         chosen = self.fix_of(run)
+        if chosen is None and (kept := self.kept_fix(run)) is not None:
+            fix, tried = kept
+            step = tried.from_step
+            self._replay_with(run, fix, f"{label}: replayed every run from step 0 with {fix_words(fix, tried)} on this "
+                                        f"one from step {step:,}, the fix found for it before the last replay (it is "
+                                        "set up as it was then); space plays", step)
+            return
         if chosen is None and (known := self.remembered_fix(run)) is not None:
             lr, value, now = known
             self._replay_with(run, {"optimizer.lr": lr},
@@ -409,8 +437,11 @@ class Session:
             also = (f", and the other diverged {owner} fix{'es' * many} (run{'s' * many} "
                     f"{', '.join(map(str, others))})" if others else "")
             self._replace_experiment(self.experiment.replayed({run: fix, **others}, {r: 0 for r in [run, *others]}))
+            kept = [r for r in range(self.experiment.n_runs) if r != run and r not in others and self.kept_fix(r)]
+            keeps = (f"; run{'s' * (len(kept) > 1)} {', '.join(map(str, kept))} keep{'s' * (len(kept) == 1)} "
+                     f"{'their fixes' if len(kept) > 1 else 'its fix'} for a" if kept else "")
             self.message = (f"{label}: replayed every run from step 0 with {words} on this one{also} (the fix was "
-                            f"tried from the start, {tried.sentence().removeprefix('tried: ')}); space plays")
+                            f"tried from the start, {tried.sentence().removeprefix('tried: ')}){keeps}; space plays")
         elif self.finished:
             step = tried.from_step if tried is not None else 0
             if self.offered_replay == offer:

@@ -184,6 +184,23 @@ def test_rmsprop_curvatures():
     assert sorted(scenario.runs[0].loss["eigenvalues"]) == [1.0, 400.0] and "2/400" in text
 
 
+def test_rmsprop_lesson_names_the_words_each_run_gets():
+    """Walkthrough 18b, P2: SGD, far behind, read "improving" beside RMSProp's "too slow"; SGD's words now say the
+    limit holds it back, as the text does, and its explanation gives the flattest direction's share a step."""
+    from lrtui.tui.session import Session
+
+    scenario, text = lesson("rmsprop-equalizes")
+    session = Session([scenario])
+    exp = session.experiment
+    exp.step(scenario.steps)
+    sgd, rmsprop = exp.summary(0), exp.summary(1)
+    assert exp.view(0).loss > 100 * exp.view(1).loss  # SGD is far behind
+    assert sgd.code == "improving" and sgd.words == "improving (slow, near its limit)" and rmsprop.code == "too_slow"
+    assert '"too slow" and SGD "improving (slow, near its limit)"' in " ".join(text.split())
+    assert "λ = 1, 400 times flatter) moves only 0.4% of its way a step" in sgd.explanation
+    assert 0.75 < exp.gauge(0) < 0.9  # "a larger LR would pass its limit": x1.78 is past it
+
+
 def test_digits_chance_is_ten_percent():
     scenario, text = lesson("digits-lr-classic")
     exp = scenario.build()
@@ -262,7 +279,11 @@ def test_warm_restarts_task_does_what_it_says():
     # said "improving" while the status line said "settled (healthy)").
     hops = session.experiment.series(1, "loss")[1][100:]
     assert 3.5 < np.median(hops) < 4.5 and np.ptp(hops) > 4 and "jumping around 4" in text, np.median(hops)
-    assert session.experiment.summary(1).words == "settled (healthy)" and 'lrtui calls that "settled"' in text
+    # ... and past the stable limit where it is now, which its words say (walkthrough 18a, N1: "settled (healthy)"
+    # at 395% of the limit there read as a contradiction of "hopping")
+    assert session.experiment.summary(1).words == "settled (over the limit)"
+    assert 'lrtui calls that "settled (over the limit)"' in text
+    assert session.experiment.gauge_here(1) > 1
     session.focused = 1
     for _ in range(3):
         session.scale_lr(0.5)

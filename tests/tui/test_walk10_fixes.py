@@ -100,7 +100,8 @@ async def test_only_the_focused_runs_schedule_cuts_are_drawn():
         await pilot.pause()
         other = [x for x, marker in app.main.query_one("#loss").picture.vlines if marker == SCHEDULE_MARKER]
         assert cuts and other and set(cuts) != set(other)
-        assert len(cuts) + len(other) >= 17 and max(len(cuts), len(other)) < 17
+        # (no line at the last step, 300, on the frame: walkthrough 19a, Q5)
+        assert len(cuts) + len(other) >= 16 and max(len(cuts), len(other)) < 16
 
 
 def test_the_status_line_shortens_before_it_drops_the_gauge():

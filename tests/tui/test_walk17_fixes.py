@@ -354,6 +354,8 @@ async def test_the_loss_titles_lines_are_named_by_what_the_schedule_does_there()
                         ("one-cycle", "schedule marks")):
         app = make_app(name)
         async with app.run_test(size=(120, 30)) as pilot:
+            if name == "cosine-annealing":  # its low at T_max = 300, the last step, is on the frame: not drawn (19a Q5)
+                app.session.experiment.apply_changes(0, {"schedule.T_max": 200})
             await step_and_draw(app, pilot, 1)
             title = app.main.query_one("#loss").picture.title
             assert f"lines: {words}" in title, (name, title)

@@ -136,7 +136,8 @@ class Diagnosis:
         # A healthy run level over its window, where nothing tried did much better, has settled: "improving" over
         # "settled at loss 1.35, level over the last 24 steps" read as a contradiction (walkthrough 10a, D43).
         if self.code == "improving":
-            for words in ("settled (healthy)", "climbing, being checked"):
+            for words in ("settled (healthy)", "settled (over the limit)", "improving (slow, near its limit)",
+                          "climbing, being checked"):
                 if self.message.startswith(words + ": "):
                     return words
         return in_words(self.code)

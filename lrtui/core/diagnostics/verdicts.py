@@ -14,71 +14,10 @@ from lrtui.core.diagnostics.evidence import BLOWUP, FAR, MUCH, SMOOTH, TOL, Evid
 from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
 from lrtui.core.diagnostics.trials import CAP_SHARE
 from lrtui.core.diagnostics.types import Diagnosis, Tried
+from lrtui.core.diagnostics.sentences import above_the_limit, gauge_sentence, tried_sentence
+from lrtui.core.diagnostics.sentences import capitalized as _cap, fix_for as _fix, loss_now as _loss_now
+from lrtui.core.diagnostics.sentences import tried_for as _tried, with_fix as _with_fix
 from lrtui.core.diagnostics.wording import fix_words, fmt, pct
-
-
-def gauge_sentence(e: Evidence) -> str:
-    """Where the LR sits against the stable limit, and which sharpness that limit is from."""
-    if not (math.isfinite(e.gauge) and math.isfinite(e.max_top) and e.max_top > 0):
-        return "the sharpness is not known yet"
-    of = "of P⁻¹H, " if e.preconditioned else ""
-    # An adaptive optimizer's limit is on P⁻¹H, and P follows the steps it takes: the status line's "adaptive
-    # limit", and no cap on its LR (walkthrough 10b, D61: "91% of the stable limit", then "Fix: lr = 5").
-    limit = "adaptive limit" if e.preconditioned else "stable limit"
-    moves = (", a limit that moves with the LR (P adapts to the steps it takes), so no cap on it: a larger LR is "
-             "judged by its try") if e.preconditioned else ""
-    # Dated like the finding: the status line's gauge goes on moving with the run, this sentence does not.
-    # "When this was checked" names its step: a verdict found at step 25 is checked again at each checkpoint after
-    # (walkthrough 8, D34: "found at step 25 ... met by then, at step 200"); a run that diverged is not checked
-    # after (walkthrough 10a, D42: "diverged at step 7 ... when this was checked at step 300").
-    when, met = ("it diverged", "before") if e.diverged_at >= 0 else (f"this was checked at step {e.step:,}", "by then")
-    return (f"the LR {fmt(e.lr)} was {pct(e.gauge)} of the {limit} {e.formula} = {fmt(e.lr_limit)} when {when} "
-            f"(λ = {fmt(e.max_top)}, {of}the largest sharpness met {met}, at step {e.max_top_step:,}){moves}")
-
-
-def above_the_limit(e: Evidence, tried: Tried | None) -> str:
-    """Where a fix's LR is past the stable limit the explanation just gave, why it still trains (walkthrough 10a,
-    D40-D41: lesson 2's fix 0.00203 is 212% of 2/λ at the start; lesson 1 at lr 0.05 met λ = 286, and its fix
-    0.021 is 300% of 2/286). "" where the fix is within the limit, or there is none."""
-    new = tried.fix.get("optimizer.lr") if tried is not None and tried.helped else None
-    if not (isinstance(new, float) and math.isfinite(e.lr_limit) and 0 < e.lr_limit < new) or e.preconditioned:
-        return ""
-    return (f"the fix, lr {fmt(new)}, is {pct(new / e.lr_limit)} of that limit, and it trains: the limit is set by "
-            f"the sharpest ground this run met (λ = {fmt(e.max_top)}, at step {e.max_top_step:,}), and on a loss "
-            "that is not a quadratic the sharpness changes from place to place, so a run at another LR need not "
-            "meet it, or meets it only for a step")
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def tried_sentence(tried: Tried | None) -> str:
-    if tried is None:
-        return ""
-    if tried.helped:
-        where = "from the start" if tried.from_step == 0 else f"from step {tried.from_step:,}"
-        return f"tried {fix_words(tried.fix, tried)} {where}: {tried.sentence().removeprefix('tried: ')}"
-    return ("nothing tried did much better" + (f" (best: {fix_words(tried.fix, tried)}, {tried.sentence().removeprefix('tried: ')})"
-                                      if tried.fix else ""))
-
-
-def _tried(e: Evidence, code: str) -> Tried | None:
-    return e.tried.get(code)
-
-
-def _fix(e: Evidence, code: str) -> dict | None:
-    tried = _tried(e, code)
-    return dict(tried.fix) if tried is not None and tried.helped else None
-
-
-def _with_fix(e: Evidence, code: str, text: str) -> str:
-    tried = _tried(e, code)
-    if tried is None:
-        return text
-    if tried.helped:
-        return f"{text}; try {fix_words(tried.fix, tried)} ({tried.sentence()})"
-    return f"{text}; nothing tried did much better"
 
 
 # -- diverged ---------------------------------------------------------------------------------------
@@ -287,12 +226,6 @@ def _oscillating_explanation(e: Evidence) -> str:
             + (f" {_cap(tried)}." if tried else ""))
 
 
-def _loss_now(e: Evidence) -> str:
-    """"loss 1.35", or for a model trained on mini-batches "batch loss 1.35": one batch's loss, which lesson 7's
-    "settled: loss 1.35, level" read as the training loss, 0.29 in u (walkthrough 17a, L1)."""
-    return f"{'batch loss' if getattr(e, 'batch_model', False) else 'loss'} {fmt(e.last_loss)}"
-
-
 def _slow_message(e: Evidence) -> str:
     tried = _tried(e, "too_slow")
     new = (tried.fix or {}).get("optimizer.lr") if tried is not None and tried.helped and tried.from_step == 0 else None
@@ -339,9 +272,15 @@ def _slow_explanation(e: Evidence) -> str:
     schedule = (f"The schedule brought the LR this low: it has cut it {cut:,.0f}-fold since its peak "
                 f"{fmt(e.schedule_peak)}. A fix that raises the whole schedule keeps its cuts; a gentler schedule (s) "
                 "keeps the LR up instead. " if cut >= SCHEDULE_CUT_WORDS else "")
+    here = e.lr_limit_here
+    # "too low" beside "105% of the stable limit" (the sharpest point met, at step 0), while the status line gave
+    # 27% of the limit where the run is (walkthrough 19b, R1): where the two differ, both are said, and which is which.
+    both = (f" That limit is the sharpest point's; where the run is now the stable limit is {fmt(here)}, and the LR is "
+            f"{pct(e.lr / here)} of it, too low for the ground it is on." if not e.preconditioned and e.gauge >= 1
+            and math.isfinite(here) and here > e.lr else "")
     return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; "
             f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left. {schedule}"
-            f"{_cap(gauge_sentence(e)) if not e.preconditioned else ADAPTIVE_SLOW}."
+            f"{_cap(gauge_sentence(e)) if not e.preconditioned else ADAPTIVE_SLOW}.{both}"
             + (f" {_cap(tried)}." if tried else ""))
 
 
@@ -349,8 +288,33 @@ def _slow_explanation(e: Evidence) -> str:
 # over "settled at loss 1.35" read as a contradiction (walkthroughs 10a D43, 11a D87, 11b D95). Its code stays
 # "improving" (the contracts' healthy verdict); Diagnosis.words reads this prefix.
 SETTLED = "settled (healthy)"
+# ... and over the stable limit where it is now (SGD's family), it cannot be at rest: it hops with its loss level
+# on average. "settled (healthy)" at 395% of the limit read as a contradiction of lesson 10's "hopping between
+# dimples" (walkthrough 18a, N1). The code is the same healthy "improving": only the words differ.
+SETTLED_OVER = "settled (over the limit)"
+# A falling SGD-family run that will not get there in the budget, where no larger LR can be tried: the stable limit
+# holds it back, not a low LR. Lesson 16's SGD read "improving" beside RMSProp, far ahead, "too slow" (walkthrough
+# 18b, P2). Words only: the code stays the healthy "improving".
+CAPPED = "improving (slow, near its limit)"
 LEVEL = 0.0005  # a log-gap rate per step under this, either way, is level ("stayed level" in the explanation);
 # a run rising faster has not settled (walkthrough 12b, F1: lesson 15's runs read "settled" at step 2, climbing)
+
+
+def _over_here(e: Evidence) -> bool:
+    """An SGD-family run past the stable limit where it is now (2/λ of the sharpness there)."""
+    here = getattr(e, "lr_limit_here", math.nan)  # (older tests' SimpleNamespace evidence has none)
+    return bool(math.isfinite(here) and 0 < here < e.lr and not e.preconditioned)
+
+
+def _capped(e: Evidence) -> bool:
+    """Falling, but needing more steps than the budget has left and than it has taken so far, within the stable
+    limit where the run is now and at the sharpest point met (past that one the gauge tells the story), and with no larger LR tried as the next one (x1.78) is past the checks' cap,
+    CAP_SHARE of that limit. (Lesson 10's restarts run, falling 21% a step at a kink far past its limit, is not
+    held back by it.)"""
+    here = getattr(e, "lr_limit_here", math.nan)
+    return bool(math.isfinite(here) and not e.preconditioned and e.rate >= LEVEL and math.isfinite(e.needed)
+                and e.needed > max(e.remaining, e.step) and _tried(e, "too_slow") is None and math.isfinite(here)
+                and 0 < CAP_SHARE * here < e.lr * 10 ** 0.25 and e.lr <= here and e.gauge <= 1)
 
 
 def _rising(e: Evidence) -> bool:
@@ -366,6 +330,9 @@ def _improving_message(e: Evidence) -> str:
         # The step first: in a short panel "(step 0)" at the end was cut, and "loss 12.5" read as now, beside the
         # status line's 229 a step later (walkthrough 13b, B4).
         text = f"improving: at step {e.step:,}, {_loss_now(e)}, too early to tell its pace"
+    elif e.rate > 0 and _capped(e):
+        text = (f"{CAPPED}: {_loss_now(e)}, falling {pct(e.rate)} per step, about {e.needed:,.0f} more steps to go; "
+                f"a larger LR would pass the stable limit ({fmt(e.lr_limit_here)})")
     elif e.rate > 0:  # ("only" under LEVEL, where the explanation calls it nearly level: walkthrough 18b, P3)
         text = f"improving: {_loss_now(e)}, falling {'' if e.rate >= LEVEL else 'only '}{pct(e.rate)} per step"
     elif math.isfinite(e.gap) and e.gap > BLOWUP:
@@ -377,8 +344,8 @@ def _improving_message(e: Evidence) -> str:
         text = (f"improving: {_loss_now(e)}, up {pct(-e.rate)} per step over the last {e.window:,} steps; "
                 "no check has found the LR at fault")
     else:  # healthy by every check, but not falling over the window (a mini-batch run at its noise floor, say)
-        text = (f"{SETTLED}: {_loss_now(e)}, level over the last {e.window:,} steps; nothing the checks "
-                "tried did much better (ten times closer to the floor)")
+        text = (f"{SETTLED_OVER if _over_here(e) else SETTLED}: {_loss_now(e)}, level over the last {e.window:,} "
+                "steps; nothing the checks tried did much better (ten times closer to the floor)")
     slow = _tried(e, "too_slow")
     if e.behind and slow is not None and not slow.helped and slow.fix:
         # Slow, but the LR is not what holds it back: say so, with the try (an Adagrad stall, a ravine...).
@@ -394,7 +361,7 @@ def _improving_message(e: Evidence) -> str:
                    if math.isfinite(times) and times >= 2 else "helped only a little")
         # "settled ... level ...; slow, but" read as two verdicts in one box (walkthrough 14b, D8): a level run's
         # try is told without "slow"
-        lead = "a larger LR" if text.startswith(SETTLED) else "slow, but a larger LR"
+        lead = "a larger LR" if text.startswith("settled") else "slow, but a larger LR"
         cap = CAP_SHARE * e.lr_limit_here  # the SGD family's tries stop there: a larger LR past it went untried,
         # and lesson 2's fixed run at twice it, beside "a larger LR helped only a little" (walkthrough 16b, K2)
         # The limit there, not 90% of it: "(0.00151)" beside "2/λ = 0.000956" read as a third limit (walkthrough
@@ -418,6 +385,20 @@ def _improving_explanation(e: Evidence) -> str:
     # ("much better" is the contracts' tenfold: beside "2x lower" it read as a contradiction; walkthrough 11b, D95)
     text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
             f"better (ten times closer to the floor). {_cap(gauge_sentence(e))}.")
+    flat = e.raw_bottom
+    if _capped(e):
+        text += (f" At this pace it needs about {e.needed:,.0f} more steps, with {max(e.remaining, 0):,} left, and a "
+                 "larger LR would pass the stable limit: the sharpest direction caps the LR")
+        if math.isfinite(flat) and 0 < flat < e.raw_top / 10:
+            text += (f", while the flattest (λ = {fmt(flat)}, {fmt(e.raw_top / flat)} times flatter) moves only "
+                     f"{pct(e.lr * flat)} of its way a step. An optimizer that scales each direction by its own "
+                     "gradients (RMSProp, Adam) is not held back this way")
+        text += "."
+    if _over_here(e) and e.rate < LEVEL and not _rising(e):
+        text += (f" Where the run is now the stable limit is {fmt(e.lr_limit_here)}, and its LR is "
+                 f"{pct(e.lr / e.lr_limit_here)} of it: it cannot come to rest there, so it keeps moving, hopping from "
+                 "place to place with its loss level on average. A lower LR would let it rest, but where it rests may "
+                 "be no lower; the checks found nothing much better.")
     slow, here = _tried(e, "too_slow"), e.lr_limit_here
     if (slow is not None and not e.preconditioned and math.isfinite(here) and here > 0
             and abs(here - e.lr_limit) > 0.1 * e.lr_limit):

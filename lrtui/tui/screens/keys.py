@@ -61,12 +61,20 @@ GLOSSARY = (
                      "in the status line and the diagnostics are always the raw loss"),
     ("x at the top", "where a diverged run's loss left the linear loss chart; l switches to log10 to show how "
                      "far it went"),
-    ("v at the bottom", "the automatic log axis (\"log10, auto\" in the title) reaches a decade or two below where "
-                        "the runs that have not converged are now, so that a bouncing run stays a band beside one "
-                        "converging to 1e-30: a converged run that falls further goes along the bottom edge from the "
-                        "v, and the title says from which step. l twice (linear, then log10) gives a log axis down to "
+    ("v at the bottom", "where the losses span over ten decades, the automatic log axis (\"log10, auto\" in the "
+                        "title) reaches a decade or two below where the runs that have not converged are now, so "
+                        "that a bouncing run stays a band beside one converging to 1e-30: a converged run that falls "
+                        "further goes along the bottom edge from the v, and the title says from which step. l twice (linear, then log10) gives a log axis down to "
                         "the lowest loss, with no floor (in a short chart its ticks skip decades)"),
-    ("planned LR (dotted)", "the schedule's LR for the steps still to come"),
+    ("planned LR (dotted)", "the schedule's LR for the steps still to come. The LR chart is linear, from 0, "
+                            "where the runs' LRs are within tenfold of each other and seldom near 0, so a cosine "
+                            "looks like one; else log10, where each tenfold cut is a step of its own"),
+    ("settled", "a healthy run whose loss has gone level, where nothing the checks tried did much better. \"settled "
+                "(over the limit)\": its LR is past the stable limit where it is, so it cannot rest and hops "
+                "about, its loss level on average"),
+    ("near its limit", "\"improving (slow, near its limit)\": an SGD run that needs more steps than its budget, "
+                       "where a larger LR would pass the stable limit: the steepest direction caps the LR and the "
+                       "flattest crawls (an adaptive optimizer is not held back this way)"),
     ("effective LR per parameter", "for adaptive optimizers, the step size each parameter really gets "
                                    "(lr/√v̂ for Adam and RMSProp, lr/√(sum of g²) for Adagrad). The key row names "
                                    "the lines in their colours: max, the parameter with the largest step; median; "

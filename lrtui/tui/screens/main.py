@@ -163,6 +163,8 @@ class MainScreen(Screen):
             # ...and with the automatic loss scale: an `l` pressed in lesson 3 had opened lesson 4 in linear, which
             # hid the flat stretch its task points at (walkthrough 12a, E7).
             self.set_reactive(MainScreen.log_scale, None)
+            # ...and unsmoothed: `m` from lesson 7 had flattened lesson 1's bounce into one line (walkthrough 19a, Q11)
+            self.set_reactive(MainScreen.smoothing, False)
         view = self.view(session, ascii_only)
         # The side panels that fit the focused run: a landscape for 2-D losses, curvature for models
         # and n-D losses, decision regions for 2-D data, effective LRs for adaptive optimizers.

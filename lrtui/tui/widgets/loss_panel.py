@@ -34,6 +34,10 @@ AUTO_LOG_SPAN = 10.0  # the loss's largest over smallest value above which the a
 # 4.2 beside it became a flat line at 1 (walkthrough 6, D17). With every run converged, or none below that, the
 # axis keeps every decade; so does `l` twice.
 AUTO_LOG_BELOW_OPEN = 1
+# ... but only when the whole span is more than this many decades. Within it every run is shown to its lowest:
+# lesson 3's good run, 1.5 down to 6e-10 in 128 steps, went along the bottom from step 19 of an axis stopped at
+# 0.1, so "the slow run creeps, far above the good one" could not be seen (walkthrough 18a, N3).
+AUTO_LOG_WHOLE_DECADES = 10.0
 
 # `m`: an EMA over the screen columns (each already a min/max over its steps); 0.85 averages about 7 columns,
 # so a mini-batch curve's jitter visibly gives way to its trend.
@@ -105,10 +109,13 @@ def next_log_scale(chosen: bool | None, panel) -> bool | None:
     return None
 
 
-def auto_log_floor(low: float, open_low: float) -> float | None:
+def auto_log_floor(low: float, open_low: float, high: float = np.inf) -> float | None:
     """The automatic log axis's floor: AUTO_LOG_BELOW_OPEN whole decades under `open_low`, where the healthy runs
-    that have not converged are now, when some run (`low`: the lowest of all) falls under it; else None."""
+    that have not converged are now, when some run (`low`: the lowest of all) falls under it and the whole span,
+    up to `high` (the highest), is over AUTO_LOG_WHOLE_DECADES; else None."""
     if not (np.isfinite(low) and np.isfinite(open_low) and 0 < low < open_low):
+        return None
+    if np.isfinite(high) and np.log10(high / low) <= AUTO_LOG_WHOLE_DECADES:
         return None
     floor = float(10.0 ** (np.floor(np.log10(open_low)) - AUTO_LOG_BELOW_OPEN))
     return floor if low < floor else None
@@ -261,7 +268,7 @@ class LossPanel(Panel, Chart):
         self.auto_log = bool(span > AUTO_LOG_SPAN and not nonpositive)
         picture.log_y = self.auto_log if auto else bool(view.log_scale)
         self.shown_log = picture.log_y
-        floor = auto_log_floor(span_low, open_low) if picture.log_y and auto else None
+        floor = auto_log_floor(span_low, open_low, span_high) if picture.log_y and auto else None
         if (picture.log_y and floor is None and np.isfinite(span_low) and span_low > 0
                 and any(np.any(line.y == 0) for line in run_lines.values())):
             # A loss of exactly 0 (a run at its minimum to the last digit) goes along the bottom from a "v", a decade
@@ -329,15 +336,20 @@ class LossPanel(Panel, Chart):
                 picture.vlines.append((event.step, SCHEDULE_MARKER))
         # The focused run's schedule cuts only: lesson 19's two schedules drew 17 lines no one could tell apart
         # (walkthrough 10a, D46); tab moves them to the other run, and the LR chart below plans both.
-        marks = view.run(session.focused).schedule_events(int(x_range[1]))
+        # Inside the chart only: cosine annealing's low at the budget's last step lies on the frame's right edge,
+        # where no line shows, and "|: lows" named nothing (walkthrough 19a, Q5).
+        def inside(run: int) -> list:
+            return [(step, kind) for step, kind in view.run(run).schedule_events(int(x_range[1]))
+                    if 0 < step < x_range[1]]
+
+        marks = inside(session.focused)
         cuts = [step for step, _kind in marks]
         kinds = {kind for _, kind in marks}
         # What the lines are, by the schedule's own events: cosine's one line is where it bottoms out, not a cut
         # (walkthrough 18a, N9: "lines: LR cuts" on cosine annealing)
         marked = MARK_WORDS.get(next(iter(kinds)), "schedule marks") if len(kinds) == 1 else "schedule marks"
         picture.vlines.extend((step, SCHEDULE_MARKER) for step in cuts)
-        cut_elsewhere = any(view.run(run).schedule_events(int(x_range[1])) for run in range(exp.n_runs)
-                            if run != session.focused)
+        cut_elsewhere = any(inside(run) for run in range(exp.n_runs) if run != session.focused)
         scale = "log10" if picture.log_y else "linear"
         what = f"loss + {shift:.3g}" if shift else "loss"  # (the distance to a minimum below 0)
         title = f"{what} ({scale}{', auto' if auto else ''}{', smoothed' if view.smoothing else ''})"

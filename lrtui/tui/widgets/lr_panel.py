@@ -21,6 +21,21 @@ from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
 
 PLAN_BLOCK = 1 << 16  # steps per block when reducing a plan to columns
+# The axis is linear where that shows the schedules' shapes: the runs' peak LRs within LINEAR_SPREAD of each other,
+# and at most LINEAR_LOW_SHARE of the columns under LINEAR_LOW of the highest peak (there a linear axis shows 0).
+# On a log axis lesson 9's half a cosine was a flat line with a cliff at the end (walkthrough 19a, Q4); exponential
+# decay and cuts by tenths stay log, where each cut is a step of its own.
+LINEAR_SPREAD, LINEAR_LOW, LINEAR_LOW_SHARE = 10.0, 0.01, 0.15
+
+
+def linear_fits(lines: list[list[np.ndarray]]) -> bool:
+    """Whether a linear axis shows these runs' LRs (per run, its arrays of LRs drawn) as LINEAR_* describes."""
+    peaks = [max((float(np.nanmax(y)) for y in run if len(y)), default=np.nan) for run in lines]
+    if not peaks or not all(np.isfinite(p) and p > 0 for p in peaks) or max(peaks) > LINEAR_SPREAD * min(peaks):
+        return False
+    values = np.concatenate([y for run in lines for y in run if len(y)])
+    with np.errstate(invalid="ignore"):
+        return bool(np.mean(values < LINEAR_LOW * max(peaks)) <= LINEAR_LOW_SHARE)
 
 
 def _edges(columns: int, x_range: tuple[float, float]) -> np.ndarray:
@@ -96,13 +111,16 @@ class LRPanel(Panel, Chart):
         x_range = (0.0, float(max(end, 1)))
         picture = Picture(log_y=True, x_range=x_range)
         kind = exp.spec(session.focused).optimizer
+        drawn: list[list[np.ndarray]] = []  # each run's LRs, used and planned: what decides the axis
         for run in (r for r in range(exp.n_runs) if not merged or exp.spec(r).optimizer == kind):
             run_view = view.run(run)
             used = self._used.setdefault(run, ViewColumns())
             x, low, high = used.update(run_view.history, "lr", columns, x_range)
             picture.lines.append(Line(*as_line(x, low, high), color=run_color(run, run_view.diverged_at >= 0),
                                       marker=self.palette.run_marker(run)))
+            drawn.append([low, high])
             x, low, high = self._planned.line(run_view, end, columns, x_range)
+            drawn[-1] += [low, high]
             if len(x):
                 # Dashed at the plot's own resolution: whole-cell dots drew lesson 8's exponential and lesson 9's
                 # cosine as staircases before play, like step decay (walkthrough 18a, N4)
@@ -115,11 +133,16 @@ class LRPanel(Panel, Chart):
                         starts.append(max(starts[-1] + DASH, len(px) - DASH))
                     picture.lines.extend(Line(px[i:i + DASH], py[i:i + DASH], color=PLAN_COLOR) for i in starts)
         picture.vlines.append((exp.step_count, MARKER))
-        now = f"now {view.focused.lr:.4g}"
+        now = f"now {view.focused.lr:.3g}"  # as the status line has it (19a, Q10: "1.798e-05" beside "1.8e-05")
         # plotext centres the title over the whole widget: a long one reaches the panel beside it (at 60x20
         # "now 0.1" ran into the gauge's "100.0┤" as "now 0.1100.0").
-        long = f"learning rate (log10)   {now}"
-        picture.title = long if width >= len(long) + 8 else f"lr (log10)  {now}"
+        if not merged and linear_fits(drawn):  # (merged, the effective LRs beside it span decades: log)
+            picture.log_y = False
+            top = max(float(np.nanmax(y)) for run in drawn for y in run if len(y))
+            picture.y_range = (0.0, 1.2 * top)  # from 0 (an axis fitted to the data hid where 0 is), the top clear
+        scale = "log10" if picture.log_y else "linear"
+        long = f"learning rate ({scale})   {now}"
+        picture.title = long if width >= len(long) + 8 else f"lr ({scale})  {now}"
         return picture
 
     def redraw(self, view) -> None:

@@ -151,7 +151,8 @@ def lr_piece(exp, run: int, lr: str, named: bool = False) -> tuple:
         if exp.verdict(run) in ("improving", "converged"):
             # Healthy all the same: the sharpness is a kink's, not a blow-up to come ("over 100x the limit" beside
             # "loss 9.86e-09 improving" read as a contradiction: walkthrough 17a, L8)
-            return (GAUGE_LR, f"{lr}, over {FAR}x the limit at a kink", "yellow", ((3, lr),))
+            return (GAUGE_LR, f"{lr}, over {FAR}x the limit at a kink", "yellow",
+                    ((2, f"{lr}, over {FAR}x limit (kink)"), (3, lr)))
         return (GAUGE_LR, f"{lr}, over {FAR}x the limit", "bold red", ((3, lr),))
     if gauge >= 1 and math.isfinite(here) and 0 <= here < 0.9 * gauge:
         # Over 100% by a sharp point met on the way, not where the run is now: why it still trains.
@@ -219,7 +220,11 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     # "improving" tells least: in a narrow window it goes after |g| and the LR, but before the gauge (walkthrough 5:
     # "lr 167% of limit (49% here)" with no verdict read as a warning); any other verdict stays
     words = exp.summary(run).words if verdict == "improving" else in_words(verdict)  # ("settled (healthy)")
-    pieces.append((2.9 if verdict == "improving" else 1.4, f"  {words}", style, f"  {words.split(' (')[0]}", 2))
+    # (a run settled over the limit keeps its words as a warning does: "settled" alone at 395% of the limit read as
+    # a contradiction of the lesson's "hopping"; walkthrough 18a, N1)
+    telling = verdict != "improving" or words.startswith("settled (over")
+    stage = 3 if words.startswith("settled (over") else 2
+    pieces.append((1.4 if telling else 2.9, f"  {words}", style, f"  {words.split(' (')[0]}", stage))
     return pieces
 
 
