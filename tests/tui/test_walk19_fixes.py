@@ -156,3 +156,25 @@ async def test_another_lesson_opens_unsmoothed():
         await pilot.pause()
         assert app.session.scenario.name != find_builtin("step-decay").load().name
         assert not app.main.smoothing and "smoothed" not in app.main.query_one("#loss").picture.title
+
+
+async def test_a_verdict_cut_to_the_diagnostics_box_says_enter_has_the_rest():
+    """19b R4: at 100x30 lesson 18's box read "loss 4.48, falling only" and stopped, with nothing to say there was
+    more; its last row now ends "… enter", and a fix below the why stays whole where it fits."""
+    app = make_app("rosenbrock-sgd-vs-adam")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_and_draw(app, pilot, app.session.scenario.steps)
+        panel = app.screen.query_one("DiagnosticsPanel")
+        shown = panel.get_option_at_index(0).prompt.plain.splitlines()
+        assert len(shown) <= panel.scrollable_content_region.height and shown[-1].endswith("… enter"), shown
+    from rich.text import Text
+
+    from lrtui.tui.widgets.diagnostics_panel import DiagnosticsPanel
+
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.screen.query_one(DiagnosticsPanel)
+        rows = panel.scrollable_content_region.height
+        long = Text("\n".join(["■ run 0: oscillating"] + [f"why {i}" for i in range(rows + 3)] + ["→ a: lr = 0.016"]))
+        lines = panel._clipped(long, False).plain.splitlines()
+        assert len(lines) == rows and lines[-1] == "→ a: lr = 0.016" and lines[-2].endswith("… enter"), lines

@@ -154,6 +154,27 @@ class DiagnosticsPanel(Panel, OptionList):
         width = region.width - (0 if self.show_vertical_scrollbar else self.styles.scrollbar_size_vertical)
         return wrap_to(text, width, self.app.console) if region.width else text
 
+    def _clipped(self, text: Text, ascii_only: bool) -> Text:
+        """The verdict cut to the rows the panel shows, its last row saying that enter has the rest: cut mid-sentence
+        with no sign of more, "loss 4.48, falling only" read as the whole of it (walkthrough 19b, R4)."""
+        region = self.scrollable_content_region
+        rows, width = region.height, region.width - self.styles.scrollbar_size_vertical
+        lines = text.split("\n")
+        if rows < 1 or width < 12 or len(lines) <= rows:
+            return text
+        # The fix stays whole where it fits: the why before it gives way (a in the frame's title applies it)
+        fix = next((i for i, line in enumerate(lines) if line.plain.startswith(("→ a:", "-> a:"))), len(lines))
+        kept = [] if len(lines) - fix > rows - 1 else list(lines[fix:])
+        head = list(lines[:rows - len(kept)])
+        tail = " ... enter" if ascii_only else " … enter"
+        last = head[-1]
+        last.truncate(max(1, width - len(tail)))
+        last.rstrip()
+        last.append(tail, style="dim")
+        out = Text("\n").join([*head, *kept])
+        out.no_wrap = True
+        return out
+
     def redraw(self, view) -> None:
         # A border title wider than the box is cut with "…": pick one that fits (and stays ASCII).
         width = self.size.width or 80
@@ -174,7 +195,8 @@ class DiagnosticsPanel(Panel, OptionList):
             summary_text = fitting_summary(summary, view.run(summary.run).label, palette, view.session.finished,
                                            self._wrapped, self.scrollable_content_region.height, exp.n_runs > 1)
         else:
-            summary_text = self._wrapped(summary_text_of(summary, view, palette, compact))
+            summary_text = self._clipped(self._wrapped(summary_text_of(summary, view, palette, compact)),
+                                         palette.ascii_only)
         if shown == self._shown:
             # The verdict now, for enter, even where its words here stay the same (a compact panel shows the
             # verdict and fix only: its explanation had kept the loss and steps left of an early frame).
