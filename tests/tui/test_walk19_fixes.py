@@ -178,3 +178,14 @@ async def test_a_verdict_cut_to_the_diagnostics_box_says_enter_has_the_rest():
         long = Text("\n".join(["■ run 0: oscillating"] + [f"why {i}" for i in range(rows + 3)] + ["→ a: lr = 0.016"]))
         lines = panel._clipped(long, False).plain.splitlines()
         assert len(lines) == rows and lines[-1] == "→ a: lr = 0.016" and lines[-2].endswith("… enter"), lines
+
+
+async def test_lesson_20_keeps_the_sharpest_share_at_80_columns():
+    """19b R8: at 80x24 lesson 20's status lines dropped "(109% at its sharpest)", the lesson's point: a larger LR
+    passed a sharp point on its way and landed in another basin."""
+    app = make_app("himmelblau-which-minimum")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, app.session.scenario.steps)
+        lines = status_lines(app)
+        assert any("53% of limit here (109% at sharpest)" in line for line in lines), lines
+        assert all(len(line) <= 80 for line in lines)

@@ -115,7 +115,7 @@ def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tupl
             if drop <= GAUGE and not shortened:
                 # The label first, then a verdict's bracket ("(LR too high)"), then the gauge's words, then a piece.
                 shortened = True
-                for stage in (1, 2, 3):
+                for stage in (1, 2, 2.5, 3):  # (2.5: a share's last words go before the label's shortest form)
                     lines = shorter(lines, stage)
                     if fits(lines):
                         break
@@ -159,8 +159,9 @@ def lr_piece(exp, run: int, lr: str, named: bool = False) -> tuple:
         style = "yellow" if here >= 0.8 else "green"
         shown = f"  {percent(here)} of limit here" if named else f"{lr} = {percent(here)} of limit here"
         return (GAUGE_LR, f"{lr} = {percent(here)} of limit here ({percent(gauge)} at its sharpest)", style,
-                ((1, f"{shown} ({percent(gauge)} at its sharpest)") if named else (2, shown), (2, shown))
-                + (() if named else ((3, lr),)))
+                # (named: "at sharpest" before the share goes, which lesson 20 is about at 80 columns: 19b, R8)
+                ((1, f"{shown} ({percent(gauge)} at its sharpest)"), (2, f"{shown} ({percent(gauge)} at sharpest)"),
+                 (2.5, shown)) if named else ((2, shown), (2, shown), (3, lr)))
     style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
     return (GAUGE_LR, f"{lr} = {percent(gauge)} of limit", style,
             ((1, f"  {percent(gauge)} of limit"),) if named else ((3, lr),))
