@@ -164,9 +164,10 @@ class Session:
         return run, view.file_label, repr(view.timeline)
 
     def kept_fix(self, run: int) -> tuple[dict, object] | None:
-        """(fix, its try) found for `run` before a replay, where the run is set up as it was then and its own
-        checks have found none yet; else None."""
-        if self.fix_of(run) is not None:
+        """(fix, its try) found for `run` before a replay, where the run is set up as it was then and has not taken
+        a step since (once it plays, its own checks judge it, and `a` applies what they show: walkthrough 20b, T3);
+        else None."""
+        if self.experiment.step_count > 0 or self.fix_of(run) is not None:
             return None
         return self.kept_fixes.get(self._recipe(run))
 
@@ -232,6 +233,7 @@ class Session:
         """`R`: the scenario as its file has it, at step 0 (every change made here is dropped)."""
         dropped = self.changed()
         self._replace_experiment(self.scenario.build())
+        self.kept_fixes = {}  # a fresh start: a fix kept from before would apply what the screen does not show (20b T3)
         # As the file opens: the focus on run 0, which the lesson's task names (walkthrough 15b, G8: after R, "s on
         # the frozen run" changed the run the focus had been left on)
         self.focused = 0

@@ -189,3 +189,38 @@ async def test_lesson_20_keeps_the_sharpest_share_at_80_columns():
         lines = status_lines(app)
         assert any("53% of limit here (109% at sharpest)" in line for line in lines), lines
         assert all(len(line) <= 80 for line in lines)
+
+
+def test_a_kept_fix_applies_only_before_the_replay_plays_and_never_after_R():
+    """20b T3: lesson 20, a on the too-slow run, play, R, three steps: the box showed no fix, and a applied the
+    fix kept from before the replay."""
+    from lrtui.tui.session import Session
+
+    session = Session([find_builtin("schedule-too-aggressive").load()])
+    session.experiment.step(session.scenario.steps)
+    session.focused = 1
+    session.apply_fix()  # every run replays; run 0's fix is kept
+    assert session.kept_fix(0) is not None
+    session.experiment.step(3)
+    assert session.kept_fix(0) is None  # it plays: its own checks judge it now
+    session.reset()
+    assert session.kept_fix(0) is None and not session.kept_fixes
+    session.focused = 0
+    session.experiment.step(3)
+    session.apply_fix()
+    assert "before the last replay" not in session.message, session.message
+
+
+async def test_the_effective_lr_panel_keeps_rmsprops_median_after_a_fork():
+    """20b T1: lesson 17, c, play: the key had no room for three other runs and dropped them all, RMSProp's rising
+    median (the lesson's comparison) with them."""
+    for size in ((100, 30), (80, 24)):
+        app = make_app("adagrad-decays-too-fast")
+        async with app.run_test(size=size) as pilot:
+            app.session.fork()
+            await step_and_draw(app, pilot, app.session.scenario.steps)
+            panel = next(p for p in app.screen.query("AdaptivePanel, LRPanel") if p.display and "eff" in
+                         (p.picture.title if getattr(p, "picture", None) is not None else ""))
+            title, labels = panel.picture.title, [line.label for line in panel.picture.lines]
+            assert "run 1" in title and "run 1" in labels, (size, title, labels)  # RMSProp's median, named
+            assert all(label in title for label in labels if label and label.startswith("run ")), (title, labels)

@@ -239,6 +239,12 @@ def _slow_message(e: Evidence) -> str:
         # read as blaming the LR the run started with, against lesson 19's own rule (walkthrough 13a, A6).
         return _with_fix(e, "too_slow", f"too slow: the schedule cut the LR from {fmt(e.schedule_peak)} to "
                                         f"{fmt(e.lr)}, too low for the budget ({_loss_now(e)})")
+    needed = getattr(e, "needed", math.inf)  # (older tests' SimpleNamespace evidence has no pace)
+    if math.isfinite(needed) and needed <= e.remaining:
+        # On course to get there in the budget, at its pace now: "too low for the budget" beside "needs about 74
+        # more steps, with 250 left" read as a contradiction (walkthrough 20b, T2). The claim is the try's.
+        return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is lower than it could be ({_loss_now(e)}): "
+                                        "a larger LR, tried, gets much lower")
     return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is too low for the budget ({_loss_now(e)})")
 
 
@@ -278,8 +284,10 @@ def _slow_explanation(e: Evidence) -> str:
     both = (f" That limit is the sharpest point's; where the run is now the stable limit is {fmt(here)}, and the LR is "
             f"{pct(e.lr / here)} of it, too low for the ground it is on." if not e.preconditioned and e.gauge >= 1
             and math.isfinite(here) and here > e.lr else "")
+    within = (" At that pace it would get there within the budget, but the try below gets much lower still, so the LR "
+              "is called too low." if math.isfinite(e.needed) and e.needed <= e.remaining else "")
     return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; "
-            f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left. {schedule}"
+            f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left.{within} {schedule}"
             f"{_cap(gauge_sentence(e)) if not e.preconditioned else ADAPTIVE_SLOW}.{both}"
             + (f" {_cap(tried)}." if tried else ""))
 

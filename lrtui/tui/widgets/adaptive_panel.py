@@ -235,16 +235,23 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
                ("min", ("solid", colors["min"], plain.get("min"))),
                ("lr", ("dotted", "muted", plain.get("lr")))]
     now = ratio_text(median[-1] / subject.lr if subject.lr > 0 else np.nan, ascii_only)
-    company = [(f"run {other}", ("solid", other, marks[other])) for other, _ in others]  # their medians
-    for keyed in (entries + company, entries):
+    # Their medians, another optimizer's first: after c in lesson 17, two Adagrad forks' keys had crowded out
+    # RMSProp's, and with them every other run's line (walkthrough 20b, T1)
+    own = exp.spec(run).optimizer
+    company = sorted(((f"run {other}", ("solid", other, marks[other])) for other, _ in others),
+                     key=lambda entry: exp.spec(entry[1][1]).optimizer == own)
+    for kept in range(len(company), -1, -1):  # as many of them as fit, then none
+        keyed = entries + company[:kept]
         key = key_row(keyed, no_color, ascii_only, "effective LR per parameter: ", f"now median = {now}" if now else "",
                       width)
         if key and key[0][0].startswith(("effective LR", "eff. LR")):
             # The panel's name stays (lesson 17's task points at it), shortened before the other runs' keys give
             # way: their medians are the lesson's comparison (walkthrough 11b, D94: RMSProp's line went unnamed)
             break
-    if company and keyed is entries:  # ...and their lines with them: a line without a key (walkthrough 6, D23)
-        picture.lines = [line for line in picture.lines if all(line is not c for c in company_lines)]
+    named = {entry[1][1] for entry in company[:kept]}
+    # ...and the lines of those left out with them: a line without a key (walkthrough 6, D23)
+    unnamed = [line for (other, _), line in zip(others, company_lines) if other not in named]
+    picture.lines = [line for line in picture.lines if all(line is not c for c in unnamed)]
     picture.title = "".join(text for text, _ in key)
     return picture, key
 

@@ -24,8 +24,9 @@ PLAN_BLOCK = 1 << 16  # steps per block when reducing a plan to columns
 # The axis is linear where that shows the schedules' shapes: the runs' peak LRs within LINEAR_SPREAD of each other,
 # and at most LINEAR_LOW_SHARE of the columns under LINEAR_LOW of the highest peak (there a linear axis shows 0).
 # On a log axis lesson 9's half a cosine was a flat line with a cliff at the end (walkthrough 19a, Q4); exponential
-# decay and cuts by tenths stay log, where each cut is a step of its own.
-LINEAR_SPREAD, LINEAR_LOW, LINEAR_LOW_SHARE = 10.0, 0.01, 0.15
+# decay and cuts by tenths stay log, where each cut is a step of its own. Peaks tenfold apart were too far: on a
+# chart of four rows, lesson 3's good run at 0.05 beside 0.5 was drawn on the "0.00" row (walkthrough 20a, S1).
+LINEAR_SPREAD, LINEAR_LOW, LINEAR_LOW_SHARE = 2.0, 0.01, 0.15
 
 
 def linear_fits(lines: list[list[np.ndarray]]) -> bool:
