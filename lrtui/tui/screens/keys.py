@@ -67,7 +67,7 @@ GLOSSARY = (
                         "further goes along the bottom edge from the v, and the title says from which step. l twice (linear, then log10) gives a log axis down to "
                         "the lowest loss, with no floor (in a short chart its ticks skip decades)"),
     ("planned LR (dotted)", "the schedule's LR for the steps still to come. The LR chart is linear, from 0, "
-                            "where the runs' LRs are within tenfold of each other and seldom near 0, so a cosine "
+                            "where the runs' LRs are within twofold of each other and seldom near 0, so a cosine "
                             "looks like one; else log10, where each tenfold cut is a step of its own"),
     ("settled", "a healthy run whose loss has gone level, where nothing the checks tried did much better. \"settled "
                 "(over the limit)\": its LR is past the stable limit where it is, so it cannot rest and hops "
