@@ -236,6 +236,8 @@ class RunControls:
         current = float(self.lr_now[run])
         with np.errstate(all="ignore"):
             factor = lr / current if current > 0 else math.nan
+        if lr > 0 and math.isclose(factor, 1.0, rel_tol=1e-12):  # the LR it has: no change to count (20a S7, 20b T8)
+            return f"lr = {lr:g} (as it was)"
         if lr > 0 and np.isfinite(factor) and factor > 0:  # keep the schedule's shape around the new LR
             self._scale_lr(run, factor)
             return f"lr = {lr:g}"

@@ -224,3 +224,17 @@ async def test_the_effective_lr_panel_keeps_rmsprops_median_after_a_fork():
             title, labels = panel.picture.title, [line.label for line in panel.picture.lines]
             assert "run 1" in title and "run 1" in labels, (size, title, labels)  # RMSProp's median, named
             assert all(label in title for label in labels if label and label.startswith("run ")), (title, labels)
+
+
+def test_a_fix_that_sets_the_lr_a_run_has_counts_no_lr_change():
+    """20a S7, 20b T8: lesson 19's fix (schedule constant, lr = 0.1, the LR it had) read "1 schedule, 1 lr" in u."""
+    from lrtui.tui.screens.outcomes import changes_made
+    from lrtui.tui.session import Session
+
+    session = Session([find_builtin("schedule-too-aggressive").load()])
+    session.experiment.step(session.scenario.steps)
+    session.apply_fix()
+    session.experiment.step(session.scenario.steps)
+    assert changes_made(session.experiment, 0) == "1 schedule"
+    session.experiment.set_lr(0, 0.05)  # a real change still counts
+    assert changes_made(session.experiment, 0) == "1 schedule, 1 lr"
