@@ -404,3 +404,16 @@ def test_schedule_too_aggressive_states_its_two_fixes():
     exp.step(scenario.steps)
     assert exp.verdict(0) == "converged"
     assert f"raises it to 1.778, which ends at {exp.current(0)['loss']:.2g}" in text
+
+
+def test_warmup_lesson_says_why_the_run_without_warmup_is_improving():
+    """Walkthrough 20a, S2: the run without warmup ends some 40 times higher and reads "improving", with no word on
+    warmup; the text says why (the checks try LRs from where the run is, not warmup from the start)."""
+    from lrtui.tui.session import Session
+
+    scenario, text = lesson("warmup-cosine")
+    session = Session([scenario])
+    exp = session.experiment
+    exp.step(scenario.steps)
+    assert exp.view(1).loss > 10 * exp.view(0).loss and exp.verdict(1) == "improving"
+    assert 'lrtui still calls it "improving"' in " ".join(text.split())

@@ -178,6 +178,11 @@ async def test_a_verdict_cut_to_the_diagnostics_box_says_enter_has_the_rest():
         long = Text("\n".join(["■ run 0: oscillating"] + [f"why {i}" for i in range(rows + 3)] + ["→ a: lr = 0.016"]))
         lines = panel._clipped(long, False).plain.splitlines()
         assert len(lines) == rows and lines[-1] == "→ a: lr = 0.016" and lines[-2].endswith("… enter"), lines
+        width = panel.scrollable_content_region.width - panel.styles.scrollbar_size_vertical
+        words = " ".join(["falling"] * 40)  # (20b T7: cut at a word's end, never "falling 1% p")
+        last = panel._clipped(Text("\n".join(["■"] * (rows - 1) + [words, "more"])), False)
+        assert last.plain.splitlines()[-1].removesuffix(" … enter").split(" ")[-1] == "falling", last.plain
+        assert all(len(line) <= width for line in last.plain.splitlines())
 
 
 async def test_lesson_20_keeps_the_sharpest_share_at_80_columns():
@@ -238,3 +243,17 @@ def test_a_fix_that_sets_the_lr_a_run_has_counts_no_lr_change():
     assert changes_made(session.experiment, 0) == "1 schedule"
     session.experiment.set_lr(0, 0.05)  # a real change still counts
     assert changes_made(session.experiment, 0) == "1 schedule, 1 lr"
+
+
+async def test_enter_before_any_verdict_says_why_nothing_opens():
+    """20b T4: enter right after opening a lesson (or after a replay) did nothing and said nothing."""
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "nothing to explain yet" in app.session.message, app.session.message
+        await step_and_draw(app, pilot, 30)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ExplanationScreen"

@@ -154,6 +154,18 @@ class DiagnosticsPanel(Panel, OptionList):
         width = region.width - (0 if self.show_vertical_scrollbar else self.styles.scrollbar_size_vertical)
         return wrap_to(text, width, self.app.console) if region.width else text
 
+    def action_select(self) -> None:
+        """enter: the highlighted verdict or finding explained; before any, a word on why there is none (it had
+        done nothing, silently: walkthrough 20b, T4)."""
+        if self.highlighted is None or not self.entries or self.entries[self.highlighted] is None:
+            session = getattr(self.app, "session", None)
+            if session is not None:
+                session.message = ("nothing to explain yet: the engine judges each run as it trains; step (n) or play "
+                                   "(space), then enter")
+                self.app.redraw()
+            return
+        super().action_select()
+
     def _clipped(self, text: Text, ascii_only: bool) -> Text:
         """The verdict cut to the rows the panel shows, its last row saying that enter has the rest: cut mid-sentence
         with no sign of more, "loss 4.48, falling only" read as the whole of it (walkthrough 19b, R4)."""
@@ -168,7 +180,11 @@ class DiagnosticsPanel(Panel, OptionList):
         head = list(lines[:rows - len(kept)])
         tail = " ... enter" if ascii_only else " … enter"
         last = head[-1]
-        last.truncate(max(1, width - len(tail)))
+        room = max(1, width - len(tail))
+        if len(last.plain) > room:  # at a word's end: "falling 1% p … enter" (walkthrough 20b, T7)
+            space = last.plain.rfind(" ", 0, room + 1)
+            room = space if space > room // 2 else room
+        last.truncate(room)
         last.rstrip()
         last.append(tail, style="dim")
         out = Text("\n").join([*head, *kept])
