@@ -12,11 +12,11 @@ import numpy as np
 
 from lrtui.core.diagnostics.evidence import BLOWUP, FAR, MUCH, SMOOTH, TOL, Evidence
 from lrtui.core.diagnostics.rule_table import Rule, RuleTable, always
-from lrtui.core.diagnostics.trials import CAP_SHARE
-from lrtui.core.diagnostics.types import Diagnosis, Tried
 from lrtui.core.diagnostics.sentences import above_the_limit, gauge_sentence, tried_sentence
 from lrtui.core.diagnostics.sentences import capitalized as _cap, fix_for as _fix, loss_now as _loss_now
 from lrtui.core.diagnostics.sentences import tried_for as _tried, with_fix as _with_fix
+from lrtui.core.diagnostics.trials import CAP_SHARE
+from lrtui.core.diagnostics.types import Diagnosis, Tried
 from lrtui.core.diagnostics.wording import fix_words, fmt, pct
 
 
@@ -315,13 +315,13 @@ def _over_here(e: Evidence) -> bool:
 
 
 def _capped(e: Evidence) -> bool:
-    """Falling, but needing more steps than the budget has left and than it has taken so far, within the stable
-    limit where the run is now and at the sharpest point met (past that one the gauge tells the story), and with no larger LR tried as the next one (x1.78) is past the checks' cap,
-    CAP_SHARE of that limit. (Lesson 10's restarts run, falling 21% a step at a kink far past its limit, is not
-    held back by it.)"""
+    """Falling, but needing more steps than the budget has left and than it has taken so far; within the stable
+    limit where the run is now and at the sharpest point met (past that one the gauge tells the story); and with
+    no larger LR tried, as the next one (x1.78) is past the checks' cap, CAP_SHARE of the limit here. (Lesson 10's
+    restarts run, falling 21% a step at a kink far past its limit, is not held back by it.)"""
     here = getattr(e, "lr_limit_here", math.nan)
     return bool(math.isfinite(here) and not e.preconditioned and e.rate >= LEVEL and math.isfinite(e.needed)
-                and e.needed > max(e.remaining, e.step) and _tried(e, "too_slow") is None and math.isfinite(here)
+                and e.needed > max(e.remaining, e.step) and _tried(e, "too_slow") is None
                 and 0 < CAP_SHARE * here < e.lr * 10 ** 0.25 and e.lr <= here and e.gauge <= 1)
 
 

@@ -87,7 +87,7 @@ def _fit(pieces: list[tuple[float, str, str]], width: int | None) -> list[tuple[
 def _fit_together(lines: list[list[tuple]], width: int | None) -> list[list[tuple[str, str]]]:
     """Every run's line with the same fields: what the widest line must drop, every line drops, so that a column
     (|g|, the LR) is there for all the runs or for none. A piece (priority, text, style[, shorter text[, stage]])
-    takes its shorter wording (stage 1, then 2, then 3) before a piece of priority GAUGE or less would go; its
+    takes its shorter wording (stage 1, then 2, 2.5 and 3) before a piece of priority GAUGE or less would go; its
     shorter text may also be a tuple of (stage, text) pairs, one wording per stage. Lesson 2's fixed run at 80
     columns lost "lr 212% of limit (96% here)", the lesson's key number, to its label "too high: lr=0.003, now lr
     0.00203" (walkthrough 10a, D48)."""
