@@ -422,12 +422,12 @@ async def test_a_reopened_outcome_table_follows_the_sweep_already_running():
 
 async def test_the_planned_lr_is_drawn_in_fine_dashes_so_its_shape_shows_before_play():
     """18a N4: before play, lesson 8's exponential and lesson 9's cosine plans, in whole-cell dots, read as staircases."""
-    from lrtui.tui.palette import PLAN_COLOR
+    from lrtui.tui.widgets.lr_panel import PlanLine
 
     app = make_app("exponential-decay")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        dashes = [line for line in app.main.query_one("#lr").picture.lines if line.color == PLAN_COLOR]
+        dashes = [line for line in app.main.query_one("#lr").picture.lines if isinstance(line, PlanLine)]
         assert len(dashes) > 4 and all(line.marker is None for line in dashes)  # braille, not one dot a cell
         assert max(float(line.x[-1]) for line in dashes) >= 0.98 * app.session.scenario.steps  # to the budget
         # gamma 0.98's plan falls at every step, not by stairs: each dash's LR falls along it

@@ -257,3 +257,17 @@ async def test_enter_before_any_verdict_says_why_nothing_opens():
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "ExplanationScreen"
+
+
+async def test_each_runs_plan_is_dashed_in_its_own_colour():
+    """21a U2: before play, lesson 10's two plans were grey dashes with long gaps, the restarts broken into
+    fragments mixed with the constant run's."""
+    from lrtui.tui.palette import run_color
+    from lrtui.tui.widgets.lr_panel import DASH, DASH_GAP, PlanLine
+
+    app = make_app("warm-restarts")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        plans = [line for line in app.main.query_one("#lr").picture.lines if isinstance(line, PlanLine)]
+        assert {line.color for line in plans} == {run_color(0), run_color(1)}
+        assert DASH_GAP < DASH  # gaps shorter than the dashes: the curve reads whole

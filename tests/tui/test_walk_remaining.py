@@ -23,7 +23,9 @@ def plan_lines(picture):
     """Each run's planned LR as one line: the plan is drawn in dashes, a line each (walkthrough 18a, N4), in order;
     a run's dashes run left to right, and the next run's start again from its left."""
     plans: list = []
-    for line in (line for line in picture.lines if line.color == PLAN_COLOR):
+    from lrtui.tui.widgets.lr_panel import PlanLine
+
+    for line in (line for line in picture.lines if isinstance(line, PlanLine)):
         if plans and line.x[0] > plans[-1].x[-1]:
             plans[-1] = Line(np.concatenate([plans[-1].x, line.x]), np.concatenate([plans[-1].y, line.y]),
                              color=PLAN_COLOR)

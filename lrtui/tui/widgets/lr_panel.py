@@ -13,7 +13,7 @@ import numpy as np
 from lrtui.core.decimate import as_line, column_centers, column_of, reduce_into
 from lrtui.tui.palette import MARKER, PLAN_COLOR, run_color
 
-DASH = 6  # points on, then as many off: the planned LR's dashes
+DASH, DASH_GAP = 6, 2  # points on, then off: the planned LR's dashes
 DASHED_RUNS = 3  # with more runs, the plans stay whole-cell dots: a dash is a line to draw, and lesson 22's eight
 # plans in dashes made a key wait 80 ms while playing (tests/tui/test_app_keys_latency.py)
 from lrtui.tui.view import ViewColumns
@@ -27,6 +27,10 @@ PLAN_BLOCK = 1 << 16  # steps per block when reducing a plan to columns
 # decay and cuts by tenths stay log, where each cut is a step of its own. Peaks tenfold apart were too far: on a
 # chart of four rows, lesson 3's good run at 0.05 beside 0.5 was drawn on the "0.00" row (walkthrough 20a, S1).
 LINEAR_SPREAD, LINEAR_LOW, LINEAR_LOW_SHARE = 2.0, 0.01, 0.15
+
+
+class PlanLine(Line):
+    """A line of a run's planned LR (a dash of it, or its dots): what a test or a reader tells from the LR used."""
 
 
 def linear_fits(lines: list[list[np.ndarray]]) -> bool:
@@ -127,12 +131,15 @@ class LRPanel(Panel, Chart):
                 # cosine as staircases before play, like step decay (walkthrough 18a, N4)
                 px, py = as_line(x, low, high)
                 if self.ascii_only or exp.n_runs > DASHED_RUNS:
-                    picture.lines.append(Line(px, py, color=PLAN_COLOR, marker="dot"))
+                    picture.lines.append(PlanLine(px, py, color=PLAN_COLOR, marker="dot"))
                 else:  # (the plot joins a line's points: each dash is a line of its own; the last one ends the plan)
-                    starts = list(range(0, len(px), 2 * DASH))
+                    # In the run's own colour, with short gaps: two grey plans in long dashes broke lesson 10's
+                    # restarts into fragments mixed with the constant run's (walkthrough 21a, U2)
+                    starts = list(range(0, len(px), DASH + DASH_GAP))
                     if starts[-1] + DASH < len(px):
                         starts.append(max(starts[-1] + DASH, len(px) - DASH))
-                    picture.lines.extend(Line(px[i:i + DASH], py[i:i + DASH], color=PLAN_COLOR) for i in starts)
+                    color = PLAN_COLOR if merged else run_color(run, run_view.diverged_at >= 0)
+                    picture.lines.extend(PlanLine(px[i:i + DASH], py[i:i + DASH], color=color) for i in starts)
         picture.vlines.append((exp.step_count, MARKER))
         now = f"now {view.focused.lr:.3g}"  # as the status line has it (19a, Q10: "1.798e-05" beside "1.8e-05")
         # plotext centres the title over the whole widget: a long one reaches the panel beside it (at 60x20
