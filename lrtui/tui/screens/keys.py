@@ -64,9 +64,11 @@ GLOSSARY = (
     ("v at the bottom", "where the losses span over ten decades, the automatic log axis (\"log10, auto\" in the "
                         "title) reaches a decade or two below where the runs that have not converged are now, so "
                         "that a bouncing run stays a band beside one converging to 1e-30: a converged run that falls "
-                        "further goes along the bottom edge from the v, and the title says from which step. l twice (linear, then log10) gives a log axis down to "
-                        "the lowest loss, with no floor (in a short chart its ticks skip decades)"),
-    ("planned LR (dotted)", "the schedule's LR for the steps still to come. The LR chart is linear, from 0, "
+                        "further goes along the bottom edge from the v, and the title says from which step. l twice "
+                        "(linear, then log10) gives a log axis down to the lowest loss, with no floor (in a short "
+                        "chart its ticks skip decades)"),
+    ("planned LR (dashed)", "the schedule's LR for the steps still to come, dashed in the run's colour (grey "
+                            "dots with over three runs, or --ascii). The LR chart is linear, from 0, "
                             "where the runs' LRs are within twofold of each other and seldom near 0, so a cosine "
                             "looks like one; else log10, where each tenfold cut is a step of its own"),
     ("settled", "a healthy run whose loss has gone level, where nothing the checks tried did much better. \"settled "
