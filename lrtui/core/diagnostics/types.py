@@ -49,6 +49,19 @@ WORDS = {
     "loss_spike": "loss spike",
 }
 
+# The healthy "improving" code in other words, where its message says more (verdicts.py writes them as its
+# messages' prefixes; Diagnosis.words reads them back). A run gone level where nothing tried did much better has
+# settled: "improving" over "settled at loss 1.35" read as a contradiction (walkthroughs 10a D43, 11a D87, 11b D95).
+SETTLED = "settled (healthy)"
+# ... and past the stable limit where it is (SGD's family) it cannot rest: it hops, its loss level on average.
+# "settled (healthy)" at 395% of the limit contradicted lesson 10's "hopping between dimples" (walkthrough 18a, N1).
+SETTLED_OVER = "settled (over the limit)"
+# A falling SGD-family run short of its budget where no larger LR can be tried: the limit holds it back, not a low
+# LR. Lesson 16's SGD read "improving" beside RMSProp, far ahead, "too slow" (walkthrough 18b, P2).
+CAPPED = "improving (slow, near its limit)"
+CLIMBING = "climbing, being checked"  # far above its start between two checks (walkthrough 14a, C1)
+IMPROVING_WORDS = (SETTLED, SETTLED_OVER, CAPPED, CLIMBING)
+
 
 def in_words(code: str) -> str:
     """A verdict or finding code as a person reads it ("too slow (LR too low)", not `too_slow`)."""
@@ -136,8 +149,7 @@ class Diagnosis:
         # A healthy run level over its window, where nothing tried did much better, has settled: "improving" over
         # "settled at loss 1.35, level over the last 24 steps" read as a contradiction (walkthrough 10a, D43).
         if self.code == "improving":
-            for words in ("settled (healthy)", "settled (over the limit)", "improving (slow, near its limit)",
-                          "climbing, being checked"):
+            for words in IMPROVING_WORDS:
                 if self.message.startswith(words + ": "):
                     return words
         return in_words(self.code)

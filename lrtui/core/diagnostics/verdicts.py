@@ -16,7 +16,7 @@ from lrtui.core.diagnostics.sentences import above_the_limit, gauge_sentence, tr
 from lrtui.core.diagnostics.sentences import capitalized as _cap, fix_for as _fix, loss_now as _loss_now
 from lrtui.core.diagnostics.sentences import tried_for as _tried, with_fix as _with_fix
 from lrtui.core.diagnostics.trials import CAP_SHARE
-from lrtui.core.diagnostics.types import Diagnosis, Tried
+from lrtui.core.diagnostics.types import CAPPED, CLIMBING, SETTLED, SETTLED_OVER, Diagnosis, Tried
 from lrtui.core.diagnostics.wording import fix_words, fmt, pct
 
 
@@ -226,6 +226,12 @@ def _oscillating_explanation(e: Evidence) -> str:
             + (f" {_cap(tried)}." if tried else ""))
 
 
+def _on_course(e: Evidence) -> bool:
+    """At its pace now, the run gets within TOL of the floor before its budget ends."""
+    needed = getattr(e, "needed", math.inf)  # (older tests' SimpleNamespace evidence has no pace)
+    return bool(math.isfinite(needed) and needed <= e.remaining)
+
+
 def _slow_message(e: Evidence) -> str:
     tried = _tried(e, "too_slow")
     new = (tried.fix or {}).get("optimizer.lr") if tried is not None and tried.helped and tried.from_step == 0 else None
@@ -239,8 +245,7 @@ def _slow_message(e: Evidence) -> str:
         # read as blaming the LR the run started with, against lesson 19's own rule (walkthrough 13a, A6).
         return _with_fix(e, "too_slow", f"too slow: the schedule cut the LR from {fmt(e.schedule_peak)} to "
                                         f"{fmt(e.lr)}, too low for the budget ({_loss_now(e)})")
-    needed = getattr(e, "needed", math.inf)  # (older tests' SimpleNamespace evidence has no pace)
-    if math.isfinite(needed) and needed <= e.remaining:
+    if _on_course(e):
         # On course to get there in the budget, at its pace now: "too low for the budget" beside "needs about 74
         # more steps, with 250 left" read as a contradiction (walkthrough 20b, T2). The claim is the try's.
         return _with_fix(e, "too_slow", f"too slow: the LR {fmt(e.lr)} is lower than it could be ({_loss_now(e)}): "
@@ -285,25 +290,13 @@ def _slow_explanation(e: Evidence) -> str:
             f"{pct(e.lr / here)} of it, too low for the ground it is on." if not e.preconditioned and e.gauge >= 1
             and math.isfinite(here) and here > e.lr else "")
     within = (" At that pace it would get there within the budget, but the try below gets much lower still, so the LR "
-              "is called too low." if math.isfinite(e.needed) and e.needed <= e.remaining else "")
+              "is called too low." if _on_course(e) else "")
     return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; "
             f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left.{within} {schedule}"
             f"{_cap(gauge_sentence(e)) if not e.preconditioned else ADAPTIVE_SLOW}.{both}"
             + (f" {_cap(tried)}." if tried else ""))
 
 
-# A healthy run gone level where nothing tried does much better has settled: its words say so, where "improving"
-# over "settled at loss 1.35" read as a contradiction (walkthroughs 10a D43, 11a D87, 11b D95). Its code stays
-# "improving" (the contracts' healthy verdict); Diagnosis.words reads this prefix.
-SETTLED = "settled (healthy)"
-# ... and over the stable limit where it is now (SGD's family), it cannot be at rest: it hops with its loss level
-# on average. "settled (healthy)" at 395% of the limit read as a contradiction of lesson 10's "hopping between
-# dimples" (walkthrough 18a, N1). The code is the same healthy "improving": only the words differ.
-SETTLED_OVER = "settled (over the limit)"
-# A falling SGD-family run that will not get there in the budget, where no larger LR can be tried: the stable limit
-# holds it back, not a low LR. Lesson 16's SGD read "improving" beside RMSProp, far ahead, "too slow" (walkthrough
-# 18b, P2). Words only: the code stays the healthy "improving".
-CAPPED = "improving (slow, near its limit)"
 LEVEL = 0.0005  # a log-gap rate per step under this, either way, is level ("stayed level" in the explanation);
 # a run rising faster has not settled (walkthrough 12b, F1: lesson 15's runs read "settled" at step 2, climbing)
 
@@ -346,7 +339,7 @@ def _improving_message(e: Evidence) -> str:
     elif math.isfinite(e.gap) and e.gap > BLOWUP:
         # Far above its start, between two checkpoints (the verdict follows its check at the next one): "improving:
         # loss 5.02e+37, up 3670% per step" read as a wrong verdict two steps before it went non-finite (walk 14a, C1).
-        text = (f"climbing, being checked: {_loss_now(e)}, {fmt(e.last_gap)} starting gaps above the floor; "
+        text = (f"{CLIMBING}: {_loss_now(e)}, {fmt(e.last_gap)} starting gaps above the floor; "
                 "the next check says whether it diverged")
     elif _rising(e):  # rising, not a noisy level: it has not settled
         text = (f"improving: {_loss_now(e)}, up {pct(-e.rate)} per step over the last {e.window:,} steps; "

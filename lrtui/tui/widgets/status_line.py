@@ -9,7 +9,7 @@ import numpy as np
 from rich.text import Text
 from textual.widgets import Static
 
-from lrtui.core.diagnostics.types import in_words
+from lrtui.core.diagnostics.types import SETTLED_OVER, in_words
 from lrtui.core.diagnostics.wording import pct
 from lrtui.scenario.library import COURSE_ORDER
 from lrtui.text import arrow_label, short_label, short_title, visible
@@ -161,7 +161,7 @@ def lr_piece(exp, run: int, lr: str, named: bool = False) -> tuple:
         return (GAUGE_LR, f"{lr} = {percent(here)} of limit here ({percent(gauge)} at its sharpest)", style,
                 # (named: "at sharpest" before the share goes, which lesson 20 is about at 80 columns: 19b, R8)
                 ((1, f"{shown} ({percent(gauge)} at its sharpest)"), (2, f"{shown} ({percent(gauge)} at sharpest)"),
-                 (2.5, shown)) if named else ((2, shown), (2, shown), (3, lr)))
+                 (2.5, shown)) if named else ((2, shown), (3, lr)))
     style = "bold red" if gauge >= 1 else ("yellow" if gauge >= 0.8 else "green")
     return (GAUGE_LR, f"{lr} = {percent(gauge)} of limit", style,
             ((1, f"  {percent(gauge)} of limit"),) if named else ((3, lr),))
@@ -223,9 +223,9 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     words = exp.summary(run).words if verdict == "improving" else in_words(verdict)  # ("settled (healthy)")
     # (a run settled over the limit keeps its words as a warning does: "settled" alone at 395% of the limit read as
     # a contradiction of the lesson's "hopping"; walkthrough 18a, N1)
-    telling = verdict != "improving" or words.startswith("settled (over")
-    stage = 3 if words.startswith("settled (over") else 2
-    pieces.append((1.4 if telling else 2.9, f"  {words}", style, f"  {words.split(' (')[0]}", stage))
+    over = words == SETTLED_OVER
+    pieces.append((1.4 if verdict != "improving" or over else 2.9, f"  {words}", style, f"  {words.split(' (')[0]}",
+                   3 if over else 2))
     return pieces
 
 
