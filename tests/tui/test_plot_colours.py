@@ -80,7 +80,9 @@ async def test_no_color_gives_each_run_its_own_marker_and_the_legend_shows_it(mo
             assert plain.count(marker) > 3  # and the curve drawn with it
         assert not foregrounds(loss) & {PlotPalette(app.theme_variables).rgb(run) for run in range(4)}
         lr = app.screen.query_one("#lr", Chart)
-        assert [line.marker for line in lr.picture.lines if line.marker in RUN_MARKERS] == list(RUN_MARKERS[:4])
+        markers = [line.marker for line in lr.picture.lines if line.marker in RUN_MARKERS]
+        assert sorted(markers) == sorted(RUN_MARKERS[:4])  # each run its own marker
+        assert markers[-1] == RUN_MARKERS[app.session.focused]  # the focused run drawn last, on top (21a, U1)
         adaptive = app.screen.query_one("#adaptive", Chart)
         # the focused run's spread (max, median, min, lr) and the other adaptive runs' medians, each its own marker
         assert len({line.marker for line in adaptive.picture.lines}) == len(adaptive.picture.lines) >= 4

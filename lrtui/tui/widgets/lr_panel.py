@@ -117,7 +117,11 @@ class LRPanel(Panel, Chart):
         picture = Picture(log_y=True, x_range=x_range)
         kind = exp.spec(session.focused).optimizer
         drawn: list[list[np.ndarray]] = []  # each run's LRs, used and planned: what decides the axis
-        for run in (r for r in range(exp.n_runs) if not merged or exp.spec(r).optimizer == kind):
+        shown = [r for r in range(exp.n_runs) if not merged or exp.spec(r).optimizer == kind]
+        # The focused run last, on top: where two runs' LRs share a text row, the later line hides the earlier
+        # (walkthrough 21a, U1: at 80x24 one-cycle's rise was under the constant run's line)
+        shown.sort(key=lambda r: r == session.focused)
+        for run in shown:
             run_view = view.run(run)
             used = self._used.setdefault(run, ViewColumns())
             x, low, high = used.update(run_view.history, "lr", columns, x_range)

@@ -1,0 +1,30 @@
+"""Defects the twenty-seventh session worked on: walkthrough 21's leftovers."""
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.palette import run_color
+from lrtui.tui.widgets.lr_panel import PlanLine
+from tests.tui.pilot_steps import step_and_draw
+
+
+def make_app(*names):
+    return LrtuiApp([find_builtin(n).load() for n in names])
+
+
+async def test_the_focused_runs_lr_is_drawn_last_on_top_of_the_others():
+    """21a U1: at 80x24 one-cycle's rise to its peak shared text rows with the constant run's line, drawn after
+    it, and was hidden; the focused run's LR and plan are now drawn last, and tab brings the other run up."""
+    app = make_app("one-cycle")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 40)
+        lr = app.main.query_one("#lr")
+        for focused in (0, 1):
+            assert app.session.focused == focused
+            lines = lr.picture.lines
+            used = [line for line in lines if not isinstance(line, PlanLine) and line.color in (0, 1)]
+            plans = [line for line in lines if isinstance(line, PlanLine)]
+            assert used[-1].color == run_color(focused) and plans[-1].color == run_color(focused)
+            # and each run is still drawn: the other one under it
+            assert {line.color for line in used} == {run_color(0), run_color(1)}
+            await pilot.press("tab")
+            await step_and_draw(app, pilot, 0)
