@@ -166,6 +166,11 @@ def test_contract_clauses_on_hand_made_evidence():
     saddle = lambda: (-4.0, 2.0, "test")  # noqa: E731
     assert decide(_runs(stuck, grad_norm=grads), 0.0, saddle, False)["clause"] == "4:saddle"
     assert decide(_runs(stuck, grad_norm=grads), 0.0, positive, False)["label"] == "local_minimum"
+    # v2d: stationary against a huge first gradient, but not small for the gap and curvature left: no minimum
+    # (RMSProp at lr 0.5 on Rosenbrock, walkthrough 21b V2)
+    spiked = np.concatenate([np.full(20, 1000.0), np.full(steps - 19, 0.5)])
+    out = decide(_runs(stuck, grad_norm=spiked), 0.0, positive, False)
+    assert out["stationary"] and not out["small_gradient"] and out["label"] != "local_minimum"
     # A schedule that killed the LR early, where holding the LR ends much lower.
     killed = _runs(slow, lr=np.concatenate([np.full(10, 0.1), np.full(steps - 10, 1e-5)]))
     killed.finals["S1"] = np.array([1e-3])

@@ -20,8 +20,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.jsonl"
-CONTRACTS_VERSION = "2c"  # docs/diagnostics.md's contracts; v2b: the cap from the end sharpness; v2c: no cap
-# for the adaptive optimizers (relabel_v2c.py relabels a 2b file: only the cases the change can touch)
+CONTRACTS_VERSION = "2d"  # docs/diagnostics.md's contracts; v2b: the cap from the end sharpness; v2c: no cap
+# for the adaptive optimizers (relabel_v2c.py relabels a 2b file: only the cases the change can touch); v2d: a local
+# minimum needs a small gradient too (relabel.py --select local_min --stamp 2d relabels a 2c file)
 SKIPPED = HERE / "skipped.jsonl"
 
 

@@ -209,8 +209,11 @@ def decide(runs: Runs, floor: float | None, curv, scheduled: bool, floor_kind: s
         return result("converged", "2")
     # DECISIONS 2 and 3 (README): a local minimum is curved (lambda_max > 1e-12, not a region where the Hessian
     # vanishes) and at rest (not bouncing).
+    # v2d: and a small gradient (as clause 4's), for stationary alone measures against the largest gradient met,
+    # and a run whose first steps met a huge one passed far from any bottom (Rosenbrock: |g| 0.88 at loss 0.29).
     curved = hi > CURVED
-    if stationary and not negative and curved and not bouncing and flat and g > 1e-3 and (known or lower_elsewhere):
+    if stationary and small and not negative and curved and not bouncing and flat and g > 1e-3 \
+            and (known or lower_elsewhere):
         return result("local_minimum", "3")
     # DECISION 1: a saddle plateau is flat too (not a run still falling past a region of negative curvature).
     if small and negative and flat:

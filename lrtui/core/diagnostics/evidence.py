@@ -126,6 +126,14 @@ class Evidence:
         return self.stationary & self.flat & ~self.negative_curvature & curved & ~self.bouncing
 
     @cached_property
+    def local_bottom(self):
+        """At a minimum whose gradient is also small for the height left and the curvature (contracts version 2d,
+        clause 3): stationary alone compares the gradient with the largest one met, so a run whose first steps
+        met a huge gradient passed while still far from any bottom (walkthroughs 16b K7, 21b V2: RMSProp at lr
+        0.5 on Rosenbrock, |g| 0.88 at loss 0.29, read "local minimum" where Rosenbrock has only one)."""
+        return self.minimum & self.small_grad
+
+    @cached_property
     def bouncing(self):
         return self.cos_update <= BOUNCE
 

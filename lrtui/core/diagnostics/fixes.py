@@ -18,7 +18,7 @@ def candidates(e: Evidence) -> dict:
     return {
         "diverged": e.diverged & (e.diverged_at != 0),
         "converged": live & ~e.known_floor & ~e.floor_is_bound & e.minimum & ~e.at_floor,
-        "local_minimum": live & (e.known_floor | e.floor_is_bound) & e.minimum & (e.gap > FAR),
+        "local_minimum": live & (e.known_floor | e.floor_is_bound) & e.local_bottom & (e.gap > FAR),
         "plateau": live & e.small_grad & e.flat & (e.negative_curvature | ((e.gap > FAR) & ~e.minimum)),
         "schedule_too_aggressive": live & e.hard_cut & (e.gap > FAR) & e.behind,
         "oscillating": live & e.bouncing & (e.gap > TOL) & (e.behind | e.flat),

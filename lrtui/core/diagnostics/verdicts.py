@@ -16,7 +16,7 @@ from lrtui.core.diagnostics.sentences import above_the_limit, gauge_sentence, tr
 from lrtui.core.diagnostics.sentences import capitalized as _cap, fix_for as _fix, loss_now as _loss_now
 from lrtui.core.diagnostics.sentences import tried_for as _tried, with_fix as _with_fix
 from lrtui.core.diagnostics.trials import CAP_SHARE
-from lrtui.core.diagnostics.types import CAPPED, CLIMBING, SETTLED, SETTLED_OVER, Diagnosis, Tried
+from lrtui.core.diagnostics.types import ABOVE_START, CAPPED, CLIMBING, SETTLED, SETTLED_OVER, Diagnosis, Tried
 from lrtui.core.diagnostics.wording import fix_words, fmt, pct
 
 
@@ -318,6 +318,11 @@ def _capped(e: Evidence) -> bool:
                 and 0 < CAP_SHARE * here < e.lr * 10 ** 0.25 and e.lr <= here and e.gauge <= 1)
 
 
+def _above_start(e: Evidence) -> bool:
+    """Still above the loss it started at, but not blown up (BLOWUP starting gaps: climbing, then diverged)."""
+    return bool(math.isfinite(e.gap) and 1 < e.gap <= BLOWUP)
+
+
 def _rising(e: Evidence) -> bool:
     """Climbing over the window and by half since halfway: not the jitter of a model's mini-batch losses, which
     goes on being "settled" (a data model's loss is only bounded below, and its batches' noise is large)."""
@@ -331,6 +336,9 @@ def _improving_message(e: Evidence) -> str:
         # The step first: in a short panel "(step 0)" at the end was cut, and "loss 12.5" read as now, beside the
         # status line's 229 a step later (walkthrough 13b, B4).
         text = f"improving: at step {e.step:,}, {_loss_now(e)}, too early to tell its pace"
+    elif e.rate > 0 and _above_start(e):
+        text = (f"{ABOVE_START}: {_loss_now(e)}, above the {fmt(e.first)} it started at, falling "
+                f"{'' if e.rate >= LEVEL else 'only '}{pct(e.rate)} per step")
     elif e.rate > 0 and _capped(e):
         text = (f"{CAPPED}: {_loss_now(e)}, falling {pct(e.rate)} per step, about {e.needed:,.0f} more steps to go; "
                 f"a larger LR would pass the stable limit ({fmt(e.lr_limit_here)})")
@@ -386,6 +394,10 @@ def _improving_explanation(e: Evidence) -> str:
     # ("much better" is the contracts' tenfold: beside "2x lower" it read as a contradiction; walkthrough 11b, D95)
     text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
             f"better (ten times closer to the floor). {_cap(gauge_sentence(e))}.")
+    if e.rate > 0 and _above_start(e):
+        text += (f" Its loss is still above the {fmt(e.first)} it started at: it climbed, and has been coming back "
+                 "down since. A run that climbs usually has an LR too large for where it was. The checks try only larger LRs for a run that is still falling, so try a smaller "
+                 "one yourself (- halves it), or warm the LR up from a small value.")
     flat = e.raw_bottom
     if _capped(e):
         text += (f" At this pace it needs about {e.needed:,.0f} more steps, with {max(e.remaining, 0):,} left, and a "
@@ -425,7 +437,7 @@ RULES: RuleTable[Evidence] = RuleTable([
     Rule("converged", "info", lambda e: (e.at_floor & ~e.negative_curvature) | e.confirmed["converged"],
          _converged_message, _converged_explanation),
     Rule("local_minimum", "warning",
-         lambda e: e.minimum & (e.gap > FAR) & e.confirmed["local_minimum"] & e.stays_flat("local_minimum"),
+         lambda e: e.local_bottom & (e.gap > FAR) & e.confirmed["local_minimum"] & e.stays_flat("local_minimum"),
          _local_message, _local_explanation, _local_fix),
     Rule("plateau", "warning", lambda e: e.small_grad & e.negative_curvature & e.flat & e.confirmed["plateau"]
          & e.stays_flat("plateau"),

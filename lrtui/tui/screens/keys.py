@@ -77,6 +77,9 @@ GLOSSARY = (
     ("near its limit", "\"improving (slow, near its limit)\": an SGD run that needs more steps than its budget, "
                        "where a larger LR would pass the stable limit: the steepest direction caps the LR and the "
                        "flattest crawls (an adaptive optimizer is not held back this way)"),
+    ("above its start", "\"improving (above its start)\": falling, but still above the loss it started at. It "
+                        "climbed first, which an LR too large for where it was usually does; the checks try only "
+                        "larger LRs for a falling run, so try a smaller one yourself (-)"),
     ("effective LR per parameter", "for adaptive optimizers, the step size each parameter really gets "
                                    "(lr/√v̂ for Adam and RMSProp, lr/√(sum of g²) for Adagrad). The key row names "
                                    "the lines in their colours: max, the parameter with the largest step; median; "

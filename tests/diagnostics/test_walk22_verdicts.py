@@ -1,0 +1,42 @@
+"""Verdicts walkthrough 21b found wrong or unclear: a "local minimum" far from any bottom (V2), and "improving" for
+a run above its start (V1)."""
+
+from lrtui.core.diagnostics.types import ABOVE_START, IMPROVING_WORDS
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.session import Session
+
+
+def test_a_run_whose_first_steps_met_a_huge_gradient_is_no_local_minimum():
+    """V2 (and walkthrough 16b, K7): Adagrad switched to RMSProp at lr 0.5 on Rosenbrock, which has one minimum,
+    read "local minimum" at loss 0.29 with |g| 0.88: stationary only against its first steps' huge gradient.
+    Contracts v2d: a local minimum's gradient is also small for the height left and the curvature."""
+    session = Session([find_builtin("adagrad-decays-too-fast").load()])
+    session.cycle_optimizer()
+    exp = session.experiment
+    assert exp.spec(0).optimizer == "rmsprop"
+    exp.step(session.scenario.steps)
+    assert exp.verdict(0) != "local_minimum"
+    assert all(d.code != "local_minimum" for d in exp.diagnoses(0))
+
+
+def test_a_real_local_minimum_still_reads_so():
+    """Rastrigin's run held in a dimple, |g| 1.6e-13 at loss 17.9: the small-gradient test passes by 30 decades."""
+    session = Session([find_builtin("rastrigin-local-minimum").load()])
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    assert exp.verdict(0) == "local_minimum"
+
+
+def test_a_run_still_above_its_start_says_so_and_points_to_a_smaller_lr():
+    """V1: lesson 17 after + + and c, the x3 copy (Adagrad at lr 6) ends at 14.1 from 12.5 and read "improving"."""
+    session = Session([find_builtin("adagrad-decays-too-fast").load()])
+    session.scale_lr(2)
+    session.scale_lr(2)
+    session.fork()
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    above = exp.summary(3)
+    assert exp.verdict(3) == "improving" and above.words == ABOVE_START and ABOVE_START in IMPROVING_WORDS
+    assert "above the 12.5 it started at" in above.message
+    assert "smaller" in above.explanation and "- halves it" in above.explanation
+    assert exp.summary(0).words != ABOVE_START  # run 0 at lr 2 ends at 0.0548, far below its start
