@@ -40,3 +40,21 @@ def test_a_run_still_above_its_start_says_so_and_points_to_a_smaller_lr():
     assert "above the 12.5 it started at" in above.message
     assert "smaller" in above.explanation and "- halves it" in above.explanation
     assert exp.summary(0).words != ABOVE_START  # run 0 at lr 2 ends at 0.0548, far below its start
+
+
+def test_a_spiking_adaptive_run_told_too_slow_says_why_the_spikes_do_not_mean_a_smaller_lr():
+    """V3: lesson 17's RMSProp raised tenfold at step 317 spikes to about 1e2 and read "too slow" with nothing on
+    the spikes. The larger LR's try really ends much lower (0.00358 against 0.629); the explanation now says so
+    beside the spikes."""
+    session = Session([find_builtin("adagrad-decays-too-fast").load()])
+    exp = session.experiment
+    exp.step(317)
+    session.focus_next()
+    session.scale_lr(10)
+    exp.step(session.scenario.steps - 317)
+    slow = exp.summary(1)
+    assert exp.verdict(1) == "too_slow"
+    assert "it spikes" in slow.explanation and "a larger one, tried, ended much lower" in slow.explanation
+    calm = Session([find_builtin("adagrad-decays-too-fast").load()]).experiment
+    calm.step(600)
+    assert calm.verdict(0) == "too_slow" and "spikes" not in calm.summary(0).explanation  # Adagrad's slow crawl

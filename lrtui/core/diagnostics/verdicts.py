@@ -291,12 +291,21 @@ def _slow_explanation(e: Evidence) -> str:
             and math.isfinite(here) and here > e.lr else "")
     within = (" At that pace it would get there within the budget, but the try below gets much lower still, so the LR "
               "is called too low." if _on_course(e) else "")
+    # A spiking adaptive run told "too low" read as a contradiction (walkthrough 21b, V3): say why (wording only)
+    with np.errstate(all="ignore"):
+        spikes = e.preconditioned and e.best > e.floor and e.loss - e.floor > SPIKE_WORDS * (e.best - e.floor)
+    both += (f" Over its last {SMOOTH} steps its loss averaged {fmt(e.loss)}, {fmt((e.loss - e.floor) / (e.best - e.floor))}"
+             f" times as far from the floor as the lowest it reached ({fmt(e.best)}): it spikes. RMSProp and Adam spike at their own edge of stability, where a "
+             "step lr/√v grows as v shrinks until the loss jumps and v catches up; that usually asks for a smaller "
+             "LR, but here a larger one, tried, ended much lower, so the LR holds the run back more than the spikes "
+             "do." if spikes else "")
     return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; "
             f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left.{within} {schedule}"
             f"{_cap(gauge_sentence(e)) if not e.preconditioned else ADAPTIVE_SLOW}.{both}"
             + (f" {_cap(tried)}." if tried else ""))
 
 
+SPIKE_WORDS = 2  # display only: an adaptive too-slow run this many times its best gap is told it spikes
 LEVEL = 0.0005  # a log-gap rate per step under this, either way, is level ("stayed level" in the explanation);
 # a run rising faster has not settled (walkthrough 12b, F1: lesson 15's runs read "settled" at step 2, climbing)
 
