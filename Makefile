@@ -38,6 +38,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/diagnostics.py
 	$(BIN)/python -m benchmarks.diagcases.score --file benchmarks/diagcases/cases_fresh9.jsonl --split all --jobs 2
 	$(BIN)/python -m benchmarks.diagcases.score --file benchmarks/diagcases/cases_fresh10.jsonl --split all --jobs 2
+	$(BIN)/python -m benchmarks.diagcases.score --file benchmarks/diagcases/cases_fresh11.jsonl --split all --jobs 2
 	$(BIN)/python -m benchmarks.edge_of_stability
 	$(BIN)/python -m benchmarks.log_grading --phase5
 
