@@ -46,3 +46,19 @@ async def test_the_effective_lrs_in_the_lr_charts_place_get_half_the_column():
         loss, lr = app.main.query_one("#loss"), app.main.query_one("#lr")
         assert not app.main.has_class("-merged") and app.main.query_one("#adaptive").display
         assert lr.size.height < loss.size.height
+
+
+def test_the_finders_title_names_the_lr_the_run_uses_now():
+    """21b V5: after tab and * * * in lesson 23 the range test's title said "run 1 (lr=0.0001)" while the run was at
+    lr 0.1; it now reads as the status line does."""
+    from lrtui.tui.screens.finder import FinderScreen
+    from lrtui.tui.session import Session
+
+    session = Session([find_builtin("digits-lr-classic").load()])
+    session.focus_next()
+    for _ in range(3):
+        session.scale_lr(10)
+    run = session.focused
+    label = session.experiment.view(run).label
+    assert "now lr 0.1" in label
+    assert f"({label})" in FinderScreen(session.experiment, run).heading

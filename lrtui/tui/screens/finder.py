@@ -77,7 +77,9 @@ class FinderScreen(ModalScreen[FinderChoice | None]):
         self.result: RangeTest | None = None
         run_view = experiment.view(run)
         self._loss, self._spec = run_view.loss_function, run_view.spec  # the spec as it stands, a copy
-        self.heading = (f"LR range test, run {run} ({visible(self._spec.label)}): {self._spec.optimizer} on "
+        # The label as the status line has it, with the LR the run uses now ("lr=0.0001, now lr 0.1"): the file's
+        # label alone read as the LR tested around (walkthrough 21b, V5)
+        self.heading = (f"LR range test, run {run} ({visible(run_view.label)}): {self._spec.optimizer} on "
                         f"{self._loss.describe()}")
 
     def compose(self) -> ComposeResult:
