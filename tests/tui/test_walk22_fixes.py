@@ -62,3 +62,34 @@ def test_the_finders_title_names_the_lr_the_run_uses_now():
     label = session.experiment.view(run).label
     assert "now lr 0.1" in label
     assert f"({label})" in FinderScreen(session.experiment, run).heading
+
+
+async def test_an_explanation_longer_than_its_box_says_pgdn_has_more():
+    """21b V8: at 80x24 lesson 17's explanation ended its first page mid-paragraph, the fix below it, and only the
+    scrollbar's thumb said there was more."""
+    from textual.containers import VerticalScroll
+
+    from lrtui.tui.screens.explanation import ExplanationScreen
+
+    app = make_app("adagrad-decays-too-fast")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 600)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ExplanationScreen)
+        scroll = screen.query_one(VerticalScroll)
+        assert scroll.max_scroll_y > 0 and scroll.border_subtitle == "PgDn more"
+        scroll.scroll_end(animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert scroll.border_subtitle == ""  # at the end: nothing more below
+    app = make_app("adagrad-decays-too-fast")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await step_and_draw(app, pilot, 600)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        scroll = app.screen.query_one(VerticalScroll)
+        assert scroll.max_scroll_y == 0 and scroll.border_subtitle == ""

@@ -94,3 +94,18 @@ class ExplanationScreen(ModalScreen):
         with VerticalScroll():
             yield Static(explanation_text(self.diagnosis, self.label, self.for_focused_run, self.finished, self.now,
                                           self.note, self.remembered))
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._more_hint)
+        self.watch(self.query_one(VerticalScroll), "scroll_y", lambda _: self._more_hint(), init=False)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._more_hint)
+
+    def _more_hint(self) -> None:
+        """Where the text runs past the box, its bottom edge says so: at 80x24 the fix and its key were below the
+        first page, with only the scrollbar's thumb to say there was more (walkthrough 21b, V8)."""
+        scroll = self.query_one(VerticalScroll)
+        below = scroll.max_scroll_y > 0 and scroll.scroll_y < scroll.max_scroll_y
+        scroll.border_subtitle = "PgDn more" if below else ""
+
