@@ -73,7 +73,7 @@ async def test_u_shows_the_outcome_table_once_play_ends():
         headers = [str(column.label) for column in table.columns.values()]
         rows = [dict(zip(headers, map(str, table.get_row_at(i)))) for i in range(table.row_count)]
         assert [row["run"] for row in rows] == ["0", "1"]
-        assert rows[1]["changes made"] == "1 lr" and rows[0]["changes made"] == "none"
+        assert rows[1]["changes made"] == "1 lr change" and rows[0]["changes made"] == "none"
         # No accuracy column on a 2-D loss, no steps column when every run took all 1000.
         assert "test acc" not in headers and "steps" not in headers and "_" not in rows[0]["verdict"]
         assert rows[1]["label"] == "adam lr=0.02, now lr 0.2"  # lr x10: the label follows

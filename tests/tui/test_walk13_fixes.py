@@ -236,5 +236,5 @@ def test_a_replayed_fork_is_still_counted_as_a_fork_in_the_outcome_table():
     before = [changes_made(session.experiment, r) for r in range(3)]
     session.replay()
     session.experiment.step(50)
-    assert before == ["none", "1 fork", "1 fork"]
+    assert before == ["none", "from a fork", "from a fork"]
     assert [changes_made(session.experiment, r) for r in range(3)] == before

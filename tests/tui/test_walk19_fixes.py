@@ -240,9 +240,9 @@ def test_a_fix_that_sets_the_lr_a_run_has_counts_no_lr_change():
     session.experiment.step(session.scenario.steps)
     session.apply_fix()
     session.experiment.step(session.scenario.steps)
-    assert changes_made(session.experiment, 0) == "1 schedule"
+    assert changes_made(session.experiment, 0) == "1 schedule change"
     session.experiment.set_lr(0, 0.05)  # a real change still counts
-    assert changes_made(session.experiment, 0) == "1 schedule, 1 lr"
+    assert changes_made(session.experiment, 0) == "1 schedule change, 1 lr change"
 
 
 async def test_enter_before_any_verdict_says_why_nothing_opens():

@@ -93,3 +93,21 @@ async def test_an_explanation_longer_than_its_box_says_pgdn_has_more():
         await pilot.pause()
         scroll = app.screen.query_one(VerticalScroll)
         assert scroll.max_scroll_y == 0 and scroll.border_subtitle == ""
+
+
+def test_the_outcome_tables_changes_are_in_words():
+    """21b V9: "changes made: 2 lr", "1 fork" read as cryptic; the words stay short enough for the table."""
+    from lrtui.tui.screens.outcomes import changes_made
+    from lrtui.tui.session import Session
+
+    session = Session([find_builtin("too-low-slow").load()])
+    exp = session.experiment
+    assert changes_made(exp, 0) == "none"
+    exp.step(5)
+    session.scale_lr(2)
+    assert changes_made(exp, session.focused) == "1 lr change"
+    exp.step(5)
+    session.scale_lr(2)
+    exp.step(5)
+    session.scale_lr(2)
+    assert changes_made(exp, session.focused) == "3 lr changes"

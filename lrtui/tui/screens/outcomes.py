@@ -21,7 +21,9 @@ from lrtui.export import run_summary
 from lrtui.scenario.challenges import best_constant, best_known, challenge_for, final_metric
 from lrtui.tui.widgets.chart import to_ascii
 
-CHANGE_WORDS = {"lr": "lr", "optimizer": "optimizer", "schedule": "schedule", "fork": "fork"}
+# Each kind of change in words: "2 lr" and "1 fork" read as cryptic (walkthrough 21b, V9). Short, so that the
+# table keeps its columns at 100x30: "lr changed twice" pushed it into the list layout.
+CHANGE_WORDS = {"lr": "lr change", "optimizer": "optimizer change", "schedule": "schedule change", "fork": "fork"}
 
 
 SWEEPS: dict[tuple, object] = {}  # the best-constant-LR sweep of each lesson's challenge, once per process
@@ -38,7 +40,9 @@ def _loss(value) -> str:
 
 def changes_made(exp, run: int) -> str:
     counts = Counter(CHANGE_WORDS[e.kind] for e in exp.events if e.run == run and e.kind in CHANGE_WORDS)
-    return ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
+    # (a fork is where the run came from: "from a fork")
+    return ", ".join("from a fork" if kind == "fork" else f"{n} {kind}{'s' if n > 1 else ''}"
+                     for kind, n in counts.items()) or "none"
 
 
 def outcome_rows(exp) -> list[list[str]]:
