@@ -30,24 +30,6 @@ async def test_the_focused_runs_lr_is_drawn_last_on_top_of_the_others():
             await step_and_draw(app, pilot, 0)
 
 
-async def test_the_effective_lrs_in_the_lr_charts_place_get_half_the_column():
-    """21b: at 80x24 lesson 17's effective-LR lines (max, median, min, the LR, the other run's median) shared four
-    rows; where the LR chart shows them, it gets as many rows as the loss chart. At 100x30 they have their own
-    panel, and the LR chart keeps its two fifths."""
-    app = make_app("adagrad-decays-too-fast")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await step_and_draw(app, pilot, 100)
-        loss, lr = app.main.query_one("#loss"), app.main.query_one("#lr")
-        assert app.main.has_class("-merged")
-        assert lr.size.height >= loss.size.height - 1 and lr.size.height >= 9
-    app = make_app("adagrad-decays-too-fast")
-    async with app.run_test(size=(100, 30)) as pilot:
-        await step_and_draw(app, pilot, 100)
-        loss, lr = app.main.query_one("#loss"), app.main.query_one("#lr")
-        assert not app.main.has_class("-merged") and app.main.query_one("#adaptive").display
-        assert lr.size.height < loss.size.height
-
-
 def test_the_finders_title_names_the_lr_the_run_uses_now():
     """21b V5: after tab and * * * in lesson 23 the range test's title said "run 1 (lr=0.0001)" while the run was at
     lr 0.1; it now reads as the status line does."""

@@ -176,9 +176,6 @@ class MainScreen(Screen):
                 panel.redraw(view)
         if self.maximized is not None and not self.maximized.display:
             self.minimize()  # the zoomed panel has nothing to show for the run now focused
-        # The effective LRs in the LR chart's place take half the column, not two fifths: at 80x24 lesson 17's
-        # four lines shared four rows (walkthrough 21b)
-        self.set_class(LRPanel.merges(view), "-merged")
         self._size_description()
 
     def _size_description(self) -> None:

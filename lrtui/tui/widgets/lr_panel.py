@@ -157,17 +157,11 @@ class LRPanel(Panel, Chart):
         picture.title = long if width >= len(long) + 8 else f"lr ({scale})  {now}"
         return picture
 
-    @staticmethod
-    def merges(view) -> bool:
-        """A short window's effective-LR mode: the side column has no room for the effective-LR panel, so this
-        chart shows the focused adaptive run's effective LRs (the screen then gives it half the column)."""
+    def redraw(self, view) -> None:
         from lrtui.tui.widgets.adaptive_panel import CROWDED, adaptive_applies
 
-        return view.height < CROWDED and adaptive_applies(view)
-
-    def redraw(self, view) -> None:
         width = self.size.width or 80
-        merged = self.merges(view)
+        merged = view.height < CROWDED and adaptive_applies(view)
         if self.unchanged(view.key(width, view.session.focused, merged)):
             return
         exp = view.session.experiment
