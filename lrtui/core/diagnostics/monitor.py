@@ -312,8 +312,8 @@ class Monitor:
             elif check.code == "local_minimum":  # a known lower floor proves it; below a bound, a try must go lower
                 # ...and stuck there for the rest of the budget (a run that climbs out later was only passing by),
                 # at rest with a small gradient and no negative curvature where it ends (the contract's w_B, v2d)
-                c = stays.get((check.run, "stays_stuck"))
-                rest = c is None or c.stays() and c.small_at_end(self.sim) and c.at_rest(self.sim, max_grad[check.run], 1e-3)
+                c, top = stays.get((check.run, "stays_stuck")), max_grad[check.run]
+                rest = c is None or c.stays() and c.small_at_end(self.sim) and c.at_rest(self.sim, top, 1e-3)
                 holds = (self.floor_is_minimum or helped) and rest and not curves_down(c, self.sim, check.run, False)
             elif check.code == "plateau":  # stuck, unless the unchanged run gets out by itself before the end...
                 confirm = stays.get((check.run, "stays_stuck"))

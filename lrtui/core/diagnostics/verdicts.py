@@ -294,11 +294,12 @@ def _slow_explanation(e: Evidence) -> str:
     # A spiking adaptive run told "too low" read as a contradiction (walkthrough 21b, V3): say why (wording only)
     with np.errstate(all="ignore"):
         spikes = e.preconditioned and e.best > e.floor and e.loss - e.floor > SPIKE_WORDS * (e.best - e.floor)
-    both += (f" Over its last {SMOOTH} steps its loss averaged {fmt(e.loss)}, {fmt((e.loss - e.floor) / (e.best - e.floor))}"
-             f" times as far from the floor as the lowest it reached ({fmt(e.best)}): it spikes. RMSProp and Adam spike at their own edge of stability, where a "
-             "step lr/√v grows as v shrinks until the loss jumps and v catches up; that usually asks for a smaller "
-             "LR, but here a larger one, tried, ended much lower, so the LR holds the run back more than the spikes "
-             "do." if spikes else "")
+        times = (e.loss - e.floor) / (e.best - e.floor)
+    both += (f" Over its last {SMOOTH} steps its loss averaged {fmt(e.loss)}, {fmt(times)} times as far from the floor "
+             f"as the lowest it reached ({fmt(e.best)}): it spikes. RMSProp and Adam spike at their own edge of "
+             "stability, where a step lr/√v grows as v shrinks until the loss jumps and v catches up; that usually "
+             "asks for a smaller LR, but here a larger one, tried, ended much lower, so the LR holds the run back "
+             "more than the spikes do." if spikes else "")
     return (f"The loss is {fmt(e.last_gap)} of its starting gap from the floor {fmt(e.floor)}; "
             f"{pace}, with {max(e.remaining, 0):,} steps of the {e.budget:,}-step budget left.{within} {schedule}"
             f"{_cap(gauge_sentence(e)) if not e.preconditioned else ADAPTIVE_SLOW}.{both}"
@@ -405,8 +406,9 @@ def _improving_explanation(e: Evidence) -> str:
             f"better (ten times closer to the floor). {_cap(gauge_sentence(e))}.")
     if e.rate > 0 and _above_start(e):
         text += (f" Its loss is still above the {fmt(e.first)} it started at: it climbed, and has been coming back "
-                 "down since. A run that climbs usually has an LR too large for where it was. The checks try only larger LRs for a run that is still falling, so try a smaller "
-                 "one yourself (- halves it), or warm the LR up from a small value.")
+                 "down since. A run that climbs usually has an LR too large for where it was. The checks try only "
+                 "larger LRs for a run that is still falling, so try a smaller one yourself (- halves it), or warm "
+                 "the LR up from a small value.")
     flat = e.raw_bottom
     if _capped(e):
         text += (f" At this pace it needs about {e.needed:,.0f} more steps, with {max(e.remaining, 0):,} left, and a "

@@ -108,4 +108,3 @@ class ExplanationScreen(ModalScreen):
         scroll = self.query_one(VerticalScroll)
         below = scroll.max_scroll_y > 0 and scroll.scroll_y < scroll.max_scroll_y
         scroll.border_subtitle = "PgDn more" if below else ""
-

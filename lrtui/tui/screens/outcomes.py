@@ -23,7 +23,8 @@ from lrtui.tui.widgets.chart import to_ascii
 
 # Each kind of change in words: "2 lr" and "1 fork" read as cryptic (walkthrough 21b, V9). Short, so that the
 # table keeps its columns at 100x30: "lr changed twice" pushed it into the list layout.
-CHANGE_WORDS = {"lr": "lr change", "optimizer": "optimizer change", "schedule": "schedule change", "fork": "fork"}
+CHANGE_WORDS = {"lr": "lr change", "optimizer": "optimizer change", "schedule": "schedule change",
+                "fork": "from a fork"}
 
 
 SWEEPS: dict[tuple, object] = {}  # the best-constant-LR sweep of each lesson's challenge, once per process
@@ -40,9 +41,8 @@ def _loss(value) -> str:
 
 def changes_made(exp, run: int) -> str:
     counts = Counter(CHANGE_WORDS[e.kind] for e in exp.events if e.run == run and e.kind in CHANGE_WORDS)
-    # (a fork is where the run came from: "from a fork")
-    return ", ".join("from a fork" if kind == "fork" else f"{n} {kind}{'s' if n > 1 else ''}"
-                     for kind, n in counts.items()) or "none"
+    once = CHANGE_WORDS["fork"]  # (where the run came from, not a count)
+    return ", ".join(words if words == once else f"{n} {words}{'s' * (n > 1)}" for words, n in counts.items()) or "none"
 
 
 def outcome_rows(exp) -> list[list[str]]:
