@@ -140,7 +140,9 @@ def best_constant(scenario, challenge: Challenge, progress=None) -> BestLR:
         lrs, values = np.concatenate([lrs, more]), np.concatenate([values, more_values])
         order = np.argsort(lrs)
         lrs, values = lrs[order], values[order]
-        how = f"a sweep of {len(lrs)} constant LRs from {lrs[0]:.3g} to {lrs[-1]:.3g}"
+        # (both counts: "sweeping 7 constant LRs" and then "a sweep of 10" read as two sweeps; walkthrough 22b, X9)
+        how = (f"a sweep of {points} constant LRs, then {EXTEND_POINTS} more past its end: {len(lrs)} from "
+               f"{lrs[0]:.3g} to {lrs[-1]:.3g}")
         best = _best_index(challenge, values)
     if not is_model:
         low, high = lrs[max(0, best - 1)], lrs[min(len(lrs) - 1, best + 1)]

@@ -83,7 +83,7 @@ class LrtuiApp(App):
         Binding("pagedown", "scroll_description(1)", "scroll the description", show=False, priority=True),
         Binding("pageup", "scroll_description(-1)", "scroll the description back", show=False, priority=True),
         Binding("a", "apply_fix", "apply fix"),
-        Binding("b", "browse", "scenarios", show=False),
+        Binding("b", "browse", "browse lessons", show=False),  # (as the README has it: walkthrough 22b, X10)
         Binding("e", "export", "export CSV+JSON", show=False),
         Binding("w", "save_scenario", "save as TOML", show=False),
         Binding("t", "torch_script", "PyTorch script", show=False),

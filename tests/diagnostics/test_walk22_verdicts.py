@@ -58,3 +58,32 @@ def test_a_spiking_adaptive_run_told_too_slow_says_why_the_spikes_do_not_mean_a_
     calm = Session([find_builtin("adagrad-decays-too-fast").load()]).experiment
     calm.step(600)
     assert calm.verdict(0) == "too_slow" and "spikes" not in calm.summary(0).explanation  # Adagrad's slow crawl
+
+
+def test_a_local_minimum_says_the_changes_were_tried_one_at_a_time():
+    """22c W3: lesson 5 read "nothing tried did much better", while its task (a larger LR, then a schedule) reaches
+    loss 0."""
+    exp = Session([find_builtin("rastrigin-local-minimum").load()]).experiment
+    exp.step(300)
+    assert "one change at a time" in exp.summary(0).explanation
+
+
+def test_a_run_settled_over_its_limit_with_nothing_tried_says_a_lower_lr_is_the_learners_to_try():
+    """22b X1: lesson 23's run raised to lr 10 ends at chance accuracy, read "nothing the checks tried did much
+    better" when nothing had been tried, and lr 1 reaches 94%."""
+    session = Session([find_builtin("digits-lr-classic").load()])
+    session.scale_lr(10)
+    session.scale_lr(10)
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    settled = exp.summary(0)
+    assert settled.words == "settled (over the limit)" and "no lower LR was tried" in settled.message
+    assert "nothing the checks tried" not in settled.explanation and "a lower one is yours to try" in settled.explanation
+
+
+def test_a_slow_healthy_run_whose_schedule_cut_its_lr_says_so():
+    """22c W4: lesson 8's gamma 0.98 ended five decades above the constant LR reading only "improving"."""
+    exp = Session([find_builtin("exponential-decay").load()]).experiment
+    exp.step(200)
+    assert exp.verdict(0) == "improving"
+    assert "Its schedule has cut the LR 57-fold from its peak 0.039" in exp.summary(0).explanation

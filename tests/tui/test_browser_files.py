@@ -203,7 +203,7 @@ async def test_every_key_of_the_issue_is_in_the_help_panel(tiny):
         for key in ISSUE_KEYS:
             display = app.get_key_display(dataclasses.replace(template, key=key))
             assert display in shown, f"{key} ({display}) is not in the help panel"
-        for words in ("scenarios", "export CSV+JSON", "save as TOML"):
+        for words in ("browse lessons", "export CSV+JSON", "save as TOML"):
             assert words in rendered
 
 

@@ -49,7 +49,7 @@ async def test_the_outcome_table_checks_the_challenge_and_shows_the_best_lr():
         # The run meets the goal; the sweep's best lay at its grid's top (0.5, a thousand times the run's own LR),
         # so the sweep went on past it and found 0.667: the screen says so, and how the sweep looked.
         assert "done: run 0 ends at" in text and "the best constant LR the engine found: 0.6668" in text
-        assert "a sweep of 28 constant LRs from 5e-07 to 2.81" in text
+        assert "a sweep of 25 constant LRs, then 3 more past its end: 28 from 5e-07 to 2.81" in text
 
 
 def test_the_best_lr_shown_is_never_beaten_by_a_constant_lr_run_on_the_screen():

@@ -158,9 +158,15 @@ def _local_explanation(e: Evidence) -> str:
                  "so the checks from here cannot tell a minimum from a point it is frozen at. "
                  + (f"{_cap(tried_sentence(held))}, much lower. " if held and held.helped else ""))
         tried = f"from here, {tried}" if tried else ""
+    # (each change is tried alone: lesson 5's task, a larger LR and then a schedule that lowers it, reaches loss 0
+    # where "nothing tried did much better" had read as "nothing helps"; walkthrough 22c, W3)
+    alone = _tried(e, "local_minimum")
+    together = (" The checks try one change at a time from here; together they can do more: a larger LR that throws "
+                "the run out of the dimple, then a schedule that lowers it so that it settles somewhere lower."
+                if alone is not None and not alone.helped and not _frozen(e) else "")
     return text + (_cap(tried) + ". " if tried else "") + (
         "A schedule that keeps the LR up (s) lets it move on." if _frozen(e) else
-        "A larger LR, momentum, or a schedule that starts high can carry a run past such dimples.")
+        "A larger LR, momentum, or a schedule that starts high can carry a run past such dimples." + together)
 
 
 def _saddle_message(e: Evidence) -> str:
@@ -306,6 +312,7 @@ def _slow_explanation(e: Evidence) -> str:
             + (f" {_cap(tried)}." if tried else ""))
 
 
+SCHEDULE_CUT_NOTE = 10.0  # display only: a slow healthy run whose schedule has cut its LR this many times says so
 SPIKE_WORDS = 2  # display only: an adaptive too-slow run this many times its best gap is told it spikes
 LEVEL = 0.0005  # a log-gap rate per step under this, either way, is level ("stayed level" in the explanation);
 # a run rising faster has not settled (walkthrough 12b, F1: lesson 15's runs read "settled" at step 2, climbing)
@@ -363,8 +370,13 @@ def _improving_message(e: Evidence) -> str:
         text = (f"improving: {_loss_now(e)}, up {pct(-e.rate)} per step over the last {e.window:,} steps; "
                 "no check has found the LR at fault")
     else:  # healthy by every check, but not falling over the window (a mini-batch run at its noise floor, say)
+        # Past the limit where it is, with nothing tried: the checks try larger LRs only, so a lower one is the
+        # learner's to try (lesson 23's run at lr 10 at chance accuracy, "nothing ... did much better", where lr 1
+        # reaches 94%: walkthrough 22b, X1)
+        untried = _over_here(e) and _tried(e, "too_slow") is None
         text = (f"{SETTLED_OVER if _over_here(e) else SETTLED}: {_loss_now(e)}, level over the last {e.window:,} "
-                "steps; nothing the checks tried did much better (ten times closer to the floor)")
+                + ("steps; no lower LR was tried: - halves it" if untried else
+                   "steps; nothing the checks tried did much better (ten times closer to the floor)"))
     slow = _tried(e, "too_slow")
     if e.behind and slow is not None and not slow.helped and slow.fix:
         # Slow, but the LR is not what holds it back: say so, with the try (an Adagrad stall, a ravine...).
@@ -402,8 +414,18 @@ def _improving_explanation(e: Evidence) -> str:
             else f"fell by only {pct(e.rate)} a step, nearly level" if e.rate > 0
             else "stayed level (it fell by less than 0.05% a step)")
     # ("much better" is the contracts' tenfold: beside "2x lower" it read as a contradiction; walkthrough 11b, D95)
-    text = (f"Over the last {e.window:,} steps the distance to the floor {fell}, and nothing the checks tried did much "
-            f"better (ten times closer to the floor). {_cap(gauge_sentence(e))}.")
+    # ("nothing tried" where nothing was: a run past its cap, told "No larger LR was tried" below; walkthrough 22b)
+    none = _over_here(e) and _tried(e, "too_slow") is None
+    text = (f"Over the last {e.window:,} steps the distance to the floor {fell}" + ("." if none else
+            ", and nothing the checks tried did much better (ten times closer to the floor).")
+            + f" {_cap(gauge_sentence(e))}.")
+    cut = _schedule_cut(e)
+    if SCHEDULE_CUT_NOTE <= cut and e.rate < 10 * LEVEL and e.remaining <= 0:
+        # Why a decayed schedule's run crawls, and that no check judged the schedule: lesson 8's gamma 0.98 ended
+        # five decades above the constant LR reading only "improving" (walkthrough 22c, W4)
+        text += (f" Its schedule has cut the LR {_fold(cut)} from its peak {fmt(e.schedule_peak)}, which is why it "
+                 "moves slowly now. A schedule is called too aggressive only where it cuts a hundredfold before three "
+                 "quarters of the budget and holding the LR ends much lower; a gentler one (s) may still end lower.")
     if e.rate > 0 and _above_start(e):
         text += (f" Its loss is still above the {fmt(e.first)} it started at: it climbed, and has been coming back "
                  "down since. A run that climbs usually has an LR too large for where it was. The checks try only "
@@ -422,7 +444,9 @@ def _improving_explanation(e: Evidence) -> str:
         text += (f" Where the run is now the stable limit is {fmt(e.lr_limit_here)}, and its LR is "
                  f"{pct(e.lr / e.lr_limit_here)} of it: it cannot come to rest there, so it keeps moving, hopping from "
                  "place to place with its loss level on average. A lower LR would let it rest, but where it rests may "
-                 "be no lower; the checks found nothing much better.")
+                 "be no lower" + ("; the checks found nothing much better." if _tried(e, "too_slow") is not None else
+                                  ". The checks try only larger LRs for a healthy run, so a lower one is yours to try "
+                                  "(- halves it)."))
     slow, here = _tried(e, "too_slow"), e.lr_limit_here
     if (slow is not None and not e.preconditioned and math.isfinite(here) and here > 0
             and abs(here - e.lr_limit) > 0.1 * e.lr_limit):
