@@ -93,3 +93,26 @@ def test_the_outcome_tables_changes_are_in_words():
     exp.step(5)
     session.scale_lr(2)
     assert changes_made(exp, session.focused) == "3 lr changes"
+
+
+async def test_a_run_judged_diverged_while_finite_says_its_average_and_where_it_left_the_chart():
+    """22b X2: lesson 21's full-batch run at lr 30 read "diverged (its last 4 losses average 4.41 ...)" and then
+    "The loss is 0.901, more than 4 starting gaps above the floor" (it started at 0.678); the title said "diverged at
+    step 300" beside an x at step 1, where it first left the chart."""
+    app = make_app("minibatch-noise")
+    async with app.run_test(size=(100, 30)) as pilot:
+        session = app.session
+        session.focus_next()
+        session.scale_lr(10)
+        session.scale_lr(10)
+        await step_and_draw(app, pilot, session.scenario.steps)
+        run = session.focused
+        exp = session.experiment
+        assert exp.verdict(run) == "diverged" and exp.diverged_at(run) < 0  # judged so, still finite
+        text = exp.summary(run).explanation
+        assert text.startswith("Its last 4 losses average") and "its last loss is" in text
+        panel = app.screen.query_one("LossPanel")
+        picture = panel.loss_picture(app.screen.view(session), panel.size.width)
+        marks = [line for line in picture.lines if line.marker == "x"]
+        assert marks and marks[0].x[0] < 10
+        assert "x: run 1 diverged" in picture.title and "at step 300" not in picture.title, picture.title

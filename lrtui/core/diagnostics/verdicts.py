@@ -62,8 +62,11 @@ def _diverged_explanation(e: Evidence) -> str:
     if e.diverged_at >= 0:
         what = f"The loss or the parameters became non-finite at step {e.diverged_at:,}"
     else:
-        what = (f"The loss is {fmt(e.last_loss)}, more than 4 starting gaps above the floor {fmt(e.floor)} "
-                f"(it started at {fmt(e.first)}, its best was {fmt(e.best)})")
+        # The average the verdict read, as the message gives it, then the last loss: "the loss is 0.901, more than 4
+        # starting gaps above" a start of 0.678 read as a contradiction beside "average 4.41" (walkthrough 22b, X2)
+        what = (f"Its last {SMOOTH} losses average {fmt(e.loss)}, more than {BLOWUP:g} starting gaps above the floor "
+                f"{fmt(e.floor)} (it started at {fmt(e.first)}, its best was {fmt(e.best)}, its last loss is "
+                f"{fmt(e.last_loss)}{': it swings' if e.last_loss - e.floor < 0.5 * (e.loss - e.floor) else ''})")
     parts = [what, _cap(gauge_sentence(e))]
     tried = _tried(e, "diverged")
     if not math.isfinite(e.lr):

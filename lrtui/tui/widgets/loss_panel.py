@@ -366,8 +366,16 @@ class LossPanel(Panel, Chart):
             if gone:
                 who = f"run {next(iter(gone))}" if len(gone) == 1 else f"{len(gone)} runs"
                 where = diverged_steps(list(gone.values()))
-                notes.append(([f"; x: {who} diverged off the top {where}", f"; x: {who} diverged {where}",
-                               f"; x: {who} diverged", "; x: diverged"], True))
+                left = int(round(min(x for x, _ in exits)))
+                # A run judged diverged while finite left the chart long before that judgement: the x is where it
+                # left ("diverged at step 300" beside an x at step 1 read as a wrong mark; walkthrough 22b, X2)
+                judged = all(view.run(run).diverged_at < 0 for run in gone)  # (still finite: judged so, later)
+                if judged and left < min(gone.values()) - 1:
+                    forms = [f"; x: {who} off the top from step {left}, judged diverged {where}",
+                             f"; x: {who} diverged, off from step {left}"]
+                else:
+                    forms = [f"; x: {who} diverged off the top {where}", f"; x: {who} diverged {where}"]
+                notes.append((forms + [f"; x: {who} diverged", "; x: diverged"], True))
             elif climbing:
                 # Its loss (5e37 at step 5 of lesson 2) is far off the top before it overflows: the x says where it
                 # left, and the title says so (walkthrough 14a, C2: an x with no word, beside "improving").
