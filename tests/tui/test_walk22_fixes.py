@@ -116,3 +116,18 @@ async def test_a_run_judged_diverged_while_finite_says_its_average_and_where_it_
         marks = [line for line in picture.lines if line.marker == "x"]
         assert marks and marks[0].x[0] < 10
         assert "x: run 1 diverged" in picture.title and "at step 300" not in picture.title, picture.title
+
+
+async def test_a_plateau_schedules_flat_plan_says_its_cuts_are_not_planned():
+    """22c W5: reduce-on-plateau's planned LR was one flat dashed line, read as "no schedule"."""
+    app = make_app("reduce-on-plateau")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        lr = app.main.query_one("#lr")
+        assert "plateau cuts unplanned" in lr.picture.title
+        await step_and_draw(app, pilot, app.session.scenario.steps)
+        assert "plateau cuts unplanned" not in lr.picture.title  # (nothing left to plan)
+    app = make_app("step-decay")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "plateau" not in app.main.query_one("#lr").picture.title

@@ -68,7 +68,8 @@ GLOSSARY = (
                         "(linear, then log10) gives a log axis down to the lowest loss, with no floor (in a short "
                         "chart its ticks skip decades)"),
     ("planned LR (dashed)", "the schedule's LR for the steps still to come, dashed in the run's colour (grey "
-                            "dots with over three runs, or --ascii). The LR chart is linear, from 0, "
+                            "dots with over three runs, or --ascii); a plateau schedule cuts when the loss stalls, "
+                            "which no plan knows, so its dashes stay flat. The LR chart is linear, from 0, "
                             "where the runs' LRs are within twofold of each other and seldom near 0, so a cosine "
                             "looks like one; else log10, where each tenfold cut is a step of its own"),
     ("settled", "a healthy run whose loss has gone level, where nothing the checks tried did much better. \"settled "

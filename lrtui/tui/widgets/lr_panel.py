@@ -27,6 +27,7 @@ PLAN_BLOCK = 1 << 16  # steps per block when reducing a plan to columns
 # decay and cuts by tenths stay log, where each cut is a step of its own. Peaks tenfold apart were too far: on a
 # chart of four rows, lesson 3's good run at 0.05 beside 0.5 was drawn on the "0.00" row (walkthrough 20a, S1).
 LINEAR_SPREAD, LINEAR_LOW, LINEAR_LOW_SHARE = 2.0, 0.01, 0.15
+PLATEAU_NOTE = "  plateau cuts unplanned"
 
 
 class PlanLine(Line):
@@ -154,7 +155,12 @@ class LRPanel(Panel, Chart):
             picture.y_range = (0.0, 1.2 * top)  # from 0 (an axis fitted to the data hid where 0 is), the top clear
         scale = "log10" if picture.log_y else "linear"
         long = f"learning rate ({scale})   {now}"
-        picture.title = long if width >= len(long) + 8 else f"lr ({scale})  {now}"
+        # A plateau schedule cuts when the loss stalls, which no plan can know: its dashes stay flat (walkthrough
+        # 22c, W5: read as "no schedule")
+        unplanned = any(exp.spec(run).schedule == "plateau" for run in shown) and exp.step_count < end
+        short = f"lr ({scale})  {now}"
+        forms = ([long + PLATEAU_NOTE, short + PLATEAU_NOTE] if unplanned else []) + [long]
+        picture.title = next((form for form in forms if width >= len(form) + 8), short)
         return picture
 
     def redraw(self, view) -> None:
