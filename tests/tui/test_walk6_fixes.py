@@ -156,7 +156,7 @@ async def test_the_compact_panel_fits_the_verdict_and_the_fix_of_lesson_19(press
         shown = panel.get_option_at_index(0).prompt.plain
         assert len(shown.splitlines()) <= panel.scrollable_content_region.height, shown
         flat = " ".join(shown.split())
-        from lrtui.core.diagnostics.verdicts import fix_words
+        from lrtui.core.diagnostics.wording import fix_words
 
         assert any(f"a: {form}" in flat for form in fix_forms(fix_words(summary.fix, summary.tried))), flat
         rows = " ".join(" ".join(row.split()) for row in screen_rows(app))

@@ -79,3 +79,17 @@ def loss_now(e: Evidence) -> str:
     """"loss 1.35", or for a model trained on mini-batches "batch loss 1.35": one batch's loss, which lesson 7's
     "settled: loss 1.35, level" read as the training loss, 0.29 in u (walkthrough 17a, L1)."""
     return f"{'batch loss' if getattr(e, 'batch_model', False) else 'loss'} {fmt(e.last_loss)}"
+
+
+SCHEDULE_CUT_WORDS = 100.0  # a schedule that has cut its LR this many times is named in a too-slow run's words
+
+
+def schedule_cut(e: Evidence) -> float:
+    """How many times the schedule has cut the LR from its running peak (1 when it has not, or is constant)."""
+    if not e.scheduled or not (e.schedule_peak > 0 and e.schedule_lr > 0):
+        return 1.0
+    return float(e.schedule_peak / e.schedule_lr)
+
+
+def fold(cut: float) -> str:
+    return f"{cut:,.0f}-fold" if cut < 1e6 else f"{cut:.2g}-fold"
