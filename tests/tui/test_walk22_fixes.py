@@ -131,3 +131,21 @@ async def test_a_plateau_schedules_flat_plan_says_its_cuts_are_not_planned():
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert "plateau" not in app.main.query_one("#lr").picture.title
+
+
+def test_the_effective_lr_panel_ends_where_its_run_diverged():
+    """22b X5: lesson 18's Adam raised until it diverged at step 5 had its step sizes drawn on to step 1000, while the
+    loss chart ended it at step 5."""
+    from lrtui.tui.session import Session
+    from lrtui.tui.view import View
+    from lrtui.tui.widgets.adaptive_panel import effective_series
+
+    session = Session([find_builtin("rosenbrock-sgd-vs-adam").load()])
+    session.focused = 1
+    session.scale_lr(10_000)
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    assert exp.verdict(1) == "diverged"
+    stop = exp.diverged_at(1) if exp.diverged_at(1) >= 0 else exp.summary(1).step
+    steps, *_ = effective_series(View(session, None, False, "full", False, 30))
+    assert len(steps) and steps.max() <= stop < 50

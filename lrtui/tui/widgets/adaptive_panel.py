@@ -143,7 +143,12 @@ def effective_series(view, early: EarlySteps | None = None):
     if run is None:
         return np.empty(0), np.empty(0), np.empty(0), np.empty(0)
     steps, low, median, high = exp.effective_lr_history(run)
-    ok = np.isfinite(low) & np.isfinite(median) & np.isfinite(high) & (steps > 0)
+    # Up to where the run diverged (went non-finite, or was judged so), as the loss chart ends it: lesson 18's Adam
+    # at lr 20, diverged at step 5, had its step sizes drawn on to step 1000 (walkthrough 22b, X5)
+    stop = exp.diverged_at(run)
+    if stop < 0 and exp.verdict(run) == "diverged":
+        stop = exp.summary(run).step
+    ok = np.isfinite(low) & np.isfinite(median) & np.isfinite(high) & (steps > 0) & ((stop < 0) | (steps <= stop))
     steps, low, median, high = steps[ok], low[ok], median[ok], high[ok]
     first = int(steps[0]) if len(steps) else exp.step_count + 1
     if early is not None and first > 1:
