@@ -422,8 +422,9 @@ class Session:
             if tried is not None:
                 self.message = f"{label}: nothing tried did much better ({tried.sentence()}), so nothing changed"
             elif exp.step_count == 0:  # a replay (another run's fix, r) starts every run afresh: nothing checked yet
-                self.message = (f"{label}: no fix yet: every run starts afresh at step 0, and the engine checks it "
-                                "as it plays (space); nothing changed")
+                # ("no fix yet" beside a label showing the fix just applied read as the fix dropped; walk 22c, W12)
+                self.message = (f"{label}: nothing to apply yet: every run starts afresh at step 0, any fix applied "
+                                "already in place, and the engine checks it as it plays (space); nothing changed")
             else:
                 self.message = f"{label}: no fix to apply, the run is {summary.words}; nothing changed"
             return

@@ -78,7 +78,7 @@ def test_a_after_a_replay_says_the_runs_are_checked_as_they_play():
     assert session.experiment.step_count == 0
     session.focused = 6
     session.apply_fix()
-    assert "no fix yet" in session.message and "as it plays" in session.message
+    assert "nothing to apply yet" in session.message and "as it plays" in session.message
 
 
 def test_the_lr_charts_key_names_the_effective_lr_in_a_short_window():
