@@ -149,3 +149,18 @@ def test_the_effective_lr_panel_ends_where_its_run_diverged():
     stop = exp.diverged_at(1) if exp.diverged_at(1) >= 0 else exp.summary(1).step
     steps, *_ = effective_series(View(session, None, False, "full", False, 30))
     assert len(steps) and steps.max() <= stop < 50
+
+
+async def test_g_inside_the_help_goes_to_its_glossary():
+    """23a Y13: g pressed in the ? help closed it, with no glossary."""
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        scroll = app.screen.query_one("#keys-scroll")
+        assert type(app.screen).__name__ == "KeysScreen" and scroll.scroll_y == 0
+        await pilot.press("g")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "KeysScreen" and scroll.scroll_y > 0
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "MainScreen"

@@ -152,12 +152,13 @@ def keys_text(app, width: int | None = None) -> Text:
     text.append("\nTextual's own keys\n", style="bold underline")
     for keys, description in TEXTUAL_KEYS:
         _entry(text, f"  {keys:<16}", description, 18, width)
-    text.append("\nescape, ? or q closes", style="dim")
+    text.append("\nescape, ? or q closes; g goes to the glossary", style="dim")
     return text
 
 
 class KeysScreen(ModalScreen):
-    BINDINGS = [Binding("escape,question_mark,f1,q,g", "dismiss", "close")]
+    # g inside the help goes to its glossary: it had closed the help, with no glossary (walkthrough 23a, Y13)
+    BINDINGS = [Binding("escape,question_mark,f1,q", "dismiss", "close"), Binding("g", "glossary", "glossary")]
     DEFAULT_CSS = """
     KeysScreen { align: center middle; }
     KeysScreen > Vertical { width: 90%; max-width: 110; height: 90%; border: round $primary;
@@ -191,6 +192,9 @@ class KeysScreen(ModalScreen):
         if width != getattr(self, "_wrapped_at", None):
             self._wrapped_at = width
             self.query_one("#keys-text", Static).update(keys_text(self.app, width))
+
+    def action_glossary(self) -> None:
+        self._to_glossary()
 
     def _to_glossary(self) -> None:
         plain = keys_text(self.app, self._width()).plain
