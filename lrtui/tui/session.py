@@ -387,6 +387,8 @@ class Session:
         """The finding whose fix `a` applies to a run: its current verdict's, else its latest finding with one;
         else None. Only fixes the engine tried and found to help have one."""
         exp = self.experiment
+        if exp.verdict(run) == "converged":  # none: an old finding's fix had replayed a converged run (23b, Z1)
+            return None
         return next((d for d in [exp.summary(run)] + exp.diagnoses(run)[::-1] if d.fix), None)
 
     def apply_fix(self) -> None:
@@ -419,7 +421,7 @@ class Session:
             self.offered_replay = None
             summary = exp.summary(run)
             tried = next((d.tried for d in [summary] + exp.diagnoses(run)[::-1] if d.tried is not None), None)
-            if tried is not None:
+            if tried is not None and exp.verdict(run) != "converged":
                 self.message = f"{label}: nothing tried did much better ({tried.sentence()}), so nothing changed"
             elif exp.step_count == 0:  # a replay (another run's fix, r) starts every run afresh: nothing checked yet
                 # ("no fix yet" beside a label showing the fix just applied read as the fix dropped; walk 22c, W12)

@@ -87,3 +87,30 @@ def test_a_slow_healthy_run_whose_schedule_cut_its_lr_says_so():
     exp.step(200)
     assert exp.verdict(0) == "improving"
     assert "Its schedule has cut the LR 57-fold from its peak 0.039" in exp.summary(0).explanation
+
+
+def test_a_run_climbing_back_from_its_best_reads_rising_and_points_to_a_lower_lr():
+    """23b Z2: lesson 16's Adam at lr 2 fell to 2.3e-14 and climbed back to 0.046, read "improving" beside "up 20%
+    per step"."""
+    from lrtui.core.diagnostics.types import RISING
+
+    session = Session([find_builtin("rosenbrock-sgd-vs-adam").load()])
+    session.focused = 1
+    session.scale_lr(100)
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    rising = exp.summary(1)
+    assert exp.verdict(1) == "improving" and rising.words == RISING and RISING in IMPROVING_WORDS
+    assert "from its best" in rising.message and "slow, but" not in rising.message
+    assert "a lower one is yours to try" in rising.explanation
+
+
+def test_a_on_a_converged_run_applies_no_old_findings_fix():
+    """23b Z1: in lesson 20, a on a converged run, whose box showed no fix, replayed every run with an old step-30
+    finding's fix (lr 0.004 -> 0.02, 219% of the limit)."""
+    session = Session([find_builtin("himmelblau-which-minimum").load()])
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    assert exp.verdict(0) == "converged" and session.fix_of(0) is None
+    session.apply_fix()
+    assert "no fix to apply, the run is converged" in session.message and session.experiment is exp

@@ -68,9 +68,10 @@ def test_a_climbing_run_reads_rising_and_a_noisy_level_one_settled():
     """F1's second half: past the first window, a run whose loss climbs is not "settled" either; a data model's
     jittery batch losses, level on the whole, still are."""
     base = dict(floor_is_bound=False, minimum=False, window=20, step=50, budget=100, last_loss=5.0, behind=False,
-                tried={}, gap_half=1.0)
+                tried={}, gap_half=1.0, best=0.5)
     rising = _message("improving", SimpleNamespace(**base, rate=-0.01, gap=2.0))
-    assert rising.startswith("improving: loss 5, up 1% per step over the last 20 steps")
+    # (its own words since walkthrough 23b, Z2: "improving" beside "up 20% per step" read as a contradiction)
+    assert rising.startswith("rising from its best: loss 5, up 1% per step over the last 20 steps, from its best 0.5")
     level = _message("improving", SimpleNamespace(**base, rate=-0.0001, gap=1.0))
     assert level.startswith("settled (healthy): loss 5")
     noisy = _message("improving", SimpleNamespace(**{**base, "floor_is_bound": True}, rate=-0.01, gap=2.0))

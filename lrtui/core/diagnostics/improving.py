@@ -14,7 +14,7 @@ from lrtui.core.diagnostics.sentences import gauge_sentence, tried_sentence
 from lrtui.core.diagnostics.sentences import capitalized as _cap, fold as _fold, loss_now as _loss_now
 from lrtui.core.diagnostics.sentences import schedule_cut as _schedule_cut, tried_for as _tried
 from lrtui.core.diagnostics.trials import CAP_SHARE
-from lrtui.core.diagnostics.types import ABOVE_START, CAPPED, CLIMBING, SETTLED, SETTLED_OVER
+from lrtui.core.diagnostics.types import ABOVE_START, CAPPED, CLIMBING, RISING, SETTLED, SETTLED_OVER
 from lrtui.core.diagnostics.wording import fix_words, fmt, pct
 
 
@@ -77,8 +77,8 @@ def improving_message(e: Evidence) -> str:
         text = (f"{CLIMBING}: {_loss_now(e)}, {fmt(e.last_gap)} starting gaps above the floor; "
                 "the next check says whether it diverged")
     elif _rising(e):  # rising, not a noisy level: it has not settled
-        text = (f"improving: {_loss_now(e)}, up {pct(-e.rate)} per step over the last {e.window:,} steps; "
-                "no check has found the LR at fault")
+        text = (f"{RISING}: {_loss_now(e)}, up {pct(-e.rate)} per step over the last {e.window:,} steps, from its "
+                f"best {fmt(e.best)}; no check has found the LR at fault")
     else:  # healthy by every check, but not falling over the window (a mini-batch run at its noise floor, say)
         # Past the limit where it is, with nothing tried: the checks try larger LRs only, so a lower one is the
         # learner's to try (lesson 23's run at lr 10 at chance accuracy, "nothing ... did much better", where lr 1
@@ -101,7 +101,7 @@ def improving_message(e: Evidence) -> str:
                    if math.isfinite(times) and times >= 2 else "helped only a little")
         # "settled ... level ...; slow, but" read as two verdicts in one box (walkthrough 14b, D8): a level run's
         # try is told without "slow"
-        lead = "a larger LR" if text.startswith("settled") else "slow, but a larger LR"
+        lead = "a larger LR" if text.startswith(("settled", RISING)) else "slow, but a larger LR"
         cap = CAP_SHARE * e.lr_limit_here  # the SGD family's tries stop there: a larger LR past it went untried,
         # and lesson 2's fixed run at twice it, beside "a larger LR helped only a little" (walkthrough 16b, K2)
         # The limit there, not 90% of it: "(0.00151)" beside "2/λ = 0.000956" read as a third limit (walkthrough
@@ -148,6 +148,11 @@ def improving_explanation(e: Evidence) -> str:
                      f"{pct(e.lr * flat)} of its way a step. An optimizer that scales each direction by its own "
                      "gradients (RMSProp, Adam) is not held back this way")
         text += "."
+    if _rising(e):
+        text += (f" Its loss has climbed back up from its best, {fmt(e.best)}: the run has turned unstable where it "
+                 "is, as a run at the edge of its limit can (RMSProp and Adam reach their own). The checks try only "
+                 "larger LRs for a healthy run, so a lower one is yours to try (- halves it), or a schedule that "
+                 "lowers the LR toward the end (s) so that it settles.")
     if _over_here(e) and e.rate < LEVEL and not _rising(e):
         text += (f" Where the run is now the stable limit is {fmt(e.lr_limit_here)}, and its LR is "
                  f"{pct(e.lr / e.lr_limit_here)} of it: it cannot come to rest there, so it keeps moving, hopping from "

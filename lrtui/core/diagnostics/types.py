@@ -64,7 +64,10 @@ CLIMBING = "climbing, being checked"  # far above its start between two checks (
 # the same optimizer at lr 2 at 0.0548 (walkthrough 21b, V1). No check says the LR is at fault (the contracts call
 # such a run improving, or ambiguous where a smaller LR ends much lower); the words say where it is.
 ABOVE_START = "improving (above its start)"
-IMPROVING_WORDS = (SETTLED, SETTLED_OVER, CAPPED, CLIMBING, ABOVE_START)
+# Climbing back up from its best over the window, no check blaming the LR: "improving" beside "up 20% per step" read
+# as a contradiction (lesson 16's Adam at lr 2, from 2.3e-14 back to 0.046; walkthrough 23b, Z2)
+RISING = "rising from its best"
+IMPROVING_WORDS = (SETTLED, SETTLED_OVER, CAPPED, CLIMBING, ABOVE_START, RISING)
 
 
 def in_words(code: str) -> str:

@@ -81,6 +81,9 @@ GLOSSARY = (
     ("above its start", "\"improving (above its start)\": falling, but still above the loss it started at. It "
                         "climbed first, which an LR too large for where it was usually does; the checks try only "
                         "larger LRs for a falling run, so try a smaller one yourself (-)"),
+    ("rising from its best", "a healthy run whose loss has climbed back up from its lowest over the last window: it "
+                             "has turned unstable where it is. No check blames the LR (they try larger ones), so a "
+                             "lower LR (-) or a schedule that lowers it toward the end (s) is yours to try"),
     ("effective LR per parameter", "for adaptive optimizers, the step size each parameter really gets "
                                    "(lr/√v̂ for Adam and RMSProp, lr/√(sum of g²) for Adagrad). The key row names "
                                    "the lines in their colours: max, the parameter with the largest step; median; "

@@ -9,7 +9,7 @@ import numpy as np
 from rich.text import Text
 from textual.widgets import Static
 
-from lrtui.core.diagnostics.types import ABOVE_START, SETTLED_OVER, in_words
+from lrtui.core.diagnostics.types import ABOVE_START, RISING, SETTLED_OVER, in_words
 from lrtui.core.diagnostics.wording import pct
 from lrtui.scenario.library import COURSE_ORDER
 from lrtui.text import arrow_label, short_label, short_title, visible
@@ -223,7 +223,7 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     words = exp.summary(run).words if verdict == "improving" else in_words(verdict)  # ("settled (healthy)")
     # (a run settled over the limit keeps its words as a warning does: "settled" alone at 395% of the limit read as
     # a contradiction of the lesson's "hopping"; walkthrough 18a, N1)
-    over = words in (SETTLED_OVER, ABOVE_START)  # (and one above its start: walkthrough 21b, V1)
+    over = words in (SETTLED_OVER, ABOVE_START, RISING)  # (and one above its start, or rising: walks 21b, 23b)
     pieces.append((1.4 if verdict != "improving" or over else 2.9, f"  {words}", style, f"  {words.split(' (')[0]}",
                    3 if over else 2))
     return pieces
