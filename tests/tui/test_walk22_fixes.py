@@ -164,3 +164,12 @@ async def test_g_inside_the_help_goes_to_its_glossary():
         assert type(app.screen).__name__ == "KeysScreen" and scroll.scroll_y > 0
         await pilot.press("escape")
         assert type(app.screen).__name__ == "MainScreen"
+
+
+async def test_the_gauge_does_not_say_every_run_past_100_percent_diverges():
+    """23a Y3: the gauge read ">100% diverges" beside curves that passed 150% and did not."""
+    app = make_app("step-decay")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await step_and_draw(app, pilot, 60)
+        titles = " ".join(chart.picture.title for chart in app.screen.query("Chart") if chart.picture is not None)
+        assert "% of stable limit" in titles and "diverges" not in titles and "unstable there" in titles

@@ -2,8 +2,8 @@
 
 The lower chart is the stability gauge: lr x sharpness as a percentage of the
 largest value the optimizer survives (2 for plain gradient descent). Above the
-100% line the run oscillates outwards and diverges; far below it, the LR is
-timid. This is what a landscape would show for a model, where there is none.
+100% line the run is unstable where it is: it oscillates outwards, and diverges
+unless it moves on to flatter ground; far below it, the LR is timid. This is what a landscape would show for a model, where there is none.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def gauge_picture(view, width: int, height: int = 0) -> Picture:
     shown = percent_text(now) if math.isfinite(now) else "not measured"  # written as the status line writes it
     scale = ", log10" if picture.log_y else ""
     if width >= 60:
-        picture.title = f"lr x sharpness, % of stable limit{scale} (>100% diverges)  now {shown}"
+        # (not "diverges": runs pass 150% in lessons 7 and 9 and move on to flatter ground; walkthrough 23a, Y3)
+        picture.title = f"lr x sharpness, % of stable limit{scale} (>100%: unstable there)  now {shown}"
     else:  # plotext drops a title wider than the chart
         picture.title = f"lr, % of stable limit{scale}: {shown}"
     return picture
