@@ -53,15 +53,17 @@ async def test_an_explanation_longer_than_its_box_says_pgdn_has_more():
 
     from lrtui.tui.screens.explanation import ExplanationScreen
 
-    app = make_app("adagrad-decays-too-fast")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async def explanation(app, pilot):
         await step_and_draw(app, pilot, 600)
         await pilot.press("enter")
         await pilot.pause()
         await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ExplanationScreen)
-        scroll = screen.query_one(VerticalScroll)
+        assert isinstance(app.screen, ExplanationScreen)
+        return app.screen.query_one(VerticalScroll)
+
+    app = make_app("adagrad-decays-too-fast")
+    async with app.run_test(size=(80, 24)) as pilot:
+        scroll = await explanation(app, pilot)
         assert scroll.max_scroll_y > 0 and scroll.border_subtitle == "PgDn more"
         scroll.scroll_end(animate=False)
         await pilot.pause()
@@ -69,11 +71,7 @@ async def test_an_explanation_longer_than_its_box_says_pgdn_has_more():
         assert scroll.border_subtitle == ""  # at the end: nothing more below
     app = make_app("adagrad-decays-too-fast")
     async with app.run_test(size=(160, 50)) as pilot:
-        await step_and_draw(app, pilot, 600)
-        await pilot.press("enter")
-        await pilot.pause()
-        await pilot.pause()
-        scroll = app.screen.query_one(VerticalScroll)
+        scroll = await explanation(app, pilot)
         assert scroll.max_scroll_y == 0 and scroll.border_subtitle == ""
 
 
