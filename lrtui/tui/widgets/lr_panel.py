@@ -57,6 +57,7 @@ class PlannedLR:
 
     def __init__(self):
         self._plans: dict[int, tuple] = {}  # run -> (key, first step, lo, hi) for steps first..end
+        self._tails: dict[int, tuple] = {}  # run -> (key, first step, running lo, hi) of the current column
 
     def line(self, view, end: int, columns: int, x_range: tuple[float, float]):
         """(x, low, high) of the plan for steps now..end, or empty arrays when there is nothing after now."""
@@ -86,8 +87,16 @@ class PlannedLR:
         stop = end + 1 if first_column + 1 >= columns else min(end + 1, int(np.ceil(edges[first_column + 1])))
         lo[first_column], hi[first_column] = np.inf, -np.inf
         if stop > now:
-            values = lrs(now, stop - now)
-            reduce_into(lo, hi, np.full(stop - now, first_column), values, values)
+            # The column's plan from each step on, as running extremes from its end, once per column: a long
+            # budget's column holds thousands of steps, and taking them again each frame held up the keys
+            tail_key = (key, first_column, stop)
+            tail = self._tails.get(view.run)
+            if tail is None or tail[0] != tail_key or tail[1] > now:
+                values = lrs(now, stop - now)
+                low = np.minimum.accumulate(np.where(np.isfinite(values), values, np.inf)[::-1])[::-1]
+                high = np.maximum.accumulate(np.where(np.isfinite(values), values, -np.inf)[::-1])[::-1]
+                self._tails[view.run] = tail = (tail_key, now, low, high)
+            lo[first_column], hi[first_column] = tail[2][now - tail[1]], tail[3][now - tail[1]]
         keep = np.isfinite(lo) & np.isfinite(hi)
         return column_centers(columns, x_range)[keep], lo[keep], hi[keep]
 
