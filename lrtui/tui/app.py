@@ -366,14 +366,17 @@ class LrtuiApp(App):
     async def show_explanation(self, diagnosis) -> None:
         from lrtui.tui.screens.explanation import ExplanationScreen
         from lrtui.tui.beside import beside_note
+        from lrtui.tui.climb_note import climb_note
         from lrtui.tui.widgets.adaptive_panel import adagrad_note
 
         await self._chunk_done()
         s = self.session
         if diagnosis is None:  # the focused run's verdict, as it is now
             diagnosis = s.experiment.summary(s.focused)
-        note = (adagrad_note(s.experiment, diagnosis.run, diagnosis.code, self.ascii_only)
-                or beside_note(s.experiment, diagnosis.run, diagnosis.code))
+        notes = [adagrad_note(s.experiment, diagnosis.run, diagnosis.code, self.ascii_only)
+                 or beside_note(s.experiment, diagnosis.run, diagnosis.code),
+                 climb_note(s.experiment, diagnosis.run, diagnosis.code)]
+        note = "\n\n".join(n for n in notes if n)
         remembered = s.remembered_note(diagnosis.run) if diagnosis.run == s.focused and not diagnosis.fix else ""
         self.push_screen(ExplanationScreen(diagnosis, s.experiment.view(diagnosis.run).label,
                                            focused=diagnosis.run == s.focused, finished=s.finished,

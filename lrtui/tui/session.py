@@ -58,8 +58,6 @@ class Session:
     recent_paces: deque = field(default_factory=lambda: deque(maxlen=PACE_FRAMES), init=False, repr=False)
     # (time, step) after each chunk of play: the steps-per-second indicator.
     play_marks: deque = field(default_factory=lambda: deque(maxlen=16), init=False, repr=False)
-    # A replay that `a` offered at the end of the budget: (experiment, revision, run, fix); a second `a` takes it.
-    offered_replay: tuple | None = field(default=None, init=False, repr=False)
     # Constant-LR fixes the checks tried on the challenge run, kept across replays of the open lesson:
     # (the run's optimizer and settings but the LR, lr, final loss). `u` weighs them against its sweep (walk 8, D27).
     remembered_tries: list = field(default_factory=list, init=False, repr=False)
@@ -118,7 +116,6 @@ class Session:
         self.playing = False
         self.recent_paces.clear()
         self.play_marks.clear()
-        self.offered_replay = None
         self.remembered_tries = []
         self.kept_fixes = {}
         self.message = f"opened {self.scenario.name}"
@@ -146,7 +143,6 @@ class Session:
         self.playing = False
         self.recent_paces.clear()
         self.play_marks.clear()
-        self.offered_replay = None
 
     def constant_tries(self) -> list[tuple]:
         """The open experiment's constant-LR tries on the challenge run, with the settings they were tried under."""
@@ -289,7 +285,6 @@ class Session:
         the start: every run is replayed from step 0 with the change made there on this one."""
         why = self._why_replay(run)
         if why is None:
-            self.offered_replay = None
             self.message = act(self.experiment)
             return
         fresh = self.experiment.replayed()
@@ -396,7 +391,7 @@ class Session:
 
         Tried from the start (a diverged run, or a claim checked from step 0 at the end of the budget): every run
         is replayed from step 0 with the fix on this one. Tried from a later step: applied from now. At the end
-        of the budget a fix from now has no steps left to act: the replay is offered, and a second `a` takes it.
+        of the budget a fix from now has no steps left to act: every run replays, the fix acting from its step.
         Where nothing tried did much better, nothing changes."""
         exp, run = self.experiment, self.focused
         # Its name without what it uses now: the fix changes that ("sgd lr=0.025, now lr 0.05: replayed ... with
@@ -418,7 +413,6 @@ class Session:
                               f"{now:.3g} here), and it meets the challenge; space plays")
             return
         if chosen is None:
-            self.offered_replay = None
             summary = exp.summary(run)
             tried = next((d.tried for d in [summary] + exp.diagnoses(run)[::-1] if d.tried is not None), None)
             if tried is not None and exp.verdict(run) != "converged":
@@ -432,7 +426,6 @@ class Session:
             return
         fix, tried = dict(chosen.fix), chosen.tried
         words = fix_words(fix, tried)
-        offer = (exp, exp.revision, run, fix)
         if tried is not None and tried.from_step == 0:
             # The other diverged runs' fixes replay from step 0 too, and a replay would clear them: they go along,
             # named (walkthrough 7, D31: lesson 22's three diverged runs took three plays to fix).
@@ -448,14 +441,12 @@ class Session:
             self.message = (f"{label}: replayed every run from step 0 with {words} on this one{also} (the fix was "
                             f"tried from the start, {tried.sentence().removeprefix('tried: ')}){keeps}; space plays")
         elif self.finished:
+            # One a, as the box's "-> a" promises (walkthrough 23a, Y5: a first a that only said "press a again" read
+            # as the fix not taken). The budget is used up, so the fix can only act in a replay, and the message says so.
             step = tried.from_step if tried is not None else 0
-            if self.offered_replay == offer:
-                self._replay_with(run, fix, f"{label}: replayed every run from step 0; {words} takes effect at "
-                                            f"step {step:,} on this one, as it was tried; space plays", step)
-            else:
-                self.offered_replay = offer
-                self.message = (f"press a again to replay every run, with {words} on {label} from step {step:,} "
-                                "as it was tried: the step budget is used up, so it cannot act from here")
+            self._replay_with(run, fix, f"{label}: replayed every run from step 0, since the budget was used up, "
+                                        f"with {words} on this one from step {step:,} as it was tried; space plays",
+                              step)
         else:
             done = exp.apply_changes(run, as_tried(fix, tried))
             evidence = f"; {tried.sentence()}" if tried is not None else ""
@@ -483,7 +474,6 @@ class Session:
         diverged = self.experiment.diverged_at(run)
         if diverged < 0 and not self.finished:
             new = self.experiment.fork(run)
-            self.offered_replay = None
             self.message = f"forked run {run} into runs {', '.join(map(str, new))} at lr x0.3 and x3"
             return
         fresh = self.experiment.replayed()

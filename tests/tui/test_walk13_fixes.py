@@ -25,9 +25,12 @@ def _compact(name: str, steps: int, width: int = 28, rows: int = 2, run: int = 0
 def test_a_two_row_panel_says_what_the_fix_did_where_it_fits():
     """E10: at 80x24 the diagnostics box showed "oscillating / a: lr = 0.016" and what the fix does took enter."""
     assert _compact("too-high-oscillation", 200) == "■ oscillating\n→ a: lr = 0.016: loss 0"
-    # Three rows: the try's result wraps under the fix, never after the verdict on its row.
+    # Three rows: a too-slow run's pace comes first (walkthrough 23a: how long it would take is the lesson)...
     shown = _compact("too-low-slow", 200, rows=3)
-    assert shown.startswith("■ too slow\n→ a: lr = 0.5: loss") and "1.94e-121 vs 1.08" in shown, shown
+    assert shown.startswith("■ too slow, ~8,305 more") and shown.endswith("\n→ a: lr = 0.5"), shown
+    # ...and with a row more, the try's result wraps under the fix, never after the verdict on its row.
+    shown = _compact("too-low-slow", 200, rows=4)
+    assert "→ a: lr = 0.5: loss" in shown and "1.94e-121 vs 1.08" in shown and "~8,305" in shown, shown
     # Where the result does not fit, the fix alone, as before.
     assert _compact("too-high-divergence", 300) == "■ diverged\n→ a: lr = 0.00203"
 

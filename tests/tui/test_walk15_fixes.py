@@ -18,10 +18,9 @@ def test_a_queued_lr_change_is_in_the_plan_before_play_reaches_it():
     chart drew a flat 0.025 to step 200 until play passed step 25."""
     session = Session([find_builtin("too-high-oscillation").load()])
     session.experiment.step(200)
-    session.apply_fix()
-    session.apply_fix()
+    session.apply_fix()  # one a replays at the end of the budget (walkthrough 23a, Y5)
     exp = session.experiment
-    assert exp.step_count == 0 and "takes effect at step 25" in session.message
+    assert exp.step_count == 0 and "on this one from step 25 as it was tried" in session.message
     _, planned = exp.planned_lr(0, 199)
     assert planned[24] == 0.025 and planned[25] == 0.016
     exp.step(200)

@@ -232,8 +232,8 @@ async def test_the_effective_lr_panel_shows_the_lessons_adaptive_run_while_sgd_h
             assert app.session.focused == 0 and app.session.experiment.spec(0).optimizer == "sgd"
             charts = [w for w in app.main.query("Chart") if w.display and getattr(w, "picture", None) is not None]
             titles = [w.picture.title for w in charts if w.picture.title]
-            assert any("run 1 median" in t and ("effective LR" in t or "eff. LR" in t) for t in titles), (size,
-                                                                                                         titles)
+            # whose lines they are, in the key's lead (walkthrough 23b, Z5)
+            assert any("of run 1: " in t and ("effective LR" in t or "eff. LR" in t) for t in titles), (size, titles)
 
 
 def test_the_explanation_says_where_a_replayed_fix_acts_as_the_message_after_a_does():
@@ -245,7 +245,7 @@ def test_the_explanation_says_where_a_replayed_fix_acts_as_the_message_after_a_d
     session.experiment.step(200)
     d = session.experiment.summary(0)
     text = explanation_text(d, "sgd lr=0.025", focused=True, finished=True, now=200).plain
-    assert (f"press a twice on the main screen to replay every run from step 0, with this fix from step "
+    assert (f"press a on the main screen to replay every run from step 0, with this fix from step "
             f"{d.tried.from_step} as it was tried") in text
     session.apply_fix()
     assert f"from step {d.tried.from_step} as it was tried" in session.message, session.message

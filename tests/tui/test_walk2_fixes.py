@@ -41,7 +41,8 @@ async def test_a_model_lesson_with_test_curves_keeps_a_legend():
         app.redraw()
         await pilot.pause()
         plain = app.main.query_one("#loss").render().plain
-        assert "(focused; +1 run, tab)" in plain
+        # both runs named where their names fit the legend's rows, the test curves by the title (walkthrough 23a)
+        assert "step decay" in plain and "constant" in plain and "test dotted" in plain
 
 
 # -- 8: the divergence caption names each run's own step ---------------------------------------------------------

@@ -111,14 +111,16 @@ async def test_labels_follow_lr_optimizer_and_schedule_changes_everywhere():
 
 
 # -- 14: nothing cut at 80 columns ----------------------------------------------------------------------------------
-async def test_status_verdicts_and_the_press_a_again_hint_are_whole_at_80_columns():
+async def test_status_verdicts_and_the_end_of_budget_replay_message_are_whole_at_80_columns():
     app = make_app("too-high-oscillation")
     async with app.run_test(size=(80, 24)) as pilot:
         await finish(app, pilot)
         assert "oscillating (LR too high)" in status(app)
         await pilot.press("a")
         shown = " ".join(line.strip() for line in status(app).splitlines())
-        assert "press a again to replay" in shown and "cannot act from here" in shown
+        # One a replays at the end of the budget (walkthrough 23a, Y5)
+        assert "replayed every run from step 0, since the budget was used up" in shown
+        assert app.session.experiment.step_count == 0
         assert all(len(line) <= 80 and not line.endswith("…") for line in status(app).splitlines())
 
 

@@ -14,7 +14,7 @@ from lrtui.core.diagnostics.sentences import gauge_sentence, tried_sentence
 from lrtui.core.diagnostics.sentences import capitalized as _cap, fold as _fold, loss_now as _loss_now
 from lrtui.core.diagnostics.sentences import schedule_cut as _schedule_cut, tried_for as _tried
 from lrtui.core.diagnostics.trials import CAP_SHARE
-from lrtui.core.diagnostics.types import ABOVE_START, CAPPED, CLIMBING, RISING, SETTLED, SETTLED_OVER
+from lrtui.core.diagnostics.types import ABOVE_START, CAPPED, CLIMBING, KINK_SHARE, RISING, SETTLED, SETTLED_OVER
 from lrtui.core.diagnostics.wording import fix_words, fmt, pct
 
 
@@ -127,6 +127,16 @@ def improving_explanation(e: Evidence) -> str:
     text = (f"Over the last {e.window:,} steps the distance to the floor {fell}" + ("." if _over_untried(e) else
             ", and nothing the checks tried did much better (ten times closer to the floor).")
             + f" {_cap(gauge_sentence(e))}.")
+    if e.rate > 0 and not e.preconditioned and math.isfinite(e.gauge) and e.gauge >= KINK_SHARE:
+        # A share in the billions beside a loss of 1e-8 that keeps falling (walkthrough 23a, Y1, lesson 10): a kink
+        text += (f" A share of {KINK_SHARE} times the limit or more on a run that still falls means a kink: at a corner "
+                 "of the loss (Ackley's centre is one) the sharpness grows without bound as the run closes in, so "
+                 "2/λ falls toward 0 and no constant LR stays under it. Each step overshoots the corner by about the LR "
+                 "times the slope, so the run closes in only as its LR gets small, as a schedule makes it.")
+        if e.scheduled and e.remaining <= 0 and math.isfinite(e.schedule_peak) and e.lr >= 0.99 * e.schedule_peak:
+            text += (f" The LR {fmt(e.lr)} is the one the schedule set for the step after the last, as torch's "
+                     "get_last_lr() gives it after the last scheduler.step(): a warm restart back to its peak, not "
+                     "the small LR the last steps trained at.")
     cut = _schedule_cut(e)
     if SCHEDULE_CUT_NOTE <= cut and e.rate < 10 * LEVEL and e.remaining <= 0:
         # Why a decayed schedule's run crawls, and that no check judged the schedule: lesson 8's gamma 0.98 ended

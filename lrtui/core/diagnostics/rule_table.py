@@ -17,6 +17,7 @@ given scalars it returns a bool (a training log is one run).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -90,4 +91,6 @@ class RuleTable(Generic[E]):
             # so that `a` applies it as it was tried (from the start, not from where the verdict's check began)
             tried = next((t for t in (getattr(evidence, "tried", None) or {}).values()
                           if t is not None and t.fix == fix), tried)
-        return Diagnosis(rule.code, int(step), rule.severity, rule.message(evidence), later, fix, tried, run)
+        needed = getattr(evidence, "needed", math.nan)
+        return Diagnosis(rule.code, int(step), rule.severity, rule.message(evidence), later, fix, tried, run,
+                         float(needed) if np.ndim(needed) == 0 else math.nan)

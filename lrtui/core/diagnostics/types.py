@@ -55,6 +55,10 @@ WORDS = {
 SETTLED = "settled (healthy)"
 # ... and past the stable limit where it is (SGD's family) it cannot rest: it hops, its loss level on average.
 # "settled (healthy)" at 395% of the limit contradicted lesson 10's "hopping between dimples" (walkthrough 18a, N1).
+# Display only: a share of the stable limit this large, on a run that has not blown up, is read as a kink (a corner
+# of the loss, as at Ackley's centre, where the sharpness has no bound): the status line's "over 100x limit (kink)"
+# and the healthy explanation's sentence about it. It changes no verdict.
+KINK_SHARE = 100
 SETTLED_OVER = "settled (over the limit)"
 # A falling SGD-family run short of its budget where no larger LR can be tried: the limit holds it back, not a low
 # LR. Lesson 16's SGD read "improving" beside RMSProp, far ahead, "too slow" (walkthrough 18b, P2).
@@ -137,6 +141,9 @@ class Diagnosis:
     fix: dict | None = None  # e.g. {"optimizer.lr": 0.012}; shown only once tried and found to help
     tried: Tried | None = None
     run: int = 0
+    # Steps the run needs at its recent pace to get within the tolerance of its floor (inf: never; nan: not known).
+    # Only a too-slow run's words use it: its short form says how long ("too slow, ~8,305 more steps").
+    steps_to_go: float = math.nan
 
     def __getattribute__(self, name: str):
         value = object.__getattribute__(self, name)

@@ -32,7 +32,7 @@ def how_to_apply(d, focused: bool, finished: bool) -> str:
         # Where the replay starts and where the fix acts, as the message after the first a says (walkthrough 17a, L7:
         # "replay from step 0 with it" here, "from step 25 as it was tried" there, read as a contradiction)
         at = f", with this fix from step {d.tried.from_step:,} as it was tried" if d.tried is not None else " with it"
-        return f"The step budget is used up: press a twice on the main screen to replay every run from step 0{at}."
+        return f"The step budget is used up: press a on the main screen to replay every run from step 0{at}."
     return "Press a on the main screen to apply it from the current step."
 
 

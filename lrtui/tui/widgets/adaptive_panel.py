@@ -168,11 +168,14 @@ def ratio_text(ratio: float, ascii_only: bool = False) -> str:
 
 
 def key_row(entries: list[tuple[str, tuple]], no_color: bool, ascii_only: bool, lead: str, extra: str,
-            width: int) -> list[tuple[str, object]]:
+            width: int, owner: str = "") -> list[tuple[str, object]]:
     """The panel's key: `lead`, then a short stroke in each line's own colour (its marker under NO_COLOR)
-    and its name, then `extra`, as much as fits in `width`. Entries are (name, (style, role, marker))."""
+    and its name, then `extra`, as much as fits in `width`. Entries are (name, (style, role, marker)). `owner`
+    (" of run 1") goes into every form of the lead, before its colon: whose lines the key names."""
     glyph = {"solid": "-" if ascii_only else "━", "dotted": "." if ascii_only else "┈"}
     short_lead = lead.split(" per ")[0] + ": " if " per " in lead else lead
+    if owner:
+        lead, short_lead = (form[:-2] + owner + ": " if form.endswith(": ") else form for form in (lead, short_lead))
 
     def build(lead: str, gap: str, extra: str, names: bool = True) -> list[tuple[str, object]]:
         parts: list[tuple[str, object]] = [(lead, None)] if lead else []
@@ -233,12 +236,16 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
         cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
         picture.lines.append(Line(cx, np.sqrt(lo * hi), color=color, label=name, marker=plain.get(name)))
     picture.legend = False  # the key row names the lines, in their colours, without covering them
-    # Another run's than the focused one's: its median says whose (the status line lists the runs by colour).
-    median_name = "median" if run == session.focused else f"run {run} median"
-    entries = [("max", ("solid", colors["max"], plain.get("max"))),
-               (median_name, ("solid", run, plain.get("median"))),
-               ("min", ("solid", colors["min"], plain.get("min"))),
-               ("lr", ("dotted", "muted", plain.get("lr")))]
+    # Another run's than the focused one's: the lead says whose lines these are, "eff. LR of run 1: ━ max ━ median
+    # ━ min" ("━ max ━ run 1 median ━ min" left max and min to guess: walkthrough 23b, Z5); where no lead fits, its
+    # median says whose (the status line lists the runs by colour).
+    owner = "" if run == session.focused else f" of run {run}"
+
+    def entries(median_name: str) -> list:
+        return [("max", ("solid", colors["max"], plain.get("max"))),
+                (median_name, ("solid", run, plain.get("median"))),
+                ("min", ("solid", colors["min"], plain.get("min"))),
+                ("lr", ("dotted", "muted", plain.get("lr")))]
     now = ratio_text(median[-1] / subject.lr if subject.lr > 0 else np.nan, ascii_only)
     # Their medians, another optimizer's first: after c in lesson 17, two Adagrad forks' keys had crowded out
     # RMSProp's, and with them every other run's line (walkthrough 20b, T1)
@@ -246,9 +253,12 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
     company = sorted(((f"run {other}", ("solid", other, marks[other])) for other, _ in others),
                      key=lambda entry: exp.spec(entry[1][1]).optimizer == own)
     for kept in range(len(company), -1, -1):  # as many of them as fit, then none
-        keyed = entries + company[:kept]
-        key = key_row(keyed, no_color, ascii_only, "effective LR per parameter: ", f"now median = {now}" if now else "",
-                      width)
+        for whose, median_name in ([(owner, "median"), ("", f"run {run} median")] if owner else [("", "median")]):
+            keyed = entries(median_name) + company[:kept]
+            key = key_row(keyed, no_color, ascii_only, "effective LR per parameter: ",
+                          f"now median = {now}" if now else "", width, whose)
+            if key and key[0][0].startswith(("effective LR", "eff. LR")):
+                break
         if key and key[0][0].startswith(("effective LR", "eff. LR")):
             # The panel's name stays (lesson 17's task points at it), shortened before the other runs' keys give
             # way: their medians are the lesson's comparison (walkthrough 11b, D94: RMSProp's line went unnamed)

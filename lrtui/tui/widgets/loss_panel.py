@@ -317,7 +317,16 @@ class LossPanel(Panel, Chart):
         labelled = [line for line in picture.lines if line.label]
         fastest = next((line.label for line in labelled if line.label.startswith(BEST_LABEL)), None)
         own_theory = any(line.label == "theory" for line in labelled)  # the runs' own LRs, dotted
-        if len(labelled) > legend_rows:
+        named_runs = [line for line in labelled if any(line is own for own in run_lines.values())]
+        if 1 < len(named_runs) == exp.n_runs <= legend_rows < len(labelled):
+            # Every run's name fits where the dots' would not: the runs keep the legend and the title names the
+            # dots (walkthrough 23a: at 80x24 lesson 3 named only the focused run, so which curve was "good" took tab).
+            # Only where that names every run: a row of legend is a row of data less (plotting.legend_headroom), and
+            # lesson 1's bounce beside two forks needs its rows more than a legend naming two runs of three.
+            for line in labelled:
+                line.label = (compact_legend(line.label, 1, width - 12, self.ascii_only)
+                              if any(line is own for own in named_runs) else None)
+        elif len(labelled) > legend_rows:
             # plotext pins its legend to the top left, where every curve starts: with many runs it
             # would hide them. A one-line legend names the focused run and how many others there are;
             # the status line below names each run in its colour.

@@ -9,7 +9,7 @@ import numpy as np
 from rich.text import Text
 from textual.widgets import Static
 
-from lrtui.core.diagnostics.types import ABOVE_START, RISING, SETTLED_OVER, in_words
+from lrtui.core.diagnostics.types import ABOVE_START, KINK_SHARE, RISING, SETTLED_OVER, in_words
 from lrtui.core.diagnostics.wording import pct
 from lrtui.scenario.library import COURSE_ORDER
 from lrtui.text import arrow_label, short_label, short_title, visible
@@ -129,7 +129,7 @@ GAUGE = 3  # pieces of this priority or less are shortened before they go
 GAUGE_LR = 1.6  # the LR and its share of the limit: they go after a healthy verdict, before the loss
 
 
-FAR = 100  # a share of the limit shown as "over 100x the limit": a kink, or a run about to blow up
+FAR = KINK_SHARE  # a share of the limit shown as "over 100x the limit": a kink, or a run about to blow up
 
 
 def lr_piece(exp, run: int, lr: str, named: bool = False) -> tuple:

@@ -1,0 +1,119 @@
+"""Defects the twenty-eighth session worked on: walkthrough 23's leftovers."""
+
+from lrtui.scenario.library import find_builtin
+from lrtui.tui.app import LrtuiApp
+from lrtui.tui.session import Session
+from tests.tui.pilot_steps import step_and_draw
+
+
+def make_app(*names):
+    return LrtuiApp([find_builtin(n).load() for n in names])
+
+
+def finished_session(name: str) -> Session:
+    session = Session([find_builtin(name).load()])
+    session.experiment.step(session.scenario.steps)
+    return session
+
+
+def test_one_a_at_the_end_of_the_budget_replays_with_the_fix_where_it_was_tried():
+    """23a Y5: the box says "-> a", and the first a only said "press a again"; one a now replays every run, the fix
+    acting from the step it was tried from, and the run ends where its try said it would."""
+    session = finished_session("too-high-oscillation")
+    tried = session.experiment.summary(0).tried
+    assert tried is not None and tried.helped and tried.from_step > 0
+    session.apply_fix()
+    exp = session.experiment
+    assert exp.step_count == 0 and "since the budget was used up" in session.message
+    assert f"on this one from step {tried.from_step:,} as it was tried" in session.message
+    exp.step(tried.end_step)
+    assert abs(exp.view(0).loss - tried.loss) <= 1e-9 * max(1.0, abs(tried.loss))
+
+
+def test_the_explanation_says_one_a_replays_at_the_end_of_the_budget():
+    from lrtui.tui.screens.explanation import how_to_apply
+
+    session = finished_session("too-high-oscillation")
+    words = how_to_apply(session.experiment.summary(0), focused=True, finished=True)
+    assert "press a on the main screen to replay" in words and "twice" not in words
+
+
+async def test_at_80x24_the_loss_legend_names_both_runs_of_lesson_3():
+    """23a: the legend named only the focused run ("slow: lr=0.0005 (+1, tab)"), so which curve was the good one
+    took a tab; with two rows for a legend, both runs are named and the title names the dots."""
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 200)
+        panel = app.main.query_one("#loss")
+        labels = [line.label for line in panel.picture.lines if line.label]
+        assert labels == ["slow: lr=0.0005", "good: lr=0.05"], labels
+        assert "dots: best lr" in panel.picture.title
+
+
+def test_a_run_closing_in_on_a_kink_is_told_why_its_share_of_the_limit_is_huge():
+    """23a Y1: warm restarts ended "over 100x limit (kink)" beside "improving" at loss 1e-8, and the explanation
+    gave 8.1e+09% of the limit with no word on why a run that far past it converges; nor that the LR shown is the
+    restart's, set for the step after the last."""
+    session = finished_session("warm-restarts")
+    d = session.experiment.summary(0)
+    assert d.code == "improving"
+    assert "means a kink" in d.explanation and "no constant LR stays under it" in d.explanation
+    assert "a warm restart back to its peak" in d.explanation
+    # a run far under its limit says nothing of kinks
+    assert "kink" not in finished_session("too-low-slow").experiment.summary(1).explanation
+
+
+def test_the_run_without_warmup_is_told_its_first_steps_overshot():
+    """23a Y16: warmup-cosine's run without warmup jumps from 0.697 to 4.6 in two steps and ends at 0.49 against
+    the warmup run's 0.012, told only "improving"; its explanation now says what its first steps did, and that a
+    warmup prevents it. The warmup run, and runs that got far below their start after a climb, get no such note."""
+    from lrtui.tui.climb_note import climb_note
+
+    session = finished_session("warmup-cosine")
+    exp = session.experiment
+    note = climb_note(exp, 1, exp.summary(1).code)
+    assert note.startswith("Its loss climbed from 0.697 to ") and "by step 2" in note and "warmup" in note
+    assert climb_note(exp, 0, exp.summary(0).code) == ""
+    lesson5 = finished_session("rastrigin-local-minimum").experiment  # climbs at step 5 on its way out of its dimple
+    assert all(climb_note(lesson5, run, lesson5.summary(run).code) == "" for run in range(lesson5.n_runs))
+
+
+async def test_the_climb_note_is_in_the_explanation_on_screen():
+    app = make_app("warmup-cosine")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_and_draw(app, pilot, 300)
+        await pilot.press("tab")
+        await app.show_explanation(None)
+        await pilot.pause()
+        text = str(app.screen.query_one("Static").render())
+        assert "Its loss climbed from 0.697" in text
+
+
+async def test_the_effective_lr_key_says_whose_lines_they_are_when_another_run_is_focused():
+    """23b Z5: with the SGD run focused the key read "eff. LR: ━ max ━ run 1 median ━ min", which left max and min
+    to guess; the lead now names the run, and with the adaptive run focused it names none."""
+    app = make_app("rmsprop-equalizes")
+    for size in ((100, 30), (80, 24)):
+        async with app.run_test(size=size) as pilot:
+            await step_and_draw(app, pilot, 100)
+            panel = next(p for p in [*app.main.query("AdaptivePanel"), app.main.query_one("#lr")]
+                         if p.picture is not None and "LR" in p.picture.title and "max" in p.picture.title)
+            assert app.session.focused == 0 and " of run 1: " in panel.picture.title, panel.picture.title
+            assert "run 1 median" not in panel.picture.title
+            await pilot.press("tab")
+            await step_and_draw(app, pilot, 0)
+            assert " of run" not in panel.picture.title and "median" in panel.picture.title, panel.picture.title
+        app = make_app("rmsprop-equalizes")
+
+
+async def test_at_80x24_the_short_diagnostics_box_says_how_long_a_too_slow_run_would_take():
+    """23a: at 80x24 the box showed only "-> a: lr = 0.5"; how long the slow run would take, which the lesson is
+    about, was only behind enter. It now says it first, with the number the explanation gives."""
+    app = make_app("too-low-slow")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 200)
+        summary = app.session.experiment.summary(0)
+        assert summary.code == "too_slow"
+        shown = " ".join(str(app.main.query_one("DiagnosticsPanel").get_option_at_index(0).prompt).split())
+        assert f"~{summary.steps_to_go:,.0f} more steps" in shown and "a: lr = 0.5" in shown, shown
+        assert f"about {summary.steps_to_go:,.0f} more steps" in summary.explanation
