@@ -25,6 +25,7 @@ PLAY_WORKER = "play"
 EXPLICIT_STEP_SECONDS = 10.0
 MAX_STEP_SECONDS = 0.02
 STEP_SHARE = 0.3  # of each frame (20 ms at 15 fps); keys that change the session wait for the chunk
+SLOW_CHUNK = 1.0  # seconds: a chunk stepping this long is told of (a toast), with why keys wait for it
 
 
 class ChunkStepped(Message):
@@ -104,6 +105,7 @@ class LrtuiApp(App):
         # Scrollbars draw their ends with block glyphs; in --ascii mode the thumb is its colour alone.
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         self._chunk: Worker | None = None  # the chunk of play stepping now: only it touches the experiment
+        self._chunk_started, self._chunk_noted = 0.0, False  # when it started; whether its slowness was told
         self._redraw_queued = False
 
     def on_mount(self) -> None:
@@ -119,7 +121,18 @@ class LrtuiApp(App):
     # -- play: one chunk of steps per frame, in a worker thread --------------------------
     def _tick(self) -> None:
         if self.session.playing and self._chunk is None:
+            self._chunk_started, self._chunk_noted = time.perf_counter(), False
             self._chunk = self.play_chunk(self.session.experiment, self.session.chunk_steps(self.step_budget))
+        elif self.stepping and not self._chunk_noted and time.perf_counter() - self._chunk_started > SLOW_CHUNK:
+            self._note_checking()
+
+    def _note_checking(self) -> None:
+        """Say why the screen stands still: a step where the engine checks a finding replays the run at other LRs,
+        seconds on a model, and keys wait for it (walkthrough 23a, Y4: lesson 11 froze at step 226 for 6 s, and tab
+        and enter took effect 10 s later without a word). A toast: it reads nothing the chunk is changing."""
+        self._chunk_noted = True
+        self.notify("The engine is checking a finding: it trains copies of the run at other LRs, which takes a few "
+                    "seconds on a model. Keys take effect when it is done.", title="checking", timeout=4)
 
     @work(thread=True, exclusive=True, group=PLAY_WORKER, name=PLAY_WORKER)
     def play_chunk(self, experiment, steps: int) -> None:
@@ -141,6 +154,8 @@ class LrtuiApp(App):
         """Wait for the chunk stepping now, if any: the experiment is the UI thread's again after it."""
         chunk = self._chunk
         if chunk is not None and not chunk.is_finished:
+            if not self._chunk_noted and time.perf_counter() - self._chunk_started > SLOW_CHUNK:
+                self._note_checking()
             await chunk.wait()
 
     @property

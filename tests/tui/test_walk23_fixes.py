@@ -117,3 +117,30 @@ async def test_at_80x24_the_short_diagnostics_box_says_how_long_a_too_slow_run_w
         shown = " ".join(str(app.main.query_one("DiagnosticsPanel").get_option_at_index(0).prompt).split())
         assert f"~{summary.steps_to_go:,.0f} more steps" in shown and "a: lr = 0.5" in shown, shown
         assert f"about {summary.steps_to_go:,.0f} more steps" in summary.explanation
+
+
+async def test_a_slow_chunk_of_play_says_the_engine_is_checking_and_keys_wait():
+    """23a Y4: lesson 11 stood still at step 226 for 6 s while the engine checked a finding, and tab and enter took
+    effect 10 s later, without a word; a chunk stepping longer than SLOW_CHUNK now says why, once."""
+    import asyncio
+    import time
+
+    from lrtui.tui import app as app_module
+
+    app = make_app("too-high-oscillation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        exp = app.session.experiment
+        real = exp.step_within
+
+        def slow(steps, budget):
+            time.sleep(app_module.SLOW_CHUNK + 0.3)
+            return real(1, budget)
+
+        exp.step_within = slow
+        await pilot.press("space")
+        await asyncio.sleep(app_module.SLOW_CHUNK + 0.6)
+        await pilot.press("space")  # pause: waits for the chunk
+        await pilot.pause()
+        titles = [n.title for n in app._notifications]
+        assert titles.count("checking") == 1, titles
+        assert not app.session.playing
