@@ -32,7 +32,9 @@ def following_label(spec: RunSpec, origin: RunSpec, lr_scale: float = 1.0) -> st
         # To the figures a fix states ("lr = 0.003379", not "now lr 0.00338"); under a schedule, what it multiplies
         # the schedule by ("lr x17.8 on the whole schedule"): "now lr 1.78" read as the LR in force, which the
         # schedule had cut to 0.22 (walkthrough 8, D34).
-        scheduled = spec.schedule == origin.schedule != "constant" and was > 0  # (the file's schedule, kept)
+        # (Any schedule, the file's or one chosen with s: "now lr 1.778 multistep" beside another run's "now lr
+        # x17.8" for the same kind of fix read as two kinds: walkthrough 23b, Z6.)
+        scheduled = spec.schedule != "constant" and was > 0
         now.append(f"lr x{lr / was:.3g}" if scheduled else f"lr {lr:.4g}")
     if spec.schedule != origin.schedule:
         now.append(spec.schedule)

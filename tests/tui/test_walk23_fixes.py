@@ -144,3 +144,43 @@ async def test_a_slow_chunk_of_play_says_the_engine_is_checking_and_keys_wait():
         titles = [n.title for n in app._notifications]
         assert titles.count("checking") == 1, titles
         assert not app.session.playing
+
+
+def test_a_bouncing_run_gets_the_fix_from_the_start_where_it_ends_much_lower():
+    """23b Z7: lesson 17's RMSProp set to lr 1 bounced and was told lr 0.53 from step 505, which ends at 6.92 where
+    the lesson's own lr 0.01 reaches 0.24; the check from the start that confirmed the claim had found a smaller LR
+    ending far lower, and it is now the fix; a replays every run with it and the run ends where the try said."""
+    session = Session([find_builtin("adagrad-decays-too-fast").load()])
+    session.focused = 1
+    session.scale_lr(10)
+    session.scale_lr(10)
+    exp = session.experiment
+    exp.step(session.scenario.steps)
+    d = exp.summary(1)
+    assert d.code == "oscillating" and d.tried is not None and d.tried.from_step == 0 and d.tried.helped
+    assert d.fix["optimizer.lr"] < 0.1 and d.tried.loss < 1.0 and "from the start" in d.explanation
+    session.apply_fix()
+    exp = session.experiment
+    assert exp.step_count == 0
+    exp.step(session.scenario.steps)
+    assert abs(exp.view(1).loss - d.tried.loss) <= 1e-9 * max(1.0, d.tried.loss)
+    # lesson 1's bounce keeps its fix from now: from the start does no better than its loss 0
+    lesson1 = finished_session("too-high-oscillation").experiment.summary(0)
+    assert lesson1.tried.from_step == 25 and lesson1.fix == {"optimizer.lr": 0.016}
+
+
+def test_the_same_kind_of_fix_reads_the_same_under_the_files_schedule_and_one_chosen_with_s():
+    """23b Z6: lesson 19's run 0 (schedule changed with s, then lr x17.8) read "now lr 1.778 multistep" while run 1
+    (its file's schedule, the same kind of fix) read "now lr x17.8"; under any schedule the change is a multiple."""
+    from lrtui.core.run_spec import RunSpec
+    from lrtui.core.views import following_label
+
+    origin = RunSpec(label="adam, gamma 0.5 every 100", optimizer="adam", optimizer_params={"lr": 0.1},
+                     schedule="step", schedule_params={"step_size": 100, "gamma": 0.5})
+    kept = origin.copy(optimizer_params={"lr": 1.778})
+    switched = origin.copy(optimizer_params={"lr": 1.778}, schedule="multistep",
+                           schedule_params={"milestones": [20], "gamma": 0.1})
+    assert following_label(kept, origin) == "adam, gamma 0.5 every 100, now lr x17.8"
+    assert following_label(switched, origin) == "adam, gamma 0.5 every 100, now lr x17.8 multistep"
+    constant = origin.copy(optimizer_params={"lr": 1.778}, schedule="constant", schedule_params={})
+    assert following_label(constant, origin) == "adam, gamma 0.5 every 100, now lr 1.778 constant"

@@ -24,7 +24,8 @@ from lrtui.core.diagnostics.floors import known_floor, start_cause
 from lrtui.core.diagnostics.running import running_stats
 from lrtui.core.diagnostics.seen_floor import SeenFloors
 from lrtui.core.diagnostics.siblings import WAIT, Siblings
-from lrtui.core.diagnostics.trials import MIN_AHEAD, Check, curves_down, edited_peak, end_capped, horizon_for, run_checks
+from lrtui.core.diagnostics.trials import (MIN_AHEAD, Check, curves_down, edited_peak, end_capped,
+                                          from_start_if_much_better, horizon_for, run_checks)
 from lrtui.core.diagnostics.types import Diagnosis
 from lrtui.core.diagnostics.verdicts import CODES, IMPROVING, RULES, edge_diagnosis, edge_of_stability
 from lrtui.core.frame import StepFrame
@@ -39,7 +40,6 @@ TRAIL = 400  # checkpoint rows kept for the halfway gap at most
 MAX_RAW = 16  # flat runs whose Hessian extremes are measured at one checkpoint, at most
 LONG_HORIZON = 20_000  # how far an unchanged copy is followed to see whether a stuck run stays stuck
 DIVERGED = CODES.index("diverged")
-
 
 _CODE_ROW = np.array([CODES.index(code) for code in CODES])  # each rule's first entry with its code
 
@@ -330,14 +330,14 @@ class Monitor:
                 holds = helped and not check.reaches_tolerance()
             confirm = confirms.get(id(check))
             if confirm is not None and holds:
-                # A smaller LR from now helped; the claim is that one from the start does. The fix shown stays the
-                # one tried from now (what `a` applies); without the confirmation nothing is shown.
+                # A smaller LR from now helped; the claim is that one from the start does. Without the confirmation
+                # nothing is shown; with it, the fix from now, or from the start where that ends much lower.
                 holds = confirm.best()[0] is not None and not confirm.reaches_tolerance()
                 if not holds:
-                    tried = confirm.tried()
-                    self.book.record(check.run, check.code, False, tried, int(e.remaining[check.run]),
+                    self.book.record(check.run, check.code, False, confirm.tried(), int(e.remaining[check.run]),
                                      confirm.horizon >= e.budget)
                     continue
+                tried = from_start_if_much_better(tried, confirm, int(e.budget))
             self.book.record(check.run, check.code, holds, tried, int(e.remaining[check.run]), check.from_start)
         return True
 
