@@ -105,5 +105,9 @@ def short_label(label: str) -> str:
 
 def arrow_label(label: str, ascii_only: bool = False) -> str:
     """The shortest: "lr=0.0001, now lr 0.1" -> "lr=0.0001→0.1", so that a narrow line keeps its verdict
-    (walkthroughs 16b K13, 17b M6: at 80x24 digits' fixed run lost "improving" to its label)."""
+    (walkthroughs 16b K13, 17b M6: at 80x24 digits' fixed run lost "improving" to its label). A multiple under a
+    schedule keeps its "lr": "every 20, now lr x5.62" -> "every 20, lr x5.62" ("every 20→x5.62" read as the 20
+    become 5.62: walkthrough 24b, B8)."""
+    if ", now lr x" in label:
+        return label.replace(", now lr x", ", lr x")
     return label.replace(", now lr ", "->" if ascii_only else "→")

@@ -43,7 +43,7 @@ def _rgb(value: str) -> tuple[int, int, int]:
     return Color.parse(value).rgb
 
 
-def _distance(a, b) -> float:
+def colour_distance(a, b) -> float:
     return sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
 
 
@@ -65,7 +65,7 @@ def run_colors(variables: dict[str, str], count: int) -> list[tuple[int, int, in
         if name in variables and len(chosen) < count:
             rgb = _rgb(variables[name])
             if _contrast(rgb, background) >= MIN_CONTRAST and all(
-                    _distance(rgb, c) >= MIN_DISTANCE for c in [*chosen, error]):
+                    colour_distance(rgb, c) >= MIN_DISTANCE for c in [*chosen, error]):
                 chosen.append(rgb)
     primary = _rgb(variables.get("primary", FALLBACK_THEME["primary"]))
     hue, light, saturation = colorsys.rgb_to_hls(*(v / 255 for v in primary))
@@ -77,7 +77,7 @@ def run_colors(variables: dict[str, str], count: int) -> list[tuple[int, int, in
         turn += 1
         h = (hue + turn * 0.381966) % 1.0  # golden-ratio turns never repeat a hue
         rgb = tuple(int(round(255 * v)) for v in colorsys.hls_to_rgb(h, light, saturation))
-        if all(_distance(rgb, c) >= MIN_DISTANCE / 2 for c in [*chosen, error]) or turn > 64:
+        if all(colour_distance(rgb, c) >= MIN_DISTANCE / 2 for c in [*chosen, error]) or turn > 64:
             chosen.append(rgb)
     return chosen
 
@@ -105,7 +105,7 @@ class PlotPalette:
             return _rgb(self.variables["error"])
         if role == "muted":
             fg, bg = Color.parse(self.variables["foreground"]), Color.parse(self.variables["background"])
-            if _distance(fg.rgb, bg.rgb) < MIN_DISTANCE:  # ANSI themes leave both to the terminal
+            if colour_distance(fg.rgb, bg.rgb) < MIN_DISTANCE:  # ANSI themes leave both to the terminal
                 return (128, 128, 128)
             return bg.blend(fg, 0.55).rgb
         return _rgb(self.variables.get(role, self.variables["foreground"]))

@@ -170,7 +170,8 @@ def test_rastrigin_task_escapes_as_it_says():
     session.scale_lr(10)
     session.cycle_schedule()
     session.cycle_schedule()
-    assert "warmup 30 steps, then cosine" in session.message and "now lr 0.02 sequential" in session.message
+    # (under a schedule the label gives the LR change as a multiple: walkthrough 23b, Z6)
+    assert "warmup 30 steps, then cosine" in session.message and "now lr x10 sequential" in session.message
     session.experiment.step(scenario.steps)
     assert session.experiment.series(0, "loss")[1][-1] < stuck / 10  # out of its dimple, and lower
     plus = scenario.build()  # + alone (0.004) rests in a dimple too
@@ -244,7 +245,9 @@ def test_adagrad_effective_lr_flattens_at_once_and_rmsprop_climbs():
     doubled.step(scenario.steps)
     _, low, _, high = doubled.effective_lr_history(0)
     assert 0.0007 < low[-1] and high[-1] < 0.002 and abs(doubled.current(0)["loss"] - 3) < 0.1
-    assert "lr 1 from the start leaves Adagrad's effective LR about 0.001, and it ends near loss 3" in text
+    # (walkthrough 24b, B9: the text had spoken of lr 1 beside the run as loaded, at lr 0.5)
+    assert abs(exp.current(0)["loss"] - 3.5) < 0.1 and "(lr 1 ends near 3)" in text
+    assert "Its lr 0.5 leaves Adagrad's effective LR about 0.001, and it ends near loss 3.5" in text
     # Walkthrough 14b, D2: "Try + on the Adagrad run as it starts", pressed four times (lr 8), ended at 19.2: the task
     # now says twice (lr 2), and the text says more is not better.
     ends = {}

@@ -123,10 +123,19 @@ def test_findings_say_step_and_a_compact_panel_names_the_run_where_it_fits():
                             for d in findings)
     console = Console(width=200)
     summary = session.experiment.summary(0)
-    named = fitting_summary(summary, "", PlotPalette(), True, lambda t: wrap_to(t, 28, console), 2, several=True)
-    assert named.plain.startswith("■ run 0: too slow\n→ a: lr = "), named.plain
+    named = fitting_summary(summary, "", PlotPalette(), True, lambda t: wrap_to(t, 28, console), 3, several=True)
+    assert named.plain.startswith("■ run 0: too slow, ~"), named.plain
+    # in two rows a too-slow run's pace goes before its name (walkthrough 24a, A1); another verdict keeps its name
+    two = fitting_summary(summary, "", PlotPalette(), True, lambda t: wrap_to(t, 28, console), 2, several=True)
+    assert two.plain.startswith("■ too slow (~") and "\n→ a: lr = " in two.plain, two.plain
+    bouncing = Session([find_builtin("too-high-oscillation").load()])
+    bouncing.experiment.step(200)
+    bouncing.experiment.fork(0)
+    named = fitting_summary(bouncing.experiment.summary(0), "", PlotPalette(), True,
+                            lambda t: wrap_to(t, 28, console), 2, several=True)
+    assert named.plain.startswith("■ run 0: oscillating\n→ a: lr = "), named.plain
     alone = fitting_summary(summary, "", PlotPalette(), True, lambda t: wrap_to(t, 28, console), 2)
-    assert alone.plain.startswith("■ too slow\n"), alone.plain
+    assert alone.plain.startswith("■ too slow (~"), alone.plain
 
 
 async def test_the_browser_shows_the_course_chapters_as_headings():

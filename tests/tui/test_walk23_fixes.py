@@ -109,14 +109,20 @@ async def test_the_effective_lr_key_says_whose_lines_they_are_when_another_run_i
 async def test_at_80x24_the_short_diagnostics_box_says_how_long_a_too_slow_run_would_take():
     """23a: at 80x24 the box showed only "-> a: lr = 0.5"; how long the slow run would take, which the lesson is
     about, was only behind enter. It now says it first, with the number the explanation gives."""
-    app = make_app("too-low-slow")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await step_and_draw(app, pilot, 200)
-        summary = app.session.experiment.summary(0)
-        assert summary.code == "too_slow"
-        shown = " ".join(str(app.main.query_one("DiagnosticsPanel").get_option_at_index(0).prompt).split())
-        assert f"~{summary.steps_to_go:,.0f} more steps" in shown and "a: lr = 0.5" in shown, shown
-        assert f"about {summary.steps_to_go:,.0f} more steps" in summary.explanation
+    # 80x23 and 100x29: the sizes a learner in tmux gets, its status bar taking a row (walkthrough 24a, A1: the box
+    # had two rows there, and the pace was cut off after the why at 100 columns)
+    wide = "~{:,.0f} more steps at this pace"
+    for size, form in (((80, 24), "~{:,.0f} more steps"), ((80, 23), "(~{:,.0f} steps)"), ((100, 29), wide),
+                       ((100, 30), wide)):
+        app = make_app("too-low-slow")
+        async with app.run_test(size=size) as pilot:
+            await step_and_draw(app, pilot, 200)
+            summary = app.session.experiment.summary(0)
+            assert summary.code == "too_slow"
+            shown = " ".join(str(app.main.query_one("DiagnosticsPanel").get_option_at_index(0).prompt).split())
+            assert form.format(summary.steps_to_go) in shown and "a: lr = 0.5" in shown, (size, shown)
+            assert "… enter" not in shown.split("→")[0].split("pace")[0], shown
+    assert f"about {summary.steps_to_go:,.0f} more steps" in summary.explanation
 
 
 async def test_a_slow_chunk_of_play_says_the_engine_is_checking_and_keys_wait():
@@ -184,3 +190,57 @@ def test_the_same_kind_of_fix_reads_the_same_under_the_files_schedule_and_one_ch
     assert following_label(switched, origin) == "adam, gamma 0.5 every 100, now lr x17.8 multistep"
     constant = origin.copy(optimizer_params={"lr": 1.778}, schedule="constant", schedule_params={})
     assert following_label(constant, origin) == "adam, gamma 0.5 every 100, now lr 1.778 constant"
+
+
+async def test_the_spread_lines_take_no_colour_another_runs_median_has():
+    """24b B1: in lesson 17 Adagrad's max line and RMSProp's median were one orange, so the lesson's sight (Adagrad
+    flat, RMSProp rising) was two orange lines; max and min now avoid every run's colour where the theme allows."""
+    from lrtui.tui.palette import MIN_DISTANCE, app_palette, colour_distance
+    from lrtui.tui.widgets.adaptive_panel import spread_colors
+
+    app = make_app("adagrad-decays-too-fast")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_and_draw(app, pilot, 50)
+        palette = app_palette(app)
+        colors = spread_colors(palette, 0, app.session.experiment.n_runs)
+        for role in colors.values():
+            for run in range(app.session.experiment.n_runs):
+                assert colour_distance(palette.color(role), palette.color(run)) >= MIN_DISTANCE, (role, run)
+        panel = app.main.query_one("AdaptivePanel")
+        drawn = {line.label: line.color for line in panel.picture.lines}
+        assert drawn["max"] == colors["max"] and drawn["min"] == colors["min"]
+
+
+def test_at_80_columns_an_adaptive_runs_healthy_verdict_outlasts_its_bare_lr():
+    """24b B8: lesson 19 at 80x24, after s s and a, read "adam, gamma 0.1 every 20→0.5623 exponential   lr 0.00131
+    loss 0.000813" with no verdict, and the arrow read as the 20 become 0.5623."""
+    from lrtui.tui.palette import PlotPalette
+    from lrtui.tui.widgets.status_line import status_text
+
+    session = Session([find_builtin("schedule-too-aggressive").load()])
+    session.cycle_schedule()
+    session.cycle_schedule()
+    session.experiment.step(session.scenario.steps)
+    session.apply_fix()
+    session.experiment.step(session.scenario.steps)
+    lines = status_text(session, PlotPalette(), width=80).plain.splitlines()
+    assert lines[1].endswith("improving") and ", lr x5.62 exponential" in lines[1] and "→" not in lines[1], lines
+    assert lines[2].rstrip().endswith("too slow"), lines
+    # an SGD run's share of the limit still outlasts "improving" (walkthrough 5)
+    sgd = finished_session("too-low-slow")
+    assert "of limit" in status_text(sgd, PlotPalette(), width=60).plain.splitlines()[2]
+
+
+async def test_zooming_the_effective_lr_panel_in_the_lr_charts_place_names_it():
+    """24b B3: at 80x24 lesson 17's effective-LR panel, in the LR chart's place, was zoomed as "the LR chart"."""
+    app = make_app("adagrad-decays-too-fast")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await step_and_draw(app, pilot, 30)
+        assert app.main.query_one("#lr").picture.title.startswith(("effective LR", "eff. LR"))
+        messages = []
+        for _ in range(4):
+            await pilot.press("z")
+            await pilot.pause()
+            messages.append(app.session.message)
+        assert any(m.startswith("zoomed: the effective-LR panel") for m in messages), messages
+        assert not any(m.startswith("zoomed: the LR chart") for m in messages), messages

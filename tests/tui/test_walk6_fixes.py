@@ -179,7 +179,8 @@ def test_a_two_row_panel_gets_the_longest_fix_that_fits():
         shown[run] = text.plain
         assert len(text.plain.splitlines()) <= 2, text.plain
     assert shown[0] == "■ schedule too aggressive\n→ a: constant lr 0.1", shown
-    assert shown[1].startswith("■ too slow → a: lr x17.8") and "whole schedule" in shown[1], shown
+    # a too-slow run's pace first, then the fix (walkthrough 24a, A1)
+    assert shown[1].startswith("■ too slow (~") and "\n→ a: lr x17.8" in shown[1], shown
 
 
 def test_the_fix_is_shortened_by_its_least_telling_words_first():

@@ -30,7 +30,7 @@ import numpy as np
 
 from lrtui.core.decimate import min_max_columns
 from lrtui.core.optimizers import OPTIMIZERS
-from lrtui.tui.palette import RUN_MARKERS, run_color
+from lrtui.tui.palette import MIN_DISTANCE, RUN_MARKERS, colour_distance, run_color
 from lrtui.tui.view import as_view
 from lrtui.tui.widgets.chart import Chart, Line, Picture
 from lrtui.tui.widgets.panel import Panel
@@ -69,19 +69,24 @@ def adaptive_applies(view) -> bool:
     return subject_run(view) is not None
 
 
-def spread_colors(palette, run: int) -> dict[str, str]:
-    """Theme roles for the max and min lines: two that differ from each other and from the run's own colour
-    (the median's), so that the key row tells them apart (accent and warning are one orange in some themes)."""
+def spread_colors(palette, run: int, runs: int = 0) -> dict[str, str]:
+    """Theme roles for the max and min lines: two that differ from each other, from the run's own colour (the
+    median's) and from the other `runs` runs' (their medians are drawn beside it: lesson 17's Adagrad max and
+    RMSProp's median were one orange, walkthrough 24b, B1), so that the key row tells them apart (accent and
+    warning are one orange in some themes): colours nearer than MIN_DISTANCE count as one. Where the theme has no
+    two such roles, the other runs' colours are let go."""
     if palette is None or palette.no_color:
         return dict(SPREAD_COLORS)
-    taken = [palette.color(run)]
-    chosen = []
-    for role in ("warning", "success", "secondary", "error", "primary", "accent"):
-        if palette.color(role) not in taken:
-            chosen.append(role)
-            taken.append(palette.color(role))
-        if len(chosen) == 2:
-            return {"max": chosen[0], "min": chosen[1]}
+    others = [palette.color(other) for other in range(runs) if other != run]
+    for avoid in (others, []):  # every run's colour, else the focused run's alone
+        taken = [palette.color(run), *avoid]
+        chosen = []
+        for role in ("warning", "success", "secondary", "error", "primary", "accent"):
+            if all(colour_distance(palette.color(role), used) >= MIN_DISTANCE for used in taken):
+                chosen.append(role)
+                taken.append(palette.color(role))
+            if len(chosen) == 2:
+                return {"max": chosen[0], "min": chosen[1]}
     return dict(SPREAD_COLORS)
 
 
@@ -188,9 +193,10 @@ def key_row(entries: list[tuple[str, tuple]], no_color: bool, ascii_only: bool, 
 
     tail_lead = short_lead.split("; ", 1)[1] if "; " in short_lead else ""  # "run 0 effective lr: " alone
     tiny_lead = short_lead.replace("effective LR", "eff. LR") if short_lead.startswith("effective LR") else ""
+    tiny = [build(tiny_lead, " ", "", names=False)] if tiny_lead else []
     for parts in (build(lead, " ", extra), build(lead, " ", ""), build(short_lead, " ", ""), build(short_lead, "", ""),
-                  *([build(tiny_lead, " ", "", names=False)] if tiny_lead else []),
-                  build(tail_lead, " ", ""), build("", " ", ""), build("", "", ""), build("", "", "", names=False)):
+                  *tiny, build(tail_lead, " ", ""), build("", " ", ""), build("", "", ""),
+                  build("", "", "", names=False)):
         if sum(len(text) for text, _ in parts) <= width:
             return parts
     return parts
@@ -236,9 +242,9 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
         cx, lo, hi = min_max_columns(x, values, values, columns, x_range)
         picture.lines.append(Line(cx, np.sqrt(lo * hi), color=color, label=name, marker=plain.get(name)))
     picture.legend = False  # the key row names the lines, in their colours, without covering them
-    # Another run's than the focused one's: the lead says whose lines these are, "eff. LR of run 1: ━ max ━ median
-    # ━ min" ("━ max ━ run 1 median ━ min" left max and min to guess: walkthrough 23b, Z5); where no lead fits, its
-    # median says whose (the status line lists the runs by colour).
+    # Another run's than the focused one's: the lead says whose lines these are, "eff. LR of run 1: ━ max ━
+    # median ━ min" ("━ max ━ run 1 median ━ min" left max and min to guess: walkthrough 23b, Z5); where no lead
+    # fits, its median says whose (the status line lists the runs by colour).
     owner = "" if run == session.focused else f" of run {run}"
 
     def entries(median_name: str) -> list:
@@ -336,7 +342,7 @@ class AdaptivePanel(Panel, Chart):
             return
         palette = self.palette
         picture, key = adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early,
-                                        spread_colors(palette, subject_run(view)))
+                                        spread_colors(palette, subject_run(view), session.experiment.n_runs))
         self.show(picture, key)
 
 

@@ -79,17 +79,20 @@ def tried_forms(tried) -> list[str]:
     return [f": {got} vs {against} unchanged", f": {got} vs {against}", f": {got}"]
 
 
-def pace_words(d) -> str:
-    """How long a too-slow run would take at its pace: ", ~8,305 more steps" ("" for another verdict, or unknown).
-    The lesson turns on it, and a compact panel had left it behind enter (walkthrough 23a, at 80x24)."""
+def pace_forms(d) -> list[str]:
+    """How long a too-slow run would take at its pace, longest wording first: ", ~8,305 more steps", " (~8,305
+    steps)" ([] for another verdict, or unknown). The lesson turns on it, and a compact panel had left it behind
+    enter (walkthroughs 23a and 24a, A1: at 80x24 in tmux, whose status bar leaves the box two rows)."""
     steps = d.steps_to_go
     if d.code != "too_slow" or not (isinstance(steps, float) and steps == steps and steps > 0):
-        return ""
-    return ", never at this pace" if steps == float("inf") else f", ~{steps:,.0f} more steps"
+        return []
+    if steps == float("inf"):
+        return [", never at this pace"]
+    return [f", ~{steps:,.0f} more steps", f" (~{steps:,.0f} steps)"]
 
 
 def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: bool = False,
-                 fix: str | None = None, flow: bool = False, named: bool = False, pace: bool = False) -> Text:
+                 fix: str | None = None, flow: bool = False, named: bool = False, pace: str = "") -> Text:
     """The focused run's verdict now, in words, and why; the fix `a` applies, if the engine found one that helps.
     `compact` (a panel of 2-3 rows, as at 80x24) with a fix: the verdict and the fix only, the why behind enter
     (the why's first words, cut off mid-sentence, had pushed the fix out of view: walkthrough 4). `fix`: the fix in
@@ -102,7 +105,7 @@ def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: b
         text.append(f"run {d.run}: ", style="bold")  # now or at the end: the status line says which
     # Compact: the verdict's name alone ("oscillating", not "oscillating (LR too high)"), so that it and the fix
     # fit two rows (walkthrough 6: at 80x24 the words took two and the fix was out of view); enter has the rest.
-    words = d.words.split(" (")[0] + (pace_words(d) if pace else "") if compact and d.fix else d.words
+    words = d.words.split(" (")[0] + pace if compact and d.fix else d.words
     text.append(words, style=VERDICT_STYLE.get(d.code, SEVERITY_STYLE.get(d.severity, "bold")))
     # No label: the run is the focused one, named by the status line in the same colour; the line it took
     # pushed the fix's closing words below a short panel (enter shows the label with the whole explanation).
@@ -112,6 +115,8 @@ def summary_text(d, label: str, palette: PlotPalette, finished: bool, compact: b
         text.append(f"{' ' if flow else chr(10)}{arrow} a: {fix or fix_words(d.fix, d.tried)}", style="bold")
         return text
     # Not indented: in a 36-column panel the indent alone took the fix's closing words to a row out of view.
+    if (forms := pace_forms(d)) and "more steps" in forms[0]:  # how long, first, as the compact box says it
+        text.append(f"{forms[0]} at this pace", style="bold")  # (after the why it was cut off: walkthrough 24a)
     text.append("\n" + _shown(without_code(what, d), ascii_only))
     if d.fix:
         arrow = "->" if ascii_only else "→"
@@ -249,11 +254,11 @@ def fitting_summary(summary, label: str, palette: PlotPalette, finished: bool, w
     of the fix that fits, with what its try ended at where that fits too, on a row of its own or after the verdict;
     where none fits, the one that takes fewest rows. With `several` runs, each wording is tried first naming the run."""
     best = None
-    # A too-slow run's pace first ("too slow, ~8,305 more steps"): how long it would take is the lesson. Only with
-    # the fix on a row of its own, and the run named where several share the box: in two rows the pace gives way.
-    for pace in ((True, False) if pace_words(summary) else (False,)):
+    # A too-slow run's pace first ("too slow, ~8,305 more steps"): how long it would take is the lesson, before the
+    # run's name and the try's result. Only with the fix on a row of its own.
+    for pace in pace_forms(summary) + [""]:
         for words in fix_forms(fix_words(summary.fix, summary.tried)):
-            for named in ((True,) if pace and several else (True, False) if several else (False,)):
+            for named in ((True, False) if several else (False,)):
                 # The try's result and the run's name only with the fix on a row of its own: after the verdict the
                 # fix was broken mid-way ("■ run 1: too slow → a: lr").
                 for fix, flow in [(words + tail, False) for tail in tried_forms(summary.tried)] + [(words, False)] + (

@@ -188,7 +188,7 @@ class LRPanel(Panel, Chart):
 
             palette = self.palette
             self.show(*adaptive_picture(view, width, self.ascii_only, palette.no_color, self._early_steps(),
-                                        spread_colors(palette, subject_run(view))))
+                                        spread_colors(palette, subject_run(view), exp.n_runs)))
             return
         picture = self.lr_picture(view, width, merged=merged)
         self.show(picture, self._spread(view, picture, width) if merged else None)
@@ -208,7 +208,7 @@ class LRPanel(Panel, Chart):
 
         no_color = self.palette.no_color
         subject = subject_run(view)
-        colors = spread_colors(self.palette, subject)
+        colors = spread_colors(self.palette, subject, view.session.experiment.n_runs)
         lines = effective_lines(view, max(10, 2 * width), picture.x_range, no_color, self._early_steps(), colors)
         picture.lines.extend(lines)
         picture.legend = False

@@ -200,8 +200,10 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
         return pieces
     # The LR the next update uses, as the LR chart's "now", the gauge and the diagnosis give it (at the end of the
     # budget too: the last update's LR there read as a second "current" LR beside them, walkthrough 16a, H1)
-    pieces.append(lr_piece(exp, run, f"  lr {_num(now.lr)}", named=any(
-        f"lr{sep}{_num(now.lr)}" in label.split(", now ")[-1] for sep in ("=", " "))))
+    lr_now = lr_piece(exp, run, f"  lr {_num(now.lr)}", named=any(
+        f"lr{sep}{_num(now.lr)}" in label.split(", now ")[-1] for sep in ("=", " ")))
+    pieces.append(lr_now)
+    bare_lr = len(lr_now) == 3  # the LR alone, with no share of a limit (an adaptive optimizer's)
     # A mini-batch model's loss is its last batch's, and says so (walkthrough 12b, F10: "loss 0.35" beside a chart
     # ending near 0.1 and a training-set loss of 0.22 in u)
     what = "batch loss" if now.loss_function.is_model and getattr(now.loss_function, "batch_size", None) else "loss"
@@ -224,8 +226,11 @@ def run_pieces(view, run: int, palette: PlotPalette, accuracy: LatestAccuracy) -
     # (a run settled over the limit keeps its words as a warning does: "settled" alone at 395% of the limit read as
     # a contradiction of the lesson's "hopping"; walkthrough 18a, N1)
     over = words in (SETTLED_OVER, ABOVE_START, RISING)  # (and one above its start, or rising: walks 21b, 23b)
-    pieces.append((1.4 if verdict != "improving" or over else 2.9, f"  {words}", style, f"  {words.split(' (')[0]}",
-                   3 if over else 2))
+    # Beside an LR alone (no share of a limit), a healthy verdict outlasts the LR: lesson 19's Adam run at 80
+    # columns kept "lr 0.00131" and lost "improving" (walkthrough 24b, B8)
+    healthy = 1.55 if bare_lr else 2.9
+    pieces.append((1.4 if verdict != "improving" or over else healthy, f"  {words}", style,
+                   f"  {words.split(' (')[0]}", 3 if over else 2))
     return pieces
 
 
