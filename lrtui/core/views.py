@@ -37,8 +37,9 @@ def following_label(spec: RunSpec, origin: RunSpec, lr_scale: float = 1.0) -> st
         scheduled = spec.schedule != "constant" and was > 0
         # (not where the label already says it: a fork's "warm restarts x0.3" read "warm restarts x0.3, now lr
         # x0.3", walkthrough 24a, A4)
-        if not (scheduled and base.endswith(f" x{lr / was:.3g}")):
-            now.append(f"lr x{lr / was:.3g}" if scheduled else f"lr {lr:.4g}")
+        times = f"x{lr / was:.3g}" if scheduled else ""
+        if not (scheduled and base.endswith(f" {times}")):
+            now.append(f"lr {times}" if scheduled else f"lr {lr:.4g}")
     if spec.schedule != origin.schedule:
         now.append(spec.schedule)
     return f"{base}, now {' '.join(now)}" if now else base

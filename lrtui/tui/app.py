@@ -123,13 +123,16 @@ class LrtuiApp(App):
         if self.session.playing and self._chunk is None:
             self._chunk_started, self._chunk_noted = time.perf_counter(), False
             self._chunk = self.play_chunk(self.session.experiment, self.session.chunk_steps(self.step_budget))
-        elif self.stepping and not self._chunk_noted and time.perf_counter() - self._chunk_started > SLOW_CHUNK:
+        else:
             self._note_checking()
 
     def _note_checking(self) -> None:
         """Say why the screen stands still: a step where the engine checks a finding replays the run at other LRs,
         seconds on a model, and keys wait for it (walkthrough 23a, Y4: lesson 11 froze at step 226 for 6 s, and tab
-        and enter took effect 10 s later without a word). A toast: it reads nothing the chunk is changing."""
+        and enter took effect 10 s later without a word). A toast, once a chunk, after SLOW_CHUNK seconds: it reads
+        nothing the chunk is changing."""
+        if not self.stepping or self._chunk_noted or time.perf_counter() - self._chunk_started <= SLOW_CHUNK:
+            return
         self._chunk_noted = True
         self.notify("The engine is checking a finding: it trains copies of the run at other LRs, which takes a few "
                     "seconds on a model. Keys take effect when it is done.", title="checking", timeout=4)
@@ -154,8 +157,7 @@ class LrtuiApp(App):
         """Wait for the chunk stepping now, if any: the experiment is the UI thread's again after it."""
         chunk = self._chunk
         if chunk is not None and not chunk.is_finished:
-            if not self._chunk_noted and time.perf_counter() - self._chunk_started > SLOW_CHUNK:
-                self._note_checking()
+            self._note_checking()
             await chunk.wait()
 
     @property

@@ -2,9 +2,9 @@
 
 The checks judge where a run is and what other LRs would do from there or from the start; none of them says that a
 run's own first steps overshot. Two lessons turn on exactly that: warmup-cosine's run without warmup jumps from
-0.697 to 1.6 in three steps and never recovers within the budget, and was told only "improving" (walkthrough 23a,
-Y16); lesson 2's fix climbs from 12.5 to 467 before it trains (Y14), which read as the fix contradicting the lesson.
-The note states what the curve did, in numbers, and what usually prevents it. It reads the run's public view only,
+0.697 to 4.6 in two steps and never recovers within the budget, and was told only "improving" (walkthrough 23a,
+Y16). A run that got far below its start after its climb (lesson 2's fix, from 12.5 to 467 and then to 1e-3) is
+past it, and gets no note. The note states what the curve did, in numbers, and what usually prevents it. It reads the run's public view only,
 and changes no verdict.
 """
 

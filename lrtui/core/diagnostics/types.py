@@ -55,11 +55,11 @@ WORDS = {
 SETTLED = "settled (healthy)"
 # ... and past the stable limit where it is (SGD's family) it cannot rest: it hops, its loss level on average.
 # "settled (healthy)" at 395% of the limit contradicted lesson 10's "hopping between dimples" (walkthrough 18a, N1).
+SETTLED_OVER = "settled (over the limit)"
 # Display only: a share of the stable limit this large, on a run that has not blown up, is read as a kink (a corner
 # of the loss, as at Ackley's centre, where the sharpness has no bound): the status line's "over 100x limit (kink)"
 # and the healthy explanation's sentence about it. It changes no verdict.
 KINK_SHARE = 100
-SETTLED_OVER = "settled (over the limit)"
 # A falling SGD-family run short of its budget where no larger LR can be tried: the limit holds it back, not a low
 # LR. Lesson 16's SGD read "improving" beside RMSProp, far ahead, "too slow" (walkthrough 18b, P2).
 CAPPED = "improving (slow, near its limit)"

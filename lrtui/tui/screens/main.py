@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from lrtui.tui.view import DESCRIPTION_MODES, View
-from lrtui.tui.widgets.adaptive_panel import AdaptivePanel
+from lrtui.tui.widgets.adaptive_panel import AdaptivePanel, is_effective_key
 from lrtui.tui.widgets.curvature_panel import CurvaturePanel
 from lrtui.tui.widgets.decision_panel import DecisionPanel
 from lrtui.tui.widgets.description_panel import DescriptionPanel
@@ -103,7 +103,7 @@ class MainScreen(Screen):
         more = "z: the next panel" if len(following) > 1 else "z: back"
         name = ZOOM_NAMES[following[0]]
         picture = getattr(self.query_one(f"#{following[0]}"), "picture", None)
-        if following[0] == "lr" and picture is not None and picture.title.startswith(("effective LR", "eff. LR")):
+        if following[0] == "lr" and picture is not None and is_effective_key(picture.title):
             name = ZOOM_NAMES["adaptive"]  # it has the LR chart's place in a short window (walkthrough 24b, B3)
         return f"zoomed: {name} ({more}, escape: back)"
 

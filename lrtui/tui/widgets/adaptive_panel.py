@@ -69,6 +69,11 @@ def adaptive_applies(view) -> bool:
     return subject_run(view) is not None
 
 
+def is_effective_key(title: str) -> bool:
+    """A title or key row led by the effective-LR panel's name (in full or short)."""
+    return title.startswith(("effective LR", "eff. LR"))
+
+
 def spread_colors(palette, run: int, runs: int = 0) -> dict[str, str]:
     """Theme roles for the max and min lines: two that differ from each other, from the run's own colour (the
     median's) and from the other `runs` runs' (their medians are drawn beside it: lesson 17's Adagrad max and
@@ -263,9 +268,9 @@ def adaptive_picture(view, width: int, ascii_only: bool = False, no_color: bool 
             keyed = entries(median_name) + company[:kept]
             key = key_row(keyed, no_color, ascii_only, "effective LR per parameter: ",
                           f"now median = {now}" if now else "", width, whose)
-            if key and key[0][0].startswith(("effective LR", "eff. LR")):
+            if key and is_effective_key(key[0][0]):
                 break
-        if key and key[0][0].startswith(("effective LR", "eff. LR")):
+        if key and is_effective_key(key[0][0]):
             # The panel's name stays (lesson 17's task points at it), shortened before the other runs' keys give
             # way: their medians are the lesson's comparison (walkthrough 11b, D94: RMSProp's line went unnamed)
             break
